@@ -1,0 +1,66 @@
+# gridboot: `make` builds build/gridbootd; `make test` installs what the
+# tests need, builds with ASan+UBSan and runs every test; `make lab` runs
+# the QEMU lab. See README.md.
+
+PKGS     := libconfig libmicrohttpd jansson
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+            -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers \
+            -Wno-format-truncation
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+# SAN=1 builds into build-san with AddressSanitizer and UBSan.
+ifeq ($(SAN),1)
+BUILD    ?= build-san
+CFLAGS   += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+else
+BUILD    ?= build
+endif
+
+SRCS     := $(wildcard server/*.c)
+LIBSRCS  := $(filter-out server/main.c,$(SRCS))
+LIBOBJS  := $(LIBSRCS:server/%.c=$(BUILD)/obj/%.o)
+UNITSRCS := $(wildcard tests/unit/*.c)
+UNITS    := $(UNITSRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all clean test test-unit deps lab lab-down bench kernels check-format
+all: $(BUILD)/gridbootd
+
+$(BUILD)/obj/%.o: server/%.c $(wildcard server/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libgridboot.a: $(LIBOBJS)
+	ar rcs $@ $^
+
+$(BUILD)/gridbootd: $(BUILD)/obj/main.o $(BUILD)/libgridboot.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libgridboot.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Iserver -o $@ $< $(BUILD)/libgridboot.a $(LDFLAGS) $(PKG_LIBS)
+
+units: $(UNITS)
+
+# Installs the Debian packages the build and the tests use (idempotent).
+deps:
+	sh tests/install-deps.sh
+
+test: deps
+	$(MAKE) SAN=1 all units
+	sh tests/run.sh build-san
+
+lab:
+	sh test-lab/lab.sh up
+
+lab-down:
+	sh test-lab/lab.sh down
+
+bench: all
+	sh bench/run.sh
+
+clean:
+	rm -rf build build-san

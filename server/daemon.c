@@ -1,0 +1,135 @@
+/* gridbootd serve: load the inventory, start the modules, then run the one
+ * event loop until SIGTERM. SIGHUP re-reads the inventory and swaps it in
+ * whole, or logs why not and keeps serving the old one. */
+#include "daemon.h"
+#include "events.h"
+#include "log.h"
+#include "modules.h"
+#include "util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+static const struct module *const modules[] = {
+	&dhcp_module, &tftp_module, &http_module,
+};
+
+bool
+daemon_reload(struct daemon *d)
+{
+	struct errlist errs = { 0 };
+	struct inventory *next = inv_load(d->config_path, &errs), *old;
+
+	if (next == NULL) {
+		d->failed_reloads++;
+		log_err("reload: %s has %zu error(s); still serving the previous inventory",
+		    d->config_path, errs.n);
+		for (size_t i = 0; i < errs.n; i++)
+			log_err("%s", errs.msg[i]);
+		errs_free(&errs);
+		event_emit(NULL, EVK_SYSTEM, "reload failed: %zu error(s)", errs.n);
+		return false;
+	}
+	old = d->inv;
+	d->inv = next;
+	for (size_t i = 0; i < nelem(modules); i++)
+		if (modules[i]->reload)
+			modules[i]->reload(d, old);
+	inv_unref(old);
+	d->reloads++;
+	log_info("reload: %s OK: %zu machines", d->config_path, next->nmachines);
+	event_emit(NULL, EVK_SYSTEM, "inventory reloaded: %zu machines", next->nmachines);
+	return true;
+}
+
+static void
+on_signal(int fd, uint32_t events, void *arg)
+{
+	struct daemon *d = arg;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			log_info("SIGHUP: re-reading %s", d->config_path);
+			daemon_reload(d);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			log_info("signal %d: shutting down", (int)si.ssi_signo);
+			ev_stop(d->loop);
+			break;
+		}
+	}
+}
+
+static int
+setup_signals(struct daemon *d)
+{
+	sigset_t set;
+	int fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -1;
+	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	return ev_add_fd(d->loop, fd, EPOLLIN, on_signal, d) < 0 ? -1 : fd;
+}
+
+int
+daemon_serve(const char *config_path, bool foreground, int loglevel)
+{
+	struct daemon d = { .config_path = config_path, .foreground = foreground };
+	struct errlist errs = { 0 };
+	size_t started = 0;
+	int sigfd, rc = 1;
+
+	log_init("gridbootd", foreground, loglevel);
+	d.inv = inv_load(config_path, &errs);
+	if (d.inv == NULL) {
+		errs_print(&errs, stderr);
+		errs_free(&errs);
+		return 1;
+	}
+	events_init(8192);
+	d.loop = ev_new();
+	if (d.loop == NULL || (sigfd = setup_signals(&d)) < 0) {
+		log_err("event loop: %s", strerror(errno));
+		goto out;
+	}
+	for (; started < nelem(modules); started++) {
+		if (modules[started]->init && modules[started]->init(&d) < 0) {
+			log_err("%s: failed to start", modules[started]->name);
+			goto out;
+		}
+	}
+	/* Sockets are bound and errors were seen: now leave the terminal. */
+	if (!foreground && daemon(0, 0) < 0) {
+		log_err("daemon: %s", strerror(errno));
+		goto out;
+	}
+	log_info("serving %s: %zu machines", config_path, d.inv->nmachines);
+	event_emit(NULL, EVK_SYSTEM, "gridbootd started: %zu machines", d.inv->nmachines);
+	rc = ev_run(d.loop) < 0 ? 1 : 0;
+	close(sigfd);
+out:
+	while (started-- > 0)
+		if (modules[started]->shutdown)
+			modules[started]->shutdown(&d);
+	ev_free(d.loop);
+	inv_unref(d.inv);
+	events_shutdown();
+	log_info("stopped");
+	return rc;
+}

@@ -1,0 +1,199 @@
+/* gridbootd's command line: check, plan9ini, serve (and the subcommands
+ * later modules add). Usage errors exit 2; a bad inventory exits 1. */
+#include "daemon.h"
+#include "inventory.h"
+#include "log.h"
+#include "plan9ini.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_CONFIG "/etc/gridboot/gridboot.cfg"
+
+static const char usage_top[] =
+    "usage: gridbootd COMMAND [options]\n"
+    "\n"
+    "commands:\n"
+    "  check -c FILE              validate an inventory; print every error\n"
+    "  plan9ini -c FILE NAME|MAC  print one machine's generated plan9.ini\n"
+    "  serve -c FILE [-d] [-l LEVEL]\n"
+    "                             run the daemon (-d: foreground, log to stderr)\n"
+    "\n"
+    "Run 'gridbootd COMMAND --help' for a command's options.\n";
+
+static const char usage_check[] =
+    "usage: gridbootd check -c FILE\n"
+    "Parses and validates the inventory FILE. Prints 'inventory OK: N machines'\n"
+    "and exits 0, or prints every error as FILE:LINE: key: what and exits 1.\n";
+
+static const char usage_plan9ini[] =
+    "usage: gridbootd plan9ini -c FILE NAME|MAC\n"
+    "Prints the plan9.ini gridboot generates for the machine named NAME or\n"
+    "with the MAC address MAC. The name 'default' prints what unknown\n"
+    "machines get (/cfg/pxe/default).\n";
+
+static const char usage_serve[] =
+    "usage: gridbootd serve -c FILE [-d] [-l LEVEL]\n"
+    "Runs the daemon. -d stays in the foreground and logs to stderr;\n"
+    "otherwise it detaches and logs to syslog. -l sets the log level:\n"
+    "error, warn, notice, info (default) or debug.\n"
+    "Signals: SIGHUP re-reads FILE, SIGTERM stops.\n";
+
+struct opts {
+	const char *config;
+	bool foreground;
+	int loglevel;
+	int argi;           /* first operand */
+};
+
+static int
+usage(const char *text, int code)
+{
+	fputs(text, code == 0 ? stdout : stderr);
+	return code;
+}
+
+/* Parses the options common to every command. Returns -1 to go on, or an
+ * exit code. */
+static int
+parse_opts(int argc, char **argv, const char *help, bool serve, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "config", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	o->config = DEFAULT_CONFIG;
+	o->loglevel = LOG_INFO;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, serve ? "+hc:dl:" : "+hc:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			return usage(help, 0);
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'd':
+			o->foreground = true;
+			break;
+		case 'l':
+			if ((o->loglevel = log_level_parse(optarg)) < 0) {
+				fprintf(stderr, "gridbootd: unknown log level %s\n", optarg);
+				return usage(help, 2);
+			}
+			break;
+		default:
+			return usage(help, 2);
+		}
+	}
+	o->argi = optind;
+	return -1;
+}
+
+static struct inventory *
+load_or_print(const char *path)
+{
+	struct errlist errs = { 0 };
+	struct inventory *inv = inv_load(path, &errs);
+
+	if (inv == NULL) {
+		errs_print(&errs, stderr);
+		fprintf(stderr, "%s: %zu error%s\n", path, errs.n, errs.n == 1 ? "" : "s");
+	}
+	errs_free(&errs);
+	return inv;
+}
+
+static int
+cmd_check(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	int rc = parse_opts(argc, argv, usage_check, false, &o);
+
+	if (rc >= 0)
+		return rc;
+	if (o.argi != argc)
+		return usage(usage_check, 2);
+	struct inventory *inv = load_or_print(o.config);
+	if (inv == NULL)
+		return 1;
+	printf("inventory OK: %zu machine%s\n", inv->nmachines, inv->nmachines == 1 ? "" : "s");
+	inv_unref(inv);
+	return 0;
+}
+
+static int
+cmd_plan9ini(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	int rc = parse_opts(argc, argv, usage_plan9ini, false, &o);
+	char why[256];
+
+	if (rc >= 0)
+		return rc;
+	if (o.argi != argc - 1)
+		return usage(usage_plan9ini, 2);
+	struct inventory *inv = load_or_print(o.config);
+	if (inv == NULL)
+		return 1;
+	const char *which = argv[o.argi];
+	struct machine *m = inv_machine_lookup(inv, which);
+	if (m == NULL && strcmp(which, "default") != 0) {
+		fprintf(stderr, "gridbootd: %s: no machine with that name or MAC in %s\n",
+		    which, o.config);
+		inv_unref(inv);
+		return 1;
+	}
+	char *text = p9ini_render(inv, m, why, sizeof why);
+	if (text == NULL) {
+		fprintf(stderr, "gridbootd: %s: %s\n", which, why);
+		inv_unref(inv);
+		return 1;
+	}
+	fputs(text, stdout);
+	free(text);
+	inv_unref(inv);
+	return 0;
+}
+
+static int
+cmd_serve(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	int rc = parse_opts(argc, argv, usage_serve, true, &o);
+
+	if (rc >= 0)
+		return rc;
+	if (o.argi != argc)
+		return usage(usage_serve, 2);
+	return daemon_serve(o.config, o.foreground, o.loglevel);
+}
+
+static const struct command {
+	const char *name;
+	int (*fn)(int, char **);
+} commands[] = {
+	{ "check", cmd_check },
+	{ "plan9ini", cmd_plan9ini },
+	{ "serve", cmd_serve },
+};
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage(usage_top, 2);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0)
+		return usage(usage_top, 0);
+	for (size_t i = 0; i < nelem(commands); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "gridbootd: unknown command %s\n", argv[1]);
+	return usage(usage_top, 2);
+}

@@ -1,0 +1,42 @@
+/* Small helpers shared by every module: allocation that never returns NULL,
+ * bounded string copies, clocks. */
+#ifndef GRIDBOOT_UTIL_H
+#define GRIDBOOT_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define nelem(a) (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+void *emalloc(size_t n);
+void *ecalloc(size_t n, size_t size);
+void *erealloc(void *p, size_t n);
+char *estrdup(const char *s);
+char *esprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Copies at most cap-1 bytes and always terminates; returns strlen(src). */
+size_t str_copy(char *dst, const char *src, size_t cap);
+bool str_has_prefix(const char *s, const char *prefix);
+
+uint64_t mono_ms(void);    /* monotonic clock, milliseconds */
+int64_t wall_ms(void);     /* wall clock, milliseconds since the epoch */
+
+/* MAC and IPv4 text forms. IPv4 addresses are kept in host byte order. */
+bool mac_parse(const char *s, uint8_t mac[6]);
+void mac_format(const uint8_t mac[6], char out[18]);   /* 52:54:00:00:00:11 */
+void mac_hex(const uint8_t mac[6], char out[13]);      /* 525400000011 */
+bool ip_parse(const char *s, uint32_t *ip);
+void ip_format(uint32_t ip, char out[16]);
+bool cidr_parse(const char *s, uint32_t *net, int *prefix);
+uint32_t prefix_mask(int prefix);
+
+/* Writes data to path atomically: temp file, fsync, rename, fsync dir. */
+int write_file_atomic(const char *path, const void *data, size_t len);
+/* Reads a whole small file; NULL with errno set on failure. */
+char *read_file(const char *path, size_t *len, size_t max);
+int mkdir_p(const char *path, int mode);
+
+#endif
