@@ -1,0 +1,43 @@
+/* Files gridboot generates per machine, served alike by TFTP and HTTP.
+ * Paths are relative (no leading slash) and are the contract between the
+ * DHCP boot decision (which names them), TFTP and HTTP (which serve them):
+ *
+ *   cfg/pxe/<mac12>        plan9.ini for 9boot (12 lowercase hex digits)
+ *   cfg/pxe/default        plan9.ini for machines not in the inventory
+ *   plan9.ini/<mac12>      the same text, the name the HTTP boot path uses
+ *   boot.ipxe              iPXE entry script: chains to the machine's own
+ *   ipxe/<mac12>.ipxe      per-machine iPXE script          (HTTP module)
+ *   boot.scr.uimg          U-Boot script image for the asking client
+ *   uboot/<mac12>.scr.uimg per-machine U-Boot script image  (HTTP module)
+ *
+ * Anything else is a file from the static tree (grid.files). client_mac is
+ * who asks (TFTP finds it from the source address via leases.h); it may be
+ * NULL when unknown. */
+#ifndef GRIDBOOT_BOOTFILES_H
+#define GRIDBOOT_BOOTFILES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "inventory.h"
+
+struct genfile {
+	char *data;
+	size_t len;
+	const char *content_type;
+};
+
+enum genresult {
+	GEN_NOT_GENERATED,      /* not one of ours: serve from the static tree */
+	GEN_OK,
+	GEN_NOT_FOUND,          /* one of ours, but nothing for this client */
+};
+
+enum genresult bootfile_generate(const struct inventory *inv, const char *path,
+    const uint8_t *client_mac, struct genfile *out);
+void genfile_free(struct genfile *g);
+/* Parses 12 hex digits (any case) into a MAC. */
+bool mac12_parse(const char *s, uint8_t mac[6]);
+
+#endif

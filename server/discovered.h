@@ -1,0 +1,36 @@
+/* Machines that PXE-booted without being in the inventory: recorded by
+ * DHCP on first sight, enriched by the discovery image's enroll POST, kept
+ * across restarts in STATE/discovered.json (rewritten atomically on each
+ * change; last_seen alone is flushed at most once a minute). */
+#ifndef GRIDBOOT_DISCOVERED_H
+#define GRIDBOOT_DISCOVERED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct discovered {
+	uint8_t mac[6];
+	int client_arch;            /* DHCP option 93, -1 if not sent */
+	char vendor_class[64];      /* option 60 */
+	char uuid[40];              /* option 97 as text, "" if not sent */
+	int64_t first_seen_ms;      /* wall clock */
+	int64_t last_seen_ms;
+	char *facts_json;           /* the enroll POST body (a JSON object), or NULL */
+};
+
+/* Loads STATE/discovered.json if present (creating STATE if needed). */
+int discovered_open(const char *statedir);
+void discovered_close(void);
+const struct discovered *discovered_find(const uint8_t mac[6]);
+/* Records a sighting; persists at once when the machine is new or its
+ * arch/vendor/uuid changed. Returns the record. */
+const struct discovered *discovered_seen(const uint8_t mac[6], int client_arch,
+    const char *vendor_class, const char *uuid);
+/* Stores the enroll facts (a JSON object text) and persists. */
+int discovered_set_facts(const uint8_t mac[6], const char *json);
+bool discovered_forget(const uint8_t mac[6]);
+void discovered_foreach(void (*fn)(const struct discovered *, void *), void *arg);
+/* Writes pending last_seen updates (called from a timer). */
+void discovered_flush(void);
+
+#endif
