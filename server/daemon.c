@@ -2,6 +2,7 @@
  * event loop until SIGTERM. SIGHUP re-reads the inventory and swaps it in
  * whole, or logs why not and keeps serving the old one. */
 #include "daemon.h"
+#include "discovered.h"
 #include "events.h"
 #include "log.h"
 #include "modules.h"
@@ -103,6 +104,8 @@ daemon_serve(const char *config_path, bool foreground, int loglevel)
 		return 1;
 	}
 	events_init(8192);
+	if (discovered_open(d.inv->grid.state) < 0)
+		goto out;
 	d.loop = ev_new();
 	if (d.loop == NULL || (sigfd = setup_signals(&d)) < 0) {
 		log_err("event loop: %s", strerror(errno));
@@ -128,6 +131,7 @@ out:
 		if (modules[started]->shutdown)
 			modules[started]->shutdown(&d);
 	ev_free(d.loop);
+	discovered_close();
 	inv_unref(d.inv);
 	events_shutdown();
 	log_info("stopped");
