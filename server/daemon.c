@@ -31,8 +31,8 @@ daemon_reload(struct daemon *d)
 		    d->config_path, errs.n);
 		for (size_t i = 0; i < errs.n; i++)
 			log_err("%s", errs.msg[i]);
-		errs_free(&errs);
 		event_emit(NULL, EVK_SYSTEM, "reload failed: %zu error(s)", errs.n);
+		errs_free(&errs);
 		return false;
 	}
 	old = d->inv;

@@ -21,6 +21,7 @@ struct ctx {
 	const char *path;
 	struct inventory *inv;
 	size_t nerrs_at_start;
+	bool bad_network;       /* a subnet failed: don't blame machines for it */
 };
 
 static const char *
@@ -50,6 +51,14 @@ keypath(char *out, size_t cap, const char *parent, const char *key)
 	else
 		n = snprintf(out, cap, "%s", key);
 	(void)n;    /* a truncated key in a message is still a useful message */
+}
+
+/* keypath into a caller's buffer, returning it, for use inside calls. */
+static const char *
+kpath(char *out, const char *parent, const char *key)
+{
+	keypath(out, 128, parent, key);
+	return out;
 }
 
 static void
@@ -452,6 +461,7 @@ parse_network(struct ctx *c, config_setting_t *n, int idx, struct network *net)
 	char path[64];
 	const char *s;
 	int lease = 3600;
+	char kp[128];
 
 	snprintf(path, sizeof path, "networks[%d]", idx);
 	net->line = src_line(n);
@@ -461,16 +471,16 @@ parse_network(struct ctx *c, config_setting_t *n, int idx, struct network *net)
 	}
 	check_keys(c, n, path, network_keys);
 	if ((s = get_str(c, n, path, "subnet", true)) != NULL) {
-		if (!cidr_parse(s, &net->subnet, &net->prefix) || net->prefix < 8 || net->prefix > 30)
-			bad(c, config_setting_get_member(n, "subnet"), "networks[].subnet",
+		if (!cidr_parse(s, &net->subnet, &net->prefix) || net->prefix < 8 || net->prefix > 30) {
+			c->bad_network = true;
+			bad(c, config_setting_get_member(n, "subnet"), kpath(kp, path, "subnet"),
 			    "\"%s\" is not a network address with a prefix length 8..30, like 10.0.0.0/24", s);
-		else
+		} else
 			net->mask = prefix_mask(net->prefix);
 	}
-	snprintf(path, sizeof path, "networks[%d]", idx);
 	if (get_ip(c, n, path, "router", false, &net->router) && net->mask &&
 	    (net->router & net->mask) != net->subnet)
-		bad(c, config_setting_get_member(n, "router"), "networks[].router",
+		bad(c, config_setting_get_member(n, "router"), kpath(kp, path, "router"),
 		    "is not inside the subnet");
 	net->ndns = get_ip_list(c, n, path, "dns", net->dns, MAXADDRS);
 	if (net->mask)
@@ -486,7 +496,7 @@ parse_network(struct ctx *c, config_setting_t *n, int idx, struct network *net)
 		else if (strcmp(s, "off") == 0)
 			net->dhcp = DHCP_OFF;
 		else
-			bad(c, config_setting_get_member(n, "dhcp"), "networks[].dhcp",
+			bad(c, config_setting_get_member(n, "dhcp"), kpath(kp, path, "dhcp"),
 			    "\"%s\" is not one of full, proxy, off", s);
 	}
 	if ((s = get_str(c, n, path, "interface", false)) != NULL)
@@ -514,8 +524,12 @@ parse_networks(struct ctx *c, config_setting_t *root)
 			struct network *a = &inv->networks[i], *b = &inv->networks[j];
 			uint32_t m = a->mask & b->mask;
 			if (a->mask && b->mask && (a->subnet & m) == (b->subnet & m))
-				bad(c, config_setting_get_elem(l, (unsigned)i), "networks[].subnet",
+			{
+				char kp[64];
+				snprintf(kp, sizeof kp, "networks[%zu].subnet", i);
+				bad(c, config_setting_get_elem(l, (unsigned)i), kp,
 				    "overlaps the network on line %d", b->line);
+			}
 		}
 }
 
@@ -610,6 +624,8 @@ parse_kernel(struct ctx *c, config_setting_t *k, const char *name, struct kernel
 	char path[128];
 	const char *s;
 
+	char kp[128];
+
 	kn->name = estrdup(name);
 	kn->line = src_line(k);
 	snprintf(path, sizeof path, "kernels.%s", kn->name);
@@ -624,21 +640,21 @@ parse_kernel(struct ctx *c, config_setting_t *k, const char *name, struct kernel
 		if (strcmp(s, "linux") == 0)
 			kn->payload = PAYLOAD_LINUX;
 		else if (strcmp(s, "plan9") != 0)
-			bad(c, config_setting_get_member(k, "type"), "kernels.type",
+			bad(c, config_setting_get_member(k, "type"), kpath(kp, path, "type"),
 			    "\"%s\" is not one of plan9, linux", s);
 	}
 	if ((s = get_str(c, k, path, "file", true)) != NULL) {
 		if (!path_ok(s))
-			bad(c, config_setting_get_member(k, "file"), "kernels.file",
+			bad(c, config_setting_get_member(k, "file"), kpath(kp, path, "file"),
 			    "\"%s\" must be a relative path under grid.files without ..", s);
 		kn->file = estrdup(s);
 	}
 	if ((s = get_str(c, k, path, "initrd", false)) != NULL) {
 		if (kn->payload != PAYLOAD_LINUX)
-			bad(c, config_setting_get_member(k, "initrd"), "kernels.initrd",
+			bad(c, config_setting_get_member(k, "initrd"), kpath(kp, path, "initrd"),
 			    "only a linux kernel takes an initrd");
 		else if (!path_ok(s))
-			bad(c, config_setting_get_member(k, "initrd"), "kernels.initrd",
+			bad(c, config_setting_get_member(k, "initrd"), kpath(kp, path, "initrd"),
 			    "\"%s\" must be a relative path under grid.files without ..", s);
 		kn->initrd = estrdup(s);
 	}
@@ -821,7 +837,7 @@ parse_machine(struct ctx *c, config_setting_t *m, int idx, struct machine *ma)
 		ma->kernel = ma->role->kernel;
 	ma->boot = ma->role ? ma->role->boot : BOOT_AUTO;
 	get_boot(c, m, path, &ma->boot);
-	if (ma->kernel && ma->kernel->arch != ma->arch) {
+	if (ma->kernel && ma->kernel->arch != ARCH_NONE && ma->kernel->arch != ma->arch) {
 		config_setting_t *at = config_setting_get_member(m, "kernel");
 		bad(c, at ? at : m, path, "kernel %s is for %s but the machine is %s",
 		    ma->kernel->name, arch_name(ma->kernel->arch), arch_name(ma->arch));
@@ -841,7 +857,7 @@ check_machine_address(struct ctx *c, config_setting_t *m, struct machine *ma)
 	config_setting_t *at = config_setting_get_member(m, "ip");
 	ma->network = inv_network_for(c->inv, ma->ip);
 	if (ma->network == NULL) {
-		if (c->inv->nnetworks > 0)
+		if (c->inv->nnetworks > 0 && !c->bad_network)
 			bad(c, at, kp, "%s is not inside any network", ip);
 		return;
 	}
@@ -879,8 +895,8 @@ parse_machines(struct ctx *c, config_setting_t *root)
 			char kp[96];
 			snprintf(kp, sizeof kp, "machines[%s]", ma->name ? ma->name : "?");
 			if (ma->name && o->name && strcmp(ma->name, o->name) == 0)
-				bad(c, config_setting_get_member(m, "name"), "machines[].name",
-				    "\"%s\" is already used on line %d", ma->name, o->line);
+				bad(c, config_setting_get_member(m, "name"), kp,
+				    "name \"%s\" is already used on line %d", ma->name, o->line);
 			static const uint8_t zero[6];
 			if (memcmp(ma->mac, zero, 6) && memcmp(ma->mac, o->mac, 6) == 0) {
 				char mac[18];

@@ -9,6 +9,7 @@ T_FAILED=0
 T_PIDS=""
 T_CLEANUPS=""
 T_TMP=$(mktemp -d /tmp/gridboot-test.XXXXXX)
+[ -n "${KEEP:-}" ] && echo "# tmp: $T_TMP"
 
 ok() { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
 not_ok() { T_N=$((T_N + 1)); T_FAILED=$((T_FAILED + 1)); echo "not ok $T_N - $*"; }
@@ -28,7 +29,7 @@ t_cleanup() {
 		kill -9 "$p" 2>/dev/null
 	done
 	eval "$T_CLEANUPS"
-	rm -rf "$T_TMP"
+	[ -n "${KEEP:-}" ] || rm -rf "$T_TMP"
 }
 trap t_cleanup EXIT
 trap 'exit 1' INT TERM

@@ -8,9 +8,11 @@
 
 static int unit_failed, unit_count;
 
+/* The condition is evaluated exactly once: it may have side effects. */
 #define CHECK(cond, ...) do { \
+	int passed_ = (cond) ? 1 : 0; \
 	unit_count++; \
-	if (cond) { \
+	if (passed_) { \
 		printf("ok %d - ", unit_count); \
 	} else { \
 		unit_failed++; \
@@ -18,7 +20,7 @@ static int unit_failed, unit_count;
 	} \
 	printf(__VA_ARGS__); \
 	printf("\n"); \
-	if (!(cond)) \
+	if (!passed_) \
 		printf("#   %s:%d: %s\n", __FILE__, __LINE__, #cond); \
 } while (0)
 

@@ -1,0 +1,87 @@
+#!/bin/sh
+# limit: 120
+# The command line (usage, check, plan9ini) and the daemon core: serve
+# starts, SIGHUP swaps in a good inventory, keeps the old one on a bad one,
+# and SIGTERM exits cleanly (exit 0, so the sanitizers found nothing).
+. "$(dirname "$0")/../lib.sh"
+
+G="$GRIDBOOTD"
+cd "$GRIDBOOT_TOP"
+
+"$G" --help >/dev/null 2>&1; check "--help exits 0" [ $? -eq 0 ]
+"$G" >/dev/null 2>&1; check "no command exits 2" [ $? -eq 2 ]
+"$G" frobnicate >/dev/null 2>&1; check "unknown command exits 2" [ $? -eq 2 ]
+for c in check plan9ini serve; do
+	"$G" $c --help | grep -q "usage: gridbootd $c"; check "$c --help prints its usage" [ $? -eq 0 ]
+	"$G" $c -Z >/dev/null 2>&1; check "$c with a bad option exits 2" [ $? -eq 2 ]
+done
+"$G" plan9ini -c inventory/lab.cfg >/dev/null 2>&1; check "plan9ini without a machine exits 2" [ $? -eq 2 ]
+
+out=$("$G" check -c inventory/lab.cfg); rc=$?
+check "check of lab.cfg exits 0" [ $rc -eq 0 ]
+case "$out" in "inventory OK: "*" machines") ok "check prints 'inventory OK: N machines'";; *) not_ok "check output: $out";; esac
+
+out=$("$G" check -c tests/inventory/bad/39-many-errors.cfg 2>&1); rc=$?
+check "check of a bad inventory exits 1" [ $rc -eq 1 ]
+n=$(echo "$out" | grep -c '^tests/inventory/bad/39-many-errors.cfg:[0-9]*: ')
+check "every error is reported as FILE:LINE: key: why ($n)" [ "$n" -eq 3 ]
+
+out=$("$G" plan9ini -c inventory/lab.cfg cpu1)
+echo "$out" | grep -qx "sysname=cpu1"; check "plan9ini by name has sysname" [ $? -eq 0 ]
+out2=$("$G" plan9ini -c inventory/lab.cfg 52:54:00:00:00:11)
+check "plan9ini by MAC is the same text" [ "$out" = "$out2" ]
+"$G" plan9ini -c inventory/lab.cfg nosuch >/dev/null 2>&1; check "unknown machine exits 1" [ $? -eq 1 ]
+
+# The daemon, in a namespace of its own so no port it binds can collide.
+NS=gbcore$$
+ip netns add $NS || { not_ok "cannot create network namespace"; t_done; exit 1; }
+on_cleanup "ip netns del $NS 2>/dev/null"
+ip -n $NS link set lo up
+
+cfg="$T_TMP/inv.cfg"
+mk_inventory() {	# extra machine lines
+	cat >"$cfg" <<EOC
+grid = { name = "t"; server = "127.0.0.1"; files = "$T_TMP/files"; state = "$T_TMP/state";
+         http_port = 18080; tftp_port = 16969; dhcp_port = 16767; proxy_port = 14011; };
+networks = ( { subnet = "10.9.0.0/24"; pool = "10.9.0.100-10.9.0.199"; } );
+kernels = ( { name = "9pc64"; arch = "amd64"; file = "amd64/9pc64"; } );
+roles = { cpu = { kernel = "9pc64"; }; };
+machines = (
+  { name = "cpu1"; mac = "52:54:00:00:00:11"; ip = "10.9.0.11"; role = "cpu"; }
+  $1
+);
+EOC
+}
+mk_inventory ""
+mkdir -p "$T_TMP/files"
+ip netns exec $NS "$G" serve -c "$cfg" -d -l debug >"$T_TMP/gridbootd.log" 2>&1 &
+GB_PID=$!
+track_pid $GB_PID
+wait_for 10 grep -q "serving " "$T_TMP/gridbootd.log"; check "serve starts" [ $? -eq 0 ]
+
+mk_inventory ', { name = "cpu2"; mac = "52:54:00:00:00:12"; ip = "10.9.0.12"; role = "cpu"; }'
+kill -HUP $GB_PID
+wait_for 10 grep -q "reload: .* OK: 2 machines" "$T_TMP/gridbootd.log"
+check "SIGHUP swaps in a good inventory" [ $? -eq 0 ]
+
+mk_inventory ', { name = "cpu2"; mac = "52:54:00:00:00:11"; ip = "10.9.0.300"; role = "cpu"; }'
+kill -HUP $GB_PID
+wait_for 10 grep -q "still serving the previous inventory" "$T_TMP/gridbootd.log"
+check "SIGHUP with a bad inventory keeps the old one" [ $? -eq 0 ]
+grep -q "$cfg:8: machines\[cpu2\].ip: \"10.9.0.300\" is not an IPv4 address" "$T_TMP/gridbootd.log"
+check "the bad reload logs FILE:LINE: key: why" [ $? -eq 0 ]
+grep -q "$cfg:8: machines\[cpu2\].mac: 52:54:00:00:00:11 is already used by cpu1" "$T_TMP/gridbootd.log"
+check "the bad reload logs every error" [ $? -eq 0 ]
+check "daemon still runs after a bad reload" kill -0 $GB_PID
+
+mk_inventory ""
+kill -HUP $GB_PID
+wait_for 10 grep -q "reload: .* OK: 1 machines" "$T_TMP/gridbootd.log"
+check "a later good inventory is taken again" [ $? -eq 0 ]
+
+kill -TERM $GB_PID
+wait $GB_PID; rc=$?
+check "SIGTERM exits 0 (sanitizers clean)" [ $rc -eq 0 ]
+[ $rc -eq 0 ] || tail -n 40 "$T_TMP/gridbootd.log" | sed 's/^/# /'
+T_PIDS=""
+t_done
