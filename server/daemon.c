@@ -88,13 +88,24 @@ setup_signals(struct daemon *d)
 	return ev_add_fd(d->loop, fd, EPOLLIN, on_signal, d) < 0 ? -1 : fd;
 }
 
+static void
+write_pidfile(const char *path)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof buf, "%d\n", (int)getpid());
+
+	if (path && write_file_atomic(path, buf, (size_t)n) < 0)
+		log_warn("%s: %s", path, strerror(errno));
+}
+
 int
-daemon_serve(const char *config_path, bool foreground, int loglevel)
+daemon_serve(const char *config_path, bool foreground, int loglevel,
+    const char *pidfile)
 {
 	struct daemon d = { .config_path = config_path, .foreground = foreground };
 	struct errlist errs = { 0 };
 	size_t started = 0;
-	int sigfd, rc = 1;
+	int sigfd = -1, rc = 1;
 
 	log_init("gridbootd", foreground, loglevel);
 	d.inv = inv_load(config_path, &errs);
@@ -107,7 +118,7 @@ daemon_serve(const char *config_path, bool foreground, int loglevel)
 	if (discovered_open(d.inv->grid.state) < 0)
 		goto out;
 	d.loop = ev_new();
-	if (d.loop == NULL || (sigfd = setup_signals(&d)) < 0) {
+	if (d.loop == NULL) {
 		log_err("event loop: %s", strerror(errno));
 		goto out;
 	}
@@ -122,14 +133,24 @@ daemon_serve(const char *config_path, bool foreground, int loglevel)
 		log_err("daemon: %s", strerror(errno));
 		goto out;
 	}
+	/* After the fork: a signalfd's epoll wake-up belongs to the process
+	 * that registered it, so the detached child must make its own. */
+	if ((sigfd = setup_signals(&d)) < 0) {
+		log_err("signals: %s", strerror(errno));
+		goto out;
+	}
+	write_pidfile(pidfile);
 	log_info("serving %s: %zu machines", config_path, d.inv->nmachines);
 	event_emit(NULL, EVK_SYSTEM, "gridbootd started: %zu machines", d.inv->nmachines);
 	rc = ev_run(d.loop) < 0 ? 1 : 0;
-	close(sigfd);
 out:
+	if (sigfd >= 0)
+		close(sigfd);
 	while (started-- > 0)
 		if (modules[started]->shutdown)
 			modules[started]->shutdown(&d);
+	if (pidfile && rc == 0)
+		unlink(pidfile);
 	ev_free(d.loop);
 	discovered_close();
 	inv_unref(d.inv);

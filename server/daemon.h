@@ -27,7 +27,9 @@ struct module {
 	void (*shutdown)(struct daemon *d);
 };
 
-int daemon_serve(const char *config_path, bool foreground, int loglevel);
+/* pidfile may be NULL. */
+int daemon_serve(const char *config_path, bool foreground, int loglevel,
+    const char *pidfile);
 /* Re-reads the inventory; keeps the old one if the new one has errors. */
 bool daemon_reload(struct daemon *d);
 

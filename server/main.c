@@ -19,7 +19,7 @@ static const char usage_top[] =
     "commands:\n"
     "  check -c FILE              validate an inventory; print every error\n"
     "  plan9ini -c FILE NAME|MAC  print one machine's generated plan9.ini\n"
-    "  serve -c FILE [-d] [-l LEVEL]\n"
+    "  serve -c FILE [-d] [-l LEVEL] [-p PIDFILE]\n"
     "                             run the daemon (-d: foreground, log to stderr)\n"
     "\n"
     "Run 'gridbootd COMMAND --help' for a command's options.\n";
@@ -36,16 +36,18 @@ static const char usage_plan9ini[] =
     "machines get (/cfg/pxe/default).\n";
 
 static const char usage_serve[] =
-    "usage: gridbootd serve -c FILE [-d] [-l LEVEL]\n"
+    "usage: gridbootd serve -c FILE [-d] [-l LEVEL] [-p PIDFILE]\n"
     "Runs the daemon. -d stays in the foreground and logs to stderr;\n"
     "otherwise it detaches and logs to syslog. -l sets the log level:\n"
-    "error, warn, notice, info (default) or debug.\n"
+    "error, warn, notice, info (default) or debug. -p writes the daemon's\n"
+    "process ID to PIDFILE once it serves.\n"
     "Signals: SIGHUP re-reads FILE, SIGTERM stops.\n";
 
 struct opts {
 	const char *config;
 	bool foreground;
 	int loglevel;
+	const char *pidfile;
 	int argi;           /* first operand */
 };
 
@@ -71,7 +73,7 @@ parse_opts(int argc, char **argv, const char *help, bool serve, struct opts *o)
 	o->config = DEFAULT_CONFIG;
 	o->loglevel = LOG_INFO;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, serve ? "+hc:dl:" : "+hc:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, serve ? "+hc:dl:p:" : "+hc:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			return usage(help, 0);
@@ -80,6 +82,9 @@ parse_opts(int argc, char **argv, const char *help, bool serve, struct opts *o)
 			break;
 		case 'd':
 			o->foreground = true;
+			break;
+		case 'p':
+			o->pidfile = optarg;
 			break;
 		case 'l':
 			if ((o->loglevel = log_level_parse(optarg)) < 0) {
@@ -171,7 +176,7 @@ cmd_serve(int argc, char **argv)
 		return rc;
 	if (o.argi != argc)
 		return usage(usage_serve, 2);
-	return daemon_serve(o.config, o.foreground, o.loglevel);
+	return daemon_serve(o.config, o.foreground, o.loglevel, o.pidfile);
 }
 
 static const struct command {

@@ -84,4 +84,19 @@ wait $GB_PID; rc=$?
 check "SIGTERM exits 0 (sanitizers clean)" [ $rc -eq 0 ]
 [ $rc -eq 0 ] || tail -n 40 "$T_TMP/gridbootd.log" | sed 's/^/# /'
 T_PIDS=""
+
+# Without -d the daemon detaches (after binding, so start-up errors still
+# reach the terminal), writes its pidfile, and still obeys signals.
+pidf="$T_TMP/gridbootd.pid"
+ip netns exec $NS "$G" serve -c "$cfg" -p "$pidf"; rc=$?
+check "serve without -d returns once detached" [ $rc -eq 0 ]
+wait_for 10 test -s "$pidf"; check "pidfile written" [ $? -eq 0 ]
+dpid=$(cat "$pidf" 2>/dev/null)
+[ -n "$dpid" ] && track_pid "$dpid"
+check "detached daemon runs" kill -0 "$dpid"
+kill -HUP "$dpid" 2>/dev/null; sleep 0.2
+check "detached daemon survives SIGHUP" kill -0 "$dpid"
+kill -TERM "$dpid" 2>/dev/null
+wait_for 10 sh -c "! kill -0 $dpid"; check "detached daemon stops on SIGTERM" [ $? -eq 0 ]
+check "pidfile removed on a clean exit" [ ! -e "$pidf" ]
 t_done

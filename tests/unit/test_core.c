@@ -102,13 +102,13 @@ test_timers(void)
 	for (int i = 0; i < 4; i++)
 		ev_timer_init(&t[i], fire, (void *)(intptr_t)i);
 	ev_add_turn_hook(loop, turn, NULL);
+	uint64_t start = mono_ms();
 	ev_timer_arm(loop, &t[0], 30);
 	ev_timer_arm(loop, &t[1], 10);
 	ev_timer_arm(loop, &t[2], 20);
 	ev_timer_arm(loop, &t[3], 15);
 	ev_timer_stop(loop, &t[3]);
 	CHECK(!ev_timer_armed(&t[3]) && ev_timer_armed(&t[0]), "stop disarms");
-	uint64_t start = mono_ms();
 	for (int i = 0; i < 20 && norder < 3; i++)
 		ev_run_once(loop, 100);
 	CHECK(norder == 3 && order[0] == 1 && order[1] == 2 && order[2] == 0,
