@@ -30,6 +30,10 @@
 #define MAX_RETRIES_FINAL 3     /* once only the final ACK is missing */
 #define RECV_BURST 16           /* datagrams read per wakeup */
 #define HASH_SIZE 1024
+/* Bytes a window may put in flight: a 64 x 65464 window would overrun the
+ * client's socket buffer and turn into loss and resends, so the window is
+ * negotiated down (RFC 7440 lets the server answer a smaller one). */
+#define MAX_INFLIGHT (128 * 1024)
 
 /* netascii expands LF to CR LF and CR to CR NUL, so block b's file offset
  * cannot be computed; the reader state at the start of each block that may
@@ -533,6 +537,8 @@ xfer_start(const struct sockaddr_in *local, const struct sockaddr_in *peer,
 		 * known in advance, so do not promise one. */
 		x->req.opts &= ~TOPT_TSIZE;
 	}
+	if (x->req.windowsize * x->req.blksize > MAX_INFLIGHT)
+		x->req.windowsize = MAX(1u, MAX_INFLIGHT / x->req.blksize);
 	x->rto = req->opts & TOPT_TIMEOUT ? req->timeout * 1000u : RTO_FIRST_MS;
 	x->start_ms = mono_ms();
 	ev_timer_init(&x->timer, on_timer, x);
