@@ -26,6 +26,7 @@ struct fileroot {
 };
 
 static void expire_cb(void *arg);
+static int root_fd(struct fileroot *r);
 
 struct fileroot *
 fileroot_new(const char *dir, struct evloop *loop)
@@ -36,6 +37,7 @@ fileroot_new(const char *dir, struct evloop *loop)
 	r->dirfd = -1;
 	r->loop = loop;
 	ev_timer_init(&r->expire, expire_cb, r);
+	(void)root_fd(r);       /* open now, so the descriptor count is steady */
 	return r;
 }
 

@@ -12,6 +12,8 @@ did. Every wait is bounded. Usage: tftp-probe.py COMMAND PORT ARGS...
   dupack FILE OUT                        every ACK sent twice; counts DATA
   clienterror FILE                       ERROR after block 1
   raw HEX                                sends bytes, prints the reply
+  many FILE N                            N silent RRQs (timeout=1) at once
+  flood N                                N garbage datagrams, no waiting
 """
 import socket
 import struct
@@ -158,6 +160,27 @@ def main():
             print(describe(pkt))
         except socket.timeout:
             print("nothing")
+    elif cmd == "many":
+        import resource
+        n = int(args[1])
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 64), hard))
+        socks = [sock(timeout=10) for _ in range(n)]
+        for s in socks:
+            s.sendto(rrq(args[0], ["timeout=1"]), (HOST, port))
+        got = 0
+        for s in socks:
+            try:
+                if s.recvfrom(70000)[0][:2] == b"\0\6":
+                    got += 1
+            except socket.timeout:
+                pass
+        print("oacks %d" % got)
+    elif cmd == "flood":
+        import os
+        s = sock()
+        for i in range(int(args[0])):
+            s.sendto(os.urandom(1 + i % 40), (HOST, port))
     else:
         raise SystemExit(__doc__)
 
