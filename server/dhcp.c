@@ -328,6 +328,12 @@ handle(struct sock *s, const uint8_t *buf, size_t len, const struct sockaddr_in 
 		c.server_id = local;
 	} else
 		c.net = net_for_iface(ifindex, &c.server_id, &allowed);
+	/* A unicast renewal from a routed client names its network by ciaddr. */
+	if (!req.giaddr && req.ciaddr && from->sin_addr.s_addr &&
+	    (c.net == NULL || (req.ciaddr & c.net->mask) != c.net->subnet)) {
+		c.net = inv_network_for(c.inv, req.ciaddr);
+		c.server_id = local;
+	}
 	if (!allowed) {
 		(*S.drop_iface)++;
 		return;
