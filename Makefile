@@ -26,7 +26,7 @@ LIBOBJS  := $(LIBSRCS:server/%.c=$(BUILD)/obj/%.o)
 UNITSRCS := $(wildcard tests/unit/*.c)
 UNITS    := $(UNITSRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all clean test test-unit deps lab lab-down bench kernels check-format
+.PHONY: all clean test test-unit deps lab lab-down bench kernels check-format fuzz-dhcp
 all: $(BUILD)/gridbootd
 
 $(BUILD)/obj/%.o: server/%.c $(wildcard server/*.h)
@@ -65,7 +65,8 @@ bench: all
 clean:
 	rm -rf build build-san
 
-# libFuzzer target for the TFTP request parser (clang + libclang-rt-14-dev).
+# libFuzzer targets (clang with libclang-rt-14-dev). FUZZ_TIME bounds a
+# run in seconds.
 FUZZ_TIME ?= 60
 FUZZ_CC   ?= clang
 build/fuzz/tftp_fuzz: tests/fuzz/tftp_fuzz.c server/tftp_packet.c server/tftp_packet.h server/buf.h
@@ -76,4 +77,13 @@ build/fuzz/tftp_fuzz: tests/fuzz/tftp_fuzz.c server/tftp_packet.c server/tftp_pa
 fuzz-tftp: build/fuzz/tftp_fuzz
 	@mkdir -p build/fuzz/tftp-corpus
 	build/fuzz/tftp_fuzz -max_total_time=$(FUZZ_TIME) build/fuzz/tftp-corpus
-.PHONY: fuzz-tftp
+
+$(BUILD)/fuzz/dhcp_fuzz: tests/fuzz/dhcp_fuzz.c server/dhcp_packet.c server/dhcp_packet.h server/util.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Iserver \
+	    -o $@ tests/fuzz/dhcp_fuzz.c server/dhcp_packet.c server/util.c
+
+fuzz-dhcp: $(BUILD)/fuzz/dhcp_fuzz
+	@mkdir -p $(BUILD)/fuzz/corpus
+	$< -max_total_time=$(FUZZ_TIME) -max_len=1500 $(BUILD)/fuzz/corpus tests/fuzz/corpus
+.PHONY: fuzz-tftp fuzz-dhcp
