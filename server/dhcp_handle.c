@@ -231,6 +231,9 @@ on_request(const struct dhcp_ctx *c, const struct dhcp_msg *req, struct dhcp_out
 	}
 	decide(c, req, ip, o);
 	reply(c, req, o, DHCPACK, ip, true);
+	/* RFC 2131 4.3.2's client states, for the timeline. */
+	o->why = req->serverid ? "selecting" : req->reqip ? "init-reboot" :
+	    req->giaddr ? "rebinding or renewing via a relay" : "renewing";
 }
 
 static void
