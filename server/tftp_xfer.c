@@ -179,10 +179,10 @@ finish(struct xfer *x, int level, const char *outcome, const char *text)
 	char peer[16];
 
 	ip_format(ntohl(x->peer.sin_addr.s_addr), peer);
-	logmsg(level, "tftp: %s:%u %s: %llu bytes in %llu ms (blksize %u, window %u): %s",
-	    peer, ntohs(x->peer.sin_port), x->req.path,
+	logmsg(level, "tftp: %s:%u %s: %llu bytes in %llu ms, sent %llu "
+	    "(blksize %u, window %u): %s", peer, ntohs(x->peer.sin_port), x->req.path,
 	    (unsigned long long)x->src.size, (unsigned long long)ms,
-	    x->req.blksize, x->req.windowsize, text);
+	    (unsigned long long)x->bytes, x->req.blksize, x->req.windowsize, text);
 	event_emit(x->has_mac ? x->mac : NULL, EVK_TFTP,
 	    "%s %s size %llu in %llu ms: %s", peer, x->req.path,
 	    (unsigned long long)x->src.size, (unsigned long long)ms, text);
