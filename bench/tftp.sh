@@ -155,7 +155,9 @@ bench_case "1468 (gridbootd windowsize 8), $CONC" at1468 "$CONC" at1468w8
 echo "ratio = gridbootd / best of tftpd-hpa and dnsmasq (same client; the"
 echo "windowsize rows give gridbootd atftp's windowsize 8, the anchors cannot negotiate it)"
 grep -i "sanitizer\| err: \| warning: " "$T/gridbootd.log" | head -5
-slow=$(grep -c "ms (blksize .*: ok\|timeout" "$T/gridbootd.log")
-resends=$(grep -c "timeout\|last ACK not seen" "$T/gridbootd.log")
+slow=$(grep -c "(blksize " "$T/gridbootd.log")
+resends=$(grep -c ": timeout\|last ACK not seen" "$T/gridbootd.log")
 echo "gridbootd: $slow transfers logged, $resends timed out or lost their last ACK"
+grep "(blksize " "$T/gridbootd.log" | awk '{ n++; if ($12 + 0 > $6 + 0) r++ }
+    END { printf "gridbootd: %d of %d transfers needed a resend\n", r, n }'
 [ -n "${KEEP:-}" ] && cp "$T/gridbootd.log" "$KEEP"
