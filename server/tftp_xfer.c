@@ -59,6 +59,7 @@ struct xfer {
 	bool oack;                      /* OACK sent, waiting for ACK 0 */
 	uint32_t acked, sent, last;
 	unsigned retries;
+	unsigned perblock;              /* partial ACKs in a row one block apart */
 	unsigned rto;                   /* current retransmit interval, ms */
 	uint64_t deadline;              /* when silence means a retransmit */
 	uint64_t start_ms;
@@ -386,6 +387,18 @@ on_ack(struct xfer *x, uint16_t n)
 	} else if (n <= x->acked || n > x->sent) {
 		(*X.m_dupacks)++;
 		return true;
+	} else if (n < x->sent && n == x->acked + 1) {
+		/* A partial ACK means the client saw a gap, and the window is
+		 * resent from there. A client that ACKs every block of a
+		 * window would turn that into window-fold traffic: after a
+		 * few in a row, treat it as the lock-step client it is. */
+		if (++x->perblock >= 4 && x->req.windowsize > 1) {
+			log_debug("tftp: %s: client ACKs every block, going lock-step",
+			    x->req.path);
+			x->req.windowsize = 1;
+		}
+	} else {
+		x->perblock = 0;
 	}
 	x->acked = n;
 	x->retries = 0;
