@@ -1,5 +1,5 @@
 #!/bin/sh
-# limit: 120
+# limit: 180
 # Malformed DHCP packets (truncated, wrong op, bad hlen, bad cookie,
 # options past the end, bad overload, giant option 55, unknown type) are
 # dropped and the daemon keeps answering; a well-formed PXE REQUEST to the

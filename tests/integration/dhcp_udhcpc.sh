@@ -95,7 +95,15 @@ check "the server saw a RENEWING request (ciaddr set)" grep -q "request -> ack .
 kill $UD 2>/dev/null; wait $UD 2>/dev/null
 ip -n $C addr flush dev $CI
 
-# 6. explain says the same as the server.
+# 6. SIGHUP: a reservation added to the inventory is served at once.
+sed -i 's|^machines = (|machines = (\n  { name = "new1"; mac = "52:54:00:aa:00:05"; ip = "10.98.0.15"; arch = "amd64"; firmware = "bios"; role = "cpu"; },|' "$T_TMP/grid.cfg"
+kill -HUP $GB_PID
+wait_for 5 grep -q "reload: .* OK" "$T_TMP/gridbootd.log"
+ip -n $C link set $CI address 52:54:00:aa:00:05
+udhcpc_run $C $CI hup
+check "reservation added by SIGHUP is served" test "$(envval "$T_TMP/hup.bound" ip)" = 10.98.0.15
+
+# 7. explain says the same as the server.
 X=$("$GRIDBOOTD" explain -c "$T_TMP/grid.cfg" --mac 52:54:00:00:00:11 --arch 0 --vendor-class PXEClient)
 check "explain names the loader" sh -c "echo '$X' | grep -q 'file      undionly.kpxe'"
 X=$("$GRIDBOOTD" explain -c "$T_TMP/grid.cfg" --mac 52:54:00:00:00:11 --vendor-class plan9_amd64)
