@@ -37,6 +37,9 @@ dhc() {	# REASON: run dhclient until its script sees REASON
 }
 : >"$T_TMP/dhc.env"
 check "dhclient binds" dhc BOUND
+# dhclient writes its lease file after running the script: wait for it, or
+# the restart below has nothing to reboot from.
+wait_for 10 grep -q "fixed-address" "$T_TMP/dhc.leases"
 kill $DHC 2>/dev/null; wait $DHC 2>/dev/null
 IP=$(sed -n 's/^new_ip_address=//p' "$T_TMP/dhc.env" | head -n1)
 check "address from the pool ($IP)" sh -c "echo '$IP' | grep -q '^10\.93\.0\.\(2[0-9]\|30\)$'"

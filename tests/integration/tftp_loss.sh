@@ -36,8 +36,17 @@ head -c 1048576 /dev/urandom >"$FILES/m2"
 head -c 131072 /dev/urandom >"$FILES/k128"
 
 sent_for() {	# sent_for FILE WINDOW: bytes sent by the last such transfer
-	grep " $1: .* sent [0-9]* (blksize [0-9]*, window $2): ok" "$T_TMP/gridbootd.log" |
-	    tail -n1 | sed 's/.* sent \([0-9]*\) .*/\1/'
+	# The server logs a transfer when it ends, which may be after the
+	# client has exited: wait up to 10 s for the line.
+	i=0
+	while [ $i -lt 50 ]; do
+		n=$(grep " $1: .* sent [0-9]* (blksize [0-9]*, window $2): ok" "$T_TMP/gridbootd.log" |
+		    tail -n1 | sed 's/.* sent \([0-9]*\) .*/\1/')
+		[ -n "$n" ] && break
+		sleep 0.2
+		i=$((i + 1))
+	done
+	echo "$n"
 }
 
 nx timeout 60 atftp --option "blksize 1468" --option "windowsize 8" --option "timeout 1" \
