@@ -86,6 +86,14 @@ static uint8_t pktbuf[TFTP_MAX_PACKET];
 static uint8_t scratch[TFTP_MAX_BLKSIZE];
 
 static void on_packet(int fd, uint32_t events, void *arg);
+static void finish(struct xfer *x, int level, const char *outcome, const char *text);
+
+/* Everything but the final ACK has arrived: where 9boot leaves a transfer. */
+static bool
+only_last_ack_missing(const struct xfer *x)
+{
+	return x->last && !x->oack && x->acked + 1 == x->last && x->sent == x->last;
+}
 static void on_timer(void *arg);
 
 void
@@ -122,6 +130,18 @@ static bool
 same_peer(const struct sockaddr_in *a, const struct sockaddr_in *b)
 {
 	return a->sin_addr.s_addr == b->sin_addr.s_addr && a->sin_port == b->sin_port;
+}
+
+void
+xfer_superseded_by(const struct sockaddr_in *peer)
+{
+	struct xfer *x = X.hash[peer_hash(peer)], *next;
+
+	for (; x; x = next) {
+		next = x->hnext;
+		if (same_peer(&x->peer, peer) && only_last_ack_missing(x))
+			finish(x, LOG_INFO, "ok_no_last_ack", "ok (last ACK not seen)");
+	}
 }
 
 bool
@@ -446,6 +466,11 @@ on_datagram(struct xfer *x, const uint8_t *p, size_t len, const struct sockaddr_
 	case TFTP_ACK:
 		return on_ack(x, num);
 	case TFTP_ERROR:
+		if (only_last_ack_missing(x)) {
+			/* It has every block and has moved on (9boot). */
+			finish(x, LOG_INFO, "ok_no_last_ack", "ok (last ACK not seen)");
+			return false;
+		}
 		client_text(p + 4, len - 4, text, sizeof text);
 		snprintf(msg, sizeof msg, "client error %u: %s", num, text);
 		finish(x, LOG_INFO, "client_error", msg);
@@ -481,7 +506,7 @@ on_timer(void *arg)
 {
 	struct xfer *x = arg;
 	uint64_t now = ev_now(X.loop);
-	bool final = x->last && x->acked + 1 == x->last && x->sent == x->last;
+	bool final = only_last_ack_missing(x);
 
 	if (now + 5 < x->deadline) {
 		ev_timer_arm(X.loop, &x->timer, x->deadline - now);
