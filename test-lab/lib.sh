@@ -1,0 +1,164 @@
+# Shared by test-lab/lab.sh, tests/integration/lab_boot.sh and
+# bench/lab.sh (sourced by sh): the lab's network (a namespace holding a
+# bridge, one tap per VM and optionally a veth to the host) and its VMs.
+# Nothing here kills by name: every process is started with a PID file
+# and stopped through it.
+#
+# The lab network is 10.99.0.0/24 with the server on the bridge at
+# 10.99.0.1, as in inventory/lab.cfg.
+
+LAB_TOP=${LAB_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
+LAB_BRIDGE=br0
+LAB_SERVER=10.99.0.1
+LAB_PREFIX=24
+OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
+OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
+AAVMF_CODE=/usr/share/AAVMF/AAVMF_CODE.fd
+AAVMF_VARS=/usr/share/AAVMF/AAVMF_VARS.fd
+UBOOT_ARM64=/usr/lib/u-boot/qemu_arm64/u-boot.bin
+
+lab_say() { echo "lab: $*" >&2; }
+
+# lab_net_up NS: the namespace with lo and the bridge at the server address.
+lab_net_up() {
+	ip netns add "$1" || return 1
+	ip -n "$1" link set lo up
+	ip -n "$1" link add "$LAB_BRIDGE" type bridge
+	# No STP and no forwarding delay: a booting ROM's first DHCP packet
+	# must not be eaten by a bridge port still "learning".
+	ip -n "$1" link set "$LAB_BRIDGE" type bridge stp_state 0 forward_delay 0
+	ip -n "$1" addr add "$LAB_SERVER/$LAB_PREFIX" dev "$LAB_BRIDGE"
+	ip -n "$1" link set "$LAB_BRIDGE" up
+}
+
+# lab_veth_up NS HOSTIF HOSTADDR NSADDR: a veth pair, HOSTIF in the host
+# namespace with HOSTADDR/30, its peer "host0" in NS with NSADDR/30, so the
+# operator reaches the namespace's services at NSADDR.
+lab_veth_up() {
+	ip link add "$2" type veth peer name host0 netns "$1" || return 1
+	ip addr add "$3/30" dev "$2"
+	ip link set "$2" up
+	ip -n "$1" addr add "$4/30" dev host0
+	ip -n "$1" link set host0 up
+}
+
+# lab_tap_add NS TAP: a tap on the bridge for one VM.
+lab_tap_add() {
+	ip -n "$1" tuntap add dev "$2" mode tap || return 1
+	ip -n "$1" link set "$2" master "$LAB_BRIDGE"
+	ip -n "$1" link set "$2" up
+}
+
+# lab_net_down NS [HOSTIF]: removes the namespace (and with it the bridge,
+# the taps and the veth peer) and the host end of the veth.
+lab_net_down() {
+	[ -n "${2:-}" ] && ip link del "$2" 2>/dev/null
+	ip netns del "$1" 2>/dev/null
+	return 0
+}
+
+# lab_accel: "kvm" when /dev/kvm is usable and QEMU can start a guest on
+# it, else "tcg". LAB_ACCEL=tcg|kvm overrides.
+lab_accel() {
+	if [ -n "${LAB_ACCEL:-}" ]; then
+		echo "$LAB_ACCEL"
+		return
+	fi
+	if [ -c /dev/kvm ] && [ -w /dev/kvm ]; then
+		# QEMU quits at once when KVM cannot start a guest; one still
+		# running after 2 s is worth trying (the lab falls back to TCG
+		# for a VM that sends no DHCP under KVM).
+		qemu-system-x86_64 -accel kvm -M pc -m 32 -display none \
+		    -nodefaults -monitor none -serial none </dev/null >/dev/null 2>&1 &
+		p=$!
+		sleep 2
+		if kill -0 "$p" 2>/dev/null; then
+			kill "$p"
+			wait "$p" 2>/dev/null
+			echo kvm
+			return
+		fi
+		wait "$p" 2>/dev/null
+	fi
+	echo tcg
+}
+
+# The NIC model each kind boots from, and its QEMU command.
+#   bios    amd64, SeaBIOS, the e1000's iPXE option ROM
+#   uefi    amd64, OVMF with its own virtio-net driver (no NIC ROM): its
+#           PXE loads ipxe.efi over TFTP, which goes on over HTTP
+#   uboot   arm64 -M virt, Debian's U-Boot qemu_arm64 (distro boot: DHCP,
+#           then boot.scr.uimg over TFTP). virtio-net must be modern-only:
+#           through the legacy interface U-Boot 2023.01 reads the MAC as
+#           52:52:52:52:52:52 and DHCPs with that instead of the NIC's.
+#   aavmf   arm64 -M virt, AAVMF (UEFI)
+lab_vm_arch() {
+	case $1 in
+	bios|uefi) echo amd64 ;;
+	uboot|aavmf) echo arm64 ;;
+	esac
+}
+
+# lab_vm_start NS NAME KIND MAC MEM_MB TAP DIR: starts one VM in NS in the
+# background; serial console in DIR/NAME.serial, PID in DIR/NAME.pid. The
+# VM exits when its guest powers off (-no-reboot). Prints the PID.
+lab_vm_start() {
+	ns=$1 name=$2 kind=$3 mac=$4 mem=$5 tap=$6 dir=$7
+	accel=${LAB_ACCEL_RESOLVED:-tcg}
+	net="-netdev tap,id=n0,ifname=$tap,script=no,downscript=no"
+	common="-m $mem -display none -monitor none -no-reboot -serial file:$dir/$name.serial -pidfile $dir/$name.pid -name $name"
+	case $kind in
+	bios)
+		set -- qemu-system-x86_64 -M pc -accel "$accel" $common $net \
+		    -device "e1000,netdev=n0,mac=$mac" -boot n
+		;;
+	uefi)
+		cp "$OVMF_VARS" "$dir/$name.vars"
+		set -- qemu-system-x86_64 -M q35 -accel "$accel" $common $net \
+		    -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
+		    -drive "if=pflash,format=raw,unit=1,file=$dir/$name.vars" \
+		    -device "virtio-net-pci,netdev=n0,mac=$mac,romfile=,bootindex=1"
+		;;
+	uboot)
+		set -- qemu-system-aarch64 -M virt -cpu cortex-a57 -accel tcg $common $net \
+		    -bios "$UBOOT_ARM64" \
+		    -device "virtio-net-pci,netdev=n0,mac=$mac,disable-legacy=on,romfile="
+		;;
+	aavmf)
+		cp "$AAVMF_VARS" "$dir/$name.vars"
+		set -- qemu-system-aarch64 -M virt -cpu cortex-a57 -accel tcg $common $net \
+		    -drive "if=pflash,format=raw,unit=0,readonly=on,file=$AAVMF_CODE" \
+		    -drive "if=pflash,format=raw,unit=1,file=$dir/$name.vars" \
+		    -device "virtio-net-pci,netdev=n0,mac=$mac,disable-legacy=on,romfile=,bootindex=1"
+		;;
+	*) lab_say "unknown VM kind $kind"; return 1 ;;
+	esac
+	rm -f "$dir/$name.pid"
+	: >"$dir/$name.serial"
+	echo "$*" >"$dir/$name.cmd"
+	ip netns exec "$ns" "$@" </dev/null >"$dir/$name.qemu.log" 2>&1 &
+	echo $!
+}
+
+# lab_pid_stop PIDFILE: TERM, a bounded wait, then KILL; removes the file.
+lab_pid_stop() {
+	[ -f "$1" ] || return 0
+	p=$(cat "$1" 2>/dev/null)
+	if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+		kill "$p" 2>/dev/null
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+		kill -9 "$p" 2>/dev/null
+	fi
+	rm -f "$1"
+}
+
+# lab_ensure_loaders FILESDIR: copies the firmware-side loaders the lab
+# hands out from Debian's ipxe package into the served tree.
+lab_ensure_loaders() {
+	mkdir -p "$1/loaders"
+	for f in ipxe.efi undionly.kpxe snponly.efi; do
+		[ -f "/usr/lib/ipxe/$f" ] || continue
+		cmp -s "/usr/lib/ipxe/$f" "$1/loaders/$f" || cp "/usr/lib/ipxe/$f" "$1/loaders/$f"
+	done
+}
