@@ -64,3 +64,16 @@ bench: all
 
 clean:
 	rm -rf build build-san
+
+# libFuzzer target for the TFTP request parser (clang + libclang-rt-14-dev).
+FUZZ_TIME ?= 60
+FUZZ_CC   ?= clang
+build/fuzz/tftp_fuzz: tests/fuzz/tftp_fuzz.c server/tftp_packet.c server/tftp_packet.h server/buf.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
+	    -fsanitize=fuzzer,address,undefined -Iserver -o $@ tests/fuzz/tftp_fuzz.c server/tftp_packet.c
+
+fuzz-tftp: build/fuzz/tftp_fuzz
+	@mkdir -p build/fuzz/tftp-corpus
+	build/fuzz/tftp_fuzz -max_total_time=$(FUZZ_TIME) build/fuzz/tftp-corpus
+.PHONY: fuzz-tftp

@@ -6,6 +6,8 @@
  * inventory. Unknown keys are errors too: a typo must not silently drop a
  * setting from a machine's boot. */
 #include "inventory.h"
+#include "assignments.h"
+#include "bootfiles.h"
 #include "plan9ini.h"
 #include "util.h"
 
@@ -283,7 +285,9 @@ load_template(struct ctx *c, const char *name, struct kvlist *out)
 static const char *const grid_keys[] = {
 	"name", "authdom", "server", "files", "templates", "state", "http_port",
 	"tftp_port", "dhcp_port", "proxy_port", "fs", "auth", "plan9ini",
-	"loaders", "api_token", "unknown", "interfaces", NULL,
+	"loaders", "api_token", "unknown", "interfaces",
+	"web", "ipxe_scripts",      /* HTTP module */
+	NULL,
 };
 
 static const char *const loader_keys[] = {
@@ -358,6 +362,13 @@ parse_grid(struct ctx *c, config_setting_t *root)
 	}
 	load_template(c, "default", &gr->plan9ini);
 	get_plan9ini(c, g, "grid", &gr->plan9ini);
+	/* HTTP module: the web page and the iPXE templates (docs/http.md). */
+	if ((s = get_str(c, g, "grid", "web", false)) != NULL)
+		gr->web = abs_path(c, s);
+	if ((s = get_str(c, g, "grid", "ipxe_scripts", false)) != NULL) {
+		gr->ipxe_scripts = abs_path(c, s);
+		ipxe_templates_load(gr->ipxe_scripts, &gr->ipxe, c->errs);
+	}
 
 	config_setting_t *ld = config_setting_get_member(g, "loaders");
 	if (ld != NULL) {
@@ -936,6 +947,9 @@ inv_free(struct inventory *inv)
 	free(g->templates);
 	free(g->state);
 	free(g->api_token);
+	free(g->web);
+	free(g->ipxe_scripts);
+	kv_free(&g->ipxe);
 	kv_free(&g->plan9ini);
 	kv_free(&g->loaders);
 	for (int i = 0; i < g->ninterfaces; i++)
@@ -999,6 +1013,10 @@ inv_load(const char *path, struct errlist *errs)
 	parse_roles(&c, root);
 	resolve_unknown(&c, root);
 	parse_machines(&c, root);
+	/* Role assignments made through the HTTP API live in grid.state, not
+	 * in this file: merge them over it (assignments.h, docs/http.md). */
+	if (errs->n == c.nerrs_at_start)
+		assignments_merge(inv);
 	if (errs->n == c.nerrs_at_start)
 		check_plan9ini(&c, root);
 	config_destroy(&cfg);

@@ -94,6 +94,10 @@ struct grid {
 	struct role *unknown;       /* what unknown PXE clients get; NULL: nothing */
 	char **interfaces;
 	int ninterfaces;
+	/* HTTP module (docs/http.md) */
+	char *web;                  /* the web page's files, or NULL */
+	char *ipxe_scripts;         /* directory of iPXE templates, or NULL */
+	struct kvlist ipxe;         /* template name -> text read from it */
 };
 
 struct inventory {

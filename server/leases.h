@@ -1,7 +1,7 @@
 /* What the DHCP server knows about addresses, for the other modules (TFTP
  * and HTTP map a client's source address to its MAC; the API lists
- * leases). server/leases.c is a stand-in that knows only the inventory's
- * reservations until the DHCP module replaces it. */
+ * leases). Reservations come from the inventory, dynamic leases from the
+ * DHCP module's table (server/dhcp_lease.h). */
 #ifndef GRIDBOOT_LEASES_H
 #define GRIDBOOT_LEASES_H
 

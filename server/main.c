@@ -1,6 +1,7 @@
 /* gridbootd's command line: check, plan9ini, serve (and the subcommands
  * later modules add). Usage errors exit 2; a bad inventory exits 1. */
 #include "daemon.h"
+#include "dhcp_explain.h"
 #include "inventory.h"
 #include "log.h"
 #include "plan9ini.h"
@@ -18,6 +19,8 @@ static const char usage_top[] =
     "\n"
     "commands:\n"
     "  check -c FILE              validate an inventory; print every error\n"
+    "  explain -c FILE --mac MAC [--arch N] [--vendor-class S] [--user-class S]\n"
+    "                             what DHCP answers that client, and why\n"
     "  plan9ini -c FILE NAME|MAC  print one machine's generated plan9.ini\n"
     "  serve -c FILE [-d] [-l LEVEL]\n"
     "                             run the daemon (-d: foreground, log to stderr)\n"
@@ -179,6 +182,7 @@ static const struct command {
 	int (*fn)(int, char **);
 } commands[] = {
 	{ "check", cmd_check },
+	{ "explain", cmd_explain },
 	{ "plan9ini", cmd_plan9ini },
 	{ "serve", cmd_serve },
 };

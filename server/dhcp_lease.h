@@ -1,0 +1,61 @@
+/* The DHCP lease table and its journal.
+ *
+ * In memory: one entry per client MAC (its current or last address) plus
+ * entries for declined addresses, indexed by MAC and by address. On disk:
+ * STATE/dhcp.leases, an append-only text journal of bind / free / decline
+ * records. A bind is appended when it is decided, but the ACK that
+ * announces it leaves only after dlease_sync() made the journal durable
+ * (group commit: one fdatasync per event-loop turn covers every ACK of that
+ * turn). Replaying the journal after a crash therefore knows every address
+ * any client was told it holds. When the journal grows well past the live
+ * table it is rewritten whole with write_file_atomic. */
+#ifndef GRIDBOOT_DHCP_LEASE_H
+#define GRIDBOOT_DHCP_LEASE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum lstate { LS_FREE, LS_OFFERED, LS_BOUND, LS_DECLINED };
+
+struct dlease {
+	uint8_t mac[6];
+	uint32_t ip;                /* host order; 0: none */
+	enum lstate state;
+	int64_t until_ms;           /* wall clock: end of the lease, offer or decline */
+	char hostname[32];
+	uint32_t next_mac, next_ip; /* hash chains: index + 1, 0 ends */
+	bool has_mac;               /* false for a declined address */
+};
+
+/* Loads STATE/dhcp.leases (replaying it) and compacts it. */
+int dlease_open(const char *statedir);
+void dlease_close(void);
+
+struct dlease *dlease_by_mac(const uint8_t mac[6]);
+/* The entry currently holding ip in any state, or NULL. */
+struct dlease *dlease_by_ip(uint32_t ip);
+/* True if ip is bound, offered or declined for someone other than mac
+ * and that has not run out at now_ms. */
+bool dlease_taken(uint32_t ip, const uint8_t mac[6], int64_t now_ms);
+
+/* Reserves ip for mac for a short while (not journaled: an offer promises
+ * nothing that survives a restart). */
+void dlease_offer(const uint8_t mac[6], uint32_t ip, int64_t until_ms);
+/* Binds ip to mac until until_ms and appends the record; the caller must
+ * hold the ACK until dlease_sync() succeeds. Returns -1 if the write
+ * failed (then send no ACK). */
+int dlease_bind(const uint8_t mac[6], uint32_t ip, int64_t until_ms, const char *hostname);
+void dlease_release(const uint8_t mac[6]);
+void dlease_decline(uint32_t ip, int64_t until_ms);
+
+/* Makes every appended record durable; compacts when the journal is large.
+ * Returns 0, or -1 if the data may not be on disk. */
+int dlease_sync(void);
+bool dlease_dirty(void);
+
+void dlease_foreach(void (*fn)(const struct dlease *, void *), void *arg);
+/* For tests and metrics. */
+unsigned long dlease_journal_records(void);
+unsigned long dlease_count(void);
+
+#endif

@@ -1,0 +1,101 @@
+/* Internal to the HTTP module (server/http*.c): the shared state, the
+ * reply helpers every route uses, and each route's entry point.
+ *
+ * Everything here runs inside the one event loop: libmicrohttpd is started
+ * without an internal thread and driven through its epoll descriptor, so a
+ * route handler may read the inventory and the stores directly. */
+#ifndef GRIDBOOT_HTTP_H
+#define GRIDBOOT_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "daemon.h"
+
+#define HTTP_MAX_URL 1024           /* longer request targets get 414 */
+#define HTTP_MAX_HEADERS 8192       /* more header bytes get 431 */
+#define HTTP_MAX_BODY (64 * 1024)   /* larger request bodies get 413 */
+
+/* Which part of the server a request went to (a label on the counters). */
+enum http_route {
+	RT_BOOT, RT_FILES, RT_API, RT_EVENTS, RT_METRICS, RT_WEB, RT_OTHER, RT_COUNT
+};
+
+/* One request in flight: kept in MHD's per-request pointer. */
+struct http_req {
+	enum http_route route;
+	bool mutating;              /* POST/PUT/DELETE */
+	bool rejected;              /* a reply is queued already; drop the body */
+	char *body;
+	size_t len, cap;
+	bool too_big;
+};
+
+struct http_state {
+	struct daemon *d;
+	struct MHD_Daemon *mhd;
+	int port;
+	int epfd;                   /* MHD's epoll descriptor, in our loop */
+	struct ev_timer timer;      /* MHD's own timeouts */
+	int filesfd;                /* O_PATH of grid.files, -1 if missing */
+	int webfd;                  /* O_PATH of grid.web, -1 if missing */
+	uint64_t *requests[RT_COUNT][6];    /* by route and status class */
+	uint64_t *bytes[RT_COUNT];
+	uint64_t *rejected_input;   /* bad requests of any kind */
+};
+
+extern struct http_state http;
+
+/* Reply helpers. Each queues a response on c and returns what the access
+ * handler must return. They count the request by route and status. */
+enum MHD_Result http_reply(struct MHD_Connection *c, struct http_req *r,
+    unsigned status, struct MHD_Response *resp);
+/* Takes ownership of data (malloc'd). */
+enum MHD_Result http_reply_text(struct MHD_Connection *c, struct http_req *r,
+    unsigned status, const char *ctype, char *data, size_t len);
+/* Takes the reference to j. */
+enum MHD_Result http_reply_json(struct MHD_Connection *c, struct http_req *r,
+    unsigned status, json_t *j);
+/* {"error": "..."} with status; counts the request as bad input. */
+enum MHD_Result http_error(struct MHD_Connection *c, struct http_req *r,
+    unsigned status, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The MAC of the machine asking, from its source address and the leases. */
+bool http_client_mac(struct MHD_Connection *c, uint8_t mac[6]);
+const char *http_header(struct MHD_Connection *c, const char *name);
+const char *http_arg(struct MHD_Connection *c, const char *name);
+
+/* Routes. path has no leading slash. Each returns true when it handled the
+ * request (and stores the handler's result in *res). */
+bool http_boot(struct MHD_Connection *c, struct http_req *r, const char *path,
+    enum MHD_Result *res);
+enum MHD_Result http_files(struct MHD_Connection *c, struct http_req *r,
+    int rootfd, const char *path, bool is_web);
+enum MHD_Result http_api(struct MHD_Connection *c, struct http_req *r,
+    const char *method, const char *path);
+/* Authorization: Bearer <grid.api_token>, compared in constant time; never
+ * true when the inventory sets no token. */
+bool http_api_authorized(struct MHD_Connection *c);
+enum MHD_Result http_metrics(struct MHD_Connection *c, struct http_req *r);
+
+/* The event stream (http_sse.c). */
+void http_sse_init(void);
+void http_sse_shutdown(void);
+enum MHD_Result http_sse(struct MHD_Connection *c, struct http_req *r);
+
+/* Machine states derived from the boot timeline (http_api.c). */
+void http_state_init(void);
+void http_state_shutdown(void);
+const char *http_machine_state(const uint8_t mac[6], int64_t *last_ms);
+
+/* Opens path beneath dirfd: a regular file, no escape through "..",
+ * absolute paths or symlinks pointing out (openat2 RESOLVE_BENEATH).
+ * Returns the descriptor, or -1 with errno (ENOENT, EXDEV, EISDIR...). */
+int http_open_beneath(int dirfd, const char *path, struct stat *st);
+
+#endif

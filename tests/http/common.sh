@@ -1,0 +1,99 @@
+# Shared by the HTTP module's integration tests (sourced after tests/lib.sh):
+# a small kernel tree, web page and inventory in $T_TMP, a free TCP port,
+# and curl helpers. Not a test itself (tests/run.sh runs only
+# tests/integration/*.sh).
+
+# A free port for the daemon: high, derived from our PID, checked with ss.
+http_pick_port() {
+	HTTP_PORT=$((20000 + ($$ * 7) % 30000))
+	i=0
+	while ss -ltnH "sport = :$HTTP_PORT" | grep -q . && [ $i -lt 100 ]; do
+		HTTP_PORT=$((HTTP_PORT + 1)); i=$((i + 1))
+	done
+	BASE="http://127.0.0.1:$HTTP_PORT"
+}
+
+# http_tree: kernels and loaders under $T_TMP/files (random bytes, so a
+# corrupted transfer cannot compare equal by accident).
+http_tree() {
+	F=$T_TMP/files
+	mkdir -p "$F/amd64" "$F/arm64" "$F/discovery/amd64" "$F/discovery/arm64" "$F/efi" "$T_TMP/state"
+	head -c 1048576 /dev/urandom >"$F/amd64/9pc64"
+	head -c 300000 /dev/urandom >"$F/arm64/9qemu.u"
+	head -c 200000 /dev/urandom >"$F/discovery/amd64/vmlinuz"
+	head -c 100000 /dev/urandom >"$F/discovery/amd64/initrd.gz"
+	head -c 200000 /dev/urandom >"$F/discovery/arm64/Image"
+	head -c 50000 /dev/urandom >"$F/efi/bootx64.efi"
+	echo secret >"$T_TMP/outside.txt"
+	ln -s ../outside.txt "$F/escape"
+	ln -s amd64/9pc64 "$F/inside"
+	mkfifo "$F/fifo"
+}
+
+# http_inventory FILE: the test grid. API token "test-token-0123456789".
+http_inventory() {
+	cat >"$1" <<CFG
+grid = {
+  name = "httptest";
+  server = "127.0.0.1";
+  files = "$T_TMP/files";
+  state = "$T_TMP/state";
+  web = "$GRIDBOOT_TOP/web";
+  ipxe_scripts = "$GRIDBOOT_TOP/ipxe-scripts";
+  http_port = $HTTP_PORT;
+  tftp_port = $((HTTP_PORT + 1));
+  dhcp_port = $((HTTP_PORT + 2));
+  proxy_port = $((HTTP_PORT + 3));
+  api_token = "test-token-0123456789";
+  unknown = "discover";
+  loaders = { plan9_efi_x64 = "efi/bootx64.efi"; };
+};
+networks = (
+  { subnet = "127.0.0.0/8"; pool = "127.0.1.1-127.0.1.200"; dhcp = "off"; }
+);
+kernels = (
+  { name = "9pc64"; arch = "amd64"; file = "amd64/9pc64"; },
+  { name = "9qemu"; arch = "arm64"; file = "arm64/9qemu.u"; },
+  { name = "discovery-amd64"; arch = "amd64"; type = "linux";
+    file = "discovery/amd64/vmlinuz"; initrd = "discovery/amd64/initrd.gz";
+    cmdline = "console=ttyS0 quiet"; },
+  { name = "discovery-arm64"; arch = "arm64"; type = "linux";
+    file = "discovery/arm64/Image"; cmdline = "console=ttyAMA0"; }
+);
+roles = {
+  cpu = { kernel = "9pc64"; plan9ini = { service = "cpu"; bootargs = "tcp"; }; };
+  terminal = { kernel = "9pc64"; plan9ini = { service = "terminal"; }; };
+  armcpu = { kernel = "9qemu"; plan9ini = { service = "cpu"; }; };
+  discover = { kernel = "discovery-amd64"; };
+  armdiscover = { kernel = "discovery-arm64"; };
+};
+machines = (
+  { name = "cpu1"; mac = "52:54:00:00:00:11"; ip = "127.0.0.11";
+    arch = "amd64"; firmware = "bios"; role = "cpu";
+    plan9ini = { console = "0 b115200"; }; },
+  { name = "term1"; mac = "52:54:00:00:00:12"; ip = "127.0.0.12";
+    arch = "amd64"; firmware = "uefi"; role = "terminal"; },
+  { name = "arm1"; mac = "52:54:00:00:00:21"; ip = "127.0.0.21";
+    arch = "arm64"; role = "armcpu"; },
+  { name = "armlin"; mac = "52:54:00:00:00:22"; ip = "127.0.0.22";
+    arch = "arm64"; role = "armdiscover"; },
+  { name = "lin1"; mac = "52:54:00:00:00:31"; ip = "127.0.0.31";
+    arch = "amd64"; role = "discover"; }
+);
+CFG
+}
+
+# http_start: tree, inventory and a running daemon on a free port.
+http_start() {
+	http_pick_port
+	http_tree
+	CFG=$T_TMP/grid.cfg
+	http_inventory "$CFG"
+	start_gridbootd "$CFG" && wait_for 5 curl -fsS -o /dev/null "$BASE/boot.ipxe"
+}
+
+# code METHOD URL [curl args...]: prints the status code only.
+code() {
+	m=$1 u=$2; shift 2
+	curl -s -o /dev/null -w '%{http_code}' -X "$m" "$@" "$u"
+}

@@ -1,0 +1,76 @@
+#!/bin/sh
+# limit: 150
+# proxyDHCP beside a site DHCP server. One LAN (a bridge) joins dnsmasq
+# (the site's DHCP server), gridbootd with dhcp = "proxy", a udhcpc client
+# and a QEMU guest whose NIC ROM is iPXE. The guest must get its address
+# from dnsmasq and its boot file from gridbootd (proxy OFFER on 67, ACK on
+# 4011), then fetch that file over HTTP. gridbootd never hands out an
+# address.
+. "$GRIDBOOT_TOP/tests/lib.sh"
+. "$GRIDBOOT_TOP/tests/dhcp_lib.sh"
+
+L=gbdL$$ S=gbdS$$ D=gbdD$$ C=gbdC$$
+dhcp_ns $L $S $D $C || { not_ok "namespaces"; t_done; exit 1; }
+ip -n $L link add gbbr$$ type bridge
+ip -n $L link set gbbr$$ up
+for pair in "$S gbs$$ gbls$$" "$D gbd$$ gbld$$" "$C gbc$$ gblc$$"; do
+	set -- $pair
+	dhcp_link "$1" "$2" $L "$3"
+	ip -n $L link set "$3" master gbbr$$
+done
+ip -n $S addr add 10.95.0.2/24 dev gbs$$
+ip -n $D addr add 10.95.0.1/24 dev gbd$$
+dhcp_script
+cat >"$T_TMP/grid.cfg" <<EOC
+grid = { name = "t"; server = "10.95.0.2"; files = "$T_TMP/files"; state = "$T_TMP/state";
+  http_port = 8080; unknown = "cpu"; loaders = { ipxe_bios = "undionly.kpxe"; }; };
+networks = ( { subnet = "10.95.0.0/24"; dhcp = "proxy"; } );
+kernels = ( { name = "9pc64"; arch = "amd64"; file = "amd64/9pc64"; } );
+roles = { cpu = { kernel = "9pc64"; }; };
+EOC
+check "gridbootd starts in proxy mode" dhcp_serve $S "$T_TMP/grid.cfg"
+ip netns exec $D dnsmasq --no-daemon -C /dev/null --port=0 --user=root \
+    --pid-file="$T_TMP/site.pid" --dhcp-range=10.95.0.100,10.95.0.150,1h \
+    --dhcp-leasefile="$T_TMP/site.leases" --interface=gbd$$ --log-dhcp \
+    >"$T_TMP/site.log" 2>&1 &
+track_pid $!
+# Stands in for the HTTP module: records what the guest fetches.
+mkdir -p "$T_TMP/www"
+printf '#!ipxe\necho gridboot proxy test\nchain http://10.95.0.2:8080/fetched-by-ipxe\n' >"$T_TMP/www/boot.ipxe"
+ip netns exec $S busybox httpd -f -vv -p 10.95.0.2:8080 -h "$T_TMP/www" >"$T_TMP/httpd.log" 2>&1 &
+track_pid $!
+sleep 0.5
+
+# A plain client: address from dnsmasq; gridbootd stays silent.
+ip -n $C link set gbc$$ address 52:54:00:dd:00:01
+udhcpc_run $C gbc$$ plain
+IP=$(envval "$T_TMP/plain.bound" ip)
+check "plain client gets its address from the site server ($IP)" \
+    test "$(envval "$T_TMP/plain.bound" serverid)" = 10.95.0.1
+check "gridbootd ignored the non-PXE client" grep -q "proxy mode: not a PXE client" "$T_TMP/gridbootd.log"
+
+# The iPXE ROM of a QEMU guest, a real proxyDHCP client.
+ip -n $L tuntap add gbt$$ mode tap
+ip -n $L link set gbt$$ master gbbr$$
+ip -n $L link set gbt$$ up
+ip netns exec $L qemu-system-x86_64 -M pc -m 128 -display none -vga std -serial null \
+    -monitor none -boot n -no-reboot \
+    -netdev tap,id=n0,ifname=gbt$$,script=no,downscript=no \
+    -device e1000,netdev=n0,mac=52:54:00:dd:00:02 >"$T_TMP/qemu.log" 2>&1 &
+QEMU=$!
+track_pid $QEMU
+if wait_for 60 grep -q "fetched-by-ipxe" "$T_TMP/httpd.log"; then
+	ok "the guest fetched boot.ipxe from gridboot's proxy answer, then chained"
+else
+	not_ok "the guest fetched boot.ipxe from gridboot's proxy answer, then chained"
+fi
+kill $QEMU 2>/dev/null
+check "the guest's address came from the site server" grep -q "DHCPACK.*52:54:00:dd:00:02" "$T_TMP/site.log"
+check "gridbootd sent a proxy offer (no address)" grep -q "discover -> offer (no address) file http://10.95.0.2:8080/boot.ipxe" "$T_TMP/gridbootd.log"
+# iPXE boots from the proxy offer itself; port 4011 is covered by dhcp_malformed.
+grep -q "request -> ack (no address)" "$T_TMP/gridbootd.log" && diag "the guest also asked on port 4011"
+check "gridbootd never offered an address" sh -c "! grep -E -q '(offer|ack) 10\\.' '$T_TMP/gridbootd.log'"
+check "gridbootd wrote no lease" sh -c "! grep -q '^B ' '$T_TMP/state/dhcp.leases'"
+check "gridbootd exits cleanly" stop_gridbootd
+[ $T_FAILED -gt 0 ] && { tail -n 30 "$T_TMP/gridbootd.log"; tail -n 20 "$T_TMP/site.log"; cat "$T_TMP/httpd.log" "$T_TMP/qemu.log"; } | sed 's/^/# /'
+t_done
