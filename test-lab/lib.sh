@@ -148,7 +148,7 @@ lab_pid_stop() {
 		kill "$p" 2>/dev/null
 		i=0
 		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-		kill -9 "$p" 2>/dev/null
+		kill -9 "$p" 2>/dev/null || true
 	fi
 	rm -f "$1"
 }
