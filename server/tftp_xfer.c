@@ -28,7 +28,6 @@
 #define RTO_MAX_MS 5000
 #define MAX_RETRIES 5           /* retransmissions before giving up */
 #define MAX_RETRIES_FINAL 3     /* once only the final ACK is missing */
-#define RECV_BURST 16           /* datagrams read per wakeup */
 #define HASH_SIZE 1024
 /* Bytes a window may put in flight: a 64 x 65464 window would overrun the
  * client's socket buffer and turn into loss and resends, so the window is
@@ -425,24 +424,22 @@ on_datagram(struct xfer *x, const uint8_t *p, size_t len, const struct sockaddr_
 	}
 }
 
+/* One datagram per wakeup: a transfer expects one ACK per window, and
+ * reading on to EAGAIN would cost a system call per block for nothing
+ * (epoll is level-triggered, so anything left wakes us again). */
 static void
 on_packet(int fd, uint32_t events, void *arg)
 {
 	struct xfer *x = arg;
 	uint8_t buf[1024];      /* ACKs and ERRORs are small; longer is cut */
+	struct sockaddr_in from;
+	socklen_t flen = sizeof from;
 
 	(void)events;
-	for (int i = 0; i < RECV_BURST; i++) {
-		struct sockaddr_in from;
-		socklen_t flen = sizeof from;
-		ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &flen);
-		if (n < 0)
-			return;
-		if (flen != sizeof from || from.sin_family != AF_INET)
-			continue;
-		if (!on_datagram(x, buf, (size_t)n, &from))
-			return;         /* x is gone */
-	}
+	ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &flen);
+	if (n < 0 || flen != sizeof from || from.sin_family != AF_INET)
+		return;
+	(void)on_datagram(x, buf, (size_t)n, &from);
 }
 
 static void

@@ -1,0 +1,161 @@
+#!/bin/sh
+# TFTP throughput: gridbootd against tftpd-hpa and dnsmasq's TFTP, measured
+# in the same run by the same clients, between two network namespaces
+# joined by a veth pair. Cases: a 4 MiB kernel at blksize 512 without
+# options (what 9boot does: tftp-hpa's client), at blksize 1468 (atftp),
+# one client and 50 at once, plus windowsize 8 (atftp) which only gridbootd
+# negotiates. Prints MiB/s (median of RUNS) and gridbootd's ratio to the
+# best anchor. Needs root, tftp-hpa, atftp, tftpd-hpa, dnsmasq-base.
+set -u
+cd "$(dirname "$0")/.."
+GRIDBOOTD=${GRIDBOOTD:-$PWD/build/gridbootd}
+RUNS=${RUNS:-3}
+CONC=${CONC:-50}
+SNS=gbtftps$$
+CNS=gbtftpc$$
+T=$(mktemp -d /tmp/gridboot-bench.XXXXXX)
+PIDS=""
+
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	sleep 0.3
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	ip netns del "$SNS" 2>/dev/null
+	ip netns del "$CNS" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+for tool in tftp atftp in.tftpd dnsmasq ip; do
+	command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || {
+		echo "bench/tftp.sh: $tool missing (sh tests/install-deps.sh)"; exit 1; }
+done
+[ -x "$GRIDBOOTD" ] || { echo "bench/tftp.sh: build $GRIDBOOTD first (make)"; exit 1; }
+
+# Namespaces: server side holds three addresses, one per server, so every
+# server listens on its own address.
+ip netns add "$SNS" && ip netns add "$CNS" || exit 1
+ip link add gbts$$ type veth peer name gbtc$$ || exit 1
+ip link set gbts$$ netns "$SNS"
+ip link set gbtc$$ netns "$CNS"
+ip -n "$SNS" addr add 10.77.0.1/24 dev gbts$$
+ip -n "$SNS" addr add 10.77.0.3/24 dev gbts$$
+ip -n "$SNS" addr add 10.77.0.4/24 dev gbts$$
+ip -n "$CNS" addr add 10.77.0.2/24 dev gbtc$$
+for ns in "$SNS" "$CNS"; do
+	ip -n "$ns" link set lo up
+done
+ip -n "$SNS" link set gbts$$ up
+ip -n "$CNS" link set gbtc$$ up
+sleep 1
+
+chmod 755 "$T"
+mkdir -p "$T/files" "$T/state"
+chmod 755 "$T/files"
+head -c 4194304 /dev/urandom >"$T/files/k4"
+chmod 644 "$T/files/k4"
+want=$(sha256sum "$T/files/k4" | cut -d' ' -f1)
+
+cat >"$T/grid.cfg" <<EOF
+grid = { name = "bench"; server = "10.77.0.1"; files = "$T/files"; state = "$T/state";
+  tftp_port = 69; http_port = 18081; dhcp_port = 16768; proxy_port = 14012; };
+networks = ( { subnet = "10.77.0.0/24"; dhcp = "off"; } );
+EOF
+sx() { ip netns exec "$SNS" "$@"; }
+cx() { ip netns exec "$CNS" "$@"; }
+
+# gridbootd binds the wildcard address, so it gets its own port; the
+# anchors bind their own address on port 69.
+sed -i 's/tftp_port = 69/tftp_port = 1069/' "$T/grid.cfg"
+sx "$GRIDBOOTD" serve -c "$T/grid.cfg" -d -l info >"$T/gridbootd.log" 2>&1 &
+PIDS="$PIDS $!"
+sx /usr/sbin/in.tftpd -L -a 10.77.0.3:69 -s "$T/files" >"$T/tftpd.log" 2>&1 &
+PIDS="$PIDS $!"
+sx dnsmasq -k --port=0 --enable-tftp --tftp-root="$T/files" --tftp-max=500 \
+    --listen-address=10.77.0.4 --bind-interfaces --no-resolv --no-hosts \
+    --pid-file="$T/dnsmasq.pid" --log-facility="$T/dnsmasq.log" &
+PIDS="$PIDS $!"
+sleep 1
+
+# Server table: name address port
+SERVERS="gridbootd 10.77.0.1 1069
+tftpd-hpa 10.77.0.3 69
+dnsmasq 10.77.0.4 69"
+
+# fetch CLIENT ADDR PORT OUT: one 4 MiB read.
+fetch() {
+	case $1 in
+	hpa512) timeout 60 tftp -m binary "$2" "$3" -c get k4 "$4" >/dev/null 2>&1 ;;
+	at1468) timeout 60 atftp --option "blksize 1468" -g -r k4 -l "$4" "$2" "$3" >/dev/null 2>&1 ;;
+	at1468w8) timeout 60 atftp --option "blksize 1468" --option "windowsize 8" \
+	    -g -r k4 -l "$4" "$2" "$3" >/dev/null 2>&1 ;;
+	esac
+}
+
+# run CLIENT ADDR PORT N: seconds for N clients at once (in the client ns).
+run() {
+	cx sh -c '
+		. "$0"
+		s=$(date +%s.%N)
+		i=0
+		while [ $i -lt $4 ]; do fetch "$1" "$2" "$3" /dev/null & i=$((i + 1)); done
+		wait
+		e=$(date +%s.%N)
+		echo "$s $e" | awk "{ printf \"%.4f\", \$2 - \$1 }"
+	' "$T/fetch.sh" "$@"
+}
+sed -n '/^fetch() {/,/^}/p' "$0" >"$T/fetch.sh"
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+# Correctness first: each server hands every client the right bytes.
+for c in hpa512 at1468; do
+	echo "$SERVERS" | while read -r name addr port; do
+		rm -f "$T/check"
+		cx sh -c ". $T/fetch.sh; fetch $c $addr $port $T/check"
+		got=$(sha256sum "$T/check" 2>/dev/null | cut -d' ' -f1)
+		[ "$got" = "$want" ] || echo "WARNING: $name via $c: wrong or missing data"
+	done
+done
+
+printf '%-34s %12s %12s %12s %8s\n' "case (4 MiB, MiB/s, median of $RUNS)" gridbootd tftpd-hpa dnsmasq ratio
+bench_case() {	# LABEL CLIENT N [GRIDBOOT_CLIENT]
+	label=$1 client=$2 n=$3 gbclient=${4:-$2}
+	line=""
+	best=0
+	gb=0
+	for name in gridbootd tftpd-hpa dnsmasq; do
+		set -- $(echo "$SERVERS" | grep "^$name ")
+		addr=$2 port=$3
+		c=$client
+		[ "$name" = gridbootd ] && c=$gbclient
+		times=""
+		r=0
+		while [ $r -lt "$RUNS" ]; do
+			times="$times $(run "$c" "$addr" "$port" "$n")"
+			r=$((r + 1))
+		done
+		t=$(echo "$times" | median)
+		mibs=$(awk -v n="$n" -v t="$t" 'BEGIN { printf "%.1f", 4 * n / t }')
+		line="$line $(printf '%12s' "$mibs")"
+		if [ "$name" = gridbootd ]; then gb=$mibs
+		elif awk -v a="$mibs" -v b="$best" 'BEGIN { exit !(a > b) }'; then best=$mibs
+		fi
+	done
+	ratio=$(awk -v a="$gb" -v b="$best" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+	printf '%-34s%s %8s\n' "$label" "$line" "$ratio"
+}
+bench_case "512 no options, 1 client" hpa512 1
+bench_case "512 no options, $CONC clients" hpa512 "$CONC"
+bench_case "1468, 1 client" at1468 1
+bench_case "1468, $CONC clients" at1468 "$CONC"
+bench_case "1468 (gridbootd windowsize 8), 1" at1468 1 at1468w8
+bench_case "1468 (gridbootd windowsize 8), $CONC" at1468 "$CONC" at1468w8
+echo "ratio = gridbootd / best of tftpd-hpa and dnsmasq (same client; the"
+echo "windowsize rows give gridbootd atftp's windowsize 8, the anchors cannot negotiate it)"
+grep -i "sanitizer\| err: \| warning: " "$T/gridbootd.log" | head -5
+slow=$(grep -c "ms (blksize .*: ok\|timeout" "$T/gridbootd.log")
+resends=$(grep -c "timeout\|last ACK not seen" "$T/gridbootd.log")
+echo "gridbootd: $slow transfers logged, $resends timed out or lost their last ACK"
+[ -n "${KEEP:-}" ] && cp "$T/gridbootd.log" "$KEEP"
