@@ -162,3 +162,66 @@ lab_ensure_loaders() {
 		cmp -s "/usr/lib/ipxe/$f" "$1/loaders/$f" || cp "/usr/lib/ipxe/$f" "$1/loaders/$f"
 	done
 }
+
+# lab_anchor_start NS DIR FILES: the same boot chain served by the anchor
+# stack, for bench/lab.sh: dnsmasq for DHCP (iPXE clients get
+# http://SERVER/boot.ipxe, UEFI PXE ROMs ipxe.efi over TFTP, U-Boot its
+# script) and TFTP, and test-lab/anchor-httpd.py for the static files and
+# the enroll POST. The tree is DIR/anchor: a static boot.ipxe booting the
+# amd64 discovery image, boot.scr.uimg (when mkimage exists) for arm64, and
+# links to FILES. PIDs in DIR/dnsmasq.pid and DIR/anchor-httpd.pid; the
+# enroll bodies in DIR/anchor-enroll.log.
+lab_anchor_start() {
+	ns=$1 dir=$2 files=$3
+	t=$dir/anchor
+	mkdir -p "$t"
+	ln -sfn "$files/discovery" "$t/discovery"
+	ln -sfn "$files/loaders" "$t/loaders"
+	cat >"$t/boot.ipxe" <<EOT
+#!ipxe
+kernel http://$LAB_SERVER/discovery/amd64/vmlinuz initrd=initrd.gz console=ttyS0 panic=5 gridboot.server=http://$LAB_SERVER gridboot.mac=\${net0/mac}
+initrd --name initrd.gz http://$LAB_SERVER/discovery/amd64/initrd.gz
+boot
+EOT
+	cat >"$t/boot.txt" <<EOT
+tftpboot \${kernel_addr_r} discovery/arm64/Image
+tftpboot \${ramdisk_addr_r} discovery/arm64/initrd.gz
+setenv bootargs console=ttyAMA0 panic=5 gridboot.server=http://$LAB_SERVER gridboot.mac=\${ethaddr}
+booti \${kernel_addr_r} \${ramdisk_addr_r}:\${filesize} \${fdtcontroladdr}
+EOT
+	command -v mkimage >/dev/null &&
+	    mkimage -A arm64 -T script -C none -n anchor -d "$t/boot.txt" "$t/boot.scr.uimg" >/dev/null
+	# --user=root: dnsmasq would otherwise drop to nobody, who may not
+	# reach the served tree (a 0700 temporary directory, a home).
+	ip netns exec "$ns" dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --user=root \
+	    --interface="$LAB_BRIDGE" --bind-interfaces --log-facility="$dir/dnsmasq.log" \
+	    --dhcp-range=10.99.0.100,10.99.0.199,255.255.255.0,1h \
+	    --dhcp-leasefile="$dir/dnsmasq.leases" --dhcp-option=3 --dhcp-option=6 \
+	    --enable-tftp --tftp-root="$t" \
+	    --dhcp-userclass=set:ipxe,iPXE \
+	    --dhcp-match=set:efi64,option:client-arch,7 \
+	    --dhcp-match=set:efi64,option:client-arch,9 \
+	    --dhcp-boot=tag:ipxe,http://$LAB_SERVER/boot.ipxe \
+	    --dhcp-boot=tag:!ipxe,tag:efi64,loaders/ipxe.efi,,$LAB_SERVER \
+	    --dhcp-boot=tag:!ipxe,tag:!efi64,boot.scr.uimg,,$LAB_SERVER \
+	    </dev/null >/dev/null 2>&1 &
+	echo $! >"$dir/dnsmasq.pid"
+	ip netns exec "$ns" python3 "$LAB_TOP/test-lab/anchor-httpd.py" "$LAB_SERVER" 80 \
+	    "$t" "$dir/anchor-enroll.log" </dev/null >"$dir/anchor-httpd.log" 2>&1 &
+	echo $! >"$dir/anchor-httpd.pid"
+	i=0
+	until ip netns exec "$ns" curl -s -m 1 -o /dev/null "http://$LAB_SERVER/boot.ipxe" ||
+	    [ $i -ge 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if ! kill -0 "$(cat "$dir/dnsmasq.pid")" 2>/dev/null; then
+		lab_say "dnsmasq did not start: $(tail -n 2 "$dir/dnsmasq.log" 2>/dev/null)"
+		return 1
+	fi
+}
+
+lab_anchor_stop() {
+	lab_pid_stop "$1/dnsmasq.pid"
+	lab_pid_stop "$1/anchor-httpd.pid"
+}
