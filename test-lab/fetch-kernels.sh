@@ -15,7 +15,7 @@
 # are kept in kernels/.cache/9front/.
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-K=$TOP/kernels
+K=${GRIDBOOT_KERNELS:-$TOP/kernels}
 CACHE=$K/.cache/9front
 BASE=${NINEFRONT_URL:-https://9front.org/iso/}
 say() { echo "kernels: $*" >&2; }
@@ -80,7 +80,8 @@ put() {	# file-in-tree destination
 # --- amd64: the ISO ------------------------------------------------------
 iso=${NINEFRONT_ISO:-$(newest 'amd64\.iso\.gz')}
 [ -n "$iso" ] || die "no 9front-*.amd64.iso.gz in $BASE"
-isof=$(unzipped "$(get "$iso")") || die "cannot download $iso"
+isog=$(get "$iso") || die "cannot download $iso"
+isof=$(unzipped "$isog")
 x=$(mktemp -d /tmp/gb-9front.XXXXXX)
 trap 'rm -rf "$x"' EXIT
 # bsdtar reads ISO 9660 with its Joliet names (9front's mk9660 -j).
@@ -98,7 +99,8 @@ if [ -z "$q" ]; then
 	say "no arm64 QEMU image in $BASE: arm1 stays off (put 9qemu.u in kernels/arm64/ by hand)"
 	exit 0
 fi
-qf=$(unzipped "$(get "$q")") || { say "cannot download $q: arm1 stays off"; exit 0; }
+qg=$(get "$q") || { say "cannot download $q: arm1 stays off"; exit 0; }
+qf=$(unzipped "$qg")
 qemu-img convert -O raw "$qf" "$x/arm64.raw"
 # The first FAT partition of the MBR (types 0x01 0x04 0x06 0x0b 0x0c 0x0e).
 off=$(python3 - "$x/arm64.raw" <<'EOF'
