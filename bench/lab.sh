@@ -83,7 +83,9 @@ boot() {
 	t0=$(now_ms)
 	i=1
 	while [ $i -le "$k" ]; do
-		VMPIDS="$VMPIDS $(lab_vm_start "$NS" "vm$i" bios "52:54:00:00:02:0$i" 256 "tap$i" "$DIR")"
+		p=$(lab_vm_start "$NS" "vm$i" bios "52:54:00:00:02:0$i" 256 "tap$i" "$DIR")
+		VMPIDS="$VMPIDS $p"
+		eval "pid_$i=$p"
 		i=$((i + 1))
 	done
 	left=$k
@@ -100,7 +102,12 @@ boot() {
 			case $res in
 			*enrolled) ;;
 			*failed) bad=$((bad + 1)) ;;
-			*) left=$((left + 1)) ;;
+			*)	# gone without a word (a guest panic): failed
+				if eval "kill -0 \$pid_$i" 2>/dev/null; then
+					left=$((left + 1))
+				else
+					bad=$((bad + 1))
+				fi ;;
 			esac
 			i=$((i + 1))
 		done

@@ -179,7 +179,7 @@ lab_anchor_start() {
 	ln -sfn "$files/loaders" "$t/loaders"
 	cat >"$t/boot.ipxe" <<EOT
 #!ipxe
-kernel http://$LAB_SERVER/discovery/amd64/vmlinuz initrd=initrd.gz console=ttyS0 panic=5 gridboot.server=http://$LAB_SERVER gridboot.mac=\${net0/mac}
+kernel http://$LAB_SERVER/discovery/amd64/vmlinuz initrd=initrd.gz console=ttyS0 panic=5 no_timer_check gridboot.server=http://$LAB_SERVER gridboot.mac=\${net0/mac}
 initrd --name initrd.gz http://$LAB_SERVER/discovery/amd64/initrd.gz
 boot
 EOT
