@@ -114,26 +114,35 @@ up() {
 	watch_status
 }
 
-# One machine's row: arch and firmware from the inventory or the enroll
-# facts, state from gridbootd, the last timeline event, and whether its VM
-# still runs.
+# One machine's row: state from gridbootd (the inventory's machines list
+# or, for a machine not in it, the discovered list; "+facts" once it has
+# enrolled), the last timeline event for its MAC, whether its VM still
+# runs, and the discovery image's verdict from its console.
 row() {	# name kind mac
 	name=$1 kind=$2 mac=$3
 	vm=off
 	[ -f "$RUN/$name.pid" ] && kill -0 "$(cat "$RUN/$name.pid" 2>/dev/null)" 2>/dev/null && vm=running
-	m=$(api "/api/v1/machines/$mac")
-	state=$(echo "$m" | jq -r '.state // empty' 2>/dev/null)
-	[ -n "$state" ] || state=$(echo "$m" | jq -r 'if .facts then "enrolled" else empty end' 2>/dev/null)
-	ev=$(api "/api/v1/machines/$mac/timeline" |
-	    jq -r '(.events // .)[-1] | "\(.kind // .type) \(.text // .message // "")"' 2>/dev/null | cut -c1-46)
+	state=$(jq -r --arg m "$mac" '[.machines[]? | select(.mac == $m) | .state][0] // empty' \
+	    "$RUN/api.machines" 2>/dev/null)
+	d=$(jq -r --arg m "$mac" '[.discovered[]? | select(.mac == $m) |
+	    (.state + (if .facts then "+facts" else "" end))][0] // empty' "$RUN/api.discovered" 2>/dev/null)
+	# Live state first (booting, up, idle); "enrolled" once the discovery
+	# image has posted facts in this boot (its enroll event makes it "up").
+	[ -n "$state" ] || state=${d%+facts}
+	case "$state $d" in "up "*+facts) state=enrolled ;; esac
+	[ -n "$state" ] || state=-
+	ev=$(jq -r --arg m "$mac" '[.timeline[]? | select(.mac == $m)][-1] // empty |
+	    "\(.kind): \(.text)"' "$RUN/api.timeline" 2>/dev/null | cut -c1-60)
 	res=$(grep -a -o 'GRIDBOOT-DISCOVERY: [a-z]*' "$RUN/$name.serial" 2>/dev/null | tail -n1 | cut -d' ' -f2)
-	[ -n "$state" ] || state=${res:-"-"}
-	printf '%-10s %-6s %-6s %-17s %-9s %-8s %s\n' "$name" "$(lab_vm_arch "$kind")" "$kind" \
-	    "$mac" "$state" "$vm" "${ev:--}"
+	printf '%-10s %-6s %-6s %-17s %-15s %-8s %-9s %s\n' "$name" "$(lab_vm_arch "$kind")" "$kind" \
+	    "$mac" "$state" "$vm" "${res:--}" "${ev:--}"
 }
 
 table() {
-	printf '%-10s %-6s %-6s %-17s %-9s %-8s %s\n' MACHINE ARCH FW MAC STATE VM "LAST EVENT"
+	api /api/v1/machines >"$RUN/api.machines" || :
+	api /api/v1/discovered >"$RUN/api.discovered" || :
+	api /api/v1/timeline >"$RUN/api.timeline" || :
+	printf '%-10s %-6s %-6s %-17s %-15s %-8s %-9s %s\n' MACHINE ARCH FW MAC STATE VM CONSOLE "LAST EVENT"
 	[ -f "$RUN/vms" ] || return 0
 	while read -r name kind mac mem; do
 		row "$name" "$kind" "$mac"
@@ -156,7 +165,12 @@ watch_status() {
 	if [ -t 0 ] && [ -t 1 ]; then
 		old=$(stty -g)
 		trap 'stty "$old"; echo; quit_msg; exit 0' INT TERM
-		stty -icanon -echo min 0 time 20
+		# Drop what was typed while the lab came up: a stray q must not
+		# end the table before it is shown.
+		stty -icanon -echo min 0 time 0
+		i=0
+		while [ -n "$(dd bs=64 count=1 2>/dev/null)" ] && [ $i -lt 100 ]; do i=$((i + 1)); done
+		stty min 0 time 20
 		while :; do
 			printf '\033[H\033[2J'
 			echo "gridboot lab ($NS, $(cat "$RUN/accel" 2>/dev/null)) - web page http://$NSADDR/ - q quits, the lab keeps running"
