@@ -66,8 +66,9 @@ lab_accel() {
 	fi
 	if [ -c /dev/kvm ] && [ -w /dev/kvm ]; then
 		# QEMU quits at once when KVM cannot start a guest; one still
-		# running after 2 s is worth trying (the lab falls back to TCG
-		# for a VM that sends no DHCP under KVM).
+		# running after 2 s is worth trying. A host where KVM guests
+		# start but misbehave (seen: an iPXE ROM that never sends DHCP)
+		# needs LAB_ACCEL=tcg.
 		qemu-system-x86_64 -accel kvm -M pc -m 32 -display none \
 		    -nodefaults -monitor none -serial none </dev/null >/dev/null 2>&1 &
 		p=$!
