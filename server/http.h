@@ -88,6 +88,10 @@ void http_sse_init(void);
 void http_sse_shutdown(void);
 enum MHD_Result http_sse(struct MHD_Connection *c, struct http_req *r);
 
+/* One boot event as the API and the event stream show it. */
+struct bootevent;
+json_t *http_event_json(const struct bootevent *ev);
+
 /* Machine states derived from the boot timeline (http_api.c). */
 void http_state_init(void);
 void http_state_shutdown(void);
