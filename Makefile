@@ -26,7 +26,7 @@ LIBOBJS  := $(LIBSRCS:server/%.c=$(BUILD)/obj/%.o)
 UNITSRCS := $(wildcard tests/unit/*.c)
 UNITS    := $(UNITSRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all clean test test-unit deps lab lab-down bench kernels check-format
+.PHONY: all clean test test-unit deps lab lab-down bench kernels check-format fuzz-dhcp
 all: $(BUILD)/gridbootd
 
 $(BUILD)/obj/%.o: server/%.c $(wildcard server/*.h)
@@ -82,3 +82,14 @@ fuzz-tftp: build/fuzz/tftp_fuzz
 	@mkdir -p build/fuzz/tftp-corpus
 	build/fuzz/tftp_fuzz -max_total_time=$(FUZZ_TIME) build/fuzz/tftp-corpus
 .PHONY: fuzz-tftp
+
+# libFuzzer target for the DHCP parser (clang with libclang-rt-14-dev).
+# FUZZ_TIME bounds the run in seconds.
+$(BUILD)/fuzz/dhcp_fuzz: tests/fuzz/dhcp_fuzz.c server/dhcp_packet.c server/dhcp_packet.h server/util.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Iserver \
+	    -o $@ tests/fuzz/dhcp_fuzz.c server/dhcp_packet.c server/util.c
+
+fuzz-dhcp: $(BUILD)/fuzz/dhcp_fuzz
+	@mkdir -p $(BUILD)/fuzz/corpus
+	$< -max_total_time=$(FUZZ_TIME) -max_len=1500 $(BUILD)/fuzz/corpus tests/fuzz/corpus

@@ -407,6 +407,13 @@ open_sock(int port, const char *dev, bool proxy)
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	/* Room for a boot storm's worth of requests while a journal sync
+	 * holds the loop (a slow disk can stall fdatasync for 100s of ms). */
+	int big = 4 << 20;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof big) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
 	if (setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0 ||
 	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) < 0 ||
 	    (dev && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, (socklen_t)strlen(dev) + 1) < 0) ||

@@ -177,6 +177,11 @@ cmd_explain(int argc, char **argv)
 	print_answer(&a);
 	printf("address:\n");
 	print_address(inv, m);
+	/* 9front's EFI loader reads siaddr from the main server's ACK only. */
+	if (n && n->dhcp == DHCP_PROXY && str_has_prefix(a.loader, "plan9_efi"))
+		printf("warning: proxy mode: 9front's EFI loader takes the server from the site "
+		    "DHCP server's ACK (siaddr), not from gridboot's proxy offer; set siaddr "
+		    "there or let gridboot run this network in full mode\n");
 	inv_unref(inv);
 	return 0;
 }

@@ -90,6 +90,30 @@ uuid_text(const struct dhcp_msg *req, char out[40])
 		    u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
 }
 
+/* New discovered machines cost an atomic rewrite of the store each: a
+ * flood of random MACs must not turn into a flood of fsyncs. At most
+ * DISCOVER_RATE new records a second; known ones only update last_seen. */
+#define DISCOVER_RATE 20
+
+static void
+record_unknown(const struct dhcp_ctx *c, const struct dhcp_msg *req)
+{
+	static int64_t window;
+	static int fresh;
+	char uuid[40];
+
+	if (discovered_find(req->chaddr) == NULL) {
+		if (c->now_ms / 1000 != window) {
+			window = c->now_ms / 1000;
+			fresh = 0;
+		}
+		if (fresh++ >= DISCOVER_RATE)
+			return;
+	}
+	uuid_text(req, uuid);
+	discovered_seen(req->chaddr, req->arch, req->vendor, uuid);
+}
+
 static void
 decide(const struct dhcp_ctx *c, const struct dhcp_msg *req, uint32_t yiaddr, struct dhcp_out *o)
 {
@@ -98,14 +122,11 @@ decide(const struct dhcp_ctx *c, const struct dhcp_msg *req, uint32_t yiaddr, st
 		.ipxe = req->ipxe, .yiaddr = yiaddr, .mask = c->net->mask,
 		.router = c->net->router,
 	};
-	char uuid[40];
 
 	boot_decide(&q, &o->boot);
 	if (o->m == NULL && o->boot.client != BC_PLAIN && o->boot.client != BC_PLAN9 &&
-	    req->htype == 1) {
-		uuid_text(req, uuid);
-		discovered_seen(req->chaddr, req->arch, req->vendor, uuid);
-	}
+	    req->htype == 1)
+		record_unknown(c, req);
 }
 
 /* Boot fields shared by every reply that carries them. */
@@ -231,6 +252,9 @@ on_request(const struct dhcp_ctx *c, const struct dhcp_msg *req, struct dhcp_out
 	}
 	decide(c, req, ip, o);
 	reply(c, req, o, DHCPACK, ip, true);
+	/* RFC 2131 4.3.2's client states, for the timeline. */
+	o->why = req->serverid ? "selecting" : req->reqip ? "init-reboot" :
+	    req->giaddr ? "rebinding or renewing via a relay" : "renewing";
 }
 
 static void

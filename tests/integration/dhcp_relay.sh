@@ -3,7 +3,8 @@
 # Relayed DHCP: udhcpc in one namespace, dnsmasq as a relay
 # (--dhcp-relay) in a second, gridbootd in a third. The request arrives
 # with giaddr set; gridbootd picks the network holding giaddr and answers
-# the relay on port 67.
+# the relay on port 67. grid.interfaces makes it bind to that interface
+# (SO_BINDTODEVICE).
 . "$GRIDBOOT_TOP/tests/lib.sh"
 . "$GRIDBOOT_TOP/tests/dhcp_lib.sh"
 
@@ -19,7 +20,7 @@ ip netns exec $R sysctl -qw net.ipv4.ip_forward=1
 dhcp_script
 cat >"$T_TMP/grid.cfg" <<EOC
 grid = { name = "t"; server = "10.97.0.1"; files = "$T_TMP"; state = "$T_TMP/state";
-  unknown = "cpu"; loaders = { ipxe_bios = "undionly.kpxe"; }; };
+  unknown = "cpu"; interfaces = ["gbs$$"]; loaders = { ipxe_bios = "undionly.kpxe"; }; };
 networks = (
   { subnet = "10.97.0.0/24"; dhcp = "off"; },
   { subnet = "10.96.0.0/24"; router = "10.96.0.1"; pool = "10.96.0.50-10.96.0.60"; lease = 300; }

@@ -76,7 +76,34 @@ udhcpc_run $C $CI again -V PXEClient:Arch:00000 -x 93:0000
 check "the first client gets its address back after the restart" \
     test "$(envval "$T_TMP/again.bound" ip)" = "$PXEIP"
 
-# 5. explain says the same as the server.
+# 5. RENEWING: a bound client (address configured by its script) renews
+# by unicast on SIGUSR1; the ACK comes back to ciaddr.
+cat >"$T_TMP/renew.sh" <<EOS
+#!/bin/sh
+[ "\$1" = bound ] && ip addr add "\$ip/\$mask" dev "\$interface"
+echo "\$1 \$ip" >>"$T_TMP/renew.events"
+EOS
+chmod +x "$T_TMP/renew.sh"
+ip -n $C link set $CI address 52:54:00:aa:00:04
+ip netns exec $C udhcpc -i $CI -f -t 4 -T 1 -s "$T_TMP/renew.sh" >>"$T_TMP/udhcpc.log" 2>&1 &
+UD=$!
+track_pid $UD
+wait_for 10 grep -q "^bound " "$T_TMP/renew.events"
+kill -USR1 $UD
+check "unicast renewal ACKed" wait_for 10 grep -q "^renew " "$T_TMP/renew.events"
+check "the server saw a RENEWING request (ciaddr set)" grep -q "request -> ack .*: renewing" "$T_TMP/gridbootd.log"
+kill $UD 2>/dev/null; wait $UD 2>/dev/null
+ip -n $C addr flush dev $CI
+
+# 6. SIGHUP: a reservation added to the inventory is served at once.
+sed -i 's|^machines = (|machines = (\n  { name = "new1"; mac = "52:54:00:aa:00:05"; ip = "10.98.0.15"; arch = "amd64"; firmware = "bios"; role = "cpu"; },|' "$T_TMP/grid.cfg"
+kill -HUP $GB_PID
+wait_for 5 grep -q "reload: .* OK" "$T_TMP/gridbootd.log"
+ip -n $C link set $CI address 52:54:00:aa:00:05
+udhcpc_run $C $CI hup
+check "reservation added by SIGHUP is served" test "$(envval "$T_TMP/hup.bound" ip)" = 10.98.0.15
+
+# 7. explain says the same as the server.
 X=$("$GRIDBOOTD" explain -c "$T_TMP/grid.cfg" --mac 52:54:00:00:00:11 --arch 0 --vendor-class PXEClient)
 check "explain names the loader" sh -c "echo '$X' | grep -q 'file      undionly.kpxe'"
 X=$("$GRIDBOOTD" explain -c "$T_TMP/grid.cfg" --mac 52:54:00:00:00:11 --vendor-class plan9_amd64)

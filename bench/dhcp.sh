@@ -1,0 +1,95 @@
+#!/bin/sh
+# DHCP benchmark: whole DORA exchanges per second and their p99 latency,
+# gridbootd against dnsmasq on the same pool, driven by the same client
+# (bench/dhcp_load.c, a relay-style closed-loop load generator) in the same
+# run, between two network namespaces. Both servers keep their leases on
+# the same ext4 disk; gridbootd fdatasyncs its journal before every ACK
+# (group commit), dnsmasq rewrites its lease file. Prints the ratio.
+#   DHCP_BENCH_CLIENTS (default 5000), DHCP_BENCH_WINDOW (default 64),
+#   DHCP_BENCH_RUNS (default 3; the median run is reported)
+set -u
+cd "$(dirname "$0")/.."
+TOP=$PWD
+GRIDBOOTD=${GRIDBOOTD:-$TOP/build/gridbootd}
+N=${DHCP_BENCH_CLIENTS:-5000}
+W=${DHCP_BENCH_WINDOW:-64}
+RUNS=${DHCP_BENCH_RUNS:-3}
+S=gbdbS$$ C=gbdbC$$
+tmp=$(mktemp -d "$TOP/build/dhcp-bench.XXXXXX")      # on disk, not tmpfs
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	sleep 0.3
+	ip netns del $S 2>/dev/null
+	ip netns del $C 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+command -v dnsmasq >/dev/null || { echo "dhcp bench: dnsmasq missing (apt-get install dnsmasq-base)"; exit 1; }
+cc -O2 -o "$tmp/dhcp_load" bench/dhcp_load.c || exit 1
+ip netns add $S && ip netns add $C || exit 1
+ip link add gbdbs$$ netns $S type veth peer name gbdbc$$ netns $C
+ip -n $S addr add 10.92.0.1/16 dev gbdbs$$
+ip -n $C addr add 10.92.0.2/16 dev gbdbc$$
+for n in $S $C; do ip -n $n link set lo up; done
+ip -n $S link set gbdbs$$ up
+ip -n $C link set gbdbc$$ up
+
+cat >"$tmp/grid.cfg" <<EOC
+grid = { name = "bench"; server = "10.92.0.1"; files = "$tmp"; state = "$tmp/gb-state"; };
+networks = ( { subnet = "10.92.0.0/16"; pool = "10.92.1.1-10.92.255.254"; lease = 3600; } );
+EOC
+
+# load MACBYTE: one run of the generator; prints its result line.
+load() {
+	ip netns exec $C "$tmp/dhcp_load" 10.92.0.1 10.92.0.2 "$N" "$W" "$1"
+}
+
+# median FILE: the result line with the median dora_per_s.
+median() {
+	sort -t' ' -k10 -n "$1" | sed -n "$(( ($(wc -l <"$1") + 1) / 2 ))p"
+}
+
+run_gridbootd() {
+	rm -rf "$tmp/gb-state"
+	ip netns exec $S "$GRIDBOOTD" serve -c "$tmp/grid.cfg" -d -l warn >"$tmp/gb.log" 2>&1 &
+	pid=$!
+	PIDS="$PIDS $pid"
+	sleep 0.5
+	load "$1"
+	kill $pid; wait $pid 2>/dev/null
+}
+
+run_dnsmasq() {
+	rm -f "$tmp/dnsmasq.leases"
+	ip netns exec $S dnsmasq --no-daemon -C /dev/null --port=0 --user=root \
+	    --pid-file="$tmp/dnsmasq.pid" --dhcp-range=10.92.1.1,10.92.255.254,255.255.0.0,1h \
+	    --dhcp-leasefile="$tmp/dnsmasq.leases" --dhcp-lease-max=1000000 --no-ping \
+	    --dhcp-authoritative --quiet-dhcp --interface=gbdbs$$ >"$tmp/dnsmasq.log" 2>&1 &
+	pid=$!
+	PIDS="$PIDS $pid"
+	sleep 0.5
+	load "$1"
+	kill $pid; wait $pid 2>/dev/null
+}
+
+: >"$tmp/gb.res"
+: >"$tmp/dm.res"
+i=0
+while [ $i -lt "$RUNS" ]; do
+	run_gridbootd $((0x10 + i)) >>"$tmp/gb.res"
+	run_dnsmasq $((0x20 + i)) >>"$tmp/dm.res"
+	i=$((i + 1))
+done
+gb=$(median "$tmp/gb.res")
+dm=$(median "$tmp/dm.res")
+echo "dhcp: $N clients, $W in flight, median of $RUNS runs"
+echo "dhcp: gridbootd: $gb"
+echo "dhcp: dnsmasq:   $dm"
+field() { echo "$1" | awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }'; }
+awk -v a="$(field "$gb" dora_per_s)" -v b="$(field "$dm" dora_per_s)" \
+    -v pa="$(field "$gb" p99_ms)" -v pb="$(field "$dm" p99_ms)" 'BEGIN {
+	printf "dhcp: DORA/s ratio gridbootd/dnsmasq = %.2f; p99 %s ms vs %s ms\n", (b > 0 ? a / b : 0), pa, pb
+}'

@@ -1,0 +1,46 @@
+#!/bin/sh
+# limit: 180
+# Malformed DHCP packets (truncated, wrong op, bad hlen, bad cookie,
+# options past the end, bad overload, giant option 55, unknown type) are
+# dropped and the daemon keeps answering; a well-formed PXE REQUEST to the
+# proxy port (4011) then gets a proxy ACK. Ends with a bounded libFuzzer
+# run of the parser when clang's libFuzzer is installed.
+. "$GRIDBOOT_TOP/tests/lib.sh"
+. "$GRIDBOOT_TOP/tests/dhcp_lib.sh"
+
+S=gbdS$$ C=gbdC$$
+dhcp_ns $S $C || { not_ok "namespaces"; t_done; exit 1; }
+dhcp_link $S gbs$$ $C gbc$$
+ip -n $S addr add 10.94.0.1/24 dev gbs$$
+ip -n $C addr add 10.94.0.50/24 dev gbc$$
+cat >"$T_TMP/grid.cfg" <<EOC
+grid = { name = "t"; server = "10.94.0.1"; files = "$T_TMP"; state = "$T_TMP/state";
+  unknown = "cpu"; loaders = { ipxe_bios = "undionly.kpxe"; }; };
+networks = ( { subnet = "10.94.0.0/24"; dhcp = "proxy"; } );
+kernels = ( { name = "9pc64"; arch = "amd64"; file = "amd64/9pc64"; } );
+roles = { cpu = { kernel = "9pc64"; }; };
+EOC
+check "dhcp_send builds" cc -o "$T_TMP/dhcp_send" "$GRIDBOOT_TOP/tests/tools/dhcp_send.c"
+check "gridbootd starts" dhcp_serve $S "$T_TMP/grid.cfg"
+out=$(ip netns exec $C timeout 10 "$T_TMP/dhcp_send" 10.94.0.1 67 4011 10.94.0.50)
+echo "$out" | sed "s/^/# /"
+check "malformed packets sent" sh -c "echo '$out' | grep -q 'sent 9 malformed'"
+check "proxy ACK on port 4011 after the junk" sh -c "echo '$out' | grep -q 'reply type 5 yiaddr 0.0.0.0 siaddr 10.94.0.1 file undionly.kpxe opt43 1 opt97 1'"
+check "drops were logged (rate-limited)" grep -q "dropped a malformed packet" "$T_TMP/gridbootd.log"
+check "gridbootd is alive" kill -0 $GB_PID
+check "gridbootd exits cleanly (no sanitizer report)" stop_gridbootd
+[ $T_FAILED -gt 0 ] && tail -n 30 "$T_TMP/gridbootd.log" | sed 's/^/# /'
+
+# A short fuzzing run of the parser, if libFuzzer is here.
+if echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n){(void)d;(void)n;return 0;}' \
+    >"$T_TMP/probe.c" && clang -fsanitize=fuzzer -o "$T_TMP/probe" "$T_TMP/probe.c" 2>/dev/null; then
+	if make -s -C "$GRIDBOOT_TOP" fuzz-dhcp FUZZ_TIME=20 BUILD="$T_TMP/fz" >"$T_TMP/fuzz.log" 2>&1; then
+		ok "20 s of libFuzzer on the DHCP parser found nothing ($(grep -o 'Done [0-9]* runs' "$T_TMP/fuzz.log"))"
+	else
+		not_ok "libFuzzer on the DHCP parser"
+		tail -n 30 "$T_TMP/fuzz.log" | sed 's/^/# /'
+	fi
+else
+	ok "# SKIP clang's libFuzzer is not installed"
+fi
+t_done

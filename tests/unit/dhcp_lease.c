@@ -1,0 +1,212 @@
+/* The lease table and journal (replay, torn tail, compaction) and the DHCP
+ * state machine on top of it (offers, ACKs, NAKs, declines, pool
+ * exhaustion, proxy mode), without sockets. */
+#include "unit.h"
+#include "dhcp_handle.h"
+#include "dhcp_lease.h"
+#include "discovered.h"
+#include "inventory.h"
+#include "util.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static const char cfg[] =
+    "grid = { name = \"t\"; server = \"10.0.0.1\"; files = \"/tmp\"; state = \"/tmp\";\n"
+    "  unknown = \"cpu\"; loaders = { ipxe_bios = \"undionly.kpxe\"; }; };\n"
+    "networks = ( { subnet = \"10.0.0.0/24\"; router = \"10.0.0.1\"; pool = \"10.0.0.100-10.0.0.102\"; },\n"
+    "             { subnet = \"10.1.0.0/24\"; dhcp = \"proxy\"; } );\n"
+    "kernels = ( { name = \"9pc64\"; arch = \"amd64\"; file = \"amd64/9pc64\"; } );\n"
+    "roles = { cpu = { kernel = \"9pc64\"; }; };\n"
+    "machines = ( { name = \"m1\"; mac = \"52:54:00:00:00:11\"; ip = \"10.0.0.11\";\n"
+    "  arch = \"amd64\"; firmware = \"bios\"; role = \"cpu\"; } );\n";
+
+static struct inventory *inv;
+static char dir[] = "/tmp/gbd-lease-XXXXXX";
+
+static struct dhcp_msg
+msg(uint8_t type, uint8_t last, uint32_t reqip, uint32_t serverid)
+{
+	struct dhcp_msg m = { .op = 1, .htype = 1, .hlen = 6, .type = type, .reqip = reqip,
+	    .serverid = serverid, .arch = -1, .xid = 7 };
+	uint8_t mac[6] = { 0x52, 0x54, 0, 0, 0, last };
+	memcpy(m.chaddr, mac, 6);
+	return m;
+}
+
+static void
+ask(int net, const struct dhcp_msg *m, struct dhcp_out *o)
+{
+	struct dhcp_ctx c = { .inv = inv, .net = &inv->networks[net], .server_id = net ? 0x0a010001 : 0x0a000001,
+	    .now_ms = wall_ms() };
+	dhcp_handle(&c, m, o);
+}
+
+static size_t
+lines(const char *path)
+{
+	size_t len = 0, n = 0;
+	char *t = read_file(path, &len, 1 << 24);
+	for (size_t i = 0; t && i < len; i++)
+		n += t[i] == '\n';
+	free(t);
+	return n;
+}
+
+static void
+journal_tests(void)
+{
+	uint8_t a[6] = { 2, 0, 0, 0, 0, 1 }, b[6] = { 2, 0, 0, 0, 0, 2 };
+	int64_t later = wall_ms() + 3600000;
+	char *path = esprintf("%s/dhcp.leases", dir);
+
+	int first = dlease_open(dir);
+	CHECK(first == 0, "journal opens in an empty state dir");
+	int ba = dlease_bind(a, 0x0a000064, later, "host a");
+	int bb = dlease_bind(b, 0x0a000065, later, NULL);
+	CHECK(ba == 0 && bb == 0, "bind a and b");
+	dlease_release(b);
+	dlease_decline(0x0a000066, later);
+	bool was_dirty = dlease_dirty();
+	int synced = dlease_sync();
+	CHECK(was_dirty && synced == 0 && !dlease_dirty(), "sync clears dirty");
+	CHECK(dlease_taken(0x0a000064, b, wall_ms()) && !dlease_taken(0x0a000064, a, wall_ms()),
+	    "a's address is taken for b, not for a");
+	CHECK(!dlease_taken(0x0a000065, a, wall_ms()), "a released address is free");
+	CHECK(dlease_taken(0x0a000066, a, wall_ms()), "a declined address is taken");
+	dlease_close();
+
+	/* A torn record at the end (kill -9 mid-write) is ignored on replay. */
+	int fd = open(path, O_WRONLY | O_APPEND);
+	ssize_t wrote = fd >= 0 ? write(fd, "B 020000000003 10.0.0.", 22) : -1;
+	CHECK(wrote == 22, "append a torn record");
+	close(fd);
+	int opened = dlease_open(dir);
+	CHECK(opened == 0, "journal replays");
+	struct dlease *e = dlease_by_mac(a);
+	CHECK(e && e->ip == 0x0a000064 && e->state == LS_BOUND, "a is bound after replay");
+	CHECK_STR(e ? e->hostname : NULL, "host_a", "hostname kept (spaces made safe)");
+	e = dlease_by_mac(b);
+	CHECK(e == NULL || e->state != LS_BOUND, "b stays released");
+	CHECK(dlease_by_ip(0x0a000066) && dlease_by_ip(0x0a000066)->state == LS_DECLINED, "decline kept");
+	uint8_t c3[6] = { 2, 0, 0, 0, 0, 3 };
+	CHECK(dlease_by_mac(c3) == NULL, "the torn record bound nothing");
+	CHECK(lines(path) == 2, "replay compacted the journal to live records (%zu)", lines(path));
+
+	/* Many rebinds: the journal is compacted once it is mostly history. */
+	for (int i = 0; i < 6000; i++)
+		dlease_bind(a, 0x0a000064, later, "a");
+	dlease_sync();
+	CHECK(lines(path) < 100, "compaction after 6000 rebinds (%zu lines)", lines(path));
+	dlease_close();
+	opened = dlease_open(dir);
+	CHECK(opened == 0 && dlease_by_mac(a) && dlease_by_mac(a)->state == LS_BOUND,
+	    "still bound after compaction and reopen");
+	dlease_close();
+	unlink(path);
+	free(path);
+}
+
+static void
+handle_tests(void)
+{
+	struct dhcp_out o;
+	struct dhcp_msg m;
+
+	int fresh = dlease_open(dir);
+	CHECK(fresh == 0, "fresh table");
+	m = msg(DHCPDISCOVER, 0x11, 0, 0);
+	ask(0, &m, &o);
+	CHECK(o.send && o.reply.type == DHCPOFFER && o.reply.yiaddr == 0x0a00000b, "reserved machine offered its address");
+	m = msg(DHCPREQUEST, 0x11, 0x0a000064, 0x0a000001);
+	ask(0, &m, &o);
+	CHECK(o.send && o.reply.type == DHCPNAK, "reserved machine asking for a pool address: NAK");
+
+	m = msg(DHCPDISCOVER, 0x21, 0, 0);
+	ask(0, &m, &o);
+	uint32_t ip = o.reply.yiaddr;
+	CHECK(o.send && o.reply.type == DHCPOFFER && ip >= 0x0a000064 && ip <= 0x0a000066, "pool offer");
+	m = msg(DHCPREQUEST, 0x21, ip, 0x0a000001);
+	ask(0, &m, &o);
+	CHECK(o.send && o.reply.type == DHCPACK && o.commit, "selecting REQUEST: ACK held for the journal sync");
+	m = msg(DHCPREQUEST, 0x22, ip, 0);
+	ask(0, &m, &o);
+	CHECK(o.send && o.reply.type == DHCPNAK, "another client asking for that address: NAK");
+	m = msg(DHCPREQUEST, 0x21, 0x0a020005, 0);
+	ask(0, &m, &o);
+	CHECK(o.send && o.reply.type == DHCPNAK, "INIT-REBOOT on another network: NAK");
+	m = msg(DHCPREQUEST, 0x22, 0x0a000065, 0x0a000099);
+	ask(0, &m, &o);
+	CHECK(!o.send, "REQUEST naming another server: silent");
+
+	/* Decline one address; the pool of 3 then holds two more clients. */
+	m = msg(DHCPDISCOVER, 0x23, 0, 0);
+	ask(0, &m, &o);
+	uint32_t bad = o.reply.yiaddr;
+	m = msg(DHCPDECLINE, 0x23, bad, 0x0a000001);
+	ask(0, &m, &o);
+	CHECK(!o.send && dlease_taken(bad, m.chaddr, wall_ms()), "DECLINE marks the address unusable");
+	m = msg(DHCPDISCOVER, 0x24, 0, 0);
+	ask(0, &m, &o);
+	CHECK(o.send && o.reply.yiaddr != bad && o.reply.yiaddr != ip, "next client avoids bound and declined");
+	m = msg(DHCPDISCOVER, 0x25, 0, 0);
+	ask(0, &m, &o);
+	CHECK(!o.send, "pool exhausted: silent (%s)", o.why ? o.why : "-");
+
+	/* RELEASE frees the address for the next client. */
+	m = msg(DHCPRELEASE, 0x21, 0, 0x0a000001);
+	ask(0, &m, &o);
+	m = msg(DHCPDISCOVER, 0x25, 0, 0);
+	ask(0, &m, &o);
+	CHECK(o.send && o.reply.yiaddr == ip, "released address offered again");
+
+	m = msg(DHCPINFORM, 0x26, 0, 0);
+	m.ciaddr = 0x0a000032;
+	ask(0, &m, &o);
+	CHECK(o.send && o.reply.type == DHCPACK && o.reply.yiaddr == 0 && o.reply.ciaddr == 0x0a000032,
+	    "INFORM: ACK without an address");
+
+	/* Proxy network: PXE clients get boot fields, nobody gets an address. */
+	m = msg(DHCPDISCOVER, 0x31, 0, 0);
+	ask(1, &m, &o);
+	CHECK(!o.send, "proxy: a plain client is ignored");
+	snprintf(m.vendor, sizeof m.vendor, "PXEClient:Arch:00000");
+	m.arch = 0;
+	ask(1, &m, &o);
+	CHECK(o.send && o.reply.type == DHCPOFFER && o.reply.yiaddr == 0, "proxy OFFER has no address");
+	CHECK_STR(o.reply.file, "undionly.kpxe", "proxy OFFER names the loader");
+	m.type = DHCPREQUEST;
+	ask(1, &m, &o);
+	CHECK(!o.send, "proxy: a REQUEST to the site server on port 67 is not ours");
+	dlease_close();
+}
+
+int
+main(void)
+{
+	char path[] = "/tmp/gbd-unit-XXXXXX";
+	struct errlist errs = { 0 };
+	int fd = mkstemp(path);
+
+	if (mkdtemp(dir) == NULL || fd < 0 || write(fd, cfg, sizeof cfg - 1) != (ssize_t)(sizeof cfg - 1))
+		return 1;
+	close(fd);
+	inv = inv_load(path, &errs);
+	unlink(path);
+	CHECK(inv != NULL, "inventory loads");
+	if (inv == NULL) {
+		errs_print(&errs, stdout);
+		return UNIT_DONE();
+	}
+	discovered_open(dir);
+	journal_tests();
+	handle_tests();
+	discovered_close();
+	inv_unref(inv);
+	char *cmd = esprintf("rm -rf %s", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+	free(cmd);
+	return UNIT_DONE();
+}
