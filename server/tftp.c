@@ -198,12 +198,14 @@ on_listen(int fd, uint32_t events, void *arg)
 			continue;
 		}
 		/* Reply from the address the client wrote to, so that a
-		 * multi-homed server answers with the TID the client expects. */
+		 * multi-homed server answers with the TID the client expects
+		 * (ipi_spec_dst: the interface's own address even if the
+		 * request was broadcast). */
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
 			if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
 				struct in_pktinfo pi;
 				memcpy(&pi, CMSG_DATA(c), sizeof pi);
-				local.sin_addr = pi.ipi_addr;
+				local.sin_addr = pi.ipi_spec_dst;
 			}
 		handle_request(pkt, (size_t)n, &peer, &local);
 	}

@@ -33,6 +33,10 @@
  * client's socket buffer and turn into loss and resends, so the window is
  * negotiated down (RFC 7440 lets the server answer a smaller one). */
 #define MAX_INFLIGHT (128 * 1024)
+/* Small blocks are read from the file CHUNK bytes at a time: at 512 bytes
+ * a pread per block was a quarter of the server's system calls, and
+ * lock-step speed is all round trips. */
+#define CHUNK 16384
 
 /* netascii expands LF to CR LF and CR to CR NUL, so block b's file offset
  * cannot be computed; the reader state at the start of each block that may
@@ -55,12 +59,16 @@ struct xfer {
 	bool oack;                      /* OACK sent, waiting for ACK 0 */
 	uint32_t acked, sent, last;
 	unsigned retries;
+	unsigned perblock;              /* partial ACKs in a row one block apart */
 	unsigned rto;                   /* current retransmit interval, ms */
 	uint64_t deadline;              /* when silence means a retransmit */
 	uint64_t start_ms;
 	uint64_t bytes;                 /* payload bytes sent, resends included */
 	struct ev_timer timer;
 	struct na_mark *na;             /* netascii only */
+	uint8_t *chunk;                 /* read-ahead of the file, CHUNK bytes */
+	uint64_t chunk_off;
+	size_t chunk_len;
 };
 
 static struct {
@@ -179,10 +187,10 @@ finish(struct xfer *x, int level, const char *outcome, const char *text)
 	char peer[16];
 
 	ip_format(ntohl(x->peer.sin_addr.s_addr), peer);
-	logmsg(level, "tftp: %s:%u %s: %llu bytes in %llu ms (blksize %u, window %u): %s",
-	    peer, ntohs(x->peer.sin_port), x->req.path,
+	logmsg(level, "tftp: %s:%u %s: %llu bytes in %llu ms, sent %llu "
+	    "(blksize %u, window %u): %s", peer, ntohs(x->peer.sin_port), x->req.path,
 	    (unsigned long long)x->src.size, (unsigned long long)ms,
-	    x->req.blksize, x->req.windowsize, text);
+	    (unsigned long long)x->bytes, x->req.blksize, x->req.windowsize, text);
 	event_emit(x->has_mac ? x->mac : NULL, EVK_TFTP,
 	    "%s %s size %llu in %llu ms: %s", peer, x->req.path,
 	    (unsigned long long)x->src.size, (unsigned long long)ms, text);
@@ -194,6 +202,7 @@ finish(struct xfer *x, int level, const char *outcome, const char *text)
 	fileroot_release(x->src.file);
 	free(x->src.mem);
 	free(x->na);
+	free(x->chunk);
 	free(x);
 }
 
@@ -212,14 +221,27 @@ src_read(struct xfer *x, uint64_t off, uint8_t *dst, size_t n)
 {
 	if (n == 0)
 		return true;
+	if (off > x->src.size || n > x->src.size - off)
+		return false;
 	if (x->src.mem) {
-		if (off > x->src.size || n > x->src.size - off)
-			return false;
 		memcpy(dst, x->src.mem + off, n);
 		return true;
 	}
-	ssize_t got = pread(x->src.file->fd, dst, n, (off_t)off);
-	return got == (ssize_t)n;
+	int fd = x->src.file->fd;
+	if (n > CHUNK / 2)
+		return pread(fd, dst, n, (off_t)off) == (ssize_t)n;
+	if (off < x->chunk_off || off + n > x->chunk_off + x->chunk_len) {
+		size_t want = (size_t)MIN((uint64_t)CHUNK, x->src.size - off);
+		if (x->chunk == NULL)
+			x->chunk = emalloc(CHUNK);
+		ssize_t got = pread(fd, x->chunk, want, (off_t)off);
+		x->chunk_off = off;
+		x->chunk_len = got > 0 ? (size_t)got : 0;
+		if (x->chunk_len < n)
+			return false;
+	}
+	memcpy(dst, x->chunk + (off - x->chunk_off), n);
+	return true;
 }
 
 /* Fills dst with up to blksize bytes of netascii for block b, recording
@@ -365,6 +387,18 @@ on_ack(struct xfer *x, uint16_t n)
 	} else if (n <= x->acked || n > x->sent) {
 		(*X.m_dupacks)++;
 		return true;
+	} else if (n < x->sent && n == x->acked + 1) {
+		/* A partial ACK means the client saw a gap, and the window is
+		 * resent from there. A client that ACKs every block of a
+		 * window would turn that into window-fold traffic: after a
+		 * few in a row, treat it as the lock-step client it is. */
+		if (++x->perblock >= 4 && x->req.windowsize > 1) {
+			log_debug("tftp: %s: client ACKs every block, going lock-step",
+			    x->req.path);
+			x->req.windowsize = 1;
+		}
+	} else {
+		x->perblock = 0;
 	}
 	x->acked = n;
 	x->retries = 0;

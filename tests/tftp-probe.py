@@ -10,6 +10,7 @@ did. Every wait is bounded. Usage: tftp-probe.py COMMAND PORT ARGS...
   oack FILE opt=val ...                  prints the server's OACK or ERROR
   wrongtid FILE OUT                      a stranger ACKs mid-transfer
   dupack FILE OUT                        every ACK sent twice; counts DATA
+  perblock FILE OUT                      windowsize 8, yet ACKs every block
   clienterror FILE                       ERROR after block 1
   raw HEX                                sends bytes, prints the reply
   many FILE N                            N silent RRQs (timeout=1) at once
@@ -56,7 +57,7 @@ def describe(pkt):
 
 
 def read_file(s, port, name, opts=(), skip_last_ack=False, dup_acks=False,
-              stranger_at=None):
+              stranger_at=None, window=1):
     """Lock-step read. Returns (data, number of DATA packets seen, notes)."""
     s.sendto(rrq(name, opts), (HOST, port))
     blksize = 512
@@ -100,6 +101,9 @@ def read_file(s, port, name, opts=(), skip_last_ack=False, dup_acks=False,
             o.close()
         if last and skip_last_ack:
             return data, seen, notes
+        if window > 1 and blk % window and not last:
+            expect += 1     # RFC 7440: one ACK per window
+            continue
         s.sendto(ack(blk), tid)
         if dup_acks:
             s.sendto(ack(blk), tid)
@@ -144,6 +148,14 @@ def main():
         print("\n".join(notes))
     elif cmd == "dupack":
         data, seen, _ = read_file(sock(), port, args[0], dup_acks=True)
+        open(args[1], "wb").write(data)
+        print("data packets %d" % seen)
+    elif cmd == "perblock":
+        data, seen, _ = read_file(sock(), port, args[0], ["windowsize=8"])
+        open(args[1], "wb").write(data)
+        print("data packets %d" % seen)
+    elif cmd == "window":
+        data, seen, _ = read_file(sock(), port, args[0], ["windowsize=8"], window=8)
         open(args[1], "wb").write(data)
         print("data packets %d" % seen)
     elif cmd == "clienterror":

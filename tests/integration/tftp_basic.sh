@@ -82,5 +82,17 @@ check "nothing was written" test ! -e "$FILES/up.txt"
 get k4 out.again
 check "daemon still serves after all that" same_file "$FILES/k4" out.again
 check "timeline event with file, size, outcome" log_has "event tftp .* k4 size 4194304 in [0-9]* ms: ok"
+# Reload: a new tree and a new port take effect on SIGHUP.
+mkdir -p "$T_TMP/files2"
+echo "second tree" >"$T_TMP/files2/only2"
+OLDPORT=$PORT
+PORT=$(free_udp_port)
+sed -i "s|files = \"$FILES\"|files = \"$T_TMP/files2\"|; s|tftp_port = $OLDPORT|tftp_port = $PORT|" "$CFG"
+kill -HUP "$GB_PID"
+check "SIGHUP: new port bound" wait_for 10 log_has "tftp: now on udp port $PORT"
+get only2 out.only2
+check "SIGHUP: new tree served on the new port" same_file "$T_TMP/files2/only2" out.only2
+check "SIGHUP: old port closed" test "$(python3 "$GRIDBOOT_TOP/tests/tftp-probe.py" raw "$OLDPORT" 00016b34006f6374657400)" = nothing
+
 check "daemon exits cleanly (sanitizers quiet)" stop_gridbootd
 t_done

@@ -31,6 +31,15 @@ check "duplicate ACKs: file intact" same_file "$FILES/small" d.out
 check "duplicate ACKs: each of the 40 blocks sent once (no Sorcerer's Apprentice)" \
     grep -qx "data packets 40" d.txt
 
+$PROBE perblock "$PORT" small pb.out >pb.txt 2>&1
+check "windowsize 8 but an ACK per block: file intact" same_file "$FILES/small" pb.out
+npb=$(sed -n 's/^data packets //p' pb.txt)
+diag "per-block ACKs with windowsize 8: ${npb:-?} DATA packets for 40 blocks"
+check "... and traffic stays near 40 packets, not 8x" test "${npb:-999}" -le 80
+$PROBE window "$PORT" small wi.out >wi.txt 2>&1
+check "strict RFC 7440 client, windowsize 8: intact, each block once" \
+    sh -c "cmp -s $FILES/small wi.out && grep -qx 'data packets 40' wi.txt"
+
 $PROBE clienterror "$PORT" k4 >ce.out 2>&1
 check "client ERROR ends the transfer" wait_for 5 log_has "k4 size 4194304 .*client error 0: probe gives up"
 
