@@ -80,7 +80,7 @@ up() {
 	lab_veth_up "$NS" "$HOSTIF" "$HOSTADDR" "$NSADDR"
 	echo "link $HOSTIF" >>"$RUN/created"
 
-	ip netns exec "$NS" "$GRIDBOOTD" serve -c "$CFG" -d -l info \
+	ip netns exec "$NS" "$GRIDBOOTD" serve -c "$CFG" -d -l "${LAB_LOGLEVEL:-info}" \
 	    </dev/null >"$RUN/gridbootd.log" 2>&1 &
 	echo $! >"$RUN/gridbootd.pid"
 	i=0
