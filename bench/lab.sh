@@ -46,6 +46,7 @@ LAB_ACCEL_RESOLVED=$(lab_accel)
 
 sed -e "s|files = \"../kernels\"|files = \"$TOP/kernels\"|" \
     -e "s|templates = \"../plan9ini\"|templates = \"$TOP/plan9ini\"|" \
+    -e "s|web = \"../web\"|web = \"$TOP/web\"|" \
     -e "s|state = \"[^\"]*\"|state = \"$DIR/state\"|" \
     "$TOP/inventory/lab.cfg" >"$DIR/lab.cfg"
 

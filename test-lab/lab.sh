@@ -110,7 +110,8 @@ up() {
 	done
 	trap - EXIT
 	echo "lab: up: gridbootd and $(wc -l <"$RUN/vms") VMs ($LAB_ACCEL_RESOLVED) in namespace $NS" >&2
-	echo "lab: web page: http://$NSADDR/   logs and serial consoles: $RUN/" >&2
+	echo "lab: web page: http://$NSADDR/ (API token for role changes: $(sed -n 's/^ *api_token = "\(.*\)".*/\1/p' "$CFG"))" >&2
+	echo "lab: logs and serial consoles: $RUN/" >&2
 	watch_status
 }
 
