@@ -300,7 +300,12 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	(void)cls;
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	msg[strcspn(msg, "\n")] = '\0';
-	log_limited(&rl, LOG_WARNING, "http: libmicrohttpd: %s", msg);
+	/* A client hanging up mid-transfer is normal (a boot loader that
+	 * has what it needs, a benchmark ending): not a warning. */
+	if (strstr(msg, "closed by remote peer") || strstr(msg, "Connection reset"))
+		log_debug("http: libmicrohttpd: %s", msg);
+	else
+		log_limited(&rl, LOG_WARNING, "http: libmicrohttpd: %s", msg);
 }
 
 /* ---- MHD in our loop ---- */
@@ -376,6 +381,9 @@ start_mhd(int port)
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)512,
+	    /* daemon.c ignores SIGPIPE; saying so lets MHD use sendfile
+	     * for descriptor responses instead of pread + send. */
+	    MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int)1,
 	    MHD_OPTION_END);
 	if (http.mhd == NULL) {
 		log_err("http: cannot listen on port %d: %s", port, strerror(errno));

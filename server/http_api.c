@@ -8,6 +8,7 @@
  *   POST   /discovered/MAC/assign        {"role": R, "name": N?}: adopt one
  *   GET    /assignments                  what the API changed (assignments.h)
  *   DELETE /assignments/MAC              undo it
+ *   GET    /roles                        roles with their kernel and arch
  *   GET    /leases                       reservations and live leases
  *   GET    /timeline                     recent events of every machine
  *   POST   /enroll                       {"mac": M, ...facts}: discovery image
@@ -456,6 +457,18 @@ get_list(struct MHD_Connection *c, struct http_req *r, const char *what)
 
 	if (strcmp(what, "discovered") == 0)
 		discovered_foreach(add_discovered, list);
+	else if (strcmp(what, "roles") == 0) {
+		const struct inventory *inv = http.d->inv;
+		for (size_t i = 0; i < inv->nroles; i++) {
+			const struct role *ro = &inv->roles[i];
+			const struct kernel *k = ro->kernel;
+			json_array_append_new(list, json_pack("{s:s, s:s?, s:s?, s:s?, s:s}",
+			    "name", ro->name, "kernel", k ? k->name : NULL,
+			    "arch", k ? arch_name(k->arch) : NULL,
+			    "payload", k ? (k->payload == PAYLOAD_LINUX ? "linux" : "plan9") : NULL,
+			    "boot", boot_name(ro->boot)));
+		}
+	}
 	else if (strcmp(what, "leases") == 0)
 		leases_foreach(http.d->inv, add_lease, list);
 	else {
@@ -508,6 +521,7 @@ http_api(struct MHD_Connection *c, struct http_req *r, const char *method, const
 	if (strcmp(p[0], "assignments") == 0)
 		return assignments(c, r, method, p, n);
 	if (n == 1 && (strcmp(p[0], "discovered") == 0 || strcmp(p[0], "leases") == 0 ||
+	    strcmp(p[0], "roles") == 0 ||
 	    strcmp(p[0], "timeline") == 0))
 		return get ? get_list(c, r, p[0]) : http_error(c, r, 405, "%s is read-only", p[0]);
 	if (n == 3 && strcmp(p[0], "discovered") == 0 && strcmp(p[2], "assign") == 0) {
