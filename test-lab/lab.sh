@@ -57,6 +57,24 @@ ns_exists() { ip netns list 2>/dev/null | grep -q "^$NS\( \|$\)"; }
 # curl inside the namespace (works with or without the host veth).
 api() { ip netns exec "$NS" curl -s -m 2 "$API$1" 2>/dev/null; }
 
+# The packages to build gridbootd and run the lab (tests/deps.d/core.txt
+# and lab.txt), not every test's (browsers, nginx, ...).
+install_deps() {
+	want=$(cat "$LAB_TOP/tests/deps.d/core.txt" "$LAB_TOP/tests/deps.d/lab.txt" |
+	    sed 's/#.*//' | tr -s ' \t' '\n\n' | grep -v '^$' | sort -u)
+	missing=""
+	for p in $want; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		    missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	echo "lab: installing$missing" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq -o DPkg::Lock::Timeout=300
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 $missing
+}
+
 up() {
 	need_root
 	if ns_exists; then
@@ -64,8 +82,7 @@ up() {
 		watch_status
 		return
 	fi
-	echo "lab: installing packages (tests/install-deps.sh)" >&2
-	sh "$LAB_TOP/tests/install-deps.sh"
+	install_deps
 	echo "lab: building gridbootd" >&2
 	make -s -C "$LAB_TOP" all >&2
 	sh "$LAB_TOP/test-lab/build-discovery.sh" amd64 arm64
