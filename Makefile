@@ -59,6 +59,11 @@ lab:
 lab-down:
 	sh test-lab/lab.sh down
 
+# Downloads the 9front release into kernels/ (needs the internet; never
+# part of `make test`). See kernels/README.md.
+kernels:
+	sh test-lab/fetch-kernels.sh
+
 bench: all
 	sh bench/run.sh
 

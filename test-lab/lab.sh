@@ -1,4 +1,245 @@
 #!/bin/sh
-# Placeholder until the QEMU lab lands (issue 6).
-echo "make lab: the QEMU lab is not in this tree yet (issue 6)." >&2
-exit 1
+# The QEMU lab: `make lab` (up), `make lab-down` (down), `sh test-lab/lab.sh
+# status`. As root on Debian 12.
+#
+# up     installs what the lab needs, builds gridbootd and the discovery
+#        image, creates the network namespace gblab (bridge br0 at
+#        10.99.0.1, one tap per VM, a veth to the host), starts gridbootd in
+#        it with inventory/lab.cfg, starts the VMs (serial consoles in
+#        test-lab/run/<name>.serial) and shows a live status table until
+#        you press q (or Ctrl-C). The lab keeps running after that.
+# down   stops what `up` started, by the PID files in test-lab/run/, and
+#        removes the namespace and the veth it created.
+# status prints the table once.
+#
+# Environment: LAB_ACCEL=tcg|kvm (default: probe), LAB_VMS="name ..." (a
+# subset of the machines below), LAB_NS (default gblab).
+set -eu
+LAB_TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$LAB_TOP/test-lab/lib.sh"
+
+NS=${LAB_NS:-gblab}
+RUN=$LAB_TOP/test-lab/run
+CFG=${LAB_CFG:-$LAB_TOP/inventory/lab.cfg}
+GRIDBOOTD=${GRIDBOOTD:-$LAB_TOP/build/gridbootd}
+FILES=$LAB_TOP/kernels
+HOSTIF=${NS}0
+HOSTADDR=10.99.254.1
+NSADDR=10.99.254.2
+API=http://$LAB_SERVER
+
+# The lab's VMs: name, kind (see lib.sh), MAC, memory in MiB, and the
+# files under kernels/ it needs ("-": only the discovery image). unknown1
+# is deliberately not in inventory/lab.cfg: it is enrolled as discovered.
+lab_machines() {
+	cat <<'EOF'
+unknown1  bios  52:54:00:00:01:01 256 discovery/amd64/vmlinuz
+disc-uefi uefi  52:54:00:00:00:22 256 discovery/amd64/vmlinuz
+disc-arm  uboot 52:54:00:00:00:23 256 discovery/arm64/Image
+cpu1      bios  52:54:00:00:00:11 512 amd64/9pc64
+term1     uefi  52:54:00:00:00:12 512 amd64/9pc64,386/bootx64.efi
+arm1      uboot 52:54:00:00:00:13 512 arm64/9qemu.u
+EOF
+}
+
+has_files() {
+	for f in $(echo "$1" | tr ',' ' '); do
+		[ -f "$FILES/$f" ] || return 1
+	done
+}
+
+need_root() {
+	[ "$(id -u)" = 0 ] || { echo "lab: run as root (it creates a network namespace and taps)" >&2; exit 1; }
+}
+
+ns_exists() { ip netns list 2>/dev/null | grep -q "^$NS\( \|$\)"; }
+
+# curl inside the namespace (works with or without the host veth).
+api() { ip netns exec "$NS" curl -s -m 2 "$API$1" 2>/dev/null; }
+
+# The packages to build gridbootd and run the lab (tests/deps.d/core.txt
+# and lab.txt), not every test's (browsers, nginx, ...).
+install_deps() {
+	want=$(cat "$LAB_TOP/tests/deps.d/core.txt" "$LAB_TOP/tests/deps.d/lab.txt" |
+	    sed 's/#.*//' | tr -s ' \t' '\n\n' | grep -v '^$' | sort -u)
+	missing=""
+	for p in $want; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		    missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	echo "lab: installing$missing" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq -o DPkg::Lock::Timeout=300
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 $missing
+}
+
+up() {
+	need_root
+	if ns_exists; then
+		echo "lab: already up (namespace $NS); showing status. 'make lab-down' removes it." >&2
+		watch_status
+		return
+	fi
+	install_deps
+	echo "lab: building gridbootd" >&2
+	make -s -C "$LAB_TOP" all >&2
+	sh "$LAB_TOP/test-lab/build-discovery.sh" amd64 arm64
+	lab_ensure_loaders "$FILES"
+	"$GRIDBOOTD" check -c "$CFG" >&2
+
+	mkdir -p "$RUN"
+	rm -f "$RUN"/*.pid "$RUN"/*.serial "$RUN"/created
+	trap 'echo "lab: failed; cleaning up" >&2; down' EXIT
+	lab_net_up "$NS"
+	echo "ns $NS" >>"$RUN/created"
+	lab_veth_up "$NS" "$HOSTIF" "$HOSTADDR" "$NSADDR"
+	echo "link $HOSTIF" >>"$RUN/created"
+
+	ip netns exec "$NS" "$GRIDBOOTD" serve -c "$CFG" -d -l "${LAB_LOGLEVEL:-info}" \
+	    </dev/null >"$RUN/gridbootd.log" 2>&1 &
+	echo $! >"$RUN/gridbootd.pid"
+	i=0
+	until [ -n "$(api /api/v1/machines)" ] || [ $i -ge 100 ]; do
+		kill -0 "$(cat "$RUN/gridbootd.pid")" 2>/dev/null ||
+		    { tail -n 20 "$RUN/gridbootd.log" >&2; exit 1; }
+		sleep 0.1
+		i=$((i + 1))
+	done
+
+	LAB_ACCEL_RESOLVED=$(lab_accel)
+	export LAB_ACCEL_RESOLVED
+	echo "$LAB_ACCEL_RESOLVED" >"$RUN/accel"
+	n=0
+	lab_machines | while read -r name kind mac mem needs; do
+		n=$((n + 1))
+		if [ -n "${LAB_VMS:-}" ] && ! echo " $LAB_VMS " | grep -q " $name "; then
+			continue
+		fi
+		if ! has_files "$needs"; then
+			echo "$name skipped: no $needs under kernels/ (see kernels/README.md)" >>"$RUN/skipped"
+			continue
+		fi
+		lab_tap_add "$NS" "tap$n"
+		lab_vm_start "$NS" "$name" "$kind" "$mac" "$mem" "tap$n" "$RUN" >/dev/null
+		echo "$name $kind $mac $mem" >>"$RUN/vms"
+	done
+	trap - EXIT
+	echo "lab: up: gridbootd and $(wc -l <"$RUN/vms") VMs ($LAB_ACCEL_RESOLVED) in namespace $NS" >&2
+	echo "lab: web page: http://$NSADDR/ (API token for role changes: $(sed -n 's/^ *api_token = "\(.*\)".*/\1/p' "$CFG"))" >&2
+	echo "lab: logs and serial consoles: $RUN/" >&2
+	watch_status
+}
+
+# One machine's row: state from gridbootd (the inventory's machines list
+# or, for a machine not in it, the discovered list; "+facts" once it has
+# enrolled), the last timeline event for its MAC, whether its VM still
+# runs, and the discovery image's verdict from its console.
+row() {	# name kind mac
+	name=$1 kind=$2 mac=$3
+	vm=off
+	[ -f "$RUN/$name.pid" ] && kill -0 "$(cat "$RUN/$name.pid" 2>/dev/null)" 2>/dev/null && vm=running
+	state=$(jq -r --arg m "$mac" '[.machines[]? | select(.mac == $m) | .state][0] // empty' \
+	    "$RUN/api.machines" 2>/dev/null)
+	d=$(jq -r --arg m "$mac" '[.discovered[]? | select(.mac == $m) |
+	    (.state + (if .facts then "+facts" else "" end))][0] // empty' "$RUN/api.discovered" 2>/dev/null)
+	# Live state first (booting, up, idle); "enrolled" once the discovery
+	# image has posted facts in this boot (its enroll event makes it "up").
+	[ -n "$state" ] || state=${d%+facts}
+	case "$state $d" in "up "*+facts) state=enrolled ;; esac
+	[ -n "$state" ] || state=-
+	ev=$(jq -r --arg m "$mac" '[.timeline[]? | select(.mac == $m)][-1] // empty |
+	    "\(.kind): \(.text)"' "$RUN/api.timeline" 2>/dev/null | cut -c1-60)
+	res=$(grep -a -o 'GRIDBOOT-DISCOVERY: [a-z]*' "$RUN/$name.serial" 2>/dev/null | tail -n1 | cut -d' ' -f2)
+	printf '%-10s %-6s %-6s %-17s %-15s %-8s %-9s %s\n' "$name" "$(lab_vm_arch "$kind")" "$kind" \
+	    "$mac" "$state" "$vm" "${res:--}" "${ev:--}"
+}
+
+table() {
+	api /api/v1/machines >"$RUN/api.machines" || :
+	api /api/v1/discovered >"$RUN/api.discovered" || :
+	api /api/v1/timeline >"$RUN/api.timeline" || :
+	printf '%-10s %-6s %-6s %-17s %-15s %-8s %-9s %s\n' MACHINE ARCH FW MAC STATE VM CONSOLE "LAST EVENT"
+	[ -f "$RUN/vms" ] || return 0
+	while read -r name kind mac mem; do
+		row "$name" "$kind" "$mac"
+	done <"$RUN/vms"
+	[ -f "$RUN/skipped" ] && sed 's/^/  /' "$RUN/skipped"
+	return 0
+}
+
+all_off() {
+	while read -r name kind mac mem; do
+		[ -f "$RUN/$name.pid" ] && kill -0 "$(cat "$RUN/$name.pid")" 2>/dev/null && return 1
+	done <"$RUN/vms"
+	return 0
+}
+
+# The live table: redrawn every 2 s; q quits (the lab stays up). Without
+# a terminal it prints the table every 10 s until every VM is off or 10
+# minutes pass.
+watch_status() {
+	if [ -t 0 ] && [ -t 1 ]; then
+		old=$(stty -g)
+		trap 'stty "$old"; echo; quit_msg; exit 0' INT TERM
+		# Drop what was typed while the lab came up: a stray q must not
+		# end the table before it is shown.
+		stty -icanon -echo min 0 time 0
+		i=0
+		while [ -n "$(dd bs=64 count=1 2>/dev/null)" ] && [ $i -lt 100 ]; do i=$((i + 1)); done
+		stty min 0 time 20
+		while :; do
+			printf '\033[H\033[2J'
+			echo "gridboot lab ($NS, $(cat "$RUN/accel" 2>/dev/null)) - web page http://$NSADDR/ - q quits, the lab keeps running"
+			echo
+			table
+			k=$(dd bs=1 count=1 2>/dev/null || true)
+			[ "$k" = q ] || [ "$k" = Q ] && break
+		done
+		stty "$old"
+		trap - INT TERM
+	else
+		i=0
+		while [ $i -lt 60 ]; do
+			table
+			echo
+			all_off && break
+			sleep 10
+			i=$((i + 1))
+		done
+	fi
+	quit_msg
+}
+
+quit_msg() {
+	echo "lab: still running. Web page: http://$NSADDR/  Consoles: $RUN/*.serial  Remove it: make lab-down" >&2
+}
+
+down() {
+	need_root
+	for f in "$RUN"/*.pid; do
+		[ -f "$f" ] || continue
+		case $f in */gridbootd.pid) continue ;; esac
+		lab_pid_stop "$f"
+	done
+	[ -f "$RUN/gridbootd.pid" ] && lab_pid_stop "$RUN/gridbootd.pid"
+	if [ -f "$RUN/created" ]; then
+		while read -r what name; do
+			case $what in
+			link) ip link del "$name" 2>/dev/null || true ;;
+			ns) ip netns del "$name" 2>/dev/null || true ;;
+			esac
+		done <"$RUN/created"
+		rm -f "$RUN/created"
+	fi
+	rm -f "$RUN/vms" "$RUN/skipped" "$RUN"/*.vars
+	echo "lab: down" >&2
+}
+
+case ${1:-} in
+up) up ;;
+down) down ;;
+status) table ;;
+*) echo "usage: lab.sh up|down|status" >&2; exit 2 ;;
+esac

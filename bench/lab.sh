@@ -1,0 +1,174 @@
+#!/bin/sh
+# Power-on to enrolled, in the QEMU lab: amd64 BIOS VMs (SeaBIOS + iPXE
+# ROM) netboot the discovery image and POST their facts, served either by
+# gridbootd or by the anchor stack (dnsmasq for DHCP+TFTP, a static Python
+# HTTP server that also takes the enroll POST), in the same run, in the
+# same namespace, one server at a time.
+#   1. one VM: BENCH_LAB_RUNS runs (default 3) per server, alternating; medians
+#   2. BENCH_LAB_N VMs (default 4) powered on at once: time until the last
+#      one has enrolled (BENCH_LAB_NRUNS runs per server, default 1)
+# The clock runs from starting QEMU to the moment the VM's serial console
+# prints "GRIDBOOT-DISCOVERY: enrolled" (polled every 0.1 s), which comes
+# right after the server answered the POST. Ratios are anchor / gridbootd:
+# above 1 means gridbootd got the machines enrolled sooner. Under TCG
+# nearly all the time is the guests' own (SeaBIOS, iPXE's waits, Linux);
+# the servers' part is well under a second, so expect ratios near 1, and
+# on a loaded host expect noise well beyond that. Needs root.
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+LAB_TOP=$TOP
+. "$TOP/test-lab/lib.sh"
+GRIDBOOTD=${GRIDBOOTD:-$TOP/build/gridbootd}
+RUNS=${BENCH_LAB_RUNS:-3}
+N=${BENCH_LAB_N:-4}
+LIMIT=240               # seconds any one boot may take
+NS=gbbench$$
+DIR=$(mktemp -d /tmp/gridboot-benchlab.XXXXXX)
+RESULTS=$TOP/bench/results
+
+cleanup() {
+	# Every process this started has a PID file in DIR (QEMU's -pidfile,
+	# the servers'), also those started inside $(boot ...) subshells.
+	for f in "$DIR"/*.pid; do
+		[ -f "$f" ] && lab_pid_stop "$f"
+	done
+	lab_net_down "$NS"
+	rm -rf "$DIR"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+[ "$(id -u)" = 0 ] || { echo "bench/lab.sh: needs root" >&2; exit 1; }
+[ -x "$GRIDBOOTD" ] || { echo "bench/lab.sh: no $GRIDBOOTD (make all)" >&2; exit 1; }
+sh "$TOP/test-lab/build-discovery.sh" amd64 || exit 1
+lab_ensure_loaders "$TOP/kernels"
+LAB_ACCEL_RESOLVED=$(lab_accel)
+
+sed -e "s|files = \"../kernels\"|files = \"$TOP/kernels\"|" \
+    -e "s|templates = \"../plan9ini\"|templates = \"$TOP/plan9ini\"|" \
+    -e "s|web = \"../web\"|web = \"$TOP/web\"|" \
+    -e "s|state = \"[^\"]*\"|state = \"$DIR/state\"|" \
+    "$TOP/inventory/lab.cfg" >"$DIR/lab.cfg"
+
+lab_net_up "$NS" || exit 1
+i=1
+while [ $i -le "$N" ]; do lab_tap_add "$NS" "tap$i"; i=$((i + 1)); done
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+server_start() {	# gridbootd|anchor
+	if [ "$1" = gridbootd ]; then
+		rm -rf "$DIR/state"
+		ip netns exec "$NS" "$GRIDBOOTD" serve -c "$DIR/lab.cfg" -d -l warn \
+		    </dev/null >>"$DIR/gridbootd.log" 2>&1 &
+		echo $! >"$DIR/gridbootd.pid"
+		i=0
+		until ip netns exec "$NS" curl -s -m 1 -o /dev/null "http://$LAB_SERVER/boot.ipxe" ||
+		    [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+		kill -0 "$(cat "$DIR/gridbootd.pid")" 2>/dev/null ||
+		    { tail -n 5 "$DIR/gridbootd.log" >&2; return 1; }
+	else
+		rm -f "$DIR/dnsmasq.leases"
+		lab_anchor_start "$NS" "$DIR" "$TOP/kernels" || return 1
+	fi
+}
+
+server_stop() {
+	if [ "$1" = gridbootd ]; then lab_pid_stop "$DIR/gridbootd.pid"; else lab_anchor_stop "$DIR"; fi
+}
+
+# boot K: powers on K BIOS VMs at once (unknown MACs 52:54:00:00:02:0k),
+# prints the milliseconds until the last one enrolled, or "fail".
+boot() {
+	k=$1
+	VMPIDS=""
+	t0=$(now_ms)
+	i=1
+	while [ $i -le "$k" ]; do
+		p=$(lab_vm_start "$NS" "vm$i" bios "52:54:00:00:02:0$i" 256 "tap$i" "$DIR")
+		VMPIDS="$VMPIDS $p"
+		eval "pid_$i=$p"
+		i=$((i + 1))
+	done
+	left=$k
+	bad=0
+	deadline=$((t0 + LIMIT * 1000))
+	while [ "$left" -gt 0 ] && [ "$(now_ms)" -lt $deadline ]; do
+		sleep 0.1
+		left=0 bad=0
+		i=1
+		while [ $i -le "$k" ]; do
+			# A VM is done when its result line is out (enrolled or
+			# failed); a failure makes the whole boot "fail".
+			res=$(grep -ao 'GRIDBOOT-DISCOVERY: [a-z]*' "$DIR/vm$i.serial" 2>/dev/null)
+			case $res in
+			*enrolled) ;;
+			*failed) bad=$((bad + 1)) ;;
+			*)	# gone without a word (a guest panic): failed
+				if eval "kill -0 \$pid_$i" 2>/dev/null; then
+					left=$((left + 1))
+				else
+					bad=$((bad + 1))
+				fi ;;
+			esac
+			i=$((i + 1))
+		done
+	done
+	t1=$(now_ms)
+	# The VMs power off by themselves; wait (bounded) so the next run
+	# starts on an idle machine.
+	for p in $VMPIDS; do
+		j=0
+		while kill -0 "$p" 2>/dev/null && [ $j -lt 300 ]; do sleep 0.1; j=$((j + 1)); done
+		kill "$p" 2>/dev/null
+	done
+	VMPIDS=""
+	if [ "$left" -gt 0 ] || [ "$bad" -gt 0 ]; then echo fail; else echo $((t1 - t0)); fi
+}
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "fail")}'; }
+secs() { case $1 in fail) echo fail ;; *) awk -v m="$1" 'BEGIN {printf "%.1f s", m / 1000}' ;; esac; }
+ratio() {
+	case "$1$2" in *fail*) echo "n/a" ;; *) awk -v a="$1" -v g="$2" 'BEGIN {printf "%.2f", a / g}' ;; esac
+}
+
+g1="" a1=""
+r=1
+while [ $r -le "$RUNS" ]; do
+	order="gridbootd anchor"
+	[ $((r % 2)) -eq 0 ] && order="anchor gridbootd"
+	for s in $order; do
+		if server_start $s; then t=$(boot 1); else t=fail; fi
+		server_stop $s
+		echo "lab: run $r, $s: $(secs "$t")" >&2
+		if [ $s = gridbootd ]; then g1="$g1 $t"; else a1="$a1 $t"; fi
+	done
+	r=$((r + 1))
+done
+gm=$(echo "$g1" | median) am=$(echo "$a1" | median)
+
+# N at once: BENCH_LAB_NRUNS runs per server (default 1), alternating
+# which server goes first, medians.
+gN="" aN=""
+r=1
+while [ $r -le "${BENCH_LAB_NRUNS:-1}" ]; do
+	order="gridbootd anchor"
+	[ $((r % 2)) -eq 0 ] && order="anchor gridbootd"
+	for s in $order; do
+		if server_start $s; then t=$(boot "$N"); else t=fail; fi
+		server_stop $s
+		echo "lab: $N at once, run $r, $s: $(secs "$t")" >&2
+		if [ $s = gridbootd ]; then gN="$gN $t"; else aN="$aN $t"; fi
+	done
+	r=$((r + 1))
+done
+gn=$(echo "$gN" | median) an=$(echo "$aN" | median)
+
+mkdir -p "$RESULTS"
+{
+	echo "lab ($LAB_ACCEL_RESOLVED): power-on to enrolled, one amd64 BIOS VM, median of $RUNS:" \
+	    "gridbootd $(secs "$gm"), dnsmasq+static HTTP $(secs "$am"), ratio $(ratio "$am" "$gm")"
+	echo "lab ($LAB_ACCEL_RESOLVED): $N amd64 BIOS VMs at once, until the last enrolled:" \
+	    "gridbootd $(secs "$gn"), dnsmasq+static HTTP $(secs "$an"), ratio $(ratio "$an" "$gn")"
+} | tee "$RESULTS/lab.txt"
+[ "$gm" != fail ] && [ "$gn" != fail ]
