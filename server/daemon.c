@@ -47,6 +47,16 @@ daemon_reload(struct daemon *d)
 	return true;
 }
 
+/* Housekeeping once a second: persist what the stores have pending. */
+static void
+on_tick(void *arg)
+{
+	struct daemon *d = arg;
+
+	discovered_flush();
+	ev_timer_arm(d->loop, &d->tick, 1000);
+}
+
 static void
 on_signal(int fd, uint32_t events, void *arg)
 {
@@ -139,6 +149,8 @@ daemon_serve(const char *config_path, bool foreground, int loglevel,
 		log_err("signals: %s", strerror(errno));
 		goto out;
 	}
+	ev_timer_init(&d.tick, on_tick, &d);
+	ev_timer_arm(d.loop, &d.tick, 1000);
 	write_pidfile(pidfile);
 	log_info("serving %s: %zu machines", config_path, d.inv->nmachines);
 	event_emit(NULL, EVK_SYSTEM, "gridbootd started: %zu machines", d.inv->nmachines);

@@ -14,6 +14,7 @@ struct daemon {
 	const char *config_path;
 	bool foreground;
 	unsigned reloads, failed_reloads;
+	struct ev_timer tick;       /* once a second: flush stores */
 };
 
 /* A protocol module. init binds and registers with the loop (failing

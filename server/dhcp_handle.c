@@ -184,6 +184,13 @@ reply(const struct dhcp_ctx *c, const struct dhcp_msg *req, struct dhcp_out *o,
 	r->ciaddr = req->ciaddr;
 	put_net(c, req, r, lease);
 	put_boot(r, &o->boot);
+	/* We are the whole answer: tell iPXE not to wait its 2 s for a
+	 * ProxyDHCP offer that will never come (encapsulated option 175,
+	 * setting 176 "no-pxedhcp" = 1). */
+	if (o->boot.client == BC_IPXE && o->boot.boot) {
+		static const uint8_t no_pxedhcp[] = { 176, 1, 1 };
+		dhcp_opt(r, 175, no_pxedhcp, sizeof no_pxedhcp);
+	}
 	if (o->m && dhcp_wants(req, 12))
 		dhcp_opt_str(r, 12, o->m->name);
 	o->send = true;

@@ -11,7 +11,9 @@
 static struct discovered *table;
 static size_t ntable;
 static char *store_path;
-static bool dirty;
+static bool dirty;              /* last_seen moved: flush within a minute */
+static bool changed_pending;    /* a new machine or new facts: flush within a second */
+static uint64_t last_save_ms;
 
 static struct discovered *
 find(const uint8_t mac[6])
@@ -49,7 +51,8 @@ save(void)
 	if (rc < 0)
 		log_err("%s: %s", store_path, strerror(errno));
 	free(text);
-	dirty = false;
+	dirty = changed_pending = false;
+	last_save_ms = mono_ms();
 	return rc;
 }
 
@@ -115,7 +118,7 @@ discovered_open(const char *statedir)
 void
 discovered_close(void)
 {
-	if (dirty)
+	if (dirty || changed_pending)
 		save();
 	for (size_t i = 0; i < ntable; i++)
 		free(table[i].facts_json);
@@ -158,8 +161,11 @@ discovered_seen(const uint8_t mac[6], int client_arch, const char *vendor_class,
 		changed = true;
 	}
 	d->last_seen_ms = now;
+	/* Never in the DHCP reply's path: discovered_flush() writes it from a
+	 * timer. A crash loses at most a second of sightings, and the client
+	 * is seen again at its next DHCP. */
 	if (changed)
-		save();
+		changed_pending = true;
 	else
 		dirty = true;
 	return d;
@@ -203,6 +209,6 @@ discovered_foreach(void (*fn)(const struct discovered *, void *), void *arg)
 void
 discovered_flush(void)
 {
-	if (dirty)
+	if (changed_pending || (dirty && mono_ms() - last_save_ms >= 60000))
 		save();
 }

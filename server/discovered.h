@@ -1,7 +1,8 @@
 /* Machines that PXE-booted without being in the inventory: recorded by
  * DHCP on first sight, enriched by the discovery image's enroll POST, kept
- * across restarts in STATE/discovered.json (rewritten atomically on each
- * change; last_seen alone is flushed at most once a minute). */
+ * across restarts in STATE/discovered.json, rewritten atomically: at once
+ * for enroll facts, within a second for new machines (from the daemon's
+ * timer, never in a DHCP reply's path), within a minute for last_seen. */
 #ifndef GRIDBOOT_DISCOVERED_H
 #define GRIDBOOT_DISCOVERED_H
 
@@ -22,15 +23,15 @@ struct discovered {
 int discovered_open(const char *statedir);
 void discovered_close(void);
 const struct discovered *discovered_find(const uint8_t mac[6]);
-/* Records a sighting; persists at once when the machine is new or its
- * arch/vendor/uuid changed. Returns the record. */
+/* Records a sighting; the next discovered_flush() persists it when the
+ * machine is new or its arch/vendor/uuid changed. Returns the record. */
 const struct discovered *discovered_seen(const uint8_t mac[6], int client_arch,
     const char *vendor_class, const char *uuid);
 /* Stores the enroll facts (a JSON object text) and persists. */
 int discovered_set_facts(const uint8_t mac[6], const char *json);
 bool discovered_forget(const uint8_t mac[6]);
 void discovered_foreach(void (*fn)(const struct discovered *, void *), void *arg);
-/* Writes pending last_seen updates (called from a timer). */
+/* Writes what is due (called every second from the daemon's timer). */
 void discovered_flush(void);
 
 #endif

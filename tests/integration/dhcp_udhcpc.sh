@@ -53,13 +53,15 @@ PXEIP=$(envval "$E" ip)
 check "PXE client got a pool address ($PXEIP)" sh -c "echo '$PXEIP' | grep -q '^10\.98\.0\.1[0-9][0-9]$'"
 check "PXE boot file is the BIOS iPXE loader" test "$(envval "$E" boot_file)" = undionly.kpxe
 check "PXE siaddr is the server" test "$(envval "$E" siaddr)" = 10.98.0.1
-check "unknown PXE client recorded as discovered" grep -q '52:54:00:aa:00:01' "$T_TMP/state/discovered.json"
+check "unknown PXE client recorded as discovered (within a second)" wait_for 5 grep -q '52:54:00:aa:00:01' "$T_TMP/state/discovered.json"
 
 # 3. iPXE (user class) gets the HTTP boot script, never the loader again.
 ip -n $C link set $CI address 52:54:00:aa:00:02
-udhcpc_run $C $CI ipxe -V PXEClient:Arch:00000 -x 93:0000 -x 0x4d:69505845
+udhcpc_run $C $CI ipxe -V PXEClient:Arch:00000 -x 93:0000 -x 0x4d:69505845 -O 175
 check "iPXE gets http://SERVER:PORT/boot.ipxe" \
     test "$(envval "$T_TMP/ipxe.bound" boot_file)" = http://10.98.0.1:8080/boot.ipxe
+check "iPXE is told not to wait for ProxyDHCP (175: no-pxedhcp=1)" \
+    test "$(envval "$T_TMP/ipxe.bound" opt175)" = b00101
 
 # 4. kill -9, restart: the journal keeps the binding; nobody else gets it.
 kill -9 $GB_PID; wait $GB_PID 2>/dev/null
