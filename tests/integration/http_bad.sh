@@ -16,18 +16,18 @@ D=$T_TMP/bad
 mkdir -p "$D"
 alive() { curl -fsS -o /dev/null --max-time 5 "$BASE/boot.ipxe"; }
 raw() {	# FILE: send it raw, print the status line of the answer
-	busybox nc -w 3 127.0.0.1 "$HTTP_PORT" <"$1" 2>/dev/null | head -n 1 | tr -d '\r'
+	timeout 5 busybox nc -w 3 127.0.0.1 "$HTTP_PORT" <"$1" 2>/dev/null | head -n 1 | tr -d '\r'
 }
 
 printf 'HELLO THERE\r\n\r\n' >"$D/garbage"
-check "a garbage request line gets a 400" sh -c "raw() { busybox nc -w 3 127.0.0.1 $HTTP_PORT <\"\$1\" | head -n1; }; raw '$D/garbage' | grep -q '^HTTP/1.1 400'"
+check "a garbage request line gets a 400" sh -c "raw() { timeout 5 busybox nc -w 3 127.0.0.1 $HTTP_PORT <\"\$1\" | head -n1; }; raw '$D/garbage' | grep -q '^HTTP/1.1 400'"
 head -c 4096 /dev/urandom >"$D/noise"
 raw "$D/noise" >/dev/null
 check "4 KiB of random bytes: still serving" alive
 { printf 'GET /'; head -c 100000 /dev/zero | tr '\0' a; printf ' HTTP/1.1\r\nHost: x\r\n\r\n'; } >"$D/longline"
-check "a 100 kB request line is refused (4xx)" sh -c "busybox nc -w 3 127.0.0.1 $HTTP_PORT <'$D/longline' | head -n1 | grep -q '^HTTP/1.1 4'"
+check "a 100 kB request line is refused (4xx)" sh -c "timeout 5 busybox nc -w 3 127.0.0.1 $HTTP_PORT <'$D/longline' | head -n1 | grep -q '^HTTP/1.1 4'"
 { printf 'GET /boot.ipxe HTTP/1.1\r\nHost: x\r\n'; i=0; while [ $i -lt 200 ]; do printf 'X-%d: %0500d\r\n' $i 0; i=$((i + 1)); done; printf '\r\n'; } >"$D/manyhdrs"
-check "100 kB of headers is refused (4xx)" sh -c "busybox nc -w 3 127.0.0.1 $HTTP_PORT <'$D/manyhdrs' | head -n1 | grep -q '^HTTP/1.1 4'"
+check "100 kB of headers is refused (4xx)" sh -c "timeout 5 busybox nc -w 3 127.0.0.1 $HTTP_PORT <'$D/manyhdrs' | head -n1 | grep -q '^HTTP/1.1 4'"
 printf 'GET /boot.ipxe HTTP/9.9\r\nHost: x\r\n\r\n' >"$D/ver"
 raw "$D/ver" >/dev/null
 check "an unknown HTTP version: still serving" alive
@@ -52,12 +52,15 @@ check "a role that is not a string is refused: 400" [ "$(code PUT "$A/machines/c
 check "deep JSON nesting is refused, not a crash (4xx)" sh -c "c=\$(head -c 5000 /dev/zero | tr '\0' '[' | curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary @- '$A/enroll'); [ \$c -ge 400 ] && [ \$c -lt 500 ]"
 check "cpu1 still has its inventory role" sh -c "curl -fsS '$A/machines/cpu1' | grep -q '\"role\":\"cpu\"'"
 check "a body announced but never sent does not hang the server" sh -c "
-	printf 'POST /api/v1/enroll HTTP/1.1\r\nHost: x\r\nContent-Length: 50000\r\n\r\n{' | busybox nc -w 1 127.0.0.1 $HTTP_PORT >/dev/null 2>&1; true"
+	printf 'POST /api/v1/enroll HTTP/1.1\r\nHost: x\r\nContent-Length: 50000\r\n\r\n{' | timeout 3 busybox nc -w 1 127.0.0.1 $HTTP_PORT >/dev/null 2>&1; true"
 check "still serving" alive
 
 # A slow client holds a half-sent request open: others are served meanwhile.
-{ printf 'GET /boot.ipxe HTTP/1.1\r\nHost: x\r\n'; sleep 4; } | busybox nc -w 6 127.0.0.1 "$HTTP_PORT" >/dev/null 2>&1 &
+# (busybox nc waits for the server to close, which MHD's idle timeout does
+# only after 60 s: bound it with timeout and kill it when done.)
+{ printf 'GET /boot.ipxe HTTP/1.1\r\nHost: x\r\n'; sleep 2; } | timeout 5 busybox nc 127.0.0.1 "$HTTP_PORT" >/dev/null 2>&1 &
 SLOW=$!
+track_pid $SLOW
 sleep 0.3
 check "a half-sent request does not block other clients" alive
 # A burst: 200 clients at once, each must get the script.
@@ -67,7 +70,7 @@ while [ $i -lt 200 ]; do echo "url = \"$BASE/ipxe/525400000011.ipxe\"" >>"$D/url
 curl -sS -Z --parallel-max 200 -K "$D/urls" 2>"$D/burst.err"
 n=$(cat "$D"/o* 2>/dev/null | grep -c '^kernel ')
 check "200 parallel clients all got their script ($n)" [ "$n" -eq 200 ]
-wait $SLOW 2>/dev/null
+kill $SLOW 2>/dev/null
 check "still serving after the slow client left" alive
 check "gridbootd exits cleanly" stop_gridbootd
 t_done
