@@ -170,8 +170,8 @@ map_errno(int e)
 
 /* Opens and checks one file; the O_PATH probe first means a device or FIFO
  * that someone dropped into the tree is never really opened. */
-static int
-open_regular(int dirfd, const char *path, struct stat *st)
+int
+fileroot_open_regular(int dirfd, const char *path, struct stat *st)
 {
 	int probe = open_beneath(dirfd, path, O_PATH);
 
@@ -238,7 +238,7 @@ fileroot_open(struct fileroot *r, const char *relpath, struct rootfile **out)
 	}
 	if (root_fd(r) < 0)
 		return -ENOENT;
-	fd = open_regular(r->dirfd, relpath, &st);
+	fd = fileroot_open_regular(r->dirfd, relpath, &st);
 	if (fd < 0)
 		return fd;
 	struct rootfile *f = ecalloc(1, sizeof *f);

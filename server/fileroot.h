@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "evloop.h"
 
@@ -47,5 +48,12 @@ void fileroot_release(struct rootfile *f);
 
 /* How many descriptors the cache holds now (tests, metrics). */
 int fileroot_cached(const struct fileroot *r);
+
+/* The one safe open beneath a directory, for callers that need a
+ * descriptor of their own (HTTP hands it to libmicrohttpd, which closes
+ * it): openat2 RESOLVE_BENEATH|RESOLVE_NO_MAGICLINKS, regular files only.
+ * Returns the fd, or -ENOENT, -EACCES (outside the root, not a regular
+ * file), -ENAMETOOLONG, -EMFILE, -ENFILE, -EIO. */
+int fileroot_open_regular(int dirfd, const char *path, struct stat *st);
 
 #endif

@@ -97,9 +97,5 @@ void http_state_init(void);
 void http_state_shutdown(void);
 const char *http_machine_state(const uint8_t mac[6], int64_t *last_ms);
 
-/* Opens path beneath dirfd: a regular file, no escape through "..",
- * absolute paths or symlinks pointing out (openat2 RESOLVE_BENEATH).
- * Returns the descriptor, or -1 with errno (ENOENT, EXDEV, EISDIR...). */
-int http_open_beneath(int dirfd, const char *path, struct stat *st);
 
 #endif

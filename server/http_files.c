@@ -8,6 +8,7 @@
  * inode, Last-Modified, If-None-Match / If-Modified-Since (304), and one
  * byte range (Range: bytes=a-b, a-, -n) with If-Range; several ranges are
  * answered with the whole file, which RFC 9110 allows. */
+#include "fileroot.h"
 #include "http.h"
 #include "events.h"
 #include "util.h"
@@ -22,33 +23,6 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-
-int
-http_open_beneath(int dirfd, const char *path, struct stat *st)
-{
-	struct open_how how = {
-		.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd, saved;
-
-	if (dirfd < 0) {
-		errno = ENOENT;
-		return -1;
-	}
-	/* O_NONBLOCK: a FIFO planted in the tree must not block the loop
-	 * on open; it is refused below as not a regular file. */
-	fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
-		saved = S_ISDIR(st->st_mode) ? EISDIR : EPERM;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
-}
 
 static bool
 has_dotdot(const char *p)
@@ -178,20 +152,13 @@ note_download(struct MHD_Connection *c, const char *path, uint64_t off, uint64_t
 static enum MHD_Result
 open_error(struct MHD_Connection *c, struct http_req *r, const char *path, int err)
 {
+	/* fileroot_open_regular's answers: see fileroot.h. */
 	switch (err) {
 	case ENOENT:
-	case ENOTDIR:
 	case ENAMETOOLONG:
 		return http_error(c, r, 404, "no file %s", path);
-	case EISDIR:
-		return http_error(c, r, 404, "%s is a directory", path);
-	case EXDEV:
-	case ELOOP:
-		return http_error(c, r, 403, "%s leads outside the served tree", path);
-	case EPERM:
-		return http_error(c, r, 403, "%s is not a regular file", path);
 	case EACCES:
-		return http_error(c, r, 403, "%s is not readable", path);
+		return http_error(c, r, 403, "%s is outside the served tree or not a regular file", path);
 	default:
 		return http_error(c, r, 500, "%s: %s", path, strerror(err));
 	}
@@ -211,8 +178,10 @@ http_files(struct MHD_Connection *c, struct http_req *r, int rootfd, const char 
 		r->route = RT_FILES;
 	if (*path == '\0' || *path == '/' || has_dotdot(path))
 		return http_error(c, r, 400, "bad path");
-	if ((fd = http_open_beneath(rootfd, path, &st)) < 0)
-		return open_error(c, r, path, errno);
+	if (rootfd < 0)
+		return open_error(c, r, path, ENOENT);
+	if ((fd = fileroot_open_regular(rootfd, path, &st)) < 0)
+		return open_error(c, r, path, -fd);
 	snprintf(etag, sizeof etag, "\"%llx-%llx-%llx\"", (unsigned long long)st.st_size,
 	    (unsigned long long)st.st_mtim.tv_sec * 1000000000ull + (unsigned long long)st.st_mtim.tv_nsec,
 	    (unsigned long long)st.st_ino);

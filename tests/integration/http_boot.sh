@@ -132,7 +132,7 @@ check "traversal with .. is refused (400)" jerr 400 "$BASE/files/../outside.txt"
 check "encoded traversal %2e%2e is refused (400)" jerr 400 "$BASE/files/%2e%2e/outside.txt" --path-as-is
 check "a symlink leading out of the tree is refused (403)" jerr 403 "$BASE/files/escape"
 check "a FIFO is refused without blocking (403)" jerr 403 "$BASE/files/fifo"
-check "a directory is not served (404)" jerr 404 "$BASE/files/amd64"
+check "a directory is not served (403, like any non-regular file)" jerr 403 "$BASE/files/amd64"
 check "a missing kernel is 404" jerr 404 "$BASE/files/amd64/nothere"
 check "a bad MAC in ipxe/ is 400" jerr 400 "$BASE/ipxe/zz.ipxe"
 check "a bad MAC in plan9.ini/ is 400" jerr 400 "$BASE/plan9.ini/52540000001"
