@@ -123,9 +123,12 @@ handle_request(const uint8_t *pkt, size_t len, const struct sockaddr_in *peer,
 	int code = 0;
 
 	(*T.m_requests)++;
-	if (lease_mac_for_ip(T.d->inv, ntohl(peer->sin_addr.s_addr), macbuf))
+	bool good = tftp_parse_request(pkt, len, &req, &why);
+	/* Garbage does not cost a lookup; anything with a name does. */
+	if ((good || req.path[0]) &&
+	    lease_mac_for_ip(T.d->inv, ntohl(peer->sin_addr.s_addr), macbuf))
 		mac = macbuf;
-	if (!tftp_parse_request(pkt, len, &req, &why)) {
+	if (!good) {
 		(*T.m_bad)++;
 		ip_format(ntohl(peer->sin_addr.s_addr), ip);
 		log_limited(&T.rl_bad, LOG_NOTICE, "tftp: bad request from %s:%u: %s", ip,
@@ -140,6 +143,7 @@ handle_request(const uint8_t *pkt, size_t len, const struct sockaddr_in *peer,
 		    "Write requests are not accepted");
 		return;
 	}
+	xfer_superseded_by(peer);
 	if (xfer_pending_for(peer)) {
 		/* The client repeated its RRQ before our first reply reached
 		 * it; the transfer's timer resends, a second one would only

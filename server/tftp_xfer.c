@@ -26,6 +26,8 @@
 
 #define RTO_FIRST_MS 1000       /* without a timeout option */
 #define RTO_MAX_MS 5000
+#define SEND_RETRY_MS 10        /* after the kernel refused a send */
+#define MAX_BLOCKED_TRIES 100
 #define MAX_RETRIES 5           /* retransmissions before giving up */
 #define MAX_RETRIES_FINAL 3     /* once only the final ACK is missing */
 #define HASH_SIZE 1024
@@ -60,6 +62,8 @@ struct xfer {
 	uint32_t acked, sent, last;
 	unsigned retries;
 	unsigned perblock;              /* partial ACKs in a row one block apart */
+	bool blocked;                   /* the kernel refused a send: retry soon */
+	unsigned blocked_tries;         /* such quick retries since progress */
 	unsigned rto;                   /* current retransmit interval, ms */
 	uint64_t deadline;              /* when silence means a retransmit */
 	uint64_t start_ms;
@@ -76,8 +80,8 @@ static struct {
 	struct xfer *all;
 	struct xfer *hash[HASH_SIZE];
 	unsigned active, max_active;
-	uint64_t *m_active, *m_bytes, *m_resends, *m_dupacks, *m_badtid;
-	struct ratelimit rl_badtid, rl_timeout, rl_proto;
+	uint64_t *m_active, *m_bytes, *m_resends, *m_dupacks, *m_badtid, *m_sendfail;
+	struct ratelimit rl_badtid, rl_timeout, rl_proto, rl_send;
 } X;
 
 /* One send buffer and one netascii scratch buffer for every transfer:
@@ -86,6 +90,14 @@ static uint8_t pktbuf[TFTP_MAX_PACKET];
 static uint8_t scratch[TFTP_MAX_BLKSIZE];
 
 static void on_packet(int fd, uint32_t events, void *arg);
+static void finish(struct xfer *x, int level, const char *outcome, const char *text);
+
+/* Everything but the final ACK has arrived: where 9boot leaves a transfer. */
+static bool
+only_last_ack_missing(const struct xfer *x)
+{
+	return x->last && !x->oack && x->acked + 1 == x->last && x->sent == x->last;
+}
 static void on_timer(void *arg);
 
 void
@@ -101,6 +113,8 @@ xfer_setup(struct evloop *loop, unsigned max_active)
 	    "TFTP windows resent after a timeout");
 	X.m_dupacks = metric_counter("gridboot_tftp_duplicate_acks_total", NULL,
 	    "TFTP ACKs ignored because they acknowledged nothing new");
+	X.m_sendfail = metric_counter("gridboot_tftp_send_errors_total", NULL,
+	    "DATA packets the kernel refused to send (resent by the timer)");
 	X.m_badtid = metric_counter("gridboot_tftp_wrong_tid_total", NULL,
 	    "Packets to a transfer port from another address or port");
 }
@@ -122,6 +136,18 @@ static bool
 same_peer(const struct sockaddr_in *a, const struct sockaddr_in *b)
 {
 	return a->sin_addr.s_addr == b->sin_addr.s_addr && a->sin_port == b->sin_port;
+}
+
+void
+xfer_superseded_by(const struct sockaddr_in *peer)
+{
+	struct xfer *x = X.hash[peer_hash(peer)], *next;
+
+	for (; x; x = next) {
+		next = x->hnext;
+		if (same_peer(&x->peer, peer) && only_last_ack_missing(x))
+			finish(x, LOG_INFO, "ok_no_last_ack", "ok (last ACK not seen)");
+	}
 }
 
 bool
@@ -322,8 +348,13 @@ send_block(struct xfer *x, uint32_t b)
 	pktbuf[2] = (uint8_t)(b >> 8);
 	pktbuf[3] = (uint8_t)b;
 	if (sendto(x->fd, pktbuf, 4 + (size_t)n, 0, (struct sockaddr *)&x->peer,
-	    sizeof x->peer) < 0)
+	    sizeof x->peer) < 0) {
+		(*X.m_sendfail)++;
+		log_limited(&X.rl_send, LOG_NOTICE, "tftp: %s: send: %s", x->req.path,
+		    strerror(errno));
+		x->blocked = true;
 		return 0;
+	}
 	x->bytes += (uint64_t)n;
 	*X.m_bytes += (uint64_t)n;
 	if (b > x->sent)
@@ -337,9 +368,13 @@ send_block(struct xfer *x, uint32_t b)
 static void
 touch_deadline(struct xfer *x)
 {
-	x->deadline = ev_now(X.loop) + x->rto;
-	if (!ev_timer_armed(&x->timer) || x->timer.when > x->deadline + 50)
-		ev_timer_arm(X.loop, &x->timer, x->rto);
+	/* A send the kernel refused (a full buffer) is not a loss: retry it
+	 * shortly rather than after a whole retransmit interval. */
+	unsigned delay = x->blocked ? SEND_RETRY_MS : x->rto;
+
+	x->deadline = ev_now(X.loop) + delay;
+	if (!ev_timer_armed(&x->timer) || x->timer.when > x->deadline + 5)
+		ev_timer_arm(X.loop, &x->timer, delay);
 }
 
 /* Sends blocks acked+1 .. acked+window (up to the final block). Returns
@@ -402,6 +437,7 @@ on_ack(struct xfer *x, uint16_t n)
 	}
 	x->acked = n;
 	x->retries = 0;
+	x->blocked_tries = 0;
 	x->rto = x->req.opts & TOPT_TIMEOUT ? x->req.timeout * 1000u : RTO_FIRST_MS;
 	if (x->last && x->acked >= x->last) {
 		finish(x, LOG_INFO, "ok", "ok");
@@ -446,6 +482,11 @@ on_datagram(struct xfer *x, const uint8_t *p, size_t len, const struct sockaddr_
 	case TFTP_ACK:
 		return on_ack(x, num);
 	case TFTP_ERROR:
+		if (only_last_ack_missing(x)) {
+			/* It has every block and has moved on (9boot). */
+			finish(x, LOG_INFO, "ok_no_last_ack", "ok (last ACK not seen)");
+			return false;
+		}
 		client_text(p + 4, len - 4, text, sizeof text);
 		snprintf(msg, sizeof msg, "client error %u: %s", num, text);
 		finish(x, LOG_INFO, "client_error", msg);
@@ -481,12 +522,25 @@ on_timer(void *arg)
 {
 	struct xfer *x = arg;
 	uint64_t now = ev_now(X.loop);
-	bool final = x->last && x->acked + 1 == x->last && x->sent == x->last;
+	bool final = only_last_ack_missing(x);
 
-	if (now + 5 < x->deadline) {
+	if (now + 2 < x->deadline) {
 		ev_timer_arm(X.loop, &x->timer, x->deadline - now);
 		return;
 	}
+	if (x->blocked) {
+		x->blocked = false;
+		/* Bounded: a send that keeps failing (a firewall, no route)
+		 * falls through to the ordinary retries and their limit. */
+		if (++x->blocked_tries > MAX_BLOCKED_TRIES)
+			goto timeout;
+		if (x->oack)
+			send_oack(x);
+		else
+			send_window(x);
+		return;
+	}
+timeout:
 	if (++x->retries > (final ? MAX_RETRIES_FINAL : MAX_RETRIES)) {
 		if (final) {
 			/* 9boot stops ACKing once it has the whole file. */

@@ -37,6 +37,9 @@ enum xfer_refusal xfer_start(const struct sockaddr_in *local,
  * its first acknowledgement: a retransmitted RRQ, which the transfer's own
  * timer already covers. */
 bool xfer_pending_for(const struct sockaddr_in *peer);
+/* A new request from peer: a transfer to the same address and port that
+ * only lacks its final ACK is over, the client has moved on. */
+void xfer_superseded_by(const struct sockaddr_in *peer);
 unsigned xfer_active(void);
 /* Bumps gridboot_tftp_transfers_total{outcome=...}. */
 void xfer_count_outcome(const char *outcome);

@@ -6,6 +6,7 @@ did. Every wait is bounded. Usage: tftp-probe.py COMMAND PORT ARGS...
 
   get FILE OUT [SRCPORT] [opt=val ...]   lock-step read (options if given)
   nineboot FILE OUT SRCPORT              no options, never ACKs the last block
+  nineboot2 FILE1 FILE2 OUT SRCPORT      the same, then FILE2 from that port
   silent FILE [opt=val ...]              sends an RRQ, then never answers
   oack FILE opt=val ...                  prints the server's OACK or ERROR
   wrongtid FILE OUT                      a stranger ACKs mid-transfer
@@ -129,6 +130,11 @@ def main():
     elif cmd == "nineboot":
         data, _, _ = read_file(sock(int(args[2])), port, args[0], skip_last_ack=True)
         open(args[1], "wb").write(data)
+    elif cmd == "nineboot2":
+        s = sock(int(args[3]))
+        read_file(s, port, args[0], skip_last_ack=True)
+        data, _, _ = read_file(s, port, args[1])
+        open(args[2], "wb").write(data)
     elif cmd == "silent":
         s = sock()
         s.sendto(rrq(args[0], args[1:]), (HOST, port))

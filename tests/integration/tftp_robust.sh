@@ -21,6 +21,14 @@ NBPORT=$(free_udp_port)
 $PROBE nineboot "$PORT" k4 nb.k4 "$NBPORT" >nb.out 2>&1
 check "9boot-like client (no options, from port $NBPORT) got the file" same_file "$FILES/k4" nb.k4
 
+head -c 3000 /dev/urandom >"$FILES/first"
+NB2=$(free_udp_port)
+$PROBE nineboot2 "$PORT" first k4 nb2.k4 "$NB2" >nb2.out 2>&1
+check "9boot-like client asks again from the same port: second file intact" \
+    same_file "$FILES/k4" nb2.k4
+check "... and the first transfer ended then, as a success" \
+    log_has " first: 3000 bytes in [0-9]\{1,3\} ms, sent 3000 .*: ok (last ACK not seen)"
+
 $PROBE wrongtid "$PORT" k4 w.k4 >w.out 2>&1
 check "stranger on a transfer port gets ERROR 5" grep -q "stranger got ERROR 5" w.out
 check "... and the transfer completes undisturbed" same_file "$FILES/k4" w.k4
