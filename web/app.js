@@ -68,8 +68,34 @@ function assignForm(d) {
 	return form;
 }
 
+// The table is rebuilt on every event; what the operator is typing into
+// an assign form (and where the cursor is) must survive that.
+function saveForms() {
+	const saved = new Map();
+	for (const f of document.querySelectorAll("#discovered form.assign")) {
+		const active = document.activeElement;
+		const role = f.querySelector("select"), name = f.querySelector("input");
+		saved.set(f.dataset.mac, { role: role.value, name: name.value,
+			focus: f.contains(active) ? active.name || "button" : null });
+	}
+	return saved;
+}
+
+function restoreForms(saved) {
+	for (const f of document.querySelectorAll("#discovered form.assign")) {
+		const s = saved.get(f.dataset.mac);
+		if (!s) continue;
+		const role = f.querySelector("select"), name = f.querySelector("input");
+		if ([...role.options].some((o) => o.value === s.role)) role.value = s.role;
+		name.value = s.name;
+		if (s.focus === "name") name.focus();
+		else if (s.focus === "role") role.focus();
+	}
+}
+
 async function loadDiscovered() {
 	const { discovered } = await getJSON("/discovered");
+	const saved = saveForms();
 	$("#discovered-empty").hidden = discovered.length > 0;
 	$("#discovered tbody").replaceChildren(...discovered.map((d) => {
 		const facts = d.facts ? Object.entries(d.facts).filter(([k]) => k !== "mac")
@@ -82,6 +108,7 @@ async function loadDiscovered() {
 			el("td", {}, when(d.last_seen_ms)), el("td", {}, badge(d.state)),
 			el("td", {}, d.machine ? "now " + d.machine : assignForm(d)));
 	}));
+	restoreForms(saved);
 }
 
 async function showMachine(name) {

@@ -141,6 +141,13 @@ async function main() {
 
 	await type("#token", token);
 	await type(form + ' input[name="name"]', "webcpu");
+	// Events keep arriving while the operator types; the table is rebuilt
+	// for each. The typed name must survive that.
+	await fetch(base + "/ipxe/525400000012.ipxe").then((r) => r.text());
+	await waitFor(has("#timeline", "GET /ipxe/525400000012.ipxe"));
+	await sleep(600);
+	report(await evaluate(`document.querySelector('${form} input[name="name"]').value`) === "webcpu",
+		"what the operator typed survives the live refresh");
 	await click(form + " button");
 	report(await waitFor(`document.querySelector("#assign-result").className === "ok"`),
 		"assigning with the token succeeds");
