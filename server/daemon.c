@@ -19,6 +19,13 @@ static const struct module *const modules[] = {
 	&dhcp_module, &tftp_module, &http_module,
 };
 
+static void
+log_warnings(const struct inventory *inv)
+{
+	for (size_t i = 0; i < inv->warnings.n; i++)
+		log_warn("%s", inv->warnings.msg[i]);
+}
+
 bool
 daemon_reload(struct daemon *d)
 {
@@ -35,6 +42,7 @@ daemon_reload(struct daemon *d)
 		errs_free(&errs);
 		return false;
 	}
+	log_warnings(next);
 	old = d->inv;
 	d->inv = next;
 	for (size_t i = 0; i < nelem(modules); i++)
@@ -124,6 +132,7 @@ daemon_serve(const char *config_path, bool foreground, int loglevel,
 		errs_free(&errs);
 		return 1;
 	}
+	log_warnings(d.inv);
 	events_init(8192);
 	if (discovered_open(d.inv->grid.state) < 0)
 		goto out;

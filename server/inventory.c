@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct ctx {
 	struct errlist *errs;
@@ -952,6 +953,62 @@ check_plan9ini(struct ctx *c, config_setting_t *root)
 	}
 }
 
+/* The loader a machine's firmware fetches first, as grid.loaders names
+ * it; NULL when gridboot generates the first file itself (U-Boot). */
+static const char *
+loader_needed(const struct machine *m, char *buf, size_t cap)
+{
+	const char *fw;
+
+	switch (m->firmware) {
+	case FW_BIOS:
+		fw = "bios";
+		break;
+	case FW_UEFI:
+		fw = m->arch == ARCH_ARM64 ? "efi_arm64" : "efi_x64";
+		break;
+	default:
+		return NULL;
+	}
+	snprintf(buf, cap, "%s_%s", machine_boot(m) == BOOT_9BOOT ? "plan9" : "ipxe", fw);
+	return buf;
+}
+
+static void
+warn_missing_file(struct ctx *c, const struct kernel *k, const char *what, const char *rel)
+{
+	char *full = esprintf("%s/%s", c->inv->grid.files, rel);
+
+	if (access(full, R_OK) != 0)
+		errs_add(&c->inv->warnings, c->path, k->line, NULL,
+		    "kernels.%s.%s: %s is not in %s yet (see kernels/README.md)",
+		    k->name, what, rel, c->inv->grid.files);
+	free(full);
+}
+
+/* Warnings only: the inventory is valid, but some boots would fail now. */
+static void
+check_boot_files(struct ctx *c)
+{
+	struct inventory *inv = c->inv;
+	char kind[32];
+
+	for (size_t i = 0; i < inv->nmachines; i++) {
+		const struct machine *m = &inv->machines[i];
+		const char *need = loader_needed(m, kind, sizeof kind);
+		if (need && inv_loader(inv, need) == NULL)
+			errs_add(&inv->warnings, c->path, m->line, NULL,
+			    "machines[%s]: its %s firmware first fetches grid.loaders.%s, which is not set",
+			    m->name, firmware_name(m->firmware), need);
+	}
+	for (size_t i = 0; i < inv->nkernels; i++) {
+		const struct kernel *k = &inv->kernels[i];
+		warn_missing_file(c, k, "file", k->file);
+		if (k->initrd)
+			warn_missing_file(c, k, "initrd", k->initrd);
+	}
+}
+
 static void
 inv_free(struct inventory *inv)
 {
@@ -991,6 +1048,7 @@ inv_free(struct inventory *inv)
 		kv_free(&inv->machines[i].plan9ini);
 	}
 	free(inv->machines);
+	errs_free(&inv->warnings);
 	free(inv->path);
 	free(inv->dir);
 	free(inv);
@@ -1035,6 +1093,8 @@ inv_load(const char *path, struct errlist *errs)
 		assignments_merge(inv);
 	if (errs->n == c.nerrs_at_start)
 		check_plan9ini(&c, root);
+	if (errs->n == c.nerrs_at_start)
+		check_boot_files(&c);
 	config_destroy(&cfg);
 	if (errs->n > c.nerrs_at_start) {
 		inv_free(inv);

@@ -113,6 +113,10 @@ struct inventory {
 	size_t nroles;
 	struct machine *machines;
 	size_t nmachines;
+	/* Problems that do not stop serving but will stop a boot: a loader
+	 * grid.loaders does not name, a kernel file not in the tree yet.
+	 * Same "FILE:LINE: key: why" form; `check` prints them. */
+	struct errlist warnings;
 };
 
 /* Parses and validates path. On any error returns NULL with every error

@@ -130,6 +130,8 @@ cmd_check(int argc, char **argv)
 	struct inventory *inv = load_or_print(o.config);
 	if (inv == NULL)
 		return 1;
+	for (size_t i = 0; i < inv->warnings.n; i++)
+		fprintf(stderr, "warning: %s\n", inv->warnings.msg[i]);
 	printf("inventory OK: %zu machine%s\n", inv->nmachines, inv->nmachines == 1 ? "" : "s");
 	inv_unref(inv);
 	return 0;

@@ -21,6 +21,13 @@ out=$("$G" check -c inventory/lab.cfg); rc=$?
 check "check of lab.cfg exits 0" [ $rc -eq 0 ]
 case "$out" in "inventory OK: "*" machines") ok "check prints 'inventory OK: N machines'";; *) not_ok "check output: $out";; esac
 
+err=$("$G" check -c tests/inventory/good/basic.cfg 2>&1 >/dev/null); rc=$?
+check "warnings do not fail check" [ $rc -eq 0 ]
+echo "$err" | grep -q "^warning: tests/inventory/good/basic.cfg:10: machines\[cpu1\]: its bios firmware first fetches grid.loaders.ipxe_bios, which is not set$"
+check "check warns about a loader grid.loaders does not name" [ $? -eq 0 ]
+echo "$err" | grep -q "^warning: tests/inventory/good/basic.cfg:5: kernels.9pc64.file: amd64/9pc64 is not in .* yet"
+check "check warns about a kernel file not in the tree yet" [ $? -eq 0 ]
+
 out=$("$G" check -c tests/inventory/bad/39-many-errors.cfg 2>&1); rc=$?
 check "check of a bad inventory exits 1" [ $rc -eq 1 ]
 n=$(echo "$out" | grep -c '^tests/inventory/bad/39-many-errors.cfg:[0-9]*: ')
