@@ -1,6 +1,7 @@
 /* Role assignments from the API, merged over the inventory at load time.
  * See assignments.h for the file format and the merge rules. */
 #include "assignments.h"
+#include "plan9ini.h"
 #include "log.h"
 #include "util.h"
 
@@ -166,6 +167,53 @@ add_machine(struct inventory *inv, const uint8_t mac[6], const char *name,
 	m->boot = role->boot;
 }
 
+bool
+assignment_fits(const struct inventory *inv, const uint8_t mac[6], const char *rolename,
+    const char *name, enum arch arch, enum firmware fw, char *why, size_t cap)
+{
+	const struct machine *m = inv_machine_by_mac(inv, mac);
+	struct role *role = inv_role(inv, rolename);
+	struct machine t;
+	char *text;
+
+	if (role == NULL)
+		return true;        /* assignment_check reports that */
+	if (m != NULL) {
+		t = *m;
+		reassign(&t, role);
+	} else {
+		memset(&t, 0, sizeof t);
+		t.name = (char *)(name ? name : "new");
+		memcpy(t.mac, mac, 6);
+		t.arch = arch;
+		t.firmware = fw;
+		t.role = role;
+		t.kernel = role->kernel;
+		t.boot = role->boot;
+	}
+	text = p9ini_render(inv, &t, why, cap);
+	free(text);
+	return text != NULL;
+}
+
+/* A stored assignment must never make the operator's inventory fail to
+ * load (it would keep failing at every reload and restart): one whose
+ * plan9.ini no longer fits Plan 9's limits is skipped and logged. */
+static bool
+plan9ini_fits(const struct inventory *inv, const struct machine *m,
+    const char *path, const char *macs)
+{
+	char why[256];
+	char *text = p9ini_render(inv, m, why, sizeof why);
+
+	if (text == NULL) {
+		log_warn("%s: %s: role %s: %s; skipped", path, macs, m->role->name, why);
+		return false;
+	}
+	free(text);
+	return true;
+}
+
 static void
 merge_one(struct inventory *inv, const char *path, size_t idx, json_t *a)
 {
@@ -205,7 +253,13 @@ merge_one(struct inventory *inv, const char *path, size_t idx, json_t *a)
 		return;
 	}
 	if (m != NULL) {
+		struct machine saved = *m;
 		reassign(m, role);
+		if (!plan9ini_fits(inv, m, path, macs)) {
+			m->role = saved.role;
+			m->kernel = saved.kernel;
+			m->boot = saved.boot;
+		}
 		return;
 	}
 	if (arch == ARCH_NONE)
@@ -213,6 +267,11 @@ merge_one(struct inventory *inv, const char *path, size_t idx, json_t *a)
 	if (fw == FW_NONE || (fw == FW_UBOOT) != (arch == ARCH_ARM64))
 		fw = arch == ARCH_ARM64 ? FW_UBOOT : FW_BIOS;
 	add_machine(inv, mac, name, role, arch, fw);
+	m = &inv->machines[inv->nmachines - 1];
+	if (!plan9ini_fits(inv, m, path, macs)) {
+		free(m->name);
+		inv->nmachines--;
+	}
 }
 
 void

@@ -45,4 +45,9 @@ int assignment_remove(const char *statedir, const uint8_t mac[6]);
  * knows. Returns false for codes it cannot boot. */
 bool option93_arch(int code, enum arch *arch, enum firmware *fw);
 
+/* Whether the machine would still get a plan9.ini within Plan 9's limits
+ * with that role (why[] says what is wrong when not). */
+bool assignment_fits(const struct inventory *inv, const uint8_t mac[6], const char *role,
+    const char *name, enum arch arch, enum firmware fw, char *why, size_t cap);
+
 #endif

@@ -9,7 +9,8 @@
 #include <unistd.h>
 
 static struct discovered *table;
-static size_t ntable;
+static json_t **facts_obj;      /* parsed facts, parallel to table: saves never re-parse */
+static size_t ntable, captable;
 static char *store_path;
 static bool dirty;              /* last_seen moved: flush within a minute */
 static bool changed_pending;    /* a new machine or new facts: flush within a second */
@@ -38,11 +39,8 @@ save(void)
 		    "vendor_class", d->vendor_class, "uuid", d->uuid,
 		    "first_seen_ms", (json_int_t)d->first_seen_ms,
 		    "last_seen_ms", (json_int_t)d->last_seen_ms);
-		if (d->facts_json) {
-			json_t *facts = json_loads(d->facts_json, 0, NULL);
-			if (facts)
-				json_object_set_new(o, "facts", facts);
-		}
+		if (facts_obj[i])
+			json_object_set(o, "facts", facts_obj[i]);
 		json_array_append_new(arr, o);
 	}
 	char *text = json_dumps(arr, JSON_INDENT(1));
@@ -56,10 +54,37 @@ save(void)
 	return rc;
 }
 
+static void
+remove_at(size_t i)
+{
+	free(table[i].facts_json);
+	json_decref(facts_obj[i]);
+	ntable--;
+	table[i] = table[ntable];
+	facts_obj[i] = facts_obj[ntable];
+}
+
+/* Room for one more, or NULL: when full, the oldest record that never
+ * enrolled gives way (a MAC-spraying host must not grow us forever). */
 static struct discovered *
 add(const uint8_t mac[6])
 {
-	table = erealloc(table, (ntable + 1) * sizeof *table);
+	if (ntable >= DISCOVERED_MAX) {
+		size_t victim = ntable;
+		for (size_t i = 0; i < ntable; i++)
+			if (table[i].facts_json == NULL &&
+			    (victim == ntable || table[i].last_seen_ms < table[victim].last_seen_ms))
+				victim = i;
+		if (victim == ntable)
+			return NULL;
+		remove_at(victim);
+	}
+	if (ntable == captable) {
+		captable = captable ? captable * 2 : 64;
+		table = erealloc(table, captable * sizeof *table);
+		facts_obj = erealloc(facts_obj, captable * sizeof *facts_obj);
+	}
+	facts_obj[ntable] = NULL;
 	struct discovered *d = &table[ntable++];
 	memset(d, 0, sizeof *d);
 	memcpy(d->mac, mac, 6);
@@ -88,6 +113,8 @@ load(void)
 			continue;
 		struct discovered *d = add(mac);
 		json_t *v;
+		if (d == NULL)
+			break;
 		if ((v = json_object_get(o, "client_arch")) && json_is_integer(v))
 			d->client_arch = (int)json_integer_value(v);
 		if ((v = json_object_get(o, "vendor_class")) && json_is_string(v))
@@ -96,8 +123,10 @@ load(void)
 			str_copy(d->uuid, json_string_value(v), sizeof d->uuid);
 		d->first_seen_ms = json_integer_value(json_object_get(o, "first_seen_ms"));
 		d->last_seen_ms = json_integer_value(json_object_get(o, "last_seen_ms"));
-		if ((v = json_object_get(o, "facts")) && json_is_object(v))
+		if ((v = json_object_get(o, "facts")) && json_is_object(v)) {
 			d->facts_json = json_dumps(v, JSON_COMPACT);
+			facts_obj[d - table] = json_incref(v);
+		}
 	}
 	json_decref(arr);
 }
@@ -120,10 +149,15 @@ discovered_close(void)
 {
 	if (dirty || changed_pending)
 		save();
-	for (size_t i = 0; i < ntable; i++)
+	for (size_t i = 0; i < ntable; i++) {
 		free(table[i].facts_json);
+		json_decref(facts_obj[i]);
+	}
 	free(table);
+	free(facts_obj);
 	table = NULL;
+	facts_obj = NULL;
+	captable = 0;
 	ntable = 0;
 	free(store_path);
 	store_path = NULL;
@@ -144,7 +178,8 @@ discovered_seen(const uint8_t mac[6], int client_arch, const char *vendor_class,
 	int64_t now = wall_ms();
 
 	if (d == NULL) {
-		d = add(mac);
+		if ((d = add(mac)) == NULL)
+			return NULL;
 		d->first_seen_ms = now;
 		changed = true;
 	}
@@ -175,15 +210,26 @@ int
 discovered_set_facts(const uint8_t mac[6], const char *json)
 {
 	struct discovered *d = find(mac);
+	json_t *obj;
 
+	if (strlen(json) > DISCOVERED_MAX_FACTS || (obj = json_loads(json, 0, NULL)) == NULL)
+		return -1;
 	if (d == NULL) {
-		d = add(mac);
+		if ((d = add(mac)) == NULL) {
+			json_decref(obj);
+			return -1;
+		}
 		d->first_seen_ms = wall_ms();
 	}
 	d->last_seen_ms = wall_ms();
 	free(d->facts_json);
 	d->facts_json = estrdup(json);
-	return save();
+	json_decref(facts_obj[d - table]);
+	facts_obj[d - table] = obj;
+	/* Written by the next tick, not inside the request: a burst of
+	 * enrolls costs one rewrite a second, not one each. */
+	changed_pending = true;
+	return 0;
 }
 
 bool
@@ -193,9 +239,8 @@ discovered_forget(const uint8_t mac[6])
 
 	if (d == NULL)
 		return false;
-	free(d->facts_json);
-	*d = table[--ntable];
-	save();
+	remove_at((size_t)(d - table));
+	changed_pending = true;
 	return true;
 }
 

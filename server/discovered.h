@@ -9,6 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define DISCOVERED_MAX 4096          /* records kept */
+#define DISCOVERED_MAX_FACTS 16384   /* bytes of enroll facts per machine */
+
 struct discovered {
 	uint8_t mac[6];
 	int client_arch;            /* DHCP option 93, -1 if not sent */
@@ -24,10 +27,13 @@ int discovered_open(const char *statedir);
 void discovered_close(void);
 const struct discovered *discovered_find(const uint8_t mac[6]);
 /* Records a sighting; the next discovered_flush() persists it when the
- * machine is new or its arch/vendor/uuid changed. Returns the record. */
+ * machine is new or its arch/vendor/uuid changed. Returns the record, or
+ * NULL when the table is full of enrolled machines. */
 const struct discovered *discovered_seen(const uint8_t mac[6], int client_arch,
     const char *vendor_class, const char *uuid);
-/* Stores the enroll facts (a JSON object text) and persists. */
+/* Stores the enroll facts (JSON object text, at most DISCOVERED_MAX_FACTS
+ * bytes); the next discovered_flush() persists them. -1 if they are too
+ * big or not JSON, or the table is full of enrolled machines. */
 int discovered_set_facts(const uint8_t mac[6], const char *json);
 bool discovered_forget(const uint8_t mac[6]);
 void discovered_foreach(void (*fn)(const struct discovered *, void *), void *arg);

@@ -483,7 +483,7 @@ static void
 restart(void *arg)
 {
 	(void)arg;
-	log_info("http: port changed from %d to %d", http.port, http.d->inv->grid.http_port);
+	log_info("http: (re)starting on port %d", http.d->inv->grid.http_port);
 	stop_mhd();
 	http_sse_init();
 	if (start_mhd(http.d->inv->grid.http_port) < 0)
@@ -495,7 +495,9 @@ http_reload(struct daemon *d, struct inventory *old)
 {
 	(void)old;
 	open_roots(d->inv);
-	if (d->inv->grid.http_port != http.port)
+	/* Also when the last restart failed to listen: a reload that puts the
+	 * old port back must bring HTTP back. */
+	if (d->inv->grid.http_port != http.port || http.mhd == NULL)
 		ev_timer_arm(d->loop, &restart_timer, 0);
 }
 

@@ -332,6 +332,8 @@ apply_assignment(struct MHD_Connection *c, struct http_req *r, const uint8_t mac
 
 	if (!assignment_check(inv, mac, role, name, client_arch, &arch, &fw, why, sizeof why))
 		return http_error(c, r, inv_role(inv, role) ? 409 : 422, "%s", why);
+	if (!assignment_fits(inv, mac, role, name, arch, fw, why, sizeof why))
+		return http_error(c, r, 422, "with role %s its plan9.ini would not boot: %s", role, why);
 	if (assignment_store(inv->grid.state, mac, role, name, arch, fw) < 0)
 		return http_error(c, r, 500, "cannot write the assignments file");
 	mac_format(mac, macs);
@@ -410,10 +412,15 @@ enroll(struct MHD_Connection *c, struct http_req *r)
 	}
 	char *facts = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(j);
+	if (strlen(facts) > DISCOVERED_MAX_FACTS) {
+		free(facts);
+		return http_error(c, r, 413, "facts larger than %d bytes", DISCOVERED_MAX_FACTS);
+	}
 	int rc = discovered_set_facts(mac, facts);
 	free(facts);
 	if (rc < 0)
-		return http_error(c, r, 500, "cannot write the discovered store");
+		return http_error(c, r, 507, "not stored: %d machines have enrolled already",
+		    DISCOVERED_MAX);
 	event_emit(mac, EVK_ENROLL, "enrolled: %zu bytes of hardware facts", r->len);
 	return http_reply_json(c, r, 200, json_pack("{s:b}", "ok", 1));
 }

@@ -947,7 +947,12 @@ check_plan9ini(struct ctx *c, config_setting_t *root)
 		if (text == NULL) {
 			char kp[96];
 			snprintf(kp, sizeof kp, "machines[%s].plan9ini", m->name);
-			bad(c, config_setting_get_elem(l, (unsigned)i), kp, "%s", why);
+			/* Machines merged from STATE/assignments.json have no
+			 * setting in the file (assignments.c skips ones that
+			 * don't fit, so this is defence in depth). */
+			config_setting_t *at = l && (int)i < config_setting_length(l) ?
+			    config_setting_get_elem(l, (unsigned)i) : NULL;
+			bad(c, at, kp, "%s", why);
 		}
 		free(text);
 	}
@@ -1139,6 +1144,8 @@ inv_machine_by_name(const struct inventory *inv, const char *name)
 struct machine *
 inv_machine_by_ip(const struct inventory *inv, uint32_t ip)
 {
+	if (ip == 0)        /* machines without a reserved address have ip 0 */
+		return NULL;
 	for (size_t i = 0; i < inv->nmachines; i++)
 		if (inv->machines[i].ip == ip)
 			return &inv->machines[i];

@@ -62,13 +62,16 @@ check "enroll with a bad MAC is 400" jerr 400 "$A/enroll" -X POST -d '{"mac":"zz
 check "enroll with no body is 400" jerr 400 "$A/enroll" -X POST
 head -c 70000 /dev/zero | tr '\0' a >"$D/big"
 check "enroll with a 70 kB body is 413" jerr 413 "$A/enroll" -X POST --data-binary @"$D/big"
+printf '{"mac":"52:54:00:00:00:98","junk":"%s"}' "$(head -c 20000 /dev/zero | tr '\0' a)" >"$D/bigfacts"
+check "enroll with over 16 KiB of facts is 413" jerr 413 "$A/enroll" -X POST --data-binary @"$D/bigfacts"
 check "nothing was stored by the bad enrolls" [ ! -e "$T_TMP/state/discovered.json" ]
 check "enroll with facts is accepted" \
 	sh -c "curl -fsS -X POST -d '{\"mac\":\"52:54:00:00:00:99\",\"cpus\":4,\"memory_mb\":2048}' '$A/enroll' | grep -q '\"ok\":true'"
 jget "$A/discovered" >"$D/disc"
 check "the enrolled machine is listed as discovered with its facts" \
 	sh -c "grep -q '\"mac\":\"52:54:00:00:00:99\"' '$D/disc' && grep -q '\"memory_mb\":2048' '$D/disc'"
-check "its facts are on disk in STATE/discovered.json" grep -q memory_mb "$T_TMP/state/discovered.json"
+check "its facts are on disk in STATE/discovered.json (within a second)" \
+	wait_for 5 grep -q memory_mb "$T_TMP/state/discovered.json"
 
 # --- assigning a role: token, validation, nothing changed on refusal
 ASSIGN=$A/discovered/52:54:00:00:00:99/assign
