@@ -27,6 +27,9 @@
 
 #define REQ_BURST 32            /* requests read per wakeup */
 #define MAX_TRANSFERS 10000
+/* One address cannot take every slot by asking from many ports: a machine
+ * boots a handful of files at a time, a lab behind NAT a few dozen. */
+#define MAX_PER_ADDRESS 64
 
 static struct {
 	struct daemon *d;
@@ -149,6 +152,11 @@ handle_request(const uint8_t *pkt, size_t len, const struct sockaddr_in *peer,
 		 * it; the transfer's timer resends, a second one would only
 		 * fight it for the client's attention. */
 		log_debug("tftp: repeated request for %s ignored", req.path);
+		return;
+	}
+	if (xfer_count_for_addr(peer) >= MAX_PER_ADDRESS) {
+		refuse(peer, mac, req.path, "busy", TERR_UNDEF,
+		    "Too many transfers from this address");
 		return;
 	}
 	const char *path = req.path;

@@ -26,6 +26,11 @@
 
 #define RTO_FIRST_MS 1000       /* without a timeout option */
 #define RTO_MAX_MS 5000
+/* A client's timeout option is honoured in the OACK, but we resend after
+ * at most this long: an early resend costs the client one duplicate,
+ * while a 255 s timeout would let a silent client hold a transfer for
+ * half an hour. */
+#define RTO_CLIENT_CAP_MS 10000
 #define SEND_RETRY_MS 10        /* after the kernel refused a send */
 #define MAX_BLOCKED_TRIES 100
 #define MAX_RETRIES 5           /* retransmissions before giving up */
@@ -157,6 +162,18 @@ xfer_pending_for(const struct sockaddr_in *peer)
 		if (same_peer(&x->peer, peer) && x->acked == 0)
 			return true;
 	return false;
+}
+
+unsigned
+xfer_count_for_addr(const struct sockaddr_in *peer)
+{
+	unsigned n = 0;
+
+	/* Linear, but only per request, never per block. */
+	for (struct xfer *x = X.all; x; x = x->next)
+		if (x->peer.sin_addr.s_addr == peer->sin_addr.s_addr)
+			n++;
+	return n;
 }
 
 static void
@@ -438,7 +455,7 @@ on_ack(struct xfer *x, uint16_t n)
 	x->acked = n;
 	x->retries = 0;
 	x->blocked_tries = 0;
-	x->rto = x->req.opts & TOPT_TIMEOUT ? x->req.timeout * 1000u : RTO_FIRST_MS;
+	x->rto = x->req.opts & TOPT_TIMEOUT ? MIN(x->req.timeout * 1000u, RTO_CLIENT_CAP_MS) : RTO_FIRST_MS;
 	if (x->last && x->acked >= x->last) {
 		finish(x, LOG_INFO, "ok", "ok");
 		return false;
@@ -624,7 +641,7 @@ xfer_start(const struct sockaddr_in *local, const struct sockaddr_in *peer,
 	}
 	if (x->req.windowsize * x->req.blksize > MAX_INFLIGHT)
 		x->req.windowsize = MAX(1u, MAX_INFLIGHT / x->req.blksize);
-	x->rto = req->opts & TOPT_TIMEOUT ? req->timeout * 1000u : RTO_FIRST_MS;
+	x->rto = req->opts & TOPT_TIMEOUT ? MIN(req->timeout * 1000u, RTO_CLIENT_CAP_MS) : RTO_FIRST_MS;
 	x->start_ms = mono_ms();
 	ev_timer_init(&x->timer, on_timer, x);
 	if (ev_add_fd(X.loop, fd, EPOLLIN, on_packet, x) < 0) {

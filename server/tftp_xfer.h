@@ -37,6 +37,8 @@ enum xfer_refusal xfer_start(const struct sockaddr_in *local,
  * its first acknowledgement: a retransmitted RRQ, which the transfer's own
  * timer already covers. */
 bool xfer_pending_for(const struct sockaddr_in *peer);
+/* Transfers in flight to peer's address, whatever the port. */
+unsigned xfer_count_for_addr(const struct sockaddr_in *peer);
 /* A new request from peer: a transfer to the same address and port that
  * only lacks its final ACK is over, the client has moved on. */
 void xfer_superseded_by(const struct sockaddr_in *peer);

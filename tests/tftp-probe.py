@@ -14,7 +14,9 @@ did. Every wait is bounded. Usage: tftp-probe.py COMMAND PORT ARGS...
   perblock FILE OUT                      windowsize 8, yet ACKs every block
   clienterror FILE                       ERROR after block 1
   raw HEX                                sends bytes, prints the reply
-  many FILE N                            N silent RRQs (timeout=1) at once
+  many FILE N [PER [FIRST]]              N silent RRQs (timeout=1) at once, PER
+                                         from each loopback address (default 50)
+                                         starting at 127.0.0.FIRST (default 1)
   flood N                                N garbage datagrams, no waiting
 """
 import socket
@@ -36,9 +38,9 @@ def ack(n):
     return struct.pack("!HH", 4, n)
 
 
-def sock(srcport=0, timeout=5.0):
+def sock(srcport=0, timeout=5.0, src=None):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((HOST, srcport))
+    s.bind((src or HOST, srcport))
     s.settimeout(timeout)
     return s
 
@@ -183,17 +185,25 @@ def main():
         n = int(args[1])
         _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 64), hard))
-        socks = [sock(timeout=10) for _ in range(n)]
+        per = int(args[2]) if len(args) > 2 else 50
+        first = int(args[3]) if len(args) > 3 else 1
+        # Like machines in a rack: a few transfers from each of many
+        # addresses (the server caps transfers per address).
+        socks = [sock(timeout=10, src="127.0.0.%d" % (first + i // per)) for i in range(n)]
         for s in socks:
             s.sendto(rrq(args[0], ["timeout=1"]), (HOST, port))
-        got = 0
+        got = busy = 0
         for s in socks:
             try:
-                if s.recvfrom(70000)[0][:2] == b"\0\6":
+                pkt = s.recvfrom(70000)[0]
+                if pkt[:2] == b"\0\6":
                     got += 1
+                elif pkt[:2] == b"\0\5":
+                    busy += 1
             except socket.timeout:
                 pass
         print("oacks %d" % got)
+        print("errors %d" % busy)
     elif cmd == "flood":
         import os
         s = sock()
