@@ -151,20 +151,28 @@ reassign(struct machine *m, struct role *role)
 	m->role = role;
 }
 
+/* A machine that exists only through an assignment; name is borrowed. */
 static void
-add_machine(struct inventory *inv, const uint8_t mac[6], const char *name,
+fill_machine(struct machine *m, const uint8_t mac[6], const char *name,
     struct role *role, enum arch arch, enum firmware fw)
 {
-	inv->machines = erealloc(inv->machines, (inv->nmachines + 1) * sizeof *inv->machines);
-	struct machine *m = &inv->machines[inv->nmachines++];
 	memset(m, 0, sizeof *m);
-	m->name = estrdup(name);
+	m->name = (char *)name;
 	memcpy(m->mac, mac, 6);
 	m->arch = arch;
 	m->firmware = fw;
 	m->role = role;
 	m->kernel = role->kernel;
 	m->boot = role->boot;
+}
+
+static void
+add_machine(struct inventory *inv, const uint8_t mac[6], const char *name,
+    struct role *role, enum arch arch, enum firmware fw)
+{
+	inv->machines = erealloc(inv->machines, (inv->nmachines + 1) * sizeof *inv->machines);
+	struct machine *m = &inv->machines[inv->nmachines++];
+	fill_machine(m, mac, estrdup(name), role, arch, fw);
 }
 
 bool
@@ -181,16 +189,8 @@ assignment_fits(const struct inventory *inv, const uint8_t mac[6], const char *r
 	if (m != NULL) {
 		t = *m;
 		reassign(&t, role);
-	} else {
-		memset(&t, 0, sizeof t);
-		t.name = (char *)(name ? name : "new");
-		memcpy(t.mac, mac, 6);
-		t.arch = arch;
-		t.firmware = fw;
-		t.role = role;
-		t.kernel = role->kernel;
-		t.boot = role->boot;
-	}
+	} else
+		fill_machine(&t, mac, name ? name : "new", role, arch, fw);
 	text = p9ini_render(inv, &t, why, cap);
 	free(text);
 	return text != NULL;

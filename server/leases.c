@@ -9,10 +9,10 @@
 bool
 lease_mac_for_ip(const struct inventory *inv, uint32_t ip, uint8_t mac[6])
 {
-	struct machine *m = ip ? inv_machine_by_ip(inv, ip) : NULL;
+	struct machine *m = inv_machine_by_ip(inv, ip);
 	struct dlease *e;
 
-	/* 0.0.0.0 is nobody: machines without a fixed ip have ip 0. */
+	/* 0.0.0.0 is nobody (free lease entries hold it too). */
 	if (ip == 0)
 		return false;
 	if (m != NULL) {

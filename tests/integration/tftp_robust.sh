@@ -82,11 +82,14 @@ check "9boot's missing last ACK counts as success" \
 check "... at info level, not as a failure" sh -c "grep 'last ACK not seen' $T_TMP/gridbootd.log | grep -q ' info: '"
 check "silent client (timeout 1) abandoned after bounded retries" \
     wait_for 15 log_has "k4 size 4194304 in [0-9]* ms: timeout"
-# 1000 + 64 from one address + two silent probes + the unacknowledged
-# "option without value" one.
-check "silent client (no options) abandoned after bounded retries" \
-    wait_for 40 sh -c "[ \$(grep -c 'k4 size 4194304 in [0-9]* ms: timeout' $T_TMP/gridbootd.log) -ge 1067 ]"
-check "descriptors back to baseline ($base)" wait_for 10 sh -c "[ \$(ls /proc/$GB_PID/fd | wc -l) -le $base ]"
+# Every silent transfer (1000, 64 from one address, two silent probes, the
+# unacknowledged "option without value" one) must be abandoned and its
+# socket closed; the one without options takes longest (~22 s). Counting
+# log lines was fragile: a probe that closed its socket can end its
+# transfer with an ICMP error instead of a timeout.
+check "silent clients abandoned after bounded retries: descriptors back to baseline ($base)" \
+    wait_for 60 sh -c "[ \$(ls /proc/$GB_PID/fd | wc -l) -le $base ]"
+diag "timeouts logged: $(grep -c 'k4 size 4194304 in [0-9]* ms: timeout' $T_TMP/gridbootd.log)"
 diag "descriptors now: $(fd_count)"
 ls -l "/proc/$GB_PID/fd" | sed 's/^/# /'
 grep -c "ms: timeout" "$T_TMP/gridbootd.log" | sed 's/^/# timeouts: /'
