@@ -29,12 +29,14 @@ kernels = ( { name = "9pc64"; arch = "amd64"; file = "amd64/9pc64"; } );
 roles = { cpu = { kernel = "9pc64"; }; };
 EOC
 check "gridbootd starts in proxy mode" dhcp_serve $S "$T_TMP/grid.cfg"
-ip netns exec $D dnsmasq --no-daemon -C /dev/null --port=0 --user=root \
+ip netns exec $D dnsmasq --no-daemon -C /dev/null --port=0 --user=root --no-ping \
     --pid-file="$T_TMP/site.pid" --dhcp-range=10.95.0.100,10.95.0.150,1h \
     --dhcp-leasefile="$T_TMP/site.leases" --interface=gbd$$ --log-dhcp \
     >"$T_TMP/site.log" 2>&1 &
 track_pid $!
-sleep 0.5
+# --no-ping: dnsmasq otherwise pings each address for up to 3 s before its
+# OFFER leaves, longer than udhcpc's four tries on a loaded machine.
+wait_for 10 grep -q "DHCP, IP range" "$T_TMP/site.log"
 
 # A plain client: address from dnsmasq; gridbootd stays silent.
 ip -n $C link set gbc$$ address 52:54:00:dd:00:01

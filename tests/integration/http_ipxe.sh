@@ -48,14 +48,15 @@ GB_PID=$!
 track_pid $GB_PID
 check "gridbootd serves in the namespace" wait_for 10 grep -q "serving " "$T_TMP/gridbootd.log"
 
-ip netns exec $N dnsmasq --no-daemon -C /dev/null --port=0 --user=root \
+ip netns exec $N dnsmasq --no-daemon -C /dev/null --port=0 --user=root --no-ping \
 	--pid-file="$T_TMP/dnsmasq.pid" --interface=$TAP --bind-interfaces \
 	--dhcp-range=10.96.0.100,10.96.0.150,1h --dhcp-host=52:54:00:00:00:51,10.96.0.51 \
 	--dhcp-leasefile="$T_TMP/dnsmasq.leases" \
 	--dhcp-boot="http://10.96.0.1:$HTTP_PORT/boot.ipxe" --log-dhcp \
 	>"$T_TMP/dnsmasq.log" 2>&1 &
 track_pid $!
-sleep 0.5
+# --no-ping: no 3 s ICMP probe before each OFFER.
+wait_for 10 grep -q "DHCP, IP range" "$T_TMP/dnsmasq.log"
 
 # TCG: KVM guests' iPXE sent no DHCP here (../shared/lab-facts.md).
 ip netns exec $N qemu-system-x86_64 -M pc -m 128 -display none -vga std -monitor none \

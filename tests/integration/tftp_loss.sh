@@ -1,6 +1,9 @@
 #!/bin/sh
 # TFTP with packet loss: gridbootd and the clients in a network namespace
-# of their own whose loopback drops 2% of UDP packets at random (nftables).
+# of their own whose loopback drops 2% of UDP packets at random (nftables):
+# first only data packets, then ACKs too. atftp, the one windowed client
+# Debian has, ignores a window resent after its ACK was lost and gives up
+# (a client bug, seen in CI), so only lock-step tftp-hpa meets ACK loss.
 # Files must arrive intact, and windowed transfers must resend only from
 # the last acknowledged block: total bytes sent stay within a small factor
 # of the file (elsewhere one windowed client turned 1.7 MB into 20 GB).
@@ -20,9 +23,9 @@ ip -n "$NS" link set lo up
 nx() { ip netns exec "$NS" "$@"; }
 nx nft add table inet gbloss &&
 nx nft add chain inet gbloss in '{ type filter hook input priority 0; }' &&
-nx nft add rule inet gbloss in meta l4proto udp numgen random mod 100 '<' 2 drop ||
+nx nft add rule inet gbloss in meta l4proto udp udp length '>' 100 numgen random mod 100 '<' 2 drop ||
     { not_ok "nft loss rule"; t_done; exit 1; }
-ok "namespace $NS drops 2% of UDP"
+ok "namespace $NS drops 2% of UDP data packets"
 
 # gridbootd inside the namespace: exec keeps the PID start_gridbootd tracks.
 REAL=$GRIDBOOTD
@@ -54,8 +57,12 @@ nx timeout 60 atftp --option "blksize 1468" --option "windowsize 8" --option "ti
 check "atftp windowsize 8 under loss: same sha256" same_file "$FILES/m2" w8.out
 sent=$(sent_for m2 8)
 diag "windowsize 8: sent ${sent:-?} bytes for 1048576"
-check "windowed resends bounded (sent < 2 x size)" test "${sent:-999999999}" -lt 2097152
+# Each loss costs about two windows (the server's timer and the client's
+# fire together): ~1.3x on average, 1.8x seen in a bad run; a runaway
+# resend loop is orders of magnitude past 3x.
+check "windowed resends bounded (sent < 3 x size)" test "${sent:-999999999}" -lt 3145728
 
+nx nft add rule inet gbloss in meta l4proto udp numgen random mod 100 '<' 2 drop
 nx timeout 60 tftp -m binary 127.0.0.1 "$PORT" -c get k128 ls.out >ls.log 2>&1
 check "tftp-hpa lock-step under loss: same sha256" same_file "$FILES/k128" ls.out
 sent=$(sent_for k128 1)
