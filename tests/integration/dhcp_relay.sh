@@ -34,8 +34,7 @@ ip netns exec $R dnsmasq --no-daemon -C /dev/null --port=0 --user=root \
     --log-dhcp >"$T_TMP/relay.log" 2>&1 &
 RELAY=$!
 track_pid $RELAY
-sleep 0.5
-check "dnsmasq relay runs" kill -0 $RELAY
+check "dnsmasq relay runs" wait_for 10 grep -q "DHCP relay from" "$T_TMP/relay.log"
 
 ip -n $C link set gbc$$ address 52:54:00:bb:00:01
 udhcpc_run $C gbc$$ rel -V PXEClient:Arch:00000 -x 93:0000

@@ -112,13 +112,12 @@ check "/metrics has machines by state" \
 check "/metrics is Prometheus text" sh -c "grep -q '^# TYPE gridboot_machines gauge' '$D/metrics'"
 
 # --- the live stream saw it all, in order, with ids
-sleep 0.3
 check "SSE: live events arrive with id and event lines" \
-	sh -c "grep -q '^id: [0-9]' '$D/sse' && grep -q '^event: boot' '$D/sse'"
-check "SSE: the enroll arrived live" grep -q '"kind":"enroll"' "$D/sse"
-check "SSE: the role change arrived live" grep -q 'role set to cpu through the API' "$D/sse"
+	wait_for 5 sh -c "grep -q '^id: [0-9]' '$D/sse' && grep -q '^event: boot' '$D/sse'"
+check "SSE: the enroll arrived live" wait_for 5 grep -q '"kind":"enroll"' "$D/sse"
+check "SSE: the role change arrived live" wait_for 5 grep -q 'role set to cpu through the API' "$D/sse"
 check "SSE ?mac= filter: only that machine's events" \
-	sh -c "grep -q 'enrolled' '$D/sse99' && ! grep -q '525400000011' '$D/sse99'"
+	wait_for 5 sh -c "grep -q 'enrolled' '$D/sse99' && ! grep -q '525400000011' '$D/sse99'"
 last=$(sed -n 's/^id: //p' "$D/sse" | tail -n 1)
 prev=$((last - 2))
 curl -sN --max-time 1 -H "Last-Event-ID: $prev" "$A/events" >"$D/replay" 2>/dev/null

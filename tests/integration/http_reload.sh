@@ -32,7 +32,7 @@ import socket, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("0.0.0.0", 18083)); s.listen(1); time.sleep(60)' &
 track_pid $!
-sleep 0.5
+wait_for 10 sh -c "ip netns exec $NS ss -Hltn 'sport = :18083' | grep -q ."
 mk 18083
 kill -HUP $GB_PID
 check "a taken port is reported" wait_for 10 grep -q "not serving until the next good reload" "$T_TMP/gridbootd.log"
