@@ -20,6 +20,10 @@
 
 static struct dlease *tab;
 static uint32_t ntab, captab;
+/* Slots of entries that hold nothing any more, reused before the table
+ * grows: a flood of DISCOVERs from made-up MACs then costs at most one
+ * entry per address it could be offered, not one per MAC. */
+static uint32_t *spare, nspare, capspare;
 static uint32_t *bmac, *bip, nbuck;     /* nbuck is a power of two */
 static int jfd = -1;
 static char *jpath;
@@ -69,6 +73,34 @@ unlink_ip(uint32_t i)
 }
 
 static void
+unlink_mac(uint32_t i)
+{
+	for (uint32_t *p = &bmac[hmac(tab[i].mac)]; *p; p = &tab[*p - 1].next_mac)
+		if (*p == i + 1) {
+			*p = tab[i].next_mac;
+			break;
+		}
+	tab[i].has_mac = false;
+}
+
+/* Drops entry i, which has lost its address: a client's entry without an
+ * address tells nothing (choose_ip wants its previous address). */
+static void
+recycle(uint32_t i)
+{
+	if (tab[i].ip)
+		unlink_ip(i);
+	if (tab[i].has_mac)
+		unlink_mac(i);
+	memset(&tab[i], 0, sizeof tab[i]);
+	if (nspare == capspare) {
+		capspare = capspare ? capspare * 2 : 64;
+		spare = erealloc(spare, capspare * sizeof *spare);
+	}
+	spare[nspare++] = i;
+}
+
+static void
 rehash(uint32_t n)
 {
 	free(bmac);
@@ -87,6 +119,11 @@ rehash(uint32_t n)
 static uint32_t
 new_entry(void)
 {
+	if (nspare > 0) {
+		uint32_t i = spare[--nspare];
+		memset(&tab[i], 0, sizeof tab[i]);
+		return i;
+	}
 	if (ntab == captab) {
 		captab = captab ? captab * 2 : 256;
 		tab = erealloc(tab, captab * sizeof *tab);
@@ -143,10 +180,8 @@ set_ip(const uint8_t mac[6], uint32_t ip)
 	struct dlease *e = find_mac(mac), *old = dlease_by_ip(ip);
 	uint32_t i;
 
-	if (old && old != e) {
-		old->state = LS_FREE;
-		unlink_ip((uint32_t)(old - tab));
-	}
+	if (old && old != e)
+		recycle((uint32_t)(old - tab));
 	if (e == NULL) {
 		i = new_entry();
 		memcpy(tab[i].mac, mac, 6);
@@ -249,8 +284,7 @@ dlease_decline(uint32_t ip, int64_t until_ms)
 	uint32_t i;
 
 	if (e && e->has_mac) {
-		e->state = LS_FREE;
-		unlink_ip((uint32_t)(e - tab));
+		recycle((uint32_t)(e - tab));
 		e = NULL;
 	}
 	if (e == NULL) {
@@ -394,10 +428,13 @@ dlease_close(void)
 	}
 	jfd = -1;
 	free(tab);
+	free(spare);
 	free(bmac);
 	free(bip);
 	free(jpath);
 	tab = NULL;
+	spare = NULL;
+	nspare = capspare = 0;
 	bmac = bip = NULL;
 	jpath = NULL;
 	ntab = captab = nbuck = 0;
@@ -422,7 +459,7 @@ dlease_sync(void)
 		dirty = false;
 	}
 	/* Compact once the journal is mostly history. */
-	if (jrecs > 4096 && jrecs > 4 * (unsigned long)ntab)
+	if (jrecs > 4096 && jrecs > 4 * dlease_count())
 		compact();
 	return 0;
 }
@@ -431,7 +468,8 @@ void
 dlease_foreach(void (*fn)(const struct dlease *, void *), void *arg)
 {
 	for (uint32_t i = 0; i < ntab; i++)
-		fn(&tab[i], arg);
+		if (tab[i].ip || tab[i].has_mac)
+			fn(&tab[i], arg);
 }
 
 unsigned long
@@ -443,5 +481,5 @@ dlease_journal_records(void)
 unsigned long
 dlease_count(void)
 {
-	return ntab;
+	return ntab - nspare;
 }

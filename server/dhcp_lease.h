@@ -1,6 +1,7 @@
 /* The DHCP lease table and its journal.
  *
- * In memory: one entry per client MAC (its current or last address) plus
+ * In memory: one entry per address a client holds or last held (an entry
+ * that loses its address to another client is recycled) plus
  * entries for declined addresses, indexed by MAC and by address. On disk:
  * STATE/dhcp.leases, an append-only text journal of bind / free / decline
  * records. A bind is appended when it is decided, but the ACK that

@@ -182,6 +182,36 @@ handle_tests(void)
 	dlease_close();
 }
 
+/* DISCOVERs from 5000 made-up MACs, each arriving after the last offer
+ * ran out: the table keeps one entry per pool address, not per MAC. */
+static void
+flood_tests(void)
+{
+	struct dhcp_ctx c = { .inv = inv, .net = &inv->networks[0], .server_id = 0x0a000001,
+	    .now_ms = wall_ms() };
+	struct dhcp_out o;
+	unsigned offered = 0;
+
+	CHECK(dlease_open(dir) == 0, "flood: lease table opens");
+	for (uint32_t k = 0; k < 5000; k++) {
+		struct dhcp_msg m = msg(DHCPDISCOVER, 0, 0, 0);
+		m.chaddr[3] = (uint8_t)(k >> 16);
+		m.chaddr[4] = (uint8_t)(k >> 8);
+		m.chaddr[5] = (uint8_t)k;
+		m.chaddr[2] = 0x77;
+		dhcp_handle(&c, &m, &o);
+		offered += o.send && o.reply.type == DHCPOFFER;
+		c.now_ms += DHCP_OFFER_HOLD_MS + 1;
+	}
+	CHECK(offered == 5000, "flood: every DISCOVER got an offer once the last ran out (%u)", offered);
+	CHECK(dlease_count() <= 4, "flood: %lu entries for a 3-address pool", dlease_count());
+	struct dhcp_msg m = msg(DHCPDISCOVER, 0x41, 0, 0);
+	dhcp_handle(&c, &m, &o);
+	CHECK(o.send && o.reply.yiaddr >= 0x0a000064 && o.reply.yiaddr <= 0x0a000066,
+	    "flood: a real client still gets a pool address");
+	dlease_close();
+}
+
 int
 main(void)
 {
@@ -202,6 +232,7 @@ main(void)
 	discovered_open(dir);
 	journal_tests();
 	handle_tests();
+	flood_tests();
 	discovered_close();
 	inv_unref(inv);
 	char *cmd = esprintf("rm -rf %s", dir);
