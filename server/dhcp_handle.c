@@ -32,6 +32,18 @@ usable(const struct dhcp_ctx *c, uint32_t ip, const uint8_t mac[6])
 	    inv_machine_by_ip(c->inv, ip) == NULL;
 }
 
+/* When a whole walk found the pool full, nothing frees before the first
+ * of its leases, offers or declines runs out or a client releases one:
+ * until then a DISCOVER from yet another client is refused at once
+ * instead of by another walk (~1 ms for a /16, so a flood of made-up
+ * MACs would otherwise starve everyone else). Keyed by the inventory,
+ * which a reload replaces. */
+static struct pool_full {
+	const struct inventory *inv;
+	unsigned long gen;
+	int64_t until_ms;
+} pool_full[16];
+
 /* Next-fit over the pool: first addresses nobody ever held, then any that
  * ran out. The cursor makes a storm of new clients O(1) each. */
 static uint32_t
@@ -40,14 +52,24 @@ pool_pick(const struct dhcp_ctx *c, const uint8_t mac[6])
 	static uint32_t cursor[16];
 	const struct network *n = c->net;
 	uint32_t size = n->pool_hi - n->pool_lo + 1;
-	uint32_t *cur = &cursor[(size_t)(n - c->inv->networks) % nelem(cursor)];
+	size_t slot = (size_t)(n - c->inv->networks) % nelem(cursor);
+	uint32_t *cur = &cursor[slot];
+	struct pool_full *full = &pool_full[slot];
+	int64_t first_free = INT64_MAX;
+	struct dlease *e;
 
+	if (full->inv == c->inv && full->gen == dlease_generation() && c->now_ms < full->until_ms)
+		return 0;
 	for (int pass = 0; pass < 2; pass++)
 		for (uint32_t k = 0; k < size; k++) {
 			uint32_t ip = n->pool_lo + (*cur)++ % size;
 			if ((pass == 1 || dlease_by_ip(ip) == NULL) && usable(c, ip, mac))
 				return ip;
+			if (pass == 1 && (e = dlease_by_ip(ip)) && e->until_ms > c->now_ms &&
+			    e->until_ms < first_free)
+				first_free = e->until_ms;
 		}
+	*full = (struct pool_full){ c->inv, dlease_generation(), first_free };
 	return 0;
 }
 

@@ -29,6 +29,7 @@ static int jfd = -1;
 static char *jpath;
 static bool dirty;
 static unsigned long jrecs;
+static unsigned long generation;     /* bumped when an address frees early */
 
 static uint32_t
 hmac(const uint8_t mac[6])
@@ -272,6 +273,7 @@ dlease_release(const uint8_t mac[6])
 		return;
 	e->state = LS_FREE;
 	e->until_ms = 0;
+	generation++;
 	mac_hex(mac, m12);
 	journal("F %s\n", m12);
 }
@@ -403,6 +405,7 @@ dlease_open(const char *statedir)
 		log_err("dhcp: %s: %s", statedir, strerror(errno));
 		return -1;
 	}
+	generation++;
 	jpath = esprintf("%s/dhcp.leases", statedir);
 	text = read_file(jpath, &len, (size_t)1 << 30);
 	if (text == NULL && errno != ENOENT) {
@@ -476,6 +479,12 @@ unsigned long
 dlease_journal_records(void)
 {
 	return jrecs;
+}
+
+unsigned long
+dlease_generation(void)
+{
+	return generation;
 }
 
 unsigned long

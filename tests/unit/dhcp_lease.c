@@ -209,6 +209,38 @@ flood_tests(void)
 	dhcp_handle(&c, &m, &o);
 	CHECK(o.send && o.reply.yiaddr >= 0x0a000064 && o.reply.yiaddr <= 0x0a000066,
 	    "flood: a real client still gets a pool address");
+
+	/* A full pool is remembered, but not past the first offer's end nor
+	 * past a release. */
+	for (uint8_t k = 0x42; k < 0x44; k++) {
+		m = msg(DHCPDISCOVER, k, 0, 0);
+		dhcp_handle(&c, &m, &o);
+	}
+	m = msg(DHCPDISCOVER, 0x44, 0, 0);
+	dhcp_handle(&c, &m, &o);
+	CHECK(!o.send, "full pool: a fourth client is refused");
+	c.now_ms += DHCP_OFFER_HOLD_MS / 2;
+	dhcp_handle(&c, &m, &o);
+	CHECK(!o.send, "full pool: still refused while the offers hold");
+	c.now_ms += DHCP_OFFER_HOLD_MS / 2 + 1;
+	dhcp_handle(&c, &m, &o);
+	CHECK(o.send && o.reply.type == DHCPOFFER, "full pool: offered once the offers ran out");
+	for (uint8_t k = 0x45; k < 0x47; k++) {
+		m = msg(DHCPDISCOVER, k, 0, 0);
+		dhcp_handle(&c, &m, &o);
+		m.type = DHCPREQUEST;
+		m.reqip = o.reply.yiaddr;
+		m.serverid = 0x0a000001;
+		dhcp_handle(&c, &m, &o);
+	}
+	m = msg(DHCPDISCOVER, 0x47, 0, 0);
+	dhcp_handle(&c, &m, &o);
+	CHECK(!o.send, "full pool: a client after two binds is refused");
+	m = msg(DHCPRELEASE, 0x45, 0, 0x0a000001);
+	dhcp_handle(&c, &m, &o);
+	m = msg(DHCPDISCOVER, 0x47, 0, 0);
+	dhcp_handle(&c, &m, &o);
+	CHECK(o.send && o.reply.type == DHCPOFFER, "full pool: a release frees an address at once");
 	dlease_close();
 }
 
