@@ -217,7 +217,13 @@ boot_decide(const struct boot_query *q, struct boot_answer *a)
 		snprintf(a->why, sizeof a->why, "iPXE (user class or option 175): the boot script over HTTP, never iPXE again");
 		addnext(a, "HTTP GET %s", a->file);
 		addnext(a, "HTTP GET ipxe/%s.ipxe (chained by boot.ipxe)", mac12);
-		addnext(a, "HTTP GET the kernel and plan9.ini/%s", mac12);
+		if ((q->m == NULL || q->m->firmware == FW_BIOS) &&
+		    method_for(q->m, role, true) == BOOT_9BOOT) {
+			addnext(a, "HTTP GET files/%s (9bootpxe, chained by that script)",
+			    inv_loader(q->inv, "plan9_bios") ? inv_loader(q->inv, "plan9_bios") : "?");
+			addnext(a, "TFTP cfg/pxe/%s (plan9.ini), then the kernel named by bootfile=", mac12);
+		} else
+			addnext(a, "HTTP GET the kernel and plan9.ini/%s", mac12);
 		break;
 	case BC_UBOOT:
 		a->boot = true;

@@ -45,6 +45,13 @@ static const struct builtin {
 	  "# UEFI: 9front's EFI loader reads cfg/pxe/${mac12} and the kernel by TFTP.\n"
 	  "echo gridboot: ${name}: Plan 9 ${kernel} through the EFI loader\n"
 	  "chain ${loader_url}\n" },
+	{ "plan9-9bootpxe",
+	  "#!ipxe\n"
+	  "# ${name} (${macaddr}): Plan 9 kernel ${kernel}, role ${role}, boot \"9boot\".\n"
+	  "# BIOS: 9front's 9bootpxe runs on iPXE's PXE API and reads\n"
+	  "# cfg/pxe/${mac12} and the kernel by TFTP.\n"
+	  "echo gridboot: ${name}: Plan 9 ${kernel} through 9bootpxe\n"
+	  "chain ${loader_url}\n" },
 	{ "linux",
 	  "#!ipxe\n"
 	  "# ${name} (${macaddr}): Linux kernel ${kernel}, role ${role}.\n"
@@ -205,6 +212,15 @@ ipxe_template_for(const struct inventory *inv, const struct machine *m,
 			    efi_loader_kind(k->arch));
 		file_url(vars, "loader_url", base, ld);
 		return "plan9-efi";
+	}
+	/* boot = "9boot" on BIOS: what a plain PXE ROM would get from DHCP,
+	 * for the iPXE ROM too (QEMU's, or a NIC flashed with iPXE). */
+	if ((m ? machine_boot(m) : role->boot) == BOOT_9BOOT) {
+		const char *ld = inv_loader(inv, "plan9_bios");
+		if (ld == NULL)
+			return exit_with(vars, "%s", "boot 9boot on BIOS needs grid.loaders.plan9_bios");
+		file_url(vars, "loader_url", base, ld);
+		return "plan9-9bootpxe";
 	}
 	return "plan9-bios";
 }

@@ -567,7 +567,13 @@ timeout:
 		char ip[16];
 		ip_format(ntohl(x->peer.sin_addr.s_addr), ip);
 		log_limited(&X.rl_timeout, LOG_NOTICE, "tftp: %s: client silent, giving up", ip);
-		finish(x, LOG_DEBUG, "timeout", "timeout: client stopped answering");
+		/* Where it stopped tells a dead client from a loader that had
+		 * what it wanted: 9bootpxe stops once it has a kernel's text
+		 * and data, before the symbols. */
+		char text[96];
+		snprintf(text, sizeof text, "timeout: client stopped answering after block %u of %u",
+		    x->acked, x->last ? x->last : x->sent);
+		finish(x, LOG_DEBUG, "timeout", text);
 		return;
 	}
 	(*X.m_resends)++;

@@ -24,6 +24,7 @@ http_tree() {
 	head -c 100000 /dev/urandom >"$F/discovery/amd64/initrd.gz"
 	head -c 200000 /dev/urandom >"$F/discovery/arm64/Image"
 	head -c 50000 /dev/urandom >"$F/efi/bootx64.efi"
+	head -c 7608 /dev/urandom >"$F/efi/9bootpxe"
 	echo secret >"$T_TMP/outside.txt"
 	ln -s ../outside.txt "$F/escape"
 	ln -s amd64/9pc64 "$F/inside"
@@ -46,7 +47,7 @@ grid = {
   proxy_port = $((HTTP_PORT + 3));
   api_token = "test-token-0123456789";
   unknown = "discover";
-  loaders = { plan9_efi_x64 = "efi/bootx64.efi"; };
+  loaders = { plan9_efi_x64 = "efi/bootx64.efi"; plan9_bios = "efi/9bootpxe"; };
 };
 networks = (
   { subnet = "127.0.0.0/8"; pool = "127.0.1.1-127.0.1.200"; dhcp = "off"; }
@@ -73,6 +74,8 @@ machines = (
     plan9ini = { console = "0 b115200"; }; },
   { name = "term1"; mac = "52:54:00:00:00:12"; ip = "127.0.0.12";
     arch = "amd64"; firmware = "uefi"; role = "terminal"; },
+  { name = "cpu9"; mac = "52:54:00:00:00:13"; ip = "127.0.0.13";
+    arch = "amd64"; firmware = "bios"; role = "cpu"; boot = "9boot"; },
   { name = "arm1"; mac = "52:54:00:00:00:21"; ip = "127.0.0.21";
     arch = "arm64"; role = "armcpu"; },
   { name = "armlin"; mac = "52:54:00:00:00:22"; ip = "127.0.0.22";

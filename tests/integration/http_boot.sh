@@ -43,6 +43,11 @@ check "cfg/pxe/default is what gridbootd plan9ini default prints" cmp -s "$D/def
 curl -fsS "$BASE/ipxe/525400000012.ipxe" >"$D/term1.ipxe"
 check "term1 (UEFI, Plan 9): chains to grid.loaders.plan9_efi_x64" \
 	grep -qx "chain $BASE/files/efi/bootx64.efi" "$D/term1.ipxe"
+curl -fsS "$BASE/ipxe/525400000013.ipxe" >"$D/cpu9.ipxe"
+check "cpu9 (BIOS, boot = 9boot) under iPXE: chains to grid.loaders.plan9_bios" \
+	grep -qx "chain $BASE/files/efi/9bootpxe" "$D/cpu9.ipxe"
+check "cpu9: its plan9.ini names the kernel for 9bootpxe" \
+	sh -c "curl -fsS '$BASE/cfg/pxe/525400000013' | grep -qx 'bootfile=/amd64/9pc64'"
 curl -fsS "$BASE/files/efi/bootx64.efi" -o "$D/efi"
 check "term1: the loader URL serves the loader" cmp -s "$D/efi" "$T_TMP/files/efi/bootx64.efi"
 check "term1: its plan9.ini names the kernel for the EFI loader (bootfile)" \

@@ -27,7 +27,7 @@ test_subst(void)
 static void
 test_builtins_match_files(void)
 {
-	static const char *const names[] = { "boot", "plan9-bios", "plan9-efi", "linux", "exit" };
+	static const char *const names[] = { "boot", "plan9-bios", "plan9-efi", "plan9-9bootpxe", "linux", "exit" };
 	for (size_t i = 0; i < nelem(names); i++) {
 		char *path = esprintf("ipxe-scripts/%s.ipxe", names[i]);
 		char *text = read_file(path, NULL, 65536);
