@@ -88,11 +88,13 @@ nginx_conf auto 8083
 sx() { ip netns exec "$SNS" "$@"; }
 cx() { ip netns exec "$CNS" "$@"; }
 
-sx "$GRIDBOOTD" serve -c "$T/grid.cfg" -d -l warn >"$T/gridbootd.log" 2>&1 &
+# Started directly, not through sx: a backgrounded shell function is a
+# subshell, and $! would name it rather than the server.
+ip netns exec "$SNS" "$GRIDBOOTD" serve -c "$T/grid.cfg" -d -l warn >"$T/gridbootd.log" 2>&1 &
 PIDS="$PIDS $!"
-sx nginx -c "$T/nginx/nginx8082.conf" >/dev/null 2>&1 &
+ip netns exec "$SNS" nginx -c "$T/nginx/nginx8082.conf" >/dev/null 2>&1 &
 PIDS="$PIDS $!"
-sx nginx -c "$T/nginx/nginx8083.conf" >/dev/null 2>&1 &
+ip netns exec "$SNS" nginx -c "$T/nginx/nginx8083.conf" >/dev/null 2>&1 &
 PIDS="$PIDS $!"
 sleep 1
 cx curl -fsS "http://10.78.0.1:8081/ipxe/525400000011.ipxe" -o "$T/files/cpu1.ipxe"

@@ -68,11 +68,13 @@ cx() { ip netns exec "$CNS" "$@"; }
 # gridbootd binds the wildcard address, so it gets its own port; the
 # anchors bind their own address on port 69.
 sed -i 's/tftp_port = 69/tftp_port = 1069/' "$T/grid.cfg"
-sx "$GRIDBOOTD" serve -c "$T/grid.cfg" -d -l info >"$T/gridbootd.log" 2>&1 &
+# Started directly, not through sx: a backgrounded shell function is a
+# subshell, and $! would name it rather than the server.
+ip netns exec "$SNS" "$GRIDBOOTD" serve -c "$T/grid.cfg" -d -l info >"$T/gridbootd.log" 2>&1 &
 PIDS="$PIDS $!"
-sx /usr/sbin/in.tftpd -L -a 10.77.0.3:69 -s "$T/files" >"$T/tftpd.log" 2>&1 &
+ip netns exec "$SNS" /usr/sbin/in.tftpd -L -a 10.77.0.3:69 -s "$T/files" >"$T/tftpd.log" 2>&1 &
 PIDS="$PIDS $!"
-sx dnsmasq -k --port=0 --enable-tftp --tftp-root="$T/files" --tftp-max=500 \
+ip netns exec "$SNS" dnsmasq -k --port=0 --enable-tftp --tftp-root="$T/files" --tftp-max=500 \
     --listen-address=10.77.0.4 --bind-interfaces --no-resolv --no-hosts \
     --pid-file="$T/dnsmasq.pid" --log-facility="$T/dnsmasq.log" &
 PIDS="$PIDS $!"
@@ -157,4 +159,4 @@ resends=$(grep -c ": timeout\|last ACK not seen" "$T/gridbootd.log")
 echo "gridbootd: $slow transfers logged, $resends timed out or lost their last ACK"
 grep "(blksize " "$T/gridbootd.log" | awk '{ n++; if ($12 + 0 > $6 + 0) r++ }
     END { printf "gridbootd: %d of %d transfers needed a resend\n", r, n }'
-[ -n "${KEEP:-}" ] && cp "$T/gridbootd.log" "$KEEP"
+if [ -n "${KEEP:-}" ]; then cp "$T/gridbootd.log" "$KEEP"; fi

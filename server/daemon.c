@@ -2,6 +2,7 @@
  * event loop until SIGTERM. SIGHUP re-reads the inventory and swaps it in
  * whole, or logs why not and keeps serving the old one. */
 #include "daemon.h"
+#include "privdrop.h"
 #include "discovered.h"
 #include "events.h"
 #include "log.h"
@@ -43,6 +44,9 @@ daemon_reload(struct daemon *d)
 		return false;
 	}
 	log_warnings(next);
+	const char *was = d->inv->grid.user, *now = next->grid.user;
+	if ((was == NULL) != (now == NULL) || (was && strcmp(was, now) != 0))
+		log_warn("reload: grid.user changed; it takes effect at the next start");
 	old = d->inv;
 	d->inv = next;
 	for (size_t i = 0; i < nelem(modules); i++)
@@ -161,6 +165,9 @@ daemon_serve(const char *config_path, bool foreground, int loglevel,
 	ev_timer_init(&d.tick, on_tick, &d);
 	ev_timer_arm(d.loop, &d.tick, 1000);
 	write_pidfile(pidfile);
+	/* Last, once everything that needs root (ports, the pidfile) is done. */
+	if (privdrop(d.inv->grid.user, d.inv->grid.state) < 0)
+		goto out;
 	log_info("serving %s: %zu machines", config_path, d.inv->nmachines);
 	event_emit(NULL, EVK_SYSTEM, "gridbootd started: %zu machines", d.inv->nmachines);
 	rc = ev_run(d.loop) < 0 ? 1 : 0;

@@ -12,7 +12,9 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <libconfig.h>
+#include <pwd.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -295,7 +297,7 @@ load_template(struct ctx *c, const char *name, struct kvlist *out)
 static const char *const grid_keys[] = {
 	"name", "authdom", "server", "files", "templates", "state", "http_port",
 	"tftp_port", "dhcp_port", "proxy_port", "fs", "auth", "plan9ini",
-	"loaders", "api_token", "unknown", "interfaces",
+	"loaders", "api_token", "unknown", "interfaces", "user",
 	"web", "ipxe_scripts",      /* HTTP module */
 	NULL,
 };
@@ -369,6 +371,13 @@ parse_grid(struct ctx *c, config_setting_t *root)
 			bad(c, config_setting_get_member(g, "api_token"), "grid.api_token",
 			    "too short: use at least 16 characters");
 		gr->api_token = estrdup(s);
+	}
+	if ((s = get_str(c, g, "grid", "user", false)) != NULL) {
+		errno = 0;
+		if (getpwnam(s) == NULL)
+			bad(c, config_setting_get_member(g, "user"), "grid.user",
+			    "\"%s\": %s", s, errno ? strerror(errno) : "no such user");
+		gr->user = estrdup(s);
 	}
 	load_template(c, "default", &gr->plan9ini);
 	get_plan9ini(c, g, "grid", &gr->plan9ini);
@@ -1025,6 +1034,7 @@ inv_free(struct inventory *inv)
 	free(g->templates);
 	free(g->state);
 	free(g->api_token);
+	free(g->user);
 	free(g->web);
 	free(g->ipxe_scripts);
 	kv_free(&g->ipxe);

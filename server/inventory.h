@@ -91,6 +91,7 @@ struct grid {
 	struct kvlist plan9ini;     /* grid-wide defaults */
 	struct kvlist loaders;      /* boot loader paths by kind, under files */
 	char *api_token;            /* NULL: mutating API calls are refused */
+	char *user;                 /* run as this user after start-up, or NULL */
 	struct role *unknown;       /* what unknown PXE clients get; NULL: nothing */
 	char **interfaces;
 	int ninterfaces;

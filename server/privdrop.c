@@ -1,0 +1,114 @@
+/* Giving up root once the sockets are bound, as OpenBSD's daemons do:
+ * with grid.user set, gridbootd runs as that user and keeps only the three
+ * capabilities its own work needs after start-up:
+ *   CAP_NET_BIND_SERVICE  a reload that moves HTTP or TFTP to a port < 1024
+ *   CAP_NET_ADMIN         SIOCSARP, to unicast a reply to a client that
+ *                         has no address yet (RFC 2131 4.1)
+ *   CAP_NET_RAW           SO_BINDTODEVICE for a reload's new interfaces
+ * The state directory and what is in it are handed to the user first (the
+ * lease journal, discovered.json and assignments.json are rewritten by
+ * rename there). Everything else gridbootd reads (the inventory, files,
+ * templates, web) must be readable by the user: a reload that cannot read
+ * the inventory keeps the old one and says why, as with any bad reload.
+ * No libcap: two system calls do it. */
+#include "privdrop.h"
+#include "log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static const int kept_caps[] = { CAP_NET_BIND_SERVICE, CAP_NET_ADMIN, CAP_NET_RAW };
+
+/* The state directory and its plain files (one level: gridbootd makes no
+ * subdirectories) become the user's. */
+static int
+give_state(const char *dir, uid_t uid, gid_t gid)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d;
+	struct dirent *e;
+	int rc = 0;
+
+	if (dfd < 0 || fchown(dfd, uid, gid) < 0) {
+		log_err("grid.user: %s: %s", dir, strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		return -1;
+	}
+	if ((d = fdopendir(dfd)) == NULL) {
+		log_err("grid.user: %s: %s", dir, strerror(errno));
+		close(dfd);
+		return -1;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.' && (e->d_name[1] == '\0' ||
+		    (e->d_name[1] == '.' && e->d_name[2] == '\0')))
+			continue;
+		if (fchownat(dfd, e->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
+			log_err("grid.user: %s/%s: %s", dir, e->d_name, strerror(errno));
+			rc = -1;
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+static int
+keep_caps(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+
+	memset(data, 0, sizeof data);
+	for (size_t i = 0; i < sizeof kept_caps / sizeof kept_caps[0]; i++) {
+		int c = kept_caps[i];
+		data[c / 32].permitted |= 1u << (c % 32);
+		data[c / 32].effective |= 1u << (c % 32);
+	}
+	return (int)syscall(SYS_capset, &hdr, data);
+}
+
+int
+privdrop(const char *user, const char *statedir)
+{
+	struct passwd *pw;
+
+	if (user == NULL)
+		return 0;
+	errno = 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		log_err("grid.user: %s: %s", user, errno ? strerror(errno) : "no such user");
+		return -1;
+	}
+	if (geteuid() != 0) {
+		if (geteuid() == pw->pw_uid)
+			return 0;
+		log_err("grid.user: only root can become %s", user);
+		return -1;
+	}
+	if (give_state(statedir, pw->pw_uid, pw->pw_gid) < 0)
+		return -1;
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ||
+	    setgroups(0, NULL) < 0 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0 ||
+	    keep_caps() < 0 ||
+	    prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) {
+		log_err("grid.user: becoming %s: %s", user, strerror(errno));
+		return -1;
+	}
+	/* A core dump of a daemon that holds the API token stays off. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	log_info("running as %s (uid %u), keeping net_bind_service, net_admin, net_raw",
+	    user, (unsigned)pw->pw_uid);
+	return 0;
+}
