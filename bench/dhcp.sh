@@ -14,28 +14,13 @@ GRIDBOOTD=${GRIDBOOTD:-$TOP/build/gridbootd}
 N=${DHCP_BENCH_CLIENTS:-5000}
 W=${DHCP_BENCH_WINDOW:-64}
 RUNS=${DHCP_BENCH_RUNS:-3}
-S=gbdbS$$ C=gbdbC$$
 tmp=$(mktemp -d "$TOP/build/dhcp-bench.XXXXXX")      # on disk, not tmpfs
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	sleep 0.3
-	ip netns del $S 2>/dev/null
-	ip netns del $C 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-command -v dnsmasq >/dev/null || { echo "dhcp bench: dnsmasq missing (apt-get install dnsmasq-base)"; exit 1; }
+BENCH_TMP=$tmp
+. bench/lib.sh
+bench_init dhcp
+bench_need bench/dhcp.sh dnsmasq ip cc
 cc -O2 -o "$tmp/dhcp_load" bench/dhcp_load.c || exit 1
-ip netns add $S && ip netns add $C || exit 1
-ip link add gbdbs$$ netns $S type veth peer name gbdbc$$ netns $C
-ip -n $S addr add 10.92.0.1/16 dev gbdbs$$
-ip -n $C addr add 10.92.0.2/16 dev gbdbc$$
-for n in $S $C; do ip -n $n link set lo up; done
-ip -n $S link set gbdbs$$ up
-ip -n $C link set gbdbc$$ up
+bench_link 10.92.0.2/16 10.92.0.1/16
 
 cat >"$tmp/grid.cfg" <<EOC
 grid = { name = "bench"; server = "10.92.0.1"; files = "$tmp"; state = "$tmp/gb-state"; };
@@ -44,7 +29,7 @@ EOC
 
 # load MACBYTE: one run of the generator; prints its result line.
 load() {
-	ip netns exec $C "$tmp/dhcp_load" 10.92.0.1 10.92.0.2 "$N" "$W" "$1"
+	ip netns exec "$CNS" "$tmp/dhcp_load" 10.92.0.1 10.92.0.2 "$N" "$W" "$1"
 }
 
 # median FILE: the result line with the median dora_per_s.
@@ -54,25 +39,21 @@ median() {
 
 run_gridbootd() {
 	rm -rf "$tmp/gb-state"
-	ip netns exec $S "$GRIDBOOTD" serve -c "$tmp/grid.cfg" -d -l warn >"$tmp/gb.log" 2>&1 &
-	pid=$!
-	PIDS="$PIDS $pid"
+	bench_serve "$GRIDBOOTD" serve -c "$tmp/grid.cfg" -d -l warn >"$tmp/gb.log" 2>&1
 	sleep 0.5
 	load "$1"
-	kill $pid; wait $pid 2>/dev/null
+	kill $BENCH_PID; wait $BENCH_PID 2>/dev/null
 }
 
 run_dnsmasq() {
 	rm -f "$tmp/dnsmasq.leases"
-	ip netns exec $S dnsmasq --no-daemon -C /dev/null --port=0 --user=root \
+	bench_serve dnsmasq --no-daemon -C /dev/null --port=0 --user=root \
 	    --pid-file="$tmp/dnsmasq.pid" --dhcp-range=10.92.1.1,10.92.255.254,255.255.0.0,1h \
 	    --dhcp-leasefile="$tmp/dnsmasq.leases" --dhcp-lease-max=1000000 --no-ping \
-	    --dhcp-authoritative --quiet-dhcp --interface=gbdbs$$ >"$tmp/dnsmasq.log" 2>&1 &
-	pid=$!
-	PIDS="$PIDS $pid"
+	    --dhcp-authoritative --quiet-dhcp --interface="$SIF" >"$tmp/dnsmasq.log" 2>&1
 	sleep 0.5
 	load "$1"
-	kill $pid; wait $pid 2>/dev/null
+	kill $BENCH_PID; wait $BENCH_PID 2>/dev/null
 }
 
 : >"$tmp/gb.res"

@@ -11,37 +11,13 @@ cd "$(dirname "$0")/.."
 GRIDBOOTD=${GRIDBOOTD:-$PWD/build/gridbootd}
 RUNS=${RUNS:-5}
 DUR=${DUR:-3}
-SNS=gbhttps$$
-CNS=gbhttpc$$
 T=$(mktemp -d /tmp/gridboot-bench.XXXXXX)
-PIDS=""
-
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	sleep 0.3
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	ip netns del "$SNS" 2>/dev/null
-	ip netns del "$CNS" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-for tool in wrk nginx ip curl; do
-	command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || {
-		echo "bench/http.sh: $tool missing (sh tests/install-deps.sh)"; exit 1; }
-done
+BENCH_TMP=$T
+. bench/lib.sh
+bench_init http
+bench_need bench/http.sh wrk nginx ip curl
 [ -x "$GRIDBOOTD" ] || { echo "bench/http.sh: build $GRIDBOOTD first (make)"; exit 1; }
-
-ip netns add "$SNS" && ip netns add "$CNS" || exit 1
-ip link add gbhs$$ type veth peer name gbhc$$ || exit 1
-ip link set gbhs$$ netns "$SNS"
-ip link set gbhc$$ netns "$CNS"
-ip -n "$SNS" addr add 10.78.0.1/24 dev gbhs$$
-ip -n "$CNS" addr add 10.78.0.2/24 dev gbhc$$
-for ns in "$SNS" "$CNS"; do ip -n "$ns" link set lo up; done
-ip -n "$SNS" link set gbhs$$ up
-ip -n "$CNS" link set gbhc$$ up
+bench_link 10.78.0.2/24 10.78.0.1/24
 sleep 1
 
 # nginx's workers run as nobody: everything they read must be world-readable.
@@ -88,14 +64,9 @@ nginx_conf auto 8083
 sx() { ip netns exec "$SNS" "$@"; }
 cx() { ip netns exec "$CNS" "$@"; }
 
-# Started directly, not through sx: a backgrounded shell function is a
-# subshell, and $! would name it rather than the server.
-ip netns exec "$SNS" "$GRIDBOOTD" serve -c "$T/grid.cfg" -d -l warn >"$T/gridbootd.log" 2>&1 &
-PIDS="$PIDS $!"
-ip netns exec "$SNS" nginx -c "$T/nginx/nginx8082.conf" >/dev/null 2>&1 &
-PIDS="$PIDS $!"
-ip netns exec "$SNS" nginx -c "$T/nginx/nginx8083.conf" >/dev/null 2>&1 &
-PIDS="$PIDS $!"
+bench_serve "$GRIDBOOTD" serve -c "$T/grid.cfg" -d -l warn >"$T/gridbootd.log" 2>&1
+bench_serve nginx -c "$T/nginx/nginx8082.conf" >/dev/null 2>&1
+bench_serve nginx -c "$T/nginx/nginx8083.conf" >/dev/null 2>&1
 sleep 1
 cx curl -fsS "http://10.78.0.1:8081/ipxe/525400000011.ipxe" -o "$T/files/cpu1.ipxe"
 chmod 644 "$T/files/cpu1.ipxe"

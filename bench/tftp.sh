@@ -11,43 +11,16 @@ cd "$(dirname "$0")/.."
 GRIDBOOTD=${GRIDBOOTD:-$PWD/build/gridbootd}
 RUNS=${RUNS:-5}
 CONC=${CONC:-50}
-SNS=gbtftps$$
-CNS=gbtftpc$$
 T=$(mktemp -d /tmp/gridboot-bench.XXXXXX)
-PIDS=""
-
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	sleep 0.3
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	ip netns del "$SNS" 2>/dev/null
-	ip netns del "$CNS" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-for tool in tftp atftp in.tftpd dnsmasq ip; do
-	command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || {
-		echo "bench/tftp.sh: $tool missing (sh tests/install-deps.sh)"; exit 1; }
-done
+BENCH_TMP=$T
+. bench/lib.sh
+bench_init tftp
+bench_need bench/tftp.sh tftp atftp in.tftpd dnsmasq ip
 [ -x "$GRIDBOOTD" ] || { echo "bench/tftp.sh: build $GRIDBOOTD first (make)"; exit 1; }
 
-# Namespaces: server side holds three addresses, one per server, so every
-# server listens on its own address.
-ip netns add "$SNS" && ip netns add "$CNS" || exit 1
-ip link add gbts$$ type veth peer name gbtc$$ || exit 1
-ip link set gbts$$ netns "$SNS"
-ip link set gbtc$$ netns "$CNS"
-ip -n "$SNS" addr add 10.77.0.1/24 dev gbts$$
-ip -n "$SNS" addr add 10.77.0.3/24 dev gbts$$
-ip -n "$SNS" addr add 10.77.0.4/24 dev gbts$$
-ip -n "$CNS" addr add 10.77.0.2/24 dev gbtc$$
-for ns in "$SNS" "$CNS"; do
-	ip -n "$ns" link set lo up
-done
-ip -n "$SNS" link set gbts$$ up
-ip -n "$CNS" link set gbtc$$ up
+# The server side holds three addresses, one per server, so every server
+# listens on its own address.
+bench_link 10.77.0.2/24 10.77.0.1/24 10.77.0.3/24 10.77.0.4/24
 sleep 1
 
 chmod 755 "$T"
@@ -68,16 +41,11 @@ cx() { ip netns exec "$CNS" "$@"; }
 # gridbootd binds the wildcard address, so it gets its own port; the
 # anchors bind their own address on port 69.
 sed -i 's/tftp_port = 69/tftp_port = 1069/' "$T/grid.cfg"
-# Started directly, not through sx: a backgrounded shell function is a
-# subshell, and $! would name it rather than the server.
-ip netns exec "$SNS" "$GRIDBOOTD" serve -c "$T/grid.cfg" -d -l info >"$T/gridbootd.log" 2>&1 &
-PIDS="$PIDS $!"
-ip netns exec "$SNS" /usr/sbin/in.tftpd -L -a 10.77.0.3:69 -s "$T/files" >"$T/tftpd.log" 2>&1 &
-PIDS="$PIDS $!"
-ip netns exec "$SNS" dnsmasq -k --port=0 --enable-tftp --tftp-root="$T/files" --tftp-max=500 \
+bench_serve "$GRIDBOOTD" serve -c "$T/grid.cfg" -d -l info >"$T/gridbootd.log" 2>&1
+bench_serve /usr/sbin/in.tftpd -L -a 10.77.0.3:69 -s "$T/files" >"$T/tftpd.log" 2>&1
+bench_serve dnsmasq -k --port=0 --enable-tftp --tftp-root="$T/files" --tftp-max=500 \
     --listen-address=10.77.0.4 --bind-interfaces --no-resolv --no-hosts \
-    --pid-file="$T/dnsmasq.pid" --log-facility="$T/dnsmasq.log" &
-PIDS="$PIDS $!"
+    --pid-file="$T/dnsmasq.pid" --log-facility="$T/dnsmasq.log"
 sleep 1
 
 # Server table: name address port

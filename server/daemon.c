@@ -166,7 +166,7 @@ daemon_serve(const char *config_path, bool foreground, int loglevel,
 	ev_timer_arm(d.loop, &d.tick, 1000);
 	write_pidfile(pidfile);
 	/* Last, once everything that needs root (ports, the pidfile) is done. */
-	if (privdrop(d.inv->grid.user, d.inv->grid.state) < 0)
+	if (privdrop(d.inv->grid.user, d.inv->grid.state, pidfile) < 0)
 		goto out;
 	log_info("serving %s: %zu machines", config_path, d.inv->nmachines);
 	event_emit(NULL, EVK_SYSTEM, "gridbootd started: %zu machines", d.inv->nmachines);
@@ -177,8 +177,9 @@ out:
 	while (started-- > 0)
 		if (modules[started]->shutdown)
 			modules[started]->shutdown(&d);
-	if (pidfile && rc == 0)
-		unlink(pidfile);
+	/* After grid.user the directory may forbid removing it: empty it. */
+	if (pidfile && rc == 0 && unlink(pidfile) < 0 && truncate(pidfile, 0) < 0)
+		log_warn("%s: %s", pidfile, strerror(errno));
 	ev_free(d.loop);
 	discovered_close();
 	inv_unref(d.inv);

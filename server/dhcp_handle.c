@@ -33,14 +33,14 @@ usable(const struct dhcp_ctx *c, uint32_t ip, const uint8_t mac[6])
 }
 
 /* When a whole walk found the pool full, nothing frees before the first
- * of its leases, offers or declines runs out or a client releases one:
+ * of its leases, offers or declines runs out or the lease table changes:
  * until then a DISCOVER from yet another client is refused at once
  * instead of by another walk (~1 ms for a /16, so a flood of made-up
- * MACs would otherwise starve everyone else). Keyed by the inventory,
- * which a reload replaces. */
+ * MACs would otherwise starve everyone else). Keyed by the network and
+ * the inventory's serial (a reload may reuse the old one's memory). */
 static struct pool_full {
-	const struct inventory *inv;
-	unsigned long gen;
+	const struct network *net;
+	unsigned long serial, gen;
 	int64_t until_ms;
 } pool_full[16];
 
@@ -58,7 +58,8 @@ pool_pick(const struct dhcp_ctx *c, const uint8_t mac[6])
 	int64_t first_free = INT64_MAX;
 	struct dlease *e;
 
-	if (full->inv == c->inv && full->gen == dlease_generation() && c->now_ms < full->until_ms)
+	if (full->net == n && full->serial == c->inv->serial && full->gen == dlease_generation() &&
+	    c->now_ms < full->until_ms)
 		return 0;
 	for (int pass = 0; pass < 2; pass++)
 		for (uint32_t k = 0; k < size; k++) {
@@ -69,7 +70,7 @@ pool_pick(const struct dhcp_ctx *c, const uint8_t mac[6])
 			    e->until_ms < first_free)
 				first_free = e->until_ms;
 		}
-	*full = (struct pool_full){ c->inv, dlease_generation(), first_free };
+	*full = (struct pool_full){ n, c->inv->serial, dlease_generation(), first_free };
 	return 0;
 }
 
@@ -255,7 +256,7 @@ on_request(const struct dhcp_ctx *c, const struct dhcp_msg *req, struct dhcp_out
 	if (req->serverid && req->serverid != c->server_id) {
 		/* It chose another server: our offer is void. */
 		if ((e = dlease_by_mac(req->chaddr)) && e->state == LS_OFFERED)
-			e->state = LS_FREE;
+			dlease_withdraw(e);
 		o->why = "client chose another server";
 		return;
 	}

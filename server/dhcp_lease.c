@@ -29,7 +29,7 @@ static int jfd = -1;
 static char *jpath;
 static bool dirty;
 static unsigned long jrecs;
-static unsigned long generation;     /* bumped when an address frees early */
+static unsigned long generation;     /* bumped on every change to the table */
 
 static uint32_t
 hmac(const uint8_t mac[6])
@@ -181,6 +181,8 @@ set_ip(const uint8_t mac[6], uint32_t ip)
 	struct dlease *e = find_mac(mac), *old = dlease_by_ip(ip);
 	uint32_t i;
 
+	generation++;
+
 	if (old && old != e)
 		recycle((uint32_t)(old - tab));
 	if (e == NULL) {
@@ -284,6 +286,8 @@ dlease_decline(uint32_t ip, int64_t until_ms)
 	struct dlease *e = dlease_by_ip(ip);
 	char ips[16];
 	uint32_t i;
+
+	generation++;
 
 	if (e && e->has_mac) {
 		recycle((uint32_t)(e - tab));
@@ -479,6 +483,13 @@ unsigned long
 dlease_journal_records(void)
 {
 	return jrecs;
+}
+
+void
+dlease_withdraw(struct dlease *e)
+{
+	e->state = LS_FREE;
+	generation++;
 }
 
 unsigned long

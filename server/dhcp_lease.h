@@ -54,8 +54,10 @@ void dlease_decline(uint32_t ip, int64_t until_ms);
 int dlease_sync(void);
 bool dlease_dirty(void);
 
-/* Changes whenever an address may have freed before its time ran out
- * (a release, a new table): a cached "pool full" is stale then. */
+/* Frees an offer the client turned down (not journaled). */
+void dlease_withdraw(struct dlease *e);
+/* Changes with every change to the table (offer, bind, release, decline,
+ * withdrawal, a new table): a cached "pool full" is stale then. */
 unsigned long dlease_generation(void);
 
 void dlease_foreach(void (*fn)(const struct dlease *, void *), void *arg);

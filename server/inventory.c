@@ -1076,8 +1076,10 @@ inv_load(const char *path, struct errlist *errs)
 	struct ctx c = { errs, path, inv, errs->n };
 	config_t cfg;
 	char *copy, real[PATH_MAX];
+	static unsigned long loads;
 
 	inv->refs = 1;
+	inv->serial = ++loads;
 	inv->path = estrdup(path);
 	copy = estrdup(realpath(path, real) ? real : path);
 	inv->dir = estrdup(dirname(copy));

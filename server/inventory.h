@@ -103,6 +103,7 @@ struct grid {
 
 struct inventory {
 	int refs;
+	unsigned long serial;       /* unique per load in this process */
 	char *path;                 /* the file as given */
 	char *dir;                  /* its directory, for relative paths */
 	struct grid grid;

@@ -7,7 +7,9 @@
  *   CAP_NET_RAW           SO_BINDTODEVICE for a reload's new interfaces
  * The state directory and what is in it are handed to the user first (the
  * lease journal, discovered.json and assignments.json are rewritten by
- * rename there). Everything else gridbootd reads (the inventory, files,
+ * rename there), and so is the pidfile, which it empties at exit when its
+ * directory does not let it remove the file. Supplementary groups are the
+ * user's own (initgroups). Everything else gridbootd reads (the inventory, files,
  * templates, web) must be readable by the user: a reload that cannot read
  * the inventory keeps the old one and says why, as with any bad reload.
  * No libcap: two system calls do it. */
@@ -28,12 +30,38 @@
 
 static const int kept_caps[] = { CAP_NET_BIND_SERVICE, CAP_NET_ADMIN, CAP_NET_RAW };
 
+/* Hands one file in dfd to the user: opened without following a symlink,
+ * and only a regular file with no other link, so a link planted in the
+ * directory by an earlier, compromised run cannot point the chown at a
+ * file of root's. fstat on the open descriptor leaves no race. */
+static int
+give_file(int dfd, const char *dir, const char *name, uid_t uid, gid_t gid)
+{
+	struct stat st;
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return 0;       /* a symlink: not ours, left alone */
+		log_err("grid.user: %s/%s: %s", dir, name, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+	    (st.st_uid != uid || st.st_gid != gid) && fchown(fd, uid, gid) < 0) {
+		log_err("grid.user: %s/%s: %s", dir, name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 /* The state directory and its plain files (one level: gridbootd makes no
  * subdirectories) become the user's. */
 static int
 give_state(const char *dir, uid_t uid, gid_t gid)
 {
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	DIR *d;
 	struct dirent *e;
 	int rc = 0;
@@ -53,10 +81,8 @@ give_state(const char *dir, uid_t uid, gid_t gid)
 		if (e->d_name[0] == '.' && (e->d_name[1] == '\0' ||
 		    (e->d_name[1] == '.' && e->d_name[2] == '\0')))
 			continue;
-		if (fchownat(dfd, e->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
-			log_err("grid.user: %s/%s: %s", dir, e->d_name, strerror(errno));
+		if (give_file(dirfd(d), dir, e->d_name, uid, gid) < 0)
 			rc = -1;
-		}
 	}
 	closedir(d);
 	return rc;
@@ -78,7 +104,7 @@ keep_caps(void)
 }
 
 int
-privdrop(const char *user, const char *statedir)
+privdrop(const char *user, const char *statedir, const char *pidfile)
 {
 	struct passwd *pw;
 
@@ -97,8 +123,14 @@ privdrop(const char *user, const char *statedir)
 	}
 	if (give_state(statedir, pw->pw_uid, pw->pw_gid) < 0)
 		return -1;
+	/* The pidfile's directory is usually root's (/run): the user cannot
+	 * remove the file at exit, so it may at least empty it. */
+	if (pidfile && (lchown(pidfile, pw->pw_uid, pw->pw_gid) < 0)) {
+		log_err("grid.user: %s: %s", pidfile, strerror(errno));
+		return -1;
+	}
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ||
-	    setgroups(0, NULL) < 0 ||
+	    initgroups(user, pw->pw_gid) < 0 ||
 	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
 	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0 ||
 	    keep_caps() < 0 ||

@@ -33,8 +33,14 @@ mkcfg 8080 no-such-user-gb
 check "check names grid.user when the user does not exist" \
 	sh -c "'$GRIDBOOTD' check -c '$T_TMP/grid.cfg' 2>&1 | grep -q 'grid.cfg:2: grid.user: \"no-such-user-gb\": no such user'"
 
+# Links planted in the state directory must not turn root's files over.
+echo secret >"$T_TMP/rootfile"
+ln "$T_TMP/rootfile" "$T_TMP/state/hardlink"
+ln -s "$T_TMP/rootfile" "$T_TMP/state/symlink"
 mkcfg 8080 nobody
 check "gridbootd starts and drops to nobody" dhcp_serve $S "$T_TMP/grid.cfg"
+check "a hard or symbolic link in the state directory did not give root's file away" \
+	[ "$(stat -c %U "$T_TMP/rootfile")" = root ]
 check "it says so" grep -q "running as nobody" "$T_TMP/gridbootd.log"
 uid=$(awk '/^Uid:/ { print $2, $3, $4, $5 }' /proc/$GB_PID/status)
 check "real, effective, saved and fs uid are nobody's ($uid)" [ "$uid" = "65534 65534 65534 65534" ]
@@ -68,4 +74,17 @@ check "a reload cannot take root back: it says grid.user waits for a restart" \
 	wait_for 10 grep -q "grid.user changed; it takes effect at the next start" "$T_TMP/gridbootd.log"
 check "still nobody after it" [ "$(awk '/^Uid:/ { print $3 }' /proc/$GB_PID/status)" = 65534 ]
 check "gridbootd exits cleanly" stop_gridbootd
+
+# A pidfile in a directory only root may write: emptied at exit.
+mkdir -m 755 "$T_TMP/run"
+mkcfg 81 nobody
+: >"$T_TMP/gridbootd.log"
+ip netns exec $S "$GRIDBOOTD" serve -c "$T_TMP/grid.cfg" -d -p "$T_TMP/run/gb.pid" >>"$T_TMP/gridbootd.log" 2>&1 &
+GB_PID=$!
+track_pid $GB_PID
+check "with a pidfile: serving" wait_for 10 grep -q "serving " "$T_TMP/gridbootd.log"
+check "the pidfile holds its PID and is nobody's" \
+	sh -c "[ \"\$(cat '$T_TMP/run/gb.pid')\" = $GB_PID ] && [ \"\$(stat -c %U '$T_TMP/run/gb.pid')\" = nobody ]"
+check "gridbootd exits cleanly" stop_gridbootd
+check "the pidfile is empty after exit" sh -c "[ ! -s '$T_TMP/run/gb.pid' ]"
 t_done

@@ -241,6 +241,15 @@ flood_tests(void)
 	m = msg(DHCPDISCOVER, 0x47, 0, 0);
 	dhcp_handle(&c, &m, &o);
 	CHECK(o.send && o.reply.type == DHCPOFFER, "full pool: a release frees an address at once");
+	m = msg(DHCPDISCOVER, 0x48, 0, 0);
+	dhcp_handle(&c, &m, &o);
+	CHECK(!o.send, "full pool again");
+	m = msg(DHCPREQUEST, 0x47, 0x0a000064, 0x0a0000fe);
+	dhcp_handle(&c, &m, &o);
+	m = msg(DHCPDISCOVER, 0x48, 0, 0);
+	dhcp_handle(&c, &m, &o);
+	CHECK(o.send && o.reply.type == DHCPOFFER,
+	    "full pool: an offer turned down for another server frees its address at once");
 	dlease_close();
 }
 
