@@ -51,6 +51,7 @@ sed -e "s|files = \"../kernels\"|files = \"$TOP/kernels\"|" \
     "$TOP/inventory/lab.cfg" >"$DIR/lab.cfg"
 
 lab_net_up "$NS" || exit 1
+lab_ra_up "$NS" "$DIR"
 i=1
 while [ $i -le "$N" ]; do lab_tap_add "$NS" "tap$i"; i=$((i + 1)); done
 

@@ -31,6 +31,37 @@ lab_net_up() {
 	ip -n "$1" link set "$LAB_BRIDGE" up
 }
 
+# lab_ra_up NS DIR: the lab's router advertisement (radvd, PID in
+# DIR/radvd.pid). iPXE waits for IPv6 autoconfiguration before it fetches
+# anything, and without a router on the link that wait ends only on a
+# timeout: ~13 s of every iPXE boot (docs/lab.md). The advertisement
+# carries a ULA prefix and router lifetime 0: addresses, no default route.
+# Without radvd the lab still works, only slower.
+lab_ra_up() {
+	command -v radvd >/dev/null 2>&1 || [ -x /usr/sbin/radvd ] || {
+		lab_say "radvd missing: iPXE boots will wait ~13 s for IPv6"; return 0; }
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.forwarding=1 2>/dev/null
+	cat >"$2/radvd.conf" <<EOC
+interface $LAB_BRIDGE {
+	AdvSendAdvert on;
+	IgnoreIfMissing on;
+	MinRtrAdvInterval 3;
+	MaxRtrAdvInterval 10;
+	AdvDefaultLifetime 0;
+	prefix fd99::/64 { };
+};
+EOC
+	PATH=$PATH:/usr/sbin ip netns exec "$1" radvd -n -m stderr -C "$2/radvd.conf" \
+	    -p "$2/radvd.run" </dev/null >"$2/radvd.log" 2>&1 &
+	echo $! >"$2/radvd.pid"
+}
+
+# lab_ra_down DIR: stops what lab_ra_up started.
+lab_ra_down() {
+	[ -f "$1/radvd.pid" ] && lab_pid_stop "$1/radvd.pid"
+	return 0
+}
+
 # lab_veth_up NS HOSTIF HOSTADDR NSADDR: a veth pair, HOSTIF in the host
 # namespace with HOSTADDR/30, its peer "host0" in NS with NSADDR/30, so the
 # operator reaches the namespace's services at NSADDR.

@@ -61,6 +61,8 @@ echo "$VMS" | while read -r name kind mac mem arch; do
 	n=$((n + 1))
 	lab_tap_add "$NS" "tap$n"
 done
+lab_ra_up "$NS" "$DIR"
+[ -f "$DIR/radvd.pid" ] && track_pid "$(cat "$DIR/radvd.pid")"
 
 ip netns exec "$NS" "$GRIDBOOTD" serve -c "$DIR/lab.cfg" -d -l debug \
     </dev/null >>"$DIR/gridbootd.log" 2>&1 &
