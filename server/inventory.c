@@ -9,6 +9,7 @@
 #include "assignments.h"
 #include "bootfiles.h"
 #include "plan9ini.h"
+#include "privdrop.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -378,6 +379,7 @@ parse_grid(struct ctx *c, config_setting_t *root)
 			bad(c, config_setting_get_member(g, "user"), "grid.user",
 			    "\"%s\": %s", s, errno ? strerror(errno) : "no such user");
 		gr->user = estrdup(s);
+		gr->user_line = src_line(config_setting_get_member(g, "user"));
 	}
 	load_template(c, "default", &gr->plan9ini);
 	get_plan9ini(c, g, "grid", &gr->plan9ini);
@@ -1000,6 +1002,33 @@ warn_missing_file(struct ctx *c, const struct kernel *k, const char *what, const
 	free(full);
 }
 
+/* With grid.user, the daemon reads these after it dropped root: say now
+ * what that user could not reach (a checkout under a 0700 home, say). */
+static void
+check_user_access(struct ctx *c)
+{
+	const struct grid *g = &c->inv->grid;
+	const struct { const char *key, *path; bool dir; } reads[] = {
+		{ "the inventory", c->inv->path[0] == '/' ? c->inv->path : NULL, false },
+		{ "grid.files", g->files, true },
+		{ "grid.templates", g->templates, true },
+		{ "grid.web", g->web, true },
+		{ "grid.ipxe_scripts", g->ipxe_scripts, true },
+	};
+	char why[PATH_MAX + 128], abs[PATH_MAX];
+
+	if (g->user == NULL)
+		return;
+	for (size_t i = 0; i < nelem(reads); i++) {
+		const char *path = reads[i].path;
+		if (path == NULL && i == 0 && realpath(c->inv->path, abs))
+			path = abs;
+		if (path && privdrop_can_read(g->user, path, reads[i].dir, why, sizeof why) < 0)
+			errs_add(&c->inv->warnings, c->path, g->user_line, NULL,
+			    "grid.user: %s cannot read %s: %s", g->user, reads[i].key, why);
+	}
+}
+
 /* Warnings only: the inventory is valid, but some boots would fail now. */
 static void
 check_boot_files(struct ctx *c)
@@ -1021,6 +1050,7 @@ check_boot_files(struct ctx *c)
 		if (k->initrd)
 			warn_missing_file(c, k, "initrd", k->initrd);
 	}
+	check_user_access(c);
 }
 
 static void

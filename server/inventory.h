@@ -92,6 +92,7 @@ struct grid {
 	struct kvlist loaders;      /* boot loader paths by kind, under files */
 	char *api_token;            /* NULL: mutating API calls are refused */
 	char *user;                 /* run as this user after start-up, or NULL */
+	int user_line;
 	struct role *unknown;       /* what unknown PXE clients get; NULL: nothing */
 	char **interfaces;
 	int ninterfaces;

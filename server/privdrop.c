@@ -20,8 +20,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <pwd.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -142,5 +145,57 @@ privdrop(const char *user, const char *statedir, const char *pidfile)
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	log_info("running as %s (uid %u), keeping net_bind_service, net_admin, net_raw",
 	    user, (unsigned)pw->pw_uid);
+	return 0;
+}
+
+/* Would pw pass the permission bits of st for mode bits want (4 r, 1 x)? */
+static bool
+allowed(const struct stat *st, const struct passwd *pw, const gid_t *groups, int ngroups,
+    unsigned want)
+{
+	unsigned bits = st->st_mode & 07;
+
+	if (pw->pw_uid == 0)
+		return true;
+	if (st->st_uid == pw->pw_uid)
+		bits = (st->st_mode >> 6) & 07;
+	else
+		for (int i = 0; i < ngroups; i++)
+			if (groups[i] == st->st_gid) {
+				bits = (st->st_mode >> 3) & 07;
+				break;
+			}
+	return (bits & want) == want;
+}
+
+int
+privdrop_can_read(const char *user, const char *path, bool isdir, char *why, size_t cap)
+{
+	struct passwd *pw = getpwnam(user);
+	gid_t groups[64];
+	int ngroups = (int)(sizeof groups / sizeof groups[0]);
+	char prefix[PATH_MAX];
+	struct stat st;
+
+	if (pw == NULL || path[0] != '/' || strlen(path) >= sizeof prefix)
+		return 0;       /* nothing to say: the caller checks these */
+	if (getgrouplist(user, pw->pw_gid, groups, &ngroups) < 0)
+		ngroups = (int)(sizeof groups / sizeof groups[0]);
+	/* Every directory on the way must let the user pass (x). */
+	for (const char *p = path + 1; (p = strchr(p, '/')) != NULL; p++) {
+		size_t n = (size_t)(p - path);
+		memcpy(prefix, path, n);
+		prefix[n] = '\0';
+		if (stat(prefix, &st) == 0 && !allowed(&st, pw, groups, ngroups, 1)) {
+			snprintf(why, cap, "%s (mode %03o, owner %u) does not let %s through",
+			    prefix, (unsigned)(st.st_mode & 0777), (unsigned)st.st_uid, user);
+			return -1;
+		}
+	}
+	if (stat(path, &st) == 0 && !allowed(&st, pw, groups, ngroups, isdir ? 5 : 4)) {
+		snprintf(why, cap, "%s (mode %03o, owner %u) is not readable by %s",
+		    path, (unsigned)(st.st_mode & 0777), (unsigned)st.st_uid, user);
+		return -1;
+	}
 	return 0;
 }

@@ -38,6 +38,14 @@ echo secret >"$T_TMP/rootfile"
 ln "$T_TMP/rootfile" "$T_TMP/state/hardlink"
 ln -s "$T_TMP/rootfile" "$T_TMP/state/symlink"
 mkcfg 8080 nobody
+# check warns about what nobody could not read after the drop.
+mkdir -m 700 "$T_TMP/private"
+sed "s|files = \"$T_TMP/files\"|files = \"$T_TMP/private\"|" "$T_TMP/grid.cfg" >"$T_TMP/private.cfg"
+chmod 644 "$T_TMP/private.cfg"
+check "check warns that nobody cannot reach grid.files in a 0700 directory" \
+	sh -c "'$GRIDBOOTD' check -c '$T_TMP/private.cfg' 2>&1 | grep -q 'private.cfg:2: grid.user: nobody cannot read grid.files: $T_TMP/private (mode 700, owner 0) is not readable by nobody'"
+check "and says nothing when everything is readable" \
+	sh -c "! '$GRIDBOOTD' check -c '$T_TMP/grid.cfg' 2>&1 | grep -q 'cannot read'"
 check "gridbootd starts and drops to nobody" dhcp_serve $S "$T_TMP/grid.cfg"
 check "a hard or symbolic link in the state directory did not give root's file away" \
 	[ "$(stat -c %U "$T_TMP/rootfile")" = root ]
