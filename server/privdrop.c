@@ -124,18 +124,22 @@ privdrop(const char *user, const char *statedir, const char *pidfile)
 		log_err("grid.user: only root can become %s", user);
 		return -1;
 	}
-	if (give_state(statedir, pw->pw_uid, pw->pw_gid) < 0)
+	/* pw is getpwnam's static buffer: keep the ids before other look-ups. */
+	uid_t uid = pw->pw_uid;
+	gid_t gid = pw->pw_gid;
+
+	if (give_state(statedir, uid, gid) < 0)
 		return -1;
 	/* The pidfile's directory is usually root's (/run): the user cannot
 	 * remove the file at exit, so it may at least empty it. */
-	if (pidfile && (lchown(pidfile, pw->pw_uid, pw->pw_gid) < 0)) {
+	if (pidfile && lchown(pidfile, uid, gid) < 0) {
 		log_err("grid.user: %s: %s", pidfile, strerror(errno));
 		return -1;
 	}
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 ||
-	    initgroups(user, pw->pw_gid) < 0 ||
-	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0 ||
+	    initgroups(user, gid) < 0 ||
+	    setresgid(gid, gid, gid) < 0 ||
+	    setresuid(uid, uid, uid) < 0 ||
 	    keep_caps() < 0 ||
 	    prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) {
 		log_err("grid.user: becoming %s: %s", user, strerror(errno));
@@ -144,20 +148,19 @@ privdrop(const char *user, const char *statedir, const char *pidfile)
 	/* A core dump of a daemon that holds the API token stays off. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	log_info("running as %s (uid %u), keeping net_bind_service, net_admin, net_raw",
-	    user, (unsigned)pw->pw_uid);
+	    user, (unsigned)uid);
 	return 0;
 }
 
-/* Would pw pass the permission bits of st for mode bits want (4 r, 1 x)? */
+/* Would uid (in groups) pass the permission bits of st for want (4 r, 1 x)? */
 static bool
-allowed(const struct stat *st, const struct passwd *pw, const gid_t *groups, int ngroups,
-    unsigned want)
+allowed(const struct stat *st, uid_t uid, const gid_t *groups, int ngroups, unsigned want)
 {
 	unsigned bits = st->st_mode & 07;
 
-	if (pw->pw_uid == 0)
+	if (uid == 0)
 		return true;
-	if (st->st_uid == pw->pw_uid)
+	if (st->st_uid == uid)
 		bits = (st->st_mode >> 6) & 07;
 	else
 		for (int i = 0; i < ngroups; i++)
@@ -179,6 +182,7 @@ privdrop_can_read(const char *user, const char *path, bool isdir, char *why, siz
 
 	if (pw == NULL || path[0] != '/' || strlen(path) >= sizeof prefix)
 		return 0;       /* nothing to say: the caller checks these */
+	uid_t uid = pw->pw_uid;         /* before getgrouplist's own look-ups */
 	if (getgrouplist(user, pw->pw_gid, groups, &ngroups) < 0)
 		ngroups = (int)(sizeof groups / sizeof groups[0]);
 	/* Every directory on the way must let the user pass (x). */
@@ -186,13 +190,13 @@ privdrop_can_read(const char *user, const char *path, bool isdir, char *why, siz
 		size_t n = (size_t)(p - path);
 		memcpy(prefix, path, n);
 		prefix[n] = '\0';
-		if (stat(prefix, &st) == 0 && !allowed(&st, pw, groups, ngroups, 1)) {
+		if (stat(prefix, &st) == 0 && !allowed(&st, uid, groups, ngroups, 1)) {
 			snprintf(why, cap, "%s (mode %03o, owner %u) does not let %s through",
 			    prefix, (unsigned)(st.st_mode & 0777), (unsigned)st.st_uid, user);
 			return -1;
 		}
 	}
-	if (stat(path, &st) == 0 && !allowed(&st, pw, groups, ngroups, isdir ? 5 : 4)) {
+	if (stat(path, &st) == 0 && !allowed(&st, uid, groups, ngroups, isdir ? 5 : 4)) {
 		snprintf(why, cap, "%s (mode %03o, owner %u) is not readable by %s",
 		    path, (unsigned)(st.st_mode & 0777), (unsigned)st.st_uid, user);
 		return -1;
