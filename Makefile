@@ -26,7 +26,7 @@ LIBOBJS  := $(LIBSRCS:server/%.c=$(BUILD)/obj/%.o)
 UNITSRCS := $(wildcard tests/unit/*.c)
 UNITS    := $(UNITSRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all clean test test-unit deps lab lab-down bench kernels check-format fuzz-dhcp
+.PHONY: all clean test units deps lab lab-down bench kernels
 all: $(BUILD)/gridbootd
 
 $(BUILD)/obj/%.o: server/%.c $(wildcard server/*.h)
@@ -39,7 +39,7 @@ $(BUILD)/libgridboot.a: $(LIBOBJS)
 $(BUILD)/gridbootd: $(BUILD)/obj/main.o $(BUILD)/libgridboot.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libgridboot.a
+$(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libgridboot.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Iserver -o $@ $< $(BUILD)/libgridboot.a $(LDFLAGS) $(PKG_LIBS)
 
@@ -70,25 +70,20 @@ bench: all
 clean:
 	rm -rf build build-san
 
-# libFuzzer targets (clang with libclang-rt-14-dev). FUZZ_TIME bounds a
-# run in seconds.
+# libFuzzer targets (clang with libclang-rt-14-dev): `make fuzz-dhcp`,
+# `make fuzz-tftp`. FUZZ_TIME bounds a run in seconds; the corpus grows in
+# $(BUILD)/fuzz/NAME-corpus from the seeds in tests/fuzz/NAME-seeds.
 FUZZ_TIME ?= 60
 FUZZ_CC   ?= clang
-build/fuzz/tftp_fuzz: tests/fuzz/tftp_fuzz.c server/tftp_packet.c server/tftp_packet.h server/buf.h
+FUZZ_SRCS_dhcp := server/dhcp_packet.c server/util.c
+FUZZ_SRCS_tftp := server/tftp_packet.c
+$(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(wildcard server/*.c server/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
-	    -fsanitize=fuzzer,address,undefined -Iserver -o $@ tests/fuzz/tftp_fuzz.c server/tftp_packet.c
+	    -fsanitize=fuzzer,address,undefined -Iserver -o $@ $< $(FUZZ_SRCS_$*)
 
-fuzz-tftp: build/fuzz/tftp_fuzz
-	@mkdir -p build/fuzz/tftp-corpus
-	build/fuzz/tftp_fuzz -max_total_time=$(FUZZ_TIME) build/fuzz/tftp-corpus
-
-$(BUILD)/fuzz/dhcp_fuzz: tests/fuzz/dhcp_fuzz.c server/dhcp_packet.c server/dhcp_packet.h server/util.c
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -Iserver \
-	    -o $@ tests/fuzz/dhcp_fuzz.c server/dhcp_packet.c server/util.c
-
-fuzz-dhcp: $(BUILD)/fuzz/dhcp_fuzz
-	@mkdir -p $(BUILD)/fuzz/corpus
-	$< -max_total_time=$(FUZZ_TIME) -max_len=1500 $(BUILD)/fuzz/corpus tests/fuzz/corpus
+fuzz-dhcp fuzz-tftp: fuzz-%: $(BUILD)/fuzz/%_fuzz
+	@mkdir -p $(BUILD)/fuzz/$*-corpus
+	$< -max_total_time=$(FUZZ_TIME) -timeout=5 -rss_limit_mb=1024 -max_len=1500 \
+	    $(BUILD)/fuzz/$*-corpus tests/fuzz/$*-seeds
 .PHONY: fuzz-tftp fuzz-dhcp

@@ -44,11 +44,7 @@ sh "$TOP/test-lab/build-discovery.sh" amd64 || exit 1
 lab_ensure_loaders "$TOP/kernels"
 LAB_ACCEL_RESOLVED=$(lab_accel)
 
-sed -e "s|files = \"../kernels\"|files = \"$TOP/kernels\"|" \
-    -e "s|templates = \"../plan9ini\"|templates = \"$TOP/plan9ini\"|" \
-    -e "s|web = \"../web\"|web = \"$TOP/web\"|" \
-    -e "s|state = \"[^\"]*\"|state = \"$DIR/state\"|" \
-    "$TOP/inventory/lab.cfg" >"$DIR/lab.cfg"
+lab_cfg "$DIR/lab.cfg" "$DIR/state"
 
 lab_net_up "$NS" || exit 1
 lab_ra_up "$NS" "$DIR"
@@ -133,37 +129,28 @@ ratio() {
 	case "$1$2" in *fail*) echo "n/a" ;; *) awk -v a="$1" -v g="$2" 'BEGIN {printf "%.2f", a / g}' ;; esac
 }
 
-g1="" a1=""
-r=1
-while [ $r -le "$RUNS" ]; do
-	order="gridbootd anchor"
-	[ $((r % 2)) -eq 0 ] && order="anchor gridbootd"
-	for s in $order; do
-		if server_start $s; then t=$(boot 1); else t=fail; fi
-		server_stop $s
-		echo "lab: run $r, $s: $(secs "$t")" >&2
-		if [ $s = gridbootd ]; then g1="$g1 $t"; else a1="$a1 $t"; fi
+# rounds VMS RUNS LABEL: RUNS rounds of booting VMS VMs at once per
+# server, alternating which server goes first; sets G and A to the
+# gridbootd and anchor times (ms, or fail), space-separated.
+rounds() {
+	G="" A=""
+	r=1
+	while [ $r -le "$2" ]; do
+		order="gridbootd anchor"
+		[ $((r % 2)) -eq 0 ] && order="anchor gridbootd"
+		for s in $order; do
+			if server_start $s; then t=$(boot "$1"); else t=fail; fi
+			server_stop $s
+			echo "lab: $3run $r, $s: $(secs "$t")" >&2
+			if [ $s = gridbootd ]; then G="$G $t"; else A="$A $t"; fi
+		done
+		r=$((r + 1))
 	done
-	r=$((r + 1))
-done
-gm=$(echo "$g1" | median) am=$(echo "$a1" | median)
-
-# N at once: BENCH_LAB_NRUNS runs per server (default 1), alternating
-# which server goes first, medians.
-gN="" aN=""
-r=1
-while [ $r -le "${BENCH_LAB_NRUNS:-1}" ]; do
-	order="gridbootd anchor"
-	[ $((r % 2)) -eq 0 ] && order="anchor gridbootd"
-	for s in $order; do
-		if server_start $s; then t=$(boot "$N"); else t=fail; fi
-		server_stop $s
-		echo "lab: $N at once, run $r, $s: $(secs "$t")" >&2
-		if [ $s = gridbootd ]; then gN="$gN $t"; else aN="$aN $t"; fi
-	done
-	r=$((r + 1))
-done
-gn=$(echo "$gN" | median) an=$(echo "$aN" | median)
+}
+rounds 1 "$RUNS" ""
+gm=$(echo "$G" | median) am=$(echo "$A" | median)
+rounds "$N" "${BENCH_LAB_NRUNS:-1}" "$N at once, "
+gn=$(echo "$G" | median) an=$(echo "$A" | median)
 
 mkdir -p "$RESULTS"
 {

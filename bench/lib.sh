@@ -46,6 +46,9 @@ bench_link() {
 	ip -n "$CNS" link set "$CIF" up
 }
 
+# cx CMD...: runs CMD in the client namespace.
+cx() { ip netns exec "$CNS" "$@"; }
+
 # bench_serve CMD...: runs CMD in the server namespace in the background
 # (redirect the call's output as you like); its PID is BENCH_PID. Not
 # through a subshell, so the PID is the server's own.

@@ -32,15 +32,11 @@ want=$(sha256sum "$T/files/k4" | cut -d' ' -f1)
 
 cat >"$T/grid.cfg" <<EOF
 grid = { name = "bench"; server = "10.77.0.1"; files = "$T/files"; state = "$T/state";
-  tftp_port = 69; http_port = 18081; dhcp_port = 16768; proxy_port = 14012; };
+  tftp_port = 1069; http_port = 18081; dhcp_port = 16768; proxy_port = 14012; };
 networks = ( { subnet = "10.77.0.0/24"; dhcp = "off"; } );
 EOF
-sx() { ip netns exec "$SNS" "$@"; }
-cx() { ip netns exec "$CNS" "$@"; }
-
-# gridbootd binds the wildcard address, so it gets its own port; the
-# anchors bind their own address on port 69.
-sed -i 's/tftp_port = 69/tftp_port = 1069/' "$T/grid.cfg"
+# gridbootd binds the wildcard address, so it gets its own port (1069);
+# the anchors bind their own address on port 69.
 bench_serve "$GRIDBOOTD" serve -c "$T/grid.cfg" -d -l info >"$T/gridbootd.log" 2>&1
 bench_serve /usr/sbin/in.tftpd -L -a 10.77.0.3:69 -s "$T/files" >"$T/tftpd.log" 2>&1
 bench_serve dnsmasq -k --port=0 --enable-tftp --tftp-root="$T/files" --tftp-max=500 \
@@ -79,15 +75,17 @@ sed -n '/^fetch() {/,/^}/p' "$0" >"$T/fetch.sh"
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
-# Correctness first: each server hands every client the right bytes.
-for c in hpa512 at1468; do
+# Correctness first: each server hands every client the right bytes, or
+# there is nothing to measure.
+wrong=$(for c in hpa512 at1468; do
 	echo "$SERVERS" | while read -r name addr port; do
 		rm -f "$T/check"
 		cx sh -c ". $T/fetch.sh; fetch $c $addr $port $T/check"
 		got=$(sha256sum "$T/check" 2>/dev/null | cut -d' ' -f1)
-		[ "$got" = "$want" ] || echo "WARNING: $name via $c: wrong or missing data"
+		[ "$got" = "$want" ] || echo "bench/tftp.sh: $name via $c: wrong or missing data"
 	done
-done
+done)
+[ -z "$wrong" ] || { echo "$wrong"; exit 1; }
 
 printf '%-34s %12s %12s %12s %8s\n' "case (4 MiB, MiB/s, median of $RUNS)" gridbootd tftpd-hpa dnsmasq ratio
 bench_case() {	# LABEL CLIENT N [GRIDBOOT_CLIENT]

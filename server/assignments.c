@@ -74,7 +74,7 @@ assignment_check(const struct inventory *inv, const uint8_t mac[6], const char *
 		}
 	} else {
 		*arch = role->kernel->arch;
-		*fw = *arch == ARCH_ARM64 ? FW_UBOOT : FW_BIOS;
+		*fw = default_firmware(*arch);
 	}
 	if (role->kernel->arch != *arch) {
 		snprintf(why, whycap, "role %s boots an %s kernel but the machine is %s",
@@ -116,28 +116,6 @@ load_store(const char *statedir)
 	free(text);
 	free(path);
 	return root;
-}
-
-static bool
-parse_arch(const char *s, enum arch *a)
-{
-	for (enum arch x = ARCH_AMD64; x <= ARCH_ARM64; x++)
-		if (s && strcmp(s, arch_name(x)) == 0) {
-			*a = x;
-			return true;
-		}
-	return false;
-}
-
-static bool
-parse_fw(const char *s, enum firmware *f)
-{
-	for (enum firmware x = FW_BIOS; x <= FW_UBOOT; x++)
-		if (s && strcmp(s, firmware_name(x)) == 0) {
-			*f = x;
-			return true;
-		}
-	return false;
 }
 
 /* Gives an inventory machine a new role, keeping what it set itself. */
@@ -236,8 +214,8 @@ merge_one(struct inventory *inv, const char *path, size_t idx, json_t *a)
 		snprintf(defname, sizeof defname, "m-%s", hex);
 		name = defname;
 	}
-	parse_arch(json_string_value(json_object_get(a, "arch")), &arch);
-	parse_fw(json_string_value(json_object_get(a, "firmware")), &fw);
+	arch_parse(json_string_value(json_object_get(a, "arch")), &arch);
+	firmware_parse(json_string_value(json_object_get(a, "firmware")), &fw);
 	role = inv_role(inv, rolename);
 	m = inv_machine_by_mac(inv, mac);
 	if (m == NULL && arch != ARCH_NONE && role && role->kernel && role->kernel->arch != arch) {
@@ -264,8 +242,8 @@ merge_one(struct inventory *inv, const char *path, size_t idx, json_t *a)
 	}
 	if (arch == ARCH_NONE)
 		arch = a2;
-	if (fw == FW_NONE || (fw == FW_UBOOT) != (arch == ARCH_ARM64))
-		fw = arch == ARCH_ARM64 ? FW_UBOOT : FW_BIOS;
+	if (fw == FW_NONE || !firmware_runs_on(fw, arch))
+		fw = default_firmware(arch);
 	add_machine(inv, mac, name, role, arch, fw);
 	m = &inv->machines[inv->nmachines - 1];
 	if (!plan9ini_fits(inv, m, path, macs)) {

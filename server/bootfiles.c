@@ -89,10 +89,3 @@ bootfile_base_url(const struct inventory *inv, char *out, size_t cap)
 		snprintf(out, cap, "http://%s:%d", ip, inv->grid.http_port);
 }
 
-void
-genfile_free(struct genfile *g)
-{
-	free(g->data);
-	g->data = NULL;
-	g->len = 0;
-}

@@ -36,7 +36,6 @@ enum genresult {
 
 enum genresult bootfile_generate(const struct inventory *inv, const char *path,
     const uint8_t *client_mac, struct genfile *out);
-void genfile_free(struct genfile *g);
 /* Parses 12 hex digits (any case) into a MAC. */
 bool mac12_parse(const char *s, uint8_t mac[6]);
 

@@ -19,7 +19,8 @@ static const char usage_explain[] =
     "option 93 N, vendor class S (option 60) and user class S (option 77),\n"
     "why, and which files the client fetches next.\n";
 
-void
+/* Option 43's Plan 9 sub-options, readably. */
+static void
 explain_opt43(const unsigned char *o, unsigned long len, char *out, unsigned long cap)
 {
 	size_t n = 0, i = 0;

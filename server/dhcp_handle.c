@@ -113,9 +113,10 @@ uuid_text(const struct dhcp_msg *req, char out[40])
 		    u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
 }
 
-/* New discovered machines cost an atomic rewrite of the store each: a
- * flood of random MACs must not turn into a flood of fsyncs. At most
- * DISCOVER_RATE new records a second; known ones only update last_seen. */
+/* The discovered store holds at most 4096 records and evicts the oldest
+ * never-enrolled one: a flood of random MACs must not push out real
+ * machines faster than people can see them. At most DISCOVER_RATE new
+ * records a second; known ones only update last_seen. */
 #define DISCOVER_RATE 20
 
 static void

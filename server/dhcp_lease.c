@@ -479,12 +479,6 @@ dlease_foreach(void (*fn)(const struct dlease *, void *), void *arg)
 			fn(&tab[i], arg);
 }
 
-unsigned long
-dlease_journal_records(void)
-{
-	return jrecs;
-}
-
 void
 dlease_withdraw(struct dlease *e)
 {

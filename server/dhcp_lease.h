@@ -61,8 +61,7 @@ void dlease_withdraw(struct dlease *e);
 unsigned long dlease_generation(void);
 
 void dlease_foreach(void (*fn)(const struct dlease *, void *), void *arg);
-/* For tests and metrics. */
-unsigned long dlease_journal_records(void);
+/* Entries in use (for the start-up log, compaction and tests). */
 unsigned long dlease_count(void);
 
 #endif

@@ -244,6 +244,12 @@ discovered_forget(const uint8_t mac[6])
 	return true;
 }
 
+const struct json_t *
+discovered_facts(const struct discovered *d)
+{
+	return facts_obj[d - table];
+}
+
 void
 discovered_foreach(void (*fn)(const struct discovered *, void *), void *arg)
 {

@@ -35,6 +35,10 @@ const struct discovered *discovered_seen(const uint8_t mac[6], int client_arch,
  * bytes); the next discovered_flush() persists them. -1 if they are too
  * big or not JSON, or the table is full of enrolled machines. */
 int discovered_set_facts(const uint8_t mac[6], const char *json);
+/* The facts of a record handed out by discovered_foreach or _find, kept
+ * parsed (a jansson json_t), or NULL. */
+struct json_t;
+const struct json_t *discovered_facts(const struct discovered *d);
 bool discovered_forget(const uint8_t mac[6]);
 void discovered_foreach(void (*fn)(const struct discovered *, void *), void *arg);
 /* Writes what is due (called every second from the daemon's timer). */

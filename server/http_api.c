@@ -165,13 +165,14 @@ http_event_json(const struct bootevent *ev)
 	return j;
 }
 
+/* listed: the MAC is an inventory machine (the caller knows already). */
 static const char *
-state_of(const struct inventory *inv, const uint8_t mac[6], int64_t *last)
+state_of(const uint8_t mac[6], bool listed, int64_t *last)
 {
 	const char *s = http_machine_state(mac, last);
 	if (s)
 		return s;
-	return inv_machine_by_mac(inv, mac) ? "idle" : "discovered";
+	return listed ? "idle" : "discovered";
 }
 
 static json_t *
@@ -179,7 +180,7 @@ machine_json(const struct inventory *inv, const struct machine *m, bool full)
 {
 	char ip[16] = "", hex[13];
 	int64_t last = 0;
-	const char *state = state_of(inv, m->mac, &last);
+	const char *state = state_of(m->mac, true, &last);
 
 	if (m->ip)
 		ip_format(m->ip, ip);
@@ -220,10 +221,10 @@ add_discovered(const struct discovered *d, void *arg)
 	    "vendor_class", d->vendor_class, "uuid", d->uuid,
 	    "first_seen_ms", (json_int_t)d->first_seen_ms,
 	    "last_seen_ms", (json_int_t)d->last_seen_ms,
-	    "state", state_of(inv, d->mac, &last));
+	    "state", state_of(d->mac, m != NULL, &last));
 	json_object_set_new(j, "machine", m ? json_string(m->name) : json_null());
-	json_t *facts = d->facts_json ? json_loads(d->facts_json, 0, NULL) : NULL;
-	json_object_set_new(j, "facts", facts ? facts : json_null());
+	json_t *facts = (json_t *)discovered_facts(d);
+	json_object_set(j, "facts", facts ? facts : json_null());
 	json_array_append_new(list, j);
 }
 
@@ -555,10 +556,9 @@ static void
 count_discovered(const struct discovered *d, void *arg)
 {
 	struct census *n = arg;
-	const char *s = state_of(http.d->inv, d->mac, NULL);
-
 	if (inv_machine_by_mac(http.d->inv, d->mac))
 		return;     /* counted with the inventory's machines */
+	const char *s = state_of(d->mac, false, NULL);
 	if (strcmp(s, "up") == 0)
 		n->up++;
 	else
@@ -572,7 +572,7 @@ http_metrics(struct MHD_Connection *c, struct http_req *r)
 	struct census n = { 0 };
 
 	for (size_t i = 0; i < inv->nmachines; i++) {
-		const char *s = state_of(inv, inv->machines[i].mac, NULL);
+		const char *s = state_of(inv->machines[i].mac, true, NULL);
 		if (strcmp(s, "booting") == 0)
 			n.booting++;
 		else if (strcmp(s, "up") == 0)

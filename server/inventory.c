@@ -556,9 +556,11 @@ parse_networks(struct ctx *c, config_setting_t *root)
 		}
 }
 
-static bool
+bool
 arch_parse(const char *s, enum arch *a)
 {
+	if (s == NULL)
+		return false;
 	if (strcmp(s, "amd64") == 0)
 		*a = ARCH_AMD64;
 	else if (strcmp(s, "386") == 0)
@@ -568,6 +570,29 @@ arch_parse(const char *s, enum arch *a)
 	else
 		return false;
 	return true;
+}
+
+bool
+firmware_parse(const char *s, enum firmware *f)
+{
+	for (enum firmware x = FW_BIOS; x <= FW_UBOOT; x++)
+		if (s && strcmp(s, firmware_name(x)) == 0) {
+			*f = x;
+			return true;
+		}
+	return false;
+}
+
+enum firmware
+default_firmware(enum arch a)
+{
+	return a == ARCH_ARM64 ? FW_UBOOT : FW_BIOS;
+}
+
+bool
+firmware_runs_on(enum firmware f, enum arch a)
+{
+	return !(f == FW_BIOS && a == ARCH_ARM64) && !(f == FW_UBOOT && a != ARCH_ARM64);
 }
 
 static void
@@ -830,21 +855,14 @@ parse_machine(struct ctx *c, config_setting_t *m, int idx, struct machine *ma)
 	get_ip(c, m, path, "ip", false, &ma->ip);
 	ma->arch = ARCH_AMD64;
 	get_arch(c, m, path, false, &ma->arch);
-	ma->firmware = ma->arch == ARCH_ARM64 ? FW_UBOOT : FW_BIOS;
+	ma->firmware = default_firmware(ma->arch);
 	if ((s = get_str(c, m, path, "firmware", false)) != NULL) {
 		char kp[128];
 		keypath(kp, sizeof kp, path, "firmware");
-		if (strcmp(s, "bios") == 0)
-			ma->firmware = FW_BIOS;
-		else if (strcmp(s, "uefi") == 0)
-			ma->firmware = FW_UEFI;
-		else if (strcmp(s, "uboot") == 0)
-			ma->firmware = FW_UBOOT;
-		else
+		if (!firmware_parse(s, &ma->firmware))
 			bad(c, config_setting_get_member(m, "firmware"), kp,
 			    "\"%s\" is not one of bios, uefi, uboot", s);
-		if ((ma->firmware == FW_BIOS && ma->arch == ARCH_ARM64) ||
-		    (ma->firmware == FW_UBOOT && ma->arch != ARCH_ARM64))
+		else if (!firmware_runs_on(ma->firmware, ma->arch))
 			bad(c, config_setting_get_member(m, "firmware"), kp,
 			    "%s firmware does not run on %s", s, arch_name(ma->arch));
 	}

@@ -140,6 +140,13 @@ const char *inv_loader(const struct inventory *inv, const char *kind);
 
 const char *arch_name(enum arch a);
 const char *firmware_name(enum firmware f);
+/* The inventory's spellings back to values; false for anything else. */
+bool arch_parse(const char *s, enum arch *a);
+bool firmware_parse(const char *s, enum firmware *f);
+/* What a machine of that arch has when the inventory does not say. */
+enum firmware default_firmware(enum arch a);
+/* BIOS is not on arm64 and U-Boot only there; UEFI is on both. */
+bool firmware_runs_on(enum firmware f, enum arch a);
 const char *boot_name(enum bootmethod b);
 /* The method a machine really uses once AUTO is resolved by firmware. */
 enum bootmethod machine_boot(const struct machine *m);

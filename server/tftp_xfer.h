@@ -1,8 +1,9 @@
 /* One TFTP read transfer: its own UDP socket (its TID) in the event loop,
  * a retransmit timer, and a window of blocks (RFC 7440; window 1 is
  * RFC 1350's lock-step). Data comes from the static tree (pread on a
- * shared descriptor) or from a generated file held in memory; nothing else
- * is buffered, so a transfer costs about one kilobyte whatever its size. */
+ * shared descriptor, through a 16 KiB read-ahead buffer) or from a
+ * generated file held in memory, so a transfer costs about 17 KiB whatever
+ * its size. */
 #ifndef GRIDBOOT_TFTP_XFER_H
 #define GRIDBOOT_TFTP_XFER_H
 
@@ -42,7 +43,6 @@ unsigned xfer_count_for_addr(const struct sockaddr_in *peer);
 /* A new request from peer: a transfer to the same address and port that
  * only lacks its final ACK is over, the client has moved on. */
 void xfer_superseded_by(const struct sockaddr_in *peer);
-unsigned xfer_active(void);
 /* Bumps gridboot_tftp_transfers_total{outcome=...}. */
 void xfer_count_outcome(const char *outcome);
 /* Ends every transfer (daemon shutdown). */

@@ -21,20 +21,9 @@ BASE=${NINEFRONT_URL:-https://9front.org/iso/}
 say() { echo "kernels: $*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
-# Debian packages this needs (installed when missing and we are root).
-need() {
-	missing=""
-	for p in "$@"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-		    missing="$missing $p"
-	done
-	[ -z "$missing" ] && return 0
-	[ "$(id -u)" = 0 ] || die "install$missing first (or run as root)"
-	say "installing$missing"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    -o DPkg::Lock::Timeout=300 $missing >&2
-}
-need curl libarchive-tools qemu-utils mtools python3
+# Debian packages this needs: tests/deps.d/lab.txt lists them (installed
+# when missing and we are root).
+sh "$TOP/tests/install-deps.sh" core lab >&2 || die "missing packages"
 
 mkdir -p "$CACHE"
 

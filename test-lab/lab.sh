@@ -59,21 +59,7 @@ api() { ip netns exec "$NS" curl -s -m 2 "$API$1" 2>/dev/null; }
 
 # The packages to build gridbootd and run the lab (tests/deps.d/core.txt
 # and lab.txt), not every test's (browsers, nginx, ...).
-install_deps() {
-	want=$(cat "$LAB_TOP/tests/deps.d/core.txt" "$LAB_TOP/tests/deps.d/lab.txt" |
-	    sed 's/#.*//' | tr -s ' \t' '\n\n' | grep -v '^$' | sort -u)
-	missing=""
-	for p in $want; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-		    missing="$missing $p"
-	done
-	[ -z "$missing" ] && return 0
-	echo "lab: installing$missing" >&2
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq -o DPkg::Lock::Timeout=300
-	# shellcheck disable=SC2086
-	apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 $missing
-}
+install_deps() { sh "$LAB_TOP/tests/install-deps.sh" core lab >&2; }
 
 up() {
 	need_root

@@ -13,8 +13,6 @@ LAB_SERVER=10.99.0.1
 LAB_PREFIX=24
 OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
 OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
-AAVMF_CODE=/usr/share/AAVMF/AAVMF_CODE.fd
-AAVMF_VARS=/usr/share/AAVMF/AAVMF_VARS.fd
 UBOOT_ARM64=/usr/lib/u-boot/qemu_arm64/u-boot.bin
 
 lab_say() { echo "lab: $*" >&2; }
@@ -32,7 +30,7 @@ lab_net_up() {
 }
 
 # lab_ra_up NS DIR: the lab's router advertisement (radvd, PID in
-# DIR/radvd.pid). iPXE waits for IPv6 autoconfiguration before it fetches
+# DIR/radvd.pid, stopped with the lab's other PID files). iPXE waits for IPv6 autoconfiguration before it fetches
 # anything, and without a router on the link that wait ends only on a
 # timeout: ~13 s of every iPXE boot (docs/lab.md). The advertisement
 # carries a ULA prefix and router lifetime 0: addresses, no default route.
@@ -56,10 +54,14 @@ EOC
 	echo $! >"$2/radvd.pid"
 }
 
-# lab_ra_down DIR: stops what lab_ra_up started.
-lab_ra_down() {
-	[ -f "$1/radvd.pid" ] && lab_pid_stop "$1/radvd.pid"
-	return 0
+# lab_cfg OUT STATEDIR: inventory/lab.cfg with absolute paths into this
+# checkout and a private state directory (tests and benchmarks).
+lab_cfg() {
+	sed -e "s|files = \"../kernels\"|files = \"$LAB_TOP/kernels\"|" \
+	    -e "s|templates = \"../plan9ini\"|templates = \"$LAB_TOP/plan9ini\"|" \
+	    -e "s|web = \"../web\"|web = \"$LAB_TOP/web\"|" \
+	    -e "s|state = \"[^\"]*\"|state = \"$2\"|" \
+	    "$LAB_TOP/inventory/lab.cfg" >"$1"
 }
 
 # lab_veth_up NS HOSTIF HOSTADDR NSADDR: a veth pair, HOSTIF in the host
@@ -137,11 +139,10 @@ lab_accel_probe() {	# accel: 0 if the ROM sends DHCP under it
 #           then boot.scr.uimg over TFTP). virtio-net must be modern-only:
 #           through the legacy interface U-Boot 2023.01 reads the MAC as
 #           52:52:52:52:52:52 and DHCPs with that instead of the NIC's.
-#   aavmf   arm64 -M virt, AAVMF (UEFI)
 lab_vm_arch() {
 	case $1 in
 	bios|uefi) echo amd64 ;;
-	uboot|aavmf) echo arm64 ;;
+	uboot) echo arm64 ;;
 	esac
 }
 
@@ -169,13 +170,6 @@ lab_vm_start() {
 		set -- qemu-system-aarch64 -M virt -cpu cortex-a57 -accel tcg $common $net \
 		    -bios "$UBOOT_ARM64" \
 		    -device "virtio-net-pci,netdev=n0,mac=$mac,disable-legacy=on,romfile="
-		;;
-	aavmf)
-		cp "$AAVMF_VARS" "$dir/$name.vars"
-		set -- qemu-system-aarch64 -M virt -cpu cortex-a57 -accel tcg $common $net \
-		    -drive "if=pflash,format=raw,unit=0,readonly=on,file=$AAVMF_CODE" \
-		    -drive "if=pflash,format=raw,unit=1,file=$dir/$name.vars" \
-		    -device "virtio-net-pci,netdev=n0,mac=$mac,disable-legacy=on,romfile=,bootindex=1"
 		;;
 	*) lab_say "unknown VM kind $kind"; return 1 ;;
 	esac

@@ -3,9 +3,14 @@
 # Idempotent: packages already present are not touched, and apt is not
 # consulted at all when nothing is missing. Each concern lists its packages
 # in tests/deps.d/*.txt, one per line (# comments allowed).
+#   sh tests/install-deps.sh            every concern (make test)
+#   sh tests/install-deps.sh core lab   only those (make lab, make kernels)
 set -eu
 cd "$(dirname "$0")"
-want=$(cat deps.d/*.txt | sed 's/#.*//' | tr -s ' \t' '\n\n' | grep -v '^$' | sort -u)
+files=deps.d/*.txt
+[ $# -gt 0 ] && files=$(for c in "$@"; do echo "deps.d/$c.txt"; done)
+# shellcheck disable=SC2086
+want=$(cat $files | sed 's/#.*//' | tr -s ' \t' '\n\n' | grep -v '^$' | sort -u)
 missing=""
 for p in $want; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -19,6 +24,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "install-deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
+# Another apt (the machine's own updates) may hold the lock for a while.
+apt-get update -qq -o DPkg::Lock::Timeout=300
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing
+apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 $missing

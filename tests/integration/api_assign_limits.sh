@@ -19,8 +19,10 @@ grid = { name = "t"; server = "127.0.0.1"; files = "$T_TMP/files"; state = "$T_T
          api_token = "test-token-0123456789"; };
 networks = ( { subnet = "10.9.0.0/24"; } );
 kernels = ( { name = "9pc64"; arch = "amd64"; file = "amd64/9pc64"; },
-            { name = "longk"; arch = "amd64"; file = "$long"; } );
-roles = { cpu = { kernel = "9pc64"; }; efi9 = { kernel = "longk"; boot = "9boot"; }; };
+            { name = "longk"; arch = "amd64"; file = "$long"; },
+            { name = "9qemu"; arch = "arm64"; file = "arm64/9qemu.u"; } );
+roles = { cpu = { kernel = "9pc64"; }; efi9 = { kernel = "longk"; boot = "9boot"; };
+          arm = { kernel = "9qemu"; }; };
 machines = ( { name = "cpu1"; mac = "52:54:00:00:00:11"; ip = "10.9.0.11"; role = "cpu"; } );
 EOC
 mkdir -p "$T_TMP/files"
@@ -45,7 +47,8 @@ kill -TERM $GB_PID; wait $GB_PID
 cat >"$T_TMP/state/assignments.json" <<EOJ
 {"assignments": [
  {"mac": "52:54:00:00:00:11", "role": "efi9", "name": "cpu1", "arch": "amd64", "client_arch": -1},
- {"mac": "52:54:00:00:00:77", "role": "efi9", "name": "new77", "arch": "amd64", "client_arch": -1}
+ {"mac": "52:54:00:00:00:77", "role": "efi9", "name": "new77", "arch": "amd64", "client_arch": -1},
+ {"mac": "52:54:00:00:00:88", "role": "arm", "name": "arm88", "arch": "arm64", "firmware": "uefi"}
 ]}
 EOJ
 out=$("$GRIDBOOTD" check -c "$cfg" 2>&1); rc=$?
@@ -55,6 +58,8 @@ GB_PID=$!
 track_pid $GB_PID
 check "gridbootd starts with bad stored records" wait_for 10 grep -q "serving " "$T_TMP/gridbootd2.log"
 check "the bad records are logged as skipped" grep -q "role efi9: bootfile .*; skipped" "$T_TMP/gridbootd2.log"
+check "a stored arm64 UEFI machine stays UEFI (not U-Boot)" \
+	sh -c "ip netns exec $NS curl -s http://127.0.0.1:18081/api/v1/machines/arm88 | grep -q '\"firmware\": *\"uefi\"'"
 kill -HUP $GB_PID
 check "reload still succeeds" wait_for 10 grep -q "reload: .* OK" "$T_TMP/gridbootd2.log"
 kill -TERM $GB_PID

@@ -46,11 +46,7 @@ fi
 lab_ensure_loaders "$LAB_TOP/kernels"
 
 # The lab inventory with absolute paths and a private state directory.
-sed -e "s|files = \"../kernels\"|files = \"$LAB_TOP/kernels\"|" \
-    -e "s|templates = \"../plan9ini\"|templates = \"$LAB_TOP/plan9ini\"|" \
-    -e "s|web = \"../web\"|web = \"$LAB_TOP/web\"|" \
-    -e "s|state = \"[^\"]*\"|state = \"$DIR/state\"|" \
-    "$LAB_TOP/inventory/lab.cfg" >"$DIR/lab.cfg"
+lab_cfg "$DIR/lab.cfg" "$DIR/state"
 check "the lab inventory is valid" "$GRIDBOOTD" check -c "$DIR/lab.cfg"
 
 # --- network and daemon ---------------------------------------------------

@@ -72,7 +72,7 @@ check "character device refused" refused null 2
 mkfifo "$FILES/fifo"
 check "FIFO refused (and the daemon does not block on it)" refused fifo 2
 check "directory refused" refused amd64 2
-check "/proc magic link refused" refused ../../../proc/self/root/etc/passwd 2
+check "a climb out to /proc/self/root refused" refused ../../../proc/self/root/etc/passwd 2
 
 rm -f up.txt; echo data >up.txt
 timeout 10 tftp 127.0.0.1 "$PORT" -c put up.txt up.txt >put.out 2>&1

@@ -5,32 +5,17 @@
 # limit: 120
 . "$GRIDBOOT_TOP/tests/lib.sh"
 
-if ! command -v clang >/dev/null 2>&1; then
-	ok "# SKIP clang not installed"
+# The same probe and make target as dhcp_malformed's run.
+if ! { echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n){(void)d;(void)n;return 0;}' \
+    >"$T_TMP/probe.c" && clang -fsanitize=fuzzer -o "$T_TMP/probe" "$T_TMP/probe.c" 2>/dev/null; }; then
+	ok "# SKIP clang's libFuzzer is not installed (libclang-rt-14-dev)"
 	t_done
 	exit 0
 fi
-bin=$T_TMP/tftp_fuzz
-if ! clang -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
-    -I"$GRIDBOOT_TOP/server" -o "$bin" "$GRIDBOOT_TOP/tests/fuzz/tftp_fuzz.c" \
-    "$GRIDBOOT_TOP/server/tftp_packet.c" >"$T_TMP/cc.log" 2>&1; then
-	if grep -q "libclang_rt.fuzzer\|fuzzer" "$T_TMP/cc.log"; then
-		ok "# SKIP no libFuzzer runtime (libclang-rt-14-dev)"
-		t_done
-		exit 0
-	fi
-	cat "$T_TMP/cc.log"
-	not_ok "fuzz target builds"
-	t_done
-	exit 1
-fi
-ok "fuzz target builds"
-mkdir -p "$T_TMP/corpus"
-printf '\0\1cfg/pxe/525400000011\0octet\0' >"$T_TMP/corpus/9boot"
-printf '\0\1k4\0octet\0blksize\0001468\0tsize\0000\0windowsize\0008\0timeout\0003\0' >"$T_TMP/corpus/opts"
-printf '\0\1t\0netascii\0x\0y\0' >"$T_TMP/corpus/ascii"
-"$bin" -max_total_time=20 -timeout=5 -rss_limit_mb=1024 "$T_TMP/corpus" >"$T_TMP/fuzz.log" 2>&1
+make -s -C "$GRIDBOOT_TOP" fuzz-tftp FUZZ_TIME=20 BUILD="$T_TMP/fz" >"$T_TMP/fuzz.log" 2>&1
 rc=$?
 tail -n 3 "$T_TMP/fuzz.log" | sed 's/^/# /'
-check "20 s of libFuzzer on the request parser: no crash" test "$rc" -eq 0
+runs=$(grep -o 'Done [0-9]* runs' "$T_TMP/fuzz.log")
+check "20 s of libFuzzer on the request parser: no crash ($runs)" \
+	sh -c "[ $rc -eq 0 ] && [ -n '$runs' ]"
 t_done

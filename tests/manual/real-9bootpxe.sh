@@ -9,18 +9,18 @@
 #   sh tests/manual/real-9bootpxe.sh /path/to/9bootpxe /path/to/9pc64
 #
 # Passes when the kernel's banner reaches the serial console (it read the
-# plan9.ini that 9bootpxe fetched: console=0). Takes about a minute under
-# TCG: 512-byte lock-step TFTP through an emulated PXE stack.
+# plan9.ini that 9bootpxe fetched: console=0): about 25 s under TCG, most
+# of it 512-byte lock-step TFTP through an emulated PXE stack. Uses the
+# lab's network and VM helpers (test-lab/lib.sh), in a namespace of its own.
 set -u
 loader=$1 kernel=$2
-top=$(cd "$(dirname "$0")/../.." && pwd)
+LAB_TOP=$(cd "$(dirname "$0")/../.." && pwd)
+. "$LAB_TOP/test-lab/lib.sh"
 tmp=$(mktemp -d)
-ns=gb9b$$ tap=gb9bt$$ qemu= gbd=
+ns=gb9b$$
 cleanup() {
-	[ -n "$qemu" ] && kill "$qemu" 2>/dev/null
-	[ -n "$gbd" ] && kill "$gbd" 2>/dev/null
-	sleep 0.5
-	ip netns del "$ns" 2>/dev/null
+	for f in "$tmp"/*.pid; do lab_pid_stop "$f"; done
+	lab_net_down "$ns"
 	[ -n "${KEEP:-}" ] && echo "# kept $tmp" || rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -28,38 +28,34 @@ mkdir -p "$tmp/files/386" "$tmp/files/amd64"
 cp "$loader" "$tmp/files/386/9bootpxe"
 cp "$kernel" "$tmp/files/amd64/9pc64"
 cat >"$tmp/grid.cfg" <<EOC
-grid = { name = "p9"; authdom = "p9.grid"; server = "10.98.0.1"; files = "$tmp/files";
-  state = "$tmp/state"; interfaces = ["$tap"];
+grid = { name = "p9"; authdom = "p9.grid"; server = "$LAB_SERVER"; files = "$tmp/files";
+  state = "$tmp/state"; interfaces = ["$LAB_BRIDGE"];
   loaders = { plan9_bios = "386/9bootpxe"; ipxe_bios = "undionly.kpxe"; }; };
-networks = ( { subnet = "10.98.0.0/24"; router = "10.98.0.1"; pool = "10.98.0.100-10.98.0.150"; } );
+networks = ( { subnet = "10.99.0.0/24"; router = "$LAB_SERVER"; pool = "10.99.0.100-10.99.0.150"; } );
 kernels = ( { name = "9pc64"; arch = "amd64"; file = "amd64/9pc64"; } );
 roles = { cpu = { kernel = "9pc64"; boot = "9boot";
   plan9ini = { service = "cpu"; bootargs = "tcp"; nobootprompt = "tcp"; }; }; };
-machines = ( { name = "cpu9"; mac = "52:54:00:9b:00:01"; ip = "10.98.0.11";
+machines = ( { name = "cpu9"; mac = "52:54:00:9b:00:01"; ip = "10.99.0.11";
   firmware = "bios"; role = "cpu"; plan9ini = { console = "0 b115200"; }; } );
 EOC
-ip netns add "$ns" || exit 1
-ip -n "$ns" link set lo up
-ip -n "$ns" tuntap add "$tap" mode tap
-ip -n "$ns" addr add 10.98.0.1/24 dev "$tap"
-ip -n "$ns" link set "$tap" up
-ip netns exec "$ns" "$top/build/gridbootd" serve -c "$tmp/grid.cfg" -d -l debug >"$tmp/gridbootd.log" 2>&1 &
-gbd=$!
-sleep 1
-ip netns exec "$ns" qemu-system-x86_64 -M pc -m 512 -display none -vga std -monitor none \
-	-serial file:"$tmp/serial" -boot n -no-reboot \
-	-netdev tap,id=n0,ifname="$tap",script=no,downscript=no \
-	-device e1000,netdev=n0,mac=52:54:00:9b:00:01 >"$tmp/qemu.log" 2>&1 &
-qemu=$!
+lab_net_up "$ns" || exit 1
+lab_tap_add "$ns" tap9
+ip netns exec "$ns" "$LAB_TOP/build/gridbootd" serve -c "$tmp/grid.cfg" -d -l debug \
+    </dev/null >"$tmp/gridbootd.log" 2>&1 &
+echo $! >"$tmp/gridbootd.pid"
 i=0
-while [ $i -lt 180 ] && ! { [ -f "$tmp/serial" ] && tr -d '\r' <"$tmp/serial" | grep -q "Plan 9"; }; do
+until grep -q "serving " "$tmp/gridbootd.log" || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+lab_vm_start "$ns" cpu9 bios 52:54:00:9b:00:01 512 tap9 "$tmp" >/dev/null
+serial=$tmp/cpu9.serial
+i=0
+while [ $i -lt 180 ] && ! tr -d '\r' <"$serial" | grep -q "Plan 9"; do
 	sleep 1
 	i=$((i + 1))
 done
 grep -E "event (tftp|http)" "$tmp/gridbootd.log" | sed 's/^/# /'
-if tr -d '\r' <"$tmp/serial" | grep -q "Plan 9"; then
+if tr -d '\r' <"$serial" | grep -q "Plan 9"; then
 	sleep 5
-	tr -d '\r' <"$tmp/serial" | strings | sed 's/^/# serial: /'
+	tr -d '\r' <"$serial" | strings | sed 's/^/# serial: /'
 	echo "ok - 9bootpxe from gridbootd booted 9front in ${i}s"
 	exit 0
 fi

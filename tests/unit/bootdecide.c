@@ -1,6 +1,7 @@
 /* The boot decision as a table: option 93, vendor and user class, known or
  * unknown machine -> siaddr, file, options. */
 #include "unit.h"
+#include "unit_inv.h"
 #include "bootdecide.h"
 #include "inventory.h"
 #include "util.h"
@@ -32,21 +33,12 @@ ask(const struct machine *m, int arch, const char *vendor, bool ipxe, struct boo
 int
 main(void)
 {
-	char path[] = "/tmp/gbd-unit-XXXXXX";
-	int fd = mkstemp(path);
-	struct errlist errs = { 0 };
 	struct boot_answer a;
 
-	if (fd < 0 || write(fd, cfg, sizeof cfg - 1) != (ssize_t)(sizeof cfg - 1))
-		return 1;
-	close(fd);
-	inv = inv_load(path, &errs);
-	unlink(path);
+	inv = unit_inventory(cfg);
 	CHECK(inv != NULL, "inventory loads");
-	if (inv == NULL) {
-		errs_print(&errs, stdout);
+	if (inv == NULL)
 		return UNIT_DONE();
-	}
 	const struct machine *m = &inv->machines[0];
 
 	CHECK(boot_classify(-1, "", false) == BC_PLAIN, "nothing: plain client");

@@ -2,6 +2,7 @@
  * state machine on top of it (offers, ACKs, NAKs, declines, pool
  * exhaustion, proxy mode), without sockets. */
 #include "unit.h"
+#include "unit_inv.h"
 #include "dhcp_handle.h"
 #include "dhcp_lease.h"
 #include "discovered.h"
@@ -256,20 +257,12 @@ flood_tests(void)
 int
 main(void)
 {
-	char path[] = "/tmp/gbd-unit-XXXXXX";
-	struct errlist errs = { 0 };
-	int fd = mkstemp(path);
-
-	if (mkdtemp(dir) == NULL || fd < 0 || write(fd, cfg, sizeof cfg - 1) != (ssize_t)(sizeof cfg - 1))
+	if (mkdtemp(dir) == NULL)
 		return 1;
-	close(fd);
-	inv = inv_load(path, &errs);
-	unlink(path);
+	inv = unit_inventory(cfg);
 	CHECK(inv != NULL, "inventory loads");
-	if (inv == NULL) {
-		errs_print(&errs, stdout);
+	if (inv == NULL)
 		return UNIT_DONE();
-	}
 	discovered_open(dir);
 	journal_tests();
 	handle_tests();
