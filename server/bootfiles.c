@@ -16,11 +16,13 @@ static enum genresult
 gen_plan9ini(const struct inventory *inv, const char *which, struct genfile *out)
 {
 	const struct machine *m = NULL;
-	uint8_t mac[6];
 	char why[256];
 
 	if (strcmp(which, "default") != 0) {
-		if (!mac12_parse(which, mac) || (m = inv_machine_by_mac(inv, mac)) == NULL)
+		if (!mac12_parse(which, out->mac))
+			return GEN_BAD_NAME;
+		out->has_mac = true;
+		if ((m = inv_machine_by_mac(inv, out->mac)) == NULL)
 			return GEN_NOT_FOUND;
 	}
 	out->data = p9ini_render(inv, m, why, sizeof why);
@@ -51,11 +53,7 @@ enum genresult
 bootfile_generate(const struct inventory *inv, const char *path,
     const uint8_t *client_mac, struct genfile *out)
 {
-	uint8_t mac[6];
-
 	memset(out, 0, sizeof *out);
-	while (*path == '/')
-		path++;
 	if (str_has_prefix(path, "cfg/pxe/"))
 		return gen_plan9ini(inv, path + strlen("cfg/pxe/"), out);
 	if (str_has_prefix(path, "plan9.ini/"))
@@ -63,16 +61,18 @@ bootfile_generate(const struct inventory *inv, const char *path,
 	if (strcmp(path, "boot.ipxe") == 0)
 		return ipxe_entry(inv, out);
 	if (str_has_prefix(path, "ipxe/")) {
-		if (!mac_between(path + strlen("ipxe/"), ".ipxe", false, mac))
-			return GEN_NOT_FOUND;
-		return ipxe_machine(inv, mac, out);
+		if (!mac_between(path + strlen("ipxe/"), ".ipxe", false, out->mac))
+			return GEN_BAD_NAME;
+		out->has_mac = true;
+		return ipxe_machine(inv, out->mac, out);
 	}
 	if (strcmp(path, "boot.scr.uimg") == 0)
 		return uboot_machine(inv, client_mac, out);
 	if (str_has_prefix(path, "uboot/")) {
-		if (!mac_between(path + strlen("uboot/"), ".scr.uimg", true, mac))
-			return GEN_NOT_FOUND;
-		return uboot_machine(inv, mac, out);
+		if (!mac_between(path + strlen("uboot/"), ".scr.uimg", true, out->mac))
+			return GEN_BAD_NAME;
+		out->has_mac = true;
+		return uboot_machine(inv, out->mac, out);
 	}
 	return GEN_NOT_GENERATED;
 }

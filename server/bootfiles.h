@@ -26,12 +26,15 @@ struct genfile {
 	char *data;
 	size_t len;
 	const char *content_type;
+	bool has_mac;           /* the path named a machine: mac is its MAC */
+	uint8_t mac[6];
 };
 
 enum genresult {
 	GEN_NOT_GENERATED,      /* not one of ours: serve from the static tree */
 	GEN_OK,
 	GEN_NOT_FOUND,          /* one of ours, but nothing for this client */
+	GEN_BAD_NAME,           /* one of ours, but its MAC part is not a MAC */
 };
 
 enum genresult bootfile_generate(const struct inventory *inv, const char *path,

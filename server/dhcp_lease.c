@@ -246,8 +246,6 @@ host_token(const char *in, char *out, size_t cap)
 
 	for (; in && *in && n + 1 < cap; in++)
 		out[n++] = (*in > ' ' && *in < 0x7f) ? *in : '_';
-	if (n == 0)
-		out[n++] = '-';
 	out[n] = '\0';
 }
 
@@ -262,7 +260,8 @@ dlease_bind(const uint8_t mac[6], uint32_t ip, int64_t until_ms, const char *hos
 	host_token(hostname, e->hostname, sizeof e->hostname);
 	mac_hex(mac, m12);
 	ip_format(ip, ips);
-	return journal("B %s %s %" PRId64 " %s\n", m12, ips, until_ms / 1000, e->hostname);
+	return journal("B %s %s %" PRId64 " %s\n", m12, ips, until_ms / 1000,
+	    e->hostname[0] ? e->hostname : "-");
 }
 
 void
@@ -319,7 +318,8 @@ replay_line(char *line)
 		struct dlease *e = set_ip(mac, ip);
 		e->state = LS_BOUND;
 		e->until_ms = t * 1000;
-		str_copy(e->hostname, host, sizeof e->hostname);
+		/* "-" stands for no name in the journal only. */
+		str_copy(e->hostname, strcmp(host, "-") == 0 ? "" : host, sizeof e->hostname);
 		return true;
 	}
 	if (sscanf(line, "F %31s", a) == 1 && line[0] == 'F' && mac_parse(a, mac)) {

@@ -41,7 +41,7 @@ each_dynamic(const struct dlease *e, void *arg)
 	if (!e->has_mac || e->state != LS_BOUND || e->until_ms <= f->now)
 		return;
 	memcpy(l.mac, e->mac, 6);
-	l.hostname = strcmp(e->hostname, "-") == 0 ? NULL : e->hostname;
+	l.hostname = e->hostname[0] ? e->hostname : NULL;
 	f->fn(&l, f->arg);
 }
 

@@ -81,6 +81,7 @@ resolve(const char *path, const uint8_t *mac, struct xfer_src *src,
 		src->size = g.len;
 		return 0;
 	case GEN_NOT_FOUND:
+	case GEN_BAD_NAME:
 		*msg = "File not found";
 		*outcome = "not_found";
 		*code = TERR_NOTFOUND;

@@ -66,7 +66,11 @@ journal_tests(void)
 	CHECK(first == 0, "journal opens in an empty state dir");
 	int ba = dlease_bind(a, 0x0a000064, later, "host a");
 	int bb = dlease_bind(b, 0x0a000065, later, NULL);
-	CHECK(ba == 0 && bb == 0, "bind a and b");
+	uint8_t n4[6] = { 2, 0, 0, 0, 0, 4 };
+	int bn = dlease_bind(n4, 0x0a000067, later, NULL);
+	CHECK(ba == 0 && bb == 0 && bn == 0, "bind a, b and a nameless client");
+	CHECK_STR(dlease_by_mac(n4) ? dlease_by_mac(n4)->hostname : NULL, "",
+	    "no hostname is an empty one, not the journal's \"-\"");
 	dlease_release(b);
 	dlease_decline(0x0a000066, later);
 	bool was_dirty = dlease_dirty();
@@ -93,7 +97,9 @@ journal_tests(void)
 	CHECK(dlease_by_ip(0x0a000066) && dlease_by_ip(0x0a000066)->state == LS_DECLINED, "decline kept");
 	uint8_t c3[6] = { 2, 0, 0, 0, 0, 3 };
 	CHECK(dlease_by_mac(c3) == NULL, "the torn record bound nothing");
-	CHECK(lines(path) == 2, "replay compacted the journal to live records (%zu)", lines(path));
+	CHECK_STR(dlease_by_mac(n4) ? dlease_by_mac(n4)->hostname : NULL, "",
+	    "the nameless client is still nameless after replay");
+	CHECK(lines(path) == 3, "replay compacted the journal to live records (%zu)", lines(path));
 
 	/* Many rebinds: the journal is compacted once it is mostly history. */
 	for (int i = 0; i < 6000; i++)
