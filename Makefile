@@ -20,7 +20,8 @@ else
 BUILD    ?= build
 endif
 
-SRCS     := $(wildcard server/*.c)
+SRCS     := $(wildcard server/*.c server/*/*.c)
+HDRS     := $(wildcard server/*.h server/*/*.h)
 LIBSRCS  := $(filter-out server/main.c,$(SRCS))
 LIBOBJS  := $(LIBSRCS:server/%.c=$(BUILD)/obj/%.o)
 UNITSRCS := $(wildcard tests/unit/*.c)
@@ -29,9 +30,9 @@ UNITS    := $(UNITSRCS:tests/unit/%.c=$(BUILD)/tests/%)
 .PHONY: all clean test units deps lab lab-down bench kernels
 all: $(BUILD)/gridbootd
 
-$(BUILD)/obj/%.o: server/%.c $(wildcard server/*.h)
+$(BUILD)/obj/%.o: server/%.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Iserver -c -o $@ $<
 
 $(BUILD)/libgridboot.a: $(LIBOBJS)
 	ar rcs $@ $^
@@ -75,9 +76,9 @@ clean:
 # $(BUILD)/fuzz/NAME-corpus from the seeds in tests/fuzz/NAME-seeds.
 FUZZ_TIME ?= 60
 FUZZ_CC   ?= clang
-FUZZ_SRCS_dhcp := server/dhcp_packet.c server/util.c
-FUZZ_SRCS_tftp := server/tftp_packet.c
-$(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(wildcard server/*.c server/*.h)
+FUZZ_SRCS_dhcp := server/dhcp/dhcp_packet.c server/core/util.c
+FUZZ_SRCS_tftp := server/tftp/tftp_packet.c
+$(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(SRCS) $(HDRS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	    -fsanitize=fuzzer,address,undefined -Iserver -o $@ $< $(FUZZ_SRCS_$*)

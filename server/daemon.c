@@ -2,12 +2,12 @@
  * event loop until SIGTERM. SIGHUP re-reads the inventory and swaps it in
  * whole, or logs why not and keeps serving the old one. */
 #include "daemon.h"
-#include "privdrop.h"
-#include "discovered.h"
-#include "events.h"
-#include "log.h"
+#include "core/privdrop.h"
+#include "config/discovered.h"
+#include "core/events.h"
+#include "core/log.h"
 #include "modules.h"
-#include "util.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <signal.h>

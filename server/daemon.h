@@ -5,8 +5,8 @@
 
 #include <stdbool.h>
 
-#include "evloop.h"
-#include "inventory.h"
+#include "core/evloop.h"
+#include "config/inventory.h"
 
 struct daemon {
 	struct evloop *loop;

@@ -1,11 +1,11 @@
 /* gridbootd's command line: check, plan9ini, serve (and the subcommands
  * later modules add). Usage errors exit 2; a bad inventory exits 1. */
 #include "daemon.h"
-#include "dhcp_explain.h"
-#include "inventory.h"
-#include "log.h"
-#include "plan9ini.h"
-#include "util.h"
+#include "dhcp/dhcp_explain.h"
+#include "config/inventory.h"
+#include "core/log.h"
+#include "boot/plan9ini.h"
+#include "core/util.h"
 
 #include <getopt.h>
 #include <stdio.h>

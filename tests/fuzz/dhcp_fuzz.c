@@ -1,7 +1,7 @@
 /* libFuzzer target for the DHCP parser and builder: any bytes in, either a
  * clean rejection or a parsed message whose reply builds within bounds.
  * Build and run with `make fuzz-dhcp` (clang -fsanitize=fuzzer,address). */
-#include "dhcp_packet.h"
+#include "dhcp/dhcp_packet.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "tftp_packet.h"
+#include "tftp/tftp_packet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

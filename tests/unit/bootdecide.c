@@ -2,9 +2,9 @@
  * unknown machine -> siaddr, file, options. */
 #include "unit.h"
 #include "unit_inv.h"
-#include "bootdecide.h"
-#include "inventory.h"
-#include "util.h"
+#include "boot/bootdecide.h"
+#include "config/inventory.h"
+#include "core/util.h"
 
 #include <stdlib.h>
 #include <unistd.h>

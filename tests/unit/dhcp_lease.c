@@ -3,11 +3,11 @@
  * exhaustion, proxy mode), without sockets. */
 #include "unit.h"
 #include "unit_inv.h"
-#include "dhcp_handle.h"
-#include "dhcp_lease.h"
-#include "discovered.h"
-#include "inventory.h"
-#include "util.h"
+#include "dhcp/dhcp_handle.h"
+#include "dhcp/dhcp_lease.h"
+#include "config/discovered.h"
+#include "config/inventory.h"
+#include "core/util.h"
 
 #include <fcntl.h>
 #include <stdlib.h>

@@ -1,8 +1,8 @@
 /* The DHCP parser and builder on hand-made packets: good ones, and each
  * kind of malformed one the daemon must drop. */
 #include "unit.h"
-#include "dhcp_packet.h"
-#include "buf.h"
+#include "dhcp/dhcp_packet.h"
+#include "core/buf.h"
 
 static uint8_t pkt[1500];
 

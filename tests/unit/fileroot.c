@@ -1,8 +1,8 @@
 /* fileroot: containment, regular files only, cache sharing and expiry,
  * files outliving their root. */
-#include "fileroot.h"
+#include "core/fileroot.h"
 #include "unit.h"
-#include "util.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

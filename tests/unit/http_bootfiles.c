@@ -1,9 +1,9 @@
 /* Unit tests for the HTTP module's generated boot files: the iPXE template
  * substitution, the built-in templates against ipxe-scripts/, and the
  * U-Boot image's CRC32 and header layout. */
-#include "bootfiles.h"
+#include "boot/bootfiles.h"
 #include "unit.h"
-#include "util.h"
+#include "core/util.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,10 +1,10 @@
 /* The bounds-checked reader and writer, the address parsers, the event
  * loop's timers and turn hooks, and the event ring. */
-#include "buf.h"
-#include "events.h"
-#include "evloop.h"
-#include "metrics.h"
-#include "util.h"
+#include "core/buf.h"
+#include "core/events.h"
+#include "core/evloop.h"
+#include "core/metrics.h"
+#include "core/util.h"
 #include "unit.h"
 
 #include <stdlib.h>

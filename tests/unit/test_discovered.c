@@ -1,8 +1,8 @@
 /* The discovered-machine store: bounded size (the oldest record that never
  * enrolled gives way; enrolled ones are kept), bounded facts, and what
  * discovered_flush() writes comes back after a restart. */
-#include "discovered.h"
-#include "util.h"
+#include "config/discovered.h"
+#include "core/util.h"
 #include "unit.h"
 
 #include <stdlib.h>

@@ -2,8 +2,8 @@
  * tests/inventory/bad/ must fail with exactly the messages in its .err file,
  * and the good ones must load with the values they say. Run from the top of
  * the tree (tests/run.sh does). */
-#include "inventory.h"
-#include "util.h"
+#include "config/inventory.h"
+#include "core/util.h"
 #include "unit.h"
 
 #include <glob.h>

@@ -1,8 +1,8 @@
 /* plan9.ini merging: grid template, grid group, role template, role group,
  * machine, then computed entries; later keys replace earlier ones in place. */
-#include "inventory.h"
-#include "plan9ini.h"
-#include "util.h"
+#include "config/inventory.h"
+#include "boot/plan9ini.h"
+#include "core/util.h"
 #include "unit.h"
 
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* The TFTP request parser and packet builders (server/tftp_packet.c). */
-#include "tftp_packet.h"
+#include "tftp/tftp_packet.h"
 #include "unit.h"
 
 static bool

@@ -3,8 +3,8 @@
 #ifndef GRIDBOOT_UNIT_INV_H
 #define GRIDBOOT_UNIT_INV_H
 
-#include "errlist.h"
-#include "inventory.h"
+#include "core/errlist.h"
+#include "config/inventory.h"
 
 #include <stdlib.h>
 #include <string.h>

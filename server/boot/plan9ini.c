@@ -1,0 +1,145 @@
+#include "boot/plan9ini.h"
+#include "core/util.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const computed_keys[] = {
+	"sysname", "fs", "auth", "bootfile", NULL,
+};
+
+bool
+p9ini_is_computed(const char *key)
+{
+	for (const char *const *k = computed_keys; *k; k++)
+		if (strcmp(*k, key) == 0)
+			return true;
+	return false;
+}
+
+bool
+p9_key_ok(const char *k, const char **why)
+{
+	if (*k == '\0') {
+		*why = "empty key";
+		return false;
+	}
+	if (*k == '#' || *k == ';' || *k == '[') {
+		*why = "a key starting with #, ; or [ is read by Plan 9 as a comment or a section";
+		return false;
+	}
+	if (strlen(k) > 63) {
+		*why = "key longer than 63 characters";
+		return false;
+	}
+	for (const char *p = k; *p; p++)
+		if (!isgraph((unsigned char)*p) || *p == '=') {
+			*why = "keys may hold only printable characters other than '=' and space";
+			return false;
+		}
+	return true;
+}
+
+bool
+p9_val_ok(const char *v, const char **why)
+{
+	for (const char *p = v; *p; p++) {
+		if (*p == '\n' || *p == '\r') {
+			*why = "values cannot hold a newline";
+			return false;
+		}
+		if ((unsigned char)*p < 0x20 && *p != '\t') {
+			*why = "values cannot hold control characters";
+			return false;
+		}
+	}
+	return true;
+}
+
+static void
+kv_copy_all(struct kvlist *dst, const struct kvlist *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		kv_set(dst, src->v[i].key, src->v[i].val, src->v[i].line);
+}
+
+static void
+set_addrs(struct kvlist *out, const char *key, const uint32_t *a, int n)
+{
+	char ip[16], buf[64] = "";
+
+	/* plan9.ini takes one fs and one auth address; the rest go by DHCP. */
+	if (n <= 0)
+		return;
+	ip_format(a[0], ip);
+	str_copy(buf, ip, sizeof buf);
+	kv_set(out, key, buf, 0);
+}
+
+void
+p9ini_merge(const struct inventory *inv, const struct machine *m, struct kvlist *out)
+{
+	const struct role *role = m ? m->role : inv->grid.unknown;
+
+	kv_copy_all(out, &inv->grid.plan9ini);
+	if (role)
+		kv_copy_all(out, &role->plan9ini);
+	if (m) {
+		kv_copy_all(out, &m->plan9ini);
+		kv_set(out, "sysname", m->name, 0);
+	}
+	set_addrs(out, "fs", inv->grid.fs, inv->grid.nfs);
+	set_addrs(out, "auth", inv->grid.auth, inv->grid.nauth);
+	if (m && m->kernel && m->kernel->payload == PAYLOAD_PLAN9 &&
+	    machine_boot(m) == BOOT_9BOOT) {
+		/* 9boot fetches the kernel by TFTP from siaddr: the path after
+		 * the last '!' of bootfile. */
+		char *bf = esprintf("/%s", m->kernel->file);
+		kv_set(out, "bootfile", bf, 0);
+		free(bf);
+	}
+}
+
+char *
+p9ini_render(const struct inventory *inv, const struct machine *m,
+    char *why, size_t whycap)
+{
+	struct kvlist l = { 0 };
+	size_t len = 0;
+	char *text;
+
+	p9ini_merge(inv, m, &l);
+	for (size_t i = 0; i < l.n; i++)
+		len += strlen(l.v[i].key) + 1 + strlen(l.v[i].val) + 1;
+	if (l.n > P9INI_MAXENTRIES) {
+		snprintf(why, whycap, "%zu entries; Plan 9 takes at most %d (MAXCONF)",
+		    l.n, P9INI_MAXENTRIES);
+		kv_free(&l);
+		return NULL;
+	}
+	if (len > P9INI_MAXBYTES) {
+		snprintf(why, whycap, "%zu bytes; Plan 9 takes at most %d (BOOTARGSLEN)",
+		    len, P9INI_MAXBYTES);
+		kv_free(&l);
+		return NULL;
+	}
+	const char *bf = kv_get(&l, "bootfile");
+	if (bf && m) {
+		size_t max = m->firmware == FW_UEFI ? P9INI_BOOTFILE_EFI : P9INI_BOOTFILE_BIOS;
+		if (strlen(bf) > max) {
+			snprintf(why, whycap, "bootfile %s is %zu characters; the %s loader takes at most %zu",
+			    bf, strlen(bf), firmware_name(m->firmware), max);
+			kv_free(&l);
+			return NULL;
+		}
+	}
+	text = emalloc(len + 1);
+	len = 0;
+	for (size_t i = 0; i < l.n; i++)
+		len += (size_t)sprintf(text + len, "%s=%s\n", l.v[i].key, l.v[i].val);
+	text[len] = '\0';
+	kv_free(&l);
+	return text;
+}

@@ -1,0 +1,343 @@
+/* Role assignments from the API, merged over the inventory at load time.
+ * See assignments.h for the file format and the merge rules. */
+#include "config/assignments.h"
+#include "boot/plan9ini.h"
+#include "core/log.h"
+#include "core/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STORE_MAX (4 * 1024 * 1024)
+
+static char *
+store_path(const char *statedir)
+{
+	return esprintf("%s/assignments.json", statedir);
+}
+
+bool
+option93_arch(int code, enum arch *arch, enum firmware *fw)
+{
+	switch (code) {
+	case 0:  *arch = ARCH_AMD64; *fw = FW_BIOS; return true;   /* x86 BIOS */
+	case 6:  *arch = ARCH_386;   *fw = FW_UEFI; return true;   /* x86 UEFI */
+	case 7:                                                    /* x64 UEFI */
+	case 9:                                                    /* EBC, seen from x64 */
+	case 16: *arch = ARCH_AMD64; *fw = FW_UEFI; return true;   /* x64 UEFI HTTP */
+	case 11:                                                   /* arm64 UEFI */
+	case 19: *arch = ARCH_ARM64; *fw = FW_UEFI; return true;   /* arm64 UEFI HTTP */
+	case 22: *arch = ARCH_ARM64; *fw = FW_UBOOT; return true;  /* arm64 U-Boot */
+	default: return false;
+	}
+}
+
+static bool
+name_ok(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 27)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.')
+			return false;
+	return true;
+}
+
+bool
+assignment_check(const struct inventory *inv, const uint8_t mac[6], const char *rolename,
+    const char *name, int client_arch, enum arch *arch, enum firmware *fw,
+    char *why, size_t whycap)
+{
+	const struct role *role = inv_role(inv, rolename);
+	const struct machine *m = inv_machine_by_mac(inv, mac), *other;
+
+	if (role == NULL) {
+		snprintf(why, whycap, "no role named %s", rolename);
+		return false;
+	}
+	if (role->kernel == NULL) {
+		snprintf(why, whycap, "role %s has no kernel", rolename);
+		return false;
+	}
+	if (m != NULL) {
+		*arch = m->arch;
+		*fw = m->firmware;
+	} else if (client_arch >= 0) {
+		if (!option93_arch(client_arch, arch, fw)) {
+			snprintf(why, whycap, "client architecture %d (DHCP option 93) cannot be booted",
+			    client_arch);
+			return false;
+		}
+	} else {
+		*arch = role->kernel->arch;
+		*fw = default_firmware(*arch);
+	}
+	if (role->kernel->arch != *arch) {
+		snprintf(why, whycap, "role %s boots an %s kernel but the machine is %s",
+		    rolename, arch_name(role->kernel->arch), arch_name(*arch));
+		return false;
+	}
+	if (m == NULL && name != NULL) {
+		if (!name_ok(name)) {
+			snprintf(why, whycap, "name %s: use letters, digits, '-', '_' or '.', at most 27",
+			    name);
+			return false;
+		}
+		if ((other = inv_machine_by_name(inv, name)) != NULL &&
+		    memcmp(other->mac, mac, 6) != 0) {
+			snprintf(why, whycap, "name %s is already used by another machine", name);
+			return false;
+		}
+	}
+	return true;
+}
+
+static json_t *
+load_store(const char *statedir)
+{
+	char *path = store_path(statedir);
+	json_error_t err;
+	json_t *root = NULL;
+	char *text = read_file(path, NULL, STORE_MAX);
+
+	if (text != NULL) {
+		root = json_loads(text, 0, &err);
+		if (root == NULL || !json_is_array(json_object_get(root, "assignments"))) {
+			log_warn("%s:%d: not an assignments file (%s); ignoring it", path, err.line,
+			    root ? "no \"assignments\" list" : err.text);
+			json_decref(root);
+			root = NULL;
+		}
+	}
+	free(text);
+	free(path);
+	return root;
+}
+
+/* Gives an inventory machine a new role, keeping what it set itself. */
+static void
+reassign(struct machine *m, struct role *role)
+{
+	if (m->role == NULL || m->kernel == m->role->kernel)
+		m->kernel = role->kernel;
+	if (m->role == NULL || m->boot == m->role->boot)
+		m->boot = role->boot;
+	m->role = role;
+}
+
+/* A machine that exists only through an assignment; name is borrowed. */
+static void
+fill_machine(struct machine *m, const uint8_t mac[6], const char *name,
+    struct role *role, enum arch arch, enum firmware fw)
+{
+	memset(m, 0, sizeof *m);
+	m->name = (char *)name;
+	memcpy(m->mac, mac, 6);
+	m->arch = arch;
+	m->firmware = fw;
+	m->role = role;
+	m->kernel = role->kernel;
+	m->boot = role->boot;
+}
+
+static void
+add_machine(struct inventory *inv, const uint8_t mac[6], const char *name,
+    struct role *role, enum arch arch, enum firmware fw)
+{
+	inv->machines = erealloc(inv->machines, (inv->nmachines + 1) * sizeof *inv->machines);
+	struct machine *m = &inv->machines[inv->nmachines++];
+	fill_machine(m, mac, estrdup(name), role, arch, fw);
+}
+
+bool
+assignment_fits(const struct inventory *inv, const uint8_t mac[6], const char *rolename,
+    const char *name, enum arch arch, enum firmware fw, char *why, size_t cap)
+{
+	const struct machine *m = inv_machine_by_mac(inv, mac);
+	struct role *role = inv_role(inv, rolename);
+	struct machine t;
+	char *text;
+
+	if (role == NULL)
+		return true;        /* assignment_check reports that */
+	if (m != NULL) {
+		t = *m;
+		reassign(&t, role);
+	} else
+		fill_machine(&t, mac, name ? name : "new", role, arch, fw);
+	text = p9ini_render(inv, &t, why, cap);
+	free(text);
+	return text != NULL;
+}
+
+/* A stored assignment must never make the operator's inventory fail to
+ * load (it would keep failing at every reload and restart): one whose
+ * plan9.ini no longer fits Plan 9's limits is skipped and logged. */
+static bool
+plan9ini_fits(const struct inventory *inv, const struct machine *m,
+    const char *path, const char *macs)
+{
+	char why[256];
+	char *text = p9ini_render(inv, m, why, sizeof why);
+
+	if (text == NULL) {
+		log_warn("%s: %s: role %s: %s; skipped", path, macs, m->role->name, why);
+		return false;
+	}
+	free(text);
+	return true;
+}
+
+static void
+merge_one(struct inventory *inv, const char *path, size_t idx, json_t *a)
+{
+	const char *macs = json_string_value(json_object_get(a, "mac"));
+	const char *rolename = json_string_value(json_object_get(a, "role"));
+	const char *name = json_string_value(json_object_get(a, "name"));
+	enum arch arch = ARCH_NONE;
+	enum firmware fw = FW_NONE;
+	struct role *role;
+	struct machine *m;
+	uint8_t mac[6];
+	char why[160], defname[32], hex[13];
+
+	if (macs == NULL || !mac_parse(macs, mac) || rolename == NULL) {
+		log_warn("%s: assignment %zu has no valid mac and role; skipped", path, idx + 1);
+		return;
+	}
+	mac_hex(mac, hex);
+	if (name == NULL) {
+		snprintf(defname, sizeof defname, "m-%s", hex);
+		name = defname;
+	}
+	arch_parse(json_string_value(json_object_get(a, "arch")), &arch);
+	firmware_parse(json_string_value(json_object_get(a, "firmware")), &fw);
+	role = inv_role(inv, rolename);
+	m = inv_machine_by_mac(inv, mac);
+	if (m == NULL && arch != ARCH_NONE && role && role->kernel && role->kernel->arch != arch) {
+		log_warn("%s: %s: role %s boots %s but the machine is %s; skipped", path, macs,
+		    rolename, role->kernel ? arch_name(role->kernel->arch) : "nothing",
+		    arch_name(arch));
+		return;
+	}
+	enum arch a2;
+	enum firmware f2;
+	if (!assignment_check(inv, mac, rolename, name, -1, &a2, &f2, why, sizeof why)) {
+		log_warn("%s: %s: %s; skipped", path, macs, why);
+		return;
+	}
+	if (m != NULL) {
+		struct machine saved = *m;
+		reassign(m, role);
+		if (!plan9ini_fits(inv, m, path, macs)) {
+			m->role = saved.role;
+			m->kernel = saved.kernel;
+			m->boot = saved.boot;
+		}
+		return;
+	}
+	if (arch == ARCH_NONE)
+		arch = a2;
+	if (fw == FW_NONE || !firmware_runs_on(fw, arch))
+		fw = default_firmware(arch);
+	add_machine(inv, mac, name, role, arch, fw);
+	m = &inv->machines[inv->nmachines - 1];
+	if (!plan9ini_fits(inv, m, path, macs)) {
+		free(m->name);
+		inv->nmachines--;
+	}
+}
+
+void
+assignments_merge(struct inventory *inv)
+{
+	json_t *root, *a;
+	char *path;
+	size_t i;
+
+	if (inv->grid.state == NULL || (root = load_store(inv->grid.state)) == NULL)
+		return;
+	path = store_path(inv->grid.state);
+	json_array_foreach(json_object_get(root, "assignments"), i, a)
+		merge_one(inv, path, i, a);
+	free(path);
+	json_decref(root);
+}
+
+static int
+save_store(const char *statedir, json_t *root)
+{
+	char *path = store_path(statedir);
+	char *text = json_dumps(root, JSON_INDENT(1));
+	int rc;
+
+	if (mkdir_p(statedir, 0750) < 0)
+		rc = -1;
+	else
+		rc = write_file_atomic(path, text, strlen(text));
+	if (rc < 0)
+		log_err("%s: %s", path, strerror(errno));
+	free(text);
+	free(path);
+	return rc;
+}
+
+/* Removes mac's record from list; returns whether there was one. */
+static bool
+drop(json_t *list, const uint8_t mac[6])
+{
+	size_t i;
+	json_t *a;
+	uint8_t other[6];
+
+	json_array_foreach(list, i, a) {
+		const char *s = json_string_value(json_object_get(a, "mac"));
+		if (s && mac_parse(s, other) && memcmp(other, mac, 6) == 0) {
+			json_array_remove(list, i);
+			return true;
+		}
+	}
+	return false;
+}
+
+int
+assignment_store(const char *statedir, const uint8_t mac[6], const char *role,
+    const char *name, enum arch arch, enum firmware fw)
+{
+	json_t *root = load_store(statedir);
+	char macs[18];
+	int rc;
+
+	if (root == NULL)
+		root = json_pack("{s:[]}", "assignments");
+	json_t *list = json_object_get(root, "assignments");
+	drop(list, mac);
+	mac_format(mac, macs);
+	json_t *a = json_pack("{s:s, s:s, s:s, s:s, s:I}", "mac", macs, "role", role,
+	    "arch", arch_name(arch), "firmware", firmware_name(fw),
+	    "set_ms", (json_int_t)wall_ms());
+	if (name)
+		json_object_set_new(a, "name", json_string(name));
+	json_array_append_new(list, a);
+	rc = save_store(statedir, root);
+	json_decref(root);
+	return rc;
+}
+
+int
+assignment_remove(const char *statedir, const uint8_t mac[6])
+{
+	json_t *root = load_store(statedir);
+	int rc = 0;
+
+	if (root == NULL)
+		return 0;
+	if (drop(json_object_get(root, "assignments"), mac))
+		rc = save_store(statedir, root) < 0 ? -1 : 1;
+	json_decref(root);
+	return rc;
+}

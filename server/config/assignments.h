@@ -1,0 +1,53 @@
+/* Role assignments made through the HTTP API, kept apart from the
+ * operator's inventory file so that file is never rewritten.
+ *
+ * They live in STATE/assignments.json (grid.state), one record per MAC:
+ *   {"assignments": [{"mac": "52:54:00:00:00:99", "role": "cpu",
+ *                     "name": "m-525400000099", "arch": "amd64",
+ *                     "firmware": "bios", "set_ms": 1700000000000}, ...]}
+ * and inv_load merges them over the parsed file on every load (start-up,
+ * SIGHUP, `gridbootd check`):
+ *   - a MAC the file already lists keeps its name, address and plan9.ini
+ *     but takes the assigned role (and that role's kernel and boot method
+ *     unless the machine sets its own);
+ *   - any other MAC becomes a new machine with the given name, no fixed
+ *     address (it keeps a pool lease), and the arch/firmware seen in its
+ *     DHCP option 93 when it was assigned.
+ * A record that no longer fits the inventory (its role was removed, its
+ * name is now taken, the role's kernel is for another arch) is skipped
+ * with a warning; the operator's file always wins over a stale record. */
+#ifndef GRIDBOOT_ASSIGNMENTS_H
+#define GRIDBOOT_ASSIGNMENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/inventory.h"
+
+/* Called by inv_load on a parsed, valid inventory. */
+void assignments_merge(struct inventory *inv);
+
+/* Checks that role can be given to mac in inv; fills arch/firmware for a
+ * machine the file does not list from client_arch (DHCP option 93, -1 if
+ * unknown). Returns false and says why otherwise. */
+bool assignment_check(const struct inventory *inv, const uint8_t mac[6],
+    const char *role, const char *name, int client_arch,
+    enum arch *arch, enum firmware *fw, char *why, size_t whycap);
+
+/* Read-modify-write of STATE/assignments.json (atomic rename). */
+int assignment_store(const char *statedir, const uint8_t mac[6], const char *role,
+    const char *name, enum arch arch, enum firmware fw);
+/* Returns 1 if removed, 0 if there was none, -1 on a write error. */
+int assignment_remove(const char *statedir, const uint8_t mac[6]);
+
+/* Maps DHCP option 93 (RFC 4578 and IANA's registry) to what gridboot
+ * knows. Returns false for codes it cannot boot. */
+bool option93_arch(int code, enum arch *arch, enum firmware *fw);
+
+/* Whether the machine would still get a plan9.ini within Plan 9's limits
+ * with that role (why[] says what is wrong when not). */
+bool assignment_fits(const struct inventory *inv, const uint8_t mac[6], const char *role,
+    const char *name, enum arch arch, enum firmware fw, char *why, size_t cap);
+
+#endif

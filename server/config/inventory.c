@@ -1,0 +1,1342 @@
+/* Inventory parsing and validation.
+ *
+ * The libconfig tree is walked once; every value is type-checked, range-
+ * checked and cross-checked, and every problem becomes one
+ * "FILE:LINE: key: what" line. Only a file with no problem at all yields an
+ * inventory. Unknown keys are errors too: a typo must not silently drop a
+ * setting from a machine's boot. */
+#include "config/inventory.h"
+#include "config/assignments.h"
+#include "boot/bootfiles.h"
+#include "boot/plan9ini.h"
+#include "core/privdrop.h"
+#include "core/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <libconfig.h>
+#include <pwd.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct ctx {
+	struct errlist *errs;
+	const char *path;
+	struct inventory *inv;
+	size_t nerrs_at_start;
+	bool bad_network;       /* a subnet failed: don't blame machines for it */
+};
+
+static const char *
+src_file(struct ctx *c, const config_setting_t *s)
+{
+	const char *f = s ? config_setting_source_file(s) : NULL;
+	return f ? f : c->path;
+}
+
+static int
+src_line(const config_setting_t *s)
+{
+	return s ? (int)config_setting_source_line(s) : 0;
+}
+
+#define bad(c, s, key, ...) \
+	errs_add((c)->errs, src_file((c), (s)), src_line(s), (key), __VA_ARGS__)
+
+/* Joins a parent path and a key into "parent.key" for messages. */
+static void
+keypath(char *out, size_t cap, const char *parent, const char *key)
+{
+	int n;
+
+	if (parent && *parent)
+		n = snprintf(out, cap, "%s.%s", parent, key);
+	else
+		n = snprintf(out, cap, "%s", key);
+	(void)n;    /* a truncated key in a message is still a useful message */
+}
+
+/* keypath into a caller's buffer, returning it, for use inside calls. */
+static const char *
+kpath(char *out, const char *parent, const char *key)
+{
+	keypath(out, 128, parent, key);
+	return out;
+}
+
+static void
+check_keys(struct ctx *c, config_setting_t *group, const char *path,
+    const char *const *allowed)
+{
+	int n = config_setting_length(group);
+
+	for (int i = 0; i < n; i++) {
+		config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+		const char *name = config_setting_name(s);
+		bool ok = false;
+		char kp[256];
+
+		if (name == NULL)
+			continue;
+		for (const char *const *a = allowed; *a; a++)
+			if (strcmp(*a, name) == 0)
+				ok = true;
+		if (!ok) {
+			keypath(kp, sizeof kp, path, name);
+			bad(c, s, kp, "unknown setting");
+		}
+	}
+}
+
+static const char *
+get_str(struct ctx *c, config_setting_t *group, const char *path,
+    const char *key, bool required)
+{
+	config_setting_t *s = config_setting_get_member(group, key);
+	char kp[256];
+
+	keypath(kp, sizeof kp, path, key);
+	if (s == NULL) {
+		if (required)
+			bad(c, group, kp, "missing (required)");
+		return NULL;
+	}
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		bad(c, s, kp, "must be a string in double quotes");
+		return NULL;
+	}
+	const char *v = config_setting_get_string(s);
+	if (*v == '\0') {
+		bad(c, s, kp, "must not be empty");
+		return NULL;
+	}
+	return v;
+}
+
+static bool
+get_int(struct ctx *c, config_setting_t *group, const char *path,
+    const char *key, long lo, long hi, int *out)
+{
+	config_setting_t *s = config_setting_get_member(group, key);
+	char kp[256];
+	long long v;
+
+	if (s == NULL)
+		return false;
+	keypath(kp, sizeof kp, path, key);
+	if (config_setting_type(s) == CONFIG_TYPE_INT)
+		v = config_setting_get_int(s);
+	else if (config_setting_type(s) == CONFIG_TYPE_INT64)
+		v = config_setting_get_int64(s);
+	else {
+		bad(c, s, kp, "must be a whole number");
+		return false;
+	}
+	if (v < lo || v > hi) {
+		bad(c, s, kp, "%lld is out of range %ld..%ld", v, lo, hi);
+		return false;
+	}
+	*out = (int)v;
+	return true;
+}
+
+static bool
+get_ip(struct ctx *c, config_setting_t *group, const char *path,
+    const char *key, bool required, uint32_t *out)
+{
+	const char *v = get_str(c, group, path, key, required);
+	char kp[256];
+
+	if (v == NULL)
+		return false;
+	keypath(kp, sizeof kp, path, key);
+	if (!ip_parse(v, out)) {
+		bad(c, config_setting_get_member(group, key), kp,
+		    "\"%s\" is not an IPv4 address", v);
+		return false;
+	}
+	return true;
+}
+
+/* An address or a list of addresses: "a.b.c.d" or ["a.b.c.d", ...]. */
+static int
+get_ip_list(struct ctx *c, config_setting_t *group, const char *path,
+    const char *key, uint32_t *out, int max)
+{
+	config_setting_t *s = config_setting_get_member(group, key);
+	char kp[256];
+	int n = 0;
+
+	if (s == NULL)
+		return 0;
+	keypath(kp, sizeof kp, path, key);
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		return get_ip(c, group, path, key, true, out) ? 1 : 0;
+	}
+	if (!config_setting_is_aggregate(s) || config_setting_is_group(s)) {
+		bad(c, s, kp, "must be an address or a list of addresses");
+		return 0;
+	}
+	int len = config_setting_length(s);
+	if (len > max) {
+		bad(c, s, kp, "at most %d addresses", max);
+		return 0;
+	}
+	for (int i = 0; i < len; i++) {
+		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v = config_setting_get_string(e);
+		if (v == NULL || !ip_parse(v, &out[n])) {
+			bad(c, e, kp, "element %d is not an IPv4 address in quotes", i + 1);
+			continue;
+		}
+		n++;
+	}
+	return n;
+}
+
+static char *
+abs_path(struct ctx *c, const char *p)
+{
+	if (p[0] == '/')
+		return estrdup(p);
+	return esprintf("%s/%s", c->inv->dir, p);
+}
+
+static void
+get_plan9ini(struct ctx *c, config_setting_t *parent, const char *path,
+    struct kvlist *out)
+{
+	config_setting_t *g = config_setting_get_member(parent, "plan9ini");
+	char kp[256], base[256];
+
+	if (g == NULL)
+		return;
+	keypath(base, sizeof base, path, "plan9ini");
+	if (!config_setting_is_group(g)) {
+		bad(c, g, base, "must be a group { key = \"value\"; ... }");
+		return;
+	}
+	int n = config_setting_length(g);
+	for (int i = 0; i < n; i++) {
+		config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *k = config_setting_name(s), *why;
+		char num[32];
+		const char *v;
+
+		keypath(kp, sizeof kp, base, k);
+		switch (config_setting_type(s)) {
+		case CONFIG_TYPE_STRING:
+			v = config_setting_get_string(s);
+			break;
+		case CONFIG_TYPE_INT:
+			snprintf(num, sizeof num, "%d", config_setting_get_int(s));
+			v = num;
+			break;
+		case CONFIG_TYPE_INT64:
+			snprintf(num, sizeof num, "%lld", config_setting_get_int64(s));
+			v = num;
+			break;
+		default:
+			bad(c, s, kp, "must be a string or a number");
+			continue;
+		}
+		if (!p9_key_ok(k, &why) || !p9_val_ok(v, &why)) {
+			bad(c, s, kp, "%s", why);
+			continue;
+		}
+		if (p9ini_is_computed(k)) {
+			bad(c, s, kp, "is computed by gridboot; remove it (see docs/inventory.md)");
+			continue;
+		}
+		kv_set(out, k, v, src_line(s));
+	}
+}
+
+/* A template file in plan9ini/: key=value lines with # or ; comments, the
+ * same text plan9.ini itself is. Missing templates are fine. */
+static void
+load_template(struct ctx *c, const char *name, struct kvlist *out)
+{
+	if (c->inv->grid.templates == NULL)
+		return;
+	char *file = esprintf("%s/%s.ini", c->inv->grid.templates, name);
+	char *text = read_file(file, NULL, 64 * 1024);
+	int lineno = 0;
+
+	for (char *line = text, *next; line && *line; line = next) {
+		const char *why;
+		char *eq;
+
+		lineno++;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		else
+			next = line + strlen(line);
+		if (*line == '#' || *line == ';' || *line == '\0')
+			continue;
+		if ((eq = strchr(line, '=')) == NULL) {
+			errs_add(c->errs, file, lineno, line, "not a key=value line");
+			continue;
+		}
+		*eq = '\0';
+		if (!p9_key_ok(line, &why) || !p9_val_ok(eq + 1, &why))
+			errs_add(c->errs, file, lineno, line, "%s", why);
+		else if (p9ini_is_computed(line))
+			errs_add(c->errs, file, lineno, line,
+			    "is computed by gridboot; remove it (see docs/inventory.md)");
+		else
+			kv_set(out, line, eq + 1, lineno);
+	}
+	free(text);
+	free(file);
+}
+
+static const char *const grid_keys[] = {
+	"name", "authdom", "server", "files", "templates", "state", "http_port",
+	"tftp_port", "dhcp_port", "proxy_port", "fs", "auth", "plan9ini",
+	"loaders", "api_token", "unknown", "interfaces", "user",
+	"web", "ipxe_scripts",      /* HTTP module */
+	NULL,
+};
+
+static const char *const loader_keys[] = {
+	"ipxe_bios", "ipxe_efi_x64", "ipxe_efi_arm64", "plan9_bios",
+	"plan9_efi_x64", "plan9_efi_arm64", "uboot_arm64", NULL,
+};
+
+static bool
+name_ok(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 27)       /* Plan 9's ANAMELEN is 28 */
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.')
+			return false;
+	return true;
+}
+
+static void
+parse_grid(struct ctx *c, config_setting_t *root)
+{
+	config_setting_t *g = config_setting_get_member(root, "grid");
+	struct grid *gr = &c->inv->grid;
+	const char *s;
+
+	gr->http_port = 80;
+	gr->tftp_port = 69;
+	gr->dhcp_port = 67;
+	gr->proxy_port = 4011;
+	if (g == NULL || !config_setting_is_group(g)) {
+		errs_add(c->errs, c->path, g ? src_line(g) : 1, "grid",
+		    "missing: the file needs grid = { name = ...; server = ...; };");
+		return;
+	}
+	check_keys(c, g, "grid", grid_keys);
+	if ((s = get_str(c, g, "grid", "name", true)) != NULL) {
+		if (!name_ok(s))
+			bad(c, config_setting_get_member(g, "name"), "grid.name",
+			    "\"%s\": use letters, digits, '-', '_' or '.', at most 27", s);
+		gr->name = estrdup(s);
+	}
+	if ((s = get_str(c, g, "grid", "authdom", false)) != NULL)
+		gr->authdom = estrdup(s);
+	else if (gr->name)
+		gr->authdom = estrdup(gr->name);
+	get_ip(c, g, "grid", "server", true, &gr->server);
+	s = get_str(c, g, "grid", "files", false);
+	gr->files = abs_path(c, s ? s : "kernels");
+	if ((s = get_str(c, g, "grid", "templates", false)) != NULL)
+		gr->templates = abs_path(c, s);
+	s = get_str(c, g, "grid", "state", false);
+	gr->state = abs_path(c, s ? s : "/var/lib/gridboot");
+	get_int(c, g, "grid", "http_port", 1, 65535, &gr->http_port);
+	get_int(c, g, "grid", "tftp_port", 1, 65535, &gr->tftp_port);
+	get_int(c, g, "grid", "dhcp_port", 1, 65535, &gr->dhcp_port);
+	get_int(c, g, "grid", "proxy_port", 1, 65535, &gr->proxy_port);
+	gr->nfs = get_ip_list(c, g, "grid", "fs", gr->fs, 2);
+	gr->nauth = get_ip_list(c, g, "grid", "auth", gr->auth, 2);
+	if (gr->nfs == 0 && config_setting_get_member(g, "fs") == NULL && gr->server) {
+		gr->fs[0] = gr->server;
+		gr->nfs = 1;
+	}
+	if (gr->nauth == 0 && config_setting_get_member(g, "auth") == NULL && gr->server) {
+		gr->auth[0] = gr->server;
+		gr->nauth = 1;
+	}
+	if ((s = get_str(c, g, "grid", "api_token", false)) != NULL) {
+		if (strlen(s) < 16)
+			bad(c, config_setting_get_member(g, "api_token"), "grid.api_token",
+			    "too short: use at least 16 characters");
+		gr->api_token = estrdup(s);
+	}
+	if ((s = get_str(c, g, "grid", "user", false)) != NULL) {
+		errno = 0;
+		if (getpwnam(s) == NULL)
+			bad(c, config_setting_get_member(g, "user"), "grid.user",
+			    "\"%s\": %s", s, errno ? strerror(errno) : "no such user");
+		gr->user = estrdup(s);
+		gr->user_line = src_line(config_setting_get_member(g, "user"));
+	}
+	load_template(c, "default", &gr->plan9ini);
+	get_plan9ini(c, g, "grid", &gr->plan9ini);
+	/* HTTP module: the web page and the iPXE templates (docs/http.md). */
+	if ((s = get_str(c, g, "grid", "web", false)) != NULL)
+		gr->web = abs_path(c, s);
+	if ((s = get_str(c, g, "grid", "ipxe_scripts", false)) != NULL) {
+		gr->ipxe_scripts = abs_path(c, s);
+		ipxe_templates_load(gr->ipxe_scripts, &gr->ipxe, c->errs);
+	}
+
+	config_setting_t *ld = config_setting_get_member(g, "loaders");
+	if (ld != NULL) {
+		if (!config_setting_is_group(ld))
+			bad(c, ld, "grid.loaders", "must be a group");
+		else {
+			check_keys(c, ld, "grid.loaders", loader_keys);
+			for (const char *const *k = loader_keys; *k; k++)
+				if ((s = get_str(c, ld, "grid.loaders", *k, false)) != NULL)
+					kv_set(&gr->loaders, *k, s, src_line(ld));
+		}
+	}
+	config_setting_t *ifs = config_setting_get_member(g, "interfaces");
+	if (ifs != NULL) {
+		if (!config_setting_is_array(ifs) && !config_setting_is_list(ifs))
+			bad(c, ifs, "grid.interfaces", "must be a list of names [\"eth0\", ...]");
+		else {
+			int n = config_setting_length(ifs);
+			gr->interfaces = ecalloc((size_t)n + 1, sizeof *gr->interfaces);
+			for (int i = 0; i < n; i++) {
+				const char *v = config_setting_get_string_elem(ifs, (unsigned)i);
+				if (v == NULL || *v == '\0' || strlen(v) >= 16)
+					bad(c, ifs, "grid.interfaces", "element %d is not an interface name", i + 1);
+				else
+					gr->interfaces[gr->ninterfaces++] = estrdup(v);
+			}
+		}
+	}
+}
+
+/* Unknown-client policy is resolved after roles are known. */
+static void
+resolve_unknown(struct ctx *c, config_setting_t *root)
+{
+	config_setting_t *g = config_setting_get_member(root, "grid");
+	const char *s;
+
+	if (g == NULL || (s = get_str(c, g, "grid", "unknown", false)) == NULL)
+		return;
+	if (strcmp(s, "none") == 0)
+		return;
+	c->inv->grid.unknown = inv_role(c->inv, s);
+	if (c->inv->grid.unknown == NULL)
+		bad(c, config_setting_get_member(g, "unknown"), "grid.unknown",
+		    "\"%s\" is neither \"none\" nor a role", s);
+}
+
+static const char *const network_keys[] = {
+	"subnet", "router", "dns", "pool", "lease", "dhcp", "interface", NULL,
+};
+
+static void
+parse_pool(struct ctx *c, config_setting_t *n, const char *path, struct network *net)
+{
+	const char *s = get_str(c, n, path, "pool", false);
+	config_setting_t *ps = config_setting_get_member(n, "pool");
+	char kp[128], lo[32], *dash;
+
+	if (s == NULL)
+		return;
+	keypath(kp, sizeof kp, path, "pool");
+	if (str_copy(lo, s, sizeof lo) >= sizeof lo || (dash = strchr(lo, '-')) == NULL) {
+		bad(c, ps, kp, "\"%s\" is not a range FIRST-LAST", s);
+		return;
+	}
+	*dash = '\0';
+	if (!ip_parse(lo, &net->pool_lo) || !ip_parse(dash + 1, &net->pool_hi)) {
+		bad(c, ps, kp, "\"%s\" is not a range of IPv4 addresses FIRST-LAST", s);
+		net->pool_lo = net->pool_hi = 0;
+		return;
+	}
+	if (net->pool_lo > net->pool_hi) {
+		bad(c, ps, kp, "\"%s\": the first address is after the last", s);
+		net->pool_lo = net->pool_hi = 0;
+		return;
+	}
+	if ((net->pool_lo & net->mask) != net->subnet || (net->pool_hi & net->mask) != net->subnet) {
+		bad(c, ps, kp, "\"%s\" is not inside the subnet", s);
+		net->pool_lo = net->pool_hi = 0;
+		return;
+	}
+	uint32_t bcast = net->subnet | ~net->mask;
+	if (net->pool_lo == net->subnet || net->pool_hi == bcast) {
+		bad(c, ps, kp, "\"%s\" includes the network or broadcast address", s);
+		net->pool_lo = net->pool_hi = 0;
+	}
+}
+
+static void
+parse_network(struct ctx *c, config_setting_t *n, int idx, struct network *net)
+{
+	char path[64];
+	const char *s;
+	int lease = 3600;
+	char kp[128];
+
+	snprintf(path, sizeof path, "networks[%d]", idx);
+	net->line = src_line(n);
+	if (!config_setting_is_group(n)) {
+		bad(c, n, path, "must be a group { subnet = ...; }");
+		return;
+	}
+	check_keys(c, n, path, network_keys);
+	if ((s = get_str(c, n, path, "subnet", true)) != NULL) {
+		if (!cidr_parse(s, &net->subnet, &net->prefix) || net->prefix < 8 || net->prefix > 30) {
+			c->bad_network = true;
+			bad(c, config_setting_get_member(n, "subnet"), kpath(kp, path, "subnet"),
+			    "\"%s\" is not a network address with a prefix length 8..30, like 10.0.0.0/24", s);
+		} else
+			net->mask = prefix_mask(net->prefix);
+	}
+	if (get_ip(c, n, path, "router", false, &net->router) && net->mask &&
+	    (net->router & net->mask) != net->subnet)
+		bad(c, config_setting_get_member(n, "router"), kpath(kp, path, "router"),
+		    "is not inside the subnet");
+	net->ndns = get_ip_list(c, n, path, "dns", net->dns, MAXADDRS);
+	if (net->mask)
+		parse_pool(c, n, path, net);
+	get_int(c, n, path, "lease", 60, 365 * 86400, &lease);
+	net->lease = (uint32_t)lease;
+	net->dhcp = DHCP_FULL;
+	if ((s = get_str(c, n, path, "dhcp", false)) != NULL) {
+		if (strcmp(s, "full") == 0)
+			net->dhcp = DHCP_FULL;
+		else if (strcmp(s, "proxy") == 0)
+			net->dhcp = DHCP_PROXY;
+		else if (strcmp(s, "off") == 0)
+			net->dhcp = DHCP_OFF;
+		else
+			bad(c, config_setting_get_member(n, "dhcp"), kpath(kp, path, "dhcp"),
+			    "\"%s\" is not one of full, proxy, off", s);
+	}
+	if ((s = get_str(c, n, path, "interface", false)) != NULL)
+		net->interface = estrdup(s);
+}
+
+static void
+parse_networks(struct ctx *c, config_setting_t *root)
+{
+	config_setting_t *l = config_setting_get_member(root, "networks");
+	struct inventory *inv = c->inv;
+
+	if (l == NULL)
+		return;
+	if (!config_setting_is_list(l)) {
+		bad(c, l, "networks", "must be a list ( { ... }, { ... } )");
+		return;
+	}
+	inv->nnetworks = (size_t)config_setting_length(l);
+	inv->networks = ecalloc(inv->nnetworks, sizeof *inv->networks);
+	for (size_t i = 0; i < inv->nnetworks; i++)
+		parse_network(c, config_setting_get_elem(l, (unsigned)i), (int)i, &inv->networks[i]);
+	for (size_t i = 0; i < inv->nnetworks; i++)
+		for (size_t j = 0; j < i; j++) {
+			struct network *a = &inv->networks[i], *b = &inv->networks[j];
+			uint32_t m = a->mask & b->mask;
+			if (a->mask && b->mask && (a->subnet & m) == (b->subnet & m))
+			{
+				char kp[64];
+				snprintf(kp, sizeof kp, "networks[%zu].subnet", i);
+				bad(c, config_setting_get_elem(l, (unsigned)i), kp,
+				    "overlaps the network on line %d", b->line);
+			}
+		}
+}
+
+bool
+arch_parse(const char *s, enum arch *a)
+{
+	if (s == NULL)
+		return false;
+	if (strcmp(s, "amd64") == 0)
+		*a = ARCH_AMD64;
+	else if (strcmp(s, "386") == 0)
+		*a = ARCH_386;
+	else if (strcmp(s, "arm64") == 0)
+		*a = ARCH_ARM64;
+	else
+		return false;
+	return true;
+}
+
+bool
+firmware_parse(const char *s, enum firmware *f)
+{
+	for (enum firmware x = FW_BIOS; x <= FW_UBOOT; x++)
+		if (s && strcmp(s, firmware_name(x)) == 0) {
+			*f = x;
+			return true;
+		}
+	return false;
+}
+
+enum firmware
+default_firmware(enum arch a)
+{
+	return a == ARCH_ARM64 ? FW_UBOOT : FW_BIOS;
+}
+
+bool
+firmware_runs_on(enum firmware f, enum arch a)
+{
+	return !(f == FW_BIOS && a == ARCH_ARM64) && !(f == FW_UBOOT && a != ARCH_ARM64);
+}
+
+static void
+get_arch(struct ctx *c, config_setting_t *g, const char *path, bool required, enum arch *a)
+{
+	const char *s = get_str(c, g, path, "arch", required);
+	char kp[128];
+
+	keypath(kp, sizeof kp, path, "arch");
+	if (s && !arch_parse(s, a))
+		bad(c, config_setting_get_member(g, "arch"), kp,
+		    "\"%s\" is not one of amd64, 386, arm64", s);
+}
+
+static bool
+path_ok(const char *p)
+{
+	if (p[0] == '/' || strstr(p, "..") != NULL)
+		return false;
+	for (; *p; p++)
+		if (!isgraph((unsigned char)*p))
+			return false;
+	return true;
+}
+
+static const char *const kernel_keys[] = {
+	"name", "arch", "file", "type", "initrd", "cmdline", NULL,
+};
+
+/* kernels and roles come as a group of named groups (name = { ... }) or,
+ * for names libconfig cannot take as keys (9pc64 starts with a digit), as
+ * a list of groups with a name member. */
+static const char *
+entry_name(struct ctx *c, config_setting_t *e, const char *what, int idx)
+{
+	const char *name = config_setting_name(e);
+	char path[64];
+
+	if (name != NULL)
+		return name;
+	snprintf(path, sizeof path, "%s[%d]", what, idx);
+	if (!config_setting_is_group(e)) {
+		bad(c, e, path, "must be a group { name = ...; ... }");
+		return NULL;
+	}
+	name = get_str(c, e, path, "name", true);
+	if (name && !name_ok(name)) {
+		bad(c, config_setting_get_member(e, "name"), path,
+		    "\"%s\": use letters, digits, '-', '_' or '.', at most 27", name);
+		return NULL;
+	}
+	return name;
+}
+
+static bool
+named_collection(struct ctx *c, config_setting_t *s, const char *what)
+{
+	if (config_setting_is_group(s) || config_setting_is_list(s))
+		return true;
+	bad(c, s, what, "must be a list ( { name = ...; ... }, ... ) or a group { name = { ... }; }");
+	return false;
+}
+
+static bool
+duplicate_name(struct ctx *c, config_setting_t *e, const char *what,
+    const char *name, const char *prev, int prevline)
+{
+	if (prev == NULL || strcmp(prev, name) != 0)
+		return false;
+	bad(c, e, what, "\"%s\" is already defined on line %d", name, prevline);
+	return true;
+}
+
+static void
+parse_kernel(struct ctx *c, config_setting_t *k, const char *name, struct kernel *kn)
+{
+	char path[128];
+	const char *s;
+
+	char kp[128];
+
+	kn->name = estrdup(name);
+	kn->line = src_line(k);
+	snprintf(path, sizeof path, "kernels.%s", kn->name);
+	if (!config_setting_is_group(k)) {
+		bad(c, k, path, "must be a group { arch = ...; file = ...; }");
+		return;
+	}
+	check_keys(c, k, path, kernel_keys);
+	get_arch(c, k, path, true, &kn->arch);
+	kn->payload = PAYLOAD_PLAN9;
+	if ((s = get_str(c, k, path, "type", false)) != NULL) {
+		if (strcmp(s, "linux") == 0)
+			kn->payload = PAYLOAD_LINUX;
+		else if (strcmp(s, "plan9") != 0)
+			bad(c, config_setting_get_member(k, "type"), kpath(kp, path, "type"),
+			    "\"%s\" is not one of plan9, linux", s);
+	}
+	if ((s = get_str(c, k, path, "file", true)) != NULL) {
+		if (!path_ok(s))
+			bad(c, config_setting_get_member(k, "file"), kpath(kp, path, "file"),
+			    "\"%s\" must be a relative path under grid.files without ..", s);
+		kn->file = estrdup(s);
+	}
+	if ((s = get_str(c, k, path, "initrd", false)) != NULL) {
+		if (kn->payload != PAYLOAD_LINUX)
+			bad(c, config_setting_get_member(k, "initrd"), kpath(kp, path, "initrd"),
+			    "only a linux kernel takes an initrd");
+		else if (!path_ok(s))
+			bad(c, config_setting_get_member(k, "initrd"), kpath(kp, path, "initrd"),
+			    "\"%s\" must be a relative path under grid.files without ..", s);
+		kn->initrd = estrdup(s);
+	}
+	if ((s = get_str(c, k, path, "cmdline", false)) != NULL)
+		kn->cmdline = estrdup(s);
+}
+
+static void
+parse_kernels(struct ctx *c, config_setting_t *root)
+{
+	config_setting_t *g = config_setting_get_member(root, "kernels");
+	struct inventory *inv = c->inv;
+
+	if (g == NULL)
+		return;
+	if (!named_collection(c, g, "kernels"))
+		return;
+	int n = config_setting_length(g);
+	inv->kernels = ecalloc((size_t)n, sizeof *inv->kernels);
+	for (int i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(g, (unsigned)i);
+		const char *name = entry_name(c, e, "kernels", i);
+		bool dup = false;
+		if (name == NULL)
+			continue;
+		for (size_t j = 0; j < inv->nkernels && !dup; j++)
+			dup = duplicate_name(c, e, "kernels", name, inv->kernels[j].name,
+			    inv->kernels[j].line);
+		if (!dup)
+			parse_kernel(c, e, name, &inv->kernels[inv->nkernels++]);
+	}
+}
+
+static bool
+boot_parse(const char *s, enum bootmethod *b)
+{
+	if (strcmp(s, "auto") == 0)
+		*b = BOOT_AUTO;
+	else if (strcmp(s, "ipxe") == 0)
+		*b = BOOT_IPXE;
+	else if (strcmp(s, "9boot") == 0)
+		*b = BOOT_9BOOT;
+	else
+		return false;
+	return true;
+}
+
+static void
+get_boot(struct ctx *c, config_setting_t *g, const char *path, enum bootmethod *b)
+{
+	const char *s = get_str(c, g, path, "boot", false);
+	char kp[128];
+
+	keypath(kp, sizeof kp, path, "boot");
+	if (s && !boot_parse(s, b))
+		bad(c, config_setting_get_member(g, "boot"), kp,
+		    "\"%s\" is not one of auto, ipxe, 9boot", s);
+}
+
+static struct kernel *
+get_kernel_ref(struct ctx *c, config_setting_t *g, const char *path, bool required)
+{
+	const char *s = get_str(c, g, path, "kernel", required);
+	struct kernel *k;
+	char kp[128];
+
+	if (s == NULL)
+		return NULL;
+	keypath(kp, sizeof kp, path, "kernel");
+	if ((k = inv_kernel(c->inv, s)) == NULL)
+		bad(c, config_setting_get_member(g, "kernel"), kp,
+		    "\"%s\" is not defined in kernels", s);
+	return k;
+}
+
+static const char *const role_keys[] = { "name", "kernel", "boot", "plan9ini", NULL };
+
+static void
+parse_roles(struct ctx *c, config_setting_t *root)
+{
+	config_setting_t *g = config_setting_get_member(root, "roles");
+	struct inventory *inv = c->inv;
+
+	if (g == NULL)
+		return;
+	if (!named_collection(c, g, "roles"))
+		return;
+	int n = config_setting_length(g);
+	inv->roles = ecalloc((size_t)n, sizeof *inv->roles);
+	for (int i = 0; i < n; i++) {
+		config_setting_t *r = config_setting_get_elem(g, (unsigned)i);
+		const char *name = entry_name(c, r, "roles", i);
+		bool dup = false;
+		char path[128];
+
+		if (name == NULL)
+			continue;
+		for (size_t j = 0; j < inv->nroles && !dup; j++)
+			dup = duplicate_name(c, r, "roles", name, inv->roles[j].name,
+			    inv->roles[j].line);
+		if (dup)
+			continue;
+		struct role *ro = &inv->roles[inv->nroles++];
+		ro->name = estrdup(name);
+		ro->line = src_line(r);
+		snprintf(path, sizeof path, "roles.%s", ro->name);
+		if (!config_setting_is_group(r)) {
+			bad(c, r, path, "must be a group { kernel = ...; }");
+			continue;
+		}
+		check_keys(c, r, path, role_keys);
+		ro->kernel = get_kernel_ref(c, r, path, true);
+		get_boot(c, r, path, &ro->boot);
+		load_template(c, ro->name, &ro->plan9ini);
+		get_plan9ini(c, r, path, &ro->plan9ini);
+	}
+}
+
+static const char *const machine_keys[] = {
+	"name", "mac", "ip", "arch", "firmware", "role", "kernel", "boot",
+	"plan9ini", NULL,
+};
+
+static void
+parse_machine(struct ctx *c, config_setting_t *m, int idx, struct machine *ma)
+{
+	char path[96];
+	const char *s;
+
+	ma->line = src_line(m);
+	snprintf(path, sizeof path, "machines[%d]", idx);
+	if (!config_setting_is_group(m)) {
+		bad(c, m, path, "must be a group { name = ...; mac = ...; }");
+		return;
+	}
+	if ((s = get_str(c, m, path, "name", true)) != NULL) {
+		if (!name_ok(s))
+			bad(c, config_setting_get_member(m, "name"), "machines[].name",
+			    "\"%s\": use letters, digits, '-', '_' or '.', at most 27", s);
+		ma->name = estrdup(s);
+		snprintf(path, sizeof path, "machines[%s]", s);
+	}
+	check_keys(c, m, path, machine_keys);
+	if ((s = get_str(c, m, path, "mac", true)) != NULL && !mac_parse(s, ma->mac)) {
+		char kp[128];
+		keypath(kp, sizeof kp, path, "mac");
+		bad(c, config_setting_get_member(m, "mac"), kp,
+		    "\"%s\" is not a MAC address like 52:54:00:00:00:11", s);
+	}
+	get_ip(c, m, path, "ip", false, &ma->ip);
+	ma->arch = ARCH_AMD64;
+	get_arch(c, m, path, false, &ma->arch);
+	ma->firmware = default_firmware(ma->arch);
+	if ((s = get_str(c, m, path, "firmware", false)) != NULL) {
+		char kp[128];
+		keypath(kp, sizeof kp, path, "firmware");
+		if (!firmware_parse(s, &ma->firmware))
+			bad(c, config_setting_get_member(m, "firmware"), kp,
+			    "\"%s\" is not one of bios, uefi, uboot", s);
+		else if (!firmware_runs_on(ma->firmware, ma->arch))
+			bad(c, config_setting_get_member(m, "firmware"), kp,
+			    "%s firmware does not run on %s", s, arch_name(ma->arch));
+	}
+	if ((s = get_str(c, m, path, "role", true)) != NULL) {
+		char kp[128];
+		keypath(kp, sizeof kp, path, "role");
+		if ((ma->role = inv_role(c->inv, s)) == NULL)
+			bad(c, config_setting_get_member(m, "role"), kp,
+			    "\"%s\" is not defined in roles", s);
+	}
+	ma->kernel = get_kernel_ref(c, m, path, false);
+	if (ma->kernel == NULL && ma->role)
+		ma->kernel = ma->role->kernel;
+	ma->boot = ma->role ? ma->role->boot : BOOT_AUTO;
+	get_boot(c, m, path, &ma->boot);
+	if (ma->kernel && ma->kernel->arch != ARCH_NONE && ma->kernel->arch != ma->arch) {
+		config_setting_t *at = config_setting_get_member(m, "kernel");
+		bad(c, at ? at : m, path, "kernel %s is for %s but the machine is %s",
+		    ma->kernel->name, arch_name(ma->kernel->arch), arch_name(ma->arch));
+	}
+	get_plan9ini(c, m, path, &ma->plan9ini);
+}
+
+static void
+check_machine_address(struct ctx *c, config_setting_t *m, struct machine *ma)
+{
+	char kp[96], ip[16];
+
+	if (ma->ip == 0 || ma->name == NULL)
+		return;
+	snprintf(kp, sizeof kp, "machines[%s].ip", ma->name);
+	ip_format(ma->ip, ip);
+	config_setting_t *at = config_setting_get_member(m, "ip");
+	ma->network = inv_network_for(c->inv, ma->ip);
+	if (ma->network == NULL) {
+		if (c->inv->nnetworks > 0 && !c->bad_network)
+			bad(c, at, kp, "%s is not inside any network", ip);
+		return;
+	}
+	struct network *n = ma->network;
+	if (n->pool_lo && ma->ip >= n->pool_lo && ma->ip <= n->pool_hi)
+		bad(c, at, kp, "%s is inside the dynamic pool of the network on line %d",
+		    ip, n->line);
+	else if (ma->ip == n->subnet || ma->ip == (n->subnet | ~n->mask))
+		bad(c, at, kp, "%s is the network or broadcast address", ip);
+	else if (ma->ip == n->router || ma->ip == c->inv->grid.server)
+		bad(c, at, kp, "%s is the router's or the server's address", ip);
+}
+
+static void
+parse_machines(struct ctx *c, config_setting_t *root)
+{
+	config_setting_t *l = config_setting_get_member(root, "machines");
+	struct inventory *inv = c->inv;
+
+	if (l == NULL)
+		return;
+	if (!config_setting_is_list(l)) {
+		bad(c, l, "machines", "must be a list ( { ... }, { ... } )");
+		return;
+	}
+	inv->nmachines = (size_t)config_setting_length(l);
+	inv->machines = ecalloc(inv->nmachines, sizeof *inv->machines);
+	for (size_t i = 0; i < inv->nmachines; i++) {
+		config_setting_t *m = config_setting_get_elem(l, (unsigned)i);
+		struct machine *ma = &inv->machines[i];
+		parse_machine(c, m, (int)i, ma);
+		check_machine_address(c, m, ma);
+		for (size_t j = 0; j < i; j++) {
+			struct machine *o = &inv->machines[j];
+			char kp[96];
+			snprintf(kp, sizeof kp, "machines[%s]", ma->name ? ma->name : "?");
+			if (ma->name && o->name && strcmp(ma->name, o->name) == 0)
+				bad(c, config_setting_get_member(m, "name"), kp,
+				    "name \"%s\" is already used on line %d", ma->name, o->line);
+			static const uint8_t zero[6];
+			if (memcmp(ma->mac, zero, 6) && memcmp(ma->mac, o->mac, 6) == 0) {
+				char mac[18];
+				mac_format(ma->mac, mac);
+				strcat(kp, ".mac");
+				bad(c, config_setting_get_member(m, "mac"), kp,
+				    "%s is already used by %s on line %d", mac, o->name ? o->name : "?", o->line);
+			}
+			if (ma->ip && ma->ip == o->ip) {
+				char ip[16];
+				ip_format(ma->ip, ip);
+				snprintf(kp, sizeof kp, "machines[%s].ip", ma->name ? ma->name : "?");
+				bad(c, config_setting_get_member(m, "ip"), kp,
+				    "%s is already used by %s on line %d", ip, o->name ? o->name : "?", o->line);
+			}
+		}
+	}
+}
+
+static const char *const top_keys[] = {
+	"grid", "networks", "kernels", "roles", "machines", NULL,
+};
+
+/* Every machine's plan9.ini must render within Plan 9's limits. */
+static void
+check_plan9ini(struct ctx *c, config_setting_t *root)
+{
+	config_setting_t *l = config_setting_get_member(root, "machines");
+
+	for (size_t i = 0; i < c->inv->nmachines; i++) {
+		struct machine *m = &c->inv->machines[i];
+		char why[256];
+		if (m->name == NULL || m->role == NULL || m->kernel == NULL)
+			continue;
+		char *text = p9ini_render(c->inv, m, why, sizeof why);
+		if (text == NULL) {
+			char kp[96];
+			snprintf(kp, sizeof kp, "machines[%s].plan9ini", m->name);
+			/* Machines merged from STATE/assignments.json have no
+			 * setting in the file (assignments.c skips ones that
+			 * don't fit, so this is defence in depth). */
+			config_setting_t *at = l && (int)i < config_setting_length(l) ?
+			    config_setting_get_elem(l, (unsigned)i) : NULL;
+			bad(c, at, kp, "%s", why);
+		}
+		free(text);
+	}
+}
+
+/* The loader a machine's firmware fetches first, as grid.loaders names
+ * it; NULL when gridboot generates the first file itself (U-Boot). */
+static const char *
+loader_needed(const struct machine *m, char *buf, size_t cap)
+{
+	const char *fw;
+
+	switch (m->firmware) {
+	case FW_BIOS:
+		fw = "bios";
+		break;
+	case FW_UEFI:
+		fw = m->arch == ARCH_ARM64 ? "efi_arm64" : "efi_x64";
+		break;
+	default:
+		return NULL;
+	}
+	snprintf(buf, cap, "%s_%s", machine_boot(m) == BOOT_9BOOT ? "plan9" : "ipxe", fw);
+	return buf;
+}
+
+static void
+warn_missing_file(struct ctx *c, const struct kernel *k, const char *what, const char *rel)
+{
+	char *full = esprintf("%s/%s", c->inv->grid.files, rel);
+
+	if (access(full, R_OK) != 0)
+		errs_add(&c->inv->warnings, c->path, k->line, NULL,
+		    "kernels.%s.%s: %s is not in %s yet (see kernels/README.md)",
+		    k->name, what, rel, c->inv->grid.files);
+	free(full);
+}
+
+/* With grid.user, the daemon reads these after it dropped root: say now
+ * what that user could not reach (a checkout under a 0700 home, say). */
+static void
+check_user_access(struct ctx *c)
+{
+	const struct grid *g = &c->inv->grid;
+	const struct { const char *key, *path; bool dir; } reads[] = {
+		{ "the inventory", c->inv->path[0] == '/' ? c->inv->path : NULL, false },
+		{ "grid.files", g->files, true },
+		{ "grid.templates", g->templates, true },
+		{ "grid.web", g->web, true },
+		{ "grid.ipxe_scripts", g->ipxe_scripts, true },
+	};
+	char why[PATH_MAX + 128], abs[PATH_MAX];
+
+	if (g->user == NULL)
+		return;
+	for (size_t i = 0; i < nelem(reads); i++) {
+		const char *path = reads[i].path;
+		if (path == NULL && i == 0 && realpath(c->inv->path, abs))
+			path = abs;
+		if (path && privdrop_can_read(g->user, path, reads[i].dir, why, sizeof why) < 0)
+			errs_add(&c->inv->warnings, c->path, g->user_line, NULL,
+			    "grid.user: %s cannot read %s: %s", g->user, reads[i].key, why);
+	}
+}
+
+/* Warnings only: the inventory is valid, but some boots would fail now. */
+static void
+check_boot_files(struct ctx *c)
+{
+	struct inventory *inv = c->inv;
+	char kind[32];
+
+	for (size_t i = 0; i < inv->nmachines; i++) {
+		const struct machine *m = &inv->machines[i];
+		const char *need = loader_needed(m, kind, sizeof kind);
+		if (need && inv_loader(inv, need) == NULL)
+			errs_add(&inv->warnings, c->path, m->line, NULL,
+			    "machines[%s]: its %s firmware first fetches grid.loaders.%s, which is not set",
+			    m->name, firmware_name(m->firmware), need);
+	}
+	for (size_t i = 0; i < inv->nkernels; i++) {
+		const struct kernel *k = &inv->kernels[i];
+		warn_missing_file(c, k, "file", k->file);
+		if (k->initrd)
+			warn_missing_file(c, k, "initrd", k->initrd);
+	}
+	check_user_access(c);
+}
+
+static void
+inv_free(struct inventory *inv)
+{
+	struct grid *g = &inv->grid;
+
+	free(g->name);
+	free(g->authdom);
+	free(g->files);
+	free(g->templates);
+	free(g->state);
+	free(g->api_token);
+	free(g->user);
+	free(g->web);
+	free(g->ipxe_scripts);
+	kv_free(&g->ipxe);
+	kv_free(&g->plan9ini);
+	kv_free(&g->loaders);
+	for (int i = 0; i < g->ninterfaces; i++)
+		free(g->interfaces[i]);
+	free(g->interfaces);
+	for (size_t i = 0; i < inv->nnetworks; i++)
+		free(inv->networks[i].interface);
+	free(inv->networks);
+	for (size_t i = 0; i < inv->nkernels; i++) {
+		free(inv->kernels[i].name);
+		free(inv->kernels[i].file);
+		free(inv->kernels[i].initrd);
+		free(inv->kernels[i].cmdline);
+	}
+	free(inv->kernels);
+	for (size_t i = 0; i < inv->nroles; i++) {
+		free(inv->roles[i].name);
+		kv_free(&inv->roles[i].plan9ini);
+	}
+	free(inv->roles);
+	for (size_t i = 0; i < inv->nmachines; i++) {
+		free(inv->machines[i].name);
+		kv_free(&inv->machines[i].plan9ini);
+	}
+	free(inv->machines);
+	errs_free(&inv->warnings);
+	free(inv->path);
+	free(inv->dir);
+	free(inv);
+}
+
+struct inventory *
+inv_load(const char *path, struct errlist *errs)
+{
+	struct inventory *inv = ecalloc(1, sizeof *inv);
+	struct ctx c = { errs, path, inv, errs->n };
+	config_t cfg;
+	char *copy, real[PATH_MAX];
+	static unsigned long loads;
+
+	inv->refs = 1;
+	inv->serial = ++loads;
+	inv->path = estrdup(path);
+	copy = estrdup(realpath(path, real) ? real : path);
+	inv->dir = estrdup(dirname(copy));
+	free(copy);
+
+	config_init(&cfg);
+	if (!config_read_file(&cfg, path)) {
+		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
+			errs_add(errs, path, 0, NULL, "cannot read the file");
+		else
+			errs_add(errs, config_error_file(&cfg) ? config_error_file(&cfg) : path,
+			    config_error_line(&cfg), NULL, "%s", config_error_text(&cfg));
+		config_destroy(&cfg);
+		inv_free(inv);
+		return NULL;
+	}
+	config_setting_t *root = config_root_setting(&cfg);
+	check_keys(&c, root, "", top_keys);
+	parse_grid(&c, root);
+	parse_networks(&c, root);
+	parse_kernels(&c, root);
+	parse_roles(&c, root);
+	resolve_unknown(&c, root);
+	parse_machines(&c, root);
+	/* Role assignments made through the HTTP API live in grid.state, not
+	 * in this file: merge them over it (assignments.h, docs/http.md). */
+	if (errs->n == c.nerrs_at_start)
+		assignments_merge(inv);
+	if (errs->n == c.nerrs_at_start)
+		check_plan9ini(&c, root);
+	if (errs->n == c.nerrs_at_start)
+		check_boot_files(&c);
+	config_destroy(&cfg);
+	if (errs->n > c.nerrs_at_start) {
+		inv_free(inv);
+		return NULL;
+	}
+	return inv;
+}
+
+struct inventory *
+inv_ref(struct inventory *inv)
+{
+	if (inv)
+		inv->refs++;
+	return inv;
+}
+
+void
+inv_unref(struct inventory *inv)
+{
+	if (inv && --inv->refs == 0)
+		inv_free(inv);
+}
+
+struct machine *
+inv_machine_by_mac(const struct inventory *inv, const uint8_t mac[6])
+{
+	for (size_t i = 0; i < inv->nmachines; i++)
+		if (memcmp(inv->machines[i].mac, mac, 6) == 0)
+			return &inv->machines[i];
+	return NULL;
+}
+
+struct machine *
+inv_machine_by_name(const struct inventory *inv, const char *name)
+{
+	for (size_t i = 0; i < inv->nmachines; i++)
+		if (inv->machines[i].name && strcmp(inv->machines[i].name, name) == 0)
+			return &inv->machines[i];
+	return NULL;
+}
+
+struct machine *
+inv_machine_by_ip(const struct inventory *inv, uint32_t ip)
+{
+	if (ip == 0)        /* machines without a reserved address have ip 0 */
+		return NULL;
+	for (size_t i = 0; i < inv->nmachines; i++)
+		if (inv->machines[i].ip == ip)
+			return &inv->machines[i];
+	return NULL;
+}
+
+struct machine *
+inv_machine_lookup(const struct inventory *inv, const char *s)
+{
+	uint8_t mac[6];
+	struct machine *m = inv_machine_by_name(inv, s);
+
+	if (m == NULL && mac_parse(s, mac))
+		m = inv_machine_by_mac(inv, mac);
+	return m;
+}
+
+struct role *
+inv_role(const struct inventory *inv, const char *name)
+{
+	for (size_t i = 0; i < inv->nroles; i++)
+		if (strcmp(inv->roles[i].name, name) == 0)
+			return &inv->roles[i];
+	return NULL;
+}
+
+struct kernel *
+inv_kernel(const struct inventory *inv, const char *name)
+{
+	for (size_t i = 0; i < inv->nkernels; i++)
+		if (strcmp(inv->kernels[i].name, name) == 0)
+			return &inv->kernels[i];
+	return NULL;
+}
+
+struct network *
+inv_network_for(const struct inventory *inv, uint32_t ip)
+{
+	for (size_t i = 0; i < inv->nnetworks; i++) {
+		struct network *n = &inv->networks[i];
+		if (n->mask && (ip & n->mask) == n->subnet)
+			return n;
+	}
+	return NULL;
+}
+
+const char *
+inv_loader(const struct inventory *inv, const char *kind)
+{
+	return kv_get(&inv->grid.loaders, kind);
+}
+
+const char *
+arch_name(enum arch a)
+{
+	switch (a) {
+	case ARCH_AMD64: return "amd64";
+	case ARCH_386: return "386";
+	case ARCH_ARM64: return "arm64";
+	default: return "none";
+	}
+}
+
+const char *
+firmware_name(enum firmware f)
+{
+	switch (f) {
+	case FW_BIOS: return "bios";
+	case FW_UEFI: return "uefi";
+	case FW_UBOOT: return "uboot";
+	default: return "none";
+	}
+}
+
+const char *
+boot_name(enum bootmethod b)
+{
+	switch (b) {
+	case BOOT_IPXE: return "ipxe";
+	case BOOT_9BOOT: return "9boot";
+	default: return "auto";
+	}
+}
+
+enum bootmethod
+machine_boot(const struct machine *m)
+{
+	if (m->boot != BOOT_AUTO)
+		return m->boot;
+	/* iPXE's multiboot is BIOS-only; UEFI Plan 9 uses 9front's EFI loader. */
+	if (m->firmware == FW_BIOS)
+		return BOOT_IPXE;
+	if (m->firmware == FW_UEFI && m->kernel && m->kernel->payload == PAYLOAD_PLAN9)
+		return BOOT_9BOOT;
+	return BOOT_IPXE;
+}
+
+const char *
+kv_get(const struct kvlist *l, const char *key)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].key, key) == 0)
+			return l->v[i].val;
+	return NULL;
+}
+
+void
+kv_set(struct kvlist *l, const char *key, const char *val, int line)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].key, key) == 0) {
+			free(l->v[i].val);
+			l->v[i].val = estrdup(val);
+			l->v[i].line = line;
+			return;
+		}
+	l->v = erealloc(l->v, (l->n + 1) * sizeof *l->v);
+	l->v[l->n].key = estrdup(key);
+	l->v[l->n].val = estrdup(val);
+	l->v[l->n].line = line;
+	l->n++;
+}
+
+void
+kv_free(struct kvlist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].key);
+		free(l->v[i].val);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}

@@ -1,0 +1,159 @@
+/* The inventory: the operator's libconfig file parsed into an immutable,
+ * fully validated structure. A running daemon holds one by reference and
+ * swaps it whole on reload; a bad file never replaces a good one.
+ * IPv4 addresses are in host byte order throughout. */
+#ifndef GRIDBOOT_INVENTORY_H
+#define GRIDBOOT_INVENTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/errlist.h"
+
+enum arch { ARCH_NONE, ARCH_AMD64, ARCH_386, ARCH_ARM64 };
+enum firmware { FW_NONE, FW_BIOS, FW_UEFI, FW_UBOOT };
+enum payload { PAYLOAD_PLAN9, PAYLOAD_LINUX };
+/* How a machine gets its kernel: AUTO picks per firmware (BIOS: iPXE
+ * multiboot over HTTP; UEFI: 9front's EFI loader; U-Boot: script image). */
+enum bootmethod { BOOT_AUTO, BOOT_IPXE, BOOT_9BOOT };
+enum dhcpmode { DHCP_OFF, DHCP_FULL, DHCP_PROXY };
+
+#define MAXADDRS 4      /* dns, fs and auth lists */
+
+struct kv {
+	char *key;
+	char *val;
+	int line;           /* where it was set, for error messages */
+};
+
+struct kvlist {
+	struct kv *v;
+	size_t n;
+};
+
+struct kernel {
+	char *name;
+	enum arch arch;
+	enum payload payload;
+	char *file;         /* relative to grid.files */
+	char *initrd;       /* linux only, may be NULL */
+	char *cmdline;      /* linux only, may be NULL */
+	int line;
+};
+
+struct role {
+	char *name;
+	struct kernel *kernel;
+	enum bootmethod boot;
+	struct kvlist plan9ini;
+	int line;
+};
+
+struct network {
+	uint32_t subnet;
+	int prefix;
+	uint32_t mask;
+	uint32_t router;            /* 0 if none */
+	uint32_t dns[MAXADDRS];
+	int ndns;
+	uint32_t pool_lo, pool_hi;  /* 0, 0 if no pool */
+	uint32_t lease;             /* seconds */
+	enum dhcpmode dhcp;
+	char *interface;            /* may be NULL: any interface in the subnet */
+	int line;
+};
+
+struct machine {
+	char *name;
+	uint8_t mac[6];
+	uint32_t ip;
+	enum arch arch;
+	enum firmware firmware;
+	struct role *role;
+	struct kernel *kernel;      /* the machine's own, else its role's */
+	enum bootmethod boot;       /* the machine's own, else its role's */
+	struct network *network;
+	struct kvlist plan9ini;
+	int line;
+};
+
+struct grid {
+	char *name;
+	char *authdom;
+	uint32_t server;
+	char *files;                /* absolute path of the served tree */
+	char *templates;            /* absolute path of plan9ini templates, or NULL */
+	char *state;                /* state directory (leases, discovered, API changes) */
+	int http_port, tftp_port, dhcp_port, proxy_port;
+	uint32_t fs[MAXADDRS], auth[MAXADDRS];
+	int nfs, nauth;
+	struct kvlist plan9ini;     /* grid-wide defaults */
+	struct kvlist loaders;      /* boot loader paths by kind, under files */
+	char *api_token;            /* NULL: mutating API calls are refused */
+	char *user;                 /* run as this user after start-up, or NULL */
+	int user_line;
+	struct role *unknown;       /* what unknown PXE clients get; NULL: nothing */
+	char **interfaces;
+	int ninterfaces;
+	/* HTTP module (docs/http.md) */
+	char *web;                  /* the web page's files, or NULL */
+	char *ipxe_scripts;         /* directory of iPXE templates, or NULL */
+	struct kvlist ipxe;         /* template name -> text read from it */
+};
+
+struct inventory {
+	int refs;
+	unsigned long serial;       /* unique per load in this process */
+	char *path;                 /* the file as given */
+	char *dir;                  /* its directory, for relative paths */
+	struct grid grid;
+	struct network *networks;
+	size_t nnetworks;
+	struct kernel *kernels;
+	size_t nkernels;
+	struct role *roles;
+	size_t nroles;
+	struct machine *machines;
+	size_t nmachines;
+	/* Problems that do not stop serving but will stop a boot: a loader
+	 * grid.loaders does not name, a kernel file not in the tree yet.
+	 * Same "FILE:LINE: key: why" form; `check` prints them. */
+	struct errlist warnings;
+};
+
+/* Parses and validates path. On any error returns NULL with every error
+ * appended to errs. */
+struct inventory *inv_load(const char *path, struct errlist *errs);
+struct inventory *inv_ref(struct inventory *inv);
+void inv_unref(struct inventory *inv);
+
+struct machine *inv_machine_by_mac(const struct inventory *inv, const uint8_t mac[6]);
+struct machine *inv_machine_by_name(const struct inventory *inv, const char *name);
+struct machine *inv_machine_by_ip(const struct inventory *inv, uint32_t ip);
+/* Accepts a machine name or any MAC spelling. */
+struct machine *inv_machine_lookup(const struct inventory *inv, const char *name_or_mac);
+struct role *inv_role(const struct inventory *inv, const char *name);
+struct kernel *inv_kernel(const struct inventory *inv, const char *name);
+struct network *inv_network_for(const struct inventory *inv, uint32_t ip);
+const char *inv_loader(const struct inventory *inv, const char *kind);
+
+const char *arch_name(enum arch a);
+const char *firmware_name(enum firmware f);
+/* The inventory's spellings back to values; false for anything else. */
+bool arch_parse(const char *s, enum arch *a);
+bool firmware_parse(const char *s, enum firmware *f);
+/* What a machine of that arch has when the inventory does not say. */
+enum firmware default_firmware(enum arch a);
+/* BIOS is not on arm64 and U-Boot only there; UEFI is on both. */
+bool firmware_runs_on(enum firmware f, enum arch a);
+const char *boot_name(enum bootmethod b);
+/* The method a machine really uses once AUTO is resolved by firmware. */
+enum bootmethod machine_boot(const struct machine *m);
+
+const char *kv_get(const struct kvlist *l, const char *key);
+/* Sets key (replacing in place, so first-set order is kept). */
+void kv_set(struct kvlist *l, const char *key, const char *val, int line);
+void kv_free(struct kvlist *l);
+
+#endif

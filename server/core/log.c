@@ -1,0 +1,93 @@
+#include "core/log.h"
+#include "core/util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static bool log_stderr = true;
+static int log_max = LOG_INFO;
+
+static const char *const level_names[] = {
+	[LOG_EMERG] = "emerg", [LOG_ALERT] = "alert", [LOG_CRIT] = "crit",
+	[LOG_ERR] = "error", [LOG_WARNING] = "warn", [LOG_NOTICE] = "notice",
+	[LOG_INFO] = "info", [LOG_DEBUG] = "debug",
+};
+
+void
+log_init(const char *ident, bool to_stderr, int level)
+{
+	log_stderr = to_stderr;
+	log_max = level;
+	if (!to_stderr)
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void
+log_set_level(int level)
+{
+	log_max = level;
+}
+
+int
+log_level_parse(const char *name)
+{
+	for (size_t i = 0; i < nelem(level_names); i++)
+		if (level_names[i] && strcmp(level_names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void
+vlog(int level, const char *fmt, va_list ap)
+{
+	if (level > log_max)
+		return;
+	if (!log_stderr) {
+		vsyslog(level, fmt, ap);
+		return;
+	}
+	char stamp[32];
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof stamp, "%H:%M:%S", &tm);
+	fprintf(stderr, "%s.%03ld %s: ", stamp, ts.tv_nsec / 1000000,
+	    level_names[level]);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void
+logmsg(int level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog(level, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_limited(struct ratelimit *rl, int level, const char *fmt, ...)
+{
+	uint64_t sec = mono_ms() / 1000;
+	va_list ap;
+
+	if (sec != rl->window) {
+		if (rl->suppressed > 0)
+			logmsg(level, "(%u similar messages suppressed)", rl->suppressed);
+		rl->window = sec;
+		rl->count = 0;
+		rl->suppressed = 0;
+	}
+	if (rl->count >= RATELIMIT_BURST) {
+		rl->suppressed++;
+		return;
+	}
+	rl->count++;
+	va_start(ap, fmt);
+	vlog(level, fmt, ap);
+	va_end(ap);
+}

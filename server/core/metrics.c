@@ -1,0 +1,98 @@
+#include "core/metrics.h"
+#include "core/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAXMETRICS 512
+
+struct metric {
+	char *name;
+	char *labels;
+	char *help;
+	bool gauge;
+	uint64_t value;
+};
+
+static struct metric *metrics[MAXMETRICS];
+static int nmetrics;
+static uint64_t overflow;   /* where registrations past the cap go */
+
+static uint64_t *
+lookup(const char *name, const char *labels, const char *help, bool gauge)
+{
+	for (int i = 0; i < nmetrics; i++)
+		if (strcmp(metrics[i]->name, name) == 0 &&
+		    strcmp(metrics[i]->labels, labels ? labels : "") == 0)
+			return &metrics[i]->value;
+	if (nmetrics == MAXMETRICS)
+		return &overflow;
+	struct metric *m = ecalloc(1, sizeof *m);
+	m->name = estrdup(name);
+	m->labels = estrdup(labels ? labels : "");
+	m->help = estrdup(help ? help : "");
+	m->gauge = gauge;
+	metrics[nmetrics++] = m;
+	return &m->value;
+}
+
+uint64_t *
+metric_counter(const char *name, const char *labels, const char *help)
+{
+	return lookup(name, labels, help, false);
+}
+
+uint64_t *
+metric_gauge(const char *name, const char *labels, const char *help)
+{
+	return lookup(name, labels, help, true);
+}
+
+char *
+metrics_render(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		return estrdup("");
+	for (int i = 0; i < nmetrics; i++) {
+		struct metric *m = metrics[i];
+		bool first = true;
+		for (int j = 0; j < i; j++)
+			if (strcmp(metrics[j]->name, m->name) == 0)
+				first = false;
+		if (first) {
+			fprintf(f, "# HELP %s %s\n", m->name, m->help);
+			fprintf(f, "# TYPE %s %s\n", m->name, m->gauge ? "gauge" : "counter");
+		}
+		/* Keep a name's series together: print the rest of them now. */
+		if (!first)
+			continue;
+		for (int j = i; j < nmetrics; j++) {
+			if (strcmp(metrics[j]->name, m->name) != 0)
+				continue;
+			if (*metrics[j]->labels)
+				fprintf(f, "%s{%s} %llu\n", m->name, metrics[j]->labels,
+				    (unsigned long long)metrics[j]->value);
+			else
+				fprintf(f, "%s %llu\n", m->name, (unsigned long long)metrics[j]->value);
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+void
+metrics_reset(void)
+{
+	for (int i = 0; i < nmetrics; i++) {
+		free(metrics[i]->name);
+		free(metrics[i]->labels);
+		free(metrics[i]->help);
+		free(metrics[i]);
+	}
+	nmetrics = 0;
+}

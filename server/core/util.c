@@ -1,0 +1,326 @@
+#include "core/util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static void
+oom(void)
+{
+	fputs("gridbootd: out of memory\n", stderr);
+	abort();
+}
+
+void *
+emalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (p == NULL)
+		oom();
+	return p;
+}
+
+void *
+ecalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (p == NULL)
+		oom();
+	return p;
+}
+
+void *
+erealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (p == NULL)
+		oom();
+	return p;
+}
+
+char *
+estrdup(const char *s)
+{
+	char *p = strdup(s);
+	if (p == NULL)
+		oom();
+	return p;
+}
+
+char *
+esprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		oom();
+	va_end(ap);
+	return s;
+}
+
+size_t
+str_copy(char *dst, const char *src, size_t cap)
+{
+	size_t n = strlen(src);
+
+	if (cap > 0) {
+		size_t m = n < cap - 1 ? n : cap - 1;
+		memcpy(dst, src, m);
+		dst[m] = '\0';
+	}
+	return n;
+}
+
+bool
+str_has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Accepts 52:54:00:00:00:11, 52-54-00-00-00-11 and 525400000011. */
+bool
+mac_parse(const char *s, uint8_t mac[6])
+{
+	size_t len = strlen(s);
+	int step;
+
+	if (len == 17 && (s[2] == ':' || s[2] == '-'))
+		step = 3;
+	else if (len == 12)
+		step = 2;
+	else
+		return false;
+	for (int i = 0; i < 6; i++) {
+		const char *p = s + i * step;
+		int hi = hexval(p[0]), lo = hexval(p[1]);
+		if (hi < 0 || lo < 0)
+			return false;
+		if (step == 3 && i < 5 && p[2] != s[2])
+			return false;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+}
+
+void
+mac_format(const uint8_t mac[6], char out[18])
+{
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x",
+	    mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
+
+void
+mac_hex(const uint8_t mac[6], char out[13])
+{
+	snprintf(out, 13, "%02x%02x%02x%02x%02x%02x",
+	    mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
+
+bool
+ip_parse(const char *s, uint32_t *ip)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return false;
+	*ip = ntohl(a.s_addr);
+	return true;
+}
+
+void
+ip_format(uint32_t ip, char out[16])
+{
+	snprintf(out, 16, "%u.%u.%u.%u",
+	    ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
+}
+
+uint32_t
+prefix_mask(int prefix)
+{
+	return prefix <= 0 ? 0 : 0xffffffffu << (32 - prefix);
+}
+
+bool
+cidr_parse(const char *s, uint32_t *net, int *prefix)
+{
+	char buf[32], *slash, *end;
+	long p;
+
+	if (str_copy(buf, s, sizeof buf) >= sizeof buf)
+		return false;
+	slash = strchr(buf, '/');
+	if (slash == NULL)
+		return false;
+	*slash++ = '\0';
+	errno = 0;
+	p = strtol(slash, &end, 10);
+	if (*slash == '\0' || *end != '\0' || p < 0 || p > 32)
+		return false;
+	if (!ip_parse(buf, net))
+		return false;
+	*prefix = (int)p;
+	return (*net & ~prefix_mask(*prefix)) == 0;
+}
+
+static int
+fsync_dir_of(const char *path)
+{
+	char *copy = estrdup(path);
+	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
+	int rc = -1;
+
+	free(copy);
+	if (fd >= 0) {
+		rc = fsync(fd);
+		close(fd);
+	}
+	return rc;
+}
+
+int
+write_file_atomic(const char *path, const void *data, size_t len)
+{
+	char *tmp = esprintf("%s.tmp.%d", path, (int)getpid());
+	const uint8_t *p = data;
+	int fd, saved;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0)
+		goto fail;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail_fd;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) < 0)
+		goto fail_fd;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail_fd;
+	}
+	if (rename(tmp, path) < 0)
+		goto fail;
+	free(tmp);
+	fsync_dir_of(path);
+	return 0;
+fail_fd:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	errno = saved;
+fail:
+	saved = errno;
+	unlink(tmp);
+	free(tmp);
+	errno = saved;
+	return -1;
+}
+
+char *
+read_file(const char *path, size_t *lenp, size_t max)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0, cap = 4096;
+	char *buf;
+
+	if (fd < 0)
+		return NULL;
+	buf = emalloc(cap + 1);
+	for (;;) {
+		ssize_t n;
+		if (len == cap) {
+			if (cap >= max) {
+				free(buf);
+				close(fd);
+				errno = EFBIG;
+				return NULL;
+			}
+			cap *= 2;
+			buf = erealloc(buf, cap + 1);
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int saved = errno;
+			free(buf);
+			close(fd);
+			errno = saved;
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	if (lenp)
+		*lenp = len;
+	return buf;
+}
+
+int
+mkdir_p(const char *path, int mode)
+{
+	char *copy = estrdup(path);
+	int rc = 0;
+
+	for (char *p = copy + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			if (mkdir(copy, (mode_t)mode) < 0 && errno != EEXIST) {
+				rc = -1;
+				break;
+			}
+			*p = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	free(copy);
+	return rc;
+}

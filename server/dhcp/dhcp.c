@@ -1,0 +1,504 @@
+/* dhcp: the module. Sockets on grid.dhcp_port (and grid.proxy_port when a
+ * network runs proxyDHCP), the receive path (parse, pick the network by
+ * arrival interface or relay address, dhcp_handle), the send path (relay,
+ * unicast, broadcast, or ARP-less unicast to a client without an address),
+ * and the group commit: ACKs that announce a new binding wait in a queue
+ * until the end-of-turn hook has made the lease journal durable. */
+#include "daemon.h"
+#include "dhcp/dhcp_handle.h"
+#include "dhcp/dhcp_lease.h"
+#include "core/events.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "modules.h"
+#include "core/util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define CLIENT_PORT 68
+#define SERVER_PORT 67
+#define MAXSOCKS    17
+#define MAXPEND     2048
+#define RX_BATCH    64
+
+struct sock {
+	int fd;
+	bool proxy;                 /* bound to grid.proxy_port */
+};
+
+struct dest {
+	struct sockaddr_in to;
+	int ifindex;
+	uint32_t src;               /* our address, for IP_PKTINFO */
+};
+
+struct pend {
+	struct sock *s;
+	struct dest d;
+	size_t len;
+	uint8_t buf[DHCP_MAXREPLY];
+};
+
+struct ifa {
+	int index;
+	char name[IF_NAMESIZE];
+	uint32_t addr, mask;
+};
+
+static struct {
+	struct daemon *d;
+	struct sock socks[MAXSOCKS];
+	int nsocks;
+	struct pend *pend;
+	int npend;
+	struct ifa *ifas;
+	size_t nifas;
+	uint64_t ifas_at;
+	uint64_t *msgs[9], *replies[9], *drops[DP_NPERR], *drop_iface, *drop_net,
+	    *drop_journal, *drop_send, *drop_hops, *fsyncs, *silent;
+	struct ratelimit rl_bad, rl_send, rl_net;
+} S;
+
+static void
+metrics_register(void)
+{
+	char l[64];
+
+	for (int t = 1; t <= 8; t++) {
+		snprintf(l, sizeof l, "type=\"%s\"", dhcp_type_name(t));
+		S.msgs[t] = metric_counter("gridboot_dhcp_messages_total", l, "DHCP messages received, by type");
+		S.replies[t] = metric_counter("gridboot_dhcp_replies_total", l, "DHCP replies sent, by type");
+	}
+	for (int e = 1; e < DP_NPERR; e++) {
+		snprintf(l, sizeof l, "reason=\"%s\"", dhcp_perr_name[e]);
+		S.drops[e] = metric_counter("gridboot_dhcp_drops_total", l, "DHCP packets dropped, by reason");
+	}
+	S.drop_iface = metric_counter("gridboot_dhcp_drops_total", "reason=\"interface\"", NULL);
+	S.drop_net = metric_counter("gridboot_dhcp_drops_total", "reason=\"no_network\"", NULL);
+	S.drop_journal = metric_counter("gridboot_dhcp_drops_total", "reason=\"journal\"", NULL);
+	S.drop_send = metric_counter("gridboot_dhcp_drops_total", "reason=\"send\"", NULL);
+	S.drop_hops = metric_counter("gridboot_dhcp_drops_total", "reason=\"hops\"", NULL);
+	S.silent = metric_counter("gridboot_dhcp_unanswered_total", NULL,
+	    "valid DHCP messages that needed no reply");
+	S.fsyncs = metric_counter("gridboot_dhcp_journal_syncs_total", NULL,
+	    "fdatasync calls on the lease journal (one per loop turn with new bindings)");
+}
+
+/* ---- interfaces ---- */
+
+static void
+if_refresh(void)
+{
+	struct ifaddrs *all, *a;
+	size_t n = 0;
+
+	S.ifas_at = mono_ms();
+	if (getifaddrs(&all) < 0)
+		return;
+	for (a = all; a; a = a->ifa_next)
+		n += a->ifa_addr && a->ifa_addr->sa_family == AF_INET;
+	free(S.ifas);
+	S.ifas = ecalloc(n + 1, sizeof *S.ifas);
+	S.nifas = 0;
+	for (a = all; a; a = a->ifa_next) {
+		if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET || !a->ifa_netmask)
+			continue;
+		struct ifa *f = &S.ifas[S.nifas++];
+		f->index = (int)if_nametoindex(a->ifa_name);
+		str_copy(f->name, a->ifa_name, sizeof f->name);
+		f->addr = ntohl(((struct sockaddr_in *)a->ifa_addr)->sin_addr.s_addr);
+		f->mask = ntohl(((struct sockaddr_in *)a->ifa_netmask)->sin_addr.s_addr);
+	}
+	freeifaddrs(all);
+}
+
+static bool
+if_allowed(const char *name)
+{
+	const struct grid *g = &S.d->inv->grid;
+
+	if (g->ninterfaces == 0)
+		return true;
+	for (int i = 0; i < g->ninterfaces; i++)
+		if (strcmp(g->interfaces[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* The network a broadcast on ifindex belongs to: one naming the interface,
+ * else one containing an address of it. Sets our address there. */
+static const struct network *
+net_for_iface(int ifindex, uint32_t *server_id, bool *allowed)
+{
+	const struct inventory *inv = S.d->inv;
+
+	if (mono_ms() - S.ifas_at > 30000)
+		if_refresh();
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < S.nifas; i++) {
+			struct ifa *f = &S.ifas[i];
+			if (f->index != ifindex)
+				continue;
+			*allowed = if_allowed(f->name);
+			for (size_t k = 0; k < inv->nnetworks; k++) {
+				struct network *n = &inv->networks[k];
+				bool named = n->interface && strcmp(n->interface, f->name) == 0;
+				if (named || (n->mask && (f->addr & n->mask) == n->subnet)) {
+					*server_id = f->addr;
+					return n;
+				}
+			}
+		}
+		/* An interface we have not seen yet: look again, at most once a second. */
+		if (pass == 0 && mono_ms() - S.ifas_at > 1000)
+			if_refresh();
+		else
+			break;
+	}
+	return NULL;
+}
+
+/* ---- sending ---- */
+
+/* Tells the kernel chaddr's address so a unicast reaches a client that
+ * cannot answer ARP yet (what dnsmasq does). */
+static bool
+arp_inject(int fd, int ifindex, uint32_t ip, const uint8_t mac[6])
+{
+	struct arpreq req;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&req.arp_pa;
+
+	memset(&req, 0, sizeof req);
+	if (if_indextoname((unsigned)ifindex, req.arp_dev) == NULL)
+		return false;
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(ip);
+	req.arp_ha.sa_family = ARPHRD_ETHER;
+	memcpy(req.arp_ha.sa_data, mac, 6);
+	req.arp_flags = ATF_COM;
+	return ioctl(fd, SIOCSARP, &req) == 0;
+}
+
+static void
+send_one(struct sock *s, const struct dest *d, const uint8_t *buf, size_t len)
+{
+	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr mh = { .msg_name = (void *)&d->to, .msg_namelen = sizeof d->to,
+	    .msg_iov = &iov, .msg_iovlen = 1 };
+
+	/* Pin the interface and source so broadcasts leave where the client is. */
+	if (d->ifindex > 0) {
+		memset(cbuf, 0, sizeof cbuf);
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof cbuf;
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+		struct in_pktinfo *pi = (struct in_pktinfo *)CMSG_DATA(cm);
+		pi->ipi_ifindex = d->ifindex;
+		pi->ipi_spec_dst.s_addr = htonl(d->src);
+	}
+	if (sendmsg(s->fd, &mh, 0) < 0) {
+		(*S.drop_send)++;
+		log_limited(&S.rl_send, LOG_WARNING, "dhcp: send to %s: %s",
+		    inet_ntoa(d->to.sin_addr), strerror(errno));
+		return;
+	}
+	uint8_t type = 0;
+	if (len > 242 && buf[240] == 53)
+		type = buf[242];
+	if (type >= 1 && type <= 8)
+		(*S.replies[type])++;
+}
+
+/* RFC 2131 4.1: relay, then ciaddr, then broadcast, then unicast to the
+ * new address with the hardware address supplied by us. */
+static void
+pick_dest(struct sock *s, const struct dhcp_msg *req, const struct dhcp_reply *r,
+    const struct sockaddr_in *from, int ifindex, uint32_t server_id, struct dest *d)
+{
+	memset(d, 0, sizeof *d);
+	d->to.sin_family = AF_INET;
+	d->src = server_id;
+	if (s->proxy && from->sin_addr.s_addr != 0) {
+		d->to = *from;                  /* port 4011: back to the asker */
+		return;
+	}
+	if (req->giaddr) {
+		d->to.sin_addr.s_addr = htonl(req->giaddr);
+		d->to.sin_port = htons(SERVER_PORT);
+		return;
+	}
+	d->to.sin_port = htons(CLIENT_PORT);
+	d->ifindex = ifindex;
+	if (req->ciaddr && r->type != DHCPNAK) {
+		d->to.sin_addr.s_addr = htonl(req->ciaddr);
+		d->ifindex = 0;
+		return;
+	}
+	if (r->type == DHCPNAK || (r->flags & DHCP_FLAG_BCAST) || r->yiaddr == 0 ||
+	    req->htype != 1 || !arp_inject(s->fd, ifindex, r->yiaddr, req->chaddr)) {
+		d->to.sin_addr.s_addr = htonl(INADDR_BROADCAST);
+		return;
+	}
+	d->to.sin_addr.s_addr = htonl(r->yiaddr);
+}
+
+/* ---- group commit ---- */
+
+static void
+commit_turn(void *arg)
+{
+	(void)arg;
+	if (S.npend == 0 && !dlease_dirty())
+		return;
+	int rc = dlease_sync();
+	(*S.fsyncs)++;
+	for (int i = 0; i < S.npend; i++) {
+		if (rc == 0)
+			send_one(S.pend[i].s, &S.pend[i].d, S.pend[i].buf, S.pend[i].len);
+		else
+			(*S.drop_journal)++;
+	}
+	S.npend = 0;
+}
+
+/* ---- receiving ---- */
+
+static void
+timeline(const struct dhcp_msg *req, const struct dhcp_out *o)
+{
+	char ip[16];
+
+	if (!o->send) {
+		log_debug("dhcp: %s from %02x:%02x:%02x:%02x:%02x:%02x: no reply (%s)",
+		    dhcp_type_name(req->type), req->chaddr[0], req->chaddr[1], req->chaddr[2],
+		    req->chaddr[3], req->chaddr[4], req->chaddr[5], o->why ? o->why : "-");
+		if (req->type == DHCPDISCOVER || req->type == DHCPREQUEST)
+			event_emit(req->chaddr, EVK_DHCP, "%s: no reply: %s",
+			    dhcp_type_name(req->type), o->why ? o->why : "-");
+		return;
+	}
+	ip_format(o->reply.yiaddr, ip);
+	event_emit(req->chaddr, EVK_DHCP, "%s -> %s %s%s%s%s%s",
+	    dhcp_type_name(req->type), dhcp_type_name(o->reply.type),
+	    o->reply.yiaddr ? ip : "(no address)",
+	    o->boot.file[0] ? " file " : "", o->boot.file,
+	    o->why ? ": " : "", o->why ? o->why : "");
+	log_debug("dhcp: %s -> %s %s (%s; %s)", dhcp_type_name(req->type),
+	    dhcp_type_name(o->reply.type), ip, boot_client_name(o->boot.client), o->boot.why);
+}
+
+static void
+handle(struct sock *s, const uint8_t *buf, size_t len, const struct sockaddr_in *from,
+    int ifindex, uint32_t local)
+{
+	static struct dhcp_msg req;
+	static struct dhcp_out out;
+	struct dhcp_ctx c = { .inv = S.d->inv, .proxy_port = s->proxy, .now_ms = wall_ms() };
+	enum dhcp_perr e = dhcp_parse(buf, len, &req);
+	bool allowed = true;
+
+	if (e != DP_OK) {
+		(*S.drops[e])++;
+		log_limited(&S.rl_bad, LOG_INFO, "dhcp: dropped a malformed packet from %s (%s, %zu bytes)",
+		    inet_ntoa(from->sin_addr), dhcp_perr_name[e], len);
+		return;
+	}
+	(*S.msgs[req.type])++;
+	if (req.hops > 16) {
+		(*S.drop_hops)++;
+		return;
+	}
+	if (req.giaddr) {
+		c.net = inv_network_for(c.inv, req.giaddr);
+		c.server_id = local;
+	} else
+		c.net = net_for_iface(ifindex, &c.server_id, &allowed);
+	/* A unicast renewal from a routed client names its network by ciaddr. */
+	if (!req.giaddr && req.ciaddr && from->sin_addr.s_addr &&
+	    (c.net == NULL || (req.ciaddr & c.net->mask) != c.net->subnet)) {
+		c.net = inv_network_for(c.inv, req.ciaddr);
+		c.server_id = local;
+	}
+	if (!allowed) {
+		(*S.drop_iface)++;
+		return;
+	}
+	if (c.net == NULL) {
+		(*S.drop_net)++;
+		log_limited(&S.rl_net, LOG_INFO, "dhcp: %s from %s: no network in the inventory for it",
+		    dhcp_type_name(req.type), inet_ntoa(from->sin_addr));
+		return;
+	}
+	dhcp_handle(&c, &req, &out);
+	timeline(&req, &out);
+	if (!out.send) {
+		(*S.silent)++;
+		return;
+	}
+	struct dest d;
+	pick_dest(s, &req, &out.reply, from, ifindex, c.server_id, &d);
+	if (S.npend == MAXPEND)
+		commit_turn(NULL);
+	struct pend *p = &S.pend[S.npend];
+	p->len = dhcp_build(&req, &out.reply, p->buf, sizeof p->buf);
+	if (p->len == 0)
+		return;
+	if (out.commit) {
+		p->s = s;
+		p->d = d;
+		S.npend++;
+	} else
+		send_one(s, &d, p->buf, p->len);
+}
+
+static void
+on_readable(int fd, uint32_t events, void *arg)
+{
+	struct sock *s = arg;
+	uint8_t buf[4096];
+	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo)) + 64];
+
+	(void)events;
+	for (int i = 0; i < RX_BATCH; i++) {
+		struct sockaddr_in from;
+		struct iovec iov = { buf, sizeof buf };
+		struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof from,
+		    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+		    .msg_controllen = sizeof cbuf };
+		ssize_t n = recvmsg(fd, &mh, 0);
+		if (n < 0)
+			break;
+		int ifindex = 0;
+		uint32_t local = 0;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+			if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+				struct in_pktinfo pi;
+				memcpy(&pi, CMSG_DATA(cm), sizeof pi);
+				ifindex = pi.ipi_ifindex;
+				local = ntohl(pi.ipi_spec_dst.s_addr);
+			}
+		handle(s, buf, (size_t)n, &from, ifindex, local);
+	}
+}
+
+/* ---- module ---- */
+
+static int
+open_sock(int port, const char *dev, bool proxy)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	/* Room for a boot storm's worth of requests while a journal sync
+	 * holds the loop (a slow disk can stall fdatasync for 100s of ms). */
+	int big = 4 << 20;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof big) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+	if (setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0 ||
+	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) < 0 ||
+	    (dev && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, dev, (socklen_t)strlen(dev) + 1) < 0) ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof sin) < 0) {
+		log_err("dhcp: port %d%s%s: %s", port, dev ? " on " : "", dev ? dev : "", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	struct sock *s = &S.socks[S.nsocks++];
+	s->fd = fd;
+	s->proxy = proxy;
+	if (ev_add_fd(S.d->loop, fd, EPOLLIN, on_readable, s) < 0) {
+		close(fd);
+		S.nsocks--;
+		return -1;
+	}
+	return 0;
+}
+
+/* One socket per port, or one per interface when grid.interfaces names
+ * them (SO_BINDTODEVICE keeps other interfaces' broadcasts out). */
+static int
+open_port(int port, bool proxy)
+{
+	const struct grid *g = &S.d->inv->grid;
+
+	if (g->ninterfaces == 0)
+		return open_sock(port, NULL, proxy);
+	for (int i = 0; i < g->ninterfaces && S.nsocks < MAXSOCKS; i++)
+		if (open_sock(port, g->interfaces[i], proxy) < 0)
+			return -1;
+	return 0;
+}
+
+static int
+dhcp_init(struct daemon *d)
+{
+	const struct inventory *inv = d->inv;
+	bool any = false, proxy = false;
+
+	for (size_t i = 0; i < inv->nnetworks; i++) {
+		any |= inv->networks[i].dhcp != DHCP_OFF;
+		proxy |= inv->networks[i].dhcp == DHCP_PROXY;
+	}
+	if (!any)
+		return 0;
+	memset(&S, 0, sizeof S);
+	S.d = d;
+	metrics_register();
+	if (dlease_open(inv->grid.state) < 0)
+		return -1;
+	S.pend = emalloc(MAXPEND * sizeof *S.pend);
+	if_refresh();
+	if (open_port(inv->grid.dhcp_port, false) < 0 ||
+	    (proxy && open_port(inv->grid.proxy_port, true) < 0))
+		return -1;
+	ev_add_turn_hook(d->loop, commit_turn, NULL);
+	log_info("dhcp: listening on port %d%s; %lu lease record(s)", inv->grid.dhcp_port,
+	    proxy ? " and the proxy port" : "", dlease_count());
+	return 0;
+}
+
+static void
+dhcp_reload(struct daemon *d, struct inventory *old)
+{
+	if (S.d && (d->inv->grid.dhcp_port != old->grid.dhcp_port ||
+	    d->inv->grid.proxy_port != old->grid.proxy_port))
+		log_warn("dhcp: port changes take effect at the next restart");
+}
+
+static void
+dhcp_shutdown(struct daemon *d)
+{
+	(void)d;
+	if (S.d == NULL)
+		return;
+	commit_turn(NULL);
+	for (int i = 0; i < S.nsocks; i++) {
+		ev_del_fd(S.d->loop, S.socks[i].fd);
+		close(S.socks[i].fd);
+	}
+	dlease_close();
+	free(S.pend);
+	free(S.ifas);
+	memset(&S, 0, sizeof S);
+}
+
+const struct module dhcp_module = { "dhcp", dhcp_init, dhcp_reload, dhcp_shutdown };

@@ -1,0 +1,34 @@
+/* What the DHCP server answers to one parsed request: the protocol's
+ * state machine (RFC 2131 section 4.3) for full and proxy mode, with the
+ * lease table and the boot decision. No sockets here: dhcp.c receives,
+ * picks the network, calls dhcp_handle, and sends what it returns. */
+#ifndef GRIDBOOT_DHCP_HANDLE_H
+#define GRIDBOOT_DHCP_HANDLE_H
+
+#include "boot/bootdecide.h"
+#include "dhcp/dhcp_packet.h"
+#include "config/inventory.h"
+
+struct dhcp_ctx {
+	const struct inventory *inv;
+	const struct network *net;  /* the client's network (by interface or giaddr) */
+	uint32_t server_id;         /* our address the client or relay reached */
+	bool proxy_port;            /* arrived on grid.proxy_port (4011) */
+	int64_t now_ms;             /* wall clock */
+};
+
+struct dhcp_out {
+	bool send;                  /* false: stay silent */
+	bool commit;                /* a binding was journaled: send after the sync */
+	const char *why;            /* why silent, or a note for the timeline */
+	struct dhcp_reply reply;
+	struct boot_answer boot;
+	const struct machine *m;
+};
+
+void dhcp_handle(const struct dhcp_ctx *c, const struct dhcp_msg *req, struct dhcp_out *o);
+/* Network-wide defaults (also for explain). */
+#define DHCP_OFFER_HOLD_MS  60000       /* an offered address is kept this long */
+#define DHCP_DECLINE_MS     600000      /* a declined address rests this long */
+
+#endif

@@ -1,0 +1,517 @@
+/* http: libmicrohttpd driven from the daemon's event loop, and the router.
+ *
+ * MHD runs in "external epoll" mode: no thread of its own. Its epoll
+ * descriptor sits in our loop; when it is readable, or when the timer MHD
+ * asks for expires, we call MHD_run and re-arm the timer from
+ * MHD_get_timeout. So every handler runs on the loop's thread and may read
+ * the inventory and the stores without locks.
+ *
+ * Namespace:
+ *   /boot.ipxe, /ipxe/, /plan9.ini/, /cfg/pxe/, /boot.scr.uimg, /uboot/
+ *                      generated boot files (http_boot.c, bootfiles*.c)
+ *   /files/...         the kernel tree, grid.files (http_files.c)
+ *   /api/v1/...        JSON API (http_api.c); /api/v1/events is SSE
+ *   /metrics           Prometheus text
+ *   /, /app.js, ...    the web page, grid.web (http_files.c) */
+#include "http/http.h"
+#include "boot/leases.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "modules.h"
+#include "core/util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct http_state http = { .epfd = -1, .filesfd = -1, .webfd = -1 };
+
+static struct ratelimit rl_bad;
+static struct ev_timer restart_timer;
+static void restart(void *arg);
+static const char *const route_names[RT_COUNT] = {
+	"boot", "files", "api", "events", "metrics", "web", "other",
+};
+
+/* ---- replies ---- */
+
+static void
+count(struct http_req *r, unsigned status)
+{
+	enum http_route rt = r ? r->route : RT_OTHER;
+	unsigned cls = status / 100;
+
+	if (cls > 5)
+		cls = 0;
+	if (http.requests[rt][cls])
+		(*http.requests[rt][cls])++;
+}
+
+enum MHD_Result
+http_reply(struct MHD_Connection *c, struct http_req *r, unsigned status,
+    struct MHD_Response *resp)
+{
+	enum MHD_Result ret;
+
+	if (resp == NULL)
+		return MHD_NO;
+	count(r, status);
+	if (r)
+		r->rejected = status >= 400;
+	ret = MHD_queue_response(c, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+enum MHD_Result
+http_reply_text(struct MHD_Connection *c, struct http_req *r, unsigned status,
+    const char *ctype, char *data, size_t len)
+{
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+
+	if (resp == NULL) {
+		free(data);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (r && http.bytes[r->route])
+		*http.bytes[r->route] += len;
+	return http_reply(c, r, status, resp);
+}
+
+enum MHD_Result
+http_reply_json(struct MHD_Connection *c, struct http_req *r, unsigned status, json_t *j)
+{
+	char *text = json_dumps(j, JSON_COMPACT);
+	size_t len;
+
+	json_decref(j);
+	if (text == NULL)
+		return MHD_NO;
+	/* One trailing newline: friendlier for curl in a terminal. */
+	len = strlen(text);
+	text = erealloc(text, len + 2);
+	text[len++] = '\n';
+	text[len] = '\0';
+	return http_reply_text(c, r, status, "application/json", text, len);
+}
+
+enum MHD_Result
+http_error(struct MHD_Connection *c, struct http_req *r, unsigned status,
+    const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (status >= 400 && status < 500) {
+		(*http.rejected_input)++;
+		log_limited(&rl_bad, LOG_INFO, "http: %u %s", status, msg);
+	}
+	json_t *j = json_pack("{s:s}", "error", msg);
+	if (status == 401) {
+		char *text = json_dumps(j, JSON_COMPACT);
+		json_decref(j);
+		struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(text),
+		    text, MHD_RESPMEM_MUST_FREE);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+		return http_reply(c, r, status, resp);
+	}
+	return http_reply_json(c, r, status, j);
+}
+
+/* ---- request facts ---- */
+
+const char *
+http_header(struct MHD_Connection *c, const char *name)
+{
+	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+const char *
+http_arg(struct MHD_Connection *c, const char *name)
+{
+	return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+}
+
+bool
+http_client_mac(struct MHD_Connection *c, uint8_t mac[6])
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	if (ci == NULL || ci->client_addr == NULL || ci->client_addr->sa_family != AF_INET)
+		return false;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)ci->client_addr;
+	return lease_mac_for_ip(http.d->inv, ntohl(sin->sin_addr.s_addr), mac);
+}
+
+static enum MHD_Result
+sum_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	size_t *sum = cls;
+
+	(void)kind;
+	*sum += strlen(key) + (value ? strlen(value) : 0) + 4;
+	return MHD_YES;
+}
+
+/* ---- routing ---- */
+
+static enum http_route
+classify(const char *path)
+{
+	if (strcmp(path, "api/v1/events") == 0)
+		return RT_EVENTS;
+	if (str_has_prefix(path, "api/"))
+		return RT_API;
+	if (str_has_prefix(path, "files/"))
+		return RT_FILES;
+	if (strcmp(path, "metrics") == 0)
+		return RT_METRICS;
+	return RT_WEB;      /* or a boot path: http_boot relabels it */
+}
+
+static bool
+method_is(const char *m, const char *want)
+{
+	return strcmp(m, want) == 0;
+}
+
+static enum MHD_Result
+route(struct MHD_Connection *c, struct http_req *r, const char *method, const char *path)
+{
+	enum MHD_Result res;
+	bool get = method_is(method, "GET") || method_is(method, "HEAD");
+
+	if (r->route == RT_API)
+		return http_api(c, r, method, path + strlen("api/v1"));
+	if (!get)
+		return http_error(c, r, 405, "%s is not allowed here", method);
+	switch (r->route) {
+	case RT_EVENTS:
+		return http_sse(c, r);
+	case RT_METRICS:
+		return http_metrics(c, r);
+	case RT_FILES:
+		return http_files(c, r, http.filesfd, path + strlen("files/"), false);
+	default:
+		break;
+	}
+	if (http_boot(c, r, path, &res))
+		return res;
+	if (*path == '\0')
+		path = "index.html";
+	return http_files(c, r, http.webfd, path, true);
+}
+
+/* MHD calls this at least twice per request. The first call checks what
+ * MHD cannot check for us and replies at once only to refuse (a reply
+ * queued that early makes MHD close the connection, fine for a bad
+ * request, wasteful for a good one). Later calls bring the body, if any;
+ * the last one (no more body) routes the request. */
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+    const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct http_req *r = *con_cls;
+
+	(void)cls;
+	(void)version;
+	while (*url == '/')
+		url++;
+	if (r == NULL) {
+		size_t hdrs = 0;
+		r = ecalloc(1, sizeof *r);
+		*con_cls = r;
+		r->route = classify(url);
+		r->mutating = !method_is(method, "GET") && !method_is(method, "HEAD");
+		if (strlen(url) > HTTP_MAX_URL)
+			return http_error(c, r, 414, "request target longer than %d bytes", HTTP_MAX_URL);
+		MHD_get_connection_values(c, MHD_HEADER_KIND, sum_header, &hdrs);
+		if (hdrs > HTTP_MAX_HEADERS)
+			return http_error(c, r, 431, "request headers longer than %d bytes",
+			    HTTP_MAX_HEADERS);
+		if (r->mutating && r->route != RT_API)
+			return http_error(c, r, 405, "%s is not allowed here", method);
+		/* The token is checked before any body is read, so a client
+		 * without one cannot make us buffer anything. */
+		if (r->mutating && strcmp(url, "api/v1/enroll") != 0 && !http_api_authorized(c))
+			return http_error(c, r, 401, "this call needs Authorization: Bearer <grid.api_token>");
+		return MHD_YES;
+	}
+	if (r->rejected) {
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_size > 0) {
+		if (r->len + *upload_size > HTTP_MAX_BODY)
+			r->too_big = true;
+		else {
+			if (r->len + *upload_size + 1 > r->cap) {
+				r->cap = MAX(r->cap * 2, r->len + *upload_size + 1);
+				r->body = erealloc(r->body, r->cap);
+			}
+			memcpy(r->body + r->len, upload, *upload_size);
+			r->len += *upload_size;
+			r->body[r->len] = '\0';
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (r->too_big)
+		return http_error(c, r, 413, "request body larger than %d bytes", HTTP_MAX_BODY);
+	return route(c, r, method, url);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct http_req *r = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (r) {
+		free(r->body);
+		free(r);
+		*con_cls = NULL;
+	}
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	static struct ratelimit rl;
+	char msg[512];
+
+	(void)cls;
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	/* A client hanging up mid-transfer is normal (a boot loader that
+	 * has what it needs, a benchmark ending): not a warning. */
+	if (strstr(msg, "closed by remote peer") || strstr(msg, "Connection reset"))
+		log_debug("http: libmicrohttpd: %s", msg);
+	else
+		log_limited(&rl, LOG_WARNING, "http: libmicrohttpd: %s", msg);
+}
+
+/* ---- MHD in our loop ---- */
+
+static void arm_timer(void);
+
+/* MHD handles one step per connection per MHD_run; a few rounds while it
+ * says work is pending save a trip through epoll, bounded so the other
+ * modules keep their turn. */
+static void
+drive(void)
+{
+	MHD_UNSIGNED_LONG_LONG t;
+
+	if (http.mhd == NULL)
+		return;
+	for (int i = 0; i < 4; i++) {
+		MHD_run(http.mhd);
+		if (MHD_get_timeout(http.mhd, &t) != MHD_YES || t > 0)
+			break;
+	}
+	arm_timer();
+}
+
+static void
+on_epoll(int fd, uint32_t events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	(void)arg;
+	drive();
+}
+
+static void
+on_timer(void *arg)
+{
+	(void)arg;
+	drive();
+}
+
+static void
+arm_timer(void)
+{
+	MHD_UNSIGNED_LONG_LONG t;
+
+	if (http.mhd && MHD_get_timeout(http.mhd, &t) == MHD_YES)
+		ev_timer_arm(http.d->loop, &http.timer, t > 60000 ? 60000 : t);
+	else
+		ev_timer_stop(http.d->loop, &http.timer);
+}
+
+/* Resumed connections and new work queued from other modules' handlers
+ * (an SSE client woken by a DHCP event) need MHD to run this turn. */
+static void
+on_turn(void *arg)
+{
+	(void)arg;
+	if (http.mhd && !ev_timer_armed(&http.timer))
+		arm_timer();
+}
+
+static int
+start_mhd(int port)
+{
+	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
+	    MHD_USE_ERROR_LOG;
+
+	http.mhd = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)512,
+	    /* daemon.c ignores SIGPIPE; saying so lets MHD use sendfile
+	     * for descriptor responses instead of pread + send. */
+	    MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int)1,
+	    MHD_OPTION_END);
+	if (http.mhd == NULL) {
+		log_err("http: cannot listen on port %d: %s", port, strerror(errno));
+		return -1;
+	}
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(http.mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	http.epfd = di ? di->epoll_fd : -1;
+	if (http.epfd < 0 || ev_add_fd(http.d->loop, http.epfd, EPOLLIN, on_epoll, NULL) < 0) {
+		log_err("http: cannot add libmicrohttpd's epoll descriptor to the loop");
+		MHD_stop_daemon(http.mhd);
+		http.mhd = NULL;
+		return -1;
+	}
+	http.port = port;
+	log_info("http: listening on port %d", port);
+	arm_timer();
+	return 0;
+}
+
+static void
+stop_mhd(void)
+{
+	if (http.mhd == NULL)
+		return;
+	ev_del_fd(http.d->loop, http.epfd);
+	ev_timer_stop(http.d->loop, &http.timer);
+	http_sse_shutdown();        /* resumes suspended streams first */
+	MHD_stop_daemon(http.mhd);
+	http.mhd = NULL;
+	http.epfd = -1;
+}
+
+static int
+open_dir(const char *path, const char *what)
+{
+	int fd;
+
+	if (path == NULL)
+		return -1;
+	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		log_warn("http: %s %s: %s (nothing served from it)", what, path, strerror(errno));
+	return fd;
+}
+
+static void
+open_roots(const struct inventory *inv)
+{
+	if (http.filesfd >= 0)
+		close(http.filesfd);
+	if (http.webfd >= 0)
+		close(http.webfd);
+	http.filesfd = open_dir(inv->grid.files, "grid.files");
+	http.webfd = open_dir(inv->grid.web, "grid.web");
+}
+
+static void
+register_metrics(void)
+{
+	static const char *const cls[6] = { "other", "1xx", "2xx", "3xx", "4xx", "5xx" };
+	char labels[64];
+
+	for (int rt = 0; rt < RT_COUNT; rt++) {
+		for (int k = 2; k < 6; k++) {
+			snprintf(labels, sizeof labels, "route=\"%s\",code=\"%s\"",
+			    route_names[rt], cls[k]);
+			http.requests[rt][k] = metric_counter("gridboot_http_requests_total",
+			    labels, "HTTP requests answered, by route and status class");
+		}
+		snprintf(labels, sizeof labels, "route=\"%s\"", route_names[rt]);
+		http.bytes[rt] = metric_counter("gridboot_http_response_bytes_total", labels,
+		    "HTTP response body bytes queued, by route");
+	}
+	http.rejected_input = metric_counter("gridboot_http_bad_requests_total", NULL,
+	    "HTTP requests refused with a 4xx (bad input, unknown machine, no token)");
+}
+
+static int
+http_init(struct daemon *d)
+{
+	http.d = d;
+	ev_timer_init(&http.timer, on_timer, NULL);
+	ev_timer_init(&restart_timer, restart, NULL);
+	register_metrics();
+	open_roots(d->inv);
+	http_state_init();
+	http_sse_init();
+	ev_add_turn_hook(d->loop, on_turn, NULL);
+	return start_mhd(d->inv->grid.http_port);
+}
+
+/* A new port means a new MHD daemon. The reload may come from inside an
+ * MHD callback (an API role change reloads the inventory), where stopping
+ * MHD is not allowed: the restart waits for a timer. */
+
+static void
+restart(void *arg)
+{
+	(void)arg;
+	log_info("http: (re)starting on port %d", http.d->inv->grid.http_port);
+	stop_mhd();
+	http_sse_init();
+	if (start_mhd(http.d->inv->grid.http_port) < 0)
+		log_err("http: not serving until the next good reload");
+}
+
+static void
+http_reload(struct daemon *d, struct inventory *old)
+{
+	(void)old;
+	open_roots(d->inv);
+	/* Also when the last restart failed to listen: a reload that puts the
+	 * old port back must bring HTTP back. */
+	if (d->inv->grid.http_port != http.port || http.mhd == NULL)
+		ev_timer_arm(d->loop, &restart_timer, 0);
+}
+
+static void
+http_shutdown(struct daemon *d)
+{
+	ev_timer_stop(d->loop, &restart_timer);
+	stop_mhd();
+	http_state_shutdown();
+	if (http.filesfd >= 0)
+		close(http.filesfd);
+	if (http.webfd >= 0)
+		close(http.webfd);
+	http.filesfd = http.webfd = -1;
+}
+
+const struct module http_module = { "http", http_init, http_reload, http_shutdown };

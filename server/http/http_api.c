@@ -1,0 +1,593 @@
+/* The JSON API under /api/v1 (jansson builds and parses every document).
+ *
+ *   GET    /machines                     the inventory's machines, with state
+ *   GET    /machines/ID                  one (name or MAC), with its plan9.ini
+ *   GET    /machines/ID/timeline         its boot events (?after=SEQ)
+ *   PUT    /machines/ID/role             {"role": R}: change a machine's role
+ *   GET    /discovered                   machines seen but not in the inventory
+ *   POST   /discovered/MAC/assign        {"role": R, "name": N?}: adopt one
+ *   GET    /assignments                  what the API changed (assignments.h)
+ *   DELETE /assignments/MAC              undo it
+ *   GET    /roles                        roles with their kernel and arch
+ *   GET    /leases                       reservations and live leases
+ *   GET    /timeline                     recent events of every machine
+ *   POST   /enroll                       {"mac": M, ...facts}: discovery image
+ *   GET    /events                       Server-Sent Events (http_sse.c)
+ *
+ * Mutating calls need "Authorization: Bearer <grid.api_token>" (checked in
+ * http.c before any body is read), except /enroll: the discovery image is
+ * an anonymous netbooted client and any token given to it would be
+ * readable by anyone from its iPXE script, so enroll can only record facts
+ * about a MAC, never change what a machine boots. Errors are
+ * {"error": "..."} with a 4xx. Role changes are written to
+ * STATE/assignments.json and applied by reloading the inventory. */
+#include "http/http.h"
+#include "config/assignments.h"
+#include "config/discovered.h"
+#include "core/events.h"
+#include "boot/leases.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "boot/plan9ini.h"
+#include "core/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- machine state from the timeline ----
+ * A small open-addressing table, MAC -> last event, fed by an events
+ * subscription so the state of thousands of machines costs one lookup. */
+
+struct mstate {
+	uint8_t mac[6];
+	bool used;
+	enum evkind kind;
+	int64_t when;
+};
+
+static struct mstate *tab;
+static size_t tabcap, tabn;
+static int subscription = -1;
+
+static size_t
+mac_hash(const uint8_t mac[6])
+{
+	uint64_t h = 1469598103934665603ull;
+	for (int i = 0; i < 6; i++)
+		h = (h ^ mac[i]) * 1099511628211ull;
+	return (size_t)h;
+}
+
+static struct mstate *
+slot(const uint8_t mac[6], bool add)
+{
+	if (tabcap == 0)
+		return NULL;
+	for (size_t i = mac_hash(mac) & (tabcap - 1);; i = (i + 1) & (tabcap - 1)) {
+		if (!tab[i].used) {
+			if (!add)
+				return NULL;
+			tab[i].used = true;
+			memcpy(tab[i].mac, mac, 6);
+			tabn++;
+			return &tab[i];
+		}
+		if (memcmp(tab[i].mac, mac, 6) == 0)
+			return &tab[i];
+	}
+}
+
+static void
+grow(void)
+{
+	struct mstate *old = tab;
+	size_t oldcap = tabcap;
+
+	tabcap = tabcap ? tabcap * 2 : 256;
+	tab = ecalloc(tabcap, sizeof *tab);
+	tabn = 0;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].used)
+			*slot(old[i].mac, true) = old[i];
+	free(old);
+}
+
+static void
+on_event(const struct bootevent *ev, void *arg)
+{
+	(void)arg;
+	if (!ev->has_mac || ev->kind == EVK_SYSTEM)
+		return;
+	if ((tabn + 1) * 10 > tabcap * 7)
+		grow();
+	struct mstate *s = slot(ev->mac, true);
+	s->kind = ev->kind;
+	s->when = ev->time_ms;
+}
+
+void
+http_state_init(void)
+{
+	if (subscription < 0)
+		subscription = events_subscribe(on_event, NULL);
+	if (tab == NULL)
+		grow();
+}
+
+void
+http_state_shutdown(void)
+{
+	events_unsubscribe(subscription);
+	subscription = -1;
+	free(tab);
+	tab = NULL;
+	tabcap = tabn = 0;
+}
+
+/* booting: its last step was DHCP, TFTP or HTTP; up: its kernel (9P,
+ * auth) or the discovery image (enroll) spoke to us last; NULL: no event
+ * since the daemon started. */
+const char *
+http_machine_state(const uint8_t mac[6], int64_t *last_ms)
+{
+	struct mstate *s = slot(mac, false);
+
+	if (s == NULL)
+		return NULL;
+	if (last_ms)
+		*last_ms = s->when;
+	switch (s->kind) {
+	case EVK_DHCP:
+	case EVK_TFTP:
+	case EVK_HTTP:
+		return "booting";
+	default:
+		return "up";
+	}
+}
+
+/* ---- JSON documents ---- */
+
+static json_t *
+mac_json(const uint8_t mac[6])
+{
+	char s[18];
+	mac_format(mac, s);
+	return json_string(s);
+}
+
+json_t *
+http_event_json(const struct bootevent *ev)
+{
+	json_t *j = json_pack("{s:I, s:I, s:s, s:s}", "seq", (json_int_t)ev->seq,
+	    "time_ms", (json_int_t)ev->time_ms, "kind", evkind_name(ev->kind), "text", ev->text);
+	json_object_set_new(j, "mac", ev->has_mac ? mac_json(ev->mac) : json_null());
+	return j;
+}
+
+/* listed: the MAC is an inventory machine (the caller knows already). */
+static const char *
+state_of(const uint8_t mac[6], bool listed, int64_t *last)
+{
+	const char *s = http_machine_state(mac, last);
+	if (s)
+		return s;
+	return listed ? "idle" : "discovered";
+}
+
+static json_t *
+machine_json(const struct inventory *inv, const struct machine *m, bool full)
+{
+	char ip[16] = "", hex[13];
+	int64_t last = 0;
+	const char *state = state_of(m->mac, true, &last);
+
+	if (m->ip)
+		ip_format(m->ip, ip);
+	mac_hex(m->mac, hex);
+	json_t *j = json_pack("{s:s, s:o, s:s?, s:s, s:s, s:s?, s:s?, s:s?, s:s, s:s}",
+	    "name", m->name, "mac", mac_json(m->mac), "ip", m->ip ? ip : NULL,
+	    "arch", arch_name(m->arch), "firmware", firmware_name(m->firmware),
+	    "role", m->role ? m->role->name : NULL,
+	    "kernel", m->kernel ? m->kernel->name : NULL,
+	    "payload", m->kernel ? (m->kernel->payload == PAYLOAD_LINUX ? "linux" : "plan9") : NULL,
+	    "boot", boot_name(machine_boot(m)), "state", state);
+	json_object_set_new(j, "last_event_ms", last ? json_integer(last) : json_null());
+	json_object_set_new(j, "source", json_string(m->line ? "inventory" : "api"));
+	json_object_set_new(j, "mac12", json_string(hex));
+	if (full) {
+		char why[256];
+		char *ini = p9ini_render(inv, m, why, sizeof why);
+		json_object_set_new(j, "plan9ini", ini ? json_string(ini) : json_null());
+		free(ini);
+	}
+	return j;
+}
+
+static void
+add_discovered(const struct discovered *d, void *arg)
+{
+	json_t *list = arg;
+	const struct inventory *inv = http.d->inv;
+	const struct machine *m = inv_machine_by_mac(inv, d->mac);
+	enum arch a;
+	enum firmware f;
+	int64_t last = 0;
+	bool known = option93_arch(d->client_arch, &a, &f);
+
+	json_t *j = json_pack("{s:o, s:i, s:s?, s:s?, s:s, s:s, s:I, s:I, s:s}",
+	    "mac", mac_json(d->mac), "client_arch", d->client_arch,
+	    "arch", known ? arch_name(a) : NULL, "firmware", known ? firmware_name(f) : NULL,
+	    "vendor_class", d->vendor_class, "uuid", d->uuid,
+	    "first_seen_ms", (json_int_t)d->first_seen_ms,
+	    "last_seen_ms", (json_int_t)d->last_seen_ms,
+	    "state", state_of(d->mac, m != NULL, &last));
+	json_object_set_new(j, "machine", m ? json_string(m->name) : json_null());
+	json_t *facts = (json_t *)discovered_facts(d);
+	json_object_set(j, "facts", facts ? facts : json_null());
+	json_array_append_new(list, j);
+}
+
+static void
+add_lease(const struct lease_info *l, void *arg)
+{
+	char ip[16];
+
+	ip_format(l->ip, ip);
+	json_array_append_new(arg, json_pack("{s:o, s:s, s:I, s:b, s:s?}",
+	    "mac", mac_json(l->mac), "ip", ip, "expires_ms", (json_int_t)l->expires_ms,
+	    "reserved", l->reserved, "hostname", l->hostname));
+}
+
+static void
+add_event(const struct bootevent *ev, void *arg)
+{
+	json_array_append_new(arg, http_event_json(ev));
+}
+
+/* ---- helpers ---- */
+
+bool
+http_api_authorized(struct MHD_Connection *c)
+{
+	const char *tok = http.d->inv->grid.api_token;
+	const char *h = http_header(c, MHD_HTTP_HEADER_AUTHORIZATION);
+	unsigned char diff = 0;
+	size_t n;
+
+	if (tok == NULL || h == NULL || strncmp(h, "Bearer ", 7) != 0)
+		return false;
+	h += 7;
+	n = strlen(tok);
+	if (strlen(h) != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		diff |= (unsigned char)(h[i] ^ tok[i]);
+	return diff == 0;
+}
+
+static uint64_t
+arg_u64(struct MHD_Connection *c, const char *name, uint64_t dflt)
+{
+	const char *s = http_arg(c, name);
+	char *end;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return dflt;
+	unsigned long long v = strtoull(s, &end, 10);
+	return *end ? dflt : (uint64_t)v;
+}
+
+/* Parses the request body as a JSON object; on failure queues the 400
+ * and returns NULL. */
+static json_t *
+body_object(struct MHD_Connection *c, struct http_req *r, enum MHD_Result *res)
+{
+	json_error_t err;
+	json_t *j;
+
+	if (r->body == NULL || r->len == 0) {
+		*res = http_error(c, r, 400, "the request needs a JSON object body");
+		return NULL;
+	}
+	j = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, &err);
+	if (j == NULL) {
+		*res = http_error(c, r, 400, "bad JSON at line %d column %d: %s", err.line,
+		    err.column, err.text);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		*res = http_error(c, r, 400, "the body must be a JSON object");
+		return NULL;
+	}
+	return j;
+}
+
+/* Splits "a/b/c" into at most max parts (in place in buf). */
+static int
+split(char *buf, char **parts, int max)
+{
+	int n = 0;
+	char *save = NULL;
+
+	for (char *p = strtok_r(buf, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
+		if (n == max)
+			return -1;
+		parts[n++] = p;
+	}
+	return n;
+}
+
+/* ---- role changes ---- */
+
+/* Stores the assignment and reloads the inventory so it applies now. */
+static enum MHD_Result
+apply_assignment(struct MHD_Connection *c, struct http_req *r, const uint8_t mac[6],
+    const char *role, const char *name, int client_arch)
+{
+	struct inventory *inv = http.d->inv;
+	enum arch arch;
+	enum firmware fw;
+	char why[256], macs[18];
+
+	if (!assignment_check(inv, mac, role, name, client_arch, &arch, &fw, why, sizeof why))
+		return http_error(c, r, inv_role(inv, role) ? 409 : 422, "%s", why);
+	if (!assignment_fits(inv, mac, role, name, arch, fw, why, sizeof why))
+		return http_error(c, r, 422, "with role %s its plan9.ini would not boot: %s", role, why);
+	if (assignment_store(inv->grid.state, mac, role, name, arch, fw) < 0)
+		return http_error(c, r, 500, "cannot write the assignments file");
+	mac_format(mac, macs);
+	log_info("http: api: %s assigned role %s", macs, role);
+	event_emit(mac, EVK_SYSTEM, "role set to %s through the API", role);
+	if (!daemon_reload(http.d))
+		return http_reply_json(c, r, 202, json_pack("{s:b, s:b, s:s}", "stored", 1,
+		    "applied", 0, "error",
+		    "the inventory file has errors now; the assignment applies at the next good reload"));
+	const struct machine *m = inv_machine_by_mac(http.d->inv, mac);
+	if (m == NULL)
+		return http_reply_json(c, r, 202, json_pack("{s:b, s:b, s:s}", "stored", 1,
+		    "applied", 0, "error", "the reloaded inventory skipped it; see the log"));
+	return http_reply_json(c, r, 200, machine_json(http.d->inv, m, true));
+}
+
+static enum MHD_Result
+put_role(struct MHD_Connection *c, struct http_req *r, const struct machine *m)
+{
+	enum MHD_Result res;
+	json_t *j = body_object(c, r, &res);
+
+	if (j == NULL)
+		return res;
+	const char *role = json_string_value(json_object_get(j, "role"));
+	if (role == NULL) {
+		json_decref(j);
+		return http_error(c, r, 400, "missing \"role\" (a string)");
+	}
+	uint8_t mac[6];
+	memcpy(mac, m->mac, 6);
+	res = apply_assignment(c, r, mac, role, m->line ? NULL : m->name, -1);
+	json_decref(j);
+	return res;
+}
+
+static enum MHD_Result
+assign_discovered(struct MHD_Connection *c, struct http_req *r, const uint8_t mac[6])
+{
+	const struct discovered *d = discovered_find(mac);
+	enum MHD_Result res;
+	json_t *j, *nm;
+
+	if (d == NULL)
+		return http_error(c, r, 404, "no discovered machine with that MAC");
+	if ((j = body_object(c, r, &res)) == NULL)
+		return res;
+	const char *role = json_string_value(json_object_get(j, "role"));
+	nm = json_object_get(j, "name");
+	if (role == NULL || (nm && !json_is_string(nm))) {
+		json_decref(j);
+		return http_error(c, r, 400, "needs \"role\" (a string) and optionally \"name\" (a string)");
+	}
+	char defname[32], hex[13];
+	mac_hex(mac, hex);
+	snprintf(defname, sizeof defname, "m-%s", hex);
+	res = apply_assignment(c, r, mac, role, nm ? json_string_value(nm) : defname,
+	    d->client_arch);
+	json_decref(j);
+	return res;
+}
+
+static enum MHD_Result
+enroll(struct MHD_Connection *c, struct http_req *r)
+{
+	enum MHD_Result res;
+	json_t *j = body_object(c, r, &res);
+	uint8_t mac[6];
+
+	if (j == NULL)
+		return res;
+	const char *macs = json_string_value(json_object_get(j, "mac"));
+	if (macs == NULL || !mac_parse(macs, mac)) {
+		json_decref(j);
+		return http_error(c, r, 400, "needs \"mac\": a MAC address like 52:54:00:00:00:11");
+	}
+	char *facts = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(j);
+	if (strlen(facts) > DISCOVERED_MAX_FACTS) {
+		free(facts);
+		return http_error(c, r, 413, "facts larger than %d bytes", DISCOVERED_MAX_FACTS);
+	}
+	int rc = discovered_set_facts(mac, facts);
+	free(facts);
+	if (rc < 0)
+		return http_error(c, r, 507, "not stored: %d machines have enrolled already",
+		    DISCOVERED_MAX);
+	event_emit(mac, EVK_ENROLL, "enrolled: %zu bytes of hardware facts", r->len);
+	return http_reply_json(c, r, 200, json_pack("{s:b}", "ok", 1));
+}
+
+/* ---- routing ---- */
+
+static enum MHD_Result
+machines(struct MHD_Connection *c, struct http_req *r, const char *method,
+    char **p, int n)
+{
+	struct inventory *inv = http.d->inv;
+
+	if (n == 1) {
+		if (strcmp(method, "GET") != 0)
+			return http_error(c, r, 405, "%s is not allowed on machines", method);
+		json_t *list = json_array();
+		for (size_t i = 0; i < inv->nmachines; i++)
+			json_array_append_new(list, machine_json(inv, &inv->machines[i], false));
+		return http_reply_json(c, r, 200, json_pack("{s:o}", "machines", list));
+	}
+	const struct machine *m = inv_machine_lookup(inv, p[1]);
+	if (m == NULL)
+		return http_error(c, r, 404, "no machine %s in the inventory", p[1]);
+	if (n == 2 && strcmp(method, "GET") == 0)
+		return http_reply_json(c, r, 200, machine_json(inv, m, true));
+	if (n == 3 && strcmp(p[2], "timeline") == 0 && strcmp(method, "GET") == 0) {
+		json_t *list = json_array();
+		events_since(arg_u64(c, "after", 0), m->mac, add_event, list);
+		return http_reply_json(c, r, 200, json_pack("{s:s, s:o}", "machine", m->name,
+		    "events", list));
+	}
+	if (n == 3 && strcmp(p[2], "role") == 0 && strcmp(method, "PUT") == 0)
+		return put_role(c, r, m);
+	return http_error(c, r, 404, "no such API call");
+}
+
+static enum MHD_Result
+get_list(struct MHD_Connection *c, struct http_req *r, const char *what)
+{
+	json_t *list = json_array();
+
+	if (strcmp(what, "discovered") == 0)
+		discovered_foreach(add_discovered, list);
+	else if (strcmp(what, "roles") == 0) {
+		const struct inventory *inv = http.d->inv;
+		for (size_t i = 0; i < inv->nroles; i++) {
+			const struct role *ro = &inv->roles[i];
+			const struct kernel *k = ro->kernel;
+			json_array_append_new(list, json_pack("{s:s, s:s?, s:s?, s:s?, s:s}",
+			    "name", ro->name, "kernel", k ? k->name : NULL,
+			    "arch", k ? arch_name(k->arch) : NULL,
+			    "payload", k ? (k->payload == PAYLOAD_LINUX ? "linux" : "plan9") : NULL,
+			    "boot", boot_name(ro->boot)));
+		}
+	}
+	else if (strcmp(what, "leases") == 0)
+		leases_foreach(http.d->inv, add_lease, list);
+	else {
+		uint64_t last = events_last_seq(), dflt = last > 200 ? last - 200 : 0;
+		events_since(arg_u64(c, "after", dflt), NULL, add_event, list);
+	}
+	return http_reply_json(c, r, 200, json_pack("{s:o}", what, list));
+}
+
+static enum MHD_Result
+assignments(struct MHD_Connection *c, struct http_req *r, const char *method, char **p, int n)
+{
+	uint8_t mac[6];
+
+	if (n == 1 && strcmp(method, "GET") == 0) {
+		char *path = esprintf("%s/assignments.json", http.d->inv->grid.state);
+		json_t *j = json_load_file(path, 0, NULL);
+		free(path);
+		return http_reply_json(c, r, 200, j ? j : json_pack("{s:[]}", "assignments"));
+	}
+	if (n != 2 || strcmp(method, "DELETE") != 0)
+		return http_error(c, r, n == 2 ? 405 : 404, "no such API call");
+	if (!mac_parse(p[1], mac))
+		return http_error(c, r, 400, "%s is not a MAC address", p[1]);
+	int rc = assignment_remove(http.d->inv->grid.state, mac);
+	if (rc < 0)
+		return http_error(c, r, 500, "cannot write the assignments file");
+	if (rc == 0)
+		return http_error(c, r, 404, "no assignment for %s", p[1]);
+	daemon_reload(http.d);
+	return http_reply_json(c, r, 200, json_pack("{s:b}", "ok", 1));
+}
+
+enum MHD_Result
+http_api(struct MHD_Connection *c, struct http_req *r, const char *method, const char *path)
+{
+	char buf[HTTP_MAX_URL + 1], *p[6];
+	int n;
+	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+
+	if (*path != '/' && *path != '\0')
+		return http_error(c, r, 404, "no such API call");
+	str_copy(buf, path, sizeof buf);
+	if ((n = split(buf, p, (int)nelem(p))) <= 0)
+		return http_error(c, r, 404, "no such API call");
+	if (get && strcmp(method, "HEAD") == 0)
+		method = "GET";
+	if (strcmp(p[0], "machines") == 0)
+		return machines(c, r, method, p, n);
+	if (strcmp(p[0], "assignments") == 0)
+		return assignments(c, r, method, p, n);
+	if (n == 1 && (strcmp(p[0], "discovered") == 0 || strcmp(p[0], "leases") == 0 ||
+	    strcmp(p[0], "roles") == 0 ||
+	    strcmp(p[0], "timeline") == 0))
+		return get ? get_list(c, r, p[0]) : http_error(c, r, 405, "%s is read-only", p[0]);
+	if (n == 3 && strcmp(p[0], "discovered") == 0 && strcmp(p[2], "assign") == 0) {
+		uint8_t mac[6];
+		if (strcmp(method, "POST") != 0)
+			return http_error(c, r, 405, "assign takes POST");
+		if (!mac_parse(p[1], mac))
+			return http_error(c, r, 400, "%s is not a MAC address", p[1]);
+		return assign_discovered(c, r, mac);
+	}
+	if (n == 1 && strcmp(p[0], "enroll") == 0)
+		return strcmp(method, "POST") == 0 ? enroll(c, r) :
+		    http_error(c, r, 405, "enroll takes POST");
+	return http_error(c, r, 404, "no such API call");
+}
+
+/* ---- /metrics ---- */
+
+struct census {
+	uint64_t discovered, booting, up, idle;
+};
+
+static void
+count_discovered(const struct discovered *d, void *arg)
+{
+	struct census *n = arg;
+	if (inv_machine_by_mac(http.d->inv, d->mac))
+		return;     /* counted with the inventory's machines */
+	const char *s = state_of(d->mac, false, NULL);
+	if (strcmp(s, "up") == 0)
+		n->up++;
+	else
+		n->discovered++;
+}
+
+enum MHD_Result
+http_metrics(struct MHD_Connection *c, struct http_req *r)
+{
+	struct inventory *inv = http.d->inv;
+	struct census n = { 0 };
+
+	for (size_t i = 0; i < inv->nmachines; i++) {
+		const char *s = state_of(inv->machines[i].mac, true, NULL);
+		if (strcmp(s, "booting") == 0)
+			n.booting++;
+		else if (strcmp(s, "up") == 0)
+			n.up++;
+		else
+			n.idle++;
+	}
+	discovered_foreach(count_discovered, &n);
+	static const char help[] = "Machines by state: discovered (not in the inventory), "
+	    "booting (last seen in DHCP/TFTP/HTTP), up (9P, auth or enroll), idle (no event yet)";
+	*metric_gauge("gridboot_machines", "state=\"discovered\"", help) = n.discovered;
+	*metric_gauge("gridboot_machines", "state=\"booting\"", help) = n.booting;
+	*metric_gauge("gridboot_machines", "state=\"up\"", help) = n.up;
+	*metric_gauge("gridboot_machines", "state=\"idle\"", help) = n.idle;
+	char *text = metrics_render();
+	return http_reply_text(c, r, 200, "text/plain; version=0.0.4; charset=utf-8", text,
+	    strlen(text));
+}

@@ -1,0 +1,259 @@
+/* /api/v1/events: the boot timeline as Server-Sent Events.
+ *
+ * One events subscription feeds every stream. Each client has a byte queue
+ * of formatted events; MHD pulls from it through a content-reader callback.
+ * When the queue is empty the callback suspends the connection (returning
+ * 0 without suspending would make MHD poll it in a busy loop) and the next
+ * event resumes it. A keepalive comment every 15 s keeps proxies from
+ * timing the stream out and lets MHD notice clients that went away (MHD
+ * cannot see a disconnect while a connection is suspended). A client that
+ * lets its queue grow past SSE_MAX_QUEUE is dropped, never the daemon.
+ *
+ * Query: ?after=SEQ (or the Last-Event-ID header on reconnect) replays the
+ * kept events after SEQ; without either the last SSE_BACKLOG are replayed.
+ * ?mac=MAC limits the stream to one machine. */
+#include "http/http.h"
+#include "core/events.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SSE_MAX_CLIENTS 64
+#define SSE_MAX_QUEUE (1024 * 1024)
+#define SSE_BACKLOG 50
+#define SSE_KEEPALIVE_MS 15000
+
+struct sse {
+	struct sse *next, **pprev;
+	struct MHD_Connection *conn;
+	char *buf;
+	size_t len, off, cap;
+	bool suspended, closing;
+	bool filter;
+	uint8_t mac[6];
+};
+
+static struct sse *clients;
+static int nclients;
+static int subscription = -1;
+static struct ev_timer keepalive;
+static uint64_t *m_clients, *m_events, *m_dropped;
+
+static void
+wake(struct sse *s)
+{
+	if (s->suspended) {
+		s->suspended = false;
+		MHD_resume_connection(s->conn);
+	}
+}
+
+static void
+push(struct sse *s, const char *text, size_t n)
+{
+	if (s->closing)
+		return;
+	if (s->len - s->off + n > SSE_MAX_QUEUE) {
+		(*m_dropped)++;
+		s->closing = true;      /* too slow: end its stream */
+		wake(s);
+		return;
+	}
+	if (s->off > 0 && s->off == s->len)
+		s->off = s->len = 0;
+	if (s->len + n > s->cap) {
+		/* Compact before growing: the sent prefix is dead. */
+		if (s->off > 0) {
+			memmove(s->buf, s->buf + s->off, s->len - s->off);
+			s->len -= s->off;
+			s->off = 0;
+		}
+		if (s->len + n > s->cap) {
+			s->cap = MAX(s->cap * 2, s->len + n);
+			s->buf = erealloc(s->buf, s->cap);
+		}
+	}
+	memcpy(s->buf + s->len, text, n);
+	s->len += n;
+	wake(s);
+}
+
+/* "id: SEQ\nevent: boot\ndata: {json}\n\n" */
+static char *
+format_event(const struct bootevent *ev, size_t *n)
+{
+	json_t *j = http_event_json(ev);
+	char *data = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	char *out = esprintf("id: %llu\nevent: boot\ndata: %s\n\n",
+	    (unsigned long long)ev->seq, data);
+	free(data);
+	*n = strlen(out);
+	return out;
+}
+
+static bool
+wants(const struct sse *s, const struct bootevent *ev)
+{
+	return !s->filter || (ev->has_mac && memcmp(ev->mac, s->mac, 6) == 0);
+}
+
+static void
+on_event(const struct bootevent *ev, void *arg)
+{
+	char *text = NULL;
+	size_t n = 0;
+
+	(void)arg;
+	for (struct sse *s = clients; s; s = s->next) {
+		if (!wants(s, ev))
+			continue;
+		if (text == NULL)
+			text = format_event(ev, &n);
+		push(s, text, n);
+		(*m_events)++;
+	}
+	free(text);
+}
+
+static void
+backlog_one(const struct bootevent *ev, void *arg)
+{
+	struct sse *s = arg;
+	size_t n;
+	char *text = format_event(ev, &n);
+
+	push(s, text, n);
+	free(text);
+}
+
+static void
+on_keepalive(void *arg)
+{
+	static const char ping[] = ": keepalive\n\n";
+
+	(void)arg;
+	for (struct sse *s = clients; s; s = s->next)
+		push(s, ping, sizeof ping - 1);
+	ev_timer_arm(http.d->loop, &keepalive, SSE_KEEPALIVE_MS);
+}
+
+static ssize_t
+reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct sse *s = cls;
+	size_t n;
+
+	(void)pos;
+	if (s->off == s->len) {
+		if (s->closing)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		s->suspended = true;
+		MHD_suspend_connection(s->conn);
+		return 0;
+	}
+	n = MIN(max, s->len - s->off);
+	memcpy(buf, s->buf + s->off, n);
+	s->off += n;
+	return (ssize_t)n;
+}
+
+static void
+release(void *cls)
+{
+	struct sse *s = cls;
+
+	if ((*s->pprev = s->next) != NULL)
+		s->next->pprev = s->pprev;
+	nclients--;
+	*m_clients = (uint64_t)nclients;
+	free(s->buf);
+	free(s);
+}
+
+enum MHD_Result
+http_sse(struct MHD_Connection *c, struct http_req *r)
+{
+	const char *macs = http_arg(c, "mac");
+	const char *last = http_header(c, "Last-Event-ID");
+	const char *after = http_arg(c, "after");
+	uint64_t seq = events_last_seq();
+	uint64_t from = seq > SSE_BACKLOG ? seq - SSE_BACKLOG : 0;
+	struct sse *s;
+	char *end;
+
+	if (nclients >= SSE_MAX_CLIENTS)
+		return http_error(c, r, 503, "too many event streams open");
+	s = ecalloc(1, sizeof *s);
+	s->conn = c;
+	if (macs) {
+		if (!mac_parse(macs, s->mac)) {
+			free(s);
+			return http_error(c, r, 400, "mac=%s is not a MAC address", macs);
+		}
+		s->filter = true;
+	}
+	if (after == NULL)
+		after = last;
+	if (after) {
+		unsigned long long v = strtoull(after, &end, 10);
+		if (*after < '0' || *after > '9' || *end) {
+			free(s);
+			return http_error(c, r, 400, "after=%s is not an event number", after);
+		}
+		from = v;
+	}
+	struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN,
+	    4096, reader, s, release);
+	if (resp == NULL) {
+		free(s);
+		return http_error(c, r, 500, "cannot create a response");
+	}
+	if ((s->next = clients) != NULL)
+		clients->pprev = &s->next;
+	clients = s;
+	s->pprev = &clients;
+	nclients++;
+	*m_clients = (uint64_t)nclients;
+	push(s, "retry: 2000\n\n", 13);
+	events_since(from, s->filter ? s->mac : NULL, backlog_one, s);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	/* Streams live long; the keepalive proves the peer is there. */
+	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)0);
+	return http_reply(c, r, 200, resp);
+}
+
+void
+http_sse_init(void)
+{
+	m_clients = metric_gauge("gridboot_http_event_streams", NULL,
+	    "Server-Sent Event streams open");
+	m_events = metric_counter("gridboot_http_events_sent_total", NULL,
+	    "Boot events queued to event streams");
+	m_dropped = metric_counter("gridboot_http_event_streams_dropped_total", NULL,
+	    "Event streams ended because the client read too slowly");
+	if (subscription < 0)
+		subscription = events_subscribe(on_event, NULL);
+	ev_timer_init(&keepalive, on_keepalive, NULL);
+	ev_timer_arm(http.d->loop, &keepalive, SSE_KEEPALIVE_MS);
+}
+
+/* Ends every stream and lets MHD see the resumed connections once, since
+ * MHD must not be stopped while any connection is suspended. */
+void
+http_sse_shutdown(void)
+{
+	for (struct sse *s = clients; s; s = s->next) {
+		s->closing = true;
+		wake(s);
+	}
+	if (http.mhd)
+		MHD_run(http.mhd);
+	ev_timer_stop(http.d->loop, &keepalive);
+	events_unsubscribe(subscription);
+	subscription = -1;
+}

@@ -1,0 +1,326 @@
+/* tftp: the TFTP module. One socket on grid.tftp_port takes requests; each
+ * accepted read gets its own transfer (tftp_xfer.c) with its own socket.
+ * A request is answered from the generated files first (bootfiles.h:
+ * cfg/pxe/<mac>, boot.ipxe, ...) and otherwise from the static tree under
+ * grid.files (fileroot.h), never from anywhere else. Writes are refused:
+ * gridboot serves boot files, it does not collect them. */
+#include "boot/bootfiles.h"
+#include "daemon.h"
+#include "core/events.h"
+#include "core/fileroot.h"
+#include "boot/leases.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "modules.h"
+#include "tftp/tftp_packet.h"
+#include "tftp/tftp_xfer.h"
+#include "core/util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define REQ_BURST 32            /* requests read per wakeup */
+#define MAX_TRANSFERS 10000
+/* One address cannot take every slot by asking from many ports: a machine
+ * boots a handful of files at a time, a lab behind NAT a few dozen. */
+#define MAX_PER_ADDRESS 64
+
+static struct {
+	struct daemon *d;
+	int fd;
+	int port;
+	struct fileroot *root;
+	uint64_t *m_requests, *m_bad;
+	struct ratelimit rl_bad, rl_refuse;
+} T = { .fd = -1 };
+
+/* Answers a request we will not serve, from the listening socket, and puts
+ * the refusal on the machine's timeline (unless path is NULL: garbage is
+ * not worth a timeline entry, and a flood of it would push real ones out). */
+static void
+refuse(const struct sockaddr_in *peer, const uint8_t *mac, const char *path,
+    const char *outcome, int code, const char *msg)
+{
+	struct wr w;
+	uint8_t buf[600];
+	char ip[16];
+
+	w = wr_make(buf, sizeof buf);
+	tftp_put_error(&w, code, msg);
+	if (!w.err)
+		(void)sendto(T.fd, buf, wr_len(&w), 0, (const struct sockaddr *)peer,
+		    sizeof *peer);
+	xfer_count_outcome(outcome);
+	if (path == NULL)
+		return;
+	ip_format(ntohl(peer->sin_addr.s_addr), ip);
+	log_limited(&T.rl_refuse, LOG_INFO, "tftp: %s:%u %s: refused: %s", ip,
+	    ntohs(peer->sin_port), path, msg);
+	event_emit(mac, EVK_TFTP, "%s %s refused: %s", ip, path, msg);
+}
+
+/* Finds what to send for path: a generated file or one from the tree.
+ * Returns 0, or -1 with the ERROR *code, *msg and *outcome set. */
+static int
+resolve(const char *path, const uint8_t *mac, struct xfer_src *src,
+    int *code, const char **msg, const char **outcome)
+{
+	struct genfile g;
+	int rc;
+
+	memset(src, 0, sizeof *src);
+	switch (bootfile_generate(T.d->inv, path, mac, &g)) {
+	case GEN_OK:
+		src->mem = g.data;      /* the transfer owns it now */
+		src->size = g.len;
+		return 0;
+	case GEN_NOT_FOUND:
+	case GEN_BAD_NAME:
+		*msg = "File not found";
+		*outcome = "not_found";
+		*code = TERR_NOTFOUND;
+		return -1;
+	case GEN_NOT_GENERATED:
+		break;
+	}
+	rc = fileroot_open(T.root, path, &src->file);
+	if (rc == 0) {
+		src->size = src->file->size;
+		return 0;
+	}
+	switch (-rc) {
+	case ENOENT:
+	case ENAMETOOLONG:
+		*msg = "File not found";
+		*outcome = "not_found";
+		*code = TERR_NOTFOUND;
+		return -1;
+	case EACCES:
+		*msg = "Access violation";
+		*outcome = "denied";
+		*code = TERR_ACCESS;
+		return -1;
+	default:
+		*msg = "Cannot open file";
+		*outcome = "error";
+		*code = TERR_UNDEF;
+		return -1;
+	}
+}
+
+static void
+handle_request(const uint8_t *pkt, size_t len, const struct sockaddr_in *peer,
+    const struct sockaddr_in *local)
+{
+	struct tftp_req req;
+	struct tftp_reject why;
+	struct xfer_src src;
+	uint8_t macbuf[6], *mac = NULL;
+	const char *msg = NULL, *outcome = NULL;
+	char ip[16], toolarge[160];
+	int code = 0;
+
+	(*T.m_requests)++;
+	bool good = tftp_parse_request(pkt, len, &req, &why);
+	/* Garbage does not cost a lookup; anything with a name does. */
+	if ((good || req.path[0]) &&
+	    lease_mac_for_ip(T.d->inv, ntohl(peer->sin_addr.s_addr), macbuf))
+		mac = macbuf;
+	if (!good) {
+		(*T.m_bad)++;
+		ip_format(ntohl(peer->sin_addr.s_addr), ip);
+		log_limited(&T.rl_bad, LOG_NOTICE, "tftp: bad request from %s:%u: %s", ip,
+		    ntohs(peer->sin_port), why.msg);
+		if (why.code >= 0)
+			refuse(peer, mac, req.path[0] ? req.path : NULL, "bad_request",
+			    why.code, why.msg);
+		return;
+	}
+	if (req.op == TFTP_WRQ) {
+		refuse(peer, mac, req.path, "write_refused", TERR_ACCESS,
+		    "Write requests are not accepted");
+		return;
+	}
+	xfer_superseded_by(peer);
+	if (xfer_pending_for(peer)) {
+		/* The client repeated its RRQ before our first reply reached
+		 * it; the transfer's timer resends, a second one would only
+		 * fight it for the client's attention. */
+		log_debug("tftp: repeated request for %s ignored", req.path);
+		return;
+	}
+	if (xfer_count_for_addr(peer) >= MAX_PER_ADDRESS) {
+		refuse(peer, mac, req.path, "busy", TERR_UNDEF,
+		    "Too many transfers from this address");
+		return;
+	}
+	const char *path = req.path;
+	while (*path == '/')
+		path++;
+	memmove(req.path, path, strlen(path) + 1);
+	if (resolve(req.path, mac, &src, &code, &msg, &outcome) < 0) {
+		refuse(peer, mac, req.path, outcome, code, msg);
+		return;
+	}
+	switch (xfer_start(local, peer, &req, &src, mac, &why, toolarge, sizeof toolarge)) {
+	case XFER_STARTED:
+		return;
+	case XFER_TOO_LARGE:
+		outcome = "too_large";
+		break;
+	default:
+		outcome = "busy";
+		break;
+	}
+	refuse(peer, mac, req.path, outcome, why.code, why.msg);
+	fileroot_release(src.file);
+	free(src.mem);
+}
+
+static void
+on_listen(int fd, uint32_t events, void *arg)
+{
+	uint8_t pkt[TFTP_MAX_PATH + 1024];
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr align;
+	} ctl;
+
+	(void)events;
+	(void)arg;
+	for (int i = 0; i < REQ_BURST; i++) {
+		struct sockaddr_in peer, local = { .sin_family = AF_INET };
+		struct iovec iov = { pkt, sizeof pkt };
+		struct msghdr mh = {
+			.msg_name = &peer, .msg_namelen = sizeof peer,
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf,
+		};
+		ssize_t n = recvmsg(fd, &mh, 0);
+		if (n < 0)
+			return;
+		if (mh.msg_namelen != sizeof peer || peer.sin_family != AF_INET ||
+		    peer.sin_port == 0 || (mh.msg_flags & MSG_TRUNC)) {
+			(*T.m_bad)++;
+			continue;
+		}
+		/* Reply from the address the client wrote to, so that a
+		 * multi-homed server answers with the TID the client expects
+		 * (ipi_spec_dst: the interface's own address even if the
+		 * request was broadcast). */
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+			if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+				struct in_pktinfo pi;
+				memcpy(&pi, CMSG_DATA(c), sizeof pi);
+				local.sin_addr = pi.ipi_spec_dst;
+			}
+		handle_request(pkt, (size_t)n, &peer, &local);
+	}
+}
+
+static int
+open_listener(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1, rcvbuf = 1 << 20;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
+	    ev_add_fd(T.d->loop, fd, EPOLLIN, on_listen, NULL) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* Each transfer holds a socket: let the daemon use every descriptor it
+ * may, and keep some back for the other modules. */
+static unsigned
+transfer_budget(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 256;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? 65536 : MIN(rl.rlim_max, 65536);
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur <= 256)
+		return 64;
+	return (unsigned)MIN(rl.rlim_cur - 192, (rlim_t)MAX_TRANSFERS);
+}
+
+static int
+tftp_init(struct daemon *d)
+{
+	T.d = d;
+	T.m_requests = metric_counter("gridboot_tftp_requests_total", NULL,
+	    "TFTP requests received on the server port");
+	T.m_bad = metric_counter("gridboot_tftp_bad_requests_total", NULL,
+	    "Malformed TFTP requests");
+	xfer_setup(d->loop, transfer_budget());
+	T.port = d->inv->grid.tftp_port;
+	T.fd = open_listener(T.port);
+	if (T.fd < 0) {
+		log_err("tftp: udp port %d: %s", T.port, strerror(errno));
+		return -1;
+	}
+	T.root = fileroot_new(d->inv->grid.files, d->loop);
+	log_info("tftp: serving %s on udp port %d", d->inv->grid.files, T.port);
+	return 0;
+}
+
+static void
+tftp_reload(struct daemon *d, struct inventory *old)
+{
+	(void)old;
+	if (strcmp(fileroot_dir(T.root), d->inv->grid.files) != 0) {
+		/* Running transfers keep their files; new ones use the new tree. */
+		fileroot_free(T.root);
+		T.root = fileroot_new(d->inv->grid.files, d->loop);
+		log_info("tftp: now serving %s", d->inv->grid.files);
+	}
+	if (d->inv->grid.tftp_port != T.port) {
+		int fd = open_listener(d->inv->grid.tftp_port);
+		if (fd < 0) {
+			log_err("tftp: udp port %d: %s; still on port %d",
+			    d->inv->grid.tftp_port, strerror(errno), T.port);
+			return;
+		}
+		ev_del_fd(d->loop, T.fd);
+		close(T.fd);
+		T.fd = fd;
+		T.port = d->inv->grid.tftp_port;
+		log_info("tftp: now on udp port %d", T.port);
+	}
+}
+
+static void
+tftp_shutdown(struct daemon *d)
+{
+	xfer_shutdown_all();
+	if (T.fd >= 0) {
+		ev_del_fd(d->loop, T.fd);
+		close(T.fd);
+		T.fd = -1;
+	}
+	fileroot_free(T.root);
+	T.root = NULL;
+}
+
+const struct module tftp_module = { "tftp", tftp_init, tftp_reload, tftp_shutdown };

@@ -1,0 +1,51 @@
+/* One TFTP read transfer: its own UDP socket (its TID) in the event loop,
+ * a retransmit timer, and a window of blocks (RFC 7440; window 1 is
+ * RFC 1350's lock-step). Data comes from the static tree (pread on a
+ * shared descriptor, through a 16 KiB read-ahead buffer) or from a
+ * generated file held in memory, so a transfer costs about 17 KiB whatever
+ * its size. */
+#ifndef GRIDBOOT_TFTP_XFER_H
+#define GRIDBOOT_TFTP_XFER_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/evloop.h"
+#include "core/fileroot.h"
+#include "tftp/tftp_packet.h"
+
+/* What a transfer reads from: exactly one of file and mem. The transfer
+ * takes ownership (releases the file, frees mem). */
+struct xfer_src {
+	struct rootfile *file;
+	char *mem;
+	uint64_t size;
+};
+
+/* Why an RRQ got no transfer (counted by tftp.c, not here). */
+enum xfer_refusal { XFER_STARTED, XFER_TOO_LARGE, XFER_BUSY, XFER_NOSOCK };
+
+void xfer_setup(struct evloop *loop, unsigned max_active);
+/* Starts sending src to peer from a new socket bound to local (port 0).
+ * On refusal the caller still owns src and answers the client itself, with
+ * the message in *why. mac may be NULL. */
+enum xfer_refusal xfer_start(const struct sockaddr_in *local,
+    const struct sockaddr_in *peer, const struct tftp_req *req,
+    struct xfer_src *src, const uint8_t *mac, struct tftp_reject *why,
+    char *msgbuf, size_t msgcap);
+/* True if a transfer to this peer (address and port) is still waiting for
+ * its first acknowledgement: a retransmitted RRQ, which the transfer's own
+ * timer already covers. */
+bool xfer_pending_for(const struct sockaddr_in *peer);
+/* Transfers in flight to peer's address, whatever the port. */
+unsigned xfer_count_for_addr(const struct sockaddr_in *peer);
+/* A new request from peer: a transfer to the same address and port that
+ * only lacks its final ACK is over, the client has moved on. */
+void xfer_superseded_by(const struct sockaddr_in *peer);
+/* Bumps gridboot_tftp_transfers_total{outcome=...}. */
+void xfer_count_outcome(const char *outcome);
+/* Ends every transfer (daemon shutdown). */
+void xfer_shutdown_all(void);
+
+#endif
