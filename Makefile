@@ -35,7 +35,7 @@ $(BUILD)/obj/%.o: server/%.c $(HDRS)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Iserver -c -o $@ $<
 
 $(BUILD)/libgridboot.a: $(LIBOBJS)
-	ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/gridbootd: $(BUILD)/obj/main.o $(BUILD)/libgridboot.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)

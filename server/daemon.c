@@ -39,8 +39,8 @@ daemon_reload(struct daemon *d)
 		    d->config_path, errs.n);
 		for (size_t i = 0; i < errs.n; i++)
 			log_err("%s", errs.msg[i]);
-		event_emit(NULL, EVK_SYSTEM, "reload failed: %zu error(s)", errs.n);
-		errs_free(&errs);
+		events_emit(NULL, EVK_SYSTEM, "reload failed: %zu error(s)", errs.n);
+		errlist_free(&errs);
 		return false;
 	}
 	log_warnings(next);
@@ -55,7 +55,7 @@ daemon_reload(struct daemon *d)
 	inv_unref(old);
 	d->reloads++;
 	log_info("reload: %s OK: %zu machines", d->config_path, next->nmachines);
-	event_emit(NULL, EVK_SYSTEM, "inventory reloaded: %zu machines", next->nmachines);
+	events_emit(NULL, EVK_SYSTEM, "inventory reloaded: %zu machines", next->nmachines);
 	return true;
 }
 
@@ -132,8 +132,8 @@ daemon_serve(const char *config_path, bool foreground, int loglevel,
 	log_init("gridbootd", foreground, loglevel);
 	d.inv = inv_load(config_path, &errs);
 	if (d.inv == NULL) {
-		errs_print(&errs, stderr);
-		errs_free(&errs);
+		errlist_print(&errs, stderr);
+		errlist_free(&errs);
 		return 1;
 	}
 	log_warnings(d.inv);
@@ -169,7 +169,7 @@ daemon_serve(const char *config_path, bool foreground, int loglevel,
 	if (privdrop(d.inv->grid.user, d.inv->grid.state, pidfile) < 0)
 		goto out;
 	log_info("serving %s: %zu machines", config_path, d.inv->nmachines);
-	event_emit(NULL, EVK_SYSTEM, "gridbootd started: %zu machines", d.inv->nmachines);
+	events_emit(NULL, EVK_SYSTEM, "gridbootd started: %zu machines", d.inv->nmachines);
 	rc = ev_run(d.loop) < 0 ? 1 : 0;
 out:
 	if (sigfd >= 0)

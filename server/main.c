@@ -110,10 +110,10 @@ load_or_print(const char *path)
 	struct inventory *inv = inv_load(path, &errs);
 
 	if (inv == NULL) {
-		errs_print(&errs, stderr);
+		errlist_print(&errs, stderr);
 		fprintf(stderr, "%s: %zu error%s\n", path, errs.n, errs.n == 1 ? "" : "s");
 	}
-	errs_free(&errs);
+	errlist_free(&errs);
 	return inv;
 }
 
@@ -159,7 +159,7 @@ cmd_plan9ini(int argc, char **argv)
 		inv_unref(inv);
 		return 1;
 	}
-	char *text = p9ini_render(inv, m, why, sizeof why);
+	char *text = plan9ini_render(inv, m, why, sizeof why);
 	if (text == NULL) {
 		fprintf(stderr, "gridbootd: %s: %s\n", which, why);
 		inv_unref(inv);
@@ -189,7 +189,7 @@ static const struct command {
 	int (*fn)(int, char **);
 } commands[] = {
 	{ "check", cmd_check },
-	{ "explain", cmd_explain },
+	{ "explain", dhcp_explain_cmd },
 	{ "plan9ini", cmd_plan9ini },
 	{ "serve", cmd_serve },
 };

@@ -1,4 +1,6 @@
 #include "boot/bootfiles.h"
+#include "boot/ipxe.h"
+#include "boot/uboot.h"
 #include "boot/plan9ini.h"
 #include "core/util.h"
 
@@ -7,7 +9,7 @@
 #include <string.h>
 
 bool
-mac12_parse(const char *s, uint8_t mac[6])
+bootfiles_mac12_parse(const char *s, uint8_t mac[6])
 {
 	return strlen(s) == 12 && mac_parse(s, mac);
 }
@@ -19,13 +21,13 @@ gen_plan9ini(const struct inventory *inv, const char *which, struct genfile *out
 	char why[256];
 
 	if (strcmp(which, "default") != 0) {
-		if (!mac12_parse(which, out->mac))
+		if (!bootfiles_mac12_parse(which, out->mac))
 			return GEN_BAD_NAME;
 		out->has_mac = true;
 		if ((m = inv_machine_by_mac(inv, out->mac)) == NULL)
 			return GEN_NOT_FOUND;
 	}
-	out->data = p9ini_render(inv, m, why, sizeof why);
+	out->data = plan9ini_render(inv, m, why, sizeof why);
 	if (out->data == NULL)
 		return GEN_NOT_FOUND;
 	out->len = strlen(out->data);
@@ -46,11 +48,11 @@ mac_between(const char *s, const char *suffix, bool colons, uint8_t mac[6])
 		return false;
 	memcpy(buf, s, n - k);
 	buf[n - k] = '\0';
-	return colons ? mac_parse(buf, mac) : mac12_parse(buf, mac);
+	return colons ? mac_parse(buf, mac) : bootfiles_mac12_parse(buf, mac);
 }
 
 enum genresult
-bootfile_generate(const struct inventory *inv, const char *path,
+bootfiles_generate(const struct inventory *inv, const char *path,
     const uint8_t *client_mac, struct genfile *out)
 {
 	memset(out, 0, sizeof *out);
@@ -78,7 +80,7 @@ bootfile_generate(const struct inventory *inv, const char *path,
 }
 
 void
-bootfile_base_url(const struct inventory *inv, char *out, size_t cap)
+bootfiles_base_url(const struct inventory *inv, char *out, size_t cap)
 {
 	char ip[16];
 

@@ -37,39 +37,12 @@ enum genresult {
 	GEN_BAD_NAME,           /* one of ours, but its MAC part is not a MAC */
 };
 
-enum genresult bootfile_generate(const struct inventory *inv, const char *path,
+enum genresult bootfiles_generate(const struct inventory *inv, const char *path,
     const uint8_t *client_mac, struct genfile *out);
 /* Parses 12 hex digits (any case) into a MAC. */
-bool mac12_parse(const char *s, uint8_t mac[6]);
+bool bootfiles_mac12_parse(const char *s, uint8_t mac[6]);
 
-/* ---- iPXE scripts (bootfiles_ipxe.c, templates documented in
- * ipxe-scripts/README.md) and U-Boot script images (bootfiles_uboot.c) ---- */
-
-/* Reads DIR/<name>.ipxe for each template gridboot knows into out (name ->
- * text); missing files fall back to the built-in text. */
-void ipxe_templates_load(const char *dir, struct kvlist *out, struct errlist *errs);
-/* The built-in text of a template, NULL for an unknown name. */
-const char *ipxe_builtin(const char *name);
-/* Replaces ${name} for the names in vars; any other ${...} is left for
- * iPXE itself (${mac:hexraw}, ${net0/ip}). malloc'd. */
-char *ipxe_subst(const char *tmpl, const struct kvlist *vars);
-/* The boot.ipxe entry script and the per-machine script for mac (known or
- * not: unknown machines get grid.unknown's or an exit script). */
-enum genresult ipxe_entry(const struct inventory *inv, struct genfile *out);
-enum genresult ipxe_machine(const struct inventory *inv, const uint8_t mac[6],
-    struct genfile *out);
-/* The template a machine's script is rendered from, and the variables. */
-const char *ipxe_template_for(const struct inventory *inv, const struct machine *m,
-    const struct role *role, struct kvlist *vars);
-
-/* A U-Boot legacy script image (header CRC, data CRC, type script) for
- * mac; with mac NULL a script that chains to uboot/${ethaddr}.scr.uimg. */
-enum genresult uboot_machine(const struct inventory *inv, const uint8_t *mac,
-    struct genfile *out);
-/* Wraps script text in a legacy image. malloc'd, length in *len. */
-uint8_t *uboot_image(const char *name, const char *script, size_t *len);
-uint32_t crc32_ieee(uint32_t crc, const void *data, size_t len);
 /* http://SERVER[:PORT] for scripts and kernel command lines. */
-void bootfile_base_url(const struct inventory *inv, char *out, size_t cap);
+void bootfiles_base_url(const struct inventory *inv, char *out, size_t cap);
 
 #endif

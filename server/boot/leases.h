@@ -19,7 +19,7 @@ struct lease_info {
 };
 
 /* The MAC that holds ip (a reservation or a live lease). */
-bool lease_mac_for_ip(const struct inventory *inv, uint32_t ip, uint8_t mac[6]);
+bool leases_mac_for_ip(const struct inventory *inv, uint32_t ip, uint8_t mac[6]);
 void leases_foreach(const struct inventory *inv,
     void (*fn)(const struct lease_info *, void *), void *arg);
 

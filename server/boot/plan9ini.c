@@ -11,7 +11,7 @@ static const char *const computed_keys[] = {
 };
 
 bool
-p9ini_is_computed(const char *key)
+plan9ini_is_computed(const char *key)
 {
 	for (const char *const *k = computed_keys; *k; k++)
 		if (strcmp(*k, key) == 0)
@@ -20,7 +20,7 @@ p9ini_is_computed(const char *key)
 }
 
 bool
-p9_key_ok(const char *k, const char **why)
+plan9ini_key_ok(const char *k, const char **why)
 {
 	if (*k == '\0') {
 		*why = "empty key";
@@ -43,7 +43,7 @@ p9_key_ok(const char *k, const char **why)
 }
 
 bool
-p9_val_ok(const char *v, const char **why)
+plan9ini_val_ok(const char *v, const char **why)
 {
 	for (const char *p = v; *p; p++) {
 		if (*p == '\n' || *p == '\r') {
@@ -79,7 +79,7 @@ set_addrs(struct kvlist *out, const char *key, const uint32_t *a, int n)
 }
 
 void
-p9ini_merge(const struct inventory *inv, const struct machine *m, struct kvlist *out)
+plan9ini_merge(const struct inventory *inv, const struct machine *m, struct kvlist *out)
 {
 	const struct role *role = m ? m->role : inv->grid.unknown;
 
@@ -103,14 +103,14 @@ p9ini_merge(const struct inventory *inv, const struct machine *m, struct kvlist 
 }
 
 char *
-p9ini_render(const struct inventory *inv, const struct machine *m,
+plan9ini_render(const struct inventory *inv, const struct machine *m,
     char *why, size_t whycap)
 {
 	struct kvlist l = { 0 };
 	size_t len = 0;
 	char *text;
 
-	p9ini_merge(inv, m, &l);
+	plan9ini_merge(inv, m, &l);
 	for (size_t i = 0; i < l.n; i++)
 		len += strlen(l.v[i].key) + 1 + strlen(l.v[i].val) + 1;
 	if (l.n > P9INI_MAXENTRIES) {

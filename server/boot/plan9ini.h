@@ -16,17 +16,17 @@
 #define P9INI_BOOTFILE_BIOS 63  /* 9bootpxe's 64-byte buffer, no bounds check */
 #define P9INI_BOOTFILE_EFI 127  /* the EFI loader's 128-byte buffer */
 
-bool p9ini_is_computed(const char *key);
-bool p9_key_ok(const char *key, const char **why);
-bool p9_val_ok(const char *val, const char **why);
+bool plan9ini_is_computed(const char *key);
+bool plan9ini_key_ok(const char *key, const char **why);
+bool plan9ini_val_ok(const char *val, const char **why);
 
 /* Merges the entries for m (or, with m NULL, what unknown clients get from
  * /cfg/pxe/default). Returns the merged list; kv_free it. */
-void p9ini_merge(const struct inventory *inv, const struct machine *m, struct kvlist *out);
+void plan9ini_merge(const struct inventory *inv, const struct machine *m, struct kvlist *out);
 
 /* Renders "key=value\n" text, malloc'd. On a limit overrun returns NULL
  * and says why in why[]. */
-char *p9ini_render(const struct inventory *inv, const struct machine *m,
+char *plan9ini_render(const struct inventory *inv, const struct machine *m,
     char *why, size_t whycap);
 
 #endif

@@ -20,21 +20,6 @@ store_path(const char *statedir)
 	return esprintf("%s/assignments.json", statedir);
 }
 
-bool
-option93_arch(int code, enum arch *arch, enum firmware *fw)
-{
-	switch (code) {
-	case 0:  *arch = ARCH_AMD64; *fw = FW_BIOS; return true;   /* x86 BIOS */
-	case 6:  *arch = ARCH_386;   *fw = FW_UEFI; return true;   /* x86 UEFI */
-	case 7:                                                    /* x64 UEFI */
-	case 9:                                                    /* EBC, seen from x64 */
-	case 16: *arch = ARCH_AMD64; *fw = FW_UEFI; return true;   /* x64 UEFI HTTP */
-	case 11:                                                   /* arm64 UEFI */
-	case 19: *arch = ARCH_ARM64; *fw = FW_UEFI; return true;   /* arm64 UEFI HTTP */
-	case 22: *arch = ARCH_ARM64; *fw = FW_UBOOT; return true;  /* arm64 U-Boot */
-	default: return false;
-	}
-}
 
 static bool
 name_ok(const char *s)
@@ -48,7 +33,7 @@ name_ok(const char *s)
 }
 
 bool
-assignment_check(const struct inventory *inv, const uint8_t mac[6], const char *rolename,
+assignments_check(const struct inventory *inv, const uint8_t mac[6], const char *rolename,
     const char *name, int client_arch, enum arch *arch, enum firmware *fw,
     char *why, size_t whycap)
 {
@@ -67,7 +52,7 @@ assignment_check(const struct inventory *inv, const uint8_t mac[6], const char *
 		*arch = m->arch;
 		*fw = m->firmware;
 	} else if (client_arch >= 0) {
-		if (!option93_arch(client_arch, arch, fw)) {
+		if (!arch_from_option93(client_arch, arch, fw)) {
 			snprintf(why, whycap, "client architecture %d (DHCP option 93) cannot be booted",
 			    client_arch);
 			return false;
@@ -154,7 +139,7 @@ add_machine(struct inventory *inv, const uint8_t mac[6], const char *name,
 }
 
 bool
-assignment_fits(const struct inventory *inv, const uint8_t mac[6], const char *rolename,
+assignments_fits(const struct inventory *inv, const uint8_t mac[6], const char *rolename,
     const char *name, enum arch arch, enum firmware fw, char *why, size_t cap)
 {
 	const struct machine *m = inv_machine_by_mac(inv, mac);
@@ -163,13 +148,13 @@ assignment_fits(const struct inventory *inv, const uint8_t mac[6], const char *r
 	char *text;
 
 	if (role == NULL)
-		return true;        /* assignment_check reports that */
+		return true;        /* assignments_check reports that */
 	if (m != NULL) {
 		t = *m;
 		reassign(&t, role);
 	} else
 		fill_machine(&t, mac, name ? name : "new", role, arch, fw);
-	text = p9ini_render(inv, &t, why, cap);
+	text = plan9ini_render(inv, &t, why, cap);
 	free(text);
 	return text != NULL;
 }
@@ -182,7 +167,7 @@ plan9ini_fits(const struct inventory *inv, const struct machine *m,
     const char *path, const char *macs)
 {
 	char why[256];
-	char *text = p9ini_render(inv, m, why, sizeof why);
+	char *text = plan9ini_render(inv, m, why, sizeof why);
 
 	if (text == NULL) {
 		log_warn("%s: %s: role %s: %s; skipped", path, macs, m->role->name, why);
@@ -226,7 +211,7 @@ merge_one(struct inventory *inv, const char *path, size_t idx, json_t *a)
 	}
 	enum arch a2;
 	enum firmware f2;
-	if (!assignment_check(inv, mac, rolename, name, -1, &a2, &f2, why, sizeof why)) {
+	if (!assignments_check(inv, mac, rolename, name, -1, &a2, &f2, why, sizeof why)) {
 		log_warn("%s: %s: %s; skipped", path, macs, why);
 		return;
 	}
@@ -305,7 +290,7 @@ drop(json_t *list, const uint8_t mac[6])
 }
 
 int
-assignment_store(const char *statedir, const uint8_t mac[6], const char *role,
+assignments_store(const char *statedir, const uint8_t mac[6], const char *role,
     const char *name, enum arch arch, enum firmware fw)
 {
 	json_t *root = load_store(statedir);
@@ -329,7 +314,7 @@ assignment_store(const char *statedir, const uint8_t mac[6], const char *role,
 }
 
 int
-assignment_remove(const char *statedir, const uint8_t mac[6])
+assignments_remove(const char *statedir, const uint8_t mac[6])
 {
 	json_t *root = load_store(statedir);
 	int rc = 0;

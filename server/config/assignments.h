@@ -31,23 +31,20 @@ void assignments_merge(struct inventory *inv);
 /* Checks that role can be given to mac in inv; fills arch/firmware for a
  * machine the file does not list from client_arch (DHCP option 93, -1 if
  * unknown). Returns false and says why otherwise. */
-bool assignment_check(const struct inventory *inv, const uint8_t mac[6],
+bool assignments_check(const struct inventory *inv, const uint8_t mac[6],
     const char *role, const char *name, int client_arch,
     enum arch *arch, enum firmware *fw, char *why, size_t whycap);
 
 /* Read-modify-write of STATE/assignments.json (atomic rename). */
-int assignment_store(const char *statedir, const uint8_t mac[6], const char *role,
+int assignments_store(const char *statedir, const uint8_t mac[6], const char *role,
     const char *name, enum arch arch, enum firmware fw);
 /* Returns 1 if removed, 0 if there was none, -1 on a write error. */
-int assignment_remove(const char *statedir, const uint8_t mac[6]);
+int assignments_remove(const char *statedir, const uint8_t mac[6]);
 
-/* Maps DHCP option 93 (RFC 4578 and IANA's registry) to what gridboot
- * knows. Returns false for codes it cannot boot. */
-bool option93_arch(int code, enum arch *arch, enum firmware *fw);
 
 /* Whether the machine would still get a plan9.ini within Plan 9's limits
  * with that role (why[] says what is wrong when not). */
-bool assignment_fits(const struct inventory *inv, const uint8_t mac[6], const char *role,
+bool assignments_fits(const struct inventory *inv, const uint8_t mac[6], const char *role,
     const char *name, enum arch arch, enum firmware fw, char *why, size_t cap);
 
 #endif

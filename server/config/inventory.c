@@ -8,6 +8,8 @@
 #include "config/inventory.h"
 #include "config/assignments.h"
 #include "boot/bootfiles.h"
+#include "boot/ipxe.h"
+#include "boot/uboot.h"
 #include "boot/plan9ini.h"
 #include "core/privdrop.h"
 #include "core/util.h"
@@ -44,7 +46,7 @@ src_line(const config_setting_t *s)
 }
 
 #define bad(c, s, key, ...) \
-	errs_add((c)->errs, src_file((c), (s)), src_line(s), (key), __VA_ARGS__)
+	errlist_add((c)->errs, src_file((c), (s)), src_line(s), (key), __VA_ARGS__)
 
 /* Joins a parent path and a key into "parent.key" for messages. */
 static void
@@ -243,11 +245,11 @@ get_plan9ini(struct ctx *c, config_setting_t *parent, const char *path,
 			bad(c, s, kp, "must be a string or a number");
 			continue;
 		}
-		if (!p9_key_ok(k, &why) || !p9_val_ok(v, &why)) {
+		if (!plan9ini_key_ok(k, &why) || !plan9ini_val_ok(v, &why)) {
 			bad(c, s, kp, "%s", why);
 			continue;
 		}
-		if (p9ini_is_computed(k)) {
+		if (plan9ini_is_computed(k)) {
 			bad(c, s, kp, "is computed by gridboot; remove it (see docs/inventory.md)");
 			continue;
 		}
@@ -279,14 +281,14 @@ load_template(struct ctx *c, const char *name, struct kvlist *out)
 		if (*line == '#' || *line == ';' || *line == '\0')
 			continue;
 		if ((eq = strchr(line, '=')) == NULL) {
-			errs_add(c->errs, file, lineno, line, "not a key=value line");
+			errlist_add(c->errs, file, lineno, line, "not a key=value line");
 			continue;
 		}
 		*eq = '\0';
-		if (!p9_key_ok(line, &why) || !p9_val_ok(eq + 1, &why))
-			errs_add(c->errs, file, lineno, line, "%s", why);
-		else if (p9ini_is_computed(line))
-			errs_add(c->errs, file, lineno, line,
+		if (!plan9ini_key_ok(line, &why) || !plan9ini_val_ok(eq + 1, &why))
+			errlist_add(c->errs, file, lineno, line, "%s", why);
+		else if (plan9ini_is_computed(line))
+			errlist_add(c->errs, file, lineno, line,
 			    "is computed by gridboot; remove it (see docs/inventory.md)");
 		else
 			kv_set(out, line, eq + 1, lineno);
@@ -331,7 +333,7 @@ parse_grid(struct ctx *c, config_setting_t *root)
 	gr->dhcp_port = 67;
 	gr->proxy_port = 4011;
 	if (g == NULL || !config_setting_is_group(g)) {
-		errs_add(c->errs, c->path, g ? src_line(g) : 1, "grid",
+		errlist_add(c->errs, c->path, g ? src_line(g) : 1, "grid",
 		    "missing: the file needs grid = { name = ...; server = ...; };");
 		return;
 	}
@@ -570,6 +572,22 @@ arch_parse(const char *s, enum arch *a)
 	else
 		return false;
 	return true;
+}
+
+bool
+arch_from_option93(int code, enum arch *arch, enum firmware *fw)
+{
+	switch (code) {
+	case 0:  *arch = ARCH_AMD64; *fw = FW_BIOS; return true;   /* x86 BIOS */
+	case 6:  *arch = ARCH_386;   *fw = FW_UEFI; return true;   /* x86 UEFI */
+	case 7:                                                    /* x64 UEFI */
+	case 9:                                                    /* EBC, seen from x64 */
+	case 16: *arch = ARCH_AMD64; *fw = FW_UEFI; return true;   /* x64 UEFI HTTP */
+	case 11:                                                   /* arm64 UEFI */
+	case 19: *arch = ARCH_ARM64; *fw = FW_UEFI; return true;   /* arm64 UEFI HTTP */
+	case 22: *arch = ARCH_ARM64; *fw = FW_UBOOT; return true;  /* arm64 U-Boot */
+	default: return false;
+	}
 }
 
 bool
@@ -972,7 +990,7 @@ check_plan9ini(struct ctx *c, config_setting_t *root)
 		char why[256];
 		if (m->name == NULL || m->role == NULL || m->kernel == NULL)
 			continue;
-		char *text = p9ini_render(c->inv, m, why, sizeof why);
+		char *text = plan9ini_render(c->inv, m, why, sizeof why);
 		if (text == NULL) {
 			char kp[96];
 			snprintf(kp, sizeof kp, "machines[%s].plan9ini", m->name);
@@ -1014,7 +1032,7 @@ warn_missing_file(struct ctx *c, const struct kernel *k, const char *what, const
 	char *full = esprintf("%s/%s", c->inv->grid.files, rel);
 
 	if (access(full, R_OK) != 0)
-		errs_add(&c->inv->warnings, c->path, k->line, NULL,
+		errlist_add(&c->inv->warnings, c->path, k->line, NULL,
 		    "kernels.%s.%s: %s is not in %s yet (see kernels/README.md)",
 		    k->name, what, rel, c->inv->grid.files);
 	free(full);
@@ -1042,7 +1060,7 @@ check_user_access(struct ctx *c)
 		if (path == NULL && i == 0 && realpath(c->inv->path, abs))
 			path = abs;
 		if (path && privdrop_can_read(g->user, path, reads[i].dir, why, sizeof why) < 0)
-			errs_add(&c->inv->warnings, c->path, g->user_line, NULL,
+			errlist_add(&c->inv->warnings, c->path, g->user_line, NULL,
 			    "grid.user: %s cannot read %s: %s", g->user, reads[i].key, why);
 	}
 }
@@ -1058,7 +1076,7 @@ check_boot_files(struct ctx *c)
 		const struct machine *m = &inv->machines[i];
 		const char *need = loader_needed(m, kind, sizeof kind);
 		if (need && inv_loader(inv, need) == NULL)
-			errs_add(&inv->warnings, c->path, m->line, NULL,
+			errlist_add(&inv->warnings, c->path, m->line, NULL,
 			    "machines[%s]: its %s firmware first fetches grid.loaders.%s, which is not set",
 			    m->name, firmware_name(m->firmware), need);
 	}
@@ -1111,7 +1129,7 @@ inv_free(struct inventory *inv)
 		kv_free(&inv->machines[i].plan9ini);
 	}
 	free(inv->machines);
-	errs_free(&inv->warnings);
+	errlist_free(&inv->warnings);
 	free(inv->path);
 	free(inv->dir);
 	free(inv);
@@ -1136,9 +1154,9 @@ inv_load(const char *path, struct errlist *errs)
 	config_init(&cfg);
 	if (!config_read_file(&cfg, path)) {
 		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
-			errs_add(errs, path, 0, NULL, "cannot read the file");
+			errlist_add(errs, path, 0, NULL, "cannot read the file");
 		else
-			errs_add(errs, config_error_file(&cfg) ? config_error_file(&cfg) : path,
+			errlist_add(errs, config_error_file(&cfg) ? config_error_file(&cfg) : path,
 			    config_error_line(&cfg), NULL, "%s", config_error_text(&cfg));
 		config_destroy(&cfg);
 		inv_free(inv);

@@ -143,6 +143,9 @@ const char *firmware_name(enum firmware f);
 /* The inventory's spellings back to values; false for anything else. */
 bool arch_parse(const char *s, enum arch *a);
 bool firmware_parse(const char *s, enum firmware *f);
+/* Maps DHCP option 93 (RFC 4578 and IANA's registry) to what gridboot
+ * knows. Returns false for codes it cannot boot. */
+bool arch_from_option93(int code, enum arch *arch, enum firmware *fw);
 /* What a machine of that arch has when the inventory does not say. */
 enum firmware default_firmware(enum arch a);
 /* BIOS is not on arm64 and U-Boot only there; UEFI is on both. */

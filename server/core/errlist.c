@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 void
-errs_add(struct errlist *e, const char *file, int line, const char *key,
+errlist_add(struct errlist *e, const char *file, int line, const char *key,
     const char *fmt, ...)
 {
 	char *what, *msg;
@@ -25,14 +25,14 @@ errs_add(struct errlist *e, const char *file, int line, const char *key,
 }
 
 void
-errs_print(const struct errlist *e, FILE *f)
+errlist_print(const struct errlist *e, FILE *f)
 {
 	for (size_t i = 0; i < e->n; i++)
 		fprintf(f, "%s\n", e->msg[i]);
 }
 
 void
-errs_free(struct errlist *e)
+errlist_free(struct errlist *e)
 {
 	for (size_t i = 0; i < e->n; i++)
 		free(e->msg[i]);

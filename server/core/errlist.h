@@ -11,9 +11,9 @@ struct errlist {
 	size_t n;
 };
 
-void errs_add(struct errlist *e, const char *file, int line, const char *key,
+void errlist_add(struct errlist *e, const char *file, int line, const char *key,
     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-void errs_print(const struct errlist *e, FILE *f);
-void errs_free(struct errlist *e);
+void errlist_print(const struct errlist *e, FILE *f);
+void errlist_free(struct errlist *e);
 
 #endif

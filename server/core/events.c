@@ -37,7 +37,7 @@ events_shutdown(void)
 }
 
 const char *
-evkind_name(enum evkind k)
+events_kind_name(enum evkind k)
 {
 	static const char *const names[] = {
 		[EVK_SYSTEM] = "system", [EVK_DHCP] = "dhcp", [EVK_TFTP] = "tftp",
@@ -48,7 +48,7 @@ evkind_name(enum evkind k)
 }
 
 uint64_t
-event_emit(const uint8_t *mac, enum evkind kind, const char *fmt, ...)
+events_emit(const uint8_t *mac, enum evkind kind, const char *fmt, ...)
 {
 	struct bootevent *ev;
 	va_list ap;
@@ -74,7 +74,7 @@ event_emit(const uint8_t *mac, enum evkind kind, const char *fmt, ...)
 	char m[18] = "-";
 	if (mac)
 		mac_format(mac, m);
-	log_debug("event %s %s %s", evkind_name(kind), m, ev->text);
+	log_debug("event %s %s %s", events_kind_name(kind), m, ev->text);
 	for (int i = 0; i < MAXLISTENERS; i++)
 		if (listeners[i].fn)
 			listeners[i].fn(ev, listeners[i].arg);

@@ -25,7 +25,7 @@ typedef void (*event_fn)(const struct bootevent *ev, void *arg);
 void events_init(size_t capacity);
 void events_shutdown(void);
 /* mac may be NULL for events about no machine in particular. */
-uint64_t event_emit(const uint8_t *mac, enum evkind kind, const char *fmt, ...)
+uint64_t events_emit(const uint8_t *mac, enum evkind kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Calls fn for each kept event with seq > after (oldest first), only for
  * mac when it is not NULL. Returns how many. */
@@ -33,6 +33,6 @@ size_t events_since(uint64_t after, const uint8_t *mac, event_fn fn, void *arg);
 uint64_t events_last_seq(void);
 int events_subscribe(event_fn fn, void *arg);
 void events_unsubscribe(int id);
-const char *evkind_name(enum evkind k);
+const char *events_kind_name(enum evkind k);
 
 #endif

@@ -263,9 +263,9 @@ static void
 commit_turn(void *arg)
 {
 	(void)arg;
-	if (S.npend == 0 && !dlease_dirty())
+	if (S.npend == 0 && !dhcp_lease_dirty())
 		return;
-	int rc = dlease_sync();
+	int rc = dhcp_lease_sync();
 	(*S.fsyncs)++;
 	for (int i = 0; i < S.npend; i++) {
 		if (rc == 0)
@@ -288,12 +288,12 @@ timeline(const struct dhcp_msg *req, const struct dhcp_out *o)
 		    dhcp_type_name(req->type), req->chaddr[0], req->chaddr[1], req->chaddr[2],
 		    req->chaddr[3], req->chaddr[4], req->chaddr[5], o->why ? o->why : "-");
 		if (req->type == DHCPDISCOVER || req->type == DHCPREQUEST)
-			event_emit(req->chaddr, EVK_DHCP, "%s: no reply: %s",
+			events_emit(req->chaddr, EVK_DHCP, "%s: no reply: %s",
 			    dhcp_type_name(req->type), o->why ? o->why : "-");
 		return;
 	}
 	ip_format(o->reply.yiaddr, ip);
-	event_emit(req->chaddr, EVK_DHCP, "%s -> %s %s%s%s%s%s",
+	events_emit(req->chaddr, EVK_DHCP, "%s -> %s %s%s%s%s%s",
 	    dhcp_type_name(req->type), dhcp_type_name(o->reply.type),
 	    o->reply.yiaddr ? ip : "(no address)",
 	    o->boot.file[0] ? " file " : "", o->boot.file,
@@ -463,7 +463,7 @@ dhcp_init(struct daemon *d)
 	memset(&S, 0, sizeof S);
 	S.d = d;
 	metrics_register();
-	if (dlease_open(inv->grid.state) < 0)
+	if (dhcp_lease_open(inv->grid.state) < 0)
 		return -1;
 	S.pend = emalloc(MAXPEND * sizeof *S.pend);
 	if_refresh();
@@ -472,7 +472,7 @@ dhcp_init(struct daemon *d)
 		return -1;
 	ev_add_turn_hook(d->loop, commit_turn, NULL);
 	log_info("dhcp: listening on port %d%s; %lu lease record(s)", inv->grid.dhcp_port,
-	    proxy ? " and the proxy port" : "", dlease_count());
+	    proxy ? " and the proxy port" : "", dhcp_lease_count());
 	return 0;
 }
 
@@ -495,7 +495,7 @@ dhcp_shutdown(struct daemon *d)
 		ev_del_fd(S.d->loop, S.socks[i].fd);
 		close(S.socks[i].fd);
 	}
-	dlease_close();
+	dhcp_lease_close();
 	free(S.pend);
 	free(S.ifas);
 	memset(&S, 0, sizeof S);

@@ -123,7 +123,7 @@ print_answer(const struct boot_answer *a)
 }
 
 int
-cmd_explain(int argc, char **argv)
+dhcp_explain_cmd(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "help", no_argument, NULL, 'h' }, { "config", required_argument, NULL, 'c' },
@@ -161,8 +161,8 @@ cmd_explain(int argc, char **argv)
 	struct errlist errs = { 0 };
 	struct inventory *inv = inv_load(cfg, &errs);
 	if (inv == NULL) {
-		errs_print(&errs, stderr);
-		errs_free(&errs);
+		errlist_print(&errs, stderr);
+		errlist_free(&errs);
 		return 1;
 	}
 	const struct machine *m = inv_machine_by_mac(inv, mac);

@@ -3,6 +3,6 @@
 #ifndef GRIDBOOT_DHCP_EXPLAIN_H
 #define GRIDBOOT_DHCP_EXPLAIN_H
 
-int cmd_explain(int argc, char **argv);
+int dhcp_explain_cmd(int argc, char **argv);
 
 #endif

@@ -28,7 +28,7 @@ static bool
 usable(const struct dhcp_ctx *c, uint32_t ip, const uint8_t mac[6])
 {
 	return in_pool(c->net, ip) && ip != c->net->router && ip != c->server_id &&
-	    ip != c->inv->grid.server && !dlease_taken(ip, mac, c->now_ms) &&
+	    ip != c->inv->grid.server && !dhcp_lease_taken(ip, mac, c->now_ms) &&
 	    inv_machine_by_ip(c->inv, ip) == NULL;
 }
 
@@ -56,21 +56,21 @@ pool_pick(const struct dhcp_ctx *c, const uint8_t mac[6])
 	uint32_t *cur = &cursor[slot];
 	struct pool_full *full = &pool_full[slot];
 	int64_t first_free = INT64_MAX;
-	struct dlease *e;
+	struct dhcp_lease *e;
 
-	if (full->net == n && full->serial == c->inv->serial && full->gen == dlease_generation() &&
+	if (full->net == n && full->serial == c->inv->serial && full->gen == dhcp_lease_generation() &&
 	    c->now_ms < full->until_ms)
 		return 0;
 	for (int pass = 0; pass < 2; pass++)
 		for (uint32_t k = 0; k < size; k++) {
 			uint32_t ip = n->pool_lo + (*cur)++ % size;
-			if ((pass == 1 || dlease_by_ip(ip) == NULL) && usable(c, ip, mac))
+			if ((pass == 1 || dhcp_lease_by_ip(ip) == NULL) && usable(c, ip, mac))
 				return ip;
-			if (pass == 1 && (e = dlease_by_ip(ip)) && e->until_ms > c->now_ms &&
+			if (pass == 1 && (e = dhcp_lease_by_ip(ip)) && e->until_ms > c->now_ms &&
 			    e->until_ms < first_free)
 				first_free = e->until_ms;
 		}
-	*full = (struct pool_full){ n, c->inv->serial, dlease_generation(), first_free };
+	*full = (struct pool_full){ n, c->inv->serial, dhcp_lease_generation(), first_free };
 	return 0;
 }
 
@@ -79,13 +79,13 @@ pool_pick(const struct dhcp_ctx *c, const uint8_t mac[6])
 static uint32_t
 choose_ip(const struct dhcp_ctx *c, const struct dhcp_msg *req, const struct machine *m)
 {
-	struct dlease *e;
+	struct dhcp_lease *e;
 
 	if (m && in_net(c->net, m->ip))
 		return m->ip;
 	if (c->net->pool_lo == 0)
 		return 0;
-	if ((e = dlease_by_mac(req->chaddr)) && usable(c, e->ip, req->chaddr))
+	if ((e = dhcp_lease_by_mac(req->chaddr)) && usable(c, e->ip, req->chaddr))
 		return e->ip;
 	if (usable(c, req->reqip, req->chaddr))
 		return req->reqip;
@@ -243,7 +243,7 @@ on_discover(const struct dhcp_ctx *c, const struct dhcp_msg *req, struct dhcp_ou
 		return;
 	}
 	if (!(o->m && o->m->ip == ip))
-		dlease_offer(req->chaddr, ip, c->now_ms + DHCP_OFFER_HOLD_MS);
+		dhcp_lease_offer(req->chaddr, ip, c->now_ms + DHCP_OFFER_HOLD_MS);
 	decide(c, req, ip, o);
 	reply(c, req, o, DHCPOFFER, ip, true);
 }
@@ -252,12 +252,12 @@ static void
 on_request(const struct dhcp_ctx *c, const struct dhcp_msg *req, struct dhcp_out *o)
 {
 	uint32_t ip = req->reqip ? req->reqip : req->ciaddr;
-	struct dlease *e;
+	struct dhcp_lease *e;
 
 	if (req->serverid && req->serverid != c->server_id) {
 		/* It chose another server: our offer is void. */
-		if ((e = dlease_by_mac(req->chaddr)) && e->state == LS_OFFERED)
-			dlease_withdraw(e);
+		if ((e = dhcp_lease_by_mac(req->chaddr)) && e->state == LS_OFFERED)
+			dhcp_lease_withdraw(e);
 		o->why = "client chose another server";
 		return;
 	}
@@ -275,7 +275,7 @@ on_request(const struct dhcp_ctx *c, const struct dhcp_msg *req, struct dhcp_out
 	}
 	if (!(o->m && o->m->ip == ip)) {
 		int64_t until = c->now_ms + (int64_t)c->net->lease * 1000;
-		if (dlease_bind(req->chaddr, ip, until, req->hostname) < 0) {
+		if (dhcp_lease_bind(req->chaddr, ip, until, req->hostname) < 0) {
 			o->why = "lease journal write failed";
 			return;
 		}
@@ -301,12 +301,12 @@ full_mode(const struct dhcp_ctx *c, const struct dhcp_msg *req, struct dhcp_out 
 	case DHCPDECLINE:
 		if (req->serverid == c->server_id && in_pool(c->net, req->reqip) &&
 		    !(o->m && o->m->ip == req->reqip))
-			dlease_decline(req->reqip, c->now_ms + DHCP_DECLINE_MS);
+			dhcp_lease_decline(req->reqip, c->now_ms + DHCP_DECLINE_MS);
 		o->why = "decline noted";
 		break;
 	case DHCPRELEASE:
 		if (req->serverid == 0 || req->serverid == c->server_id)
-			dlease_release(req->chaddr);
+			dhcp_lease_release(req->chaddr);
 		o->why = "released";
 		break;
 	case DHCPINFORM:

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static struct dlease *tab;
+static struct dhcp_lease *tab;
 static uint32_t ntab, captab;
 /* Slots of entries that hold nothing any more, reused before the table
  * grows: a flood of DISCOVERs from made-up MACs then costs at most one
@@ -135,7 +135,7 @@ new_entry(void)
 	return ntab++;
 }
 
-static struct dlease *
+static struct dhcp_lease *
 find_mac(const uint8_t mac[6])
 {
 	if (nbuck == 0)
@@ -146,14 +146,14 @@ find_mac(const uint8_t mac[6])
 	return NULL;
 }
 
-struct dlease *
-dlease_by_mac(const uint8_t mac[6])
+struct dhcp_lease *
+dhcp_lease_by_mac(const uint8_t mac[6])
 {
 	return find_mac(mac);
 }
 
-struct dlease *
-dlease_by_ip(uint32_t ip)
+struct dhcp_lease *
+dhcp_lease_by_ip(uint32_t ip)
 {
 	if (nbuck == 0 || ip == 0)
 		return NULL;
@@ -164,9 +164,9 @@ dlease_by_ip(uint32_t ip)
 }
 
 bool
-dlease_taken(uint32_t ip, const uint8_t mac[6], int64_t now_ms)
+dhcp_lease_taken(uint32_t ip, const uint8_t mac[6], int64_t now_ms)
 {
-	struct dlease *e = dlease_by_ip(ip);
+	struct dhcp_lease *e = dhcp_lease_by_ip(ip);
 
 	if (e == NULL || e->state == LS_FREE || e->until_ms <= now_ms)
 		return false;
@@ -174,11 +174,11 @@ dlease_taken(uint32_t ip, const uint8_t mac[6], int64_t now_ms)
 }
 
 /* The entry for mac, created if needed, now holding ip (taken from any
- * stale holder: the caller checked dlease_taken). */
-static struct dlease *
+ * stale holder: the caller checked dhcp_lease_taken). */
+static struct dhcp_lease *
 set_ip(const uint8_t mac[6], uint32_t ip)
 {
-	struct dlease *e = find_mac(mac), *old = dlease_by_ip(ip);
+	struct dhcp_lease *e = find_mac(mac), *old = dhcp_lease_by_ip(ip);
 	uint32_t i;
 
 	generation++;
@@ -202,9 +202,9 @@ set_ip(const uint8_t mac[6], uint32_t ip)
 }
 
 void
-dlease_offer(const uint8_t mac[6], uint32_t ip, int64_t until_ms)
+dhcp_lease_offer(const uint8_t mac[6], uint32_t ip, int64_t until_ms)
 {
-	struct dlease *e = find_mac(mac);
+	struct dhcp_lease *e = find_mac(mac);
 
 	/* Re-offering a client its own live lease must not shorten it. */
 	if (e && e->ip == ip && e->state == LS_BOUND && e->until_ms > until_ms)
@@ -250,9 +250,9 @@ host_token(const char *in, char *out, size_t cap)
 }
 
 int
-dlease_bind(const uint8_t mac[6], uint32_t ip, int64_t until_ms, const char *hostname)
+dhcp_lease_bind(const uint8_t mac[6], uint32_t ip, int64_t until_ms, const char *hostname)
 {
-	struct dlease *e = set_ip(mac, ip);
+	struct dhcp_lease *e = set_ip(mac, ip);
 	char m12[13], ips[16];
 
 	e->state = LS_BOUND;
@@ -265,9 +265,9 @@ dlease_bind(const uint8_t mac[6], uint32_t ip, int64_t until_ms, const char *hos
 }
 
 void
-dlease_release(const uint8_t mac[6])
+dhcp_lease_release(const uint8_t mac[6])
 {
-	struct dlease *e = find_mac(mac);
+	struct dhcp_lease *e = find_mac(mac);
 	char m12[13];
 
 	if (e == NULL || e->state != LS_BOUND)
@@ -280,9 +280,9 @@ dlease_release(const uint8_t mac[6])
 }
 
 void
-dlease_decline(uint32_t ip, int64_t until_ms)
+dhcp_lease_decline(uint32_t ip, int64_t until_ms)
 {
-	struct dlease *e = dlease_by_ip(ip);
+	struct dhcp_lease *e = dhcp_lease_by_ip(ip);
 	char ips[16];
 	uint32_t i;
 
@@ -315,7 +315,7 @@ replay_line(char *line)
 
 	if (sscanf(line, "B %31s %31s %lld %39s", a, b, &t, host) == 4 &&
 	    mac_parse(a, mac) && ip_parse(b, &ip) && ip != 0) {
-		struct dlease *e = set_ip(mac, ip);
+		struct dhcp_lease *e = set_ip(mac, ip);
 		e->state = LS_BOUND;
 		e->until_ms = t * 1000;
 		/* "-" stands for no name in the journal only. */
@@ -323,7 +323,7 @@ replay_line(char *line)
 		return true;
 	}
 	if (sscanf(line, "F %31s", a) == 1 && line[0] == 'F' && mac_parse(a, mac)) {
-		struct dlease *e = find_mac(mac);
+		struct dhcp_lease *e = find_mac(mac);
 		if (e) {
 			e->state = LS_FREE;
 			e->until_ms = 0;
@@ -331,7 +331,7 @@ replay_line(char *line)
 		return true;
 	}
 	if (sscanf(line, "D %31s %lld", a, &t) == 2 && ip_parse(a, &ip) && ip != 0) {
-		dlease_decline(ip, t * 1000);
+		dhcp_lease_decline(ip, t * 1000);
 		return true;
 	}
 	return false;
@@ -366,7 +366,7 @@ compact(void)
 	unsigned long recs = 0;
 
 	for (uint32_t i = 0; i < ntab; i++) {
-		struct dlease *e = &tab[i];
+		struct dhcp_lease *e = &tab[i];
 		if (e->ip == 0 || e->until_ms <= now)
 			continue;
 		ip_format(e->ip, ips);
@@ -400,7 +400,7 @@ compact(void)
 }
 
 int
-dlease_open(const char *statedir)
+dhcp_lease_open(const char *statedir)
 {
 	size_t len = 0;
 	char *text;
@@ -426,7 +426,7 @@ dlease_open(const char *statedir)
 }
 
 void
-dlease_close(void)
+dhcp_lease_close(void)
 {
 	if (jfd >= 0) {
 		if (dirty)
@@ -450,13 +450,13 @@ dlease_close(void)
 }
 
 bool
-dlease_dirty(void)
+dhcp_lease_dirty(void)
 {
 	return dirty;
 }
 
 int
-dlease_sync(void)
+dhcp_lease_sync(void)
 {
 	if (dirty) {
 		if (fdatasync(jfd) < 0) {
@@ -466,13 +466,13 @@ dlease_sync(void)
 		dirty = false;
 	}
 	/* Compact once the journal is mostly history. */
-	if (jrecs > 4096 && jrecs > 4 * dlease_count())
+	if (jrecs > 4096 && jrecs > 4 * dhcp_lease_count())
 		compact();
 	return 0;
 }
 
 void
-dlease_foreach(void (*fn)(const struct dlease *, void *), void *arg)
+dhcp_lease_foreach(void (*fn)(const struct dhcp_lease *, void *), void *arg)
 {
 	for (uint32_t i = 0; i < ntab; i++)
 		if (tab[i].ip || tab[i].has_mac)
@@ -480,20 +480,20 @@ dlease_foreach(void (*fn)(const struct dlease *, void *), void *arg)
 }
 
 void
-dlease_withdraw(struct dlease *e)
+dhcp_lease_withdraw(struct dhcp_lease *e)
 {
 	e->state = LS_FREE;
 	generation++;
 }
 
 unsigned long
-dlease_generation(void)
+dhcp_lease_generation(void)
 {
 	return generation;
 }
 
 unsigned long
-dlease_count(void)
+dhcp_lease_count(void)
 {
 	return ntab - nspare;
 }

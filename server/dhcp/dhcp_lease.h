@@ -5,7 +5,7 @@
  * entries for declined addresses, indexed by MAC and by address. On disk:
  * STATE/dhcp.leases, an append-only text journal of bind / free / decline
  * records. A bind is appended when it is decided, but the ACK that
- * announces it leaves only after dlease_sync() made the journal durable
+ * announces it leaves only after dhcp_lease_sync() made the journal durable
  * (group commit: one fdatasync per event-loop turn covers every ACK of that
  * turn). Replaying the journal after a crash therefore knows every address
  * any client was told it holds. When the journal grows well past the live
@@ -18,7 +18,7 @@
 
 enum lstate { LS_FREE, LS_OFFERED, LS_BOUND, LS_DECLINED };
 
-struct dlease {
+struct dhcp_lease {
 	uint8_t mac[6];
 	uint32_t ip;                /* host order; 0: none */
 	enum lstate state;
@@ -29,39 +29,39 @@ struct dlease {
 };
 
 /* Loads STATE/dhcp.leases (replaying it) and compacts it. */
-int dlease_open(const char *statedir);
-void dlease_close(void);
+int dhcp_lease_open(const char *statedir);
+void dhcp_lease_close(void);
 
-struct dlease *dlease_by_mac(const uint8_t mac[6]);
+struct dhcp_lease *dhcp_lease_by_mac(const uint8_t mac[6]);
 /* The entry currently holding ip in any state, or NULL. */
-struct dlease *dlease_by_ip(uint32_t ip);
+struct dhcp_lease *dhcp_lease_by_ip(uint32_t ip);
 /* True if ip is bound, offered or declined for someone other than mac
  * and that has not run out at now_ms. */
-bool dlease_taken(uint32_t ip, const uint8_t mac[6], int64_t now_ms);
+bool dhcp_lease_taken(uint32_t ip, const uint8_t mac[6], int64_t now_ms);
 
 /* Reserves ip for mac for a short while (not journaled: an offer promises
  * nothing that survives a restart). */
-void dlease_offer(const uint8_t mac[6], uint32_t ip, int64_t until_ms);
+void dhcp_lease_offer(const uint8_t mac[6], uint32_t ip, int64_t until_ms);
 /* Binds ip to mac until until_ms and appends the record; the caller must
- * hold the ACK until dlease_sync() succeeds. Returns -1 if the write
+ * hold the ACK until dhcp_lease_sync() succeeds. Returns -1 if the write
  * failed (then send no ACK). */
-int dlease_bind(const uint8_t mac[6], uint32_t ip, int64_t until_ms, const char *hostname);
-void dlease_release(const uint8_t mac[6]);
-void dlease_decline(uint32_t ip, int64_t until_ms);
+int dhcp_lease_bind(const uint8_t mac[6], uint32_t ip, int64_t until_ms, const char *hostname);
+void dhcp_lease_release(const uint8_t mac[6]);
+void dhcp_lease_decline(uint32_t ip, int64_t until_ms);
 
 /* Makes every appended record durable; compacts when the journal is large.
  * Returns 0, or -1 if the data may not be on disk. */
-int dlease_sync(void);
-bool dlease_dirty(void);
+int dhcp_lease_sync(void);
+bool dhcp_lease_dirty(void);
 
 /* Frees an offer the client turned down (not journaled). */
-void dlease_withdraw(struct dlease *e);
+void dhcp_lease_withdraw(struct dhcp_lease *e);
 /* Changes with every change to the table (offer, bind, release, decline,
  * withdrawal, a new table): a cached "pool full" is stale then. */
-unsigned long dlease_generation(void);
+unsigned long dhcp_lease_generation(void);
 
-void dlease_foreach(void (*fn)(const struct dlease *, void *), void *arg);
+void dhcp_lease_foreach(void (*fn)(const struct dhcp_lease *, void *), void *arg);
 /* Entries in use (for the start-up log, compaction and tests). */
-unsigned long dlease_count(void);
+unsigned long dhcp_lease_count(void);
 
 #endif

@@ -7,10 +7,10 @@
 #include <string.h>
 
 bool
-lease_mac_for_ip(const struct inventory *inv, uint32_t ip, uint8_t mac[6])
+leases_mac_for_ip(const struct inventory *inv, uint32_t ip, uint8_t mac[6])
 {
 	struct machine *m = inv_machine_by_ip(inv, ip);
-	struct dlease *e;
+	struct dhcp_lease *e;
 
 	/* 0.0.0.0 is nobody (free lease entries hold it too). */
 	if (ip == 0)
@@ -19,7 +19,7 @@ lease_mac_for_ip(const struct inventory *inv, uint32_t ip, uint8_t mac[6])
 		memcpy(mac, m->mac, 6);
 		return true;
 	}
-	e = dlease_by_ip(ip);
+	e = dhcp_lease_by_ip(ip);
 	if (e == NULL || !e->has_mac || e->state != LS_BOUND || e->until_ms <= wall_ms())
 		return false;
 	memcpy(mac, e->mac, 6);
@@ -33,7 +33,7 @@ struct fe {
 };
 
 static void
-each_dynamic(const struct dlease *e, void *arg)
+each_dynamic(const struct dhcp_lease *e, void *arg)
 {
 	struct fe *f = arg;
 	struct lease_info l = { .ip = e->ip, .expires_ms = e->until_ms };
@@ -59,5 +59,5 @@ leases_foreach(const struct inventory *inv,
 		memcpy(l.mac, m->mac, 6);
 		fn(&l, arg);
 	}
-	dlease_foreach(each_dynamic, &f);
+	dhcp_lease_foreach(each_dynamic, &f);
 }

@@ -154,7 +154,7 @@ http_client_mac(struct MHD_Connection *c, uint8_t mac[6])
 	if (ci == NULL || ci->client_addr == NULL || ci->client_addr->sa_family != AF_INET)
 		return false;
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)ci->client_addr;
-	return lease_mac_for_ip(http.d->inv, ntohl(sin->sin_addr.s_addr), mac);
+	return leases_mac_for_ip(http.d->inv, ntohl(sin->sin_addr.s_addr), mac);
 }
 
 static enum MHD_Result
@@ -469,7 +469,7 @@ http_init(struct daemon *d)
 	ev_timer_init(&restart_timer, restart, NULL);
 	register_metrics();
 	open_roots(d->inv);
-	http_state_init();
+	http_api_state_init();
 	http_sse_init();
 	ev_add_turn_hook(d->loop, on_turn, NULL);
 	return start_mhd(d->inv->grid.http_port);
@@ -506,7 +506,7 @@ http_shutdown(struct daemon *d)
 {
 	ev_timer_stop(d->loop, &restart_timer);
 	stop_mhd();
-	http_state_shutdown();
+	http_api_state_shutdown();
 	if (http.filesfd >= 0)
 		close(http.filesfd);
 	if (http.webfd >= 0)

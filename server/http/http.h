@@ -90,12 +90,12 @@ enum MHD_Result http_sse(struct MHD_Connection *c, struct http_req *r);
 
 /* One boot event as the API and the event stream show it. */
 struct bootevent;
-json_t *http_event_json(const struct bootevent *ev);
+json_t *http_api_event_json(const struct bootevent *ev);
 
 /* Machine states derived from the boot timeline (http_api.c). */
-void http_state_init(void);
-void http_state_shutdown(void);
-const char *http_machine_state(const uint8_t mac[6], int64_t *last_ms);
+void http_api_state_init(void);
+void http_api_state_shutdown(void);
+const char *http_api_machine_state(const uint8_t mac[6], int64_t *last_ms);
 
 
 #endif

@@ -106,7 +106,7 @@ on_event(const struct bootevent *ev, void *arg)
 }
 
 void
-http_state_init(void)
+http_api_state_init(void)
 {
 	if (subscription < 0)
 		subscription = events_subscribe(on_event, NULL);
@@ -115,7 +115,7 @@ http_state_init(void)
 }
 
 void
-http_state_shutdown(void)
+http_api_state_shutdown(void)
 {
 	events_unsubscribe(subscription);
 	subscription = -1;
@@ -128,7 +128,7 @@ http_state_shutdown(void)
  * auth) or the discovery image (enroll) spoke to us last; NULL: no event
  * since the daemon started. */
 const char *
-http_machine_state(const uint8_t mac[6], int64_t *last_ms)
+http_api_machine_state(const uint8_t mac[6], int64_t *last_ms)
 {
 	struct mstate *s = slot(mac, false);
 
@@ -157,10 +157,10 @@ mac_json(const uint8_t mac[6])
 }
 
 json_t *
-http_event_json(const struct bootevent *ev)
+http_api_event_json(const struct bootevent *ev)
 {
 	json_t *j = json_pack("{s:I, s:I, s:s, s:s}", "seq", (json_int_t)ev->seq,
-	    "time_ms", (json_int_t)ev->time_ms, "kind", evkind_name(ev->kind), "text", ev->text);
+	    "time_ms", (json_int_t)ev->time_ms, "kind", events_kind_name(ev->kind), "text", ev->text);
 	json_object_set_new(j, "mac", ev->has_mac ? mac_json(ev->mac) : json_null());
 	return j;
 }
@@ -169,7 +169,7 @@ http_event_json(const struct bootevent *ev)
 static const char *
 state_of(const uint8_t mac[6], bool listed, int64_t *last)
 {
-	const char *s = http_machine_state(mac, last);
+	const char *s = http_api_machine_state(mac, last);
 	if (s)
 		return s;
 	return listed ? "idle" : "discovered";
@@ -197,7 +197,7 @@ machine_json(const struct inventory *inv, const struct machine *m, bool full)
 	json_object_set_new(j, "mac12", json_string(hex));
 	if (full) {
 		char why[256];
-		char *ini = p9ini_render(inv, m, why, sizeof why);
+		char *ini = plan9ini_render(inv, m, why, sizeof why);
 		json_object_set_new(j, "plan9ini", ini ? json_string(ini) : json_null());
 		free(ini);
 	}
@@ -213,7 +213,7 @@ add_discovered(const struct discovered *d, void *arg)
 	enum arch a;
 	enum firmware f;
 	int64_t last = 0;
-	bool known = option93_arch(d->client_arch, &a, &f);
+	bool known = arch_from_option93(d->client_arch, &a, &f);
 
 	json_t *j = json_pack("{s:o, s:i, s:s?, s:s?, s:s, s:s, s:I, s:I, s:s}",
 	    "mac", mac_json(d->mac), "client_arch", d->client_arch,
@@ -242,7 +242,7 @@ add_lease(const struct lease_info *l, void *arg)
 static void
 add_event(const struct bootevent *ev, void *arg)
 {
-	json_array_append_new(arg, http_event_json(ev));
+	json_array_append_new(arg, http_api_event_json(ev));
 }
 
 /* ---- helpers ---- */
@@ -331,15 +331,15 @@ apply_assignment(struct MHD_Connection *c, struct http_req *r, const uint8_t mac
 	enum firmware fw;
 	char why[256], macs[18];
 
-	if (!assignment_check(inv, mac, role, name, client_arch, &arch, &fw, why, sizeof why))
+	if (!assignments_check(inv, mac, role, name, client_arch, &arch, &fw, why, sizeof why))
 		return http_error(c, r, inv_role(inv, role) ? 409 : 422, "%s", why);
-	if (!assignment_fits(inv, mac, role, name, arch, fw, why, sizeof why))
+	if (!assignments_fits(inv, mac, role, name, arch, fw, why, sizeof why))
 		return http_error(c, r, 422, "with role %s its plan9.ini would not boot: %s", role, why);
-	if (assignment_store(inv->grid.state, mac, role, name, arch, fw) < 0)
+	if (assignments_store(inv->grid.state, mac, role, name, arch, fw) < 0)
 		return http_error(c, r, 500, "cannot write the assignments file");
 	mac_format(mac, macs);
 	log_info("http: api: %s assigned role %s", macs, role);
-	event_emit(mac, EVK_SYSTEM, "role set to %s through the API", role);
+	events_emit(mac, EVK_SYSTEM, "role set to %s through the API", role);
 	if (!daemon_reload(http.d))
 		return http_reply_json(c, r, 202, json_pack("{s:b, s:b, s:s}", "stored", 1,
 		    "applied", 0, "error",
@@ -422,7 +422,7 @@ enroll(struct MHD_Connection *c, struct http_req *r)
 	if (rc < 0)
 		return http_error(c, r, 507, "not stored: %d machines have enrolled already",
 		    DISCOVERED_MAX);
-	event_emit(mac, EVK_ENROLL, "enrolled: %zu bytes of hardware facts", r->len);
+	events_emit(mac, EVK_ENROLL, "enrolled: %zu bytes of hardware facts", r->len);
 	return http_reply_json(c, r, 200, json_pack("{s:b}", "ok", 1));
 }
 
@@ -501,7 +501,7 @@ assignments(struct MHD_Connection *c, struct http_req *r, const char *method, ch
 		return http_error(c, r, n == 2 ? 405 : 404, "no such API call");
 	if (!mac_parse(p[1], mac))
 		return http_error(c, r, 400, "%s is not a MAC address", p[1]);
-	int rc = assignment_remove(http.d->inv->grid.state, mac);
+	int rc = assignments_remove(http.d->inv->grid.state, mac);
 	if (rc < 0)
 		return http_error(c, r, 500, "cannot write the assignments file");
 	if (rc == 0)

@@ -17,7 +17,7 @@ http_boot(struct MHD_Connection *c, struct http_req *r, const char *path,
 	bool has_client = http_client_mac(c, client);
 	struct genfile g;
 
-	switch (bootfile_generate(http.d->inv, path, has_client ? client : NULL, &g)) {
+	switch (bootfiles_generate(http.d->inv, path, has_client ? client : NULL, &g)) {
 	case GEN_NOT_GENERATED:
 		return false;
 	case GEN_BAD_NAME:
@@ -33,7 +33,7 @@ http_boot(struct MHD_Connection *c, struct http_req *r, const char *path,
 	}
 	r->route = RT_BOOT;
 	if (g.has_mac || has_client)
-		event_emit(g.has_mac ? g.mac : client, EVK_HTTP, "GET /%s", path);
+		events_emit(g.has_mac ? g.mac : client, EVK_HTTP, "GET /%s", path);
 	*res = http_reply_text(c, r, 200, g.content_type, g.data, g.len);
 	return true;
 }

@@ -145,7 +145,7 @@ note_download(struct MHD_Connection *c, const char *path, uint64_t off, uint64_t
 
 	/* One event per download, not per range request of it. */
 	if (off == 0 && http_client_mac(c, mac))
-		event_emit(mac, EVK_HTTP, "GET /files/%s (%llu bytes)", path,
+		events_emit(mac, EVK_HTTP, "GET /files/%s (%llu bytes)", path,
 		    (unsigned long long)size);
 }
 

@@ -85,7 +85,7 @@ push(struct sse *s, const char *text, size_t n)
 static char *
 format_event(const struct bootevent *ev, size_t *n)
 {
-	json_t *j = http_event_json(ev);
+	json_t *j = http_api_event_json(ev);
 	char *data = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	char *out = esprintf("id: %llu\nevent: boot\ndata: %s\n\n",

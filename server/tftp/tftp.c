@@ -56,13 +56,13 @@ refuse(const struct sockaddr_in *peer, const uint8_t *mac, const char *path,
 	if (!w.err)
 		(void)sendto(T.fd, buf, wr_len(&w), 0, (const struct sockaddr *)peer,
 		    sizeof *peer);
-	xfer_count_outcome(outcome);
+	tftp_xfer_count_outcome(outcome);
 	if (path == NULL)
 		return;
 	ip_format(ntohl(peer->sin_addr.s_addr), ip);
 	log_limited(&T.rl_refuse, LOG_INFO, "tftp: %s:%u %s: refused: %s", ip,
 	    ntohs(peer->sin_port), path, msg);
-	event_emit(mac, EVK_TFTP, "%s %s refused: %s", ip, path, msg);
+	events_emit(mac, EVK_TFTP, "%s %s refused: %s", ip, path, msg);
 }
 
 /* Finds what to send for path: a generated file or one from the tree.
@@ -75,7 +75,7 @@ resolve(const char *path, const uint8_t *mac, struct xfer_src *src,
 	int rc;
 
 	memset(src, 0, sizeof *src);
-	switch (bootfile_generate(T.d->inv, path, mac, &g)) {
+	switch (bootfiles_generate(T.d->inv, path, mac, &g)) {
 	case GEN_OK:
 		src->mem = g.data;      /* the transfer owns it now */
 		src->size = g.len;
@@ -130,7 +130,7 @@ handle_request(const uint8_t *pkt, size_t len, const struct sockaddr_in *peer,
 	bool good = tftp_parse_request(pkt, len, &req, &why);
 	/* Garbage does not cost a lookup; anything with a name does. */
 	if ((good || req.path[0]) &&
-	    lease_mac_for_ip(T.d->inv, ntohl(peer->sin_addr.s_addr), macbuf))
+	    leases_mac_for_ip(T.d->inv, ntohl(peer->sin_addr.s_addr), macbuf))
 		mac = macbuf;
 	if (!good) {
 		(*T.m_bad)++;
@@ -147,15 +147,15 @@ handle_request(const uint8_t *pkt, size_t len, const struct sockaddr_in *peer,
 		    "Write requests are not accepted");
 		return;
 	}
-	xfer_superseded_by(peer);
-	if (xfer_pending_for(peer)) {
+	tftp_xfer_superseded_by(peer);
+	if (tftp_xfer_pending_for(peer)) {
 		/* The client repeated its RRQ before our first reply reached
 		 * it; the transfer's timer resends, a second one would only
 		 * fight it for the client's attention. */
 		log_debug("tftp: repeated request for %s ignored", req.path);
 		return;
 	}
-	if (xfer_count_for_addr(peer) >= MAX_PER_ADDRESS) {
+	if (tftp_xfer_count_for_addr(peer) >= MAX_PER_ADDRESS) {
 		refuse(peer, mac, req.path, "busy", TERR_UNDEF,
 		    "Too many transfers from this address");
 		return;
@@ -168,7 +168,7 @@ handle_request(const uint8_t *pkt, size_t len, const struct sockaddr_in *peer,
 		refuse(peer, mac, req.path, outcome, code, msg);
 		return;
 	}
-	switch (xfer_start(local, peer, &req, &src, mac, &why, toolarge, sizeof toolarge)) {
+	switch (tftp_xfer_start(local, peer, &req, &src, mac, &why, toolarge, sizeof toolarge)) {
 	case XFER_STARTED:
 		return;
 	case XFER_TOO_LARGE:
@@ -273,7 +273,7 @@ tftp_init(struct daemon *d)
 	    "TFTP requests received on the server port");
 	T.m_bad = metric_counter("gridboot_tftp_bad_requests_total", NULL,
 	    "Malformed TFTP requests");
-	xfer_setup(d->loop, transfer_budget());
+	tftp_xfer_setup(d->loop, transfer_budget());
 	T.port = d->inv->grid.tftp_port;
 	T.fd = open_listener(T.port);
 	if (T.fd < 0) {
@@ -313,7 +313,7 @@ tftp_reload(struct daemon *d, struct inventory *old)
 static void
 tftp_shutdown(struct daemon *d)
 {
-	xfer_shutdown_all();
+	tftp_xfer_shutdown_all();
 	if (T.fd >= 0) {
 		ev_del_fd(d->loop, T.fd);
 		close(T.fd);

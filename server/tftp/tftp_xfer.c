@@ -54,9 +54,9 @@ struct na_mark {
 };
 #define NA_MARKS (TFTP_MAX_WINDOW + 1)
 
-struct xfer {
-	struct xfer *next, *prev;       /* all transfers */
-	struct xfer *hnext;             /* peer hash chain */
+struct tftp_xfer {
+	struct tftp_xfer *next, *prev;       /* all transfers */
+	struct tftp_xfer *hnext;             /* peer hash chain */
 	int fd;
 	struct sockaddr_in peer;
 	struct xfer_src src;
@@ -82,8 +82,8 @@ struct xfer {
 
 static struct {
 	struct evloop *loop;
-	struct xfer *all;
-	struct xfer *hash[HASH_SIZE];
+	struct tftp_xfer *all;
+	struct tftp_xfer *hash[HASH_SIZE];
 	unsigned active, max_active;
 	uint64_t *m_active, *m_bytes, *m_resends, *m_dupacks, *m_badtid, *m_sendfail;
 	struct ratelimit rl_badtid, rl_timeout, rl_proto, rl_send;
@@ -95,11 +95,11 @@ static uint8_t pktbuf[TFTP_MAX_PACKET];
 static uint8_t scratch[TFTP_MAX_BLKSIZE];
 
 static void on_packet(int fd, uint32_t events, void *arg);
-static void finish(struct xfer *x, int level, const char *outcome, const char *text);
+static void finish(struct tftp_xfer *x, int level, const char *outcome, const char *text);
 
 /* Everything but the final ACK has arrived: where 9boot leaves a transfer. */
 static bool
-only_last_ack_missing(const struct xfer *x)
+only_last_ack_missing(const struct tftp_xfer *x)
 {
 	return x->last && !x->oack && x->acked + 1 == x->last && x->sent == x->last;
 }
@@ -126,7 +126,7 @@ outcome_counter(const char *outcome)
 }
 
 void
-xfer_setup(struct evloop *loop, unsigned max_active)
+tftp_xfer_setup(struct evloop *loop, unsigned max_active)
 {
 	X.loop = loop;
 	X.max_active = max_active;
@@ -160,9 +160,9 @@ same_peer(const struct sockaddr_in *a, const struct sockaddr_in *b)
 }
 
 void
-xfer_superseded_by(const struct sockaddr_in *peer)
+tftp_xfer_superseded_by(const struct sockaddr_in *peer)
 {
-	struct xfer *x = X.hash[peer_hash(peer)], *next;
+	struct tftp_xfer *x = X.hash[peer_hash(peer)], *next;
 
 	for (; x; x = next) {
 		next = x->hnext;
@@ -172,28 +172,28 @@ xfer_superseded_by(const struct sockaddr_in *peer)
 }
 
 bool
-xfer_pending_for(const struct sockaddr_in *peer)
+tftp_xfer_pending_for(const struct sockaddr_in *peer)
 {
-	for (struct xfer *x = X.hash[peer_hash(peer)]; x; x = x->hnext)
+	for (struct tftp_xfer *x = X.hash[peer_hash(peer)]; x; x = x->hnext)
 		if (same_peer(&x->peer, peer) && x->acked == 0)
 			return true;
 	return false;
 }
 
 unsigned
-xfer_count_for_addr(const struct sockaddr_in *peer)
+tftp_xfer_count_for_addr(const struct sockaddr_in *peer)
 {
 	unsigned n = 0;
 
 	/* Linear, but only per request, never per block. */
-	for (struct xfer *x = X.all; x; x = x->next)
+	for (struct tftp_xfer *x = X.all; x; x = x->next)
 		if (x->peer.sin_addr.s_addr == peer->sin_addr.s_addr)
 			n++;
 	return n;
 }
 
 static void
-link_xfer(struct xfer *x)
+link_xfer(struct tftp_xfer *x)
 {
 	unsigned h = peer_hash(&x->peer);
 
@@ -208,9 +208,9 @@ link_xfer(struct xfer *x)
 }
 
 static void
-unlink_xfer(struct xfer *x)
+unlink_xfer(struct tftp_xfer *x)
 {
-	struct xfer **pp = &X.hash[peer_hash(&x->peer)];
+	struct tftp_xfer **pp = &X.hash[peer_hash(&x->peer)];
 
 	while (*pp && *pp != x)
 		pp = &(*pp)->hnext;
@@ -227,7 +227,7 @@ unlink_xfer(struct xfer *x)
 }
 
 void
-xfer_count_outcome(const char *outcome)
+tftp_xfer_count_outcome(const char *outcome)
 {
 	for (size_t i = 0; i < nelem(outcomes); i++)
 		if (strcmp(outcomes[i], outcome) == 0) {
@@ -241,7 +241,7 @@ xfer_count_outcome(const char *outcome)
  * everything it holds. x is gone afterwards. `outcome` is the metric label,
  * `text` what people read. */
 static void
-finish(struct xfer *x, int level, const char *outcome, const char *text)
+finish(struct tftp_xfer *x, int level, const char *outcome, const char *text)
 {
 	uint64_t ms = mono_ms() - x->start_ms;
 	char peer[16];
@@ -251,10 +251,10 @@ finish(struct xfer *x, int level, const char *outcome, const char *text)
 	    "(blksize %u, window %u): %s", peer, ntohs(x->peer.sin_port), x->req.path,
 	    (unsigned long long)x->src.size, (unsigned long long)ms,
 	    (unsigned long long)x->bytes, x->req.blksize, x->req.windowsize, text);
-	event_emit(x->has_mac ? x->mac : NULL, EVK_TFTP,
+	events_emit(x->has_mac ? x->mac : NULL, EVK_TFTP,
 	    "%s %s size %llu in %llu ms: %s", peer, x->req.path,
 	    (unsigned long long)x->src.size, (unsigned long long)ms, text);
-	xfer_count_outcome(outcome);
+	tftp_xfer_count_outcome(outcome);
 	unlink_xfer(x);
 	ev_timer_stop(X.loop, &x->timer);
 	ev_del_fd(X.loop, x->fd);
@@ -277,7 +277,7 @@ send_error(int fd, const struct sockaddr_in *to, int code, const char *msg)
 
 /* Reads n bytes of the source at off; false if the file shrank. */
 static bool
-src_read(struct xfer *x, uint64_t off, uint8_t *dst, size_t n)
+src_read(struct tftp_xfer *x, uint64_t off, uint8_t *dst, size_t n)
 {
 	if (n == 0)
 		return true;
@@ -307,7 +307,7 @@ src_read(struct xfer *x, uint64_t off, uint8_t *dst, size_t n)
 /* Fills dst with up to blksize bytes of netascii for block b, recording
  * where block b+1 starts. Returns the length or -1. */
 static ssize_t
-netascii_block(struct xfer *x, uint32_t b, uint8_t *dst)
+netascii_block(struct tftp_xfer *x, uint32_t b, uint8_t *dst)
 {
 	struct na_mark m = x->na[b % NA_MARKS];
 	size_t out = 0, cap = x->req.blksize;
@@ -351,7 +351,7 @@ netascii_block(struct xfer *x, uint32_t b, uint8_t *dst)
 /* Builds and sends DATA block b. Returns 1 sent, 0 the socket is full
  * (the timer will resend), -1 the transfer was ended. */
 static int
-send_block(struct xfer *x, uint32_t b)
+send_block(struct tftp_xfer *x, uint32_t b)
 {
 	uint8_t *data = pktbuf + 4;
 	ssize_t n;
@@ -398,7 +398,7 @@ send_block(struct xfer *x, uint32_t b)
  * only moved when the deadline comes earlier (after a backoff): on the
  * usual path it stays armed and on_timer just pushes it on. */
 static void
-touch_deadline(struct xfer *x)
+touch_deadline(struct tftp_xfer *x)
 {
 	/* A send the kernel refused (a full buffer) is not a loss: retry it
 	 * shortly rather than after a whole retransmit interval. */
@@ -412,7 +412,7 @@ touch_deadline(struct xfer *x)
 /* Sends blocks acked+1 .. acked+window (up to the final block). Returns
  * false if the transfer ended. */
 static bool
-send_window(struct xfer *x)
+send_window(struct tftp_xfer *x)
 {
 	uint32_t b = x->acked + 1;
 	uint32_t end = x->acked + x->req.windowsize;
@@ -431,7 +431,7 @@ send_window(struct xfer *x)
 }
 
 static void
-send_oack(struct xfer *x)
+send_oack(struct tftp_xfer *x)
 {
 	struct wr w = wr_make(pktbuf, sizeof pktbuf);
 
@@ -443,7 +443,7 @@ send_oack(struct xfer *x)
 
 /* Returns false if the transfer ended. */
 static bool
-on_ack(struct xfer *x, uint16_t n)
+on_ack(struct tftp_xfer *x, uint16_t n)
 {
 	if (x->oack) {
 		if (n != 0) {
@@ -491,7 +491,7 @@ client_text(const uint8_t *p, size_t len, char *out, size_t cap)
 
 /* One datagram on the transfer's socket. Returns false if x ended. */
 static bool
-on_datagram(struct xfer *x, const uint8_t *p, size_t len, const struct sockaddr_in *from)
+on_datagram(struct tftp_xfer *x, const uint8_t *p, size_t len, const struct sockaddr_in *from)
 {
 	uint16_t op, num;
 	char text[128], msg[160];
@@ -537,7 +537,7 @@ on_datagram(struct xfer *x, const uint8_t *p, size_t len, const struct sockaddr_
 static void
 on_packet(int fd, uint32_t events, void *arg)
 {
-	struct xfer *x = arg;
+	struct tftp_xfer *x = arg;
 	uint8_t buf[1024];      /* ACKs and ERRORs are small; longer is cut */
 	struct sockaddr_in from;
 	socklen_t flen = sizeof from;
@@ -552,7 +552,7 @@ on_packet(int fd, uint32_t events, void *arg)
 static void
 on_timer(void *arg)
 {
-	struct xfer *x = arg;
+	struct tftp_xfer *x = arg;
 	uint64_t now = ev_now(X.loop);
 	bool final = only_last_ack_missing(x);
 
@@ -617,7 +617,7 @@ open_socket(const struct sockaddr_in *local)
 }
 
 enum xfer_refusal
-xfer_start(const struct sockaddr_in *local, const struct sockaddr_in *peer,
+tftp_xfer_start(const struct sockaddr_in *local, const struct sockaddr_in *peer,
     const struct tftp_req *req, struct xfer_src *src, const uint8_t *mac,
     struct tftp_reject *why, char *msgbuf, size_t msgcap)
 {
@@ -642,7 +642,7 @@ xfer_start(const struct sockaddr_in *local, const struct sockaddr_in *peer,
 		why->msg = "server busy (no socket), try again";
 		return XFER_NOSOCK;
 	}
-	struct xfer *x = ecalloc(1, sizeof *x);
+	struct tftp_xfer *x = ecalloc(1, sizeof *x);
 	x->fd = fd;
 	x->peer = *peer;
 	x->src = *src;
@@ -685,7 +685,7 @@ xfer_start(const struct sockaddr_in *local, const struct sockaddr_in *peer,
 }
 
 void
-xfer_shutdown_all(void)
+tftp_xfer_shutdown_all(void)
 {
 	while (X.all)
 		finish(X.all, LOG_INFO, "aborted", "aborted: server shutting down");

@@ -26,26 +26,26 @@ struct xfer_src {
 /* Why an RRQ got no transfer (counted by tftp.c, not here). */
 enum xfer_refusal { XFER_STARTED, XFER_TOO_LARGE, XFER_BUSY, XFER_NOSOCK };
 
-void xfer_setup(struct evloop *loop, unsigned max_active);
+void tftp_xfer_setup(struct evloop *loop, unsigned max_active);
 /* Starts sending src to peer from a new socket bound to local (port 0).
  * On refusal the caller still owns src and answers the client itself, with
  * the message in *why. mac may be NULL. */
-enum xfer_refusal xfer_start(const struct sockaddr_in *local,
+enum xfer_refusal tftp_xfer_start(const struct sockaddr_in *local,
     const struct sockaddr_in *peer, const struct tftp_req *req,
     struct xfer_src *src, const uint8_t *mac, struct tftp_reject *why,
     char *msgbuf, size_t msgcap);
 /* True if a transfer to this peer (address and port) is still waiting for
  * its first acknowledgement: a retransmitted RRQ, which the transfer's own
  * timer already covers. */
-bool xfer_pending_for(const struct sockaddr_in *peer);
+bool tftp_xfer_pending_for(const struct sockaddr_in *peer);
 /* Transfers in flight to peer's address, whatever the port. */
-unsigned xfer_count_for_addr(const struct sockaddr_in *peer);
+unsigned tftp_xfer_count_for_addr(const struct sockaddr_in *peer);
 /* A new request from peer: a transfer to the same address and port that
  * only lacks its final ACK is over, the client has moved on. */
-void xfer_superseded_by(const struct sockaddr_in *peer);
+void tftp_xfer_superseded_by(const struct sockaddr_in *peer);
 /* Bumps gridboot_tftp_transfers_total{outcome=...}. */
-void xfer_count_outcome(const char *outcome);
+void tftp_xfer_count_outcome(const char *outcome);
 /* Ends every transfer (daemon shutdown). */
-void xfer_shutdown_all(void);
+void tftp_xfer_shutdown_all(void);
 
 #endif

@@ -62,55 +62,55 @@ journal_tests(void)
 	int64_t later = wall_ms() + 3600000;
 	char *path = esprintf("%s/dhcp.leases", dir);
 
-	int first = dlease_open(dir);
+	int first = dhcp_lease_open(dir);
 	CHECK(first == 0, "journal opens in an empty state dir");
-	int ba = dlease_bind(a, 0x0a000064, later, "host a");
-	int bb = dlease_bind(b, 0x0a000065, later, NULL);
+	int ba = dhcp_lease_bind(a, 0x0a000064, later, "host a");
+	int bb = dhcp_lease_bind(b, 0x0a000065, later, NULL);
 	uint8_t n4[6] = { 2, 0, 0, 0, 0, 4 };
-	int bn = dlease_bind(n4, 0x0a000067, later, NULL);
+	int bn = dhcp_lease_bind(n4, 0x0a000067, later, NULL);
 	CHECK(ba == 0 && bb == 0 && bn == 0, "bind a, b and a nameless client");
-	CHECK_STR(dlease_by_mac(n4) ? dlease_by_mac(n4)->hostname : NULL, "",
+	CHECK_STR(dhcp_lease_by_mac(n4) ? dhcp_lease_by_mac(n4)->hostname : NULL, "",
 	    "no hostname is an empty one, not the journal's \"-\"");
-	dlease_release(b);
-	dlease_decline(0x0a000066, later);
-	bool was_dirty = dlease_dirty();
-	int synced = dlease_sync();
-	CHECK(was_dirty && synced == 0 && !dlease_dirty(), "sync clears dirty");
-	CHECK(dlease_taken(0x0a000064, b, wall_ms()) && !dlease_taken(0x0a000064, a, wall_ms()),
+	dhcp_lease_release(b);
+	dhcp_lease_decline(0x0a000066, later);
+	bool was_dirty = dhcp_lease_dirty();
+	int synced = dhcp_lease_sync();
+	CHECK(was_dirty && synced == 0 && !dhcp_lease_dirty(), "sync clears dirty");
+	CHECK(dhcp_lease_taken(0x0a000064, b, wall_ms()) && !dhcp_lease_taken(0x0a000064, a, wall_ms()),
 	    "a's address is taken for b, not for a");
-	CHECK(!dlease_taken(0x0a000065, a, wall_ms()), "a released address is free");
-	CHECK(dlease_taken(0x0a000066, a, wall_ms()), "a declined address is taken");
-	dlease_close();
+	CHECK(!dhcp_lease_taken(0x0a000065, a, wall_ms()), "a released address is free");
+	CHECK(dhcp_lease_taken(0x0a000066, a, wall_ms()), "a declined address is taken");
+	dhcp_lease_close();
 
 	/* A torn record at the end (kill -9 mid-write) is ignored on replay. */
 	int fd = open(path, O_WRONLY | O_APPEND);
 	ssize_t wrote = fd >= 0 ? write(fd, "B 020000000003 10.0.0.", 22) : -1;
 	CHECK(wrote == 22, "append a torn record");
 	close(fd);
-	int opened = dlease_open(dir);
+	int opened = dhcp_lease_open(dir);
 	CHECK(opened == 0, "journal replays");
-	struct dlease *e = dlease_by_mac(a);
+	struct dhcp_lease *e = dhcp_lease_by_mac(a);
 	CHECK(e && e->ip == 0x0a000064 && e->state == LS_BOUND, "a is bound after replay");
 	CHECK_STR(e ? e->hostname : NULL, "host_a", "hostname kept (spaces made safe)");
-	e = dlease_by_mac(b);
+	e = dhcp_lease_by_mac(b);
 	CHECK(e == NULL || e->state != LS_BOUND, "b stays released");
-	CHECK(dlease_by_ip(0x0a000066) && dlease_by_ip(0x0a000066)->state == LS_DECLINED, "decline kept");
+	CHECK(dhcp_lease_by_ip(0x0a000066) && dhcp_lease_by_ip(0x0a000066)->state == LS_DECLINED, "decline kept");
 	uint8_t c3[6] = { 2, 0, 0, 0, 0, 3 };
-	CHECK(dlease_by_mac(c3) == NULL, "the torn record bound nothing");
-	CHECK_STR(dlease_by_mac(n4) ? dlease_by_mac(n4)->hostname : NULL, "",
+	CHECK(dhcp_lease_by_mac(c3) == NULL, "the torn record bound nothing");
+	CHECK_STR(dhcp_lease_by_mac(n4) ? dhcp_lease_by_mac(n4)->hostname : NULL, "",
 	    "the nameless client is still nameless after replay");
 	CHECK(lines(path) == 3, "replay compacted the journal to live records (%zu)", lines(path));
 
 	/* Many rebinds: the journal is compacted once it is mostly history. */
 	for (int i = 0; i < 6000; i++)
-		dlease_bind(a, 0x0a000064, later, "a");
-	dlease_sync();
+		dhcp_lease_bind(a, 0x0a000064, later, "a");
+	dhcp_lease_sync();
 	CHECK(lines(path) < 100, "compaction after 6000 rebinds (%zu lines)", lines(path));
-	dlease_close();
-	opened = dlease_open(dir);
-	CHECK(opened == 0 && dlease_by_mac(a) && dlease_by_mac(a)->state == LS_BOUND,
+	dhcp_lease_close();
+	opened = dhcp_lease_open(dir);
+	CHECK(opened == 0 && dhcp_lease_by_mac(a) && dhcp_lease_by_mac(a)->state == LS_BOUND,
 	    "still bound after compaction and reopen");
-	dlease_close();
+	dhcp_lease_close();
 	unlink(path);
 	free(path);
 }
@@ -121,7 +121,7 @@ handle_tests(void)
 	struct dhcp_out o;
 	struct dhcp_msg m;
 
-	int fresh = dlease_open(dir);
+	int fresh = dhcp_lease_open(dir);
 	CHECK(fresh == 0, "fresh table");
 	m = msg(DHCPDISCOVER, 0x11, 0, 0);
 	ask(0, &m, &o);
@@ -153,7 +153,7 @@ handle_tests(void)
 	uint32_t bad = o.reply.yiaddr;
 	m = msg(DHCPDECLINE, 0x23, bad, 0x0a000001);
 	ask(0, &m, &o);
-	CHECK(!o.send && dlease_taken(bad, m.chaddr, wall_ms()), "DECLINE marks the address unusable");
+	CHECK(!o.send && dhcp_lease_taken(bad, m.chaddr, wall_ms()), "DECLINE marks the address unusable");
 	m = msg(DHCPDISCOVER, 0x24, 0, 0);
 	ask(0, &m, &o);
 	CHECK(o.send && o.reply.yiaddr != bad && o.reply.yiaddr != ip, "next client avoids bound and declined");
@@ -186,7 +186,7 @@ handle_tests(void)
 	m.type = DHCPREQUEST;
 	ask(1, &m, &o);
 	CHECK(!o.send, "proxy: a REQUEST to the site server on port 67 is not ours");
-	dlease_close();
+	dhcp_lease_close();
 }
 
 /* DISCOVERs from 5000 made-up MACs, each arriving after the last offer
@@ -199,7 +199,7 @@ flood_tests(void)
 	struct dhcp_out o;
 	unsigned offered = 0;
 
-	CHECK(dlease_open(dir) == 0, "flood: lease table opens");
+	CHECK(dhcp_lease_open(dir) == 0, "flood: lease table opens");
 	for (uint32_t k = 0; k < 5000; k++) {
 		struct dhcp_msg m = msg(DHCPDISCOVER, 0, 0, 0);
 		m.chaddr[3] = (uint8_t)(k >> 16);
@@ -211,7 +211,7 @@ flood_tests(void)
 		c.now_ms += DHCP_OFFER_HOLD_MS + 1;
 	}
 	CHECK(offered == 5000, "flood: every DISCOVER got an offer once the last ran out (%u)", offered);
-	CHECK(dlease_count() <= 4, "flood: %lu entries for a 3-address pool", dlease_count());
+	CHECK(dhcp_lease_count() <= 4, "flood: %lu entries for a 3-address pool", dhcp_lease_count());
 	struct dhcp_msg m = msg(DHCPDISCOVER, 0x41, 0, 0);
 	dhcp_handle(&c, &m, &o);
 	CHECK(o.send && o.reply.yiaddr >= 0x0a000064 && o.reply.yiaddr <= 0x0a000066,
@@ -257,7 +257,7 @@ flood_tests(void)
 	dhcp_handle(&c, &m, &o);
 	CHECK(o.send && o.reply.type == DHCPOFFER,
 	    "full pool: an offer turned down for another server frees its address at once");
-	dlease_close();
+	dhcp_lease_close();
 }
 
 int

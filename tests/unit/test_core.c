@@ -156,16 +156,16 @@ test_events(void)
 
 	events_init(4);
 	for (int i = 0; i < 6; i++)
-		event_emit(i % 2 ? a : b, EVK_DHCP, "event %d", i);
+		events_emit(i % 2 ? a : b, EVK_DHCP, "event %d", i);
 	seen = 0;
 	CHECK(events_since(0, NULL, count_ev, NULL) == 4, "ring keeps the newest 4");
 	CHECK(events_since(0, a, count_ev, NULL) == 2, "filter by MAC");
 	CHECK(events_since(events_last_seq() - 1, NULL, count_ev, NULL) == 1, "since a seq");
 	int id = events_subscribe(count_ev, NULL);
 	seen = 0;
-	event_emit(NULL, EVK_SYSTEM, "x");
+	events_emit(NULL, EVK_SYSTEM, "x");
 	events_unsubscribe(id);
-	event_emit(NULL, EVK_SYSTEM, "y");
+	events_emit(NULL, EVK_SYSTEM, "y");
 	CHECK(seen == 1, "listeners see new events until unsubscribed");
 	events_shutdown();
 }

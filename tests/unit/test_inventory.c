@@ -54,7 +54,7 @@ test_bad_inventories(void)
 		CHECK(inv == NULL && errs.n > 0, "%s is rejected", cfg);
 		CHECK_STR(got, want ? want : "(missing .err file)", "%s: exact messages", cfg);
 		inv_unref(inv);
-		errs_free(&errs);
+		errlist_free(&errs);
 		free(got);
 		free(want);
 		free(errfile);
@@ -73,7 +73,7 @@ test_good_basic(void)
 
 	CHECK(inv != NULL && errs.n == 0, "basic.cfg loads");
 	if (inv == NULL) {
-		errs_print(&errs, stdout);
+		errlist_print(&errs, stdout);
 		return;
 	}
 	struct machine *m = inv_machine_by_mac(inv, mac);
@@ -101,8 +101,8 @@ test_lab_inventory(void)
 
 	CHECK(inv != NULL, "inventory/lab.cfg is valid");
 	if (inv == NULL)
-		errs_print(&errs, stdout);
-	errs_free(&errs);
+		errlist_print(&errs, stdout);
+	errlist_free(&errs);
 	inv_unref(inv);
 }
 
@@ -115,7 +115,7 @@ test_missing_file(void)
 	CHECK(inv == NULL && errs.n == 1, "missing file fails");
 	CHECK_STR(errs.n ? errs.msg[0] : NULL,
 	    "tests/inventory/nonexistent.cfg:0: cannot read the file", "missing file message");
-	errs_free(&errs);
+	errlist_free(&errs);
 }
 
 int

@@ -14,7 +14,7 @@ expect(const char *name, const char *want)
 {
 	char why[256] = "";
 	struct machine *m = name ? inv_machine_by_name(inv, name) : NULL;
-	char *got = p9ini_render(inv, m, why, sizeof why);
+	char *got = plan9ini_render(inv, m, why, sizeof why);
 
 	CHECK_STR(got ? got : why, want, "plan9.ini of %s", name ? name : "default");
 	free(got);
@@ -28,7 +28,7 @@ main(void)
 	inv = inv_load("tests/inventory/good/merge.cfg", &errs);
 	CHECK(inv != NULL, "merge.cfg loads");
 	if (inv == NULL) {
-		errs_print(&errs, stdout);
+		errlist_print(&errs, stdout);
 		return UNIT_DONE();
 	}
 	/* console: template then grid group; service: role template then role
@@ -74,12 +74,12 @@ main(void)
 	    "auth=10.9.0.4\n");
 
 	const char *why;
-	CHECK(p9_key_ok("*nomp", &why), "*nomp is a key");
-	CHECK(!p9_key_ok("a=b", &why), "= is not allowed in a key");
-	CHECK(!p9_key_ok("[x]", &why), "[ starts a section");
-	CHECK(!p9_val_ok("a\nb", &why), "newline in a value");
-	CHECK(p9_val_ok("0 b115200", &why), "spaces in a value");
-	CHECK(p9ini_is_computed("bootfile") && !p9ini_is_computed("console"), "computed keys");
+	CHECK(plan9ini_key_ok("*nomp", &why), "*nomp is a key");
+	CHECK(!plan9ini_key_ok("a=b", &why), "= is not allowed in a key");
+	CHECK(!plan9ini_key_ok("[x]", &why), "[ starts a section");
+	CHECK(!plan9ini_val_ok("a\nb", &why), "newline in a value");
+	CHECK(plan9ini_val_ok("0 b115200", &why), "spaces in a value");
+	CHECK(plan9ini_is_computed("bootfile") && !plan9ini_is_computed("console"), "computed keys");
 	inv_unref(inv);
 	return UNIT_DONE();
 }

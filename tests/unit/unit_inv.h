@@ -31,7 +31,7 @@ unit_inventory(const char *text)
 	if (inv == NULL)
 		for (size_t i = 0; i < errs.n; i++)
 			printf("# %s\n", errs.msg[i]);
-	errs_free(&errs);
+	errlist_free(&errs);
 	return inv;
 }
 

@@ -12,7 +12,7 @@
  * CONFADDR 0x40010000, cleared first so the text ends in NULs, and the
  * kernel (a U-Boot image, 9qemu.u) at 0x40100000, then bootm. Linux:
  * kernel, initrd and U-Boot's own device tree, then booti. */
-#include "boot/bootfiles.h"
+#include "boot/uboot.h"
 #include "core/buf.h"
 #include "core/util.h"
 
@@ -32,7 +32,7 @@
 #define P9_KERNADDR "0x40100000"
 
 uint32_t
-crc32_ieee(uint32_t crc, const void *data, size_t len)
+uboot_crc32(uint32_t crc, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 
@@ -66,13 +66,13 @@ uboot_image(const char *name, const char *script, size_t *lenp)
 	wr_be32(&w, (uint32_t)dlen);
 	wr_be32(&w, 0);                 /* load address */
 	wr_be32(&w, 0);                 /* entry point */
-	wr_be32(&w, crc32_ieee(0, img + IH_SIZE, dlen));
+	wr_be32(&w, uboot_crc32(0, img + IH_SIZE, dlen));
 	wr_u8(&w, IH_OS_LINUX);
 	wr_u8(&w, IH_ARCH_ARM64);
 	wr_u8(&w, IH_TYPE_SCRIPT);
 	wr_u8(&w, IH_COMP_NONE);
 	wr_bytes(&w, nm, IH_NMLEN);
-	uint32_t hcrc = crc32_ieee(0, img, IH_SIZE);
+	uint32_t hcrc = uboot_crc32(0, img, IH_SIZE);
 	struct wr h = wr_make(img + 4, 4);
 	wr_be32(&h, hcrc);
 	*lenp = len;
@@ -111,7 +111,7 @@ script_linux(const struct inventory *inv, const struct kernel *k, const char *na
 	char base[64];
 	char *cmd = clean(k->cmdline), *s;
 
-	bootfile_base_url(inv, base, sizeof base);
+	bootfiles_base_url(inv, base, sizeof base);
 	s = esprintf(
 	    "# gridboot: %s: Linux %s\n"
 	    "echo gridboot: %s: Linux %s\n"

@@ -8,6 +8,8 @@
  * files in ipxe-scripts/ (a unit test keeps them equal); grid.ipxe_scripts
  * points at a directory whose files replace them. */
 #include "boot/bootfiles.h"
+#include "boot/ipxe.h"
+#include "boot/uboot.h"
 #include "core/errlist.h"
 #include "core/util.h"
 
@@ -84,9 +86,9 @@ ipxe_templates_load(const char *dir, struct kvlist *out, struct errlist *errs)
 		char *text = read_file(path, &len, TEMPLATE_MAX);
 		if (text == NULL) {
 			if (errno != ENOENT)
-				errs_add(errs, path, 0, "grid.ipxe_scripts", "%s", strerror(errno));
+				errlist_add(errs, path, 0, "grid.ipxe_scripts", "%s", strerror(errno));
 		} else if (!str_has_prefix(text, "#!ipxe\n") || strlen(text) != len)
-			errs_add(errs, path, 1, "grid.ipxe_scripts",
+			errlist_add(errs, path, 1, "grid.ipxe_scripts",
 			    "an iPXE template must be text starting with #!ipxe");
 		else
 			kv_set(out, builtins[i].name, text, 0);
@@ -241,7 +243,7 @@ ipxe_entry(const struct inventory *inv, struct genfile *out)
 	struct kvlist vars = { 0 };
 	char base[64];
 
-	bootfile_base_url(inv, base, sizeof base);
+	bootfiles_base_url(inv, base, sizeof base);
 	var(&vars, "server", base);
 	render(inv, "boot", &vars, out);
 	kv_free(&vars);
@@ -256,7 +258,7 @@ ipxe_machine(const struct inventory *inv, const uint8_t mac[6], struct genfile *
 	struct kvlist vars = { 0 };
 	char base[64], macs[18], hex[13];
 
-	bootfile_base_url(inv, base, sizeof base);
+	bootfiles_base_url(inv, base, sizeof base);
 	mac_format(mac, macs);
 	mac_hex(mac, hex);
 	var(&vars, "server", base);
