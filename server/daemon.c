@@ -16,9 +16,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-static const struct module *const modules[] = {
-	&dhcp_module, &tftp_module, &http_module,
-};
+#define modules gridboot_modules
 
 static void
 log_warnings(const struct inventory *inv)
@@ -27,11 +25,12 @@ log_warnings(const struct inventory *inv)
 		log_warn("%s", inv->warnings.msg[i]);
 }
 
-bool
-daemon_reload(struct daemon *d)
+/* Re-reads the inventory; keeps the old one if the new one has errors. */
+static bool
+reload(struct daemon *d)
 {
 	struct errlist errs = { 0 };
-	struct inventory *next = inv_load(d->config_path, &errs), *old;
+	struct inventory *next = gridboot_load(d->config_path, &errs), *old;
 
 	if (next == NULL) {
 		d->failed_reloads++;
@@ -49,14 +48,44 @@ daemon_reload(struct daemon *d)
 		log_warn("reload: grid.user changed; it takes effect at the next start");
 	old = d->inv;
 	d->inv = next;
-	for (size_t i = 0; i < nelem(modules); i++)
+	for (size_t i = 0; i < gridboot_nmodules; i++)
 		if (modules[i]->reload)
-			modules[i]->reload(d, old);
+			modules[i]->reload(d->state[i], d, old);
 	inv_unref(old);
 	d->reloads++;
 	log_info("reload: %s OK: %zu machines", d->config_path, next->nmachines);
 	events_emit(NULL, EVK_SYSTEM, "inventory reloaded: %zu machines", next->nmachines);
 	return true;
+}
+
+void
+daemon_request_reload(struct daemon *d, struct reload_waiter *w)
+{
+	d->reload_wanted = true;
+	if (w) {
+		w->next = d->waiters;
+		d->waiters = w;
+	}
+}
+
+/* End of a loop turn: the reload asked for during it, out of every
+ * library callback (MHD may not be stopped from inside its own). */
+static void
+on_turn_end(void *arg)
+{
+	struct daemon *d = arg;
+	struct reload_waiter *w, *next;
+
+	if (!d->reload_wanted)
+		return;
+	d->reload_wanted = false;
+	bool ok = reload(d);
+	w = d->waiters;
+	d->waiters = NULL;
+	for (; w; w = next) {
+		next = w->next;     /* done may free w with its owner */
+		w->done(ok, w->arg);
+	}
 }
 
 /* Housekeeping once a second: persist what the stores have pending. */
@@ -80,7 +109,7 @@ on_signal(int fd, uint32_t events, void *arg)
 		switch (si.ssi_signo) {
 		case SIGHUP:
 			log_info("SIGHUP: re-reading %s", d->config_path);
-			daemon_reload(d);
+			daemon_request_reload(d, NULL);
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -130,7 +159,11 @@ daemon_serve(const char *config_path, bool foreground, int loglevel,
 	int sigfd = -1, rc = 1;
 
 	log_init("gridbootd", foreground, loglevel);
-	d.inv = inv_load(config_path, &errs);
+	if (gridboot_nmodules > nelem(d.state)) {
+		log_err("%zu modules, room for %zu", gridboot_nmodules, nelem(d.state));
+		return 1;
+	}
+	d.inv = gridboot_load(config_path, &errs);
 	if (d.inv == NULL) {
 		errlist_print(&errs, stderr);
 		errlist_free(&errs);
@@ -145,8 +178,9 @@ daemon_serve(const char *config_path, bool foreground, int loglevel,
 		log_err("event loop: %s", strerror(errno));
 		goto out;
 	}
-	for (; started < nelem(modules); started++) {
-		if (modules[started]->init && modules[started]->init(&d) < 0) {
+	ev_add_turn_hook(d.loop, on_turn_end, &d);
+	for (; started < gridboot_nmodules; started++) {
+		if (modules[started]->init && modules[started]->init(&d, &d.state[started]) < 0) {
 			log_err("%s: failed to start", modules[started]->name);
 			goto out;
 		}
@@ -176,7 +210,7 @@ out:
 		close(sigfd);
 	while (started-- > 0)
 		if (modules[started]->shutdown)
-			modules[started]->shutdown(&d);
+			modules[started]->shutdown(d.state[started], &d);
 	/* After grid.user the directory may forbid removing it: empty it. */
 	if (pidfile && rc == 0 && unlink(pidfile) < 0 && truncate(pidfile, 0) < 0)
 		log_warn("%s: %s", pidfile, strerror(errno));

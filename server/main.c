@@ -1,10 +1,10 @@
-/* gridbootd's command line: check, plan9ini, serve (and the subcommands
- * later modules add). Usage errors exit 2; a bad inventory exits 1. */
+/* gridbootd's command line: check, plan9ini, serve, and the subcommands
+ * modules add (struct module's commands, e.g. DHCP's explain). Usage errors exit 2; a bad inventory exits 1. */
 #include "daemon.h"
-#include "dhcp/dhcp_explain.h"
+#include "modules.h"
 #include "config/inventory.h"
 #include "core/log.h"
-#include "boot/plan9ini.h"
+#include "config/plan9ini.h"
 #include "core/util.h"
 
 #include <getopt.h>
@@ -19,11 +19,10 @@ static const char usage_top[] =
     "\n"
     "commands:\n"
     "  check -c FILE              validate an inventory; print every error\n"
-    "  explain -c FILE --mac MAC [--arch N] [--vendor-class S] [--user-class S]\n"
-    "                             what DHCP answers that client, and why\n"
     "  plan9ini -c FILE NAME|MAC  print one machine's generated plan9.ini\n"
     "  serve -c FILE [-d] [-l LEVEL] [-p PIDFILE]\n"
-    "                             run the daemon (-d: foreground, log to stderr)\n"
+    "                             run the daemon (-d: foreground, log to stderr)\n";
+static const char usage_tail[] =
     "\n"
     "Run 'gridbootd COMMAND --help' for a command's options.\n";
 
@@ -107,7 +106,7 @@ static struct inventory *
 load_or_print(const char *path)
 {
 	struct errlist errs = { 0 };
-	struct inventory *inv = inv_load(path, &errs);
+	struct inventory *inv = gridboot_load(path, &errs);
 
 	if (inv == NULL) {
 		errlist_print(&errs, stderr);
@@ -189,22 +188,49 @@ static const struct command {
 	int (*fn)(int, char **);
 } commands[] = {
 	{ "check", cmd_check },
-	{ "explain", dhcp_explain_cmd },
 	{ "plan9ini", cmd_plan9ini },
 	{ "serve", cmd_serve },
 };
 
+/* The top usage: the daemon's own commands, then each module's. */
+static int
+usage_all(int code)
+{
+	FILE *f = code == 0 ? stdout : stderr;
+
+	fputs(usage_top, f);
+	for (size_t i = 0; i < gridboot_nmodules; i++)
+		for (const struct subcommand *c = gridboot_modules[i]->commands; c && c->name; c++)
+			fputs(c->synopsis, f);
+	fputs(usage_tail, f);
+	return code;
+}
+
+static const struct subcommand *
+module_command(const char *name)
+{
+	for (size_t i = 0; i < gridboot_nmodules; i++)
+		for (const struct subcommand *c = gridboot_modules[i]->commands; c && c->name; c++)
+			if (strcmp(c->name, name) == 0)
+				return c;
+	return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
+	const struct subcommand *sc;
+
 	if (argc < 2)
-		return usage(usage_top, 2);
+		return usage_all(2);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0)
-		return usage(usage_top, 0);
+		return usage_all(0);
 	for (size_t i = 0; i < nelem(commands); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].fn(argc - 1, argv + 1);
+	if ((sc = module_command(argv[1])) != NULL)
+		return sc->run(argc - 1, argv + 1, gridboot_load);
 	fprintf(stderr, "gridbootd: unknown command %s\n", argv[1]);
-	return usage(usage_top, 2);
+	return usage_all(2);
 }

@@ -1,10 +1,11 @@
 #include "boot/bootfiles.h"
 #include "boot/ipxe.h"
 #include "boot/uboot.h"
-#include "boot/plan9ini.h"
+#include "config/plan9ini.h"
 #include "core/util.h"
 
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,3 +92,58 @@ bootfiles_base_url(const struct inventory *inv, char *out, size_t cap)
 		snprintf(out, cap, "http://%s:%d", ip, inv->grid.http_port);
 }
 
+/* The loader a machine's firmware fetches first, as grid.loaders names
+ * it; NULL when gridboot generates the first file itself (U-Boot). */
+static const char *
+loader_needed(const struct machine *m, char *buf, size_t cap)
+{
+	const char *fw;
+
+	switch (m->firmware) {
+	case FW_BIOS:
+		fw = "bios";
+		break;
+	case FW_UEFI:
+		fw = m->arch == ARCH_ARM64 ? "efi_arm64" : "efi_x64";
+		break;
+	default:
+		return NULL;
+	}
+	snprintf(buf, cap, "%s_%s", machine_boot(m) == BOOT_9BOOT ? "plan9" : "ipxe", fw);
+	return buf;
+}
+
+static void
+warn_missing_file(struct inventory *inv, const struct kernel *k, const char *what,
+    const char *rel)
+{
+	char *full = esprintf("%s/%s", inv->grid.files, rel);
+
+	if (access(full, R_OK) != 0)
+		errlist_add(&inv->warnings, inv->path, k->line, NULL,
+		    "kernels.%s.%s: %s is not in %s yet (see kernels/README.md)",
+		    k->name, what, rel, inv->grid.files);
+	free(full);
+}
+
+void
+bootfiles_check(struct inventory *inv, struct errlist *errs)
+{
+	char kind[32];
+
+	(void)errs;
+	for (size_t i = 0; i < inv->nmachines; i++) {
+		const struct machine *m = &inv->machines[i];
+		const char *need = loader_needed(m, kind, sizeof kind);
+		if (need && inv_loader(inv, need) == NULL)
+			errlist_add(&inv->warnings, inv->path, m->line, NULL,
+			    "machines[%s]: its %s firmware first fetches grid.loaders.%s, which is not set",
+			    m->name, firmware_name(m->firmware), need);
+	}
+	for (size_t i = 0; i < inv->nkernels; i++) {
+		const struct kernel *k = &inv->kernels[i];
+		warn_missing_file(inv, k, "file", k->file);
+		if (k->initrd)
+			warn_missing_file(inv, k, "initrd", k->initrd);
+	}
+}

@@ -45,4 +45,9 @@ bool bootfiles_mac12_parse(const char *s, uint8_t mac[6]);
 /* http://SERVER[:PORT] for scripts and kernel command lines. */
 void bootfiles_base_url(const struct inventory *inv, char *out, size_t cap);
 
+/* Loader check (warnings only: the inventory is valid, but some boots
+ * would fail now): a loader grid.loaders does not name, a kernel file not
+ * in the tree yet. */
+void bootfiles_check(struct inventory *inv, struct errlist *errs);
+
 #endif

@@ -270,3 +270,10 @@ ipxe_machine(const struct inventory *inv, const uint8_t mac[6], struct genfile *
 	kv_free(&vars);
 	return GEN_OK;
 }
+
+void
+ipxe_check(struct inventory *inv, struct errlist *errs)
+{
+	if (inv->grid.ipxe_scripts)
+		ipxe_templates_load(inv->grid.ipxe_scripts, &inv->grid.ipxe, errs);
+}

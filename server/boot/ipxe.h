@@ -23,4 +23,7 @@ enum genresult ipxe_machine(const struct inventory *inv, const uint8_t mac[6],
 const char *ipxe_template_for(const struct inventory *inv, const struct machine *m,
     const struct role *role, struct kvlist *vars);
 
+/* Loader check: reads grid.ipxe_scripts' templates into grid.ipxe. */
+void ipxe_check(struct inventory *inv, struct errlist *errs);
+
 #endif

@@ -1,7 +1,7 @@
 /* Role assignments from the API, merged over the inventory at load time.
  * See assignments.h for the file format and the merge rules. */
 #include "config/assignments.h"
-#include "boot/plan9ini.h"
+#include "config/plan9ini.h"
 #include "core/log.h"
 #include "core/util.h"
 

@@ -5,7 +5,7 @@
  *   {"assignments": [{"mac": "52:54:00:00:00:99", "role": "cpu",
  *                     "name": "m-525400000099", "arch": "amd64",
  *                     "firmware": "bios", "set_ms": 1700000000000}, ...]}
- * and inv_load merges them over the parsed file on every load (start-up,
+ * and the loader merges them over the parsed file on every load (start-up,
  * SIGHUP, `gridbootd check`):
  *   - a MAC the file already lists keeps its name, address and plan9.ini
  *     but takes the assigned role (and that role's kernel and boot method
@@ -25,7 +25,7 @@
 
 #include "config/inventory.h"
 
-/* Called by inv_load on a parsed, valid inventory. */
+/* Called by the loader (loader.h) on a parsed, valid inventory. */
 void assignments_merge(struct inventory *inv);
 
 /* Checks that role can be given to mac in inv; fills arch/firmware for a

@@ -6,12 +6,7 @@
  * inventory. Unknown keys are errors too: a typo must not silently drop a
  * setting from a machine's boot. */
 #include "config/inventory.h"
-#include "config/assignments.h"
-#include "boot/bootfiles.h"
-#include "boot/ipxe.h"
-#include "boot/uboot.h"
-#include "boot/plan9ini.h"
-#include "core/privdrop.h"
+#include "config/plan9ini.h"
 #include "core/util.h"
 
 #include <ctype.h>
@@ -389,8 +384,7 @@ parse_grid(struct ctx *c, config_setting_t *root)
 	if ((s = get_str(c, g, "grid", "web", false)) != NULL)
 		gr->web = abs_path(c, s);
 	if ((s = get_str(c, g, "grid", "ipxe_scripts", false)) != NULL) {
-		gr->ipxe_scripts = abs_path(c, s);
-		ipxe_templates_load(gr->ipxe_scripts, &gr->ipxe, c->errs);
+		gr->ipxe_scripts = abs_path(c, s);   /* read by ipxe_check() */
 	}
 
 	config_setting_t *ld = config_setting_get_member(g, "loaders");
@@ -930,6 +924,141 @@ check_machine_address(struct ctx *c, config_setting_t *m, struct machine *ma)
 		bad(c, at, kp, "%s is the router's or the server's address", ip);
 }
 
+/* ---- the machine index: open addressing over machine numbers ---- */
+
+static uint64_t
+hash_bytes(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint64_t h = 1469598103934665603ull;    /* FNV-1a */
+
+	while (n--)
+		h = (h ^ *b++) * 1099511628211ull;
+	return h ^ (h >> 29);
+}
+
+static uint64_t
+key_hash(const struct machine *m, enum inv_key k)
+{
+	switch (k) {
+	case KEY_MAC: return hash_bytes(m->mac, 6);
+	case KEY_IP: return hash_bytes(&m->ip, sizeof m->ip);
+	default: return hash_bytes(m->name, strlen(m->name));
+	}
+}
+
+static bool
+key_present(const struct machine *m, enum inv_key k)
+{
+	static const uint8_t zero[6];
+
+	switch (k) {
+	case KEY_MAC: return memcmp(m->mac, zero, 6) != 0;
+	case KEY_IP: return m->ip != 0;
+	default: return m->name != NULL;
+	}
+}
+
+static bool
+key_equal(const struct machine *a, const struct machine *b, enum inv_key k)
+{
+	switch (k) {
+	case KEY_MAC: return memcmp(a->mac, b->mac, 6) == 0;
+	case KEY_IP: return a->ip == b->ip;
+	default: return strcmp(a->name, b->name) == 0;
+	}
+}
+
+/* Slots hold machine number + 1; 0 is empty. Sized at twice the machine
+ * count rounded up to a power of two, so probes stay short. */
+static void
+index_reset(struct inventory *inv)
+{
+	size_t cap = 16;
+
+	while (cap < 2 * inv->nmachines)
+		cap *= 2;
+	for (int k = 0; k < KEY_COUNT; k++) {
+		free(inv->index[k]);
+		inv->index[k] = ecalloc(cap, sizeof *inv->index[k]);
+	}
+	inv->index_cap = cap;
+}
+
+/* The first machine with the same key as probe, or NULL. */
+static struct machine *
+index_find(const struct inventory *inv, const struct machine *probe, enum inv_key k)
+{
+	size_t mask = inv->index_cap - 1;
+
+	if (inv->index_cap == 0 || !key_present(probe, k))
+		return NULL;
+	for (size_t i = key_hash(probe, k) & mask;; i = (i + 1) & mask) {
+		uint32_t v = inv->index[k][i];
+		if (v == 0)
+			return NULL;
+		if (key_equal(&inv->machines[v - 1], probe, k))
+			return &inv->machines[v - 1];
+	}
+}
+
+/* Adds machine i under each key it has, unless an earlier one holds it
+ * (lookups answer the first, as a scan would). */
+static void
+index_add(struct inventory *inv, size_t i)
+{
+	const struct machine *m = &inv->machines[i];
+	size_t mask = inv->index_cap - 1;
+
+	for (int k = 0; k < KEY_COUNT; k++) {
+		if (!key_present(m, k) || index_find(inv, m, k) != NULL)
+			continue;
+		size_t j = key_hash(m, k) & mask;
+		while (inv->index[k][j] != 0)
+			j = (j + 1) & mask;
+		inv->index[k][j] = (uint32_t)i + 1;
+	}
+}
+
+void
+inv_index(struct inventory *inv)
+{
+	index_reset(inv);
+	for (size_t i = 0; i < inv->nmachines; i++)
+		index_add(inv, i);
+}
+
+/* Names, MACs and addresses are unique: each machine is looked up in the
+ * index of the ones before it, then added, so the check is linear. */
+static void
+check_machine_unique(struct ctx *c, config_setting_t *m, struct machine *ma, size_t i)
+{
+	struct inventory *inv = c->inv;
+	static const uint8_t zero[6];
+	const struct machine *o;
+	char kp[96];
+
+	snprintf(kp, sizeof kp, "machines[%s]", ma->name ? ma->name : "?");
+	if (ma->name && (o = inv_machine_by_name(inv, ma->name)) != NULL)
+		bad(c, config_setting_get_member(m, "name"), kp,
+		    "name \"%s\" is already used on line %d", ma->name, o->line);
+	if (memcmp(ma->mac, zero, 6) && (o = inv_machine_by_mac(inv, ma->mac)) != NULL) {
+		char mac[18];
+		mac_format(ma->mac, mac);
+		strcat(kp, ".mac");
+		bad(c, config_setting_get_member(m, "mac"), kp,
+		    "%s is already used by %s on line %d", mac, o->name ? o->name : "?", o->line);
+	}
+	if (ma->ip && (o = inv_machine_by_ip(inv, ma->ip)) != NULL) {
+		char ip[16];
+		ip_format(ma->ip, ip);
+		snprintf(kp, sizeof kp, "machines[%s].ip", ma->name ? ma->name : "?");
+		bad(c, config_setting_get_member(m, "ip"), kp,
+		    "%s is already used by %s on line %d", ip, o->name ? o->name : "?", o->line);
+	}
+	index_add(inv, i);
+}
+
 static void
 parse_machines(struct ctx *c, config_setting_t *root)
 {
@@ -944,150 +1073,19 @@ parse_machines(struct ctx *c, config_setting_t *root)
 	}
 	inv->nmachines = (size_t)config_setting_length(l);
 	inv->machines = ecalloc(inv->nmachines, sizeof *inv->machines);
+	index_reset(inv);
 	for (size_t i = 0; i < inv->nmachines; i++) {
 		config_setting_t *m = config_setting_get_elem(l, (unsigned)i);
 		struct machine *ma = &inv->machines[i];
 		parse_machine(c, m, (int)i, ma);
 		check_machine_address(c, m, ma);
-		for (size_t j = 0; j < i; j++) {
-			struct machine *o = &inv->machines[j];
-			char kp[96];
-			snprintf(kp, sizeof kp, "machines[%s]", ma->name ? ma->name : "?");
-			if (ma->name && o->name && strcmp(ma->name, o->name) == 0)
-				bad(c, config_setting_get_member(m, "name"), kp,
-				    "name \"%s\" is already used on line %d", ma->name, o->line);
-			static const uint8_t zero[6];
-			if (memcmp(ma->mac, zero, 6) && memcmp(ma->mac, o->mac, 6) == 0) {
-				char mac[18];
-				mac_format(ma->mac, mac);
-				strcat(kp, ".mac");
-				bad(c, config_setting_get_member(m, "mac"), kp,
-				    "%s is already used by %s on line %d", mac, o->name ? o->name : "?", o->line);
-			}
-			if (ma->ip && ma->ip == o->ip) {
-				char ip[16];
-				ip_format(ma->ip, ip);
-				snprintf(kp, sizeof kp, "machines[%s].ip", ma->name ? ma->name : "?");
-				bad(c, config_setting_get_member(m, "ip"), kp,
-				    "%s is already used by %s on line %d", ip, o->name ? o->name : "?", o->line);
-			}
-		}
+		check_machine_unique(c, m, ma, i);
 	}
 }
 
 static const char *const top_keys[] = {
 	"grid", "networks", "kernels", "roles", "machines", NULL,
 };
-
-/* Every machine's plan9.ini must render within Plan 9's limits. */
-static void
-check_plan9ini(struct ctx *c, config_setting_t *root)
-{
-	config_setting_t *l = config_setting_get_member(root, "machines");
-
-	for (size_t i = 0; i < c->inv->nmachines; i++) {
-		struct machine *m = &c->inv->machines[i];
-		char why[256];
-		if (m->name == NULL || m->role == NULL || m->kernel == NULL)
-			continue;
-		char *text = plan9ini_render(c->inv, m, why, sizeof why);
-		if (text == NULL) {
-			char kp[96];
-			snprintf(kp, sizeof kp, "machines[%s].plan9ini", m->name);
-			/* Machines merged from STATE/assignments.json have no
-			 * setting in the file (assignments.c skips ones that
-			 * don't fit, so this is defence in depth). */
-			config_setting_t *at = l && (int)i < config_setting_length(l) ?
-			    config_setting_get_elem(l, (unsigned)i) : NULL;
-			bad(c, at, kp, "%s", why);
-		}
-		free(text);
-	}
-}
-
-/* The loader a machine's firmware fetches first, as grid.loaders names
- * it; NULL when gridboot generates the first file itself (U-Boot). */
-static const char *
-loader_needed(const struct machine *m, char *buf, size_t cap)
-{
-	const char *fw;
-
-	switch (m->firmware) {
-	case FW_BIOS:
-		fw = "bios";
-		break;
-	case FW_UEFI:
-		fw = m->arch == ARCH_ARM64 ? "efi_arm64" : "efi_x64";
-		break;
-	default:
-		return NULL;
-	}
-	snprintf(buf, cap, "%s_%s", machine_boot(m) == BOOT_9BOOT ? "plan9" : "ipxe", fw);
-	return buf;
-}
-
-static void
-warn_missing_file(struct ctx *c, const struct kernel *k, const char *what, const char *rel)
-{
-	char *full = esprintf("%s/%s", c->inv->grid.files, rel);
-
-	if (access(full, R_OK) != 0)
-		errlist_add(&c->inv->warnings, c->path, k->line, NULL,
-		    "kernels.%s.%s: %s is not in %s yet (see kernels/README.md)",
-		    k->name, what, rel, c->inv->grid.files);
-	free(full);
-}
-
-/* With grid.user, the daemon reads these after it dropped root: say now
- * what that user could not reach (a checkout under a 0700 home, say). */
-static void
-check_user_access(struct ctx *c)
-{
-	const struct grid *g = &c->inv->grid;
-	const struct { const char *key, *path; bool dir; } reads[] = {
-		{ "the inventory", c->inv->path[0] == '/' ? c->inv->path : NULL, false },
-		{ "grid.files", g->files, true },
-		{ "grid.templates", g->templates, true },
-		{ "grid.web", g->web, true },
-		{ "grid.ipxe_scripts", g->ipxe_scripts, true },
-	};
-	char why[PATH_MAX + 128], abs[PATH_MAX];
-
-	if (g->user == NULL)
-		return;
-	for (size_t i = 0; i < nelem(reads); i++) {
-		const char *path = reads[i].path;
-		if (path == NULL && i == 0 && realpath(c->inv->path, abs))
-			path = abs;
-		if (path && privdrop_can_read(g->user, path, reads[i].dir, why, sizeof why) < 0)
-			errlist_add(&c->inv->warnings, c->path, g->user_line, NULL,
-			    "grid.user: %s cannot read %s: %s", g->user, reads[i].key, why);
-	}
-}
-
-/* Warnings only: the inventory is valid, but some boots would fail now. */
-static void
-check_boot_files(struct ctx *c)
-{
-	struct inventory *inv = c->inv;
-	char kind[32];
-
-	for (size_t i = 0; i < inv->nmachines; i++) {
-		const struct machine *m = &inv->machines[i];
-		const char *need = loader_needed(m, kind, sizeof kind);
-		if (need && inv_loader(inv, need) == NULL)
-			errlist_add(&inv->warnings, c->path, m->line, NULL,
-			    "machines[%s]: its %s firmware first fetches grid.loaders.%s, which is not set",
-			    m->name, firmware_name(m->firmware), need);
-	}
-	for (size_t i = 0; i < inv->nkernels; i++) {
-		const struct kernel *k = &inv->kernels[i];
-		warn_missing_file(c, k, "file", k->file);
-		if (k->initrd)
-			warn_missing_file(c, k, "initrd", k->initrd);
-	}
-	check_user_access(c);
-}
 
 static void
 inv_free(struct inventory *inv)
@@ -1130,13 +1128,15 @@ inv_free(struct inventory *inv)
 	}
 	free(inv->machines);
 	errlist_free(&inv->warnings);
+	for (int k = 0; k < KEY_COUNT; k++)
+		free(inv->index[k]);
 	free(inv->path);
 	free(inv->dir);
 	free(inv);
 }
 
 struct inventory *
-inv_load(const char *path, struct errlist *errs)
+inv_parse(const char *path, struct errlist *errs)
 {
 	struct inventory *inv = ecalloc(1, sizeof *inv);
 	struct ctx c = { errs, path, inv, errs->n };
@@ -1170,14 +1170,6 @@ inv_load(const char *path, struct errlist *errs)
 	parse_roles(&c, root);
 	resolve_unknown(&c, root);
 	parse_machines(&c, root);
-	/* Role assignments made through the HTTP API live in grid.state, not
-	 * in this file: merge them over it (assignments.h, docs/http.md). */
-	if (errs->n == c.nerrs_at_start)
-		assignments_merge(inv);
-	if (errs->n == c.nerrs_at_start)
-		check_plan9ini(&c, root);
-	if (errs->n == c.nerrs_at_start)
-		check_boot_files(&c);
 	config_destroy(&cfg);
 	if (errs->n > c.nerrs_at_start) {
 		inv_free(inv);
@@ -1204,30 +1196,27 @@ inv_unref(struct inventory *inv)
 struct machine *
 inv_machine_by_mac(const struct inventory *inv, const uint8_t mac[6])
 {
-	for (size_t i = 0; i < inv->nmachines; i++)
-		if (memcmp(inv->machines[i].mac, mac, 6) == 0)
-			return &inv->machines[i];
-	return NULL;
+	struct machine probe = { 0 };
+
+	memcpy(probe.mac, mac, 6);
+	return index_find(inv, &probe, KEY_MAC);
 }
 
 struct machine *
 inv_machine_by_name(const struct inventory *inv, const char *name)
 {
-	for (size_t i = 0; i < inv->nmachines; i++)
-		if (inv->machines[i].name && strcmp(inv->machines[i].name, name) == 0)
-			return &inv->machines[i];
-	return NULL;
+	struct machine probe = { .name = (char *)name };
+
+	return index_find(inv, &probe, KEY_NAME);
 }
 
 struct machine *
 inv_machine_by_ip(const struct inventory *inv, uint32_t ip)
 {
-	if (ip == 0)        /* machines without a reserved address have ip 0 */
-		return NULL;
-	for (size_t i = 0; i < inv->nmachines; i++)
-		if (inv->machines[i].ip == ip)
-			return &inv->machines[i];
-	return NULL;
+	struct machine probe = { .ip = ip };
+
+	/* Machines without a reserved address have ip 0: never found. */
+	return index_find(inv, &probe, KEY_IP);
 }
 
 struct machine *

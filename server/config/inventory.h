@@ -102,6 +102,9 @@ struct grid {
 	struct kvlist ipxe;         /* template name -> text read from it */
 };
 
+/* The keys machines are indexed by (inventory.c: inv_index). */
+enum inv_key { KEY_MAC, KEY_IP, KEY_NAME, KEY_COUNT };
+
 struct inventory {
 	int refs;
 	unsigned long serial;       /* unique per load in this process */
@@ -120,11 +123,19 @@ struct inventory {
 	 * grid.loaders does not name, a kernel file not in the tree yet.
 	 * Same "FILE:LINE: key: why" form; `check` prints them. */
 	struct errlist warnings;
+	/* Hash indexes of machines by MAC, address and name, built at load:
+	 * lookups per packet do not grow with the inventory. */
+	uint32_t *index[KEY_COUNT];
+	size_t index_cap;
 };
 
-/* Parses and validates path. On any error returns NULL with every error
- * appended to errs. */
-struct inventory *inv_load(const char *path, struct errlist *errs);
+/* Parses and validates path: every value, every cross-reference inside
+ * the file. On any error returns NULL with every error appended to errs.
+ * What other layers check (plan9.ini limits, templates, stored role
+ * changes) is composed above this by the loader (config/loader.h). */
+struct inventory *inv_parse(const char *path, struct errlist *errs);
+/* Rebuilds the machine indexes after machines were added or removed. */
+void inv_index(struct inventory *inv);
 struct inventory *inv_ref(struct inventory *inv);
 void inv_unref(struct inventory *inv);
 

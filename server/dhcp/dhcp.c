@@ -4,13 +4,13 @@
  * unicast, broadcast, or ARP-less unicast to a client without an address),
  * and the group commit: ACKs that announce a new binding wait in a queue
  * until the end-of-turn hook has made the lease journal durable. */
-#include "daemon.h"
+#include "core/module.h"
+#include "dhcp/dhcp_explain.h"
 #include "dhcp/dhcp_handle.h"
 #include "dhcp/dhcp_lease.h"
 #include "core/events.h"
 #include "core/log.h"
 #include "core/metrics.h"
-#include "modules.h"
 #include "core/util.h"
 
 #include <arpa/inet.h>
@@ -449,8 +449,9 @@ open_port(int port, bool proxy)
 }
 
 static int
-dhcp_init(struct daemon *d)
+dhcp_init(struct daemon *d, void **self)
 {
+	*self = &S;
 	const struct inventory *inv = d->inv;
 	bool any = false, proxy = false;
 
@@ -477,16 +478,18 @@ dhcp_init(struct daemon *d)
 }
 
 static void
-dhcp_reload(struct daemon *d, struct inventory *old)
+dhcp_reload(void *self, struct daemon *d, struct inventory *old)
 {
+	(void)self;
 	if (S.d && (d->inv->grid.dhcp_port != old->grid.dhcp_port ||
 	    d->inv->grid.proxy_port != old->grid.proxy_port))
 		log_warn("dhcp: port changes take effect at the next restart");
 }
 
 static void
-dhcp_shutdown(struct daemon *d)
+dhcp_shutdown(void *self, struct daemon *d)
 {
+	(void)self;
 	(void)d;
 	if (S.d == NULL)
 		return;
@@ -501,4 +504,17 @@ dhcp_shutdown(struct daemon *d)
 	memset(&S, 0, sizeof S);
 }
 
-const struct module dhcp_module = { "dhcp", dhcp_init, dhcp_reload, dhcp_shutdown };
+/* Declared in server/modules.h, the table of every module. */
+extern const struct module dhcp_module;
+static const struct subcommand dhcp_commands[] = {
+	{ "explain", DHCP_EXPLAIN_SYNOPSIS, dhcp_explain_cmd },
+	{ NULL, NULL, NULL },
+};
+
+const struct module dhcp_module = {
+	.name = "dhcp",
+	.init = dhcp_init,
+	.reload = dhcp_reload,
+	.shutdown = dhcp_shutdown,
+	.commands = dhcp_commands,
+};

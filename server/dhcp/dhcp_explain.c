@@ -123,7 +123,7 @@ print_answer(const struct boot_answer *a)
 }
 
 int
-dhcp_explain_cmd(int argc, char **argv)
+dhcp_explain_cmd(int argc, char **argv, inventory_load_fn *load)
 {
 	static const struct option lo[] = {
 		{ "help", no_argument, NULL, 'h' }, { "config", required_argument, NULL, 'c' },
@@ -159,7 +159,7 @@ dhcp_explain_cmd(int argc, char **argv)
 		return 2;
 	}
 	struct errlist errs = { 0 };
-	struct inventory *inv = inv_load(cfg, &errs);
+	struct inventory *inv = load(cfg, &errs);
 	if (inv == NULL) {
 		errlist_print(&errs, stderr);
 		errlist_free(&errs);

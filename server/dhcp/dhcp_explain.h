@@ -3,6 +3,12 @@
 #ifndef GRIDBOOT_DHCP_EXPLAIN_H
 #define GRIDBOOT_DHCP_EXPLAIN_H
 
-int dhcp_explain_cmd(int argc, char **argv);
+#include "core/module.h"
+
+#define DHCP_EXPLAIN_SYNOPSIS \
+    "  explain -c FILE --mac MAC [--arch N] [--vendor-class S] [--user-class S]\n" \
+    "                             what DHCP answers that client, and why\n"
+
+int dhcp_explain_cmd(int argc, char **argv, inventory_load_fn *load);
 
 #endif

@@ -17,7 +17,6 @@
 #include "boot/leases.h"
 #include "core/log.h"
 #include "core/metrics.h"
-#include "modules.h"
 #include "core/util.h"
 
 #include <arpa/inet.h>
@@ -251,6 +250,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 			return http_error(c, r, 401, "this call needs Authorization: Bearer <grid.api_token>");
 		return MHD_YES;
 	}
+	if (r->reload_done)
+		return http_api_reload_answer(c, r);
 	if (r->rejected) {
 		*upload_size = 0;
 		return MHD_YES;
@@ -462,8 +463,9 @@ register_metrics(void)
 }
 
 static int
-http_init(struct daemon *d)
+http_init(struct daemon *d, void **self)
 {
+	*self = &http;
 	http.d = d;
 	ev_timer_init(&http.timer, on_timer, NULL);
 	ev_timer_init(&restart_timer, restart, NULL);
@@ -475,9 +477,9 @@ http_init(struct daemon *d)
 	return start_mhd(d->inv->grid.http_port);
 }
 
-/* A new port means a new MHD daemon. The reload may come from inside an
- * MHD callback (an API role change reloads the inventory), where stopping
- * MHD is not allowed: the restart waits for a timer. */
+/* A new port means a new MHD daemon. MHD may not be stopped while a
+ * connection is suspended, and a role change's connection is resumed only
+ * after the reload it waited for: the restart waits for a timer. */
 
 static void
 restart(void *arg)
@@ -491,8 +493,9 @@ restart(void *arg)
 }
 
 static void
-http_reload(struct daemon *d, struct inventory *old)
+http_reload(void *self, struct daemon *d, struct inventory *old)
 {
+	(void)self;
 	(void)old;
 	open_roots(d->inv);
 	/* Also when the last restart failed to listen: a reload that puts the
@@ -502,8 +505,9 @@ http_reload(struct daemon *d, struct inventory *old)
 }
 
 static void
-http_shutdown(struct daemon *d)
+http_shutdown(void *self, struct daemon *d)
 {
+	(void)self;
 	ev_timer_stop(d->loop, &restart_timer);
 	stop_mhd();
 	http_api_state_shutdown();
@@ -514,4 +518,11 @@ http_shutdown(struct daemon *d)
 	http.filesfd = http.webfd = -1;
 }
 
-const struct module http_module = { "http", http_init, http_reload, http_shutdown };
+/* Declared in server/modules.h, the table of every module. */
+extern const struct module http_module;
+const struct module http_module = {
+	.name = "http",
+	.init = http_init,
+	.reload = http_reload,
+	.shutdown = http_shutdown,
+};

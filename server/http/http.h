@@ -15,7 +15,8 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
-#include "daemon.h"
+#include "core/module.h"
+#include "config/inventory.h"
 
 #define HTTP_MAX_URL 1024           /* longer request targets get 414 */
 #define HTTP_MAX_HEADERS 8192       /* more header bytes get 431 */
@@ -34,6 +35,11 @@ struct http_req {
 	char *body;
 	size_t len, cap;
 	bool too_big;
+	/* A role change waiting for the reload it asked for (http_api.c). */
+	struct reload_waiter waiter;
+	struct MHD_Connection *conn;
+	uint8_t mac[6];
+	bool reload_done, reload_ok;
 };
 
 struct http_state {
@@ -81,6 +87,8 @@ enum MHD_Result http_api(struct MHD_Connection *c, struct http_req *r,
 /* Authorization: Bearer <grid.api_token>, compared in constant time; never
  * true when the inventory sets no token. */
 bool http_api_authorized(struct MHD_Connection *c);
+/* Answers a role change once the reload it waited for has run. */
+enum MHD_Result http_api_reload_answer(struct MHD_Connection *c, struct http_req *r);
 enum MHD_Result http_metrics(struct MHD_Connection *c, struct http_req *r);
 
 /* The event stream (http_sse.c). */

@@ -28,7 +28,7 @@
 #include "boot/leases.h"
 #include "core/log.h"
 #include "core/metrics.h"
-#include "boot/plan9ini.h"
+#include "config/plan9ini.h"
 #include "core/util.h"
 
 #include <stdlib.h>
@@ -321,7 +321,35 @@ split(char *buf, char **parts, int max)
 
 /* ---- role changes ---- */
 
-/* Stores the assignment and reloads the inventory so it applies now. */
+/* The reload a role change asks for runs at the end of this loop turn,
+ * outside MHD's callback (core/module.h): the connection waits suspended
+ * and MHD calls on_request again once it is resumed, which answers from
+ * http_api_reload_answer. */
+static void
+on_reloaded(bool ok, void *arg)
+{
+	struct http_req *r = arg;
+
+	r->reload_ok = ok;
+	r->reload_done = true;
+	MHD_resume_connection(r->conn);
+}
+
+enum MHD_Result
+http_api_reload_answer(struct MHD_Connection *c, struct http_req *r)
+{
+	if (!r->reload_ok)
+		return http_reply_json(c, r, 202, json_pack("{s:b, s:b, s:s}", "stored", 1,
+		    "applied", 0, "error",
+		    "the inventory file has errors now; the assignment applies at the next good reload"));
+	const struct machine *m = inv_machine_by_mac(http.d->inv, r->mac);
+	if (m == NULL)
+		return http_reply_json(c, r, 202, json_pack("{s:b, s:b, s:s}", "stored", 1,
+		    "applied", 0, "error", "the reloaded inventory skipped it; see the log"));
+	return http_reply_json(c, r, 200, machine_json(http.d->inv, m, true));
+}
+
+/* Stores the assignment and has the inventory reloaded so it applies now. */
 static enum MHD_Result
 apply_assignment(struct MHD_Connection *c, struct http_req *r, const uint8_t mac[6],
     const char *role, const char *name, int client_arch)
@@ -340,15 +368,12 @@ apply_assignment(struct MHD_Connection *c, struct http_req *r, const uint8_t mac
 	mac_format(mac, macs);
 	log_info("http: api: %s assigned role %s", macs, role);
 	events_emit(mac, EVK_SYSTEM, "role set to %s through the API", role);
-	if (!daemon_reload(http.d))
-		return http_reply_json(c, r, 202, json_pack("{s:b, s:b, s:s}", "stored", 1,
-		    "applied", 0, "error",
-		    "the inventory file has errors now; the assignment applies at the next good reload"));
-	const struct machine *m = inv_machine_by_mac(http.d->inv, mac);
-	if (m == NULL)
-		return http_reply_json(c, r, 202, json_pack("{s:b, s:b, s:s}", "stored", 1,
-		    "applied", 0, "error", "the reloaded inventory skipped it; see the log"));
-	return http_reply_json(c, r, 200, machine_json(http.d->inv, m, true));
+	memcpy(r->mac, mac, 6);
+	r->conn = c;
+	r->waiter = (struct reload_waiter){ .done = on_reloaded, .arg = r };
+	MHD_suspend_connection(c);
+	daemon_request_reload(http.d, &r->waiter);
+	return MHD_YES;
 }
 
 static enum MHD_Result
@@ -506,7 +531,7 @@ assignments(struct MHD_Connection *c, struct http_req *r, const char *method, ch
 		return http_error(c, r, 500, "cannot write the assignments file");
 	if (rc == 0)
 		return http_error(c, r, 404, "no assignment for %s", p[1]);
-	daemon_reload(http.d);
+	daemon_request_reload(http.d, NULL);
 	return http_reply_json(c, r, 200, json_pack("{s:b}", "ok", 1));
 }
 

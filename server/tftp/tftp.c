@@ -5,13 +5,12 @@
  * grid.files (fileroot.h), never from anywhere else. Writes are refused:
  * gridboot serves boot files, it does not collect them. */
 #include "boot/bootfiles.h"
-#include "daemon.h"
+#include "core/module.h"
 #include "core/events.h"
 #include "core/fileroot.h"
 #include "boot/leases.h"
 #include "core/log.h"
 #include "core/metrics.h"
-#include "modules.h"
 #include "tftp/tftp_packet.h"
 #include "tftp/tftp_xfer.h"
 #include "core/util.h"
@@ -266,8 +265,9 @@ transfer_budget(void)
 }
 
 static int
-tftp_init(struct daemon *d)
+tftp_init(struct daemon *d, void **self)
 {
+	*self = &T;
 	T.d = d;
 	T.m_requests = metric_counter("gridboot_tftp_requests_total", NULL,
 	    "TFTP requests received on the server port");
@@ -286,8 +286,9 @@ tftp_init(struct daemon *d)
 }
 
 static void
-tftp_reload(struct daemon *d, struct inventory *old)
+tftp_reload(void *self, struct daemon *d, struct inventory *old)
 {
+	(void)self;
 	(void)old;
 	if (strcmp(fileroot_dir(T.root), d->inv->grid.files) != 0) {
 		/* Running transfers keep their files; new ones use the new tree. */
@@ -311,8 +312,9 @@ tftp_reload(struct daemon *d, struct inventory *old)
 }
 
 static void
-tftp_shutdown(struct daemon *d)
+tftp_shutdown(void *self, struct daemon *d)
 {
+	(void)self;
 	tftp_xfer_shutdown_all();
 	if (T.fd >= 0) {
 		ev_del_fd(d->loop, T.fd);
@@ -323,4 +325,11 @@ tftp_shutdown(struct daemon *d)
 	T.root = NULL;
 }
 
-const struct module tftp_module = { "tftp", tftp_init, tftp_reload, tftp_shutdown };
+/* Declared in server/modules.h, the table of every module. */
+extern const struct module tftp_module;
+const struct module tftp_module = {
+	.name = "tftp",
+	.init = tftp_init,
+	.reload = tftp_reload,
+	.shutdown = tftp_shutdown,
+};

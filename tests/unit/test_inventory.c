@@ -3,6 +3,7 @@
  * and the good ones must load with the values they say. Run from the top of
  * the tree (tests/run.sh does). */
 #include "config/inventory.h"
+#include "modules.h"
 #include "core/util.h"
 #include "unit.h"
 
@@ -48,7 +49,7 @@ test_bad_inventories(void)
 		struct errlist errs = { 0 };
 		char *errfile = esprintf("%.*s.err", (int)(strlen(cfg) - 4), cfg);
 		char *want = read_file(errfile, NULL, 1 << 20);
-		struct inventory *inv = inv_load(cfg, &errs);
+		struct inventory *inv = gridboot_load(cfg, &errs);
 		char *got = relative_errors(&errs);
 
 		CHECK(inv == NULL && errs.n > 0, "%s is rejected", cfg);
@@ -68,7 +69,7 @@ static void
 test_good_basic(void)
 {
 	struct errlist errs = { 0 };
-	struct inventory *inv = inv_load("tests/inventory/good/basic.cfg", &errs);
+	struct inventory *inv = gridboot_load("tests/inventory/good/basic.cfg", &errs);
 	uint8_t mac[6] = { 0x52, 0x54, 0, 0, 0, 0x11 };
 
 	CHECK(inv != NULL && errs.n == 0, "basic.cfg loads");
@@ -97,7 +98,7 @@ static void
 test_lab_inventory(void)
 {
 	struct errlist errs = { 0 };
-	struct inventory *inv = inv_load("inventory/lab.cfg", &errs);
+	struct inventory *inv = gridboot_load("inventory/lab.cfg", &errs);
 
 	CHECK(inv != NULL, "inventory/lab.cfg is valid");
 	if (inv == NULL)
@@ -110,7 +111,7 @@ static void
 test_missing_file(void)
 {
 	struct errlist errs = { 0 };
-	struct inventory *inv = inv_load("tests/inventory/nonexistent.cfg", &errs);
+	struct inventory *inv = gridboot_load("tests/inventory/nonexistent.cfg", &errs);
 
 	CHECK(inv == NULL && errs.n == 1, "missing file fails");
 	CHECK_STR(errs.n ? errs.msg[0] : NULL,

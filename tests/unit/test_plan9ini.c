@@ -1,7 +1,8 @@
 /* plan9.ini merging: grid template, grid group, role template, role group,
  * machine, then computed entries; later keys replace earlier ones in place. */
 #include "config/inventory.h"
-#include "boot/plan9ini.h"
+#include "modules.h"
+#include "config/plan9ini.h"
 #include "core/util.h"
 #include "unit.h"
 
@@ -25,7 +26,7 @@ main(void)
 {
 	struct errlist errs = { 0 };
 
-	inv = inv_load("tests/inventory/good/merge.cfg", &errs);
+	inv = gridboot_load("tests/inventory/good/merge.cfg", &errs);
 	CHECK(inv != NULL, "merge.cfg loads");
 	if (inv == NULL) {
 		errlist_print(&errs, stdout);

@@ -1,10 +1,11 @@
 /* Unit tests that need an inventory write it from a string to a temporary
- * file and load it through the real inv_load(). */
+ * file and load it through the real gridboot_load(). */
 #ifndef GRIDBOOT_UNIT_INV_H
 #define GRIDBOOT_UNIT_INV_H
 
 #include "core/errlist.h"
 #include "config/inventory.h"
+#include "modules.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,7 @@ unit_inventory(const char *text)
 		return NULL;
 	if (write(fd, text, n) == (ssize_t)n) {
 		close(fd);
-		inv = inv_load(path, &errs);
+		inv = gridboot_load(path, &errs);
 	} else
 		close(fd);
 	unlink(path);

@@ -1,4 +1,4 @@
-#include "boot/plan9ini.h"
+#include "config/plan9ini.h"
 #include "core/util.h"
 
 #include <ctype.h>
@@ -142,4 +142,26 @@ plan9ini_render(const struct inventory *inv, const struct machine *m,
 	text[len] = '\0';
 	kv_free(&l);
 	return text;
+}
+
+/* Every machine's plan9.ini must render within Plan 9's limits. */
+void
+plan9ini_check(struct inventory *inv, struct errlist *errs)
+{
+	for (size_t i = 0; i < inv->nmachines; i++) {
+		const struct machine *m = &inv->machines[i];
+		char why[256];
+		if (m->name == NULL || m->role == NULL || m->kernel == NULL)
+			continue;
+		char *text = plan9ini_render(inv, m, why, sizeof why);
+		if (text == NULL) {
+			char kp[96];
+			snprintf(kp, sizeof kp, "machines[%s].plan9ini", m->name);
+			/* Machines merged from STATE/assignments.json have no
+			 * line in the file (assignments.c skips ones that don't
+			 * fit, so this is defence in depth). */
+			errlist_add(errs, inv->path, m->line, kp, "%s", why);
+		}
+		free(text);
+	}
 }

@@ -29,4 +29,7 @@ void plan9ini_merge(const struct inventory *inv, const struct machine *m, struct
 char *plan9ini_render(const struct inventory *inv, const struct machine *m,
     char *why, size_t whycap);
 
+/* Loader check: every machine's plan9.ini renders within the limits. */
+void plan9ini_check(struct inventory *inv, struct errlist *errs);
+
 #endif

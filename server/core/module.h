@@ -1,0 +1,75 @@
+/* The module interface: what a service (DHCP, TFTP, HTTP, and those to
+ * come) gives the daemon, and what the daemon gives it back.
+ *
+ * A module is a table of hooks; its state lives behind the pointer its
+ * init returns, never in globals the daemon reaches into. The daemon
+ * (server/daemon.c) runs the table in order; the loader (server/loader.c)
+ * runs every module's check on each inventory it loads; main.c offers the
+ * subcommands modules add. A module reaches another module only through a
+ * narrow header in a lower layer (boot/leases.h), never its folder. */
+#ifndef GRIDBOOT_MODULE_H
+#define GRIDBOOT_MODULE_H
+
+#include <stdbool.h>
+
+#include "core/evloop.h"
+
+struct inventory;
+struct errlist;
+
+/* Someone waiting for an asked-for reload (an API call that answers with
+ * the reloaded machine). Lives inside its owner; done runs once, at the
+ * end of the loop turn in which the reload ran, with whether it worked. */
+struct reload_waiter {
+	void (*done)(bool ok, void *arg);
+	void *arg;
+	struct reload_waiter *next;
+};
+
+struct daemon {
+	struct evloop *loop;
+	struct inventory *inv;      /* current; modules inv_ref what they keep */
+	const char *config_path;
+	bool foreground;
+	unsigned reloads, failed_reloads;
+	struct ev_timer tick;       /* once a second: flush stores */
+	bool reload_wanted;         /* asked for; runs at the end of this turn */
+	struct reload_waiter *waiters;
+	void *state[8];             /* each module's, by its index in the table */
+};
+
+/* How a subcommand loads an inventory: the daemon's own loader, with
+ * every module's check (server/modules.c). */
+typedef struct inventory *inventory_load_fn(const char *path, struct errlist *errs);
+
+/* A command-line subcommand a module adds: `gridbootd NAME ...`. run gets
+ * argv from NAME on and returns the exit code (2 for usage errors). */
+struct subcommand {
+	const char *name;
+	const char *synopsis;       /* lines for `gridbootd --help`, each ending in \n */
+	int (*run)(int argc, char **argv, inventory_load_fn *load);
+};
+
+struct module {
+	const char *name;
+	/* Checks the module's own settings in a freshly parsed inventory and
+	 * may fill what it derives from them (templates read from disk).
+	 * Errors go to errs as "FILE:LINE: key: why"; warnings to
+	 * inv->warnings. Runs on every load, for `check` too: no sockets. */
+	void (*check)(struct inventory *inv, struct errlist *errs);
+	/* Binds and registers with d->loop; *self is the module's state,
+	 * handed back to every later hook. < 0 fails start-up. */
+	int (*init)(struct daemon *d, void **self);
+	/* d->inv was just swapped for a valid new inventory; old is alive
+	 * for the call. Never called from inside another module's callback. */
+	void (*reload)(void *self, struct daemon *d, struct inventory *old);
+	void (*shutdown)(void *self, struct daemon *d);
+	const struct subcommand *commands;  /* ends with { NULL }; may be NULL */
+};
+
+/* Asks for the inventory to be re-read at the end of this loop turn,
+ * outside any library callback; several asks in one turn make one reload.
+ * w (may be NULL) is told the outcome. Implemented by server/daemon.c. */
+void daemon_request_reload(struct daemon *d, struct reload_waiter *w);
+
+#endif
