@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct ctx {
@@ -297,6 +298,7 @@ static const char *const grid_keys[] = {
 	"tftp_port", "dhcp_port", "proxy_port", "fs", "auth", "plan9ini",
 	"loaders", "api_token", "unknown", "interfaces", "user",
 	"web", "ipxe_scripts",      /* HTTP module */
+	"p9_port",                  /* 9P module */
 	NULL,
 };
 
@@ -327,6 +329,7 @@ parse_grid(struct ctx *c, config_setting_t *root)
 	gr->tftp_port = 69;
 	gr->dhcp_port = 67;
 	gr->proxy_port = 4011;
+	gr->p9_port = 564;
 	if (g == NULL || !config_setting_is_group(g)) {
 		errlist_add(c->errs, c->path, g ? src_line(g) : 1, "grid",
 		    "missing: the file needs grid = { name = ...; server = ...; };");
@@ -354,6 +357,7 @@ parse_grid(struct ctx *c, config_setting_t *root)
 	get_int(c, g, "grid", "tftp_port", 1, 65535, &gr->tftp_port);
 	get_int(c, g, "grid", "dhcp_port", 1, 65535, &gr->dhcp_port);
 	get_int(c, g, "grid", "proxy_port", 1, 65535, &gr->proxy_port);
+	get_int(c, g, "grid", "p9_port", 1, 65535, &gr->p9_port);
 	gr->nfs = get_ip_list(c, g, "grid", "fs", gr->fs, 2);
 	gr->nauth = get_ip_list(c, g, "grid", "auth", gr->auth, 2);
 	if (gr->nfs == 0 && config_setting_get_member(g, "fs") == NULL && gr->server) {
@@ -1084,8 +1088,171 @@ parse_machines(struct ctx *c, config_setting_t *root)
 }
 
 static const char *const top_keys[] = {
-	"grid", "networks", "kernels", "roles", "machines", NULL,
+	"grid", "networks", "kernels", "roles", "machines", "exports", NULL,
 };
+
+/* ---- exports: host directories served over 9P (docs/9p.md) ---- */
+
+static const char *const export_keys[] = {
+	"name", "path", "writable", "owner", "generated", NULL,
+};
+
+/* What a generated file overlaid on an export may be (boot/ndb.h...). */
+static const char *const generated_kinds[] = { "ndb", NULL };
+
+static void
+parse_export_writable(struct ctx *c, config_setting_t *e, const char *kp, struct export *x)
+{
+	config_setting_t *w = config_setting_get_member(e, "writable");
+	char wk[128];
+
+	if (w == NULL)
+		return;
+	snprintf(wk, sizeof wk, "%s.writable", kp);
+	if (!config_setting_is_array(w) && !config_setting_is_list(w)) {
+		bad(c, w, wk, "must be a list of paths [\"usr\", \"tmp\"]");
+		return;
+	}
+	int n = config_setting_length(w);
+	x->writable = ecalloc((size_t)n + 1, sizeof *x->writable);
+	for (int i = 0; i < n; i++) {
+		const char *v = config_setting_get_string_elem(w, i);
+		if (v == NULL || *v == '\0' || !path_ok(v))
+			bad(c, w, wk, "element %d must be a path inside the export (no leading /, no ..)", i + 1);
+		else
+			x->writable[x->nwritable++] = estrdup(v);
+	}
+}
+
+static void
+parse_export_generated(struct ctx *c, config_setting_t *e, const char *kp, struct export *x)
+{
+	config_setting_t *gl = config_setting_get_member(e, "generated");
+	char gk[128];
+
+	if (gl == NULL)
+		return;
+	snprintf(gk, sizeof gk, "%s.generated", kp);
+	if (!config_setting_is_list(gl)) {
+		bad(c, gl, gk, "must be a list ( { path = \"lib/ndb/local\"; file = \"ndb\"; } )");
+		return;
+	}
+	for (int i = 0; i < config_setting_length(gl); i++) {
+		config_setting_t *g = config_setting_get_elem(gl, (unsigned)i);
+		static const char *const keys[] = { "path", "file", NULL };
+		char ek[160];
+		snprintf(ek, sizeof ek, "%s[%d]", gk, i);
+		if (!config_setting_is_group(g)) {
+			bad(c, g, ek, "must be a group { path = ...; file = ...; }");
+			continue;
+		}
+		check_keys(c, g, ek, keys);
+		const char *path = get_str(c, g, ek, "path", true);
+		const char *file = get_str(c, g, ek, "file", true);
+		if (path && !path_ok(path))
+			bad(c, config_setting_get_member(g, "path"), ek,
+			    "path \"%s\" must be inside the export (no leading /, no ..)", path);
+		bool known = false;
+		for (int k = 0; file && generated_kinds[k]; k++)
+			known |= strcmp(file, generated_kinds[k]) == 0;
+		if (file && !known)
+			bad(c, config_setting_get_member(g, "file"), ek,
+			    "no generated file \"%s\" (there is: ndb)", file);
+		if (path && file && path_ok(path) && known)
+			kv_set(&x->generated, path, file, src_line(g));
+	}
+}
+
+/* The attach name picks an export; "" is the root diskless machines
+ * mount, "grid" is the grid tree and cannot be taken. */
+static const char *
+export_name(struct ctx *c, config_setting_t *e, const char *kp)
+{
+	config_setting_t *n = config_setting_get_member(e, "name");
+	const char *v;
+
+	if (n == NULL)
+		return "";
+	if (config_setting_type(n) != CONFIG_TYPE_STRING) {
+		bad(c, n, kp, "name must be a string in double quotes");
+		return NULL;
+	}
+	v = config_setting_get_string(n);
+	if (strcmp(v, "grid") == 0) {
+		bad(c, n, kp, "the attach name \"grid\" is the grid tree's");
+		return NULL;
+	}
+	if (*v && !name_ok(v)) {
+		bad(c, n, kp, "name \"%s\": use letters, digits, '-', '_' or '.', at most 27", v);
+		return NULL;
+	}
+	return v;
+}
+
+static void
+parse_export(struct ctx *c, config_setting_t *e, int idx, struct export *x)
+{
+	char kp[96];
+	const char *s;
+	struct stat st;
+
+	snprintf(kp, sizeof kp, "exports[%d]", idx);
+	x->line = src_line(e);
+	if (!config_setting_is_group(e)) {
+		bad(c, e, kp, "must be a group { name = ...; path = ...; }");
+		return;
+	}
+	check_keys(c, e, kp, export_keys);
+	if ((s = export_name(c, e, kp)) != NULL)
+		x->name = estrdup(s);
+	if ((s = get_str(c, e, kp, "path", true)) != NULL) {
+		x->path = abs_path(c, s);
+		if (stat(x->path, &st) == 0 && !S_ISDIR(st.st_mode))
+			bad(c, config_setting_get_member(e, "path"), kp,
+			    "\"%s\" is not a directory", s);
+		else if (stat(x->path, &st) != 0)
+			errlist_add(&c->inv->warnings, c->path, x->line, NULL,
+			    "%s.path: %s does not exist yet (make kernels prepares a root)",
+			    kp, x->path);
+	}
+	if ((s = get_str(c, e, kp, "owner", false)) != NULL) {
+		if (!name_ok(s))
+			bad(c, config_setting_get_member(e, "owner"), kp,
+			    "owner \"%s\" is not a Plan 9 user name", s);
+		else
+			x->owner = estrdup(s);
+	}
+	parse_export_writable(c, e, kp, x);
+	parse_export_generated(c, e, kp, x);
+}
+
+static void
+parse_exports(struct ctx *c, config_setting_t *root)
+{
+	config_setting_t *l = config_setting_get_member(root, "exports");
+	struct inventory *inv = c->inv;
+
+	if (l == NULL)
+		return;
+	if (!config_setting_is_list(l)) {
+		bad(c, l, "exports", "must be a list ( { name = \"\"; path = ...; }, ... )");
+		return;
+	}
+	inv->nexports = (size_t)config_setting_length(l);
+	inv->exports = ecalloc(inv->nexports, sizeof *inv->exports);
+	for (size_t i = 0; i < inv->nexports; i++) {
+		struct export *x = &inv->exports[i];
+		parse_export(c, config_setting_get_elem(l, (unsigned)i), (int)i, x);
+		for (size_t j = 0; j < i && x->name; j++)
+			if (inv->exports[j].name && strcmp(inv->exports[j].name, x->name) == 0) {
+				char kp[96];
+				snprintf(kp, sizeof kp, "exports[%zu]", i);
+				bad(c, config_setting_get_elem(l, (unsigned)i), kp,
+				    "the attach name \"%s\" is already used on line %d",
+				    x->name, inv->exports[j].line);
+			}
+	}
+}
 
 static void
 inv_free(struct inventory *inv)
@@ -1127,12 +1294,32 @@ inv_free(struct inventory *inv)
 		kv_free(&inv->machines[i].plan9ini);
 	}
 	free(inv->machines);
+	for (size_t i = 0; i < inv->nexports; i++) {
+		struct export *x = &inv->exports[i];
+		free(x->name);
+		free(x->path);
+		free(x->owner);
+		for (int k = 0; k < x->nwritable; k++)
+			free(x->writable[k]);
+		free(x->writable);
+		kv_free(&x->generated);
+	}
+	free(inv->exports);
 	errlist_free(&inv->warnings);
 	for (int k = 0; k < KEY_COUNT; k++)
 		free(inv->index[k]);
 	free(inv->path);
 	free(inv->dir);
 	free(inv);
+}
+
+const struct export *
+inv_export(const struct inventory *inv, const char *name)
+{
+	for (size_t i = 0; i < inv->nexports; i++)
+		if (inv->exports[i].name && strcmp(inv->exports[i].name, name) == 0)
+			return &inv->exports[i];
+	return NULL;
 }
 
 struct inventory *
@@ -1170,6 +1357,7 @@ inv_parse(const char *path, struct errlist *errs)
 	parse_roles(&c, root);
 	resolve_unknown(&c, root);
 	parse_machines(&c, root);
+	parse_exports(&c, root);
 	config_destroy(&cfg);
 	if (errs->n > c.nerrs_at_start) {
 		inv_free(inv);

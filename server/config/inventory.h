@@ -78,6 +78,18 @@ struct machine {
 	int line;
 };
 
+/* A host directory served over 9P; the attach name picks it ("" is the
+ * root diskless machines mount). docs/9p.md. */
+struct export {
+	char *name;
+	char *path;                 /* absolute */
+	char **writable;            /* paths under it that 9P may change */
+	int nwritable;
+	char *owner;                /* Plan 9 name shown for the daemon's own files, or NULL */
+	struct kvlist generated;    /* path under it -> generated file ("ndb") */
+	int line;
+};
+
 struct grid {
 	char *name;
 	char *authdom;
@@ -100,6 +112,7 @@ struct grid {
 	char *web;                  /* the web page's files, or NULL */
 	char *ipxe_scripts;         /* directory of iPXE templates, or NULL */
 	struct kvlist ipxe;         /* template name -> text read from it */
+	int p9_port;                /* 9P module (docs/9p.md) */
 };
 
 /* The keys machines are indexed by (inventory.c: inv_index). */
@@ -119,6 +132,8 @@ struct inventory {
 	size_t nroles;
 	struct machine *machines;
 	size_t nmachines;
+	struct export *exports;
+	size_t nexports;
 	/* Problems that do not stop serving but will stop a boot: a loader
 	 * grid.loaders does not name, a kernel file not in the tree yet.
 	 * Same "FILE:LINE: key: why" form; `check` prints them. */
@@ -144,6 +159,7 @@ struct machine *inv_machine_by_name(const struct inventory *inv, const char *nam
 struct machine *inv_machine_by_ip(const struct inventory *inv, uint32_t ip);
 /* Accepts a machine name or any MAC spelling. */
 struct machine *inv_machine_lookup(const struct inventory *inv, const char *name_or_mac);
+const struct export *inv_export(const struct inventory *inv, const char *name);
 struct role *inv_role(const struct inventory *inv, const char *name);
 struct kernel *inv_kernel(const struct inventory *inv, const char *name);
 struct network *inv_network_for(const struct inventory *inv, uint32_t ip);

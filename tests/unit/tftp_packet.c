@@ -1,4 +1,4 @@
-/* The TFTP request parser and packet builders (server/tftp_packet.c). */
+/* The TFTP request parser and packet builders (server/tftp/tftp_packet.c). */
 #include "tftp/tftp_packet.h"
 #include "unit.h"
 
