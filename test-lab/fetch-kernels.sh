@@ -6,6 +6,8 @@
 #
 #   amd64: 9front-NNNNN.amd64.iso.gz -> amd64/9pc64, 386/9bootpxe,
 #          386/bootx64.efi, 386/bootia32.efi
+#          and the whole ISO as root/: the Plan 9 root tree the lab
+#          exports over 9P to its diskless machines (docs/9p.md)
 #   arm64: 9front-NNNNN.arm64.qcow2.gz (when the release has one) -> the
 #          kernel U-Boot boots, arm64/9qemu.u, from its DOS partition
 #
@@ -81,6 +83,22 @@ put "$x/amd64/9pc64" amd64/9pc64
 for f in 386/9bootpxe 386/bootx64.efi 386/bootia32.efi; do
 	if [ -f "$x/$f" ]; then put "$x/$f" "$f"; else say "$iso has no $f"; fi
 done
+
+# --- the root tree: the whole ISO, plus the empty mount points -----------
+# The namespace files bind onto these; an ISO 9660 image keeps no empty
+# directories for them. Extracted beside, then swapped in whole.
+rm -rf "$K/root.new"
+mkdir -p "$K/root.new"
+bsdtar -x -f "$isof" -C "$K/root.new" 2>/dev/null || die "cannot extract $iso"
+for d in env dev proc net net.alt srv mnt/term mnt/wsys mnt/temp n tmp root fd \
+    bin shr sys/log usr/glenda/lib usr/glenda/tmp; do
+	mkdir -p "$K/root.new/$d"
+done
+chmod -R u+w "$K/root.new"
+rm -rf "$K/root.old"
+[ -d "$K/root" ] && mv "$K/root" "$K/root.old"
+mv "$K/root.new" "$K/root" && rm -rf "$K/root.old"
+say "root/ ($(find "$K/root" -type f | wc -l) files)"
 
 # --- arm64: the QEMU image's DOS partition -------------------------------
 q=${NINEFRONT_QCOW2:-$(newest 'arm64\.qcow2\.gz' || true)}

@@ -7,7 +7,8 @@
 # files where kernels/README.md says, byte for byte.
 . "${GRIDBOOT_TOP:-.}/tests/lib.sh"
 F=$T_TMP/media
-mkdir -p "$F/iso/amd64" "$F/iso/386" "$F/iso/cfg" "$F/out"
+mkdir -p "$F/iso/amd64" "$F/iso/386" "$F/iso/cfg" "$F/iso/rc/bin" "$F/out"
+printf '#!/bin/rc\necho termrc\n' >"$F/iso/rc/bin/termrc"
 head -c 300000 /dev/urandom >"$F/iso/amd64/9pc64"
 head -c 20000 /dev/urandom >"$F/iso/386/9bootpxe"
 head -c 40000 /dev/urandom >"$F/iso/386/bootx64.efi"
@@ -46,4 +47,8 @@ check "amd64/9pc64 identical" cmp -s "$F/iso/amd64/9pc64" "$F/out/amd64/9pc64"
 check "386/9bootpxe identical" cmp -s "$F/iso/386/9bootpxe" "$F/out/386/9bootpxe"
 check "386/bootx64.efi identical" cmp -s "$F/iso/386/bootx64.efi" "$F/out/386/bootx64.efi"
 check "arm64/9qemu.u identical" cmp -s "$F/9qemu.u" "$F/out/arm64/9qemu.u"
+check "root/: the ISO's tree (rc/bin/termrc identical)" cmp -s "$F/iso/rc/bin/termrc" "$F/out/root/rc/bin/termrc"
+check "root/: the mount points the namespace binds onto" \
+    sh -c "for d in env dev proc net srv mnt/term n tmp usr/glenda/lib; do [ -d '$F/out/root/'\$d ] || exit 1; done"
+check "root/: nothing left half-made" sh -c "[ ! -e '$F/out/root.new' ] && [ ! -e '$F/out/root.old' ]"
 t_done
