@@ -36,6 +36,10 @@
  *			this long (a queue that drains restarts the count);
  *	stall_ms	queued bytes that make no progress for this long.
  *
+ * Accepting drains the listening socket up to ACCEPT_BURST (512) per
+ * wakeup; being level-triggered, the rest comes next turn, after the other
+ * descriptors had theirs. Accepted sockets get TCP_NODELAY.
+ *
  * Caps: max_conns connections on the listener and max_per_addr from one
  * source address. A connection over a cap is accepted and closed at once,
  * without any callback, and counted. When accept runs out of descriptors
@@ -45,8 +49,9 @@
  * Callbacks and closing. on_open, on_frame and on_close run from the event
  * loop, never from inside a conn_* call the service makes, with one
  * exception: conn_close itself calls on_close before it returns. on_close
- * runs exactly once per connection that had on_open, with a reason; after
- * it the service must drop its pointer to the connection. The layer frees
+ * runs exactly once for every connection the service saw (each that got
+ * on_open, or would have had it been set), with a reason; after it the
+ * service must drop its pointer to the connection. The layer frees
  * the connection (buffers, socket, epoll registration, timer) after
  * on_close; when conn_close is called from inside one of that
  * connection's callbacks the free waits until the callback returns, so a

@@ -556,6 +556,75 @@ test_caps(void)
 	CHECK(S.closes == S.opens && S.double_closes == 0, "on_close once each");
 }
 
+static void
+open_and_close(struct conn *c)
+{
+	on_open(c);
+	conn_close(c, "not today");
+}
+
+/* A line protocol cannot tell a frame's size before its end. */
+static int64_t
+frame_line(struct conn *c, const uint8_t *p, size_t len)
+{
+	const uint8_t *nl = memchr(p, '\n', len);
+	(void)c;
+	return nl ? (int64_t)(nl - p + 1) : CONN_FRAME_MORE;
+}
+
+static void
+test_odd_services(void)
+{
+	static const struct conn_ops closer = { open_and_close, frame_le32, on_frame, on_close };
+	static const struct conn_ops lines = { on_open, frame_line, on_frame, on_close };
+	struct conn_limits lim = limits();
+	struct conn_listener *l;
+	uint8_t buf[300];
+	int fd;
+
+	reset_seen();
+	l = conn_listen(loop, "closer", LOOPBACK, 0, &closer, &lim, NULL);
+	fd = l ? dial(conn_listener_port(l)) : -1;
+	CHECK(fd >= 0 && closed_by_server(fd, 1000) && S.opens == 1 && S.closes == 1 &&
+	    strcmp(S.reason, "not today") == 0, "a connection closed from on_open");
+	close(fd);
+	conn_listener_close(l);
+
+	reset_seen();
+	lim.max_frame = 100;
+	l = conn_listen(loop, "lines", LOOPBACK, 0, &lines, &lim, NULL);
+	fd = l ? dial(conn_listener_port(l)) : -1;
+	CHECK(send_all(fd, "short line\n", 11) && expect(fd, buf, 11) &&
+	    memcmp(buf, "short line\n", 11) == 0, "line framing echoes a line");
+	memset(buf, 'x', sizeof buf);
+	CHECK(send_all(fd, buf, sizeof buf) && closed_by_server(fd, 1000) &&
+	    conn_listener_stats(l)->closed[CONN_TOO_BIG] == 1,
+	    "an undecided prefix reaching the max closes");
+	close(fd);
+	conn_listener_close(l);
+
+	/* A queue cap below the high water mark: overflow, not pause. */
+	reset_seen();
+	lim = limits();
+	lim.high_water = 4 * 1024 * 1024;
+	lim.queue_max = 256 * 1024;
+	l = listen_on("overflow", &lim);
+	static uint8_t reqs[7 * 4000];
+	size_t m = 0;
+	for (int i = 0; i < 4000; i++)
+		m += mkframe(reqs + m, "amp");
+	fd = dial(conn_listener_port(l));
+	CHECK(send_all(fd, reqs, m) && wait_closes(1, 3000) &&
+	    conn_listener_stats(l)->closed[CONN_OVERFLOW] == 1 &&
+	    strcmp(S.reason, "write queue overflow") == 0, "write queue overflow closes");
+	CHECK(conn_listener_stats(l)->queued_peak <= lim.queue_max,
+	    "queue never past queue_max (%llu)",
+	    (unsigned long long)conn_listener_stats(l)->queued_peak);
+	close(fd);
+	conn_listener_close(l);
+	CHECK(S.double_closes == 0, "on_close once each");
+}
+
 #define MANY 1000
 
 static void
@@ -655,6 +724,7 @@ main(void)
 	test_echo();
 	test_bad_frames();
 	test_close_in_handler();
+	test_odd_services();
 	test_backpressure();
 	test_timeouts();
 	test_caps();
