@@ -123,6 +123,49 @@ def authpak_key(z, yc, ys):
     salt = hashlib.sha256(be(yc) + be(ys)).digest()
     return hkdf_sha256(salt, b'Plan 9 AuthPAK key', be(z), 32)
 
+# --- p9sk1 pieces: libc encrypt() with 7-byte DES keys, passtodeskey ---
+def des56to64(k):
+    bits = int.from_bytes(bytes(k), 'big')
+    out = []
+    for i in range(8):
+        b = ((bits >> (49 - 7 * i)) & 0x7f) << 1
+        out.append(b | (bin(b).count('1') + 1) % 2)
+    return bytes(out)
+
+def des_block(key7, block, enc=True):
+    from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+    from cryptography.hazmat.primitives.ciphers import Cipher, modes
+    c = Cipher(TripleDES(des56to64(key7) * 3), modes.ECB())  # E(k) D(k) E(k) = single DES
+    op = c.encryptor() if enc else c.decryptor()
+    return op.update(bytes(block)) + op.finalize()
+
+def p9encrypt(key7, buf):
+    buf = bytearray(buf); n = len(buf) - 1; r = n % 7; n //= 7
+    for i in range(n):
+        buf[7*i:7*i+8] = des_block(key7, buf[7*i:7*i+8])
+    if r:
+        o = 7 * n - 7 + r
+        buf[o:o+8] = des_block(key7, buf[o:o+8])
+    return bytes(buf)
+
+def passtodeskey(pw):
+    buf = bytearray(b' ' * 8 + b'\0' * 20)
+    p = pw.encode()[:27]; n = len(p)
+    buf[:n] = p; buf[n] = 0
+    t = 0
+    while True:
+        key = bytes(((buf[t+i] >> i) + (buf[t+i+1] << (8 - (i + 1)))) & 0xff for i in range(7))
+        if n <= 8: return key
+        n -= 8; t += 8
+        if n < 8:
+            t -= 8 - n; n = 8
+        buf[t:t+8] = p9encrypt(key, buf[t:t+8])
+
+def form1_seal(sig, counter, key, body):
+    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+    nonce = sig + counter.to_bytes(4, 'little')
+    return nonce + ChaCha20Poly1305(key).encrypt(nonce, body, None)
+
 def hx(b): return b.hex() if isinstance(b, bytes) else be(b).hex()
 
 if __name__ == '__main__':
@@ -151,3 +194,13 @@ if __name__ == '__main__':
     print('xc', hx(xc)); print('xs', hx(xs))
     print('yc', hx(yc)); print('ys', hx(ys)); print('z', hx(zc))
     print('pakkey', authpak_key(zc, yc, ys).hex())
+    for pw in ('gridboot-test', 'a', 'password', 'a much longer password!!'):
+        print('passtodeskey', repr(pw), passtodeskey(pw).hex())
+    # a DES ticket (p9sk1): num chal[8] cuid[28] suid[28] key[7]
+    tk = bytes([65]) + bytes(range(1, 9)) + b'glenda'.ljust(28, b'\0') + b'glenda'.ljust(28, b'\0') + bytes(range(0x10, 0x17))
+    print('des ticket', p9encrypt(passtodeskey('gridboot-test'), tk).hex())
+    # a form 1 ticket: sealed body = chal cuid suid key[32]
+    body = bytes(range(1, 9)) + b'glenda'.ljust(28, b'\0') + b'glenda'.ljust(28, b'\0') + bytes(range(0x20, 0x40))
+    print('form1 ticket', form1_seal(b'form1 Tc', 7, bytes(range(0x40, 0x60)), body).hex())
+    # a form 1 authenticator: chal rand[32]
+    print('form1 auth', form1_seal(b'form1 Ac', 0x01020304, bytes(range(0x20, 0x40)), bytes(range(1, 9)) + bytes(range(0x60, 0x80))).hex())
