@@ -6,6 +6,15 @@
 
 #include <openssl/crypto.h>
 
+/* A user name into a 28-byte field, cut at 27 and NUL-terminated. */
+static void
+name_copy(char dst[AUTH_ANAMELEN], const char *src)
+{
+	size_t n = strnlen(src, AUTH_ANAMELEN - 1);
+	memcpy(dst, src, n);
+	memset(dst + n, 0, AUTH_ANAMELEN - n);
+}
+
 static void
 slot_clear(struct authsrv_slot *sl)
 {
@@ -54,8 +63,7 @@ pak1(struct authsrv *s, const char *user, struct authsrv_slot *sl, struct authsr
 {
 	uint8_t x[AUTH_PAKSLEN];
 
-	strncpy(sl->id, user, AUTH_ANAMELEN - 1);
-	sl->id[AUTH_ANAMELEN - 1] = 0;
+	name_copy(sl->id, user);
 	authkey_find(s->keys, sl->id, &sl->key);
 	if (!authpak_pick_x(x, s->rand, s->rand_ctx))
 		return false;
@@ -117,8 +125,8 @@ getkey(struct authsrv *s, const char *user, struct authsrv_slot *sl, struct auth
 		reply_error(r, "DES is disabled");
 		return false;
 	}
-	strncpy(sl->id, user, AUTH_ANAMELEN - 1);
-	authkey_find(s->keys, user, &sl->key);
+	name_copy(sl->id, user);
+	authkey_find(s->keys, sl->id, &sl->key);
 	return true;
 }
 
@@ -147,8 +155,8 @@ ticketrequest(struct authsrv *s, const struct auth_ticketreq *tr, struct authsrv
 
 	memset(&t, 0, sizeof(t));
 	memcpy(t.chal, tr->chal, AUTH_CHALLEN);
-	strncpy(t.cuid, tr->uid, AUTH_ANAMELEN - 1);
-	strncpy(t.suid, tr->uid, AUTH_ANAMELEN - 1);
+	name_copy(t.cuid, tr->uid);
+	name_copy(t.suid, tr->uid);
 	t.form = s->form1;
 	if (!s->rand(s->rand_ctx, t.key, AUTH_NONCELEN)) {
 		r->close = true;
