@@ -192,6 +192,18 @@ ev_add_turn_hook(struct evloop *loop, ev_fn fn, void *arg)
 	loop->nhooks++;
 }
 
+void
+ev_del_turn_hook(struct evloop *loop, ev_fn fn, void *arg)
+{
+	for (int i = 0; i < loop->nhooks; i++)
+		if (loop->hooks[i].fn == fn && loop->hooks[i].arg == arg) {
+			memmove(&loop->hooks[i], &loop->hooks[i + 1],
+			    (size_t)(loop->nhooks - i - 1) * sizeof *loop->hooks);
+			loop->nhooks--;
+			return;
+		}
+}
+
 uint64_t
 ev_now(struct evloop *loop)
 {

@@ -37,6 +37,9 @@ bool ev_timer_armed(const struct ev_timer *t);
 
 /* Called after every turn's events and timers, in registration order. */
 void ev_add_turn_hook(struct evloop *loop, ev_fn fn, void *arg);
+/* Removes the hook added with fn and arg (before arg is freed); not from
+ * inside a hook. */
+void ev_del_turn_hook(struct evloop *loop, ev_fn fn, void *arg);
 
 uint64_t ev_now(struct evloop *loop);   /* cached monotonic ms of this turn */
 int ev_run(struct evloop *loop);        /* until ev_stop */

@@ -32,9 +32,12 @@
 #define MAXPEND     2048
 #define RX_BATCH    64
 
+struct dhcp_server;
+
 struct sock {
 	int fd;
 	bool proxy;                 /* bound to grid.proxy_port */
+	struct dhcp_server *srv;    /* its owner, for the loop's callback */
 };
 
 struct dest {
@@ -56,7 +59,9 @@ struct ifa {
 	uint32_t addr, mask;
 };
 
-static struct {
+/* The module's state: dhcp_init allocates it, every later hook gets it
+ * back, dhcp_shutdown frees it. */
+struct dhcp_server {
 	struct daemon *d;
 	struct sock socks[MAXSOCKS];
 	int nsocks;
@@ -68,53 +73,55 @@ static struct {
 	uint64_t *msgs[9], *replies[9], *drops[DP_NPERR], *drop_iface, *drop_net,
 	    *drop_journal, *drop_send, *drop_hops, *fsyncs, *silent;
 	struct ratelimit rl_bad, rl_send, rl_net;
-} S;
+	struct dhcp_leases *leases;
+	struct dhcp_pools pools;    /* what dhcp_handle remembers of the pools */
+};
 
 static void
-metrics_register(void)
+metrics_register(struct dhcp_server *srv)
 {
 	char l[64];
 
 	for (int t = 1; t <= 8; t++) {
 		snprintf(l, sizeof l, "type=\"%s\"", dhcp_type_name(t));
-		S.msgs[t] = metric_counter("gridboot_dhcp_messages_total", l, "DHCP messages received, by type");
-		S.replies[t] = metric_counter("gridboot_dhcp_replies_total", l, "DHCP replies sent, by type");
+		srv->msgs[t] = metric_counter("gridboot_dhcp_messages_total", l, "DHCP messages received, by type");
+		srv->replies[t] = metric_counter("gridboot_dhcp_replies_total", l, "DHCP replies sent, by type");
 	}
 	for (int e = 1; e < DP_NPERR; e++) {
 		snprintf(l, sizeof l, "reason=\"%s\"", dhcp_perr_name[e]);
-		S.drops[e] = metric_counter("gridboot_dhcp_drops_total", l, "DHCP packets dropped, by reason");
+		srv->drops[e] = metric_counter("gridboot_dhcp_drops_total", l, "DHCP packets dropped, by reason");
 	}
-	S.drop_iface = metric_counter("gridboot_dhcp_drops_total", "reason=\"interface\"", NULL);
-	S.drop_net = metric_counter("gridboot_dhcp_drops_total", "reason=\"no_network\"", NULL);
-	S.drop_journal = metric_counter("gridboot_dhcp_drops_total", "reason=\"journal\"", NULL);
-	S.drop_send = metric_counter("gridboot_dhcp_drops_total", "reason=\"send\"", NULL);
-	S.drop_hops = metric_counter("gridboot_dhcp_drops_total", "reason=\"hops\"", NULL);
-	S.silent = metric_counter("gridboot_dhcp_unanswered_total", NULL,
+	srv->drop_iface = metric_counter("gridboot_dhcp_drops_total", "reason=\"interface\"", NULL);
+	srv->drop_net = metric_counter("gridboot_dhcp_drops_total", "reason=\"no_network\"", NULL);
+	srv->drop_journal = metric_counter("gridboot_dhcp_drops_total", "reason=\"journal\"", NULL);
+	srv->drop_send = metric_counter("gridboot_dhcp_drops_total", "reason=\"send\"", NULL);
+	srv->drop_hops = metric_counter("gridboot_dhcp_drops_total", "reason=\"hops\"", NULL);
+	srv->silent = metric_counter("gridboot_dhcp_unanswered_total", NULL,
 	    "valid DHCP messages that needed no reply");
-	S.fsyncs = metric_counter("gridboot_dhcp_journal_syncs_total", NULL,
+	srv->fsyncs = metric_counter("gridboot_dhcp_journal_syncs_total", NULL,
 	    "fdatasync calls on the lease journal (one per loop turn with new bindings)");
 }
 
 /* ---- interfaces ---- */
 
 static void
-if_refresh(void)
+if_refresh(struct dhcp_server *srv)
 {
 	struct ifaddrs *all, *a;
 	size_t n = 0;
 
-	S.ifas_at = mono_ms();
+	srv->ifas_at = mono_ms();
 	if (getifaddrs(&all) < 0)
 		return;
 	for (a = all; a; a = a->ifa_next)
 		n += a->ifa_addr && a->ifa_addr->sa_family == AF_INET;
-	free(S.ifas);
-	S.ifas = ecalloc(n + 1, sizeof *S.ifas);
-	S.nifas = 0;
+	free(srv->ifas);
+	srv->ifas = ecalloc(n + 1, sizeof *srv->ifas);
+	srv->nifas = 0;
 	for (a = all; a; a = a->ifa_next) {
 		if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET || !a->ifa_netmask)
 			continue;
-		struct ifa *f = &S.ifas[S.nifas++];
+		struct ifa *f = &srv->ifas[srv->nifas++];
 		f->index = (int)if_nametoindex(a->ifa_name);
 		str_copy(f->name, a->ifa_name, sizeof f->name);
 		f->addr = ntohl(((struct sockaddr_in *)a->ifa_addr)->sin_addr.s_addr);
@@ -124,9 +131,9 @@ if_refresh(void)
 }
 
 static bool
-if_allowed(const char *name)
+if_allowed(const struct dhcp_server *srv, const char *name)
 {
-	const struct grid *g = &S.d->inv->grid;
+	const struct grid *g = &srv->d->inv->grid;
 
 	if (g->ninterfaces == 0)
 		return true;
@@ -139,18 +146,18 @@ if_allowed(const char *name)
 /* The network a broadcast on ifindex belongs to: one naming the interface,
  * else one containing an address of it. Sets our address there. */
 static const struct network *
-net_for_iface(int ifindex, uint32_t *server_id, bool *allowed)
+net_for_iface(struct dhcp_server *srv, int ifindex, uint32_t *server_id, bool *allowed)
 {
-	const struct inventory *inv = S.d->inv;
+	const struct inventory *inv = srv->d->inv;
 
-	if (mono_ms() - S.ifas_at > 30000)
-		if_refresh();
+	if (mono_ms() - srv->ifas_at > 30000)
+		if_refresh(srv);
 	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < S.nifas; i++) {
-			struct ifa *f = &S.ifas[i];
+		for (size_t i = 0; i < srv->nifas; i++) {
+			struct ifa *f = &srv->ifas[i];
 			if (f->index != ifindex)
 				continue;
-			*allowed = if_allowed(f->name);
+			*allowed = if_allowed(srv, f->name);
 			for (size_t k = 0; k < inv->nnetworks; k++) {
 				struct network *n = &inv->networks[k];
 				bool named = n->interface && strcmp(n->interface, f->name) == 0;
@@ -161,8 +168,8 @@ net_for_iface(int ifindex, uint32_t *server_id, bool *allowed)
 			}
 		}
 		/* An interface we have not seen yet: look again, at most once a second. */
-		if (pass == 0 && mono_ms() - S.ifas_at > 1000)
-			if_refresh();
+		if (pass == 0 && mono_ms() - srv->ifas_at > 1000)
+			if_refresh(srv);
 		else
 			break;
 	}
@@ -212,8 +219,8 @@ send_one(struct sock *s, const struct dest *d, const uint8_t *buf, size_t len)
 		pi->ipi_spec_dst.s_addr = htonl(d->src);
 	}
 	if (sendmsg(s->fd, &mh, 0) < 0) {
-		(*S.drop_send)++;
-		log_limited(&S.rl_send, LOG_WARNING, "dhcp: send to %s: %s",
+		(*s->srv->drop_send)++;
+		log_limited(&s->srv->rl_send, LOG_WARNING, "dhcp: send to %s: %s",
 		    inet_ntoa(d->to.sin_addr), strerror(errno));
 		return;
 	}
@@ -221,7 +228,7 @@ send_one(struct sock *s, const struct dest *d, const uint8_t *buf, size_t len)
 	if (len > 242 && buf[240] == 53)
 		type = buf[242];
 	if (type >= 1 && type <= 8)
-		(*S.replies[type])++;
+		(*s->srv->replies[type])++;
 }
 
 /* RFC 2131 4.1: relay, then ciaddr, then broadcast, then unicast to the
@@ -262,18 +269,20 @@ pick_dest(struct sock *s, const struct dhcp_msg *req, const struct dhcp_reply *r
 static void
 commit_turn(void *arg)
 {
-	(void)arg;
-	if (S.npend == 0 && !dhcp_lease_dirty())
+	struct dhcp_server *srv = arg;
+
+	if (srv->npend == 0 && !dhcp_lease_dirty(srv->leases))
 		return;
-	int rc = dhcp_lease_sync();
-	(*S.fsyncs)++;
-	for (int i = 0; i < S.npend; i++) {
+	int rc = dhcp_lease_sync(srv->leases);
+	(*srv->fsyncs)++;
+	for (int i = 0; i < srv->npend; i++) {
+		struct pend *p = &srv->pend[i];
 		if (rc == 0)
-			send_one(S.pend[i].s, &S.pend[i].d, S.pend[i].buf, S.pend[i].len);
+			send_one(p->s, &p->d, p->buf, p->len);
 		else
-			(*S.drop_journal)++;
+			(*srv->drop_journal)++;
 	}
-	S.npend = 0;
+	srv->npend = 0;
 }
 
 /* ---- receiving ---- */
@@ -306,28 +315,32 @@ static void
 handle(struct sock *s, const uint8_t *buf, size_t len, const struct sockaddr_in *from,
     int ifindex, uint32_t local)
 {
+	/* Scratch for one request at a time (the loop has one thread), static
+	 * only to keep about 2 KiB off the stack: no state between calls. */
 	static struct dhcp_msg req;
 	static struct dhcp_out out;
-	struct dhcp_ctx c = { .inv = S.d->inv, .proxy_port = s->proxy, .now_ms = wall_ms() };
+	struct dhcp_server *srv = s->srv;
+	struct dhcp_ctx c = { .leases = srv->leases, .pools = &srv->pools, .inv = srv->d->inv,
+	    .proxy_port = s->proxy, .now_ms = wall_ms() };
 	enum dhcp_perr e = dhcp_parse(buf, len, &req);
 	bool allowed = true;
 
 	if (e != DP_OK) {
-		(*S.drops[e])++;
-		log_limited(&S.rl_bad, LOG_INFO, "dhcp: dropped a malformed packet from %s (%s, %zu bytes)",
+		(*srv->drops[e])++;
+		log_limited(&srv->rl_bad, LOG_INFO, "dhcp: dropped a malformed packet from %s (%s, %zu bytes)",
 		    inet_ntoa(from->sin_addr), dhcp_perr_name[e], len);
 		return;
 	}
-	(*S.msgs[req.type])++;
+	(*srv->msgs[req.type])++;
 	if (req.hops > 16) {
-		(*S.drop_hops)++;
+		(*srv->drop_hops)++;
 		return;
 	}
 	if (req.giaddr) {
 		c.net = inv_network_for(c.inv, req.giaddr);
 		c.server_id = local;
 	} else
-		c.net = net_for_iface(ifindex, &c.server_id, &allowed);
+		c.net = net_for_iface(srv, ifindex, &c.server_id, &allowed);
 	/* A unicast renewal from a routed client names its network by ciaddr. */
 	if (!req.giaddr && req.ciaddr && from->sin_addr.s_addr &&
 	    (c.net == NULL || (req.ciaddr & c.net->mask) != c.net->subnet)) {
@@ -335,33 +348,33 @@ handle(struct sock *s, const uint8_t *buf, size_t len, const struct sockaddr_in 
 		c.server_id = local;
 	}
 	if (!allowed) {
-		(*S.drop_iface)++;
+		(*srv->drop_iface)++;
 		return;
 	}
 	if (c.net == NULL) {
-		(*S.drop_net)++;
-		log_limited(&S.rl_net, LOG_INFO, "dhcp: %s from %s: no network in the inventory for it",
+		(*srv->drop_net)++;
+		log_limited(&srv->rl_net, LOG_INFO, "dhcp: %s from %s: no network in the inventory for it",
 		    dhcp_type_name(req.type), inet_ntoa(from->sin_addr));
 		return;
 	}
 	dhcp_handle(&c, &req, &out);
 	timeline(&req, &out);
 	if (!out.send) {
-		(*S.silent)++;
+		(*srv->silent)++;
 		return;
 	}
 	struct dest d;
 	pick_dest(s, &req, &out.reply, from, ifindex, c.server_id, &d);
-	if (S.npend == MAXPEND)
-		commit_turn(NULL);
-	struct pend *p = &S.pend[S.npend];
+	if (srv->npend == MAXPEND)
+		commit_turn(srv);
+	struct pend *p = &srv->pend[srv->npend];
 	p->len = dhcp_build(&req, &out.reply, p->buf, sizeof p->buf);
 	if (p->len == 0)
 		return;
 	if (out.commit) {
 		p->s = s;
 		p->d = d;
-		S.npend++;
+		srv->npend++;
 	} else
 		send_one(s, &d, p->buf, p->len);
 }
@@ -399,7 +412,7 @@ on_readable(int fd, uint32_t events, void *arg)
 /* ---- module ---- */
 
 static int
-open_sock(int port, const char *dev, bool proxy)
+open_sock(struct dhcp_server *srv, int port, const char *dev, bool proxy)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
@@ -422,12 +435,13 @@ open_sock(int port, const char *dev, bool proxy)
 		close(fd);
 		return -1;
 	}
-	struct sock *s = &S.socks[S.nsocks++];
+	struct sock *s = &srv->socks[srv->nsocks++];
 	s->fd = fd;
 	s->proxy = proxy;
-	if (ev_add_fd(S.d->loop, fd, EPOLLIN, on_readable, s) < 0) {
+	s->srv = srv;
+	if (ev_add_fd(srv->d->loop, fd, EPOLLIN, on_readable, s) < 0) {
 		close(fd);
-		S.nsocks--;
+		srv->nsocks--;
 		return -1;
 	}
 	return 0;
@@ -436,52 +450,72 @@ open_sock(int port, const char *dev, bool proxy)
 /* One socket per port, or one per interface when grid.interfaces names
  * them (SO_BINDTODEVICE keeps other interfaces' broadcasts out). */
 static int
-open_port(int port, bool proxy)
+open_port(struct dhcp_server *srv, int port, bool proxy)
 {
-	const struct grid *g = &S.d->inv->grid;
+	const struct grid *g = &srv->d->inv->grid;
 
 	if (g->ninterfaces == 0)
-		return open_sock(port, NULL, proxy);
-	for (int i = 0; i < g->ninterfaces && S.nsocks < MAXSOCKS; i++)
-		if (open_sock(port, g->interfaces[i], proxy) < 0)
+		return open_sock(srv, port, NULL, proxy);
+	for (int i = 0; i < g->ninterfaces && srv->nsocks < MAXSOCKS; i++)
+		if (open_sock(srv, port, g->interfaces[i], proxy) < 0)
 			return -1;
 	return 0;
+}
+
+/* Closes what srv holds and frees it: dhcp_shutdown, or a failed init. */
+static void
+server_free(struct dhcp_server *srv)
+{
+	for (int i = 0; i < srv->nsocks; i++) {
+		ev_del_fd(srv->d->loop, srv->socks[i].fd);
+		close(srv->socks[i].fd);
+	}
+	leases_serve(NULL);
+	dhcp_lease_close(srv->leases);
+	free(srv->pend);
+	free(srv->ifas);
+	free(srv);
 }
 
 static int
 dhcp_init(struct daemon *d, void **self)
 {
-	*self = &S;
 	const struct inventory *inv = d->inv;
 	bool any = false, proxy = false;
 
+	*self = NULL;
 	for (size_t i = 0; i < inv->nnetworks; i++) {
 		any |= inv->networks[i].dhcp != DHCP_OFF;
 		proxy |= inv->networks[i].dhcp == DHCP_PROXY;
 	}
 	if (!any)
 		return 0;
-	memset(&S, 0, sizeof S);
-	S.d = d;
-	metrics_register();
-	if (dhcp_lease_open(inv->grid.state) < 0)
+	struct dhcp_server *srv = ecalloc(1, sizeof *srv);
+	srv->d = d;
+	metrics_register(srv);
+	if ((srv->leases = dhcp_lease_open(inv->grid.state)) == NULL) {
+		server_free(srv);
 		return -1;
-	S.pend = emalloc(MAXPEND * sizeof *S.pend);
-	if_refresh();
-	if (open_port(inv->grid.dhcp_port, false) < 0 ||
-	    (proxy && open_port(inv->grid.proxy_port, true) < 0))
+	}
+	leases_serve(srv->leases);
+	srv->pend = emalloc(MAXPEND * sizeof *srv->pend);
+	if_refresh(srv);
+	if (open_port(srv, inv->grid.dhcp_port, false) < 0 ||
+	    (proxy && open_port(srv, inv->grid.proxy_port, true) < 0)) {
+		server_free(srv);
 		return -1;
-	ev_add_turn_hook(d->loop, commit_turn, NULL);
+	}
+	ev_add_turn_hook(d->loop, commit_turn, srv);
+	*self = srv;
 	log_info("dhcp: listening on port %d%s; %lu lease record(s)", inv->grid.dhcp_port,
-	    proxy ? " and the proxy port" : "", dhcp_lease_count());
+	    proxy ? " and the proxy port" : "", dhcp_lease_count(srv->leases));
 	return 0;
 }
 
 static void
 dhcp_reload(void *self, struct daemon *d, struct inventory *old)
 {
-	(void)self;
-	if (S.d && (d->inv->grid.dhcp_port != old->grid.dhcp_port ||
+	if (self && (d->inv->grid.dhcp_port != old->grid.dhcp_port ||
 	    d->inv->grid.proxy_port != old->grid.proxy_port))
 		log_warn("dhcp: port changes take effect at the next restart");
 }
@@ -489,19 +523,13 @@ dhcp_reload(void *self, struct daemon *d, struct inventory *old)
 static void
 dhcp_shutdown(void *self, struct daemon *d)
 {
-	(void)self;
-	(void)d;
-	if (S.d == NULL)
+	struct dhcp_server *srv = self;
+
+	if (srv == NULL)
 		return;
-	commit_turn(NULL);
-	for (int i = 0; i < S.nsocks; i++) {
-		ev_del_fd(S.d->loop, S.socks[i].fd);
-		close(S.socks[i].fd);
-	}
-	dhcp_lease_close();
-	free(S.pend);
-	free(S.ifas);
-	memset(&S, 0, sizeof S);
+	commit_turn(srv);
+	ev_del_turn_hook(d->loop, commit_turn, srv);
+	server_free(srv);
 }
 
 /* Declared in server/modules.h, the table of every module. */

@@ -28,7 +28,7 @@ static bool
 usable(const struct dhcp_ctx *c, uint32_t ip, const uint8_t mac[6])
 {
 	return in_pool(c->net, ip) && ip != c->net->router && ip != c->server_id &&
-	    ip != c->inv->grid.server && !dhcp_lease_taken(ip, mac, c->now_ms) &&
+	    ip != c->inv->grid.server && !dhcp_lease_taken(c->leases, ip, mac, c->now_ms) &&
 	    inv_machine_by_ip(c->inv, ip) == NULL;
 }
 
@@ -37,40 +37,37 @@ usable(const struct dhcp_ctx *c, uint32_t ip, const uint8_t mac[6])
  * until then a DISCOVER from yet another client is refused at once
  * instead of by another walk (~1 ms for a /16, so a flood of made-up
  * MACs would otherwise starve everyone else). Keyed by the network and
- * the inventory's serial (a reload may reuse the old one's memory). */
-static struct pool_full {
-	const struct network *net;
-	unsigned long serial, gen;
-	int64_t until_ms;
-} pool_full[16];
-
-/* Next-fit over the pool: first addresses nobody ever held, then any that
- * ran out. The cursor makes a storm of new clients O(1) each. */
+ * the inventory's serial (a reload may reuse the old one's memory); kept
+ * in c->pools->full.
+ *
+ * Next-fit over the pool: first addresses nobody ever held, then any that
+ * ran out. The cursor (c->pools->cursor) makes a storm of new clients
+ * O(1) each. */
 static uint32_t
 pool_pick(const struct dhcp_ctx *c, const uint8_t mac[6])
 {
-	static uint32_t cursor[16];
 	const struct network *n = c->net;
 	uint32_t size = n->pool_hi - n->pool_lo + 1;
-	size_t slot = (size_t)(n - c->inv->networks) % nelem(cursor);
-	uint32_t *cur = &cursor[slot];
-	struct pool_full *full = &pool_full[slot];
+	size_t slot = (size_t)(n - c->inv->networks) % nelem(c->pools->cursor);
+	uint32_t *cur = &c->pools->cursor[slot];
+	struct dhcp_pool_full *full = &c->pools->full[slot];
+	unsigned long gen = dhcp_lease_generation(c->leases);
 	int64_t first_free = INT64_MAX;
 	struct dhcp_lease *e;
 
-	if (full->net == n && full->serial == c->inv->serial && full->gen == dhcp_lease_generation() &&
+	if (full->net == n && full->serial == c->inv->serial && full->gen == gen &&
 	    c->now_ms < full->until_ms)
 		return 0;
 	for (int pass = 0; pass < 2; pass++)
 		for (uint32_t k = 0; k < size; k++) {
 			uint32_t ip = n->pool_lo + (*cur)++ % size;
-			if ((pass == 1 || dhcp_lease_by_ip(ip) == NULL) && usable(c, ip, mac))
+			if ((pass == 1 || dhcp_lease_by_ip(c->leases, ip) == NULL) && usable(c, ip, mac))
 				return ip;
-			if (pass == 1 && (e = dhcp_lease_by_ip(ip)) && e->until_ms > c->now_ms &&
-			    e->until_ms < first_free)
+			if (pass == 1 && (e = dhcp_lease_by_ip(c->leases, ip)) &&
+			    e->until_ms > c->now_ms && e->until_ms < first_free)
 				first_free = e->until_ms;
 		}
-	*full = (struct pool_full){ n, c->inv->serial, dhcp_lease_generation(), first_free };
+	*full = (struct dhcp_pool_full){ n, c->inv->serial, gen, first_free };
 	return 0;
 }
 
@@ -85,7 +82,7 @@ choose_ip(const struct dhcp_ctx *c, const struct dhcp_msg *req, const struct mac
 		return m->ip;
 	if (c->net->pool_lo == 0)
 		return 0;
-	if ((e = dhcp_lease_by_mac(req->chaddr)) && usable(c, e->ip, req->chaddr))
+	if ((e = dhcp_lease_by_mac(c->leases, req->chaddr)) && usable(c, e->ip, req->chaddr))
 		return e->ip;
 	if (usable(c, req->reqip, req->chaddr))
 		return req->reqip;
@@ -122,6 +119,8 @@ uuid_text(const struct dhcp_msg *req, char out[40])
 static void
 record_unknown(const struct dhcp_ctx *c, const struct dhcp_msg *req)
 {
+	/* A rate limiter on the process-wide discovered store: static like
+	 * the others (struct ratelimit), nothing of the module's state. */
 	static int64_t window;
 	static int fresh;
 	char uuid[40];
@@ -243,7 +242,7 @@ on_discover(const struct dhcp_ctx *c, const struct dhcp_msg *req, struct dhcp_ou
 		return;
 	}
 	if (!(o->m && o->m->ip == ip))
-		dhcp_lease_offer(req->chaddr, ip, c->now_ms + DHCP_OFFER_HOLD_MS);
+		dhcp_lease_offer(c->leases, req->chaddr, ip, c->now_ms + DHCP_OFFER_HOLD_MS);
 	decide(c, req, ip, o);
 	reply(c, req, o, DHCPOFFER, ip, true);
 }
@@ -256,8 +255,8 @@ on_request(const struct dhcp_ctx *c, const struct dhcp_msg *req, struct dhcp_out
 
 	if (req->serverid && req->serverid != c->server_id) {
 		/* It chose another server: our offer is void. */
-		if ((e = dhcp_lease_by_mac(req->chaddr)) && e->state == LS_OFFERED)
-			dhcp_lease_withdraw(e);
+		if ((e = dhcp_lease_by_mac(c->leases, req->chaddr)) && e->state == LS_OFFERED)
+			dhcp_lease_withdraw(c->leases, e);
 		o->why = "client chose another server";
 		return;
 	}
@@ -275,7 +274,7 @@ on_request(const struct dhcp_ctx *c, const struct dhcp_msg *req, struct dhcp_out
 	}
 	if (!(o->m && o->m->ip == ip)) {
 		int64_t until = c->now_ms + (int64_t)c->net->lease * 1000;
-		if (dhcp_lease_bind(req->chaddr, ip, until, req->hostname) < 0) {
+		if (dhcp_lease_bind(c->leases, req->chaddr, ip, until, req->hostname) < 0) {
 			o->why = "lease journal write failed";
 			return;
 		}
@@ -301,12 +300,12 @@ full_mode(const struct dhcp_ctx *c, const struct dhcp_msg *req, struct dhcp_out 
 	case DHCPDECLINE:
 		if (req->serverid == c->server_id && in_pool(c->net, req->reqip) &&
 		    !(o->m && o->m->ip == req->reqip))
-			dhcp_lease_decline(req->reqip, c->now_ms + DHCP_DECLINE_MS);
+			dhcp_lease_decline(c->leases, req->reqip, c->now_ms + DHCP_DECLINE_MS);
 		o->why = "decline noted";
 		break;
 	case DHCPRELEASE:
 		if (req->serverid == 0 || req->serverid == c->server_id)
-			dhcp_lease_release(req->chaddr);
+			dhcp_lease_release(c->leases, req->chaddr);
 		o->why = "released";
 		break;
 	case DHCPINFORM:

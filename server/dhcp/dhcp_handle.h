@@ -9,7 +9,25 @@
 #include "dhcp/dhcp_packet.h"
 #include "config/inventory.h"
 
+struct dhcp_leases;
+
+/* What dhcp_handle remembers about the pools between requests, by
+ * network slot (the network's index in the inventory, modulo 16): the
+ * next-fit cursor and the "pool full" memo (see pool_pick). It lives in
+ * the DHCP server's state beside the lease table it describes, zeroed
+ * when that table is opened. */
+struct dhcp_pools {
+	uint32_t cursor[16];
+	struct dhcp_pool_full {
+		const struct network *net;
+		unsigned long serial, gen;
+		int64_t until_ms;
+	} full[16];
+};
+
 struct dhcp_ctx {
+	struct dhcp_leases *leases; /* the server's table (dhcp_lease.h) */
+	struct dhcp_pools *pools;   /* and what it remembers about its pools */
 	const struct inventory *inv;
 	const struct network *net;  /* the client's network (by interface or giaddr) */
 	uint32_t server_id;         /* our address the client or relay reached */

@@ -18,54 +18,60 @@
 #include <string.h>
 #include <unistd.h>
 
-static struct dhcp_lease *tab;
-static uint32_t ntab, captab;
-/* Slots of entries that hold nothing any more, reused before the table
- * grows: a flood of DISCOVERs from made-up MACs then costs at most one
- * entry per address it could be offered, not one per MAC. */
-static uint32_t *spare, nspare, capspare;
-static uint32_t *bmac, *bip, nbuck;     /* nbuck is a power of two */
-static int jfd = -1;
-static char *jpath;
-static bool dirty;
-static unsigned long jrecs;
-static unsigned long generation;     /* bumped on every change to the table */
+/* One table and its journal; the DHCP server owns it (struct dhcp_server
+ * in dhcp.c), through the pointer dhcp_lease_open returns. */
+struct dhcp_leases {
+	struct dhcp_lease *tab;
+	uint32_t ntab, captab;
+	/* Slots of entries that hold nothing any more, reused before the
+	 * table grows: a flood of DISCOVERs from made-up MACs then costs at
+	 * most one entry per address it could be offered, not one per MAC. */
+	uint32_t *spare, nspare, capspare;
+	uint32_t *bmac, *bip, nbuck;    /* nbuck is a power of two */
+	int jfd;
+	char *jpath;
+	bool dirty;
+	unsigned long jrecs;
+	unsigned long generation;       /* bumped on every change to the table */
+};
 
 static uint32_t
-hmac(const uint8_t mac[6])
+hmac(const struct dhcp_leases *lt, const uint8_t mac[6])
 {
 	uint32_t h = 2166136261u;
 	for (int i = 0; i < 6; i++)
 		h = (h ^ mac[i]) * 16777619u;
-	return h & (nbuck - 1);
+	return h & (lt->nbuck - 1);
 }
 
 static uint32_t
-hip(uint32_t ip)
+hip(const struct dhcp_leases *lt, uint32_t ip)
 {
-	return (ip * 2654435761u >> 7) & (nbuck - 1);
+	return (ip * 2654435761u >> 7) & (lt->nbuck - 1);
 }
 
 static void
-link_mac(uint32_t i)
+link_mac(struct dhcp_leases *lt, uint32_t i)
 {
-	uint32_t *b = &bmac[hmac(tab[i].mac)];
-	tab[i].next_mac = *b;
+	uint32_t *b = &lt->bmac[hmac(lt, lt->tab[i].mac)];
+	lt->tab[i].next_mac = *b;
 	*b = i + 1;
 }
 
 static void
-link_ip(uint32_t i)
+link_ip(struct dhcp_leases *lt, uint32_t i)
 {
-	uint32_t *b = &bip[hip(tab[i].ip)];
-	tab[i].next_ip = *b;
+	uint32_t *b = &lt->bip[hip(lt, lt->tab[i].ip)];
+	lt->tab[i].next_ip = *b;
 	*b = i + 1;
 }
 
 static void
-unlink_ip(uint32_t i)
+unlink_ip(struct dhcp_leases *lt, uint32_t i)
 {
-	for (uint32_t *p = &bip[hip(tab[i].ip)]; *p; p = &tab[*p - 1].next_ip)
+	struct dhcp_lease *tab = lt->tab;
+
+	for (uint32_t *p = &lt->bip[hip(lt, tab[i].ip)]; *p; p = &tab[*p - 1].next_ip)
 		if (*p == i + 1) {
 			*p = tab[i].next_ip;
 			break;
@@ -74,9 +80,11 @@ unlink_ip(uint32_t i)
 }
 
 static void
-unlink_mac(uint32_t i)
+unlink_mac(struct dhcp_leases *lt, uint32_t i)
 {
-	for (uint32_t *p = &bmac[hmac(tab[i].mac)]; *p; p = &tab[*p - 1].next_mac)
+	struct dhcp_lease *tab = lt->tab;
+
+	for (uint32_t *p = &lt->bmac[hmac(lt, tab[i].mac)]; *p; p = &tab[*p - 1].next_mac)
 		if (*p == i + 1) {
 			*p = tab[i].next_mac;
 			break;
@@ -87,86 +95,86 @@ unlink_mac(uint32_t i)
 /* Drops entry i, which has lost its address: a client's entry without an
  * address tells nothing (choose_ip wants its previous address). */
 static void
-recycle(uint32_t i)
+recycle(struct dhcp_leases *lt, uint32_t i)
 {
-	if (tab[i].ip)
-		unlink_ip(i);
-	if (tab[i].has_mac)
-		unlink_mac(i);
-	memset(&tab[i], 0, sizeof tab[i]);
-	if (nspare == capspare) {
-		capspare = capspare ? capspare * 2 : 64;
-		spare = erealloc(spare, capspare * sizeof *spare);
+	if (lt->tab[i].ip)
+		unlink_ip(lt, i);
+	if (lt->tab[i].has_mac)
+		unlink_mac(lt, i);
+	memset(&lt->tab[i], 0, sizeof lt->tab[i]);
+	if (lt->nspare == lt->capspare) {
+		lt->capspare = lt->capspare ? lt->capspare * 2 : 64;
+		lt->spare = erealloc(lt->spare, lt->capspare * sizeof *lt->spare);
 	}
-	spare[nspare++] = i;
+	lt->spare[lt->nspare++] = i;
 }
 
 static void
-rehash(uint32_t n)
+rehash(struct dhcp_leases *lt, uint32_t n)
 {
-	free(bmac);
-	free(bip);
-	nbuck = n;
-	bmac = ecalloc(nbuck, sizeof *bmac);
-	bip = ecalloc(nbuck, sizeof *bip);
-	for (uint32_t i = 0; i < ntab; i++) {
-		if (tab[i].has_mac)
-			link_mac(i);
-		if (tab[i].ip)
-			link_ip(i);
+	free(lt->bmac);
+	free(lt->bip);
+	lt->nbuck = n;
+	lt->bmac = ecalloc(lt->nbuck, sizeof *lt->bmac);
+	lt->bip = ecalloc(lt->nbuck, sizeof *lt->bip);
+	for (uint32_t i = 0; i < lt->ntab; i++) {
+		if (lt->tab[i].has_mac)
+			link_mac(lt, i);
+		if (lt->tab[i].ip)
+			link_ip(lt, i);
 	}
 }
 
 static uint32_t
-new_entry(void)
+new_entry(struct dhcp_leases *lt)
 {
-	if (nspare > 0) {
-		uint32_t i = spare[--nspare];
-		memset(&tab[i], 0, sizeof tab[i]);
+	if (lt->nspare > 0) {
+		uint32_t i = lt->spare[--lt->nspare];
+		memset(&lt->tab[i], 0, sizeof lt->tab[i]);
 		return i;
 	}
-	if (ntab == captab) {
-		captab = captab ? captab * 2 : 256;
-		tab = erealloc(tab, captab * sizeof *tab);
+	if (lt->ntab == lt->captab) {
+		lt->captab = lt->captab ? lt->captab * 2 : 256;
+		lt->tab = erealloc(lt->tab, lt->captab * sizeof *lt->tab);
 	}
-	if (nbuck < 2 * (ntab + 1))
-		rehash(nbuck ? nbuck * 2 : 512);
-	memset(&tab[ntab], 0, sizeof tab[ntab]);
-	return ntab++;
+	if (lt->nbuck < 2 * (lt->ntab + 1))
+		rehash(lt, lt->nbuck ? lt->nbuck * 2 : 512);
+	memset(&lt->tab[lt->ntab], 0, sizeof lt->tab[lt->ntab]);
+	return lt->ntab++;
 }
 
 static struct dhcp_lease *
-find_mac(const uint8_t mac[6])
+find_mac(struct dhcp_leases *lt, const uint8_t mac[6])
 {
-	if (nbuck == 0)
+	if (lt->nbuck == 0)
 		return NULL;
-	for (uint32_t i = bmac[hmac(mac)]; i; i = tab[i - 1].next_mac)
-		if (memcmp(tab[i - 1].mac, mac, 6) == 0)
-			return &tab[i - 1];
+	for (uint32_t i = lt->bmac[hmac(lt, mac)]; i; i = lt->tab[i - 1].next_mac)
+		if (memcmp(lt->tab[i - 1].mac, mac, 6) == 0)
+			return &lt->tab[i - 1];
 	return NULL;
 }
 
 struct dhcp_lease *
-dhcp_lease_by_mac(const uint8_t mac[6])
+dhcp_lease_by_mac(struct dhcp_leases *lt, const uint8_t mac[6])
 {
-	return find_mac(mac);
+	return find_mac(lt, mac);
 }
 
 struct dhcp_lease *
-dhcp_lease_by_ip(uint32_t ip)
+dhcp_lease_by_ip(struct dhcp_leases *lt, uint32_t ip)
 {
-	if (nbuck == 0 || ip == 0)
+	if (lt->nbuck == 0 || ip == 0)
 		return NULL;
-	for (uint32_t i = bip[hip(ip)]; i; i = tab[i - 1].next_ip)
-		if (tab[i - 1].ip == ip)
-			return &tab[i - 1];
+	for (uint32_t i = lt->bip[hip(lt, ip)]; i; i = lt->tab[i - 1].next_ip)
+		if (lt->tab[i - 1].ip == ip)
+			return &lt->tab[i - 1];
 	return NULL;
 }
 
 bool
-dhcp_lease_taken(uint32_t ip, const uint8_t mac[6], int64_t now_ms)
+dhcp_lease_taken(struct dhcp_leases *lt, uint32_t ip, const uint8_t mac[6], int64_t now_ms)
 {
-	struct dhcp_lease *e = dhcp_lease_by_ip(ip);
+	struct dhcp_lease *e = dhcp_lease_by_ip(lt, ip);
 
 	if (e == NULL || e->state == LS_FREE || e->until_ms <= now_ms)
 		return false;
@@ -176,49 +184,49 @@ dhcp_lease_taken(uint32_t ip, const uint8_t mac[6], int64_t now_ms)
 /* The entry for mac, created if needed, now holding ip (taken from any
  * stale holder: the caller checked dhcp_lease_taken). */
 static struct dhcp_lease *
-set_ip(const uint8_t mac[6], uint32_t ip)
+set_ip(struct dhcp_leases *lt, const uint8_t mac[6], uint32_t ip)
 {
-	struct dhcp_lease *e = find_mac(mac), *old = dhcp_lease_by_ip(ip);
+	struct dhcp_lease *e = find_mac(lt, mac), *old = dhcp_lease_by_ip(lt, ip);
 	uint32_t i;
 
-	generation++;
+	lt->generation++;
 
 	if (old && old != e)
-		recycle((uint32_t)(old - tab));
+		recycle(lt, (uint32_t)(old - lt->tab));
 	if (e == NULL) {
-		i = new_entry();
-		memcpy(tab[i].mac, mac, 6);
-		tab[i].has_mac = true;
-		link_mac(i);
+		i = new_entry(lt);
+		memcpy(lt->tab[i].mac, mac, 6);
+		lt->tab[i].has_mac = true;
+		link_mac(lt, i);
 	} else
-		i = (uint32_t)(e - tab);
-	if (tab[i].ip != ip) {
-		if (tab[i].ip)
-			unlink_ip(i);
-		tab[i].ip = ip;
-		link_ip(i);
+		i = (uint32_t)(e - lt->tab);
+	if (lt->tab[i].ip != ip) {
+		if (lt->tab[i].ip)
+			unlink_ip(lt, i);
+		lt->tab[i].ip = ip;
+		link_ip(lt, i);
 	}
-	return &tab[i];
+	return &lt->tab[i];
 }
 
 void
-dhcp_lease_offer(const uint8_t mac[6], uint32_t ip, int64_t until_ms)
+dhcp_lease_offer(struct dhcp_leases *lt, const uint8_t mac[6], uint32_t ip, int64_t until_ms)
 {
-	struct dhcp_lease *e = find_mac(mac);
+	struct dhcp_lease *e = find_mac(lt, mac);
 
 	/* Re-offering a client its own live lease must not shorten it. */
 	if (e && e->ip == ip && e->state == LS_BOUND && e->until_ms > until_ms)
 		return;
-	e = set_ip(mac, ip);
+	e = set_ip(lt, mac, ip);
 	e->state = LS_OFFERED;
 	e->until_ms = until_ms;
 }
 
 static int
-journal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+journal(struct dhcp_leases *lt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int
-journal(const char *fmt, ...)
+journal(struct dhcp_leases *lt, const char *fmt, ...)
 {
 	char line[160];
 	va_list ap;
@@ -227,15 +235,15 @@ journal(const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	if (jfd < 0 || n <= 0 || (size_t)n >= sizeof line)
+	if (lt->jfd < 0 || n <= 0 || (size_t)n >= sizeof line)
 		return -1;
 	/* One write per record with O_APPEND: a crash tears at most the last. */
-	if (write(jfd, line, (size_t)n) != n) {
-		log_err("dhcp: %s: %s", jpath, strerror(errno));
+	if (write(lt->jfd, line, (size_t)n) != n) {
+		log_err("dhcp: %s: %s", lt->jpath, strerror(errno));
 		return -1;
 	}
-	dirty = true;
-	jrecs++;
+	lt->dirty = true;
+	lt->jrecs++;
 	return 0;
 }
 
@@ -250,9 +258,10 @@ host_token(const char *in, char *out, size_t cap)
 }
 
 int
-dhcp_lease_bind(const uint8_t mac[6], uint32_t ip, int64_t until_ms, const char *hostname)
+dhcp_lease_bind(struct dhcp_leases *lt, const uint8_t mac[6], uint32_t ip, int64_t until_ms,
+    const char *hostname)
 {
-	struct dhcp_lease *e = set_ip(mac, ip);
+	struct dhcp_lease *e = set_ip(lt, mac, ip);
 	char m12[13], ips[16];
 
 	e->state = LS_BOUND;
@@ -260,53 +269,53 @@ dhcp_lease_bind(const uint8_t mac[6], uint32_t ip, int64_t until_ms, const char 
 	host_token(hostname, e->hostname, sizeof e->hostname);
 	mac_hex(mac, m12);
 	ip_format(ip, ips);
-	return journal("B %s %s %" PRId64 " %s\n", m12, ips, until_ms / 1000,
+	return journal(lt, "B %s %s %" PRId64 " %s\n", m12, ips, until_ms / 1000,
 	    e->hostname[0] ? e->hostname : "-");
 }
 
 void
-dhcp_lease_release(const uint8_t mac[6])
+dhcp_lease_release(struct dhcp_leases *lt, const uint8_t mac[6])
 {
-	struct dhcp_lease *e = find_mac(mac);
+	struct dhcp_lease *e = find_mac(lt, mac);
 	char m12[13];
 
 	if (e == NULL || e->state != LS_BOUND)
 		return;
 	e->state = LS_FREE;
 	e->until_ms = 0;
-	generation++;
+	lt->generation++;
 	mac_hex(mac, m12);
-	journal("F %s\n", m12);
+	journal(lt, "F %s\n", m12);
 }
 
 void
-dhcp_lease_decline(uint32_t ip, int64_t until_ms)
+dhcp_lease_decline(struct dhcp_leases *lt, uint32_t ip, int64_t until_ms)
 {
-	struct dhcp_lease *e = dhcp_lease_by_ip(ip);
+	struct dhcp_lease *e = dhcp_lease_by_ip(lt, ip);
 	char ips[16];
 	uint32_t i;
 
-	generation++;
+	lt->generation++;
 
 	if (e && e->has_mac) {
-		recycle((uint32_t)(e - tab));
+		recycle(lt, (uint32_t)(e - lt->tab));
 		e = NULL;
 	}
 	if (e == NULL) {
-		i = new_entry();
-		tab[i].ip = ip;
-		link_ip(i);
-		e = &tab[i];
+		i = new_entry(lt);
+		lt->tab[i].ip = ip;
+		link_ip(lt, i);
+		e = &lt->tab[i];
 	}
 	e->state = LS_DECLINED;
 	e->until_ms = until_ms;
 	ip_format(ip, ips);
-	journal("D %s %" PRId64 "\n", ips, until_ms / 1000);
+	journal(lt, "D %s %" PRId64 "\n", ips, until_ms / 1000);
 }
 
 /* Applies one journal line; false if it is not a valid record. */
 static bool
-replay_line(char *line)
+replay_line(struct dhcp_leases *lt, char *line)
 {
 	char a[32], b[32], host[40];
 	long long t;
@@ -315,7 +324,7 @@ replay_line(char *line)
 
 	if (sscanf(line, "B %31s %31s %lld %39s", a, b, &t, host) == 4 &&
 	    mac_parse(a, mac) && ip_parse(b, &ip) && ip != 0) {
-		struct dhcp_lease *e = set_ip(mac, ip);
+		struct dhcp_lease *e = set_ip(lt, mac, ip);
 		e->state = LS_BOUND;
 		e->until_ms = t * 1000;
 		/* "-" stands for no name in the journal only. */
@@ -323,7 +332,7 @@ replay_line(char *line)
 		return true;
 	}
 	if (sscanf(line, "F %31s", a) == 1 && line[0] == 'F' && mac_parse(a, mac)) {
-		struct dhcp_lease *e = find_mac(mac);
+		struct dhcp_lease *e = find_mac(lt, mac);
 		if (e) {
 			e->state = LS_FREE;
 			e->until_ms = 0;
@@ -331,42 +340,42 @@ replay_line(char *line)
 		return true;
 	}
 	if (sscanf(line, "D %31s %lld", a, &t) == 2 && ip_parse(a, &ip) && ip != 0) {
-		dhcp_lease_decline(ip, t * 1000);
+		dhcp_lease_decline(lt, ip, t * 1000);
 		return true;
 	}
 	return false;
 }
 
 static void
-replay(char *text, size_t len)
+replay(struct dhcp_leases *lt, char *text, size_t len)
 {
 	unsigned long bad = 0;
 	char *p = text, *nl;
 
 	while ((size_t)(p - text) < len && (nl = memchr(p, '\n', len - (size_t)(p - text)))) {
 		*nl = '\0';
-		if (!replay_line(p))
+		if (!replay_line(lt, p))
 			bad++;
 		p = nl + 1;
 	}
 	if ((size_t)(p - text) < len)
-		log_warn("dhcp: %s: ignoring a torn last record (%zu bytes)", jpath,
+		log_warn("dhcp: %s: ignoring a torn last record (%zu bytes)", lt->jpath,
 		    len - (size_t)(p - text));
 	if (bad)
-		log_warn("dhcp: %s: ignored %lu unreadable record(s)", jpath, bad);
+		log_warn("dhcp: %s: ignored %lu unreadable record(s)", lt->jpath, bad);
 }
 
 /* Rewrites the journal as one record per live binding. */
 static int
-compact(void)
+compact(struct dhcp_leases *lt)
 {
-	size_t cap = 4096 + (size_t)ntab * 96, n = 0;
+	size_t cap = 4096 + (size_t)lt->ntab * 96, n = 0;
 	char *buf = emalloc(cap), m12[13], ips[16];
 	int64_t now = wall_ms();
 	unsigned long recs = 0;
 
-	for (uint32_t i = 0; i < ntab; i++) {
-		struct dhcp_lease *e = &tab[i];
+	for (uint32_t i = 0; i < lt->ntab; i++) {
+		struct dhcp_lease *e = &lt->tab[i];
 		if (e->ip == 0 || e->until_ms <= now)
 			continue;
 		ip_format(e->ip, ips);
@@ -381,119 +390,120 @@ compact(void)
 			continue;
 		recs++;
 	}
-	int rc = write_file_atomic(jpath, buf, n);
+	int rc = write_file_atomic(lt->jpath, buf, n);
 	free(buf);
 	if (rc < 0) {
-		log_err("dhcp: rewriting %s: %s", jpath, strerror(errno));
+		log_err("dhcp: rewriting %s: %s", lt->jpath, strerror(errno));
 		return -1;
 	}
-	if (jfd >= 0)
-		close(jfd);
-	jfd = open(jpath, O_WRONLY | O_APPEND | O_CLOEXEC);
-	if (jfd < 0) {
-		log_err("dhcp: %s: %s", jpath, strerror(errno));
+	if (lt->jfd >= 0)
+		close(lt->jfd);
+	lt->jfd = open(lt->jpath, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (lt->jfd < 0) {
+		log_err("dhcp: %s: %s", lt->jpath, strerror(errno));
 		return -1;
 	}
-	jrecs = recs;
-	dirty = false;
+	lt->jrecs = recs;
+	lt->dirty = false;
 	return 0;
 }
 
-int
+struct dhcp_leases *
 dhcp_lease_open(const char *statedir)
 {
+	struct dhcp_leases *lt;
 	size_t len = 0;
 	char *text;
 
 	if (mkdir_p(statedir, 0750) < 0) {
 		log_err("dhcp: %s: %s", statedir, strerror(errno));
-		return -1;
+		return NULL;
 	}
-	generation++;
-	jpath = esprintf("%s/dhcp.leases", statedir);
-	text = read_file(jpath, &len, (size_t)1 << 30);
+	lt = ecalloc(1, sizeof *lt);
+	lt->jfd = -1;
+	lt->generation++;
+	lt->jpath = esprintf("%s/dhcp.leases", statedir);
+	text = read_file(lt->jpath, &len, (size_t)1 << 30);
 	if (text == NULL && errno != ENOENT) {
-		log_err("dhcp: %s: %s", jpath, strerror(errno));
-		free(jpath);
-		jpath = NULL;
-		return -1;
+		log_err("dhcp: %s: %s", lt->jpath, strerror(errno));
+		dhcp_lease_close(lt);
+		return NULL;
 	}
 	if (text) {
-		replay(text, len);
+		replay(lt, text, len);
 		free(text);
 	}
-	return compact();
+	if (compact(lt) < 0) {
+		dhcp_lease_close(lt);
+		return NULL;
+	}
+	return lt;
 }
 
 void
-dhcp_lease_close(void)
+dhcp_lease_close(struct dhcp_leases *lt)
 {
-	if (jfd >= 0) {
-		if (dirty)
-			fdatasync(jfd);
-		close(jfd);
+	if (lt == NULL)
+		return;
+	if (lt->jfd >= 0) {
+		if (lt->dirty)
+			fdatasync(lt->jfd);
+		close(lt->jfd);
 	}
-	jfd = -1;
-	free(tab);
-	free(spare);
-	free(bmac);
-	free(bip);
-	free(jpath);
-	tab = NULL;
-	spare = NULL;
-	nspare = capspare = 0;
-	bmac = bip = NULL;
-	jpath = NULL;
-	ntab = captab = nbuck = 0;
-	dirty = false;
-	jrecs = 0;
+	free(lt->tab);
+	free(lt->spare);
+	free(lt->bmac);
+	free(lt->bip);
+	free(lt->jpath);
+	free(lt);
 }
 
 bool
-dhcp_lease_dirty(void)
+dhcp_lease_dirty(const struct dhcp_leases *lt)
 {
-	return dirty;
+	return lt->dirty;
 }
 
 int
-dhcp_lease_sync(void)
+dhcp_lease_sync(struct dhcp_leases *lt)
 {
-	if (dirty) {
-		if (fdatasync(jfd) < 0) {
-			log_err("dhcp: fdatasync %s: %s", jpath, strerror(errno));
+	if (lt->dirty) {
+		if (fdatasync(lt->jfd) < 0) {
+			log_err("dhcp: fdatasync %s: %s", lt->jpath, strerror(errno));
 			return -1;
 		}
-		dirty = false;
+		lt->dirty = false;
 	}
 	/* Compact once the journal is mostly history. */
-	if (jrecs > 4096 && jrecs > 4 * dhcp_lease_count())
-		compact();
+	if (lt->jrecs > 4096 && lt->jrecs > 4 * dhcp_lease_count(lt))
+		compact(lt);
 	return 0;
 }
 
 void
-dhcp_lease_foreach(void (*fn)(const struct dhcp_lease *, void *), void *arg)
+dhcp_lease_foreach(const struct dhcp_leases *lt,
+    void (*fn)(const struct dhcp_lease *, void *), void *arg)
 {
-	for (uint32_t i = 0; i < ntab; i++)
-		if (tab[i].ip || tab[i].has_mac)
-			fn(&tab[i], arg);
+	for (uint32_t i = 0; i < lt->ntab; i++)
+		if (lt->tab[i].ip || lt->tab[i].has_mac)
+			fn(&lt->tab[i], arg);
 }
 
 void
-dhcp_lease_withdraw(struct dhcp_lease *e)
+dhcp_lease_withdraw(struct dhcp_leases *lt, struct dhcp_lease *e)
 {
 	e->state = LS_FREE;
-	generation++;
+	lt->generation++;
 }
 
 unsigned long
-dhcp_lease_generation(void)
+dhcp_lease_generation(const struct dhcp_leases *lt)
 {
-	return generation;
+	return lt->generation;
 }
 
 unsigned long
-dhcp_lease_count(void)
+dhcp_lease_count(const struct dhcp_leases *lt)
 {
-	return ntab - nspare;
+	return lt->ntab - lt->nspare;
 }

@@ -28,40 +28,57 @@ struct dhcp_lease {
 	bool has_mac;               /* false for a declined address */
 };
 
-/* Loads STATE/dhcp.leases (replaying it) and compacts it. */
-int dhcp_lease_open(const char *statedir);
-void dhcp_lease_close(void);
+/* One lease table with its journal. The DHCP server owns it (dhcp.c);
+ * every call below takes it. */
+struct dhcp_leases;
 
-struct dhcp_lease *dhcp_lease_by_mac(const uint8_t mac[6]);
+/* Loads STATE/dhcp.leases (replaying it) and compacts it. NULL on error
+ * (logged). */
+struct dhcp_leases *dhcp_lease_open(const char *statedir);
+/* Syncs what is dirty and frees lt (NULL is fine). */
+void dhcp_lease_close(struct dhcp_leases *lt);
+
+struct dhcp_lease *dhcp_lease_by_mac(struct dhcp_leases *lt, const uint8_t mac[6]);
 /* The entry currently holding ip in any state, or NULL. */
-struct dhcp_lease *dhcp_lease_by_ip(uint32_t ip);
+struct dhcp_lease *dhcp_lease_by_ip(struct dhcp_leases *lt, uint32_t ip);
 /* True if ip is bound, offered or declined for someone other than mac
  * and that has not run out at now_ms. */
-bool dhcp_lease_taken(uint32_t ip, const uint8_t mac[6], int64_t now_ms);
+bool dhcp_lease_taken(struct dhcp_leases *lt, uint32_t ip, const uint8_t mac[6],
+    int64_t now_ms);
 
 /* Reserves ip for mac for a short while (not journaled: an offer promises
  * nothing that survives a restart). */
-void dhcp_lease_offer(const uint8_t mac[6], uint32_t ip, int64_t until_ms);
+void dhcp_lease_offer(struct dhcp_leases *lt, const uint8_t mac[6], uint32_t ip,
+    int64_t until_ms);
 /* Binds ip to mac until until_ms and appends the record; the caller must
  * hold the ACK until dhcp_lease_sync() succeeds. Returns -1 if the write
  * failed (then send no ACK). */
-int dhcp_lease_bind(const uint8_t mac[6], uint32_t ip, int64_t until_ms, const char *hostname);
-void dhcp_lease_release(const uint8_t mac[6]);
-void dhcp_lease_decline(uint32_t ip, int64_t until_ms);
+int dhcp_lease_bind(struct dhcp_leases *lt, const uint8_t mac[6], uint32_t ip,
+    int64_t until_ms, const char *hostname);
+void dhcp_lease_release(struct dhcp_leases *lt, const uint8_t mac[6]);
+void dhcp_lease_decline(struct dhcp_leases *lt, uint32_t ip, int64_t until_ms);
 
 /* Makes every appended record durable; compacts when the journal is large.
  * Returns 0, or -1 if the data may not be on disk. */
-int dhcp_lease_sync(void);
-bool dhcp_lease_dirty(void);
+int dhcp_lease_sync(struct dhcp_leases *lt);
+bool dhcp_lease_dirty(const struct dhcp_leases *lt);
 
 /* Frees an offer the client turned down (not journaled). */
-void dhcp_lease_withdraw(struct dhcp_lease *e);
+void dhcp_lease_withdraw(struct dhcp_leases *lt, struct dhcp_lease *e);
 /* Changes with every change to the table (offer, bind, release, decline,
- * withdrawal, a new table): a cached "pool full" is stale then. */
-unsigned long dhcp_lease_generation(void);
+ * withdrawal): a cached "pool full" is stale then. Counts per table, so a
+ * cache must not outlive the table it was made from. */
+unsigned long dhcp_lease_generation(const struct dhcp_leases *lt);
 
-void dhcp_lease_foreach(void (*fn)(const struct dhcp_lease *, void *), void *arg);
+void dhcp_lease_foreach(const struct dhcp_leases *lt,
+    void (*fn)(const struct dhcp_lease *, void *), void *arg);
 /* Entries in use (for the start-up log, compaction and tests). */
-unsigned long dhcp_lease_count(void);
+unsigned long dhcp_lease_count(const struct dhcp_leases *lt);
+
+/* The narrow door (implemented in dhcp/leases.c): the table boot/leases.h
+ * answers from for the other modules, which hold no DHCP state. The DHCP
+ * server sets it in init and clears it (NULL) in shutdown; while it is
+ * NULL only the inventory's reservations are known. */
+void leases_serve(struct dhcp_leases *lt);
 
 #endif

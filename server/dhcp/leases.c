@@ -6,6 +6,17 @@
 
 #include <string.h>
 
+/* The narrow door: the running DHCP server's lease table, the one piece
+ * of its state other modules reach (only through boot/leases.h). Set by
+ * the server's init, NULL after its shutdown or when it does not run. */
+static struct dhcp_leases *served;
+
+void
+leases_serve(struct dhcp_leases *lt)
+{
+	served = lt;
+}
+
 bool
 leases_mac_for_ip(const struct inventory *inv, uint32_t ip, uint8_t mac[6])
 {
@@ -19,7 +30,7 @@ leases_mac_for_ip(const struct inventory *inv, uint32_t ip, uint8_t mac[6])
 		memcpy(mac, m->mac, 6);
 		return true;
 	}
-	e = dhcp_lease_by_ip(ip);
+	e = served ? dhcp_lease_by_ip(served, ip) : NULL;
 	if (e == NULL || !e->has_mac || e->state != LS_BOUND || e->until_ms <= wall_ms())
 		return false;
 	memcpy(mac, e->mac, 6);
@@ -59,5 +70,6 @@ leases_foreach(const struct inventory *inv,
 		memcpy(l.mac, m->mac, 6);
 		fn(&l, arg);
 	}
-	dhcp_lease_foreach(each_dynamic, &f);
+	if (served)
+		dhcp_lease_foreach(served, each_dynamic, &f);
 }

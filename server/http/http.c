@@ -29,10 +29,6 @@
 #include <string.h>
 #include <unistd.h>
 
-struct http_state http = { .epfd = -1, .filesfd = -1, .webfd = -1 };
-
-static struct ratelimit rl_bad;
-static struct ev_timer restart_timer;
 static void restart(void *arg);
 static const char *const route_names[RT_COUNT] = {
 	"boot", "files", "api", "events", "metrics", "web", "other",
@@ -43,13 +39,14 @@ static const char *const route_names[RT_COUNT] = {
 static void
 count(struct http_req *r, unsigned status)
 {
-	enum http_route rt = r ? r->route : RT_OTHER;
 	unsigned cls = status / 100;
 
+	if (r == NULL)
+		return;     /* never: every route has its request (and r->h) */
 	if (cls > 5)
 		cls = 0;
-	if (http.requests[rt][cls])
-		(*http.requests[rt][cls])++;
+	if (r->h->requests[r->route][cls])
+		(*r->h->requests[r->route][cls])++;
 }
 
 enum MHD_Result
@@ -81,8 +78,8 @@ http_reply_text(struct MHD_Connection *c, struct http_req *r, unsigned status,
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	if (r && http.bytes[r->route])
-		*http.bytes[r->route] += len;
+	if (r && r->h->bytes[r->route])
+		*r->h->bytes[r->route] += len;
 	return http_reply(c, r, status, resp);
 }
 
@@ -114,8 +111,8 @@ http_error(struct MHD_Connection *c, struct http_req *r, unsigned status,
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	if (status >= 400 && status < 500) {
-		(*http.rejected_input)++;
-		log_limited(&rl_bad, LOG_INFO, "http: %u %s", status, msg);
+		(*r->h->rejected_input)++;
+		log_limited(&r->h->rl_bad, LOG_INFO, "http: %u %s", status, msg);
 	}
 	json_t *j = json_pack("{s:s}", "error", msg);
 	if (status == 401) {
@@ -145,7 +142,7 @@ http_arg(struct MHD_Connection *c, const char *name)
 }
 
 bool
-http_client_mac(struct MHD_Connection *c, uint8_t mac[6])
+http_client_mac(const struct http_state *h, struct MHD_Connection *c, uint8_t mac[6])
 {
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -153,7 +150,7 @@ http_client_mac(struct MHD_Connection *c, uint8_t mac[6])
 	if (ci == NULL || ci->client_addr == NULL || ci->client_addr->sa_family != AF_INET)
 		return false;
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)ci->client_addr;
-	return leases_mac_for_ip(http.d->inv, ntohl(sin->sin_addr.s_addr), mac);
+	return leases_mac_for_ip(h->d->inv, ntohl(sin->sin_addr.s_addr), mac);
 }
 
 static enum MHD_Result
@@ -204,7 +201,7 @@ route(struct MHD_Connection *c, struct http_req *r, const char *method, const ch
 	case RT_METRICS:
 		return http_metrics(c, r);
 	case RT_FILES:
-		return http_files(c, r, http.filesfd, path + strlen("files/"), false);
+		return http_files(c, r, r->h->filesfd, path + strlen("files/"), false);
 	default:
 		break;
 	}
@@ -212,7 +209,7 @@ route(struct MHD_Connection *c, struct http_req *r, const char *method, const ch
 		return res;
 	if (*path == '\0')
 		path = "index.html";
-	return http_files(c, r, http.webfd, path, true);
+	return http_files(c, r, r->h->webfd, path, true);
 }
 
 /* MHD calls this at least twice per request. The first call checks what
@@ -226,7 +223,6 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 {
 	struct http_req *r = *con_cls;
 
-	(void)cls;
 	(void)version;
 	while (*url == '/')
 		url++;
@@ -234,6 +230,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		size_t hdrs = 0;
 		r = ecalloc(1, sizeof *r);
 		*con_cls = r;
+		r->h = cls;
 		r->route = classify(url);
 		r->mutating = !method_is(method, "GET") && !method_is(method, "HEAD");
 		if (strlen(url) > HTTP_MAX_URL)
@@ -246,7 +243,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 			return http_error(c, r, 405, "%s is not allowed here", method);
 		/* The token is checked before any body is read, so a client
 		 * without one cannot make us buffer anything. */
-		if (r->mutating && strcmp(url, "api/v1/enroll") != 0 && !http_api_authorized(c))
+		if (r->mutating && strcmp(url, "api/v1/enroll") != 0 && !http_api_authorized(r->h, c))
 			return http_error(c, r, 401, "this call needs Authorization: Bearer <grid.api_token>");
 		return MHD_YES;
 	}
@@ -295,10 +292,9 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	static struct ratelimit rl;
+	struct http_state *h = cls;
 	char msg[512];
 
-	(void)cls;
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	msg[strcspn(msg, "\n")] = '\0';
 	/* A client hanging up mid-transfer is normal (a boot loader that
@@ -306,29 +302,29 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	if (strstr(msg, "closed by remote peer") || strstr(msg, "Connection reset"))
 		log_debug("http: libmicrohttpd: %s", msg);
 	else
-		log_limited(&rl, LOG_WARNING, "http: libmicrohttpd: %s", msg);
+		log_limited(&h->rl_mhd, LOG_WARNING, "http: libmicrohttpd: %s", msg);
 }
 
 /* ---- MHD in our loop ---- */
 
-static void arm_timer(void);
+static void arm_timer(struct http_state *h);
 
 /* MHD handles one step per connection per MHD_run; a few rounds while it
  * says work is pending save a trip through epoll, bounded so the other
  * modules keep their turn. */
 static void
-drive(void)
+drive(struct http_state *h)
 {
 	MHD_UNSIGNED_LONG_LONG t;
 
-	if (http.mhd == NULL)
+	if (h->mhd == NULL)
 		return;
 	for (int i = 0; i < 4; i++) {
-		MHD_run(http.mhd);
-		if (MHD_get_timeout(http.mhd, &t) != MHD_YES || t > 0)
+		MHD_run(h->mhd);
+		if (MHD_get_timeout(h->mhd, &t) != MHD_YES || t > 0)
 			break;
 	}
-	arm_timer();
+	arm_timer(h);
 }
 
 static void
@@ -336,26 +332,24 @@ on_epoll(int fd, uint32_t events, void *arg)
 {
 	(void)fd;
 	(void)events;
-	(void)arg;
-	drive();
+	drive(arg);
 }
 
 static void
 on_timer(void *arg)
 {
-	(void)arg;
-	drive();
+	drive(arg);
 }
 
 static void
-arm_timer(void)
+arm_timer(struct http_state *h)
 {
 	MHD_UNSIGNED_LONG_LONG t;
 
-	if (http.mhd && MHD_get_timeout(http.mhd, &t) == MHD_YES)
-		ev_timer_arm(http.d->loop, &http.timer, t > 60000 ? 60000 : t);
+	if (h->mhd && MHD_get_timeout(h->mhd, &t) == MHD_YES)
+		ev_timer_arm(h->d->loop, &h->timer, t > 60000 ? 60000 : t);
 	else
-		ev_timer_stop(http.d->loop, &http.timer);
+		ev_timer_stop(h->d->loop, &h->timer);
 }
 
 /* Resumed connections and new work queued from other modules' handlers
@@ -363,19 +357,20 @@ arm_timer(void)
 static void
 on_turn(void *arg)
 {
-	(void)arg;
-	if (http.mhd && !ev_timer_armed(&http.timer))
-		arm_timer();
+	struct http_state *h = arg;
+
+	if (h->mhd && !ev_timer_armed(&h->timer))
+		arm_timer(h);
 }
 
 static int
-start_mhd(int port)
+start_mhd(struct http_state *h, int port)
 {
 	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
 	    MHD_USE_ERROR_LOG;
 
-	http.mhd = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, NULL,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	h->mhd = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, h,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
@@ -386,35 +381,35 @@ start_mhd(int port)
 	     * for descriptor responses instead of pread + send. */
 	    MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int)1,
 	    MHD_OPTION_END);
-	if (http.mhd == NULL) {
+	if (h->mhd == NULL) {
 		log_err("http: cannot listen on port %d: %s", port, strerror(errno));
 		return -1;
 	}
-	const union MHD_DaemonInfo *di = MHD_get_daemon_info(http.mhd, MHD_DAEMON_INFO_EPOLL_FD);
-	http.epfd = di ? di->epoll_fd : -1;
-	if (http.epfd < 0 || ev_add_fd(http.d->loop, http.epfd, EPOLLIN, on_epoll, NULL) < 0) {
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	h->epfd = di ? di->epoll_fd : -1;
+	if (h->epfd < 0 || ev_add_fd(h->d->loop, h->epfd, EPOLLIN, on_epoll, h) < 0) {
 		log_err("http: cannot add libmicrohttpd's epoll descriptor to the loop");
-		MHD_stop_daemon(http.mhd);
-		http.mhd = NULL;
+		MHD_stop_daemon(h->mhd);
+		h->mhd = NULL;
 		return -1;
 	}
-	http.port = port;
+	h->port = port;
 	log_info("http: listening on port %d", port);
-	arm_timer();
+	arm_timer(h);
 	return 0;
 }
 
 static void
-stop_mhd(void)
+stop_mhd(struct http_state *h)
 {
-	if (http.mhd == NULL)
+	if (h->mhd == NULL)
 		return;
-	ev_del_fd(http.d->loop, http.epfd);
-	ev_timer_stop(http.d->loop, &http.timer);
-	http_sse_shutdown();        /* resumes suspended streams first */
-	MHD_stop_daemon(http.mhd);
-	http.mhd = NULL;
-	http.epfd = -1;
+	ev_del_fd(h->d->loop, h->epfd);
+	ev_timer_stop(h->d->loop, &h->timer);
+	http_sse_shutdown(h);       /* resumes suspended streams first */
+	MHD_stop_daemon(h->mhd);
+	h->mhd = NULL;
+	h->epfd = -1;
 }
 
 static int
@@ -431,18 +426,18 @@ open_dir(const char *path, const char *what)
 }
 
 static void
-open_roots(const struct inventory *inv)
+open_roots(struct http_state *h, const struct inventory *inv)
 {
-	if (http.filesfd >= 0)
-		close(http.filesfd);
-	if (http.webfd >= 0)
-		close(http.webfd);
-	http.filesfd = open_dir(inv->grid.files, "grid.files");
-	http.webfd = open_dir(inv->grid.web, "grid.web");
+	if (h->filesfd >= 0)
+		close(h->filesfd);
+	if (h->webfd >= 0)
+		close(h->webfd);
+	h->filesfd = open_dir(inv->grid.files, "grid.files");
+	h->webfd = open_dir(inv->grid.web, "grid.web");
 }
 
 static void
-register_metrics(void)
+register_metrics(struct http_state *h)
 {
 	static const char *const cls[6] = { "other", "1xx", "2xx", "3xx", "4xx", "5xx" };
 	char labels[64];
@@ -451,30 +446,56 @@ register_metrics(void)
 		for (int k = 2; k < 6; k++) {
 			snprintf(labels, sizeof labels, "route=\"%s\",code=\"%s\"",
 			    route_names[rt], cls[k]);
-			http.requests[rt][k] = metric_counter("gridboot_http_requests_total",
+			h->requests[rt][k] = metric_counter("gridboot_http_requests_total",
 			    labels, "HTTP requests answered, by route and status class");
 		}
 		snprintf(labels, sizeof labels, "route=\"%s\"", route_names[rt]);
-		http.bytes[rt] = metric_counter("gridboot_http_response_bytes_total", labels,
+		h->bytes[rt] = metric_counter("gridboot_http_response_bytes_total", labels,
 		    "HTTP response body bytes queued, by route");
 	}
-	http.rejected_input = metric_counter("gridboot_http_bad_requests_total", NULL,
+	h->rejected_input = metric_counter("gridboot_http_bad_requests_total", NULL,
 	    "HTTP requests refused with a 4xx (bad input, unknown machine, no token)");
+}
+
+/* Closes what h holds and frees it: http_shutdown, or a failed init. */
+static void
+state_free(struct http_state *h)
+{
+	ev_timer_stop(h->d->loop, &h->restart_timer);
+	stop_mhd(h);
+	/* Again, for when MHD was not running (a failed start or restart):
+	 * the keepalive and the subscription point into h. */
+	http_sse_shutdown(h);
+	http_api_state_shutdown(h);
+	if (h->filesfd >= 0)
+		close(h->filesfd);
+	if (h->webfd >= 0)
+		close(h->webfd);
+	free(h);
 }
 
 static int
 http_init(struct daemon *d, void **self)
 {
-	*self = &http;
-	http.d = d;
-	ev_timer_init(&http.timer, on_timer, NULL);
-	ev_timer_init(&restart_timer, restart, NULL);
-	register_metrics();
-	open_roots(d->inv);
-	http_api_state_init();
-	http_sse_init();
-	ev_add_turn_hook(d->loop, on_turn, NULL);
-	return start_mhd(d->inv->grid.http_port);
+	struct http_state *h = ecalloc(1, sizeof *h);
+
+	*self = NULL;
+	h->d = d;
+	h->epfd = h->filesfd = h->webfd = -1;
+	h->states.subscription = h->sse.subscription = -1;
+	ev_timer_init(&h->timer, on_timer, h);
+	ev_timer_init(&h->restart_timer, restart, h);
+	register_metrics(h);
+	open_roots(h, d->inv);
+	http_api_state_init(h);
+	http_sse_init(h);
+	if (start_mhd(h, d->inv->grid.http_port) < 0) {
+		state_free(h);
+		return -1;
+	}
+	ev_add_turn_hook(d->loop, on_turn, h);
+	*self = h;
+	return 0;
 }
 
 /* A new port means a new MHD daemon. MHD may not be stopped while a
@@ -484,38 +505,33 @@ http_init(struct daemon *d, void **self)
 static void
 restart(void *arg)
 {
-	(void)arg;
-	log_info("http: (re)starting on port %d", http.d->inv->grid.http_port);
-	stop_mhd();
-	http_sse_init();
-	if (start_mhd(http.d->inv->grid.http_port) < 0)
+	struct http_state *h = arg;
+
+	log_info("http: (re)starting on port %d", h->d->inv->grid.http_port);
+	stop_mhd(h);
+	http_sse_init(h);
+	if (start_mhd(h, h->d->inv->grid.http_port) < 0)
 		log_err("http: not serving until the next good reload");
 }
 
 static void
 http_reload(void *self, struct daemon *d, struct inventory *old)
 {
-	(void)self;
+	struct http_state *h = self;
+
 	(void)old;
-	open_roots(d->inv);
+	open_roots(h, d->inv);
 	/* Also when the last restart failed to listen: a reload that puts the
 	 * old port back must bring HTTP back. */
-	if (d->inv->grid.http_port != http.port || http.mhd == NULL)
-		ev_timer_arm(d->loop, &restart_timer, 0);
+	if (d->inv->grid.http_port != h->port || h->mhd == NULL)
+		ev_timer_arm(d->loop, &h->restart_timer, 0);
 }
 
 static void
 http_shutdown(void *self, struct daemon *d)
 {
-	(void)self;
-	ev_timer_stop(d->loop, &restart_timer);
-	stop_mhd();
-	http_api_state_shutdown();
-	if (http.filesfd >= 0)
-		close(http.filesfd);
-	if (http.webfd >= 0)
-		close(http.webfd);
-	http.filesfd = http.webfd = -1;
+	ev_del_turn_hook(d->loop, on_turn, self);
+	state_free(self);
 }
 
 /* Declared in server/modules.h, the table of every module. */

@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "core/log.h"
 #include "core/module.h"
 #include "config/inventory.h"
 
@@ -27,8 +28,11 @@ enum http_route {
 	RT_BOOT, RT_FILES, RT_API, RT_EVENTS, RT_METRICS, RT_WEB, RT_OTHER, RT_COUNT
 };
 
+struct http_state;
+
 /* One request in flight: kept in MHD's per-request pointer. */
 struct http_req {
+	struct http_state *h;       /* the module's state (MHD's cls) */
 	enum http_route route;
 	bool mutating;              /* POST/PUT/DELETE */
 	bool rejected;              /* a reply is queued already; drop the body */
@@ -42,6 +46,29 @@ struct http_req {
 	bool reload_done, reload_ok;
 };
 
+/* Machine states from the boot timeline (http_api.c): an open-addressing
+ * table MAC -> last event, fed by an events subscription. */
+struct http_mstate;
+struct http_mstates {
+	struct http_mstate *tab;
+	size_t cap, n;
+	int subscription;           /* -1: none */
+};
+
+/* The event streams (http_sse.c): every open stream, the one events
+ * subscription that feeds them, the keepalive timer. */
+struct sse;
+struct http_sse_hub {
+	struct sse *clients;
+	int nclients;
+	int subscription;           /* -1: none */
+	struct ev_timer keepalive;
+	uint64_t *m_clients, *m_events, *m_dropped;
+};
+
+/* The module's state: http_init allocates it and returns it as the
+ * module's pointer; MHD's cls, the loop's callbacks and each request
+ * (struct http_req's h) reach it from there. http_shutdown frees it. */
 struct http_state {
 	struct daemon *d;
 	struct MHD_Daemon *mhd;
@@ -53,9 +80,11 @@ struct http_state {
 	uint64_t *requests[RT_COUNT][6];    /* by route and status class */
 	uint64_t *bytes[RT_COUNT];
 	uint64_t *rejected_input;   /* bad requests of any kind */
+	struct ratelimit rl_bad, rl_mhd;
+	struct ev_timer restart_timer;  /* a new port: restart MHD outside its callbacks */
+	struct http_mstates states;
+	struct http_sse_hub sse;
 };
-
-extern struct http_state http;
 
 /* Reply helpers. Each queues a response on c and returns what the access
  * handler must return. They count the request by route and status. */
@@ -72,7 +101,7 @@ enum MHD_Result http_error(struct MHD_Connection *c, struct http_req *r,
     unsigned status, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* The MAC of the machine asking, from its source address and the leases. */
-bool http_client_mac(struct MHD_Connection *c, uint8_t mac[6]);
+bool http_client_mac(const struct http_state *h, struct MHD_Connection *c, uint8_t mac[6]);
 const char *http_header(struct MHD_Connection *c, const char *name);
 const char *http_arg(struct MHD_Connection *c, const char *name);
 
@@ -86,14 +115,14 @@ enum MHD_Result http_api(struct MHD_Connection *c, struct http_req *r,
     const char *method, const char *path);
 /* Authorization: Bearer <grid.api_token>, compared in constant time; never
  * true when the inventory sets no token. */
-bool http_api_authorized(struct MHD_Connection *c);
+bool http_api_authorized(const struct http_state *hs, struct MHD_Connection *c);
 /* Answers a role change once the reload it waited for has run. */
 enum MHD_Result http_api_reload_answer(struct MHD_Connection *c, struct http_req *r);
 enum MHD_Result http_metrics(struct MHD_Connection *c, struct http_req *r);
 
 /* The event stream (http_sse.c). */
-void http_sse_init(void);
-void http_sse_shutdown(void);
+void http_sse_init(struct http_state *h);
+void http_sse_shutdown(struct http_state *h);
 enum MHD_Result http_sse(struct MHD_Connection *c, struct http_req *r);
 
 /* One boot event as the API and the event stream show it. */
@@ -101,9 +130,10 @@ struct bootevent;
 json_t *http_api_event_json(const struct bootevent *ev);
 
 /* Machine states derived from the boot timeline (http_api.c). */
-void http_api_state_init(void);
-void http_api_state_shutdown(void);
-const char *http_api_machine_state(const uint8_t mac[6], int64_t *last_ms);
+void http_api_state_init(struct http_state *h);
+void http_api_state_shutdown(struct http_state *h);
+const char *http_api_machine_state(struct http_state *h, const uint8_t mac[6],
+    int64_t *last_ms);
 
 
 #endif

@@ -36,18 +36,15 @@
 
 /* ---- machine state from the timeline ----
  * A small open-addressing table, MAC -> last event, fed by an events
- * subscription so the state of thousands of machines costs one lookup. */
+ * subscription so the state of thousands of machines costs one lookup.
+ * It is the module's (struct http_state's states). */
 
-struct mstate {
+struct http_mstate {
 	uint8_t mac[6];
 	bool used;
 	enum evkind kind;
 	int64_t when;
 };
-
-static struct mstate *tab;
-static size_t tabcap, tabn;
-static int subscription = -1;
 
 static size_t
 mac_hash(const uint8_t mac[6])
@@ -58,18 +55,20 @@ mac_hash(const uint8_t mac[6])
 	return (size_t)h;
 }
 
-static struct mstate *
-slot(const uint8_t mac[6], bool add)
+static struct http_mstate *
+slot(struct http_mstates *st, const uint8_t mac[6], bool add)
 {
-	if (tabcap == 0)
+	struct http_mstate *tab = st->tab;
+
+	if (st->cap == 0)
 		return NULL;
-	for (size_t i = mac_hash(mac) & (tabcap - 1);; i = (i + 1) & (tabcap - 1)) {
+	for (size_t i = mac_hash(mac) & (st->cap - 1);; i = (i + 1) & (st->cap - 1)) {
 		if (!tab[i].used) {
 			if (!add)
 				return NULL;
 			tab[i].used = true;
 			memcpy(tab[i].mac, mac, 6);
-			tabn++;
+			st->n++;
 			return &tab[i];
 		}
 		if (memcmp(tab[i].mac, mac, 6) == 0)
@@ -78,59 +77,64 @@ slot(const uint8_t mac[6], bool add)
 }
 
 static void
-grow(void)
+grow(struct http_mstates *st)
 {
-	struct mstate *old = tab;
-	size_t oldcap = tabcap;
+	struct http_mstate *old = st->tab;
+	size_t oldcap = st->cap;
 
-	tabcap = tabcap ? tabcap * 2 : 256;
-	tab = ecalloc(tabcap, sizeof *tab);
-	tabn = 0;
+	st->cap = st->cap ? st->cap * 2 : 256;
+	st->tab = ecalloc(st->cap, sizeof *st->tab);
+	st->n = 0;
 	for (size_t i = 0; i < oldcap; i++)
 		if (old[i].used)
-			*slot(old[i].mac, true) = old[i];
+			*slot(st, old[i].mac, true) = old[i];
 	free(old);
 }
 
 static void
 on_event(const struct bootevent *ev, void *arg)
 {
-	(void)arg;
+	struct http_mstates *st = arg;
+
 	if (!ev->has_mac || ev->kind == EVK_SYSTEM)
 		return;
-	if ((tabn + 1) * 10 > tabcap * 7)
-		grow();
-	struct mstate *s = slot(ev->mac, true);
+	if ((st->n + 1) * 10 > st->cap * 7)
+		grow(st);
+	struct http_mstate *s = slot(st, ev->mac, true);
 	s->kind = ev->kind;
 	s->when = ev->time_ms;
 }
 
 void
-http_api_state_init(void)
+http_api_state_init(struct http_state *h)
 {
-	if (subscription < 0)
-		subscription = events_subscribe(on_event, NULL);
-	if (tab == NULL)
-		grow();
+	struct http_mstates *st = &h->states;
+
+	if (st->subscription < 0)
+		st->subscription = events_subscribe(on_event, st);
+	if (st->tab == NULL)
+		grow(st);
 }
 
 void
-http_api_state_shutdown(void)
+http_api_state_shutdown(struct http_state *h)
 {
-	events_unsubscribe(subscription);
-	subscription = -1;
-	free(tab);
-	tab = NULL;
-	tabcap = tabn = 0;
+	struct http_mstates *st = &h->states;
+
+	events_unsubscribe(st->subscription);
+	st->subscription = -1;
+	free(st->tab);
+	st->tab = NULL;
+	st->cap = st->n = 0;
 }
 
 /* booting: its last step was DHCP, TFTP or HTTP; up: its kernel (9P,
  * auth) or the discovery image (enroll) spoke to us last; NULL: no event
  * since the daemon started. */
 const char *
-http_api_machine_state(const uint8_t mac[6], int64_t *last_ms)
+http_api_machine_state(struct http_state *h, const uint8_t mac[6], int64_t *last_ms)
 {
-	struct mstate *s = slot(mac, false);
+	struct http_mstate *s = slot(&h->states, mac, false);
 
 	if (s == NULL)
 		return NULL;
@@ -167,20 +171,21 @@ http_api_event_json(const struct bootevent *ev)
 
 /* listed: the MAC is an inventory machine (the caller knows already). */
 static const char *
-state_of(const uint8_t mac[6], bool listed, int64_t *last)
+state_of(struct http_state *h, const uint8_t mac[6], bool listed, int64_t *last)
 {
-	const char *s = http_api_machine_state(mac, last);
+	const char *s = http_api_machine_state(h, mac, last);
 	if (s)
 		return s;
 	return listed ? "idle" : "discovered";
 }
 
 static json_t *
-machine_json(const struct inventory *inv, const struct machine *m, bool full)
+machine_json(struct http_state *h, const struct inventory *inv, const struct machine *m,
+    bool full)
 {
 	char ip[16] = "", hex[13];
 	int64_t last = 0;
-	const char *state = state_of(m->mac, true, &last);
+	const char *state = state_of(h, m->mac, true, &last);
 
 	if (m->ip)
 		ip_format(m->ip, ip);
@@ -204,11 +209,17 @@ machine_json(const struct inventory *inv, const struct machine *m, bool full)
 	return j;
 }
 
+/* What add_discovered is given: the list it fills, and the module. */
+struct discovered_list {
+	json_t *list;
+	struct http_state *h;
+};
+
 static void
 add_discovered(const struct discovered *d, void *arg)
 {
-	json_t *list = arg;
-	const struct inventory *inv = http.d->inv;
+	const struct discovered_list *dl = arg;
+	const struct inventory *inv = dl->h->d->inv;
 	const struct machine *m = inv_machine_by_mac(inv, d->mac);
 	enum arch a;
 	enum firmware f;
@@ -221,11 +232,11 @@ add_discovered(const struct discovered *d, void *arg)
 	    "vendor_class", d->vendor_class, "uuid", d->uuid,
 	    "first_seen_ms", (json_int_t)d->first_seen_ms,
 	    "last_seen_ms", (json_int_t)d->last_seen_ms,
-	    "state", state_of(d->mac, m != NULL, &last));
+	    "state", state_of(dl->h, d->mac, m != NULL, &last));
 	json_object_set_new(j, "machine", m ? json_string(m->name) : json_null());
 	json_t *facts = (json_t *)discovered_facts(d);
 	json_object_set(j, "facts", facts ? facts : json_null());
-	json_array_append_new(list, j);
+	json_array_append_new(dl->list, j);
 }
 
 static void
@@ -248,9 +259,9 @@ add_event(const struct bootevent *ev, void *arg)
 /* ---- helpers ---- */
 
 bool
-http_api_authorized(struct MHD_Connection *c)
+http_api_authorized(const struct http_state *hs, struct MHD_Connection *c)
 {
-	const char *tok = http.d->inv->grid.api_token;
+	const char *tok = hs->d->inv->grid.api_token;
 	const char *h = http_header(c, MHD_HTTP_HEADER_AUTHORIZATION);
 	unsigned char diff = 0;
 	size_t n;
@@ -344,11 +355,11 @@ http_api_reload_answer(struct MHD_Connection *c, struct http_req *r)
 		return http_reply_json(c, r, 202, json_pack("{s:b, s:b, s:s}", "stored", 1,
 		    "applied", 0, "error",
 		    "the inventory file has errors now; the assignment applies at the next good reload"));
-	const struct machine *m = inv_machine_by_mac(http.d->inv, r->mac);
+	const struct machine *m = inv_machine_by_mac(r->h->d->inv, r->mac);
 	if (m == NULL)
 		return http_reply_json(c, r, 202, json_pack("{s:b, s:b, s:s}", "stored", 1,
 		    "applied", 0, "error", "the reloaded inventory skipped it; see the log"));
-	return http_reply_json(c, r, 200, machine_json(http.d->inv, m, true));
+	return http_reply_json(c, r, 200, machine_json(r->h, r->h->d->inv, m, true));
 }
 
 /* Stores the assignment and has the inventory reloaded so it applies now. */
@@ -356,7 +367,7 @@ static enum MHD_Result
 apply_assignment(struct MHD_Connection *c, struct http_req *r, const uint8_t mac[6],
     const char *role, const char *name, int client_arch)
 {
-	struct inventory *inv = http.d->inv;
+	struct inventory *inv = r->h->d->inv;
 	enum arch arch;
 	enum firmware fw;
 	char why[256], macs[18];
@@ -374,7 +385,7 @@ apply_assignment(struct MHD_Connection *c, struct http_req *r, const uint8_t mac
 	r->conn = c;
 	r->waiter = (struct reload_waiter){ .done = on_reloaded, .arg = r };
 	MHD_suspend_connection(c);
-	daemon_request_reload(http.d, &r->waiter);
+	daemon_request_reload(r->h->d, &r->waiter);
 	return MHD_YES;
 }
 
@@ -459,21 +470,21 @@ static enum MHD_Result
 machines(struct MHD_Connection *c, struct http_req *r, const char *method,
     char **p, int n)
 {
-	struct inventory *inv = http.d->inv;
+	struct inventory *inv = r->h->d->inv;
 
 	if (n == 1) {
 		if (strcmp(method, "GET") != 0)
 			return http_error(c, r, 405, "%s is not allowed on machines", method);
 		json_t *list = json_array();
 		for (size_t i = 0; i < inv->nmachines; i++)
-			json_array_append_new(list, machine_json(inv, &inv->machines[i], false));
+			json_array_append_new(list, machine_json(r->h, inv, &inv->machines[i], false));
 		return http_reply_json(c, r, 200, json_pack("{s:o}", "machines", list));
 	}
 	const struct machine *m = inv_machine_lookup(inv, p[1]);
 	if (m == NULL)
 		return http_error(c, r, 404, "no machine %s in the inventory", p[1]);
 	if (n == 2 && strcmp(method, "GET") == 0)
-		return http_reply_json(c, r, 200, machine_json(inv, m, true));
+		return http_reply_json(c, r, 200, machine_json(r->h, inv, m, true));
 	if (n == 3 && strcmp(p[2], "timeline") == 0 && strcmp(method, "GET") == 0) {
 		json_t *list = json_array();
 		events_since(arg_u64(c, "after", 0), m->mac, add_event, list);
@@ -490,10 +501,11 @@ get_list(struct MHD_Connection *c, struct http_req *r, const char *what)
 {
 	json_t *list = json_array();
 
-	if (strcmp(what, "discovered") == 0)
-		discovered_foreach(add_discovered, list);
-	else if (strcmp(what, "roles") == 0) {
-		const struct inventory *inv = http.d->inv;
+	if (strcmp(what, "discovered") == 0) {
+		struct discovered_list dl = { list, r->h };
+		discovered_foreach(add_discovered, &dl);
+	} else if (strcmp(what, "roles") == 0) {
+		const struct inventory *inv = r->h->d->inv;
 		for (size_t i = 0; i < inv->nroles; i++) {
 			const struct role *ro = &inv->roles[i];
 			const struct kernel *k = ro->kernel;
@@ -505,7 +517,7 @@ get_list(struct MHD_Connection *c, struct http_req *r, const char *what)
 		}
 	}
 	else if (strcmp(what, "leases") == 0)
-		leases_foreach(http.d->inv, add_lease, list);
+		leases_foreach(r->h->d->inv, add_lease, list);
 	else {
 		uint64_t last = events_last_seq(), dflt = last > 200 ? last - 200 : 0;
 		events_since(arg_u64(c, "after", dflt), NULL, add_event, list);
@@ -519,7 +531,7 @@ assignments(struct MHD_Connection *c, struct http_req *r, const char *method, ch
 	uint8_t mac[6];
 
 	if (n == 1 && strcmp(method, "GET") == 0) {
-		char *path = esprintf("%s/assignments.json", http.d->inv->grid.state);
+		char *path = esprintf("%s/assignments.json", r->h->d->inv->grid.state);
 		json_t *j = json_load_file(path, 0, NULL);
 		free(path);
 		return http_reply_json(c, r, 200, j ? j : json_pack("{s:[]}", "assignments"));
@@ -528,12 +540,12 @@ assignments(struct MHD_Connection *c, struct http_req *r, const char *method, ch
 		return http_error(c, r, n == 2 ? 405 : 404, "no such API call");
 	if (!mac_parse(p[1], mac))
 		return http_error(c, r, 400, "%s is not a MAC address", p[1]);
-	int rc = assignments_remove(http.d->inv->grid.state, mac);
+	int rc = assignments_remove(r->h->d->inv->grid.state, mac);
 	if (rc < 0)
 		return http_error(c, r, 500, "cannot write the assignments file");
 	if (rc == 0)
 		return http_error(c, r, 404, "no assignment for %s", p[1]);
-	daemon_request_reload(http.d, NULL);
+	daemon_request_reload(r->h->d, NULL);
 	return http_reply_json(c, r, 200, json_pack("{s:b}", "ok", 1));
 }
 
@@ -576,6 +588,7 @@ http_api(struct MHD_Connection *c, struct http_req *r, const char *method, const
 /* ---- /metrics ---- */
 
 struct census {
+	struct http_state *h;
 	uint64_t discovered, booting, up, idle;
 };
 
@@ -583,9 +596,9 @@ static void
 count_discovered(const struct discovered *d, void *arg)
 {
 	struct census *n = arg;
-	if (inv_machine_by_mac(http.d->inv, d->mac))
+	if (inv_machine_by_mac(n->h->d->inv, d->mac))
 		return;     /* counted with the inventory's machines */
-	const char *s = state_of(d->mac, false, NULL);
+	const char *s = state_of(n->h, d->mac, false, NULL);
 	if (strcmp(s, "up") == 0)
 		n->up++;
 	else
@@ -595,11 +608,11 @@ count_discovered(const struct discovered *d, void *arg)
 enum MHD_Result
 http_metrics(struct MHD_Connection *c, struct http_req *r)
 {
-	struct inventory *inv = http.d->inv;
-	struct census n = { 0 };
+	struct inventory *inv = r->h->d->inv;
+	struct census n = { .h = r->h };
 
 	for (size_t i = 0; i < inv->nmachines; i++) {
-		const char *s = state_of(inv->machines[i].mac, true, NULL);
+		const char *s = state_of(r->h, inv->machines[i].mac, true, NULL);
 		if (strcmp(s, "booting") == 0)
 			n.booting++;
 		else if (strcmp(s, "up") == 0)

@@ -14,10 +14,10 @@ http_boot(struct MHD_Connection *c, struct http_req *r, const char *path,
     enum MHD_Result *res)
 {
 	uint8_t client[6];
-	bool has_client = http_client_mac(c, client);
+	bool has_client = http_client_mac(r->h, c, client);
 	struct genfile g;
 
-	switch (bootfiles_generate(http.d->inv, path, has_client ? client : NULL, &g)) {
+	switch (bootfiles_generate(r->h->d->inv, path, has_client ? client : NULL, &g)) {
 	case GEN_NOT_GENERATED:
 		return false;
 	case GEN_BAD_NAME:

@@ -139,12 +139,13 @@ not_modified(struct MHD_Connection *c, const char *etag, time_t mtime)
 }
 
 static void
-note_download(struct MHD_Connection *c, const char *path, uint64_t off, uint64_t size)
+note_download(const struct http_state *h, struct MHD_Connection *c, const char *path,
+    uint64_t off, uint64_t size)
 {
 	uint8_t mac[6];
 
 	/* One event per download, not per range request of it. */
-	if (off == 0 && http_client_mac(c, mac))
+	if (off == 0 && http_client_mac(h, c, mac))
 		events_emit(mac, EVK_HTTP, "GET /files/%s (%llu bytes)", path,
 		    (unsigned long long)size);
 }
@@ -209,7 +210,7 @@ http_files(struct MHD_Connection *c, struct http_req *r, int rootfd, const char 
 		    MHD_RESPMEM_MUST_FREE);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-		(*http.rejected_input)++;
+		(*r->h->rejected_input)++;
 		return http_reply(c, r, 416, resp);
 	}
 	case RANGE_OK:
@@ -235,8 +236,8 @@ http_files(struct MHD_Connection *c, struct http_req *r, int rootfd, const char 
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
 	if (is_web)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-	*http.bytes[r->route] += len;
+	*r->h->bytes[r->route] += len;
 	if (!is_web)
-		note_download(c, path, off, (uint64_t)st.st_size);
+		note_download(r->h, c, path, off, (uint64_t)st.st_size);
 	return http_reply(c, r, status, resp);
 }

@@ -27,6 +27,7 @@
 #define SSE_KEEPALIVE_MS 15000
 
 struct sse {
+	struct http_sse_hub *hub;   /* the module's (struct http_state's sse) */
 	struct sse *next, **pprev;
 	struct MHD_Connection *conn;
 	char *buf;
@@ -35,12 +36,6 @@ struct sse {
 	bool filter;
 	uint8_t mac[6];
 };
-
-static struct sse *clients;
-static int nclients;
-static int subscription = -1;
-static struct ev_timer keepalive;
-static uint64_t *m_clients, *m_events, *m_dropped;
 
 static void
 wake(struct sse *s)
@@ -57,7 +52,7 @@ push(struct sse *s, const char *text, size_t n)
 	if (s->closing)
 		return;
 	if (s->len - s->off + n > SSE_MAX_QUEUE) {
-		(*m_dropped)++;
+		(*s->hub->m_dropped)++;
 		s->closing = true;      /* too slow: end its stream */
 		wake(s);
 		return;
@@ -104,17 +99,17 @@ wants(const struct sse *s, const struct bootevent *ev)
 static void
 on_event(const struct bootevent *ev, void *arg)
 {
+	struct http_sse_hub *hub = arg;
 	char *text = NULL;
 	size_t n = 0;
 
-	(void)arg;
-	for (struct sse *s = clients; s; s = s->next) {
+	for (struct sse *s = hub->clients; s; s = s->next) {
 		if (!wants(s, ev))
 			continue;
 		if (text == NULL)
 			text = format_event(ev, &n);
 		push(s, text, n);
-		(*m_events)++;
+		(*hub->m_events)++;
 	}
 	free(text);
 }
@@ -134,11 +129,11 @@ static void
 on_keepalive(void *arg)
 {
 	static const char ping[] = ": keepalive\n\n";
+	struct http_state *h = arg;
 
-	(void)arg;
-	for (struct sse *s = clients; s; s = s->next)
+	for (struct sse *s = h->sse.clients; s; s = s->next)
 		push(s, ping, sizeof ping - 1);
-	ev_timer_arm(http.d->loop, &keepalive, SSE_KEEPALIVE_MS);
+	ev_timer_arm(h->d->loop, &h->sse.keepalive, SSE_KEEPALIVE_MS);
 }
 
 static ssize_t
@@ -165,11 +160,12 @@ static void
 release(void *cls)
 {
 	struct sse *s = cls;
+	struct http_sse_hub *hub = s->hub;
 
 	if ((*s->pprev = s->next) != NULL)
 		s->next->pprev = s->pprev;
-	nclients--;
-	*m_clients = (uint64_t)nclients;
+	hub->nclients--;
+	*hub->m_clients = (uint64_t)hub->nclients;
 	free(s->buf);
 	free(s);
 }
@@ -182,12 +178,14 @@ http_sse(struct MHD_Connection *c, struct http_req *r)
 	const char *after = http_arg(c, "after");
 	uint64_t seq = events_last_seq();
 	uint64_t from = seq > SSE_BACKLOG ? seq - SSE_BACKLOG : 0;
+	struct http_sse_hub *hub = &r->h->sse;
 	struct sse *s;
 	char *end;
 
-	if (nclients >= SSE_MAX_CLIENTS)
+	if (hub->nclients >= SSE_MAX_CLIENTS)
 		return http_error(c, r, 503, "too many event streams open");
 	s = ecalloc(1, sizeof *s);
+	s->hub = hub;
 	s->conn = c;
 	if (macs) {
 		if (!mac_parse(macs, s->mac)) {
@@ -212,12 +210,12 @@ http_sse(struct MHD_Connection *c, struct http_req *r)
 		free(s);
 		return http_error(c, r, 500, "cannot create a response");
 	}
-	if ((s->next = clients) != NULL)
-		clients->pprev = &s->next;
-	clients = s;
-	s->pprev = &clients;
-	nclients++;
-	*m_clients = (uint64_t)nclients;
+	if ((s->next = hub->clients) != NULL)
+		hub->clients->pprev = &s->next;
+	hub->clients = s;
+	s->pprev = &hub->clients;
+	hub->nclients++;
+	*hub->m_clients = (uint64_t)hub->nclients;
 	push(s, "retry: 2000\n\n", 13);
 	events_since(from, s->filter ? s->mac : NULL, backlog_one, s);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
@@ -228,32 +226,36 @@ http_sse(struct MHD_Connection *c, struct http_req *r)
 }
 
 void
-http_sse_init(void)
+http_sse_init(struct http_state *h)
 {
-	m_clients = metric_gauge("gridboot_http_event_streams", NULL,
+	struct http_sse_hub *hub = &h->sse;
+
+	hub->m_clients = metric_gauge("gridboot_http_event_streams", NULL,
 	    "Server-Sent Event streams open");
-	m_events = metric_counter("gridboot_http_events_sent_total", NULL,
+	hub->m_events = metric_counter("gridboot_http_events_sent_total", NULL,
 	    "Boot events queued to event streams");
-	m_dropped = metric_counter("gridboot_http_event_streams_dropped_total", NULL,
+	hub->m_dropped = metric_counter("gridboot_http_event_streams_dropped_total", NULL,
 	    "Event streams ended because the client read too slowly");
-	if (subscription < 0)
-		subscription = events_subscribe(on_event, NULL);
-	ev_timer_init(&keepalive, on_keepalive, NULL);
-	ev_timer_arm(http.d->loop, &keepalive, SSE_KEEPALIVE_MS);
+	if (hub->subscription < 0)
+		hub->subscription = events_subscribe(on_event, hub);
+	ev_timer_init(&hub->keepalive, on_keepalive, h);
+	ev_timer_arm(h->d->loop, &hub->keepalive, SSE_KEEPALIVE_MS);
 }
 
 /* Ends every stream and lets MHD see the resumed connections once, since
  * MHD must not be stopped while any connection is suspended. */
 void
-http_sse_shutdown(void)
+http_sse_shutdown(struct http_state *h)
 {
-	for (struct sse *s = clients; s; s = s->next) {
+	struct http_sse_hub *hub = &h->sse;
+
+	for (struct sse *s = hub->clients; s; s = s->next) {
 		s->closing = true;
 		wake(s);
 	}
-	if (http.mhd)
-		MHD_run(http.mhd);
-	ev_timer_stop(http.d->loop, &keepalive);
-	events_unsubscribe(subscription);
-	subscription = -1;
+	if (h->mhd)
+		MHD_run(h->mhd);
+	ev_timer_stop(h->d->loop, &hub->keepalive);
+	events_unsubscribe(hub->subscription);
+	hub->subscription = -1;
 }

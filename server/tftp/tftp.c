@@ -30,20 +30,23 @@
  * boots a handful of files at a time, a lab behind NAT a few dozen. */
 #define MAX_PER_ADDRESS 64
 
-static struct {
+/* The module's state: tftp_init allocates it, every later hook gets it
+ * back, tftp_shutdown frees it. */
+struct tftp_server {
 	struct daemon *d;
 	int fd;
 	int port;
 	struct fileroot *root;
+	struct tftp_xfers *xfers;   /* every transfer in flight (tftp_xfer.c) */
 	uint64_t *m_requests, *m_bad;
 	struct ratelimit rl_bad, rl_refuse;
-} T = { .fd = -1 };
+};
 
 /* Answers a request we will not serve, from the listening socket, and puts
  * the refusal on the machine's timeline (unless path is NULL: garbage is
  * not worth a timeline entry, and a flood of it would push real ones out). */
 static void
-refuse(const struct sockaddr_in *peer, const uint8_t *mac, const char *path,
+refuse(struct tftp_server *srv, const struct sockaddr_in *peer, const uint8_t *mac, const char *path,
     const char *outcome, int code, const char *msg)
 {
 	struct wr w;
@@ -53,13 +56,13 @@ refuse(const struct sockaddr_in *peer, const uint8_t *mac, const char *path,
 	w = wr_make(buf, sizeof buf);
 	tftp_put_error(&w, code, msg);
 	if (!w.err)
-		(void)sendto(T.fd, buf, wr_len(&w), 0, (const struct sockaddr *)peer,
+		(void)sendto(srv->fd, buf, wr_len(&w), 0, (const struct sockaddr *)peer,
 		    sizeof *peer);
-	tftp_xfer_count_outcome(outcome);
+	tftp_xfer_count_outcome(srv->xfers, outcome);
 	if (path == NULL)
 		return;
 	ip_format(ntohl(peer->sin_addr.s_addr), ip);
-	log_limited(&T.rl_refuse, LOG_INFO, "tftp: %s:%u %s: refused: %s", ip,
+	log_limited(&srv->rl_refuse, LOG_INFO, "tftp: %s:%u %s: refused: %s", ip,
 	    ntohs(peer->sin_port), path, msg);
 	events_emit(mac, EVK_TFTP, "%s %s refused: %s", ip, path, msg);
 }
@@ -67,14 +70,14 @@ refuse(const struct sockaddr_in *peer, const uint8_t *mac, const char *path,
 /* Finds what to send for path: a generated file or one from the tree.
  * Returns 0, or -1 with the ERROR *code, *msg and *outcome set. */
 static int
-resolve(const char *path, const uint8_t *mac, struct xfer_src *src,
+resolve(const struct tftp_server *srv, const char *path, const uint8_t *mac, struct xfer_src *src,
     int *code, const char **msg, const char **outcome)
 {
 	struct genfile g;
 	int rc;
 
 	memset(src, 0, sizeof *src);
-	switch (bootfiles_generate(T.d->inv, path, mac, &g)) {
+	switch (bootfiles_generate(srv->d->inv, path, mac, &g)) {
 	case GEN_OK:
 		src->mem = g.data;      /* the transfer owns it now */
 		src->size = g.len;
@@ -88,7 +91,7 @@ resolve(const char *path, const uint8_t *mac, struct xfer_src *src,
 	case GEN_NOT_GENERATED:
 		break;
 	}
-	rc = fileroot_open(T.root, path, &src->file);
+	rc = fileroot_open(srv->root, path, &src->file);
 	if (rc == 0) {
 		src->size = src->file->size;
 		return 0;
@@ -114,7 +117,7 @@ resolve(const char *path, const uint8_t *mac, struct xfer_src *src,
 }
 
 static void
-handle_request(const uint8_t *pkt, size_t len, const struct sockaddr_in *peer,
+handle_request(struct tftp_server *srv, const uint8_t *pkt, size_t len, const struct sockaddr_in *peer,
     const struct sockaddr_in *local)
 {
 	struct tftp_req req;
@@ -125,37 +128,37 @@ handle_request(const uint8_t *pkt, size_t len, const struct sockaddr_in *peer,
 	char ip[16], toolarge[160];
 	int code = 0;
 
-	(*T.m_requests)++;
+	(*srv->m_requests)++;
 	bool good = tftp_parse_request(pkt, len, &req, &why);
 	/* Garbage does not cost a lookup; anything with a name does. */
 	if ((good || req.path[0]) &&
-	    leases_mac_for_ip(T.d->inv, ntohl(peer->sin_addr.s_addr), macbuf))
+	    leases_mac_for_ip(srv->d->inv, ntohl(peer->sin_addr.s_addr), macbuf))
 		mac = macbuf;
 	if (!good) {
-		(*T.m_bad)++;
+		(*srv->m_bad)++;
 		ip_format(ntohl(peer->sin_addr.s_addr), ip);
-		log_limited(&T.rl_bad, LOG_NOTICE, "tftp: bad request from %s:%u: %s", ip,
+		log_limited(&srv->rl_bad, LOG_NOTICE, "tftp: bad request from %s:%u: %s", ip,
 		    ntohs(peer->sin_port), why.msg);
 		if (why.code >= 0)
-			refuse(peer, mac, req.path[0] ? req.path : NULL, "bad_request",
+			refuse(srv, peer, mac, req.path[0] ? req.path : NULL, "bad_request",
 			    why.code, why.msg);
 		return;
 	}
 	if (req.op == TFTP_WRQ) {
-		refuse(peer, mac, req.path, "write_refused", TERR_ACCESS,
+		refuse(srv, peer, mac, req.path, "write_refused", TERR_ACCESS,
 		    "Write requests are not accepted");
 		return;
 	}
-	tftp_xfer_superseded_by(peer);
-	if (tftp_xfer_pending_for(peer)) {
+	tftp_xfer_superseded_by(srv->xfers, peer);
+	if (tftp_xfer_pending_for(srv->xfers, peer)) {
 		/* The client repeated its RRQ before our first reply reached
 		 * it; the transfer's timer resends, a second one would only
 		 * fight it for the client's attention. */
 		log_debug("tftp: repeated request for %s ignored", req.path);
 		return;
 	}
-	if (tftp_xfer_count_for_addr(peer) >= MAX_PER_ADDRESS) {
-		refuse(peer, mac, req.path, "busy", TERR_UNDEF,
+	if (tftp_xfer_count_for_addr(srv->xfers, peer) >= MAX_PER_ADDRESS) {
+		refuse(srv, peer, mac, req.path, "busy", TERR_UNDEF,
 		    "Too many transfers from this address");
 		return;
 	}
@@ -163,11 +166,11 @@ handle_request(const uint8_t *pkt, size_t len, const struct sockaddr_in *peer,
 	while (*path == '/')
 		path++;
 	memmove(req.path, path, strlen(path) + 1);
-	if (resolve(req.path, mac, &src, &code, &msg, &outcome) < 0) {
-		refuse(peer, mac, req.path, outcome, code, msg);
+	if (resolve(srv, req.path, mac, &src, &code, &msg, &outcome) < 0) {
+		refuse(srv, peer, mac, req.path, outcome, code, msg);
 		return;
 	}
-	switch (tftp_xfer_start(local, peer, &req, &src, mac, &why, toolarge, sizeof toolarge)) {
+	switch (tftp_xfer_start(srv->xfers, local, peer, &req, &src, mac, &why, toolarge, sizeof toolarge)) {
 	case XFER_STARTED:
 		return;
 	case XFER_TOO_LARGE:
@@ -177,7 +180,7 @@ handle_request(const uint8_t *pkt, size_t len, const struct sockaddr_in *peer,
 		outcome = "busy";
 		break;
 	}
-	refuse(peer, mac, req.path, outcome, why.code, why.msg);
+	refuse(srv, peer, mac, req.path, outcome, why.code, why.msg);
 	fileroot_release(src.file);
 	free(src.mem);
 }
@@ -185,6 +188,7 @@ handle_request(const uint8_t *pkt, size_t len, const struct sockaddr_in *peer,
 static void
 on_listen(int fd, uint32_t events, void *arg)
 {
+	struct tftp_server *srv = arg;
 	uint8_t pkt[TFTP_MAX_PATH + 1024];
 	union {
 		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
@@ -192,7 +196,6 @@ on_listen(int fd, uint32_t events, void *arg)
 	} ctl;
 
 	(void)events;
-	(void)arg;
 	for (int i = 0; i < REQ_BURST; i++) {
 		struct sockaddr_in peer, local = { .sin_family = AF_INET };
 		struct iovec iov = { pkt, sizeof pkt };
@@ -206,7 +209,7 @@ on_listen(int fd, uint32_t events, void *arg)
 			return;
 		if (mh.msg_namelen != sizeof peer || peer.sin_family != AF_INET ||
 		    peer.sin_port == 0 || (mh.msg_flags & MSG_TRUNC)) {
-			(*T.m_bad)++;
+			(*srv->m_bad)++;
 			continue;
 		}
 		/* Reply from the address the client wrote to, so that a
@@ -219,12 +222,12 @@ on_listen(int fd, uint32_t events, void *arg)
 				memcpy(&pi, CMSG_DATA(c), sizeof pi);
 				local.sin_addr = pi.ipi_spec_dst;
 			}
-		handle_request(pkt, (size_t)n, &peer, &local);
+		handle_request(srv, pkt, (size_t)n, &peer, &local);
 	}
 }
 
 static int
-open_listener(int port)
+open_listener(struct tftp_server *srv, int port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -236,7 +239,7 @@ open_listener(int port)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 	if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
-	    ev_add_fd(T.d->loop, fd, EPOLLIN, on_listen, NULL) < 0) {
+	    ev_add_fd(srv->d->loop, fd, EPOLLIN, on_listen, srv) < 0) {
 		int e = errno;
 		close(fd);
 		errno = e;
@@ -264,65 +267,76 @@ transfer_budget(void)
 	return (unsigned)MIN(rl.rlim_cur - 192, (rlim_t)MAX_TRANSFERS);
 }
 
+/* Closes what srv holds and frees it: tftp_shutdown, or a failed init. */
+static void
+server_free(struct tftp_server *srv)
+{
+	tftp_xfer_free(srv->xfers);
+	if (srv->fd >= 0) {
+		ev_del_fd(srv->d->loop, srv->fd);
+		close(srv->fd);
+	}
+	fileroot_free(srv->root);
+	free(srv);
+}
+
 static int
 tftp_init(struct daemon *d, void **self)
 {
-	*self = &T;
-	T.d = d;
-	T.m_requests = metric_counter("gridboot_tftp_requests_total", NULL,
+	struct tftp_server *srv = ecalloc(1, sizeof *srv);
+
+	*self = NULL;
+	srv->d = d;
+	srv->m_requests = metric_counter("gridboot_tftp_requests_total", NULL,
 	    "TFTP requests received on the server port");
-	T.m_bad = metric_counter("gridboot_tftp_bad_requests_total", NULL,
+	srv->m_bad = metric_counter("gridboot_tftp_bad_requests_total", NULL,
 	    "Malformed TFTP requests");
-	tftp_xfer_setup(d->loop, transfer_budget());
-	T.port = d->inv->grid.tftp_port;
-	T.fd = open_listener(T.port);
-	if (T.fd < 0) {
-		log_err("tftp: udp port %d: %s", T.port, strerror(errno));
+	srv->xfers = tftp_xfer_new(d->loop, transfer_budget());
+	srv->port = d->inv->grid.tftp_port;
+	srv->fd = open_listener(srv, srv->port);
+	if (srv->fd < 0) {
+		log_err("tftp: udp port %d: %s", srv->port, strerror(errno));
+		server_free(srv);
 		return -1;
 	}
-	T.root = fileroot_new(d->inv->grid.files, d->loop);
-	log_info("tftp: serving %s on udp port %d", d->inv->grid.files, T.port);
+	srv->root = fileroot_new(d->inv->grid.files, d->loop);
+	*self = srv;
+	log_info("tftp: serving %s on udp port %d", d->inv->grid.files, srv->port);
 	return 0;
 }
 
 static void
 tftp_reload(void *self, struct daemon *d, struct inventory *old)
 {
-	(void)self;
+	struct tftp_server *srv = self;
+
 	(void)old;
-	if (strcmp(fileroot_dir(T.root), d->inv->grid.files) != 0) {
+	if (strcmp(fileroot_dir(srv->root), d->inv->grid.files) != 0) {
 		/* Running transfers keep their files; new ones use the new tree. */
-		fileroot_free(T.root);
-		T.root = fileroot_new(d->inv->grid.files, d->loop);
+		fileroot_free(srv->root);
+		srv->root = fileroot_new(d->inv->grid.files, d->loop);
 		log_info("tftp: now serving %s", d->inv->grid.files);
 	}
-	if (d->inv->grid.tftp_port != T.port) {
-		int fd = open_listener(d->inv->grid.tftp_port);
+	if (d->inv->grid.tftp_port != srv->port) {
+		int fd = open_listener(srv, d->inv->grid.tftp_port);
 		if (fd < 0) {
 			log_err("tftp: udp port %d: %s; still on port %d",
-			    d->inv->grid.tftp_port, strerror(errno), T.port);
+			    d->inv->grid.tftp_port, strerror(errno), srv->port);
 			return;
 		}
-		ev_del_fd(d->loop, T.fd);
-		close(T.fd);
-		T.fd = fd;
-		T.port = d->inv->grid.tftp_port;
-		log_info("tftp: now on udp port %d", T.port);
+		ev_del_fd(d->loop, srv->fd);
+		close(srv->fd);
+		srv->fd = fd;
+		srv->port = d->inv->grid.tftp_port;
+		log_info("tftp: now on udp port %d", srv->port);
 	}
 }
 
 static void
 tftp_shutdown(void *self, struct daemon *d)
 {
-	(void)self;
-	tftp_xfer_shutdown_all();
-	if (T.fd >= 0) {
-		ev_del_fd(d->loop, T.fd);
-		close(T.fd);
-		T.fd = -1;
-	}
-	fileroot_free(T.root);
-	T.root = NULL;
+	(void)d;
+	server_free(self);
 }
 
 /* Declared in server/modules.h, the table of every module. */

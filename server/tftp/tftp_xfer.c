@@ -55,6 +55,7 @@ struct na_mark {
 #define NA_MARKS (TFTP_MAX_WINDOW + 1)
 
 struct tftp_xfer {
+	struct tftp_xfers *xs;               /* the table it is in */
 	struct tftp_xfer *next, *prev;       /* all transfers */
 	struct tftp_xfer *hnext;             /* peer hash chain */
 	int fd;
@@ -80,17 +81,31 @@ struct tftp_xfer {
 	size_t chunk_len;
 };
 
-static struct {
+/* How a request or transfer can end: the label values of
+ * gridboot_tftp_transfers_total, registered once at start-up (so each
+ * shows from 0) rather than looked up in the registry per request. */
+static const char *const outcomes[] = {
+	"ok", "ok_no_last_ack", "timeout", "aborted", "client_error", "protocol_error",
+	"read_error", "too_large", "busy", "bad_request", "write_refused", "not_found",
+	"denied", "error",
+};
+
+/* The transfer table: the TFTP server's (tftp.c keeps the pointer
+ * tftp_xfer_new returns in its state). */
+struct tftp_xfers {
 	struct evloop *loop;
 	struct tftp_xfer *all;
 	struct tftp_xfer *hash[HASH_SIZE];
 	unsigned active, max_active;
 	uint64_t *m_active, *m_bytes, *m_resends, *m_dupacks, *m_badtid, *m_sendfail;
+	uint64_t *outcome_counters[nelem(outcomes)];
 	struct ratelimit rl_badtid, rl_timeout, rl_proto, rl_send;
-} X;
+};
 
 /* One send buffer and one netascii scratch buffer for every transfer:
- * the loop is single-threaded and a packet is built and sent at once. */
+ * the loop is single-threaded and a packet is built and sent at once.
+ * Pure scratch (nothing survives a call), so they stay static rather than
+ * add 128 KiB to the table. */
 static uint8_t pktbuf[TFTP_MAX_PACKET];
 static uint8_t scratch[TFTP_MAX_BLKSIZE];
 
@@ -105,16 +120,6 @@ only_last_ack_missing(const struct tftp_xfer *x)
 }
 static void on_timer(void *arg);
 
-/* How a request or transfer can end: the label values of
- * gridboot_tftp_transfers_total, registered once at start-up (so each
- * shows from 0) rather than looked up in the registry per request. */
-static const char *const outcomes[] = {
-	"ok", "ok_no_last_ack", "timeout", "aborted", "client_error", "protocol_error",
-	"read_error", "too_large", "busy", "bad_request", "write_refused", "not_found",
-	"denied", "error",
-};
-static uint64_t *outcome_counters[nelem(outcomes)];
-
 static uint64_t *
 outcome_counter(const char *outcome)
 {
@@ -125,25 +130,28 @@ outcome_counter(const char *outcome)
 	    "TFTP read requests by how they ended");
 }
 
-void
-tftp_xfer_setup(struct evloop *loop, unsigned max_active)
+struct tftp_xfers *
+tftp_xfer_new(struct evloop *loop, unsigned max_active)
 {
-	X.loop = loop;
-	X.max_active = max_active;
-	X.m_active = metric_gauge("gridboot_tftp_active_transfers", NULL,
+	struct tftp_xfers *xs = ecalloc(1, sizeof *xs);
+
+	xs->loop = loop;
+	xs->max_active = max_active;
+	xs->m_active = metric_gauge("gridboot_tftp_active_transfers", NULL,
 	    "TFTP transfers in progress");
-	X.m_bytes = metric_counter("gridboot_tftp_bytes_total", NULL,
+	xs->m_bytes = metric_counter("gridboot_tftp_bytes_total", NULL,
 	    "TFTP payload bytes sent, retransmissions included");
-	X.m_resends = metric_counter("gridboot_tftp_retransmits_total", NULL,
+	xs->m_resends = metric_counter("gridboot_tftp_retransmits_total", NULL,
 	    "TFTP windows resent after a timeout");
-	X.m_dupacks = metric_counter("gridboot_tftp_duplicate_acks_total", NULL,
+	xs->m_dupacks = metric_counter("gridboot_tftp_duplicate_acks_total", NULL,
 	    "TFTP ACKs ignored because they acknowledged nothing new");
-	X.m_sendfail = metric_counter("gridboot_tftp_send_errors_total", NULL,
+	xs->m_sendfail = metric_counter("gridboot_tftp_send_errors_total", NULL,
 	    "DATA packets the kernel refused to send (resent by the timer)");
-	X.m_badtid = metric_counter("gridboot_tftp_wrong_tid_total", NULL,
+	xs->m_badtid = metric_counter("gridboot_tftp_wrong_tid_total", NULL,
 	    "Packets to a transfer port from another address or port");
 	for (size_t i = 0; i < nelem(outcomes); i++)
-		outcome_counters[i] = outcome_counter(outcomes[i]);
+		xs->outcome_counters[i] = outcome_counter(outcomes[i]);
+	return xs;
 }
 
 static unsigned
@@ -160,9 +168,9 @@ same_peer(const struct sockaddr_in *a, const struct sockaddr_in *b)
 }
 
 void
-tftp_xfer_superseded_by(const struct sockaddr_in *peer)
+tftp_xfer_superseded_by(struct tftp_xfers *xs, const struct sockaddr_in *peer)
 {
-	struct tftp_xfer *x = X.hash[peer_hash(peer)], *next;
+	struct tftp_xfer *x = xs->hash[peer_hash(peer)], *next;
 
 	for (; x; x = next) {
 		next = x->hnext;
@@ -172,21 +180,21 @@ tftp_xfer_superseded_by(const struct sockaddr_in *peer)
 }
 
 bool
-tftp_xfer_pending_for(const struct sockaddr_in *peer)
+tftp_xfer_pending_for(const struct tftp_xfers *xs, const struct sockaddr_in *peer)
 {
-	for (struct tftp_xfer *x = X.hash[peer_hash(peer)]; x; x = x->hnext)
+	for (struct tftp_xfer *x = xs->hash[peer_hash(peer)]; x; x = x->hnext)
 		if (same_peer(&x->peer, peer) && x->acked == 0)
 			return true;
 	return false;
 }
 
 unsigned
-tftp_xfer_count_for_addr(const struct sockaddr_in *peer)
+tftp_xfer_count_for_addr(const struct tftp_xfers *xs, const struct sockaddr_in *peer)
 {
 	unsigned n = 0;
 
 	/* Linear, but only per request, never per block. */
-	for (struct tftp_xfer *x = X.all; x; x = x->next)
+	for (struct tftp_xfer *x = xs->all; x; x = x->next)
 		if (x->peer.sin_addr.s_addr == peer->sin_addr.s_addr)
 			n++;
 	return n;
@@ -195,22 +203,24 @@ tftp_xfer_count_for_addr(const struct sockaddr_in *peer)
 static void
 link_xfer(struct tftp_xfer *x)
 {
+	struct tftp_xfers *xs = x->xs;
 	unsigned h = peer_hash(&x->peer);
 
-	x->next = X.all;
-	if (X.all)
-		X.all->prev = x;
-	X.all = x;
-	x->hnext = X.hash[h];
-	X.hash[h] = x;
-	X.active++;
-	*X.m_active = X.active;
+	x->next = xs->all;
+	if (xs->all)
+		xs->all->prev = x;
+	xs->all = x;
+	x->hnext = xs->hash[h];
+	xs->hash[h] = x;
+	xs->active++;
+	*xs->m_active = xs->active;
 }
 
 static void
 unlink_xfer(struct tftp_xfer *x)
 {
-	struct tftp_xfer **pp = &X.hash[peer_hash(&x->peer)];
+	struct tftp_xfers *xs = x->xs;
+	struct tftp_xfer **pp = &xs->hash[peer_hash(&x->peer)];
 
 	while (*pp && *pp != x)
 		pp = &(*pp)->hnext;
@@ -219,19 +229,19 @@ unlink_xfer(struct tftp_xfer *x)
 	if (x->prev)
 		x->prev->next = x->next;
 	else
-		X.all = x->next;
+		xs->all = x->next;
 	if (x->next)
 		x->next->prev = x->prev;
-	X.active--;
-	*X.m_active = X.active;
+	xs->active--;
+	*xs->m_active = xs->active;
 }
 
 void
-tftp_xfer_count_outcome(const char *outcome)
+tftp_xfer_count_outcome(struct tftp_xfers *xs, const char *outcome)
 {
 	for (size_t i = 0; i < nelem(outcomes); i++)
 		if (strcmp(outcomes[i], outcome) == 0) {
-			(*outcome_counters[i])++;
+			(*xs->outcome_counters[i])++;
 			return;
 		}
 	(*outcome_counter(outcome))++;  /* one not in the table: still counted */
@@ -254,10 +264,10 @@ finish(struct tftp_xfer *x, int level, const char *outcome, const char *text)
 	events_emit(x->has_mac ? x->mac : NULL, EVK_TFTP,
 	    "%s %s size %llu in %llu ms: %s", peer, x->req.path,
 	    (unsigned long long)x->src.size, (unsigned long long)ms, text);
-	tftp_xfer_count_outcome(outcome);
+	tftp_xfer_count_outcome(x->xs, outcome);
 	unlink_xfer(x);
-	ev_timer_stop(X.loop, &x->timer);
-	ev_del_fd(X.loop, x->fd);
+	ev_timer_stop(x->xs->loop, &x->timer);
+	ev_del_fd(x->xs->loop, x->fd);
 	close(x->fd);
 	fileroot_release(x->src.file);
 	free(x->src.mem);
@@ -381,14 +391,14 @@ send_block(struct tftp_xfer *x, uint32_t b)
 	tftp_put_data_head(&w, (uint16_t)b);
 	if (sendto(x->fd, pktbuf, 4 + (size_t)n, 0, (struct sockaddr *)&x->peer,
 	    sizeof x->peer) < 0) {
-		(*X.m_sendfail)++;
-		log_limited(&X.rl_send, LOG_NOTICE, "tftp: %s: send: %s", x->req.path,
+		(*x->xs->m_sendfail)++;
+		log_limited(&x->xs->rl_send, LOG_NOTICE, "tftp: %s: send: %s", x->req.path,
 		    strerror(errno));
 		x->blocked = true;
 		return 0;
 	}
 	x->bytes += (uint64_t)n;
-	*X.m_bytes += (uint64_t)n;
+	*x->xs->m_bytes += (uint64_t)n;
 	if (b > x->sent)
 		x->sent = b;
 	return 1;
@@ -404,9 +414,9 @@ touch_deadline(struct tftp_xfer *x)
 	 * shortly rather than after a whole retransmit interval. */
 	unsigned delay = x->blocked ? SEND_RETRY_MS : x->rto;
 
-	x->deadline = ev_now(X.loop) + delay;
+	x->deadline = ev_now(x->xs->loop) + delay;
 	if (!ev_timer_armed(&x->timer) || x->timer.when > x->deadline + 5)
-		ev_timer_arm(X.loop, &x->timer, delay);
+		ev_timer_arm(x->xs->loop, &x->timer, delay);
 }
 
 /* Sends blocks acked+1 .. acked+window (up to the final block). Returns
@@ -447,12 +457,12 @@ on_ack(struct tftp_xfer *x, uint16_t n)
 {
 	if (x->oack) {
 		if (n != 0) {
-			(*X.m_dupacks)++;
+			(*x->xs->m_dupacks)++;
 			return true;
 		}
 		x->oack = false;
 	} else if (n <= x->acked || n > x->sent) {
-		(*X.m_dupacks)++;
+		(*x->xs->m_dupacks)++;
 		return true;
 	} else if (n < x->sent && n == x->acked + 1) {
 		/* A partial ACK means the client saw a gap, and the window is
@@ -499,15 +509,15 @@ on_datagram(struct tftp_xfer *x, const uint8_t *p, size_t len, const struct sock
 	if (!same_peer(from, &x->peer)) {
 		/* RFC 1350: answer the stranger, leave the transfer alone. */
 		char ip[16];
-		(*X.m_badtid)++;
+		(*x->xs->m_badtid)++;
 		ip_format(ntohl(from->sin_addr.s_addr), ip);
-		log_limited(&X.rl_badtid, LOG_NOTICE, "tftp: packet from wrong TID %s:%u",
+		log_limited(&x->xs->rl_badtid, LOG_NOTICE, "tftp: packet from wrong TID %s:%u",
 		    ip, ntohs(from->sin_port));
 		send_error(x->fd, from, TERR_BADID, "Unknown transfer ID");
 		return true;
 	}
 	if (!tftp_parse_head(p, len, &op, &num)) {
-		log_limited(&X.rl_proto, LOG_NOTICE, "tftp: runt packet from a client");
+		log_limited(&x->xs->rl_proto, LOG_NOTICE, "tftp: runt packet from a client");
 		return true;
 	}
 	switch (op) {
@@ -524,7 +534,7 @@ on_datagram(struct tftp_xfer *x, const uint8_t *p, size_t len, const struct sock
 		finish(x, LOG_INFO, "client_error", msg);
 		return false;
 	default:
-		log_limited(&X.rl_proto, LOG_NOTICE, "tftp: opcode %u on a read transfer", op);
+		log_limited(&x->xs->rl_proto, LOG_NOTICE, "tftp: opcode %u on a read transfer", op);
 		send_error(x->fd, &x->peer, TERR_BADOP, "Illegal TFTP operation");
 		finish(x, LOG_NOTICE, "protocol_error", "protocol error");
 		return false;
@@ -553,11 +563,11 @@ static void
 on_timer(void *arg)
 {
 	struct tftp_xfer *x = arg;
-	uint64_t now = ev_now(X.loop);
+	uint64_t now = ev_now(x->xs->loop);
 	bool final = only_last_ack_missing(x);
 
 	if (now + 2 < x->deadline) {
-		ev_timer_arm(X.loop, &x->timer, x->deadline - now);
+		ev_timer_arm(x->xs->loop, &x->timer, x->deadline - now);
 		return;
 	}
 	if (x->blocked) {
@@ -581,7 +591,7 @@ timeout:
 		}
 		char ip[16];
 		ip_format(ntohl(x->peer.sin_addr.s_addr), ip);
-		log_limited(&X.rl_timeout, LOG_NOTICE, "tftp: %s: client silent, giving up", ip);
+		log_limited(&x->xs->rl_timeout, LOG_NOTICE, "tftp: %s: client silent, giving up", ip);
 		/* Where it stopped tells a dead client from a loader that had
 		 * what it wanted: 9bootpxe stops once it has a kernel's text
 		 * and data, before the symbols. */
@@ -591,7 +601,7 @@ timeout:
 		finish(x, LOG_DEBUG, "timeout", text);
 		return;
 	}
-	(*X.m_resends)++;
+	(*x->xs->m_resends)++;
 	if (!(x->req.opts & TOPT_TIMEOUT))
 		x->rto = MIN(x->rto * 2, RTO_MAX_MS);
 	if (x->oack)
@@ -617,7 +627,7 @@ open_socket(const struct sockaddr_in *local)
 }
 
 enum xfer_refusal
-tftp_xfer_start(const struct sockaddr_in *local, const struct sockaddr_in *peer,
+tftp_xfer_start(struct tftp_xfers *xs, const struct sockaddr_in *local, const struct sockaddr_in *peer,
     const struct tftp_req *req, struct xfer_src *src, const uint8_t *mac,
     struct tftp_reject *why, char *msgbuf, size_t msgcap)
 {
@@ -631,7 +641,7 @@ tftp_xfer_start(const struct sockaddr_in *local, const struct sockaddr_in *peer,
 		why->msg = msgbuf;
 		return XFER_TOO_LARGE;
 	}
-	if (X.active >= X.max_active) {
+	if (xs->active >= xs->max_active) {
 		why->code = TERR_UNDEF;
 		why->msg = "server busy, try again";
 		return XFER_BUSY;
@@ -643,6 +653,7 @@ tftp_xfer_start(const struct sockaddr_in *local, const struct sockaddr_in *peer,
 		return XFER_NOSOCK;
 	}
 	struct tftp_xfer *x = ecalloc(1, sizeof *x);
+	x->xs = xs;
 	x->fd = fd;
 	x->peer = *peer;
 	x->src = *src;
@@ -665,7 +676,7 @@ tftp_xfer_start(const struct sockaddr_in *local, const struct sockaddr_in *peer,
 	x->rto = req->opts & TOPT_TIMEOUT ? MIN(req->timeout * 1000u, RTO_CLIENT_CAP_MS) : RTO_FIRST_MS;
 	x->start_ms = mono_ms();
 	ev_timer_init(&x->timer, on_timer, x);
-	if (ev_add_fd(X.loop, fd, EPOLLIN, on_packet, x) < 0) {
+	if (ev_add_fd(xs->loop, fd, EPOLLIN, on_packet, x) < 0) {
 		close(fd);
 		free(x->na);
 		free(x);
@@ -685,8 +696,11 @@ tftp_xfer_start(const struct sockaddr_in *local, const struct sockaddr_in *peer,
 }
 
 void
-tftp_xfer_shutdown_all(void)
+tftp_xfer_free(struct tftp_xfers *xs)
 {
-	while (X.all)
-		finish(X.all, LOG_INFO, "aborted", "aborted: server shutting down");
+	if (xs == NULL)
+		return;
+	while (xs->all)
+		finish(xs->all, LOG_INFO, "aborted", "aborted: server shutting down");
+	free(xs);
 }

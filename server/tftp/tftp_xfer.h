@@ -26,26 +26,31 @@ struct xfer_src {
 /* Why an RRQ got no transfer (counted by tftp.c, not here). */
 enum xfer_refusal { XFER_STARTED, XFER_TOO_LARGE, XFER_BUSY, XFER_NOSOCK };
 
-void tftp_xfer_setup(struct evloop *loop, unsigned max_active);
+/* Every transfer in flight, with its counters: the TFTP server's table
+ * (inside its state, struct tftp_server), handed to every call below. */
+struct tftp_xfers;
+
+/* A new, empty table: transfers run in loop, at most max_active at once. */
+struct tftp_xfers *tftp_xfer_new(struct evloop *loop, unsigned max_active);
+/* Ends every transfer (daemon shutdown) and frees xs (NULL is fine). */
+void tftp_xfer_free(struct tftp_xfers *xs);
 /* Starts sending src to peer from a new socket bound to local (port 0).
  * On refusal the caller still owns src and answers the client itself, with
  * the message in *why. mac may be NULL. */
-enum xfer_refusal tftp_xfer_start(const struct sockaddr_in *local,
+enum xfer_refusal tftp_xfer_start(struct tftp_xfers *xs, const struct sockaddr_in *local,
     const struct sockaddr_in *peer, const struct tftp_req *req,
     struct xfer_src *src, const uint8_t *mac, struct tftp_reject *why,
     char *msgbuf, size_t msgcap);
 /* True if a transfer to this peer (address and port) is still waiting for
  * its first acknowledgement: a retransmitted RRQ, which the transfer's own
  * timer already covers. */
-bool tftp_xfer_pending_for(const struct sockaddr_in *peer);
+bool tftp_xfer_pending_for(const struct tftp_xfers *xs, const struct sockaddr_in *peer);
 /* Transfers in flight to peer's address, whatever the port. */
-unsigned tftp_xfer_count_for_addr(const struct sockaddr_in *peer);
+unsigned tftp_xfer_count_for_addr(const struct tftp_xfers *xs, const struct sockaddr_in *peer);
 /* A new request from peer: a transfer to the same address and port that
  * only lacks its final ACK is over, the client has moved on. */
-void tftp_xfer_superseded_by(const struct sockaddr_in *peer);
+void tftp_xfer_superseded_by(struct tftp_xfers *xs, const struct sockaddr_in *peer);
 /* Bumps gridboot_tftp_transfers_total{outcome=...}. */
-void tftp_xfer_count_outcome(const char *outcome);
-/* Ends every transfer (daemon shutdown). */
-void tftp_xfer_shutdown_all(void);
+void tftp_xfer_count_outcome(struct tftp_xfers *xs, const char *outcome);
 
 #endif

@@ -25,6 +25,25 @@ static const char cfg[] =
 
 static struct inventory *inv;
 static char dir[] = "/tmp/gbd-lease-XXXXXX";
+/* The table under test and its pool memo, as the DHCP server holds them. */
+static struct dhcp_leases *lt;
+static struct dhcp_pools pools;
+
+/* Opens the table in dir with a fresh pool memo, as dhcp_init does. */
+static bool
+open_table(void)
+{
+	memset(&pools, 0, sizeof pools);
+	lt = dhcp_lease_open(dir);
+	return lt != NULL;
+}
+
+static void
+close_table(void)
+{
+	dhcp_lease_close(lt);
+	lt = NULL;
+}
 
 static struct dhcp_msg
 msg(uint8_t type, uint8_t last, uint32_t reqip, uint32_t serverid)
@@ -39,8 +58,8 @@ msg(uint8_t type, uint8_t last, uint32_t reqip, uint32_t serverid)
 static void
 ask(int net, const struct dhcp_msg *m, struct dhcp_out *o)
 {
-	struct dhcp_ctx c = { .inv = inv, .net = &inv->networks[net], .server_id = net ? 0x0a010001 : 0x0a000001,
-	    .now_ms = wall_ms() };
+	struct dhcp_ctx c = { .leases = lt, .pools = &pools, .inv = inv, .net = &inv->networks[net],
+	    .server_id = net ? 0x0a010001 : 0x0a000001, .now_ms = wall_ms() };
 	dhcp_handle(&c, m, o);
 }
 
@@ -62,55 +81,55 @@ journal_tests(void)
 	int64_t later = wall_ms() + 3600000;
 	char *path = esprintf("%s/dhcp.leases", dir);
 
-	int first = dhcp_lease_open(dir);
-	CHECK(first == 0, "journal opens in an empty state dir");
-	int ba = dhcp_lease_bind(a, 0x0a000064, later, "host a");
-	int bb = dhcp_lease_bind(b, 0x0a000065, later, NULL);
+	bool first = open_table();
+	CHECK(first, "journal opens in an empty state dir");
+	int ba = dhcp_lease_bind(lt, a, 0x0a000064, later, "host a");
+	int bb = dhcp_lease_bind(lt, b, 0x0a000065, later, NULL);
 	uint8_t n4[6] = { 2, 0, 0, 0, 0, 4 };
-	int bn = dhcp_lease_bind(n4, 0x0a000067, later, NULL);
+	int bn = dhcp_lease_bind(lt, n4, 0x0a000067, later, NULL);
 	CHECK(ba == 0 && bb == 0 && bn == 0, "bind a, b and a nameless client");
-	CHECK_STR(dhcp_lease_by_mac(n4) ? dhcp_lease_by_mac(n4)->hostname : NULL, "",
+	CHECK_STR(dhcp_lease_by_mac(lt, n4) ? dhcp_lease_by_mac(lt, n4)->hostname : NULL, "",
 	    "no hostname is an empty one, not the journal's \"-\"");
-	dhcp_lease_release(b);
-	dhcp_lease_decline(0x0a000066, later);
-	bool was_dirty = dhcp_lease_dirty();
-	int synced = dhcp_lease_sync();
-	CHECK(was_dirty && synced == 0 && !dhcp_lease_dirty(), "sync clears dirty");
-	CHECK(dhcp_lease_taken(0x0a000064, b, wall_ms()) && !dhcp_lease_taken(0x0a000064, a, wall_ms()),
+	dhcp_lease_release(lt, b);
+	dhcp_lease_decline(lt, 0x0a000066, later);
+	bool was_dirty = dhcp_lease_dirty(lt);
+	int synced = dhcp_lease_sync(lt);
+	CHECK(was_dirty && synced == 0 && !dhcp_lease_dirty(lt), "sync clears dirty");
+	CHECK(dhcp_lease_taken(lt, 0x0a000064, b, wall_ms()) && !dhcp_lease_taken(lt, 0x0a000064, a, wall_ms()),
 	    "a's address is taken for b, not for a");
-	CHECK(!dhcp_lease_taken(0x0a000065, a, wall_ms()), "a released address is free");
-	CHECK(dhcp_lease_taken(0x0a000066, a, wall_ms()), "a declined address is taken");
-	dhcp_lease_close();
+	CHECK(!dhcp_lease_taken(lt, 0x0a000065, a, wall_ms()), "a released address is free");
+	CHECK(dhcp_lease_taken(lt, 0x0a000066, a, wall_ms()), "a declined address is taken");
+	close_table();
 
 	/* A torn record at the end (kill -9 mid-write) is ignored on replay. */
 	int fd = open(path, O_WRONLY | O_APPEND);
 	ssize_t wrote = fd >= 0 ? write(fd, "B 020000000003 10.0.0.", 22) : -1;
 	CHECK(wrote == 22, "append a torn record");
 	close(fd);
-	int opened = dhcp_lease_open(dir);
-	CHECK(opened == 0, "journal replays");
-	struct dhcp_lease *e = dhcp_lease_by_mac(a);
+	bool opened = open_table();
+	CHECK(opened, "journal replays");
+	struct dhcp_lease *e = dhcp_lease_by_mac(lt, a);
 	CHECK(e && e->ip == 0x0a000064 && e->state == LS_BOUND, "a is bound after replay");
 	CHECK_STR(e ? e->hostname : NULL, "host_a", "hostname kept (spaces made safe)");
-	e = dhcp_lease_by_mac(b);
+	e = dhcp_lease_by_mac(lt, b);
 	CHECK(e == NULL || e->state != LS_BOUND, "b stays released");
-	CHECK(dhcp_lease_by_ip(0x0a000066) && dhcp_lease_by_ip(0x0a000066)->state == LS_DECLINED, "decline kept");
+	CHECK(dhcp_lease_by_ip(lt, 0x0a000066) && dhcp_lease_by_ip(lt, 0x0a000066)->state == LS_DECLINED, "decline kept");
 	uint8_t c3[6] = { 2, 0, 0, 0, 0, 3 };
-	CHECK(dhcp_lease_by_mac(c3) == NULL, "the torn record bound nothing");
-	CHECK_STR(dhcp_lease_by_mac(n4) ? dhcp_lease_by_mac(n4)->hostname : NULL, "",
+	CHECK(dhcp_lease_by_mac(lt, c3) == NULL, "the torn record bound nothing");
+	CHECK_STR(dhcp_lease_by_mac(lt, n4) ? dhcp_lease_by_mac(lt, n4)->hostname : NULL, "",
 	    "the nameless client is still nameless after replay");
 	CHECK(lines(path) == 3, "replay compacted the journal to live records (%zu)", lines(path));
 
 	/* Many rebinds: the journal is compacted once it is mostly history. */
 	for (int i = 0; i < 6000; i++)
-		dhcp_lease_bind(a, 0x0a000064, later, "a");
-	dhcp_lease_sync();
+		dhcp_lease_bind(lt, a, 0x0a000064, later, "a");
+	dhcp_lease_sync(lt);
 	CHECK(lines(path) < 100, "compaction after 6000 rebinds (%zu lines)", lines(path));
-	dhcp_lease_close();
-	opened = dhcp_lease_open(dir);
-	CHECK(opened == 0 && dhcp_lease_by_mac(a) && dhcp_lease_by_mac(a)->state == LS_BOUND,
+	close_table();
+	opened = open_table();
+	CHECK(opened && dhcp_lease_by_mac(lt, a) && dhcp_lease_by_mac(lt, a)->state == LS_BOUND,
 	    "still bound after compaction and reopen");
-	dhcp_lease_close();
+	close_table();
 	unlink(path);
 	free(path);
 }
@@ -121,8 +140,8 @@ handle_tests(void)
 	struct dhcp_out o;
 	struct dhcp_msg m;
 
-	int fresh = dhcp_lease_open(dir);
-	CHECK(fresh == 0, "fresh table");
+	bool fresh = open_table();
+	CHECK(fresh, "fresh table");
 	m = msg(DHCPDISCOVER, 0x11, 0, 0);
 	ask(0, &m, &o);
 	CHECK(o.send && o.reply.type == DHCPOFFER && o.reply.yiaddr == 0x0a00000b, "reserved machine offered its address");
@@ -153,7 +172,7 @@ handle_tests(void)
 	uint32_t bad = o.reply.yiaddr;
 	m = msg(DHCPDECLINE, 0x23, bad, 0x0a000001);
 	ask(0, &m, &o);
-	CHECK(!o.send && dhcp_lease_taken(bad, m.chaddr, wall_ms()), "DECLINE marks the address unusable");
+	CHECK(!o.send && dhcp_lease_taken(lt, bad, m.chaddr, wall_ms()), "DECLINE marks the address unusable");
 	m = msg(DHCPDISCOVER, 0x24, 0, 0);
 	ask(0, &m, &o);
 	CHECK(o.send && o.reply.yiaddr != bad && o.reply.yiaddr != ip, "next client avoids bound and declined");
@@ -186,7 +205,7 @@ handle_tests(void)
 	m.type = DHCPREQUEST;
 	ask(1, &m, &o);
 	CHECK(!o.send, "proxy: a REQUEST to the site server on port 67 is not ours");
-	dhcp_lease_close();
+	close_table();
 }
 
 /* DISCOVERs from 5000 made-up MACs, each arriving after the last offer
@@ -199,7 +218,9 @@ flood_tests(void)
 	struct dhcp_out o;
 	unsigned offered = 0;
 
-	CHECK(dhcp_lease_open(dir) == 0, "flood: lease table opens");
+	CHECK(open_table(), "flood: lease table opens");
+	c.leases = lt;
+	c.pools = &pools;
 	for (uint32_t k = 0; k < 5000; k++) {
 		struct dhcp_msg m = msg(DHCPDISCOVER, 0, 0, 0);
 		m.chaddr[3] = (uint8_t)(k >> 16);
@@ -211,7 +232,7 @@ flood_tests(void)
 		c.now_ms += DHCP_OFFER_HOLD_MS + 1;
 	}
 	CHECK(offered == 5000, "flood: every DISCOVER got an offer once the last ran out (%u)", offered);
-	CHECK(dhcp_lease_count() <= 4, "flood: %lu entries for a 3-address pool", dhcp_lease_count());
+	CHECK(dhcp_lease_count(lt) <= 4, "flood: %lu entries for a 3-address pool", dhcp_lease_count(lt));
 	struct dhcp_msg m = msg(DHCPDISCOVER, 0x41, 0, 0);
 	dhcp_handle(&c, &m, &o);
 	CHECK(o.send && o.reply.yiaddr >= 0x0a000064 && o.reply.yiaddr <= 0x0a000066,
@@ -257,7 +278,7 @@ flood_tests(void)
 	dhcp_handle(&c, &m, &o);
 	CHECK(o.send && o.reply.type == DHCPOFFER,
 	    "full pool: an offer turned down for another server frees its address at once");
-	dhcp_lease_close();
+	close_table();
 }
 
 int
