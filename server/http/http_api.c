@@ -345,7 +345,7 @@ on_reloaded(bool ok, void *arg)
 	r->reload_done = true;
 	MHD_resume_connection(r->conn);
 	/* MHD sees the resumed connection when it next runs: now. */
-	ev_timer_arm(http.d->loop, &http.timer, 0);
+	ev_timer_arm(r->h->d->loop, &r->h->timer, 0);
 }
 
 enum MHD_Result
