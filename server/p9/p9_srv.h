@@ -108,7 +108,8 @@ struct p9_backend {
 
 /* What to send for one request: data[0..len), then, when fd >= 0, fd_len
  * bytes of fd from fd_off (sendfile; the frame's size field already counts
- * them). data stays valid until the next call on the session. */
+ * them). data and fd stay valid until the next call on the session (a
+ * clunk may close the fd): send the whole reply before handling more. */
 struct p9_reply {
 	const uint8_t *data;
 	size_t len;
