@@ -1,0 +1,764 @@
+/* A host directory as a 9P backend (see p9_export.h for the rules). */
+#include "p9/p9_export.h"
+#include "core/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/openat2.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define ID_CACHE 16
+
+struct id_name {
+	bool used;
+	unsigned id;
+	char name[P9_UNAMEMAX];
+};
+
+struct p9_export {
+	int rootfd;                     /* O_PATH | O_DIRECTORY */
+	char **writable;                /* clean relative prefixes */
+	int nwritable;
+	char owner[P9_UNAMEMAX];
+	uid_t self_uid;
+	gid_t self_gid;
+	struct id_name users[ID_CACHE], groups[ID_CACHE];
+	int next_user, next_group;
+};
+
+/* One entry of a directory listing, taken when a read starts at 0. */
+struct listed {
+	char *name;
+	struct stat st;
+};
+
+struct xnode {
+	char *path;                     /* relative, no leading '/', "" = root */
+	int fd;                         /* open file or directory, -1 */
+	struct listed *list;
+	size_t nlist;
+};
+
+/* ---- resolving beneath the root ---- */
+
+static int
+open_beneath(const struct p9_export *x, const char *path, uint64_t flags, uint64_t mode)
+{
+	struct open_how how = {
+		.flags = flags | O_CLOEXEC | (flags & O_PATH ? 0 : O_NOCTTY),
+		.mode = mode,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = -1;
+
+	/* EAGAIN: the kernel saw a concurrent rename it could not rule out. */
+	for (int i = 0; i < 3; i++) {
+		fd = (int)syscall(SYS_openat2, x->rootfd, path[0] ? path : ".", &how, sizeof how);
+		if (fd >= 0 || errno != EAGAIN)
+			break;
+	}
+	return fd;
+}
+
+/* A symlink, a ".." that would leave, or a magic link: refused alike. */
+static int
+resolve_errno(int e)
+{
+	switch (e) {
+	case EXDEV:
+	case ELOOP:
+		return -EACCES;
+	case 0:
+		return -EIO;
+	default:
+		return -e;
+	}
+}
+
+static int
+stat_path(const struct p9_export *x, const char *path, struct stat *st)
+{
+	int fd = open_beneath(x, path, O_PATH, 0);
+
+	if (fd < 0)
+		return resolve_errno(errno);
+	int rc = fstat(fd, st) < 0 ? -errno : 0;
+	close(fd);
+	return rc;
+}
+
+static bool
+served_type(mode_t m)
+{
+	return S_ISDIR(m) || S_ISREG(m);
+}
+
+/* ---- paths ---- */
+
+static const char *
+base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+/* The parent's path, allocated ("" for a top-level name). */
+static char *
+parent_path(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *p = estrdup(path);
+
+	p[slash ? (size_t)(slash - path) : 0] = 0;
+	return p;
+}
+
+static char *
+child_path(const char *dir, const char *name)
+{
+	return dir[0] ? esprintf("%s/%s", dir, name) : estrdup(name);
+}
+
+/* path is prefix or lies beneath it. */
+static bool
+path_within(const char *path, const char *prefix, bool strictly)
+{
+	size_t n = strlen(prefix);
+
+	if (n == 0)
+		return !strictly || path[0] != 0;
+	if (strncmp(path, prefix, n) != 0)
+		return false;
+	return path[n] == '/' || (!strictly && path[n] == 0);
+}
+
+static bool
+writable_path(const struct p9_export *x, const char *path, bool strictly)
+{
+	for (int i = 0; i < x->nwritable; i++)
+		if (path_within(path, x->writable[i], strictly))
+			return true;
+	return false;
+}
+
+static int
+refuse(struct p9_op *op)
+{
+	str_copy(op->ename, "permission denied", sizeof op->ename);
+	return -EACCES;
+}
+
+/* ---- owners ---- */
+
+static const char *
+id_name(struct id_name *cache, int *next, unsigned id, bool group)
+{
+	for (int i = 0; i < ID_CACHE; i++)
+		if (cache[i].used && cache[i].id == id)
+			return cache[i].name;
+	struct id_name *e = &cache[*next];
+	*next = (*next + 1) % ID_CACHE;
+	char buf[4096];
+	const char *name = NULL;
+	if (group) {
+		struct group g, *gp = NULL;
+		if (getgrgid_r((gid_t)id, &g, buf, sizeof buf, &gp) == 0 && gp)
+			name = gp->gr_name;
+	} else {
+		struct passwd p, *pp = NULL;
+		if (getpwuid_r((uid_t)id, &p, buf, sizeof buf, &pp) == 0 && pp)
+			name = pp->pw_name;
+	}
+	e->used = true;
+	e->id = id;
+	str_copy(e->name, name ? name : "none", sizeof e->name);
+	return e->name;
+}
+
+static const char *
+owner_name(struct p9_export *x, uid_t uid)
+{
+	return uid == x->self_uid ? x->owner : id_name(x->users, &x->next_user, uid, false);
+}
+
+static const char *
+group_name(struct p9_export *x, gid_t gid)
+{
+	return gid == x->self_gid ? x->owner : id_name(x->groups, &x->next_group, gid, true);
+}
+
+/* ---- qids and stats ---- */
+
+static int64_t
+ts_ns(struct timespec ts)
+{
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* path: the inode, with the device folded into the top bits so that a
+ * mount inside the export does not collide; vers: mtime in ns plus size,
+ * so a write, truncate or replace shows (the -C cache relies on it). */
+static struct p9_qid
+qid_of(const struct stat *st)
+{
+	struct p9_qid q;
+
+	q.type = S_ISDIR(st->st_mode) ? P9_QTDIR : P9_QTFILE;
+	q.path = (uint64_t)st->st_ino ^ ((uint64_t)st->st_dev << 48);
+	q.vers = (uint32_t)((uint64_t)ts_ns(st->st_mtim) + (uint64_t)st->st_size);
+	return q;
+}
+
+static void
+fill_dir(struct p9_export *x, const struct stat *st, const char *name, struct p9_dir *d)
+{
+	d->qid = qid_of(st);
+	d->mode = (uint32_t)(st->st_mode & 0777) | (S_ISDIR(st->st_mode) ? P9_DMDIR : 0);
+	d->length = S_ISDIR(st->st_mode) ? 0 : (uint64_t)st->st_size;
+	str_copy(d->name, name, sizeof d->name);
+	str_copy(d->uid, owner_name(x, st->st_uid), sizeof d->uid);
+	str_copy(d->gid, group_name(x, st->st_gid), sizeof d->gid);
+	str_copy(d->muid, d->uid, sizeof d->muid);
+	d->unix_mode = st->st_mode;
+	d->n_uid = st->st_uid;
+	d->n_gid = st->st_gid;
+	d->nlink = st->st_nlink;
+	d->blocks = (uint64_t)st->st_blocks;
+	d->atime_ns = ts_ns(st->st_atim);
+	d->mtime_ns = ts_ns(st->st_mtim);
+	d->ctime_ns = ts_ns(st->st_ctim);
+}
+
+/* ---- nodes ---- */
+
+static struct xnode *
+node_new(const char *path)
+{
+	struct xnode *n = ecalloc(1, sizeof *n);
+
+	n->path = estrdup(path);
+	n->fd = -1;
+	return n;
+}
+
+static void
+list_free(struct xnode *n)
+{
+	for (size_t i = 0; i < n->nlist; i++)
+		free(n->list[i].name);
+	free(n->list);
+	n->list = NULL;
+	n->nlist = 0;
+}
+
+static int
+x_attach(struct p9_op *op, const char *aname, void **node, struct p9_qid *qid)
+{
+	struct stat st;
+
+	(void)aname;            /* every aname attaches the export's root */
+	if (fstat(((struct p9_export *)op->ctx)->rootfd, &st) < 0)
+		return -errno;
+	*node = node_new("");
+	*qid = qid_of(&st);
+	return 0;
+}
+
+static int
+x_clone(struct p9_op *op, void *node, void **copy)
+{
+	(void)op;
+	*copy = node_new(((struct xnode *)node)->path);
+	return 0;
+}
+
+static int
+x_walk1(struct p9_op *op, void *node, const char *name, struct p9_qid *qid)
+{
+	struct xnode *n = node;
+	struct stat st;
+	char *path = strcmp(name, "..") == 0 ? parent_path(n->path) : child_path(n->path, name);
+	int rc = stat_path(op->ctx, path, &st);
+
+	if (rc == 0 && !served_type(st.st_mode))
+		rc = -EACCES;
+	if (rc < 0) {
+		free(path);
+		return rc;
+	}
+	free(n->path);
+	n->path = path;
+	*qid = qid_of(&st);
+	return 0;
+}
+
+static int
+open_flags(uint8_t mode, bool isdir)
+{
+	if (isdir)
+		return O_RDONLY | O_DIRECTORY;
+	int acc = (mode & 3) == P9_OWRITE ? O_WRONLY : (mode & 3) == P9_ORDWR ? O_RDWR : O_RDONLY;
+	/* O_NONBLOCK: a FIFO swapped in after the walk must not hang us. */
+	return acc | O_NONBLOCK | (mode & P9_OTRUNC ? O_TRUNC : 0);
+}
+
+static bool
+wants_write(uint8_t mode)
+{
+	return (mode & 3) == P9_OWRITE || (mode & 3) == P9_ORDWR || (mode & P9_OTRUNC);
+}
+
+/* Opens the node's file, checking that it is still a directory or regular
+ * file of the kind the fid was walked to. */
+static int
+x_open(struct p9_op *op, void *node, uint8_t mode, struct p9_qid *qid)
+{
+	struct p9_export *x = op->ctx;
+	struct xnode *n = node;
+	struct stat st;
+	int rc = stat_path(x, n->path, &st);
+
+	if (rc < 0)
+		return rc;
+	bool isdir = S_ISDIR(st.st_mode);
+	if (wants_write(mode) && (isdir || !writable_path(x, n->path, false)))
+		return refuse(op);
+	int fd = open_beneath(x, n->path, (uint64_t)open_flags(mode, isdir), 0);
+	if (fd < 0)
+		return resolve_errno(errno);
+	if (fstat(fd, &st) < 0 || !served_type(st.st_mode) || S_ISDIR(st.st_mode) != isdir) {
+		close(fd);
+		return -EACCES;
+	}
+	if (n->fd >= 0)
+		close(n->fd);
+	n->fd = fd;
+	*qid = qid_of(&st);
+	return 0;
+}
+
+/* Plan 9's rule: a new file's permissions are limited by its directory's. */
+static mode_t
+create_perm(uint32_t perm, const struct stat *dir)
+{
+	if (perm & P9_DMDIR)
+		return (mode_t)(perm & (~0777u | (dir->st_mode & 0777)) & 0777);
+	return (mode_t)(perm & (~0666u | (dir->st_mode & 0666)) & 0777);
+}
+
+static int
+x_create(struct p9_op *op, void *node, const char *name, uint32_t perm, uint8_t mode,
+    struct p9_qid *qid)
+{
+	struct p9_export *x = op->ctx;
+	struct xnode *n = node;
+	struct stat dst, st;
+	char *path = child_path(n->path, name);
+	int dirfd = -1, fd = -1, rc = 0;
+
+	if (!writable_path(x, path, true)) {
+		rc = refuse(op);
+		goto out;
+	}
+	dirfd = open_beneath(x, n->path, O_PATH | O_DIRECTORY, 0);
+	if (dirfd < 0 || fstat(dirfd, &dst) < 0) {
+		rc = resolve_errno(errno);
+		goto out;
+	}
+	mode_t m = create_perm(perm, &dst);
+	if (perm & P9_DMDIR) {
+		if (mkdirat(dirfd, name, m) < 0) {
+			rc = -errno;
+			goto out;
+		}
+		fd = open_beneath(x, path, O_RDONLY | O_DIRECTORY, 0);
+	} else {
+		fd = open_beneath(x, path, (uint64_t)(open_flags(mode, false) | O_CREAT | O_EXCL), m);
+	}
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		rc = resolve_errno(errno);
+		goto out;
+	}
+	if (n->fd >= 0)
+		close(n->fd);
+	n->fd = fd;
+	fd = -1;
+	free(n->path);
+	n->path = path;
+	path = NULL;
+	*qid = qid_of(&st);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (dirfd >= 0)
+		close(dirfd);
+	free(path);
+	return rc;
+}
+
+static ssize_t
+x_read(struct p9_op *op, void *node, uint64_t off, void *buf, uint32_t count)
+{
+	struct xnode *n = node;
+
+	(void)op;
+	if (n->fd < 0)
+		return -EBADF;
+	if (off > INT64_MAX)
+		return 0;
+	ssize_t r = pread(n->fd, buf, count, (off_t)off);
+	return r < 0 ? -errno : r;
+}
+
+static ssize_t
+x_read_fd(struct p9_op *op, void *node, uint64_t off, uint32_t count, int *fd,
+    uint64_t *fdoff)
+{
+	struct xnode *n = node;
+	struct stat st;
+
+	(void)op;
+	if (n->fd < 0 || fstat(n->fd, &st) < 0)
+		return -EBADF;
+	uint64_t size = (uint64_t)st.st_size;
+	*fd = n->fd;
+	*fdoff = off;
+	return off >= size ? 0 : (ssize_t)MIN((uint64_t)count, size - off);
+}
+
+static ssize_t
+x_write(struct p9_op *op, void *node, uint64_t off, const void *buf, uint32_t count)
+{
+	struct xnode *n = node;
+
+	(void)op;
+	if (n->fd < 0)
+		return -EBADF;
+	if (off > INT64_MAX - (uint64_t)count)
+		return -EFBIG;
+	ssize_t w = pwrite(n->fd, buf, count, (off_t)off);
+	return w < 0 ? -errno : w;
+}
+
+static int
+x_stat(struct p9_op *op, void *node, struct p9_dir *d)
+{
+	struct xnode *n = node;
+	struct stat st;
+	int rc = stat_path(op->ctx, n->path, &st);
+
+	if (rc < 0)
+		return rc;
+	fill_dir(op->ctx, &st, n->path[0] ? base_name(n->path) : "/", d);
+	return 0;
+}
+
+/* Changes go through the node's own O_PATH descriptor, named by its
+ * /proc/self/fd link (which is the inode itself, not a path that could be
+ * swapped for a symlink meanwhile). */
+static int
+proc_fd_path(int fd, char buf[64])
+{
+	snprintf(buf, 64, "/proc/self/fd/%d", fd);
+	return 0;
+}
+
+static int
+set_times(int fd, const struct p9_wstat *ws)
+{
+	struct timespec ts[2] = { { 0, UTIME_OMIT }, { 0, UTIME_OMIT } };
+	char p[64];
+
+	if (ws->valid & P9_WS_ATIME)
+		ts[0] = (struct timespec){ ws->atime_ns / 1000000000, ws->atime_ns % 1000000000 };
+	if (ws->valid & P9_WS_MTIME)
+		ts[1] = (struct timespec){ ws->mtime_ns / 1000000000, ws->mtime_ns % 1000000000 };
+	proc_fd_path(fd, p);
+	return utimensat(AT_FDCWD, p, ts, 0) < 0 ? -errno : 0;
+}
+
+static int
+apply_wstat(struct p9_export *x, struct xnode *n, int fd, const struct p9_wstat *ws)
+{
+	char p[64];
+	int rc = 0;
+
+	proc_fd_path(fd, p);
+	if (ws->valid & P9_WS_LENGTH) {
+		int wfd = open_beneath(x, n->path, O_WRONLY | O_NONBLOCK, 0);
+		if (wfd < 0)
+			return resolve_errno(errno);
+		rc = ftruncate(wfd, (off_t)MIN(ws->length, (uint64_t)INT64_MAX)) < 0 ? -errno : 0;
+		close(wfd);
+		if (rc < 0)
+			return rc;
+	}
+	if ((ws->valid & P9_WS_MODE) && chmod(p, (mode_t)ws->perm) < 0)
+		return -errno;
+	if (ws->valid & (P9_WS_ATIME | P9_WS_MTIME))
+		rc = set_times(fd, ws);
+	return rc;
+}
+
+/* Renames the node within its directory; the old and new names are single
+ * components beneath the parent's descriptor, and rename never follows a
+ * symlink, so nothing outside can be touched. */
+static int
+rename_node(struct p9_export *x, struct xnode *n, const struct p9_wstat *ws)
+{
+	char *parent = parent_path(n->path);
+	char *newpath = child_path(parent, ws->name);
+	int dirfd = open_beneath(x, parent, O_PATH | O_DIRECTORY, 0);
+	int rc = 0;
+
+	if (dirfd < 0)
+		rc = resolve_errno(errno);
+	else if (strcmp(ws->name, base_name(n->path)) != 0 &&
+	    renameat2(dirfd, base_name(n->path), dirfd, ws->name,
+	    ws->replace ? 0 : RENAME_NOREPLACE) < 0)
+		rc = -errno;
+	if (dirfd >= 0)
+		close(dirfd);
+	free(parent);
+	if (rc < 0) {
+		free(newpath);
+		return rc;
+	}
+	free(n->path);
+	n->path = newpath;
+	return 0;
+}
+
+static int
+x_wstat(struct p9_op *op, void *node, const struct p9_wstat *ws)
+{
+	struct p9_export *x = op->ctx;
+	struct xnode *n = node;
+	unsigned meta = ws->valid & (unsigned)~P9_WS_LENGTH;
+
+	if ((ws->valid & P9_WS_LENGTH) && !writable_path(x, n->path, false))
+		return refuse(op);
+	if (meta && !writable_path(x, n->path, true))
+		return refuse(op);
+	if (ws->valid & P9_WS_GID) {
+		str_copy(op->ename, "wstat can't change group", sizeof op->ename);
+		return -EPERM;
+	}
+	int fd = open_beneath(x, n->path, O_PATH, 0);
+	if (fd < 0)
+		return resolve_errno(errno);
+	int rc = apply_wstat(x, n, fd, ws);
+	close(fd);
+	if (rc == 0 && (ws->valid & P9_WS_NAME))
+		rc = rename_node(x, n, ws);
+	return rc;
+}
+
+static int
+x_remove(struct p9_op *op, void *node)
+{
+	struct p9_export *x = op->ctx;
+	struct xnode *n = node;
+	struct stat st;
+
+	if (!writable_path(x, n->path, true))
+		return refuse(op);
+	char *parent = parent_path(n->path);
+	int dirfd = open_beneath(x, parent, O_PATH | O_DIRECTORY, 0);
+	int rc = 0;
+	free(parent);
+	if (dirfd < 0)
+		return resolve_errno(errno);
+	const char *base = base_name(n->path);
+	if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		rc = -errno;
+	else if (unlinkat(dirfd, base, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
+		rc = -errno;
+	close(dirfd);
+	return rc;
+}
+
+static void
+x_clunk(struct p9_op *op, void *node)
+{
+	struct xnode *n = node;
+
+	(void)op;
+	if (n->fd >= 0)
+		close(n->fd);
+	list_free(n);
+	free(n->path);
+	free(n);
+}
+
+static int
+name_order(const void *a, const void *b)
+{
+	return strcmp(((const struct listed *)a)->name, ((const struct listed *)b)->name);
+}
+
+/* Lists the open directory: names and stats of its directories and
+ * regular files, sorted so that listings are stable. */
+static int
+take_listing(struct xnode *n)
+{
+	int dfd = openat(n->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	size_t cap = 0;
+	struct dirent *de;
+
+	if (d == NULL) {
+		int e = errno;
+		if (dfd >= 0)
+			close(dfd);
+		return -e;
+	}
+	list_free(n);
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !served_type(st.st_mode))
+			continue;
+		if (n->nlist == cap) {
+			cap = cap ? cap * 2 : 32;
+			n->list = erealloc(n->list, cap * sizeof *n->list);
+		}
+		n->list[n->nlist].name = estrdup(de->d_name);
+		n->list[n->nlist++].st = st;
+	}
+	closedir(d);
+	if (n->nlist > 1)
+		qsort(n->list, n->nlist, sizeof *n->list, name_order);
+	return 0;
+}
+
+static int
+x_readdir(struct p9_op *op, void *node, uint64_t index, struct p9_dir *d)
+{
+	struct xnode *n = node;
+
+	if (n->fd < 0)
+		return -EBADF;
+	if (index == 0 || n->list == NULL) {
+		int rc = take_listing(n);
+		if (rc < 0)
+			return rc;
+	}
+	if (index >= n->nlist)
+		return 0;
+	fill_dir(op->ctx, &n->list[index].st, n->list[index].name, d);
+	return 1;
+}
+
+static int
+x_statfs(struct p9_op *op, void *node, struct p9_statfs *sf)
+{
+	struct p9_export *x = op->ctx;
+	struct statfs s;
+
+	(void)node;
+	if (fstatfs(x->rootfd, &s) < 0)
+		return -errno;
+	sf->type = (uint32_t)s.f_type;
+	sf->bsize = (uint32_t)s.f_bsize;
+	sf->blocks = s.f_blocks;
+	sf->bfree = s.f_bfree;
+	sf->bavail = s.f_bavail;
+	sf->files = s.f_files;
+	sf->ffree = s.f_ffree;
+	sf->fsid = (uint64_t)(unsigned)s.f_fsid.__val[0] | (uint64_t)(unsigned)s.f_fsid.__val[1] << 32;
+	sf->namelen = (uint32_t)MIN((long)s.f_namelen, (long)P9_NAMEMAX);
+	return 0;
+}
+
+const struct p9_backend p9_export_backend = {
+	.attach = x_attach,
+	.clone = x_clone,
+	.walk1 = x_walk1,
+	.open = x_open,
+	.create = x_create,
+	.read = x_read,
+	.read_fd = x_read_fd,
+	.write = x_write,
+	.stat = x_stat,
+	.wstat = x_wstat,
+	.remove = x_remove,
+	.clunk = x_clunk,
+	.readdir = x_readdir,
+	.statfs = x_statfs,
+};
+
+/* ---- the export ---- */
+
+/* "tmp", "usr/glenda": relative, no empty, "." or ".." components. */
+static char *
+clean_prefix(const char *p)
+{
+	while (*p == '/')
+		p++;
+	char *s = estrdup(p);
+	size_t n = strlen(s);
+	while (n > 0 && s[n - 1] == '/')
+		s[--n] = 0;
+	for (char *c = s; *c;) {
+		char *slash = strchr(c, '/');
+		size_t len = slash ? (size_t)(slash - c) : strlen(c);
+		if (len == 0 || (len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.')) {
+			free(s);
+			return NULL;
+		}
+		c += len + (slash ? 1 : 0);
+	}
+	return s;
+}
+
+struct p9_export *
+p9_export_new(const struct p9_export_opts *o, char *err, size_t errcap)
+{
+	int fd = open(o->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(err, errcap, "%s: %s", o->dir, strerror(errno));
+		return NULL;
+	}
+	struct p9_export *x = ecalloc(1, sizeof *x);
+	x->rootfd = fd;
+	x->self_uid = geteuid();
+	x->self_gid = getegid();
+	str_copy(x->owner, o->owner ? o->owner : "glenda", sizeof x->owner);
+	for (int i = 0; o->writable && o->writable[i]; i++) {
+		char *p = clean_prefix(o->writable[i]);
+		if (p == NULL) {
+			snprintf(err, errcap, "writable path %s: not a clean relative path",
+			    o->writable[i]);
+			p9_export_free(x);
+			return NULL;
+		}
+		x->writable = erealloc(x->writable, (size_t)(x->nwritable + 1) * sizeof *x->writable);
+		x->writable[x->nwritable++] = p;
+	}
+	return x;
+}
+
+void
+p9_export_free(struct p9_export *x)
+{
+	if (x == NULL)
+		return;
+	for (int i = 0; i < x->nwritable; i++)
+		free(x->writable[i]);
+	free(x->writable);
+	close(x->rootfd);
+	free(x);
+}

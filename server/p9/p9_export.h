@@ -1,0 +1,52 @@
+/* A host directory served over 9P (a p9_backend).
+ *
+ * Containment: every path is resolved from the export's directory fd with
+ * openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS),
+ * and ".." is taken off the fid's path by the server before resolving, so
+ * neither "..", an absolute or planted symlink, nor a rename race reaches
+ * outside. Symlinks are not served at all: a walk onto one is refused
+ * ("permission denied") and listings leave them out, as they leave out
+ * devices, FIFOs and sockets (only directories and regular files exist
+ * here; a Plan 9 tree has nothing else).
+ *
+ * Writes: the export is read-only except beneath the writable prefixes,
+ * paths relative to the export ("tmp", "usr/glenda"). Inside a prefix P a
+ * client may create, remove, rename and wstat anything strictly below P,
+ * and open for writing or truncate P itself when it is a file. The host's
+ * own permissions still apply on top (the daemon's uid does the I/O).
+ *
+ * Ownership in stats: files owned by the daemon's own uid (or group) are
+ * shown as owned by the export's `owner` (default "glenda"); others by the
+ * host user or group name (getpwuid/getgrgid, cached), "none" when the id
+ * has no name. Why: the tree is unpacked by, and files created over 9P
+ * belong to, the daemon's user, whose host name means nothing to a Plan 9
+ * client; showing them as the one Plan 9 user the tree is for keeps
+ * `ls -l` sensible without storing anything extra on disk. The attaching
+ * uname grants nothing: there is no authentication, so permissions come
+ * from the writable prefixes alone. */
+#ifndef GRIDBOOT_P9_EXPORT_H
+#define GRIDBOOT_P9_EXPORT_H
+
+#include <stddef.h>
+
+#include "p9/p9_srv.h"
+
+struct p9_export_opts {
+	const char *dir;                        /* host directory */
+	const char *const *writable;            /* NULL-terminated, or NULL */
+	const char *owner;                      /* NULL: "glenda" */
+};
+
+struct p9_export;
+
+/* Opens dir (it must exist). NULL with a reason in err when dir can't be
+ * opened or a writable prefix is not a clean relative path (no "..", ".",
+ * empty components). "" or "/" as a prefix makes the whole tree writable. */
+struct p9_export *p9_export_new(const struct p9_export_opts *o, char *err, size_t errcap);
+void p9_export_free(struct p9_export *x);
+
+/* The backend; its ctx is the struct p9_export. Nodes stay valid across
+ * p9_export_free only until clunked: free the sessions first. */
+extern const struct p9_backend p9_export_backend;
+
+#endif

@@ -1,0 +1,1336 @@
+/* The 9P request engine (see p9_srv.h).
+ *
+ * p9_session_handle decodes a frame and calls one handler. A handler either
+ * encodes its R-message into the session's reply buffer and returns NULL,
+ * or returns an error text (with r->ecode set) and writes nothing that
+ * counts: the dispatcher then rewinds the writer and encodes Rerror (or
+ * Rlerror for .L). So every request gets exactly one reply, by
+ * construction. */
+#include "p9/p9_srv.h"
+#include "core/util.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Error texts of the protocol itself, after lib9p and the Plan 9 kernel. */
+static const char Eunknownfid[] = "fid unknown or out of range";
+static const char Edupfid[] = "duplicate fid";
+static const char Etoomanyfids[] = "too many fids";
+static const char Enoauth[] = "authentication not required";
+static const char Enoversion[] = "version not negotiated";
+static const char Etoobig[] = "message larger than msize";
+static const char Ebadmsg[] = "bad message";
+static const char Eopen[] = "fid already open";
+static const char Ecloneopen[] = "cannot clone open fid";
+static const char Ewalknodir[] = "walk in non-directory";
+static const char Ewalktoolong[] = "too many names in walk";
+static const char Enotexist[] = "file does not exist";
+static const char Eisdir[] = "is a directory";
+static const char Enotdir[] = "not a directory";
+static const char Ecreatenondir[] = "create in non-directory";
+static const char Ebadname[] = "bad character in file name";
+static const char Enotread[] = "file not open for reading";
+static const char Enotwrite[] = "file not open for writing";
+static const char Ebadoffset[] = "bad offset in directory read";
+static const char Ecountsmall[] = "read count too small for a directory entry";
+static const char Ewstatfixed[] = "wstat can't change type, dev, qid or directory bit";
+static const char Ewstatuid[] = "wstat can't change owner";
+static const char Ebadstat[] = "bad stat entry in wstat";
+static const char Exdev[] = "rename across directories";
+static const char Enotsup[] = "operation not supported";
+static const char Emsize[] = "msize too small";
+static const char Etoolarge[] = "reply larger than msize";
+
+struct fid {
+	uint32_t num;
+	struct fid *next;               /* hash chain */
+	void *node;                     /* the backend's */
+	struct p9_qid qid;
+	int omode;                      /* -1: not open */
+	bool orclose;
+	uint64_t dir_offset;            /* 9P2000 directory reads: next offset */
+	uint64_t dir_index;             /* ... and the entry it starts at */
+	char uname[P9_UNAMEMAX];
+};
+
+#define FID_BUCKETS 256
+
+struct p9_session {
+	const struct p9_backend *be;
+	void *ctx;
+	uint32_t max_msize, msize;
+	enum p9_dialect dialect;
+	bool versioned;
+	uint32_t zero_copy_min;
+	struct fid *fids[FID_BUCKETS];
+	unsigned nfids;
+	uint8_t *out;                   /* max_msize bytes: every reply goes here */
+};
+
+/* One request in flight. */
+struct req {
+	struct p9_session *s;
+	const struct p9_fcall *in;
+	struct wr w;
+	struct p9_reply *reply;
+	struct p9_op op;
+	int ecode;                      /* errno for Rlerror */
+};
+
+/* ---- errors ---- */
+
+const char *
+p9_errno_text(int err)
+{
+	switch (err) {
+	case ENOENT: return Enotexist;
+	case EACCES:
+	case EPERM: return "permission denied";
+	case EEXIST: return "file already exists";
+	case ENOTDIR: return Enotdir;
+	case EISDIR: return Eisdir;
+	case ENOTEMPTY: return "directory not empty";
+	case ENAMETOOLONG: return "file name too long";
+	case EROFS: return "read-only file system";
+	case ENOSPC: return "file system full";
+	case EXDEV: return Exdev;
+	case EBADF: return Eunknownfid;
+	case EINVAL: return "bad argument";
+	case ELOOP: return "symbolic link refused";
+	case EMFILE:
+	case ENFILE: return "too many open files";
+	case ENOMEM: return "out of memory";
+	case EFBIG: return "file too large";
+	case EOPNOTSUPP: return Enotsup;
+	case EBUSY: return "file is busy";
+	default: return "i/o error";
+	}
+}
+
+static const char *
+fail(struct req *r, int ecode, const char *text)
+{
+	r->ecode = ecode;
+	return text;
+}
+
+/* A backend failure: its own reason if it gave one. */
+static const char *
+fail_be(struct req *r, long rc)
+{
+	int e = rc < 0 && rc > -4096 ? (int)-rc : EIO;
+
+	r->ecode = e;
+	return r->op.ename[0] ? r->op.ename : p9_errno_text(e);
+}
+
+/* ---- names ---- */
+
+bool
+p9_name_ok(const char *s, size_t len)
+{
+	if (len == 0 || len > P9_NAMEMAX || memchr(s, '/', len) || memchr(s, 0, len))
+		return false;
+	return !(len == 1 && s[0] == '.') && !(len == 2 && s[0] == '.' && s[1] == '.');
+}
+
+/* Copies a valid name (or, for walks, "..") into buf. */
+static bool
+name_copy(struct p9_str n, char buf[P9_NAMEMAX + 1], bool dotdot_ok)
+{
+	bool dotdot = n.len == 2 && n.s[0] == '.' && n.s[1] == '.';
+
+	if (!(dotdot && dotdot_ok) && !p9_name_ok(n.s, n.len))
+		return false;
+	memcpy(buf, n.s, n.len);
+	buf[n.len] = 0;
+	return true;
+}
+
+/* ---- the fid table ---- */
+
+static struct fid **
+fid_slot(struct p9_session *s, uint32_t num)
+{
+	struct fid **pp = &s->fids[(num ^ num >> 8 ^ num >> 16) % FID_BUCKETS];
+
+	while (*pp && (*pp)->num != num)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static struct fid *
+fid_get(struct p9_session *s, uint32_t num)
+{
+	return *fid_slot(s, num);
+}
+
+/* A new fid, or NULL with the error when it is in use or the table full. */
+static struct fid *
+fid_new(struct req *r, uint32_t num, const char **err)
+{
+	struct p9_session *s = r->s;
+	struct fid **pp = fid_slot(s, num);
+
+	if (*pp) {
+		*err = fail(r, EBADF, Edupfid);
+		return NULL;
+	}
+	if (num == P9_NOFID) {
+		*err = fail(r, EBADF, Eunknownfid);
+		return NULL;
+	}
+	if (s->nfids >= P9_MAXFIDS) {
+		*err = fail(r, EMFILE, Etoomanyfids);
+		return NULL;
+	}
+	struct fid *f = ecalloc(1, sizeof *f);
+	f->num = num;
+	f->omode = -1;
+	*pp = f;
+	s->nfids++;
+	return f;
+}
+
+static void
+op_init(struct p9_op *op, struct p9_session *s, const char *uname)
+{
+	op->ctx = s->ctx;
+	op->uname = uname;
+	op->dialect = s->dialect;
+	op->ename[0] = 0;
+}
+
+/* Takes the fid out of the table, removing its file first when it was
+ * opened ORCLOSE; returns what the remove said (0 when none). */
+static int
+fid_clunk(struct p9_session *s, struct fid *f)
+{
+	struct fid **pp = fid_slot(s, f->num);
+	struct p9_op op;
+	int rc = 0;
+
+	op_init(&op, s, f->uname);
+	if (f->orclose)
+		rc = s->be->remove(&op, f->node);
+	s->be->clunk(&op, f->node);
+	*pp = f->next;
+	s->nfids--;
+	free(f);
+	return rc;
+}
+
+static void
+clunk_all(struct p9_session *s)
+{
+	for (int b = 0; b < FID_BUCKETS; b++)
+		while (s->fids[b])
+			(void)fid_clunk(s, s->fids[b]);
+}
+
+/* The fid a request names, with r->op set up for its user. */
+static struct fid *
+req_fid(struct req *r, uint32_t num)
+{
+	struct fid *f = fid_get(r->s, num);
+
+	if (f)
+		op_init(&r->op, r->s, f->uname);
+	return f;
+}
+
+/* ---- reply helpers ---- */
+
+static const char *
+reply(struct req *r, struct p9_fcall *f)
+{
+	f->tag = r->in->tag;
+	(void)p9_encode(&r->w, f, r->s->dialect);
+	return NULL;
+}
+
+static const char *
+reply_empty(struct req *r)
+{
+	struct p9_fcall f = { .type = (uint8_t)(r->in->type + 1) };
+	return reply(r, &f);
+}
+
+static uint32_t
+iounit(const struct p9_session *s)
+{
+	return s->msize - P9_IOHDRSZ;
+}
+
+static bool
+readable(int omode)
+{
+	return omode >= 0 && (omode & 3) != P9_OWRITE;
+}
+
+static bool
+writable(int omode)
+{
+	return omode >= 0 && ((omode & 3) == P9_OWRITE || (omode & 3) == P9_ORDWR);
+}
+
+/* ---- version, auth, attach, flush ---- */
+
+/* "9P2000.L" is .L; anything else whose part before the first '.' is
+ * "9P2000" is plain 9P2000 (so "9P2000.u" gets "9P2000"); the rest is
+ * "unknown" (version(5)). */
+static const char *
+pick_version(struct p9_str v, enum p9_dialect *d)
+{
+	if (p9_str_eq(v, "9P2000.L")) {
+		*d = P9_2000L;
+		return "9P2000.L";
+	}
+	const char *dot = memchr(v.s, '.', v.len);
+	size_t base = dot ? (size_t)(dot - v.s) : v.len;
+	if (base == 6 && memcmp(v.s, "9P2000", 6) == 0) {
+		*d = P9_2000;
+		return "9P2000";
+	}
+	return NULL;
+}
+
+static const char *
+h_version(struct req *r)
+{
+	struct p9_session *s = r->s;
+	enum p9_dialect d = P9_2000;
+	const char *v = pick_version(r->in->version, &d);
+
+	if (r->in->msize < P9_MIN_MSIZE)
+		return fail(r, EINVAL, Emsize);
+	clunk_all(s);           /* a new version aborts the old session */
+	s->versioned = v != NULL;
+	s->dialect = d;
+	s->msize = MIN(r->in->msize, s->max_msize);
+	struct p9_fcall f = { .type = P9_RVERSION, .msize = s->msize,
+		.version = p9_str_of(v ? v : "unknown") };
+	return reply(r, &f);
+}
+
+static const char *
+h_auth(struct req *r)
+{
+	return fail(r, EOPNOTSUPP, Enoauth);
+}
+
+static void
+uname_copy(char dst[P9_UNAMEMAX], const struct p9_fcall *in)
+{
+	if (in->uname.len > 0) {
+		size_t n = MIN((size_t)in->uname.len, (size_t)P9_UNAMEMAX - 1);
+		memcpy(dst, in->uname.s, n);
+		dst[n] = 0;
+		if (strlen(dst) > 0)
+			return;
+	}
+	if (in->n_uname != P9_NONUNAME)
+		snprintf(dst, P9_UNAMEMAX, "%" PRIu32, in->n_uname);
+	else
+		str_copy(dst, "none", P9_UNAMEMAX);
+}
+
+static const char *
+h_attach(struct req *r)
+{
+	const struct p9_fcall *in = r->in;
+	const char *err = NULL;
+	char aname[P9_NAMEMAX + 1];
+
+	if (in->afid != P9_NOFID)
+		return fail(r, EOPNOTSUPP, Enoauth);
+	if (in->aname.len > P9_NAMEMAX || memchr(in->aname.s, 0, in->aname.len))
+		return fail(r, EINVAL, "unknown specifier in attach");
+	memcpy(aname, in->aname.s, in->aname.len);
+	aname[in->aname.len] = 0;
+	struct fid *f = fid_new(r, in->fid, &err);
+	if (f == NULL)
+		return err;
+	uname_copy(f->uname, in);
+	op_init(&r->op, r->s, f->uname);
+	int rc = r->s->be->attach(&r->op, aname, &f->node, &f->qid);
+	if (rc < 0) {
+		err = fail_be(r, rc);
+		struct fid **pp = fid_slot(r->s, f->num);
+		*pp = f->next;
+		r->s->nfids--;
+		free(f);
+		return err;
+	}
+	struct p9_fcall out = { .type = P9_RATTACH, .qid = f->qid };
+	return reply(r, &out);
+}
+
+static const char *
+h_flush(struct req *r)
+{
+	return reply_empty(r);  /* every earlier request is already answered */
+}
+
+/* ---- walk ---- */
+
+/* Walks a clone of f's node through the names; *nqid is how many
+ * succeeded. Returns the clone (NULL when cloning failed) and leaves the
+ * first failure's text in *err. */
+static void *
+walk_clone(struct req *r, struct fid *f, struct p9_qid *wqid, int *nqid, const char **err)
+{
+	const struct p9_fcall *in = r->in;
+	const struct p9_backend *be = r->s->be;
+	void *node = NULL;
+	struct p9_qid qid = f->qid;
+	char name[P9_NAMEMAX + 1];
+	int rc = be->clone(&r->op, f->node, &node);
+
+	*nqid = 0;
+	*err = NULL;
+	if (rc < 0) {
+		*err = fail_be(r, rc);
+		return NULL;
+	}
+	for (int i = 0; i < in->nwname; i++) {
+		if (!(qid.type & P9_QTDIR)) {
+			*err = fail(r, ENOTDIR, Ewalknodir);
+			break;
+		}
+		if (!name_copy(in->wname[i], name, true)) {
+			*err = fail(r, ENOENT, Enotexist);
+			break;
+		}
+		rc = be->walk1(&r->op, node, name, &qid);
+		if (rc < 0) {
+			*err = fail_be(r, rc);
+			break;
+		}
+		wqid[(*nqid)++] = qid;
+	}
+	return node;
+}
+
+static const char *
+h_walk(struct req *r)
+{
+	const struct p9_fcall *in = r->in;
+	struct p9_session *s = r->s;
+	struct fid *f = req_fid(r, in->fid);
+	struct p9_fcall out = { .type = P9_RWALK };
+	const char *err;
+	int n;
+
+	if (f == NULL)
+		return fail(r, EBADF, Eunknownfid);
+	if (f->omode != -1)
+		return fail(r, EBUSY, Ecloneopen);
+	if (in->nwname > P9_MAXWELEM)
+		return fail(r, EINVAL, Ewalktoolong);
+	if (in->newfid != in->fid) {
+		if (fid_get(s, in->newfid))
+			return fail(r, EBADF, Edupfid);
+		if (in->newfid == P9_NOFID)
+			return fail(r, EBADF, Eunknownfid);
+		if (s->nfids >= P9_MAXFIDS)
+			return fail(r, EMFILE, Etoomanyfids);
+	}
+	if (in->nwname > 0 && !(f->qid.type & P9_QTDIR))
+		return fail(r, ENOTDIR, Ewalknodir);
+	void *node = walk_clone(r, f, out.wqid, &n, &err);
+	if (node == NULL)
+		return err;
+	if (n < in->nwname) {
+		s->be->clunk(&r->op, node);
+		if (n == 0)
+			return err;
+		out.nwqid = (uint16_t)n;        /* partial walk: newfid untouched */
+		return reply(r, &out);
+	}
+	struct p9_qid qid = n ? out.wqid[n - 1] : f->qid;
+	if (in->newfid == in->fid) {
+		s->be->clunk(&r->op, f->node);
+	} else {
+		struct fid *nf = fid_new(r, in->newfid, &err);
+		assert(nf != NULL);     /* checked above */
+		memcpy(nf->uname, f->uname, sizeof nf->uname);
+		f = nf;
+	}
+	f->node = node;
+	f->qid = qid;
+	out.nwqid = (uint16_t)n;
+	return reply(r, &out);
+}
+
+/* ---- open, create ---- */
+
+static const char *
+open_fid(struct req *r, struct fid *f, uint8_t mode, uint8_t rtype)
+{
+	if (f->omode != -1)
+		return fail(r, EBUSY, Eopen);
+	if ((f->qid.type & P9_QTDIR) && ((mode & 3) != P9_OREAD || (mode & P9_OTRUNC)))
+		return fail(r, EISDIR, Eisdir);
+	int rc = r->s->be->open(&r->op, f->node, mode & (3 | P9_OTRUNC), &f->qid);
+	if (rc < 0)
+		return fail_be(r, rc);
+	f->omode = mode & 3;
+	f->orclose = (mode & P9_ORCLOSE) != 0;
+	f->dir_offset = f->dir_index = 0;
+	struct p9_fcall out = { .type = rtype, .qid = f->qid, .iounit = iounit(r->s) };
+	return reply(r, &out);
+}
+
+static const char *
+h_open(struct req *r)
+{
+	struct fid *f = req_fid(r, r->in->fid);
+
+	if (f == NULL)
+		return fail(r, EBADF, Eunknownfid);
+	return open_fid(r, f, r->in->mode, P9_ROPEN);
+}
+
+static const char *
+create_in(struct req *r, struct fid *f, struct p9_str name, uint32_t perm, uint8_t mode,
+    uint8_t rtype)
+{
+	char nbuf[P9_NAMEMAX + 1];
+
+	if (f->omode != -1)
+		return fail(r, EBUSY, Eopen);
+	if (!(f->qid.type & P9_QTDIR))
+		return fail(r, ENOTDIR, Ecreatenondir);
+	if (!name_copy(name, nbuf, false))
+		return fail(r, EINVAL, Ebadname);
+	if ((perm & P9_DMDIR) && ((mode & 3) != P9_OREAD || (mode & P9_OTRUNC)))
+		return fail(r, EISDIR, Eisdir);
+	int rc = r->s->be->create(&r->op, f->node, nbuf, perm, mode & (3 | P9_OTRUNC), &f->qid);
+	if (rc < 0)
+		return fail_be(r, rc);
+	f->omode = mode & 3;
+	f->orclose = (mode & P9_ORCLOSE) != 0;
+	f->dir_offset = f->dir_index = 0;
+	struct p9_fcall out = { .type = rtype, .qid = f->qid, .iounit = iounit(r->s) };
+	return reply(r, &out);
+}
+
+static const char *
+h_create(struct req *r)
+{
+	struct fid *f = req_fid(r, r->in->fid);
+
+	if (f == NULL)
+		return fail(r, EBADF, Eunknownfid);
+	return create_in(r, f, r->in->name, r->in->perm, r->in->mode, P9_RCREATE);
+}
+
+/* ---- read, write ---- */
+
+/* Rread's header with room for count bytes; returns where data goes. */
+static uint8_t *
+rread_begin(struct req *r, uint8_t type, uint32_t count, uint8_t **start, uint8_t **countp)
+{
+	*start = p9_frame_begin(&r->w, type, r->in->tag);
+	*countp = wr_reserve(&r->w, 4);
+	return wr_reserve(&r->w, count);
+}
+
+static void
+rread_end(struct req *r, uint8_t *start, uint8_t *countp, uint8_t *data, uint32_t n)
+{
+	struct wr cw = wr_make(countp, 4);
+
+	r->w.p = data + n;
+	wr_le32(&cw, n);
+	(void)p9_frame_end(&r->w, start);
+}
+
+static uint32_t
+read_room(const struct req *r, uint32_t count)
+{
+	return MIN(count, r->s->msize - P9_READHDRSZ);
+}
+
+static void
+dir_to_stat(const struct p9_dir *d, struct p9_stat *st)
+{
+	memset(st, 0, sizeof *st);
+	st->qid = d->qid;
+	st->mode = d->mode;
+	st->atime = (uint32_t)(d->atime_ns / 1000000000);
+	st->mtime = (uint32_t)(d->mtime_ns / 1000000000);
+	st->length = (d->qid.type & P9_QTDIR) ? 0 : d->length;
+	st->name = p9_str_of(d->name);
+	st->uid = p9_str_of(d->uid);
+	st->gid = p9_str_of(d->gid);
+	st->muid = p9_str_of(d->muid);
+}
+
+/* 9P2000 directory read: whole stat entries, offsets continuing from the
+ * previous read (or 0 to start over). */
+static const char *
+read_dir(struct req *r, struct fid *f)
+{
+	const struct p9_fcall *in = r->in;
+	uint32_t room = read_room(r, in->count);
+	uint8_t *start, *countp, *data;
+	uint32_t used = 0;
+	struct p9_dir d;
+	struct p9_stat st;
+
+	if (in->offset != 0 && in->offset != f->dir_offset)
+		return fail(r, EINVAL, Ebadoffset);
+	uint64_t index = in->offset == 0 ? 0 : f->dir_index;
+	data = rread_begin(r, P9_RREAD, room, &start, &countp);
+	if (data == NULL)
+		return fail(r, EIO, Etoolarge);
+	for (;;) {
+		memset(&d, 0, sizeof d);
+		int rc = r->s->be->readdir(&r->op, f->node, index, &d);
+		if (rc < 0)
+			return fail_be(r, rc);
+		if (rc == 0)
+			break;
+		dir_to_stat(&d, &st);
+		size_t need = p9_stat_size(&st);
+		if (need > room - used) {
+			if (used == 0)
+				return fail(r, EINVAL, Ecountsmall);
+			break;
+		}
+		struct wr ew = wr_make(data + used, room - used);
+		used += (uint32_t)p9_stat_encode(&ew, &st);
+		index++;
+	}
+	f->dir_offset = in->offset + used;
+	f->dir_index = index;
+	rread_end(r, start, countp, data, used);
+	return NULL;
+}
+
+static bool
+try_zero_copy(struct req *r, struct fid *f, uint32_t room)
+{
+	struct p9_session *s = r->s;
+	int fd = -1;
+	uint64_t fdoff = 0;
+
+	if (s->zero_copy_min == 0 || room < s->zero_copy_min || s->be->read_fd == NULL)
+		return false;
+	ssize_t n = s->be->read_fd(&r->op, f->node, r->in->offset, room, &fd, &fdoff);
+	if (n < 0 || fd < 0)
+		return false;   /* fall back to a copy, which reports the error */
+	uint8_t *start, *countp;
+	uint8_t *data = rread_begin(r, P9_RREAD, 0, &start, &countp);
+	rread_end(r, start, countp, data, 0);
+	/* The count and size fields include the bytes the glue sends. */
+	struct wr cw = wr_make(countp, 4);
+	wr_le32(&cw, (uint32_t)n);
+	struct wr sw = wr_make(start, 4);
+	wr_le32(&sw, (uint32_t)(P9_READHDRSZ + n));
+	r->reply->fd = fd;
+	r->reply->fd_off = fdoff;
+	r->reply->fd_len = (uint32_t)n;
+	return true;
+}
+
+static const char *
+h_read(struct req *r)
+{
+	struct fid *f = req_fid(r, r->in->fid);
+	uint8_t *start, *countp, *data;
+
+	if (f == NULL)
+		return fail(r, EBADF, Eunknownfid);
+	if (!readable(f->omode))
+		return fail(r, EBADF, Enotread);
+	if (f->qid.type & P9_QTDIR)
+		return read_dir(r, f);
+	uint32_t room = read_room(r, r->in->count);
+	if (try_zero_copy(r, f, room))
+		return NULL;
+	data = rread_begin(r, P9_RREAD, room, &start, &countp);
+	if (data == NULL)
+		return fail(r, EIO, Etoolarge);
+	ssize_t n = r->s->be->read(&r->op, f->node, r->in->offset, data, room);
+	if (n < 0)
+		return fail_be(r, n);
+	rread_end(r, start, countp, data, (uint32_t)MIN((size_t)n, (size_t)room));
+	return NULL;
+}
+
+static const char *
+h_write(struct req *r)
+{
+	struct fid *f = req_fid(r, r->in->fid);
+
+	if (f == NULL)
+		return fail(r, EBADF, Eunknownfid);
+	if (!writable(f->omode))
+		return fail(r, EBADF, Enotwrite);
+	if (f->qid.type & P9_QTDIR)
+		return fail(r, EISDIR, Eisdir);
+	ssize_t n = r->s->be->write(&r->op, f->node, r->in->offset, r->in->data, r->in->count);
+	if (n < 0)
+		return fail_be(r, n);
+	struct p9_fcall out = { .type = P9_RWRITE,
+		.count = (uint32_t)MIN((size_t)n, (size_t)r->in->count) };
+	return reply(r, &out);
+}
+
+/* ---- clunk, remove ---- */
+
+static const char *
+h_clunk(struct req *r)
+{
+	struct fid *f = req_fid(r, r->in->fid);
+
+	if (f == NULL)
+		return fail(r, EBADF, Eunknownfid);
+	(void)fid_clunk(r->s, f);       /* an ORCLOSE failure is not reported */
+	return reply_empty(r);
+}
+
+/* The fid is clunked whether or not the remove works (remove(5)). */
+static const char *
+h_remove(struct req *r)
+{
+	struct fid *f = req_fid(r, r->in->fid);
+
+	if (f == NULL)
+		return fail(r, EBADF, Eunknownfid);
+	int rc = r->s->be->remove(&r->op, f->node);
+	f->orclose = false;
+	(void)fid_clunk(r->s, f);
+	if (rc < 0)
+		return fail_be(r, rc);
+	return reply_empty(r);
+}
+
+/* ---- stat, wstat ---- */
+
+static const char *
+h_stat(struct req *r)
+{
+	struct fid *f = req_fid(r, r->in->fid);
+	struct p9_dir d;
+	struct p9_stat st;
+
+	if (f == NULL)
+		return fail(r, EBADF, Eunknownfid);
+	memset(&d, 0, sizeof d);
+	int rc = r->s->be->stat(&r->op, f->node, &d);
+	if (rc < 0)
+		return fail_be(r, rc);
+	dir_to_stat(&d, &st);
+	uint8_t *start = p9_frame_begin(&r->w, P9_RSTAT, r->in->tag);
+	wr_le16(&r->w, (uint16_t)p9_stat_size(&st));
+	(void)p9_stat_encode(&r->w, &st);
+	(void)p9_frame_end(&r->w, start);
+	return NULL;
+}
+
+static bool
+qid_untouched(const struct p9_qid *q)
+{
+	return q->type == 0xFF && q->vers == 0xFFFFFFFFu && q->path == ~0ULL;
+}
+
+/* Turns a Twstat entry into a change, refusing what 9P does not allow:
+ * type, dev and qid can't change, nor the directory bit, nor the owner. */
+static const char *
+wstat_from_stat(struct req *r, const struct p9_stat *st, const struct fid *f,
+    struct p9_wstat *ws, char name[P9_NAMEMAX + 1], char gid[P9_UNAMEMAX])
+{
+	memset(ws, 0, sizeof *ws);
+	if (st->type != 0xFFFF || st->dev != 0xFFFFFFFFu || !qid_untouched(&st->qid))
+		return fail(r, EPERM, Ewstatfixed);
+	if (st->mode != 0xFFFFFFFFu) {
+		bool isdir = (f->qid.type & P9_QTDIR) != 0;
+		if (((st->mode & P9_DMDIR) != 0) != isdir)
+			return fail(r, EPERM, Ewstatfixed);
+		ws->valid |= P9_WS_MODE;
+		ws->perm = st->mode & 0777;
+	}
+	if (st->atime != 0xFFFFFFFFu) {
+		ws->valid |= P9_WS_ATIME;
+		ws->atime_ns = (int64_t)st->atime * 1000000000;
+	}
+	if (st->mtime != 0xFFFFFFFFu) {
+		ws->valid |= P9_WS_MTIME;
+		ws->mtime_ns = (int64_t)st->mtime * 1000000000;
+	}
+	if (st->length != ~0ULL) {
+		if (f->qid.type & P9_QTDIR)
+			return fail(r, EISDIR, Eisdir);
+		ws->valid |= P9_WS_LENGTH;
+		ws->length = st->length;
+	}
+	if (st->name.len) {
+		if (!name_copy(st->name, name, false))
+			return fail(r, EINVAL, Ebadname);
+		ws->valid |= P9_WS_NAME;
+		ws->name = name;
+	}
+	if (st->uid.len)
+		return fail(r, EPERM, Ewstatuid);
+	if (st->gid.len) {
+		if (st->gid.len >= P9_UNAMEMAX || memchr(st->gid.s, 0, st->gid.len))
+			return fail(r, EINVAL, Ebadname);
+		memcpy(gid, st->gid.s, st->gid.len);
+		gid[st->gid.len] = 0;
+		ws->valid |= P9_WS_GID;
+		ws->gid = gid;
+	}
+	return NULL;
+}
+
+static const char *
+h_wstat(struct req *r)
+{
+	struct fid *f = req_fid(r, r->in->fid);
+	struct rd rd = rd_make(r->in->stat, r->in->nstat);
+	struct p9_stat st;
+	struct p9_wstat ws;
+	char name[P9_NAMEMAX + 1], gid[P9_UNAMEMAX];
+
+	if (f == NULL)
+		return fail(r, EBADF, Eunknownfid);
+	if (!p9_stat_decode(&rd, &st) || rd_left(&rd) != 0)
+		return fail(r, EINVAL, Ebadstat);
+	const char *err = wstat_from_stat(r, &st, f, &ws, name, gid);
+	if (err)
+		return err;
+	if (ws.valid) {         /* all "don't touch": a sync request, nothing to do */
+		int rc = r->s->be->wstat(&r->op, f->node, &ws);
+		if (rc < 0)
+			return fail_be(r, rc);
+	}
+	return reply_empty(r);
+}
+
+/* ---- 9P2000.L ---- */
+
+static uint8_t
+lflags_to_mode(uint32_t flags)
+{
+	uint8_t mode = (uint8_t)(flags & P9_L_ACCMODE);
+
+	if (mode == 3)
+		mode = P9_ORDWR;
+	if (flags & P9_L_TRUNC)
+		mode |= P9_OTRUNC;
+	return mode;
+}
+
+static const char *
+h_lopen(struct req *r)
+{
+	struct fid *f = req_fid(r, r->in->fid);
+
+	if (f == NULL)
+		return fail(r, EBADF, Eunknownfid);
+	uint8_t mode = lflags_to_mode(r->in->flags);
+	if (f->qid.type & P9_QTDIR)
+		mode &= (uint8_t)~P9_OTRUNC;    /* Linux opens directories O_RDONLY anyway */
+	return open_fid(r, f, mode, P9_RLOPEN);
+}
+
+static const char *
+h_lcreate(struct req *r)
+{
+	struct fid *f = req_fid(r, r->in->fid);
+
+	if (f == NULL)
+		return fail(r, EBADF, Eunknownfid);
+	return create_in(r, f, r->in->name, r->in->perm & 0777, lflags_to_mode(r->in->flags),
+	    P9_RLCREATE);
+}
+
+/* A scratch node: a clone of dir's node, walked to name when given. */
+static const char *
+scratch_node(struct req *r, struct fid *dir, struct p9_str name, void **node,
+    struct p9_qid *qid)
+{
+	char nbuf[P9_NAMEMAX + 1];
+	const struct p9_backend *be = r->s->be;
+
+	if (!(dir->qid.type & P9_QTDIR))
+		return fail(r, ENOTDIR, Enotdir);
+	if (name.s && !name_copy(name, nbuf, false))
+		return fail(r, EINVAL, Ebadname);
+	int rc = be->clone(&r->op, dir->node, node);
+	if (rc < 0)
+		return fail_be(r, rc);
+	*qid = dir->qid;
+	if (name.s && (rc = be->walk1(&r->op, *node, nbuf, qid)) < 0) {
+		be->clunk(&r->op, *node);
+		return fail_be(r, rc);
+	}
+	return NULL;
+}
+
+static const char *
+h_mkdir(struct req *r)
+{
+	struct fid *f = req_fid(r, r->in->fid);
+	char nbuf[P9_NAMEMAX + 1];
+	void *node;
+	struct p9_qid qid;
+
+	if (f == NULL)
+		return fail(r, EBADF, Eunknownfid);
+	if (!name_copy(r->in->name, nbuf, false))
+		return fail(r, EINVAL, Ebadname);
+	const char *err = scratch_node(r, f, (struct p9_str){ NULL, 0 }, &node, &qid);
+	if (err)
+		return err;
+	int rc = r->s->be->create(&r->op, node, nbuf, P9_DMDIR | (r->in->perm & 0777),
+	    P9_OREAD, &qid);
+	r->s->be->clunk(&r->op, node);
+	if (rc < 0)
+		return fail_be(r, rc);
+	struct p9_fcall out = { .type = P9_RMKDIR, .qid = qid };
+	return reply(r, &out);
+}
+
+static const char *
+h_unlinkat(struct req *r)
+{
+	struct fid *f = req_fid(r, r->in->fid);
+	void *node;
+	struct p9_qid qid;
+
+	if (f == NULL)
+		return fail(r, EBADF, Eunknownfid);
+	const char *err = scratch_node(r, f, r->in->name, &node, &qid);
+	if (err)
+		return err;
+	bool isdir = (qid.type & P9_QTDIR) != 0;
+	bool want_dir = (r->in->flags & P9_L_AT_REMOVEDIR) != 0;
+	int rc = isdir == want_dir ? r->s->be->remove(&r->op, node) : isdir ? -EISDIR : -ENOTDIR;
+	r->s->be->clunk(&r->op, node);
+	if (rc < 0)
+		return fail_be(r, rc);
+	return reply_empty(r);
+}
+
+/* Renames within one directory only: the backend interface renames a node
+ * in place (as 9P2000 wstat does). Across directories: EXDEV, which Linux's
+ * mv answers by copying. */
+static const char *
+rename_in_dir(struct req *r, struct fid *olddir, struct p9_str oldname,
+    const struct p9_qid *newdir, struct p9_str newname)
+{
+	char nbuf[P9_NAMEMAX + 1];
+	void *node;
+	struct p9_qid qid;
+
+	if (!name_copy(newname, nbuf, false))
+		return fail(r, EINVAL, Ebadname);
+	if (newdir->path != olddir->qid.path)
+		return fail(r, EXDEV, Exdev);
+	const char *err = scratch_node(r, olddir, oldname, &node, &qid);
+	if (err)
+		return err;
+	struct p9_wstat ws = { .valid = P9_WS_NAME, .name = nbuf, .replace = true };
+	int rc = r->s->be->wstat(&r->op, node, &ws);
+	r->s->be->clunk(&r->op, node);
+	return rc < 0 ? fail_be(r, rc) : reply_empty(r);
+}
+
+static const char *
+h_renameat(struct req *r)
+{
+	struct fid *od = req_fid(r, r->in->fid);
+	struct fid *nd = fid_get(r->s, r->in->newfid);
+
+	if (od == NULL || nd == NULL)
+		return fail(r, EBADF, Eunknownfid);
+	return rename_in_dir(r, od, r->in->name, &nd->qid, r->in->name2);
+}
+
+/* Trename fid dfid name: fid's parent must be dfid. */
+static const char *
+h_rename(struct req *r)
+{
+	struct fid *f = req_fid(r, r->in->fid);
+	struct fid *nd = fid_get(r->s, r->in->newfid);
+	void *node;
+	struct p9_qid parent;
+
+	if (f == NULL || nd == NULL)
+		return fail(r, EBADF, Eunknownfid);
+	int rc = r->s->be->clone(&r->op, f->node, &node);
+	if (rc < 0)
+		return fail_be(r, rc);
+	rc = r->s->be->walk1(&r->op, node, "..", &parent);
+	r->s->be->clunk(&r->op, node);
+	if (rc < 0)
+		return fail_be(r, rc);
+	if (parent.path != nd->qid.path)
+		return fail(r, EXDEV, Exdev);
+	char nbuf[P9_NAMEMAX + 1];
+	if (!name_copy(r->in->name, nbuf, false))
+		return fail(r, EINVAL, Ebadname);
+	struct p9_wstat ws = { .valid = P9_WS_NAME, .name = nbuf, .replace = true };
+	rc = r->s->be->wstat(&r->op, f->node, &ws);
+	return rc < 0 ? fail_be(r, rc) : reply_empty(r);
+}
+
+static const char *
+h_getattr(struct req *r)
+{
+	struct fid *f = req_fid(r, r->in->fid);
+	struct p9_dir d;
+
+	if (f == NULL)
+		return fail(r, EBADF, Eunknownfid);
+	memset(&d, 0, sizeof d);
+	int rc = r->s->be->stat(&r->op, f->node, &d);
+	if (rc < 0)
+		return fail_be(r, rc);
+	struct p9_fcall out = { .type = P9_RGETATTR };
+	struct p9_attr *a = &out.attr;
+	a->valid = P9_GETATTR_BASIC;
+	a->qid = d.qid;
+	a->mode = d.unix_mode;
+	a->uid = d.n_uid;
+	a->gid = d.n_gid;
+	a->nlink = d.nlink ? d.nlink : 1;
+	a->size = d.length;
+	a->blksize = 4096;
+	a->blocks = d.blocks;
+	a->atime_sec = (uint64_t)(d.atime_ns / 1000000000);
+	a->atime_nsec = (uint64_t)(d.atime_ns % 1000000000);
+	a->mtime_sec = (uint64_t)(d.mtime_ns / 1000000000);
+	a->mtime_nsec = (uint64_t)(d.mtime_ns % 1000000000);
+	a->ctime_sec = (uint64_t)(d.ctime_ns / 1000000000);
+	a->ctime_nsec = (uint64_t)(d.ctime_ns % 1000000000);
+	return reply(r, &out);
+}
+
+static int64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Tsetattr: mode, size and times; owner changes are refused, a bare ctime
+ * update (Linux sends one with most changes) needs nothing. */
+static const char *
+h_setattr(struct req *r)
+{
+	struct fid *f = req_fid(r, r->in->fid);
+	const struct p9_setattr *sa = &r->in->setattr;
+	struct p9_wstat ws = { 0 };
+
+	if (f == NULL)
+		return fail(r, EBADF, Eunknownfid);
+	if (sa->valid & (P9_SETATTR_UID | P9_SETATTR_GID))
+		return fail(r, EPERM, Ewstatuid);
+	if (sa->valid & P9_SETATTR_MODE) {
+		ws.valid |= P9_WS_MODE;
+		ws.perm = sa->mode & 0777;
+	}
+	if (sa->valid & P9_SETATTR_SIZE) {
+		ws.valid |= P9_WS_LENGTH;
+		ws.length = sa->size;
+	}
+	if (sa->valid & P9_SETATTR_ATIME) {
+		ws.valid |= P9_WS_ATIME;
+		ws.atime_ns = sa->valid & P9_SETATTR_ATIME_SET ?
+		    (int64_t)(sa->atime_sec * 1000000000 + sa->atime_nsec % 1000000000) : now_ns();
+	}
+	if (sa->valid & P9_SETATTR_MTIME) {
+		ws.valid |= P9_WS_MTIME;
+		ws.mtime_ns = sa->valid & P9_SETATTR_MTIME_SET ?
+		    (int64_t)(sa->mtime_sec * 1000000000 + sa->mtime_nsec % 1000000000) : now_ns();
+	}
+	if (ws.valid) {
+		int rc = r->s->be->wstat(&r->op, f->node, &ws);
+		if (rc < 0)
+			return fail_be(r, rc);
+	}
+	return reply_empty(r);
+}
+
+static uint8_t
+dirent_type(uint32_t unix_mode)
+{
+	return (uint8_t)((unix_mode >> 12) & 017);     /* DT_* == S_IFMT >> 12 */
+}
+
+/* .L directory read: offset is the index of the next entry (each entry
+ * carries the index after it), so any earlier offset can be resumed. */
+static const char *
+h_readdir(struct req *r)
+{
+	struct fid *f = req_fid(r, r->in->fid);
+	uint8_t *start, *countp, *data;
+	uint32_t used = 0;
+	struct p9_dir d;
+
+	if (f == NULL)
+		return fail(r, EBADF, Eunknownfid);
+	if (!readable(f->omode))
+		return fail(r, EBADF, Enotread);
+	if (!(f->qid.type & P9_QTDIR))
+		return fail(r, ENOTDIR, Enotdir);
+	uint32_t room = read_room(r, r->in->count);
+	data = rread_begin(r, P9_RREADDIR, room, &start, &countp);
+	if (data == NULL)
+		return fail(r, EIO, Etoolarge);
+	for (uint64_t index = r->in->offset;; index++) {
+		memset(&d, 0, sizeof d);
+		int rc = r->s->be->readdir(&r->op, f->node, index, &d);
+		if (rc < 0)
+			return fail_be(r, rc);
+		if (rc == 0)
+			break;
+		struct p9_dirent de = { d.qid, index + 1, dirent_type(d.unix_mode),
+			p9_str_of(d.name) };
+		struct wr ew = wr_make(data + used, room - used);
+		size_t n = p9_dirent_encode(&ew, &de);
+		if (n == 0) {
+			if (used == 0)
+				return fail(r, EINVAL, Ecountsmall);
+			break;
+		}
+		used += (uint32_t)n;
+	}
+	rread_end(r, start, countp, data, used);
+	return NULL;
+}
+
+static const char *
+h_statfs(struct req *r)
+{
+	struct fid *f = req_fid(r, r->in->fid);
+	struct p9_fcall out = { .type = P9_RSTATFS };
+
+	if (f == NULL)
+		return fail(r, EBADF, Eunknownfid);
+	out.statfs.bsize = 4096;
+	out.statfs.namelen = P9_NAMEMAX;
+	if (r->s->be->statfs) {
+		int rc = r->s->be->statfs(&r->op, f->node, &out.statfs);
+		if (rc < 0)
+			return fail_be(r, rc);
+	}
+	return reply(r, &out);
+}
+
+static const char *
+h_fsync(struct req *r)
+{
+	if (req_fid(r, r->in->fid) == NULL)
+		return fail(r, EBADF, Eunknownfid);
+	return reply_empty(r);  /* writes go straight to the backend */
+}
+
+/* No locking across clients: every lock is granted (advisory anyway). */
+static const char *
+h_lock(struct req *r)
+{
+	if (req_fid(r, r->in->fid) == NULL)
+		return fail(r, EBADF, Eunknownfid);
+	struct p9_fcall out = { .type = P9_RLOCK, .status = 0 };
+	return reply(r, &out);
+}
+
+static const char *
+h_getlock(struct req *r)
+{
+	if (req_fid(r, r->in->fid) == NULL)
+		return fail(r, EBADF, Eunknownfid);
+	struct p9_fcall out = { .type = P9_RGETLOCK, .lock = r->in->lock };
+	out.lock.type = 2;      /* F_UNLCK: nobody holds it */
+	return reply(r, &out);
+}
+
+static const char *
+h_unsupported(struct req *r)
+{
+	return fail(r, EOPNOTSUPP, Enotsup);
+}
+
+static const char *
+h_readlink(struct req *r)
+{
+	return fail(r, EINVAL, "not a symbolic link");  /* none are served */
+}
+
+/* ---- dispatch ---- */
+
+typedef const char *handler(struct req *r);
+
+static handler *
+handler_for(uint8_t type, enum p9_dialect d)
+{
+	switch (type) {
+	case P9_TVERSION: return h_version;
+	case P9_TAUTH: return h_auth;
+	case P9_TATTACH: return h_attach;
+	case P9_TFLUSH: return h_flush;
+	case P9_TWALK: return h_walk;
+	case P9_TOPEN: return h_open;
+	case P9_TCREATE: return h_create;
+	case P9_TREAD: return h_read;
+	case P9_TWRITE: return h_write;
+	case P9_TCLUNK: return h_clunk;
+	case P9_TREMOVE: return h_remove;
+	case P9_TSTAT: return h_stat;
+	case P9_TWSTAT: return h_wstat;
+	default: break;
+	}
+	if (d != P9_2000L)
+		return NULL;
+	switch (type) {
+	case P9_TSTATFS: return h_statfs;
+	case P9_TLOPEN: return h_lopen;
+	case P9_TLCREATE: return h_lcreate;
+	case P9_TREADLINK: return h_readlink;
+	case P9_TGETATTR: return h_getattr;
+	case P9_TSETATTR: return h_setattr;
+	case P9_TREADDIR: return h_readdir;
+	case P9_TFSYNC: return h_fsync;
+	case P9_TLOCK: return h_lock;
+	case P9_TGETLOCK: return h_getlock;
+	case P9_TMKDIR: return h_mkdir;
+	case P9_TRENAME: return h_rename;
+	case P9_TRENAMEAT: return h_renameat;
+	case P9_TUNLINKAT: return h_unlinkat;
+	case P9_TXATTRWALK:
+	case P9_TXATTRCREATE:
+	case P9_TSYMLINK:
+	case P9_TMKNOD:
+	case P9_TLINK: return h_unsupported;
+	default: return NULL;
+	}
+}
+
+/* Encodes the one error reply, over whatever the handler began. */
+static void
+reply_error(struct req *r, uint16_t tag, const char *text)
+{
+	struct p9_fcall f = { .tag = tag };
+
+	r->w = wr_make(r->s->out, r->s->msize);
+	r->reply->fd = -1;
+	if (r->s->dialect == P9_2000L) {
+		f.type = P9_RLERROR;
+		f.ecode = (uint32_t)(r->ecode ? r->ecode : EIO);
+	} else {
+		f.type = P9_RERROR;
+		f.ename = p9_str_of(text);
+		if (f.ename.len > P9_ERRMAX)
+			f.ename.len = P9_ERRMAX;
+	}
+	(void)p9_encode(&r->w, &f, r->s->dialect);
+	assert(!r->w.err);      /* msize >= P9_MIN_MSIZE holds any error */
+}
+
+/* The request's handler, or the reason there is none. */
+static const char *
+run(struct req *r, size_t len)
+{
+	const struct p9_fcall *in = r->in;
+	struct p9_session *s = r->s;
+
+	if (in->type != P9_TVERSION && !s->versioned)
+		return fail(r, EPROTO, Enoversion);
+	if (in->type != P9_TVERSION && len > s->msize)
+		return fail(r, EMSGSIZE, Etoobig);
+	handler *h = handler_for(in->type, s->dialect);
+	if (h == NULL)
+		return fail(r, EOPNOTSUPP, Ebadmsg);
+	op_init(&r->op, s, "none");
+	return h(r);
+}
+
+bool
+p9_session_handle(struct p9_session *s, const void *frame, size_t len, struct p9_reply *out)
+{
+	struct p9_fcall in;
+	const char *why;
+	struct req r = { .s = s, .in = &in, .reply = out };
+
+	memset(out, 0, sizeof *out);
+	out->fd = -1;
+	r.w = wr_make(s->out, s->msize);
+	if (p9_decode(frame, len, s->dialect, &in, &why) != 0) {
+		if (len < P9_HDRSZ)
+			return false;
+		reply_error(&r, in.tag, fail(&r, EINVAL, Ebadmsg));
+	} else {
+		const char *err = run(&r, len);
+		if (err)
+			reply_error(&r, in.tag, err);
+		else if (r.w.err)
+			reply_error(&r, in.tag, fail(&r, EMSGSIZE, Etoolarge));
+	}
+	assert(wr_len(&r.w) >= P9_HDRSZ);      /* exactly one reply was built */
+	out->data = s->out;
+	out->len = wr_len(&r.w);
+	return true;
+}
+
+/* ---- the session ---- */
+
+struct p9_session *
+p9_session_new(const struct p9_backend *be, void *ctx, uint32_t max_msize)
+{
+	struct p9_session *s = ecalloc(1, sizeof *s);
+
+	s->be = be;
+	s->ctx = ctx;
+	s->max_msize = max_msize ? MAX(max_msize, (uint32_t)P9_MIN_MSIZE) : P9_DEFAULT_MSIZE;
+	s->msize = s->max_msize;
+	s->out = emalloc(s->max_msize);
+	return s;
+}
+
+void
+p9_session_free(struct p9_session *s)
+{
+	if (s == NULL)
+		return;
+	clunk_all(s);
+	free(s->out);
+	free(s);
+}
+
+uint32_t
+p9_session_msize(const struct p9_session *s)
+{
+	return s->msize;
+}
+
+enum p9_dialect
+p9_session_dialect(const struct p9_session *s)
+{
+	return s->dialect;
+}
+
+unsigned
+p9_session_nfids(const struct p9_session *s)
+{
+	return s->nfids;
+}
+
+void
+p9_session_set_zero_copy(struct p9_session *s, uint32_t min_count)
+{
+	s->zero_copy_min = min_count;
+}
