@@ -7,6 +7,7 @@
 #include "core/events.h"
 #include "core/log.h"
 #include "modules.h"
+#include "boot/machstate.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -23,6 +24,15 @@ log_warnings(const struct inventory *inv)
 {
 	for (size_t i = 0; i < inv->warnings.n; i++)
 		log_warn("%s", inv->warnings.msg[i]);
+}
+
+/* Machine states are kept only for machines the grid knows. */
+static bool
+machine_known(const uint8_t mac[6], void *arg)
+{
+	struct daemon *d = arg;
+
+	return inv_machine_by_mac(d->inv, mac) != NULL || discovered_find(mac) != NULL;
 }
 
 /* Re-reads the inventory; keeps the old one if the new one has errors. */
@@ -52,6 +62,7 @@ reload(struct daemon *d)
 		if (modules[i]->reload)
 			modules[i]->reload(d->state[i], d, old);
 	inv_unref(old);
+	machstate_prune();
 	d->reloads++;
 	log_info("reload: %s OK: %zu machines", d->config_path, next->nmachines);
 	events_emit(NULL, EVK_SYSTEM, "inventory reloaded: %zu machines", next->nmachines);
@@ -171,6 +182,7 @@ daemon_serve(const char *config_path, bool foreground, int loglevel,
 	}
 	log_warnings(d.inv);
 	events_init(8192);
+	machstate_init(machine_known, &d);
 	if (discovered_open(d.inv->grid.state) < 0)
 		goto out;
 	d.loop = ev_new();
@@ -216,6 +228,7 @@ out:
 		log_warn("%s: %s", pidfile, strerror(errno));
 	ev_free(d.loop);
 	discovered_close();
+	machstate_shutdown();
 	inv_unref(d.inv);
 	events_shutdown();
 	log_info("stopped");

@@ -466,7 +466,6 @@ state_free(struct http_state *h)
 	/* Again, for when MHD was not running (a failed start or restart):
 	 * the keepalive and the subscription point into h. */
 	http_sse_shutdown(h);
-	http_api_state_shutdown(h);
 	if (h->filesfd >= 0)
 		close(h->filesfd);
 	if (h->webfd >= 0)
@@ -482,12 +481,11 @@ http_init(struct daemon *d, void **self)
 	*self = NULL;
 	h->d = d;
 	h->epfd = h->filesfd = h->webfd = -1;
-	h->states.subscription = h->sse.subscription = -1;
+	h->sse.subscription = -1;
 	ev_timer_init(&h->timer, on_timer, h);
 	ev_timer_init(&h->restart_timer, restart, h);
 	register_metrics(h);
 	open_roots(h, d->inv);
-	http_api_state_init(h);
 	http_sse_init(h);
 	if (start_mhd(h, d->inv->grid.http_port) < 0) {
 		state_free(h);

@@ -46,14 +46,6 @@ struct http_req {
 	bool reload_done, reload_ok;
 };
 
-/* Machine states from the boot timeline (http_api.c): an open-addressing
- * table MAC -> last event, fed by an events subscription. */
-struct http_mstate;
-struct http_mstates {
-	struct http_mstate *tab;
-	size_t cap, n;
-	int subscription;           /* -1: none */
-};
 
 /* The event streams (http_sse.c): every open stream, the one events
  * subscription that feeds them, the keepalive timer. */
@@ -82,7 +74,6 @@ struct http_state {
 	uint64_t *rejected_input;   /* bad requests of any kind */
 	struct ratelimit rl_bad, rl_mhd;
 	struct ev_timer restart_timer;  /* a new port: restart MHD outside its callbacks */
-	struct http_mstates states;
 	struct http_sse_hub sse;
 };
 
@@ -129,11 +120,6 @@ enum MHD_Result http_sse(struct MHD_Connection *c, struct http_req *r);
 struct bootevent;
 json_t *http_api_event_json(const struct bootevent *ev);
 
-/* Machine states derived from the boot timeline (http_api.c). */
-void http_api_state_init(struct http_state *h);
-void http_api_state_shutdown(struct http_state *h);
-const char *http_api_machine_state(struct http_state *h, const uint8_t mac[6],
-    int64_t *last_ms);
 
 
 #endif

@@ -22,6 +22,7 @@
  * {"error": "..."} with a 4xx. Role changes are written to
  * STATE/assignments.json and applied by reloading the inventory. */
 #include "http/http.h"
+#include "boot/machstate.h"
 #include "config/assignments.h"
 #include "config/discovered.h"
 #include "core/events.h"
@@ -34,121 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- machine state from the timeline ----
- * A small open-addressing table, MAC -> last event, fed by an events
- * subscription so the state of thousands of machines costs one lookup.
- * It is the module's (struct http_state's states). */
-
-struct http_mstate {
-	uint8_t mac[6];
-	bool used;
-	enum evkind kind;
-	int64_t when;
-};
-
-static size_t
-mac_hash(const uint8_t mac[6])
-{
-	uint64_t h = 1469598103934665603ull;
-	for (int i = 0; i < 6; i++)
-		h = (h ^ mac[i]) * 1099511628211ull;
-	return (size_t)h;
-}
-
-static struct http_mstate *
-slot(struct http_mstates *st, const uint8_t mac[6], bool add)
-{
-	struct http_mstate *tab = st->tab;
-
-	if (st->cap == 0)
-		return NULL;
-	for (size_t i = mac_hash(mac) & (st->cap - 1);; i = (i + 1) & (st->cap - 1)) {
-		if (!tab[i].used) {
-			if (!add)
-				return NULL;
-			tab[i].used = true;
-			memcpy(tab[i].mac, mac, 6);
-			st->n++;
-			return &tab[i];
-		}
-		if (memcmp(tab[i].mac, mac, 6) == 0)
-			return &tab[i];
-	}
-}
-
-static void
-grow(struct http_mstates *st)
-{
-	struct http_mstate *old = st->tab;
-	size_t oldcap = st->cap;
-
-	st->cap = st->cap ? st->cap * 2 : 256;
-	st->tab = ecalloc(st->cap, sizeof *st->tab);
-	st->n = 0;
-	for (size_t i = 0; i < oldcap; i++)
-		if (old[i].used)
-			*slot(st, old[i].mac, true) = old[i];
-	free(old);
-}
-
-static void
-on_event(const struct bootevent *ev, void *arg)
-{
-	struct http_mstates *st = arg;
-
-	if (!ev->has_mac || ev->kind == EVK_SYSTEM)
-		return;
-	if ((st->n + 1) * 10 > st->cap * 7)
-		grow(st);
-	struct http_mstate *s = slot(st, ev->mac, true);
-	s->kind = ev->kind;
-	s->when = ev->time_ms;
-}
-
-void
-http_api_state_init(struct http_state *h)
-{
-	struct http_mstates *st = &h->states;
-
-	if (st->subscription < 0)
-		st->subscription = events_subscribe(on_event, st);
-	if (st->tab == NULL)
-		grow(st);
-}
-
-void
-http_api_state_shutdown(struct http_state *h)
-{
-	struct http_mstates *st = &h->states;
-
-	events_unsubscribe(st->subscription);
-	st->subscription = -1;
-	free(st->tab);
-	st->tab = NULL;
-	st->cap = st->n = 0;
-}
-
-/* booting: its last step was DHCP, TFTP or HTTP; up: its kernel (9P,
- * auth) or the discovery image (enroll) spoke to us last; NULL: no event
- * since the daemon started. */
-const char *
-http_api_machine_state(struct http_state *h, const uint8_t mac[6], int64_t *last_ms)
-{
-	struct http_mstate *s = slot(&h->states, mac, false);
-
-	if (s == NULL)
-		return NULL;
-	if (last_ms)
-		*last_ms = s->when;
-	switch (s->kind) {
-	case EVK_DHCP:
-	case EVK_TFTP:
-	case EVK_HTTP:
-		return "booting";
-	default:
-		return "up";
-	}
-}
 
 /* ---- JSON documents ---- */
 
@@ -171,21 +57,21 @@ http_api_event_json(const struct bootevent *ev)
 
 /* listed: the MAC is an inventory machine (the caller knows already). */
 static const char *
-state_of(struct http_state *h, const uint8_t mac[6], bool listed, int64_t *last)
+state_of(const uint8_t mac[6], bool listed, int64_t *last)
 {
-	const char *s = http_api_machine_state(h, mac, last);
+	const char *s = machstate_get(mac, last);
 	if (s)
 		return s;
 	return listed ? "idle" : "discovered";
 }
 
 static json_t *
-machine_json(struct http_state *h, const struct inventory *inv, const struct machine *m,
+machine_json(const struct inventory *inv, const struct machine *m,
     bool full)
 {
 	char ip[16] = "", hex[13];
 	int64_t last = 0;
-	const char *state = state_of(h, m->mac, true, &last);
+	const char *state = state_of(m->mac, true, &last);
 
 	if (m->ip)
 		ip_format(m->ip, ip);
@@ -232,7 +118,7 @@ add_discovered(const struct discovered *d, void *arg)
 	    "vendor_class", d->vendor_class, "uuid", d->uuid,
 	    "first_seen_ms", (json_int_t)d->first_seen_ms,
 	    "last_seen_ms", (json_int_t)d->last_seen_ms,
-	    "state", state_of(dl->h, d->mac, m != NULL, &last));
+	    "state", state_of(d->mac, m != NULL, &last));
 	json_object_set_new(j, "machine", m ? json_string(m->name) : json_null());
 	json_t *facts = (json_t *)discovered_facts(d);
 	json_object_set(j, "facts", facts ? facts : json_null());
@@ -359,7 +245,7 @@ http_api_reload_answer(struct MHD_Connection *c, struct http_req *r)
 	if (m == NULL)
 		return http_reply_json(c, r, 202, json_pack("{s:b, s:b, s:s}", "stored", 1,
 		    "applied", 0, "error", "the reloaded inventory skipped it; see the log"));
-	return http_reply_json(c, r, 200, machine_json(r->h, r->h->d->inv, m, true));
+	return http_reply_json(c, r, 200, machine_json(r->h->d->inv, m, true));
 }
 
 /* Stores the assignment and has the inventory reloaded so it applies now. */
@@ -477,14 +363,14 @@ machines(struct MHD_Connection *c, struct http_req *r, const char *method,
 			return http_error(c, r, 405, "%s is not allowed on machines", method);
 		json_t *list = json_array();
 		for (size_t i = 0; i < inv->nmachines; i++)
-			json_array_append_new(list, machine_json(r->h, inv, &inv->machines[i], false));
+			json_array_append_new(list, machine_json(inv, &inv->machines[i], false));
 		return http_reply_json(c, r, 200, json_pack("{s:o}", "machines", list));
 	}
 	const struct machine *m = inv_machine_lookup(inv, p[1]);
 	if (m == NULL)
 		return http_error(c, r, 404, "no machine %s in the inventory", p[1]);
 	if (n == 2 && strcmp(method, "GET") == 0)
-		return http_reply_json(c, r, 200, machine_json(r->h, inv, m, true));
+		return http_reply_json(c, r, 200, machine_json(inv, m, true));
 	if (n == 3 && strcmp(p[2], "timeline") == 0 && strcmp(method, "GET") == 0) {
 		json_t *list = json_array();
 		events_since(arg_u64(c, "after", 0), m->mac, add_event, list);
@@ -598,7 +484,7 @@ count_discovered(const struct discovered *d, void *arg)
 	struct census *n = arg;
 	if (inv_machine_by_mac(n->h->d->inv, d->mac))
 		return;     /* counted with the inventory's machines */
-	const char *s = state_of(n->h, d->mac, false, NULL);
+	const char *s = state_of(d->mac, false, NULL);
 	if (strcmp(s, "up") == 0)
 		n->up++;
 	else
@@ -612,7 +498,7 @@ http_metrics(struct MHD_Connection *c, struct http_req *r)
 	struct census n = { .h = r->h };
 
 	for (size_t i = 0; i < inv->nmachines; i++) {
-		const char *s = state_of(r->h, inv->machines[i].mac, true, NULL);
+		const char *s = state_of(inv->machines[i].mac, true, NULL);
 		if (strcmp(s, "booting") == 0)
 			n.booting++;
 		else if (strcmp(s, "up") == 0)

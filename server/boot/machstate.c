@@ -1,0 +1,141 @@
+#include "boot/machstate.h"
+#include "core/events.h"
+#include "core/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* An open-addressing table MAC -> last event, so the state of thousands
+ * of machines costs one lookup. */
+struct entry {
+	uint8_t mac[6];
+	bool used;
+	enum evkind kind;
+	int64_t when;
+};
+
+static struct {
+	struct entry *tab;
+	size_t cap, n;
+	int subscription;
+	machstate_known_fn *known;
+	void *arg;
+} M = { .subscription = -1 };
+
+static size_t
+mac_hash(const uint8_t mac[6])
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (int i = 0; i < 6; i++)
+		h = (h ^ mac[i]) * 1099511628211ull;
+	return (size_t)(h ^ (h >> 29));
+}
+
+static struct entry *
+slot(const uint8_t mac[6], bool add)
+{
+	if (M.cap == 0)
+		return NULL;
+	for (size_t i = mac_hash(mac) & (M.cap - 1);; i = (i + 1) & (M.cap - 1)) {
+		struct entry *e = &M.tab[i];
+		if (!e->used) {
+			if (!add)
+				return NULL;
+			e->used = true;
+			memcpy(e->mac, mac, 6);
+			M.n++;
+			return e;
+		}
+		if (memcmp(e->mac, mac, 6) == 0)
+			return e;
+	}
+}
+
+/* Rebuilds the table at cap slots, keeping the entries keep() accepts. */
+static void
+rehash(size_t cap, bool prune)
+{
+	struct entry *old = M.tab;
+	size_t oldcap = M.cap;
+
+	M.cap = cap;
+	M.tab = ecalloc(cap, sizeof *M.tab);
+	M.n = 0;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i].used && (!prune || M.known(old[i].mac, M.arg)))
+			*slot(old[i].mac, true) = old[i];
+	free(old);
+}
+
+static void
+on_event(const struct bootevent *ev, void *arg)
+{
+	struct entry *e;
+
+	(void)arg;
+	if (!ev->has_mac || ev->kind == EVK_SYSTEM)
+		return;
+	if ((e = slot(ev->mac, false)) == NULL) {
+		if (!M.known(ev->mac, M.arg))
+			return;
+		if ((M.n + 1) * 10 > M.cap * 7)
+			rehash(M.cap * 2, false);
+		e = slot(ev->mac, true);
+	}
+	e->kind = ev->kind;
+	e->when = ev->time_ms;
+}
+
+void
+machstate_init(machstate_known_fn *known, void *arg)
+{
+	M.known = known;
+	M.arg = arg;
+	if (M.tab == NULL)
+		rehash(256, false);
+	if (M.subscription < 0)
+		M.subscription = events_subscribe(on_event, NULL);
+}
+
+void
+machstate_shutdown(void)
+{
+	events_unsubscribe(M.subscription);
+	M.subscription = -1;
+	free(M.tab);
+	M.tab = NULL;
+	M.cap = M.n = 0;
+}
+
+void
+machstate_prune(void)
+{
+	if (M.tab)
+		rehash(M.cap, true);
+}
+
+const char *
+machstate_get(const uint8_t mac[6], int64_t *last_ms)
+{
+	struct entry *e = slot(mac, false);
+
+	if (e == NULL)
+		return NULL;
+	if (last_ms)
+		*last_ms = e->when;
+	switch (e->kind) {
+	case EVK_DHCP:
+	case EVK_TFTP:
+	case EVK_HTTP:
+		return "booting";
+	default:
+		return "up";
+	}
+}
+
+size_t
+machstate_count(void)
+{
+	return M.n;
+}
