@@ -2,6 +2,7 @@
  * See assignments.h for the file format and the merge rules. */
 #include "config/assignments.h"
 #include "config/plan9ini.h"
+#include "core/events.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -41,7 +42,9 @@ assignments_check(const struct inventory *inv, const uint8_t mac[6], const char 
 	const struct machine *m = inv_machine_by_mac(inv, mac), *other;
 
 	if (role == NULL) {
-		snprintf(why, whycap, "no role named %s", rolename);
+		size_t n = (size_t)snprintf(why, whycap, "no role \"%s\"; roles:", rolename);
+		for (size_t i = 0; i < inv->nroles && n < whycap; i++)
+			n += (size_t)snprintf(why + n, whycap - n, " %s", inv->roles[i].name);
 		return false;
 	}
 	if (role->kernel == NULL) {
@@ -325,4 +328,28 @@ assignments_remove(const char *statedir, const uint8_t mac[6])
 		rc = save_store(statedir, root) < 0 ? -1 : 1;
 	json_decref(root);
 	return rc;
+}
+
+int
+assignments_apply(const struct inventory *inv, const uint8_t mac[6], const char *role,
+    const char *name, int client_arch, const char *via, char *why, size_t whycap)
+{
+	enum arch arch;
+	enum firmware fw;
+	char macs[18], fitwhy[200];
+
+	if (!assignments_check(inv, mac, role, name, client_arch, &arch, &fw, why, whycap))
+		return inv_role(inv, role) ? 409 : 422;
+	if (!assignments_fits(inv, mac, role, name, arch, fw, fitwhy, sizeof fitwhy)) {
+		snprintf(why, whycap, "with role %s its plan9.ini would not boot: %s", role, fitwhy);
+		return 422;
+	}
+	if (assignments_store(inv->grid.state, mac, role, name, arch, fw) < 0) {
+		snprintf(why, whycap, "cannot write the assignments file");
+		return 500;
+	}
+	mac_format(mac, macs);
+	log_info("%s: %s assigned role %s", via, macs, role);
+	events_emit(mac, EVK_SYSTEM, "role set to %s through %s", role, via);
+	return 0;
 }

@@ -47,4 +47,12 @@ int assignments_remove(const char *statedir, const uint8_t mac[6]);
 bool assignments_fits(const struct inventory *inv, const uint8_t mac[6], const char *role,
     const char *name, enum arch arch, enum firmware fw, char *why, size_t cap);
 
+/* A role change as the API and the 9P grid tree make it: checked as
+ * above, stored, logged and put on the machine's timeline ("through
+ * VIA"). 0, or 409 (the role does not fit the machine), 422 (no such
+ * role, or a plan9.ini that would not boot) or 500 (the store), with why.
+ * The caller then asks for a reload (daemon_request_reload). */
+int assignments_apply(const struct inventory *inv, const uint8_t mac[6], const char *role,
+    const char *name, int client_arch, const char *via, char *why, size_t whycap);
+
 #endif

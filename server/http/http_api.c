@@ -253,20 +253,12 @@ static enum MHD_Result
 apply_assignment(struct MHD_Connection *c, struct http_req *r, const uint8_t mac[6],
     const char *role, const char *name, int client_arch)
 {
-	struct inventory *inv = r->h->d->inv;
-	enum arch arch;
-	enum firmware fw;
-	char why[256], macs[18];
+	char why[256];
+	int status = assignments_apply(r->h->d->inv, mac, role, name, client_arch, "the API",
+	    why, sizeof why);
 
-	if (!assignments_check(inv, mac, role, name, client_arch, &arch, &fw, why, sizeof why))
-		return http_error(c, r, inv_role(inv, role) ? 409 : 422, "%s", why);
-	if (!assignments_fits(inv, mac, role, name, arch, fw, why, sizeof why))
-		return http_error(c, r, 422, "with role %s its plan9.ini would not boot: %s", role, why);
-	if (assignments_store(inv->grid.state, mac, role, name, arch, fw) < 0)
-		return http_error(c, r, 500, "cannot write the assignments file");
-	mac_format(mac, macs);
-	log_info("http: api: %s assigned role %s", macs, role);
-	events_emit(mac, EVK_SYSTEM, "role set to %s through the API", role);
+	if (status != 0)
+		return http_error(c, r, (unsigned)status, "%s", why);
 	memcpy(r->mac, mac, 6);
 	r->conn = c;
 	r->waiter = (struct reload_waiter){ .done = on_reloaded, .arg = r };

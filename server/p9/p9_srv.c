@@ -59,6 +59,17 @@ struct fid {
 };
 
 #define FID_BUCKETS 256
+#define MAXPENDING 16           /* blocked reads per session */
+
+/* A read the backend could not answer yet (-EAGAIN: an events file with
+ * nothing new). It is answered by p9_session_resume once it can be, with
+ * an error once its fid is clunked, or never when flushed. */
+struct pending {
+	uint16_t tag;
+	uint32_t fid, count;
+	uint64_t offset;
+	bool dead;                      /* its fid was clunked: answer an error */
+};
 
 struct p9_session {
 	const struct p9_backend *be;
@@ -69,6 +80,8 @@ struct p9_session {
 	uint32_t zero_copy_min;
 	struct fid *fids[FID_BUCKETS];
 	unsigned nfids;
+	struct pending pend[MAXPENDING];
+	int npend;
 	uint8_t *out;                   /* max_msize bytes: every reply goes here */
 };
 
@@ -80,6 +93,7 @@ struct req {
 	struct p9_reply *reply;
 	struct p9_op op;
 	int ecode;                      /* errno for Rlerror */
+	bool deferred;                  /* no reply now: a pending read */
 };
 
 /* ---- errors ---- */
@@ -216,6 +230,9 @@ fid_clunk(struct p9_session *s, struct fid *f)
 	int rc = 0;
 
 	op_init(&op, s, f->uname);
+	for (int i = 0; i < s->npend; i++)
+		if (s->pend[i].fid == f->num)
+			s->pend[i].dead = true;
 	if (f->orclose)
 		rc = s->be->remove(&op, f->node);
 	s->be->clunk(&op, f->node);
@@ -309,7 +326,8 @@ h_version(struct req *r)
 
 	if (r->in->msize < P9_MIN_MSIZE)
 		return fail(r, EINVAL, Emsize);
-	clunk_all(s);           /* a new version aborts the old session */
+	clunk_all(s);           /* a new version aborts the old session, */
+	s->npend = 0;           /* its blocked reads unanswered (version(5)) */
 	s->versioned = v != NULL;
 	s->dialect = d;
 	s->msize = MIN(r->in->msize, s->max_msize);
@@ -371,10 +389,24 @@ h_attach(struct req *r)
 	return reply(r, &out);
 }
 
+static void
+pend_drop(struct p9_session *s, int i)
+{
+	memmove(&s->pend[i], &s->pend[i + 1], (size_t)(s->npend - i - 1) * sizeof s->pend[0]);
+	s->npend--;
+}
+
+/* Every request but a pending read is answered already; a flushed pending
+ * read is never answered (9P: the Rflush says it is gone). */
 static const char *
 h_flush(struct req *r)
 {
-	return reply_empty(r);  /* every earlier request is already answered */
+	for (int i = 0; i < r->s->npend; i++)
+		if (r->s->pend[i].tag == r->in->oldtag) {
+			pend_drop(r->s, i);
+			break;
+		}
+	return reply_empty(r);
 }
 
 /* ---- walk ---- */
@@ -641,6 +673,23 @@ try_zero_copy(struct req *r, struct fid *f, uint32_t room)
 	return true;
 }
 
+/* The backend has nothing yet: keep the read to answer later. */
+static const char *
+defer_read(struct req *r)
+{
+	struct p9_session *s = r->s;
+
+	for (int i = 0; i < s->npend; i++)
+		if (s->pend[i].tag == r->in->tag)
+			return fail(r, EBUSY, "tag in use by a blocked read");
+	if (s->npend >= MAXPENDING)
+		return fail(r, EBUSY, "too many blocked reads");
+	s->pend[s->npend++] = (struct pending){ .tag = r->in->tag, .fid = r->in->fid,
+	    .count = r->in->count, .offset = r->in->offset };
+	r->deferred = true;
+	return NULL;
+}
+
 static const char *
 h_read(struct req *r)
 {
@@ -660,6 +709,8 @@ h_read(struct req *r)
 	if (data == NULL)
 		return fail(r, EIO, Etoolarge);
 	ssize_t n = r->s->be->read(&r->op, f->node, r->in->offset, data, room);
+	if (n == -EAGAIN)
+		return defer_read(r);
 	if (n < 0)
 		return fail_be(r, n);
 	rread_end(r, start, countp, data, (uint32_t)MIN((size_t)n, (size_t)room));
@@ -1277,6 +1328,8 @@ p9_session_handle(struct p9_session *s, const void *frame, size_t len, struct p9
 		const char *err = run(&r, len);
 		if (err)
 			reply_error(&r, in.tag, err);
+		else if (r.deferred)
+			return true;            /* out->len 0: answered by resume */
 		else if (r.w.err)
 			reply_error(&r, in.tag, fail(&r, EMSGSIZE, Etoolarge));
 	}
@@ -1284,6 +1337,41 @@ p9_session_handle(struct p9_session *s, const void *frame, size_t len, struct p9
 	out->data = s->out;
 	out->len = wr_len(&r.w);
 	return true;
+}
+
+bool
+p9_session_resume(struct p9_session *s, struct p9_reply *out)
+{
+	/* Each pending read is tried once per call: one that blocks again
+	 * goes to the back, so the loop ends. */
+	for (int tries = s->npend; tries > 0; tries--) {
+		struct pending p = s->pend[0];
+		struct p9_fcall in = { .type = P9_TREAD, .tag = p.tag, .fid = p.fid,
+		    .offset = p.offset, .count = p.count };
+		struct req r = { .s = s, .in = &in, .reply = out };
+		const char *err;
+
+		pend_drop(s, 0);
+		memset(out, 0, sizeof *out);
+		out->fd = -1;
+		r.w = wr_make(s->out, s->msize);
+		op_init(&r.op, s, "none");
+		err = p.dead ? fail(&r, EBADF, "fid clunked during a blocked read") : h_read(&r);
+		if (r.deferred)
+			continue;
+		if (err)
+			reply_error(&r, p.tag, err);
+		out->data = s->out;
+		out->len = wr_len(&r.w);
+		return true;
+	}
+	return false;
+}
+
+unsigned
+p9_session_npending(const struct p9_session *s)
+{
+	return (unsigned)s->npend;
 }
 
 /* ---- the session ---- */

@@ -3,8 +3,11 @@
  * One struct p9_session per connection. The glue reads one whole frame
  * (size[4] little-endian first, at most p9_session_msize bytes), hands it to
  * p9_session_handle and sends the one reply it gets back before reading on:
- * requests are answered synchronously, in order, so Tflush has nothing to
- * cancel and is answered with Rflush.
+ * requests are answered synchronously, in order. The one exception is a
+ * read the backend cannot answer yet (it returns -EAGAIN: a file that
+ * blocks until the next event): it is kept, at most 16 per session, and
+ * answered later by p9_session_resume; Tflush of it drops it (no reply),
+ * a clunk of its fid turns it into an error.
  *
  * Files come from a backend, a table of callbacks in the shape of 9front's
  * lib9p Srv: p9_export.c serves a host directory, p9_synth.c an in-memory
@@ -126,11 +129,18 @@ struct p9_session *p9_session_new(const struct p9_backend *be, void *ctx, uint32
 /* Clunks every fid (ORCLOSE files are removed) and frees the session. */
 void p9_session_free(struct p9_session *s);
 
-/* Handles one frame of len bytes. Returns true and the one reply, or false
+/* Handles one frame of len bytes. Returns true and the one reply (len 0
+ * when the request is a blocked read: see p9_session_resume), or false
  * when the frame is too broken to answer (no readable header): the glue
  * should then close the connection. */
 bool p9_session_handle(struct p9_session *s, const void *frame, size_t len,
     struct p9_reply *out);
+
+/* A blocked read that can be answered now (or whose fid was clunked):
+ * true with its reply, false when none. The glue calls it after every
+ * handled frame and whenever a backend's data may have changed. */
+bool p9_session_resume(struct p9_session *s, struct p9_reply *out);
+unsigned p9_session_npending(const struct p9_session *s);
 
 /* The largest frame either side may send now (before Tversion: the max). */
 uint32_t p9_session_msize(const struct p9_session *s);
