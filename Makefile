@@ -44,7 +44,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libgridboot
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Iserver -o $@ $< $(BUILD)/libgridboot.a $(LDFLAGS) $(PKG_LIBS)
 
-units: $(UNITS)
+# The project's own 9P client (tests/tools/p9c.c), on the server's codec.
+$(BUILD)/tools/p9c: tests/tools/p9c.c $(BUILD)/libgridboot.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Iserver -o $@ $< $(BUILD)/libgridboot.a $(LDFLAGS) $(PKG_LIBS)
+
+units: $(UNITS) $(BUILD)/tools/p9c
 
 # Installs the Debian packages the build and the tests use (idempotent).
 deps:

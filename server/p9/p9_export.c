@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ID_CACHE 16
@@ -33,6 +34,8 @@ struct p9_export {
 	gid_t self_gid;
 	struct id_name users[ID_CACHE], groups[ID_CACHE];
 	int next_user, next_group;
+	struct p9_overlay *overlays;    /* paths copied, clean */
+	int noverlays;
 };
 
 /* One entry of a directory listing, taken when a read starts at 0. */
@@ -46,6 +49,9 @@ struct xnode {
 	int fd;                         /* open file or directory, -1 */
 	struct listed *list;
 	size_t nlist;
+	const struct p9_overlay *ov;    /* a generated file laid over path */
+	char *text;                     /* its text, made at open */
+	size_t len;
 };
 
 /* ---- resolving beneath the root ---- */
@@ -238,6 +244,45 @@ fill_dir(struct p9_export *x, const struct stat *st, const char *name, struct p9
 	d->ctime_ns = ts_ns(st->st_ctim);
 }
 
+/* ---- generated files laid over the tree ---- */
+
+static const struct p9_overlay *
+overlay_at(const struct p9_export *x, const char *path)
+{
+	for (int i = 0; i < x->noverlays; i++)
+		if (strcmp(x->overlays[i].path, path) == 0)
+			return &x->overlays[i];
+	return NULL;
+}
+
+/* Outside the inode space (the top bit), stable per path; the version is
+ * the generator's, so a caching client sees a change. */
+static struct p9_qid
+overlay_qid(const struct p9_overlay *ov)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (const char *c = ov->path; *c; c++)
+		h = (h ^ (uint8_t)*c) * 1099511628211ull;
+	struct p9_qid q = { P9_QTFILE, ov->version(ov->arg), h | 1ull << 63 };
+	return q;
+}
+
+static void
+overlay_dir(struct p9_export *x, const struct p9_overlay *ov, struct p9_dir *d)
+{
+	size_t len = 0;
+	char *text = ov->make(ov->arg, &len);
+	struct stat st = { .st_mode = S_IFREG | 0444, .st_uid = x->self_uid,
+	    .st_gid = x->self_gid, .st_nlink = 1, .st_size = (off_t)len };
+
+	free(text);
+	clock_gettime(CLOCK_REALTIME, &st.st_mtim);
+	st.st_atim = st.st_ctim = st.st_mtim;
+	fill_dir(x, &st, base_name(ov->path), d);
+	d->qid = overlay_qid(ov);
+}
+
 /* ---- nodes ---- */
 
 static struct xnode *
@@ -276,8 +321,11 @@ x_attach(struct p9_op *op, const char *aname, void **node, struct p9_qid *qid)
 static int
 x_clone(struct p9_op *op, void *node, void **copy)
 {
+	struct xnode *c = node_new(((struct xnode *)node)->path);
+
 	(void)op;
-	*copy = node_new(((struct xnode *)node)->path);
+	c->ov = ((struct xnode *)node)->ov;
+	*copy = c;
 	return 0;
 }
 
@@ -287,6 +335,19 @@ x_walk1(struct p9_op *op, void *node, const char *name, struct p9_qid *qid)
 	struct xnode *n = node;
 	struct stat st;
 	char *path = strcmp(name, "..") == 0 ? parent_path(n->path) : child_path(n->path, name);
+	const struct p9_overlay *ov = n->ov ? NULL : overlay_at(op->ctx, path);
+
+	if (n->ov && strcmp(name, "..") != 0) {
+		free(path);
+		return -ENOTDIR;
+	}
+	n->ov = ov;
+	if (ov) {
+		free(n->path);
+		n->path = path;
+		*qid = overlay_qid(ov);
+		return 0;
+	}
 	int rc = stat_path(op->ctx, path, &st);
 
 	if (rc == 0 && !served_type(st.st_mode))
@@ -325,8 +386,16 @@ x_open(struct p9_op *op, void *node, uint8_t mode, struct p9_qid *qid)
 	struct p9_export *x = op->ctx;
 	struct xnode *n = node;
 	struct stat st;
-	int rc = stat_path(x, n->path, &st);
 
+	if (n->ov) {
+		if (wants_write(mode))
+			return refuse(op);
+		free(n->text);
+		n->text = n->ov->make(n->ov->arg, &n->len);
+		*qid = overlay_qid(n->ov);
+		return 0;
+	}
+	int rc = stat_path(x, n->path, &st);
 	if (rc < 0)
 		return rc;
 	bool isdir = S_ISDIR(st.st_mode);
@@ -365,7 +434,7 @@ x_create(struct p9_op *op, void *node, const char *name, uint32_t perm, uint8_t 
 	char *path = child_path(n->path, name);
 	int dirfd = -1, fd = -1, rc = 0;
 
-	if (!writable_path(x, path, true)) {
+	if (!writable_path(x, path, true) || overlay_at(x, path)) {
 		rc = refuse(op);
 		goto out;
 	}
@@ -411,6 +480,13 @@ x_read(struct p9_op *op, void *node, uint64_t off, void *buf, uint32_t count)
 	struct xnode *n = node;
 
 	(void)op;
+	if (n->ov && n->text) {
+		if (off >= n->len)
+			return 0;
+		size_t k = MIN((size_t)count, n->len - (size_t)off);
+		memcpy(buf, n->text + off, k);
+		return (ssize_t)k;
+	}
 	if (n->fd < 0)
 		return -EBADF;
 	if (off > INT64_MAX)
@@ -454,8 +530,12 @@ x_stat(struct p9_op *op, void *node, struct p9_dir *d)
 {
 	struct xnode *n = node;
 	struct stat st;
-	int rc = stat_path(op->ctx, n->path, &st);
 
+	if (n->ov) {
+		overlay_dir(op->ctx, n->ov, d);
+		return 0;
+	}
+	int rc = stat_path(op->ctx, n->path, &st);
 	if (rc < 0)
 		return rc;
 	fill_dir(op->ctx, &st, n->path[0] ? base_name(n->path) : "/", d);
@@ -545,6 +625,8 @@ x_wstat(struct p9_op *op, void *node, const struct p9_wstat *ws)
 	struct xnode *n = node;
 	unsigned meta = ws->valid & (unsigned)~P9_WS_LENGTH;
 
+	if (n->ov)
+		return refuse(op);
 	if ((ws->valid & P9_WS_LENGTH) && !writable_path(x, n->path, false))
 		return refuse(op);
 	if (meta && !writable_path(x, n->path, true))
@@ -570,7 +652,7 @@ x_remove(struct p9_op *op, void *node)
 	struct xnode *n = node;
 	struct stat st;
 
-	if (!writable_path(x, n->path, true))
+	if (n->ov || !writable_path(x, n->path, true))
 		return refuse(op);
 	char *parent = parent_path(n->path);
 	int dirfd = open_beneath(x, parent, O_PATH | O_DIRECTORY, 0);
@@ -596,6 +678,7 @@ x_clunk(struct p9_op *op, void *node)
 	if (n->fd >= 0)
 		close(n->fd);
 	list_free(n);
+	free(n->text);
 	free(n->path);
 	free(n);
 }
@@ -657,7 +740,13 @@ x_readdir(struct p9_op *op, void *node, uint64_t index, struct p9_dir *d)
 	}
 	if (index >= n->nlist)
 		return 0;
-	fill_dir(op->ctx, &n->list[index].st, n->list[index].name, d);
+	char *child = child_path(n->path, n->list[index].name);
+	const struct p9_overlay *ov = overlay_at(op->ctx, child);
+	free(child);
+	if (ov)
+		overlay_dir(op->ctx, ov, d);
+	else
+		fill_dir(op->ctx, &n->list[index].st, n->list[index].name, d);
 	return 1;
 }
 
@@ -737,6 +826,19 @@ p9_export_new(const struct p9_export_opts *o, char *err, size_t errcap)
 	x->self_uid = geteuid();
 	x->self_gid = getegid();
 	str_copy(x->owner, o->owner ? o->owner : "glenda", sizeof x->owner);
+	for (size_t i = 0; i < o->noverlays; i++) {
+		char *p = clean_prefix(o->overlays[i].path);
+		if (p == NULL || *p == 0) {
+			snprintf(err, errcap, "generated file %s: not a clean relative path",
+			    o->overlays[i].path);
+			free(p);
+			p9_export_free(x);
+			return NULL;
+		}
+		x->overlays = erealloc(x->overlays, (size_t)(x->noverlays + 1) * sizeof *x->overlays);
+		x->overlays[x->noverlays] = o->overlays[i];
+		x->overlays[x->noverlays++].path = p;
+	}
 	for (int i = 0; o->writable && o->writable[i]; i++) {
 		char *p = clean_prefix(o->writable[i]);
 		if (p == NULL) {
@@ -759,6 +861,9 @@ p9_export_free(struct p9_export *x)
 	for (int i = 0; i < x->nwritable; i++)
 		free(x->writable[i]);
 	free(x->writable);
+	for (int i = 0; i < x->noverlays; i++)
+		free((char *)x->overlays[i].path);
+	free(x->overlays);
 	close(x->rootfd);
 	free(x);
 }

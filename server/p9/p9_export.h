@@ -28,13 +28,28 @@
 #define GRIDBOOT_P9_EXPORT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "p9/p9_srv.h"
+
+/* A file gridboot generates, laid over the export at path (relative):
+ * walks, stats, listings and reads see it instead of what the disk has
+ * there; it cannot be written, removed or created over. make returns its
+ * text (malloc'd, length in *len), called at each open and stat; version
+ * is its qid.vers. */
+struct p9_overlay {
+	const char *path;
+	char *(*make)(void *arg, size_t *len);
+	uint32_t (*version)(void *arg);
+	void *arg;
+};
 
 struct p9_export_opts {
 	const char *dir;                        /* host directory */
 	const char *const *writable;            /* NULL-terminated, or NULL */
 	const char *owner;                      /* NULL: "glenda" */
+	const struct p9_overlay *overlays;      /* generated files, or NULL */
+	size_t noverlays;
 };
 
 struct p9_export;
