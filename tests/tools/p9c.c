@@ -409,11 +409,11 @@ cmd_rawfile(const char *host, int port, const char *file)
 		const char *why;
 		if (poll(&p, 1, 2000) <= 0) {
 			printf("no reply in 2 s\n");
-			return 0;
+			break;
 		}
 		if (!recv_frame(&c, &len)) {
 			printf("closed\n");
-			return 0;
+			break;
 		}
 		if (p9_decode(c.rx, len, c.dialect, &c.r, &why) < 0) {
 			printf("undecodable reply: %s\n", why);
@@ -428,6 +428,9 @@ cmd_rawfile(const char *host, int port, const char *file)
 			printf("%s tag %u\n", p9_type_name(c.r.type), c.r.tag);
 		fflush(stdout);
 	}
+	free(c.rx);
+	close(c.fd);
+	return 0;
 }
 
 /* One worker: a connection, the command, its count on fd out. */
@@ -456,6 +459,8 @@ worker(const char *host, int port, const char *cmd, const char *path, int out)
 	if (write(out, &n, sizeof n) != (ssize_t)sizeof n)
 		die("pipe%s", "");
 	close(c.fd);
+	free(c.tx);
+	free(c.rx);
 }
 
 int
