@@ -22,9 +22,10 @@ say() { echo "build-discovery: $*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
 # Modules the init loads, by name; their dependencies are added from
-# modules.dep. Drivers built into Debian's kernel are skipped.
-mods_amd64="e1000 e1000e virtio_pci virtio_net 9p 9pnet"
-mods_arm64="virtio_pci virtio_mmio virtio_net 9p 9pnet"
+# modules.dep. Drivers built into Debian's kernel are skipped. 9pnet_fd
+# is the TCP transport, a module of its own since Linux 6.1.
+mods_amd64="e1000 e1000e virtio_pci virtio_net 9p 9pnet 9pnet_fd"
+mods_arm64="virtio_pci virtio_mmio virtio_net 9p 9pnet 9pnet_fd"
 
 # Makes sure apt knows the packages of architecture $1 (foreign arm64
 # needs `dpkg --add-architecture` and a fresh package list once).

@@ -570,9 +570,10 @@ g_wstat(struct p9_op *op, void *node, const struct p9_wstat *ws)
 	struct gnode *n = node;
 
 	/* Truncating a control file before writing it is what `echo x >f`
-	 * does: allow that alone. */
-	if (n->kind == GK_FILE && (files[n->file].perm & 0222) &&
-	    ws->valid == P9_WS_LENGTH && ws->length == 0)
+	 * does (Linux adds new times): allow that alone, and change nothing. */
+	unsigned other = ws->valid & ~(unsigned)(P9_WS_LENGTH | P9_WS_ATIME | P9_WS_MTIME);
+	if (n->kind == GK_FILE && (files[n->file].perm & 0222) && other == 0 &&
+	    (!(ws->valid & P9_WS_LENGTH) || ws->length == 0))
 		return 0;
 	snprintf(op->ename, sizeof op->ename, "the grid tree changes only by writing its files");
 	return -EPERM;
