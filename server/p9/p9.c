@@ -6,6 +6,7 @@
 #include "p9/p9_export.h"
 #include "p9/p9_grid.h"
 #include "p9/p9_srv.h"
+#include "boot/leases.h"
 #include "boot/ndb.h"
 #include "config/inventory.h"
 #include "core/conn.h"
@@ -15,6 +16,7 @@
 #include "core/module.h"
 #include "core/util.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,6 +351,23 @@ p9_on_open(struct conn *c)
 	conn_set_max_frame(c, p9_session_msize(pc->s));
 }
 
+/* A machine that attached is up: the step goes on its timeline (found by
+ * its address through DHCP's leases). */
+static void
+attached(struct p9_conn *pc, const uint8_t *p, size_t len)
+{
+	struct p9_fcall f;
+	const char *why;
+	uint8_t mac[6];
+	uint32_t ip = ntohl(conn_peer(pc->c)->sin_addr.s_addr);
+
+	if (p9_decode(p, len, p9_session_dialect(pc->s), &f, &why) < 0 ||
+	    !leases_mac_for_ip(pc->srv->d->inv, ip, mac))
+		return;
+	events_emit(mac, EVK_9P, "9P attach \"%.*s\" as %.*s", f.aname.len, f.aname.s,
+	    f.uname.len, f.uname.s);
+}
+
 static void
 p9_on_frame(struct conn *c, const uint8_t *p, size_t len)
 {
@@ -361,6 +380,8 @@ p9_on_frame(struct conn *c, const uint8_t *p, size_t len)
 		return;
 	}
 	send_reply(pc, &out);
+	if (p[4] == P9_TATTACH && out.len > 4 && out.data[4] == P9_RATTACH)
+		attached(pc, p, len);
 	if (p[4] == P9_TVERSION) {
 		/* Frames after Tversion are bounded by the msize it fixed. */
 		conn_set_max_frame(c, p9_session_msize(pc->s));

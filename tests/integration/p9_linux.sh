@@ -111,6 +111,11 @@ check "the guest ran all 25 checks (ran $n)" [ "$n" -eq 25 ]
 role=$(ip netns exec "$NS" curl -s -m 5 "http://$LAB_SERVER/api/v1/machines/cpu1" | jq -r .role)
 check "the API shows the role written over 9P (role: $role)" [ "$role" = term ]
 check "the role change is stored like an API change" grep -q '"term"' "$DIR/state/assignments.json"
+api() { ip netns exec "$NS" curl -s -m 5 "http://$LAB_SERVER/api/v1$1"; }
+n=$(api "/timeline?after=0" | jq --arg m "$MAC" '[.timeline[] | select(.mac == $m and .kind == "9p")] | length')
+check "the guest's 9P attaches are on its timeline ($n)" [ "${n:-0}" -ge 4 ]
+st=$(api /discovered | jq -r --arg m "$MAC" '.discovered[] | select(.mac == $m) | .state')
+check "and it is shown as up (state: $st)" [ "$st" = up ]
 kill -TERM $GB_PID; wait $GB_PID
 check "gridbootd exits cleanly" [ $? -eq 0 ]
 if [ "$T_FAILED" -gt 0 ]; then
