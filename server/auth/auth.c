@@ -123,13 +123,13 @@ failed(struct conn *c, int which, const char *why)
 	    conn_peer_str(c), why);
 }
 
-/* A refusal for a source over its failures: AuthErr on 567, a bare close
- * on 17019 (its protocol starts with our offer). */
+/* A source over its failures: on 17019 a bare close (its protocol starts
+ * with our offer); on 567 AuthErr once its first bytes are in (closing
+ * with them unread would reset the connection and lose the AuthErr). */
 static bool
-refused(struct conn *c, bool autherr)
+refused(struct conn *c, bool autherr, bool *refuse)
 {
 	uint64_t wait = auth_fail_wait(&A.fl, peer_addr(c), conn_now(c));
-	uint8_t e[1 + AUTH_AERRLEN];
 	char why[AUTH_AERRLEN];
 
 	if (wait == 0)
@@ -139,11 +139,10 @@ refused(struct conn *c, bool autherr)
 	    (unsigned long long)(wait + 999) / 1000);
 	log_limited(&A.rl_refused, LOG_NOTICE, "%s: %s: refused: %s", autherr ? "auth" : "rcpu",
 	    conn_peer_str(c), why);
-	if (autherr) {
-		authmsg_error(e, why);
-		conn_send(c, e, sizeof e);
-	}
-	conn_close(c, "too many failures");
+	if (autherr)
+		*refuse = true;
+	else
+		conn_close(c, "too many failures");
 	return true;
 }
 
@@ -162,23 +161,24 @@ finish(struct conn *c, bool *closing, const char *why)
 struct aconn {
 	struct authsrv s;
 	size_t need;
-	bool closing, ticketed;
+	bool closing, ticketed, refused;
 };
 
 static void
 auth_open(struct conn *c)
 {
-	if (refused(c, true))
-		return;
 	struct aconn *a = ecalloc(1, sizeof *a);
 	authsrv_init(&a->s, A.keys, A.d->inv->grid.auth_des, NULL, NULL);
 	conn_set_user(c, a);
+	refused(c, true, &a->refused);
 }
 
 static int64_t
 auth_frame_cb(struct conn *c, const uint8_t *p, size_t len)
 {
 	struct aconn *a = conn_user(c);
+	if (a && (a->refused || a->closing))
+		return len ? (int64_t)len : CONN_FRAME_MORE;	/* read and dropped */
 	return a ? auth_frame(a->need, p, len) : CONN_FRAME_BAD;
 }
 
@@ -191,6 +191,16 @@ auth_on_frame(struct conn *c, const uint8_t *p, size_t len)
 
 	if (a == NULL || a->closing)
 		return;
+	if (a->refused) {
+		uint64_t wait = auth_fail_wait(&A.fl, peer_addr(c), conn_now(c));
+		char why[AUTH_AERRLEN];
+		snprintf(why, sizeof why, "too many failures from your address: wait %llu s",
+		    (unsigned long long)(wait + 999) / 1000);
+		authmsg_error(e, why);
+		conn_send(c, e, sizeof e);
+		finish(c, &a->closing, "too many failures");
+		return;
+	}
 	if (a->need) {
 		a->need = 0;
 		if (!authsrv_pak_ys(&a->s, p, len)) {
@@ -308,7 +318,7 @@ rcpu_open(struct conn *c)
 	bool has_des;
 	const struct grid *g = &A.d->inv->grid;
 
-	if (refused(c, false))
+	if (refused(c, false, NULL))
 		return;
 	if (!authkey_lookup(A.keys, g->authid, aes, des, &has_des)) {
 		log_limited(&A.rl_fail, LOG_ERR, "rcpu: no key for the host owner %s in %s "

@@ -48,7 +48,7 @@ opts(int argc, char **argv, const char *usage, const char **config, const char *
 
 	*config = "/etc/gridboot/gridboot.cfg";
 	optind = 1;
-	while ((ch = getopt(argc, argv, out ? "+hc:o:" : "+hc:")) != -1) {
+	while ((ch = getopt(argc, argv, out ? "hc:o:" : "hc:")) != -1) {
 		switch (ch) {
 		case 'c':
 			*config = optarg;
