@@ -72,19 +72,23 @@ clean:
 	rm -rf build build-san
 
 # libFuzzer targets (clang with libclang-rt-14-dev): `make fuzz-dhcp`,
-# `make fuzz-tftp`. FUZZ_TIME bounds a run in seconds; the corpus grows in
+# `make fuzz-tftp`, `make fuzz-authreq`. FUZZ_TIME bounds a run in seconds; the corpus grows in
 # $(BUILD)/fuzz/NAME-corpus from the seeds in tests/fuzz/NAME-seeds.
 FUZZ_TIME ?= 60
 FUZZ_CC   ?= clang
 FUZZ_SRCS_dhcp := server/dhcp/dhcp_packet.c server/core/util.c
 FUZZ_SRCS_tftp := server/tftp/tftp_packet.c
+FUZZ_SRCS_authreq := server/auth/authport.c server/auth/authsrv.c server/auth/authkey.c \
+                     server/auth/authmsg.c server/auth/authpak.c server/auth/rcpu.c \
+                     server/curve/field448.c server/curve/ed448.c
+FUZZ_LIBS_authreq := -lssl -lcrypto
 $(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(SRCS) $(HDRS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
-	    -fsanitize=fuzzer,address,undefined -Iserver -o $@ $< $(FUZZ_SRCS_$*)
+	    -fsanitize=fuzzer,address,undefined -Iserver -o $@ $< $(FUZZ_SRCS_$*) $(FUZZ_LIBS_$*)
 
-fuzz-dhcp fuzz-tftp: fuzz-%: $(BUILD)/fuzz/%_fuzz
+fuzz-dhcp fuzz-tftp fuzz-authreq: fuzz-%: $(BUILD)/fuzz/%_fuzz
 	@mkdir -p $(BUILD)/fuzz/$*-corpus
 	$< -max_total_time=$(FUZZ_TIME) -timeout=5 -rss_limit_mb=1024 -max_len=1500 \
 	    $(BUILD)/fuzz/$*-corpus tests/fuzz/$*-seeds
-.PHONY: fuzz-tftp fuzz-dhcp
+.PHONY: fuzz-tftp fuzz-dhcp fuzz-authreq
