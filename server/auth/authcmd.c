@@ -151,6 +151,24 @@ without_user(const char *text, const char *user)
 	return out;
 }
 
+/* Run as root for a daemon that drops to grid.user (which owns the state
+ * directory after its first start): the key file and keyseed go to the
+ * directory's owner, so a reload can still read them. */
+static void
+give_to_dir_owner(const char *path)
+{
+	char *copy = estrdup(path), *dir = dirname(copy), *seed = esprintf("%s/keyseed", dir);
+	struct stat st;
+
+	if (geteuid() == 0 && stat(dir, &st) == 0 && st.st_uid != 0) {
+		if (chown(path, st.st_uid, st.st_gid) < 0 || chown(seed, st.st_uid, st.st_gid) < 0)
+			fprintf(stderr, "gridbootd: passwd: warning: chown to the state's owner: %s\n",
+			    strerror(errno));
+	}
+	free(seed);
+	free(copy);
+}
+
 int
 auth_cmd_passwd(int argc, char **argv, inventory_load_fn *load)
 {
@@ -225,6 +243,7 @@ auth_cmd_passwd(int argc, char **argv, inventory_load_fn *load)
 		fprintf(stderr, "gridbootd: passwd: %s: %s\n", path, strerror(errno));
 		goto out;
 	}
+	give_to_dir_owner(path);
 	printf("%s: key for %s set (%s)\n", path, user, inv->grid.auth_des ? "aes, des" : "aes");
 	rc = 0;
 out:
