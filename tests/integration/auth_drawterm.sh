@@ -54,7 +54,8 @@ check "users prints no key" sh -c "! grep -Eq '[0-9a-f]{32}' '$D/users.out'"
 ip netns exec "$NS" "$G" serve -c "$D/grid.cfg" -d -l debug >>"$D/gridbootd.log" 2>&1 &
 GB_PID=$!
 track_pid $GB_PID
-wait_for 10 grep -q "serving " "$D/gridbootd.log"
+# not "serving ": TFTP's start-up line says that before auth has started
+wait_for 10 grep -q "^[0-9:.]* info: serving " "$D/gridbootd.log"
 check "the auth module listens on 567 and 17019" \
     grep -q "auth: auth server on port 567 (dp9ik), rcpu on port 17019; 2 user(s)" "$D/gridbootd.log"
 
