@@ -183,8 +183,8 @@ auth_on_close(struct conn *c, const char *reason)
 
 	if (a == NULL)
 		return;
-	if (strcmp(reason, conn_reason_name(CONN_HANDSHAKE)) == 0 ||
-	    strcmp(reason, conn_reason_name(CONN_TOO_BIG)) == 0)
+	if (!a->closing && (strcmp(reason, conn_reason_name(CONN_HANDSHAKE)) == 0 ||
+	    strcmp(reason, conn_reason_name(CONN_TOO_BIG)) == 0))
 		failed(c, 0, reason);
 	authsrv_wipe(&a->s);
 	free(a);

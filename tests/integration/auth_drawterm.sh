@@ -40,6 +40,15 @@ machines = ( { name = "cpu1"; mac = "52:54:00:00:00:11"; ip = "10.9.0.11"; role 
              { name = "term1"; mac = "52:54:00:00:00:12"; ip = "10.9.0.12"; role = "term"; } );
 EOF
 
+# --- no key file yet: the daemon serves, the auth module waits
+ip netns exec "$NS" "$G" serve -c "$D/grid.cfg" -d -l debug >>"$D/gridbootd.log" 2>&1 &
+GB_PID=$!
+track_pid $GB_PID
+# not "serving ": TFTP's start-up line says that before auth has started
+wait_for 10 grep -q "^[0-9:.]* info: serving " "$D/gridbootd.log"
+check "without a key file the auth module says it waits for one" \
+    grep -q "auth: no key file $D/state/keys: the auth server and rcpu wait" "$D/gridbootd.log"
+
 # --- keys, from stdin
 echo gridboot-test | "$G" passwd -c "$D/grid.cfg" glenda >"$D/passwd.out" 2>&1
 check "passwd from stdin sets glenda's key" grep -q "key for glenda set (aes)" "$D/passwd.out"
@@ -51,12 +60,9 @@ check "users lists names, keys and speaks-for" sh -c \
     "grep -qx 'bootes keys: aes  host owner  speaks for: \* !adm' '$D/users.out' && grep -qx 'glenda keys: aes' '$D/users.out'"
 check "users prints no key" sh -c "! grep -Eq '[0-9a-f]{32}' '$D/users.out'"
 
-ip netns exec "$NS" "$G" serve -c "$D/grid.cfg" -d -l debug >>"$D/gridbootd.log" 2>&1 &
-GB_PID=$!
-track_pid $GB_PID
-# not "serving ": TFTP's start-up line says that before auth has started
-wait_for 10 grep -q "^[0-9:.]* info: serving " "$D/gridbootd.log"
-check "the auth module listens on 567 and 17019" \
+kill -HUP $GB_PID
+wait_for 10 grep -q "auth: auth server on port 567" "$D/gridbootd.log"
+check "after a reload the auth module listens on 567 and 17019" \
     grep -q "auth: auth server on port 567 (dp9ik), rcpu on port 17019; 2 user(s)" "$D/gridbootd.log"
 
 # dt NAME USER PASSWORD: drawterm in the namespace; output in $D/NAME.out, status $D/NAME.rc
