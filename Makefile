@@ -2,7 +2,7 @@
 # tests need, builds with ASan+UBSan and runs every test; `make lab` runs
 # the QEMU lab. See README.md.
 
-PKGS     := libconfig libmicrohttpd jansson libcrypto
+PKGS     := libconfig libmicrohttpd jansson libssl libcrypto
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
@@ -78,7 +78,7 @@ clean:
 
 # libFuzzer targets (clang with libclang-rt-14-dev): `make fuzz-dhcp`,
 # `make fuzz-tftp`, `make fuzz-p9` (9P decoding), `make fuzz-p9sess` (whole
-# 9P sessions). FUZZ_TIME bounds a run in seconds; the corpus grows in
+# 9P sessions), `make fuzz-authreq`. FUZZ_TIME bounds a run in seconds; the corpus grows in
 # $(BUILD)/fuzz/NAME-corpus from the seeds in tests/fuzz/NAME-seeds.
 FUZZ_TIME ?= 60
 FUZZ_CC   ?= clang
@@ -87,13 +87,17 @@ FUZZ_SRCS_tftp := server/tftp/tftp_packet.c
 FUZZ_SRCS_p9 := server/p9/p9_fcall.c
 FUZZ_SRCS_p9sess := server/p9/p9_fcall.c server/p9/p9_srv.c server/p9/p9_export.c \
     server/p9/p9_synth.c server/core/util.c
+FUZZ_SRCS_authreq := server/auth/authport.c server/auth/authsrv.c server/auth/authkey.c \
+                     server/auth/authmsg.c server/auth/authpak.c server/auth/rcpu.c \
+                     server/curve/field448.c server/curve/ed448.c
+FUZZ_LIBS_authreq := -lssl -lcrypto
 $(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(SRCS) $(HDRS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
-	    -fsanitize=fuzzer,address,undefined -Iserver -o $@ $< $(FUZZ_SRCS_$*)
+	    -fsanitize=fuzzer,address,undefined -Iserver -o $@ $< $(FUZZ_SRCS_$*) $(FUZZ_LIBS_$*)
 
-fuzz-dhcp fuzz-tftp fuzz-p9 fuzz-p9sess: fuzz-%: $(BUILD)/fuzz/%_fuzz
+fuzz-dhcp fuzz-tftp fuzz-p9 fuzz-p9sess fuzz-authreq: fuzz-%: $(BUILD)/fuzz/%_fuzz
 	@mkdir -p $(BUILD)/fuzz/$*-corpus
 	$< -max_total_time=$(FUZZ_TIME) -timeout=5 -rss_limit_mb=1024 -max_len=1500 \
 	    $(BUILD)/fuzz/$*-corpus tests/fuzz/$*-seeds
-.PHONY: fuzz-tftp fuzz-dhcp fuzz-p9 fuzz-p9sess
+.PHONY: fuzz-tftp fuzz-dhcp fuzz-p9 fuzz-p9sess fuzz-authreq

@@ -5,7 +5,7 @@
 #include "core/util.h"
 
 const struct module *const gridboot_modules[] = {
-	&dhcp_module, &tftp_module, &http_module, &p9_module,
+	&dhcp_module, &tftp_module, &http_module, &p9_module, &auth_module,
 };
 const size_t gridboot_nmodules = nelem(gridboot_modules);
 

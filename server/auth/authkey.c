@@ -19,7 +19,6 @@ struct authkey_entry {
 	uint8_t aes[AUTH_AESKEYLEN];
 	uint8_t des[AUTH_DESKEYLEN];
 	bool has_des;
-	char *speaksfor;	/* NULL: only for itself */
 };
 
 /* passtodeskey: the password (at most 27 bytes, NUL-terminated, at least 8
@@ -171,10 +170,11 @@ parse_line(char *line, struct authkey_entry *e, const char **why)
 			has_aes = true;
 		} else if (strncmp(tok, "des=", 4) == 0 && unhex(e->des, AUTH_DESKEYLEN, tok + 4)) {
 			e->has_des = true;
-		} else if (strncmp(tok, "speaksfor=", 10) == 0 && !e->speaksfor) {
-			e->speaksfor = strdup(tok + 10);
+		} else if (strncmp(tok, "speaksfor=", 10) == 0) {
+			*why = "speaksfor= is the inventory's now (grid.speaksfor, docs/auth.md)";
+			return false;
 		} else {
-			*why = "bad field (want aes=<32 hex> des=<14 hex> speaksfor=<list>)";
+			*why = "bad field (want aes=<32 hex> [des=<14 hex>])";
 			return false;
 		}
 	}
@@ -188,8 +188,6 @@ parse_line(char *line, struct authkey_entry *e, const char **why)
 void
 authkey_free(struct auth_keyfile *kf)
 {
-	for (size_t i = 0; i < kf->n; i++)
-		free(kf->v[i].speaksfor);
 	if (kf->v)
 		OPENSSL_cleanse(kf->v, kf->n * sizeof(kf->v[0]));
 	free(kf->v);
@@ -231,7 +229,7 @@ authkey_load(struct auth_keyfile *kf, const char *text, const uint8_t secret[32]
 		}
 		line += strspn(line, " \t");
 		if (!parse_line(line, &kf->v[kf->n], &why)) {
-			free(kf->v[kf->n].speaksfor);
+			OPENSSL_cleanse(&kf->v[kf->n], sizeof(kf->v[0]));
 			snprintf(err, errlen, "key line %zu: %s", lineno, why);
 			ok = false;
 			break;
@@ -304,29 +302,50 @@ authkey_find(const struct auth_keyfile *kf, const char *user, struct authkey *ou
 }
 
 bool
-authkey_speaksfor(const struct auth_keyfile *kf, const char *host, const char *user)
+authkey_speaksfor(const struct speaksfor *rules, size_t n, const char *host, const char *user)
 {
-	const struct authkey_entry *e;
 	bool ok = false;
 
 	if (strcmp(host, user) == 0)
 		return true;
-	e = lookup(kf, host);
-	if (!e || !e->speaksfor)
-		return false;
-	/* like 9front: "!user" denies at once, "*" or the name allows */
-	const char *p = e->speaksfor;
-	while (*p) {
-		size_t len = strcspn(p, ",");
-		if (p[0] == '!' && len - 1 == strlen(user) && strncmp(p + 1, user, len - 1) == 0)
-			return false;
-		if ((len == 1 && p[0] == '*') || (len == strlen(user) && strncmp(p, user, len) == 0))
-			ok = true;
-		p += len;
-		if (*p == ',')
-			p++;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(rules[i].host, host) != 0)
+			continue;
+		for (int k = 0; k < rules[i].nusers; k++) {
+			const char *u = rules[i].users[k];
+			if (u[0] == '!' && strcmp(u + 1, user) == 0)
+				return false;
+			if (strcmp(u, "*") == 0 || strcmp(u, user) == 0)
+				ok = true;
+		}
 	}
 	return ok;
+}
+
+bool
+authkey_entry(const struct auth_keyfile *kf, size_t i, const char **user, bool *has_des)
+{
+	if (i >= kf->n)
+		return false;
+	*user = kf->v[i].user;
+	*has_des = kf->v[i].has_des;
+	return true;
+}
+
+bool
+authkey_lookup(const struct auth_keyfile *kf, const char *user,
+    uint8_t aes[AUTH_AESKEYLEN], uint8_t des[AUTH_DESKEYLEN], bool *has_des)
+{
+	const struct authkey_entry *e = lookup(kf, user);
+
+	memset(des, 0, AUTH_DESKEYLEN);
+	if (e == NULL)
+		return false;
+	memcpy(aes, e->aes, AUTH_AESKEYLEN);
+	if (e->has_des)
+		memcpy(des, e->des, AUTH_DESKEYLEN);
+	*has_des = e->has_des;
+	return true;
 }
 
 bool

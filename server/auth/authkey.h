@@ -3,14 +3,14 @@
  *
  * Key file format (text, one user a line, # comments, blank lines skipped):
  *
- *     user  aes=<32 hex>  [des=<14 hex>]  [speaksfor=<*|u1,u2,!u3>]
+ *     user  aes=<32 hex>  [des=<14 hex>]
  *
  * aes is passtoaeskey(password) (PBKDF2-HMAC-SHA1, "Plan 9 key
  * derivation", 9001 rounds, 16 bytes), des is passtodeskey(password) and is
- * needed only for p9sk1 (DES) tickets. speaksfor lists the users this one
- * may get tickets for as a host (9front's ndb "hostid= uid=" entries): * is
- * everyone, !name excludes. authkey_line() writes such a line from a
- * password. Users are at most 27 bytes, as on the wire. */
+ * needed only for p9sk1 (DES) tickets. authkey_line() writes such a line
+ * from a password. Users are at most 27 bytes, as on the wire. Who may
+ * speak for whom is not a secret and lives in the inventory
+ * (grid.speaksfor, struct speaksfor); authkey_speaksfor() applies it. */
 #ifndef GRIDBOOT_AUTHKEY_H
 #define GRIDBOOT_AUTHKEY_H
 
@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "auth/authmsg.h"
+#include "config/inventory.h"
 
 /* 9front's Authkey. */
 struct authkey {
@@ -66,8 +67,18 @@ void authkey_free(struct auth_keyfile *kf);
  * a DES key gets a fabricated one too (the DES key is then unusable, as
  * with 9front's zero key). pakkey is zeroed. */
 bool authkey_find(const struct auth_keyfile *kf, const char *user, struct authkey *out);
-/* Whether host may ask for tickets as user (9front's speaksfor). */
-bool authkey_speaksfor(const struct auth_keyfile *kf, const char *host, const char *user);
+/* Whether host may ask for tickets as user (9front's speaksfor): always
+ * for itself; else by host's rule, where "!user" wins over "*" and the
+ * name. No rule: only itself. */
+bool authkey_speaksfor(const struct speaksfor *rules, size_t n, const char *host,
+    const char *user);
+/* The i-th user of the file (sorted by name) and which keys it has; no
+ * secret leaves. false when i is past the end. */
+bool authkey_entry(const struct auth_keyfile *kf, size_t i, const char **user, bool *has_des);
+/* A listed user's own keys (never fabricated): false when user is not in
+ * the file. des is zeroed when the user has no DES key. */
+bool authkey_lookup(const struct auth_keyfile *kf, const char *user,
+    uint8_t aes[AUTH_AESKEYLEN], uint8_t des[AUTH_DESKEYLEN], bool *has_des);
 
 /* A key file line for user/password (with the DES key when des is true). */
 bool authkey_line(char *out, size_t cap, const char *user, const char *password, bool des);

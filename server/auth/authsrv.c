@@ -162,7 +162,7 @@ ticketrequest(struct authsrv *s, const struct auth_ticketreq *tr, struct authsrv
 		r->close = true;
 		return;
 	}
-	if (!authkey_speaksfor(s->keys, tr->hostid, tr->uid)) {
+	if (!authkey_speaksfor(s->sf, s->nsf, tr->hostid, tr->uid)) {
 		spoil(s, &s->akey);
 		spoil(s, &s->hkey);
 	}
@@ -197,8 +197,11 @@ authsrv_request(struct authsrv *s, const uint8_t req[AUTH_TICKREQLEN], struct au
 	case AuthTreq:
 		ticketrequest(s, &tr, r);
 		break;
+	case AuthPass:
+		reply_error(r, "password change is not offered here: ask the operator");
+		break;
 	default:
-		reply_error(r, "unsupported request type");
+		reply_error(r, "request type not supported (only AuthPAK, AuthTreq)");
 		break;
 	}
 	slots_clear(s);

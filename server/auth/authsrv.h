@@ -33,6 +33,8 @@ struct authsrv_slot {
 
 struct authsrv {
 	const struct auth_keyfile *keys;
+	const struct speaksfor *sf;	/* grid.speaksfor; NULL: only oneself */
+	size_t nsf;
 	bool des_ok;		/* false: 9front's authsrv -N, dp9ik only */
 	bool form1;		/* tickets in form 1 (set by a PAK, or !des_ok) */
 	authpak_rand_fn rand;
@@ -50,7 +52,9 @@ struct authsrv_reply {
 	bool close;	/* close the connection after writing out */
 };
 
-/* rnd NULL means OpenSSL's RAND_bytes. */
+/* rnd NULL means OpenSSL's RAND_bytes. keys and the speaks-for rules may
+ * be pointed elsewhere between requests (a reload): a request reads them,
+ * the PAK's keys are copies. */
 void authsrv_init(struct authsrv *s, const struct auth_keyfile *keys, bool des_ok,
     authpak_rand_fn rnd, void *rnd_ctx);
 void authsrv_request(struct authsrv *s, const uint8_t req[AUTH_TICKREQLEN],

@@ -1,5 +1,6 @@
 #include "boot/bootfiles.h"
 #include "boot/ipxe.h"
+#include "boot/nvram.h"
 #include "boot/uboot.h"
 #include "config/plan9ini.h"
 #include "core/util.h"
@@ -52,6 +53,30 @@ mac_between(const char *s, const char *suffix, bool colons, uint8_t mac[6])
 	return colons ? mac_parse(buf, mac) : bootfiles_mac12_parse(buf, mac);
 }
 
+/* "nvram/<mac12>": the host owner's credentials (boot/nvram.h), only
+ * with grid.serve_nvram, only for a machine of the inventory and only to
+ * that machine itself (client_mac is who asks, from the source address). */
+static enum genresult
+gen_nvram(const struct inventory *inv, const char *which, const uint8_t *client_mac,
+    struct genfile *out)
+{
+	if (!bootfiles_mac12_parse(which, out->mac))
+		return GEN_BAD_NAME;
+	out->has_mac = true;
+	if (!inv->grid.serve_nvram || client_mac == NULL ||
+	    memcmp(client_mac, out->mac, 6) != 0 || inv_machine_by_mac(inv, out->mac) == NULL)
+		return GEN_NOT_FOUND;
+	out->data = emalloc(NVRAM_LEN);
+	if (!nvram_render(inv, (uint8_t *)out->data)) {
+		free(out->data);
+		out->data = NULL;
+		return GEN_NOT_FOUND;
+	}
+	out->len = NVRAM_LEN;
+	out->content_type = "application/octet-stream";
+	return GEN_OK;
+}
+
 enum genresult
 bootfiles_generate(const struct inventory *inv, const char *path,
     const uint8_t *client_mac, struct genfile *out)
@@ -63,6 +88,8 @@ bootfiles_generate(const struct inventory *inv, const char *path,
 		return gen_plan9ini(inv, path + strlen("plan9.ini/"), out);
 	if (strcmp(path, "boot.ipxe") == 0)
 		return ipxe_entry(inv, out);
+	if (str_has_prefix(path, "nvram/"))
+		return gen_nvram(inv, path + strlen("nvram/"), client_mac, out);
 	if (str_has_prefix(path, "ipxe/")) {
 		if (!mac_between(path + strlen("ipxe/"), ".ipxe", false, out->mac))
 			return GEN_BAD_NAME;

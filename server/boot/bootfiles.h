@@ -9,6 +9,8 @@
  *   ipxe/<mac12>.ipxe      per-machine iPXE script          (HTTP module)
  *   boot.scr.uimg          U-Boot script image for the asking client
  *   uboot/<mac12>.scr.uimg per-machine U-Boot script image  (HTTP module)
+ *   nvram/<mac12>          the host owner's nvram image (boot/nvram.h), only
+ *                          with grid.serve_nvram and only to that machine
  *
  * Anything else is a file from the static tree (grid.files). client_mac is
  * who asks (TFTP finds it from the source address via leases.h); it may be

@@ -141,6 +141,23 @@ get_int(struct ctx *c, config_setting_t *group, const char *path,
 	return true;
 }
 
+static void
+get_bool(struct ctx *c, config_setting_t *group, const char *path,
+    const char *key, bool *out)
+{
+	config_setting_t *s = config_setting_get_member(group, key);
+	char kp[256];
+
+	if (s == NULL)
+		return;
+	keypath(kp, sizeof kp, path, key);
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		bad(c, s, kp, "must be true or false");
+		return;
+	}
+	*out = config_setting_get_bool(s) != 0;
+}
+
 static bool
 get_ip(struct ctx *c, config_setting_t *group, const char *path,
     const char *key, bool required, uint32_t *out)
@@ -299,6 +316,8 @@ static const char *const grid_keys[] = {
 	"loaders", "api_token", "unknown", "interfaces", "user",
 	"web", "ipxe_scripts",      /* HTTP module */
 	"p9_port",                  /* 9P module */
+	"auth_port", "rcpu_port", "auth_des", "authid", "keys", "speaksfor",
+	"serve_nvram",              /* auth module */
 	NULL,
 };
 
@@ -318,6 +337,103 @@ name_ok(const char *s)
 	return true;
 }
 
+/* grid.speaksfor = ( { host = "bootes"; users = [ "*", "!adm" ]; }, ... ); */
+static void
+parse_speaksfor(struct ctx *c, config_setting_t *g, struct grid *gr)
+{
+	config_setting_t *l = config_setting_get_member(g, "speaksfor");
+	static const char *const keys[] = { "host", "users", NULL };
+
+	if (l == NULL)
+		return;
+	if (!config_setting_is_list(l)) {
+		bad(c, l, "grid.speaksfor", "must be a list ( { host = \"bootes\"; users = [ \"*\" ]; } )");
+		return;
+	}
+	int n = config_setting_length(l);
+	gr->speaksfor = ecalloc((size_t)n + 1, sizeof *gr->speaksfor);
+	for (int i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(l, (unsigned)i);
+		struct speaksfor *sf = &gr->speaksfor[gr->nspeaksfor];
+		char ek[64], uk[80];
+		snprintf(ek, sizeof ek, "grid.speaksfor[%d]", i);
+		snprintf(uk, sizeof uk, "%s.users", ek);
+		if (!config_setting_is_group(e)) {
+			bad(c, e, ek, "must be a group { host = ...; users = [ ... ]; }");
+			continue;
+		}
+		check_keys(c, e, ek, keys);
+		const char *host = get_str(c, e, ek, "host", true);
+		if (host && !name_ok(host)) {
+			bad(c, config_setting_get_member(e, "host"), ek,
+			    "host \"%s\" is not a Plan 9 user name", host);
+			host = NULL;
+		}
+		for (int j = 0; host && j < gr->nspeaksfor; j++)
+			if (strcmp(gr->speaksfor[j].host, host) == 0) {
+				bad(c, e, ek, "host \"%s\" already has its rule on line %d",
+				    host, gr->speaksfor[j].line);
+				host = NULL;
+			}
+		config_setting_t *u = config_setting_get_member(e, "users");
+		if (u == NULL) {
+			bad(c, e, uk, "missing (required)");
+			continue;
+		}
+		if (!config_setting_is_array(u) && !config_setting_is_list(u)) {
+			bad(c, u, uk, "must be a list [ \"*\", \"glenda\", \"!adm\" ]");
+			continue;
+		}
+		int nu = config_setting_length(u);
+		char **users = ecalloc((size_t)nu + 1, sizeof *users);
+		int k = 0;
+		for (int j = 0; j < nu; j++) {
+			const char *v = config_setting_get_string_elem(u, (unsigned)j);
+			if (v == NULL || (strcmp(v, "*") != 0 && !name_ok(v[0] == '!' ? v + 1 : v)))
+				bad(c, u, uk, "element %d must be \"*\", a user name or \"!name\"", j + 1);
+			else
+				users[k++] = estrdup(v);
+		}
+		if (host == NULL || k < nu) {
+			for (int j = 0; j < k; j++)
+				free(users[j]);
+			free(users);
+			continue;
+		}
+		sf->host = estrdup(host);
+		sf->users = users;
+		sf->nusers = k;
+		sf->line = src_line(e);
+		gr->nspeaksfor++;
+	}
+}
+
+/* The auth module's settings (docs/auth.md). */
+static void
+parse_grid_auth(struct ctx *c, config_setting_t *g, struct grid *gr)
+{
+	const char *s;
+
+	get_int(c, g, "grid", "auth_port", 1, 65535, &gr->auth_port);
+	get_int(c, g, "grid", "rcpu_port", 1, 65535, &gr->rcpu_port);
+	get_bool(c, g, "grid", "auth_des", &gr->auth_des);
+	get_bool(c, g, "grid", "serve_nvram", &gr->serve_nvram);
+	s = get_str(c, g, "grid", "authid", false);
+	if (s && !name_ok(s))
+		bad(c, config_setting_get_member(g, "authid"), "grid.authid",
+		    "\"%s\" is not a Plan 9 user name (letters, digits, '-', '_' or '.', at most 27)", s);
+	gr->authid = estrdup(s && name_ok(s) ? s : "bootes");
+	if (gr->authdom && strlen(gr->authdom) >= 48)
+		bad(c, config_setting_get_member(g, "authdom") ? config_setting_get_member(g, "authdom")
+		    : config_setting_get_member(g, "name"), "grid.authdom",
+		    "\"%s\" is longer than Plan 9's 47 bytes", gr->authdom);
+	if ((s = get_str(c, g, "grid", "keys", false)) != NULL)
+		gr->keys = abs_path(c, s);
+	else if (gr->state)
+		gr->keys = esprintf("%s/keys", gr->state);
+	parse_speaksfor(c, g, gr);
+}
+
 static void
 parse_grid(struct ctx *c, config_setting_t *root)
 {
@@ -330,6 +446,8 @@ parse_grid(struct ctx *c, config_setting_t *root)
 	gr->dhcp_port = 67;
 	gr->proxy_port = 4011;
 	gr->p9_port = 564;
+	gr->auth_port = 567;
+	gr->rcpu_port = 17019;
 	if (g == NULL || !config_setting_is_group(g)) {
 		errlist_add(c->errs, c->path, g ? src_line(g) : 1, "grid",
 		    "missing: the file needs grid = { name = ...; server = ...; };");
@@ -358,6 +476,7 @@ parse_grid(struct ctx *c, config_setting_t *root)
 	get_int(c, g, "grid", "dhcp_port", 1, 65535, &gr->dhcp_port);
 	get_int(c, g, "grid", "proxy_port", 1, 65535, &gr->proxy_port);
 	get_int(c, g, "grid", "p9_port", 1, 65535, &gr->p9_port);
+	parse_grid_auth(c, g, gr);
 	gr->nfs = get_ip_list(c, g, "grid", "fs", gr->fs, 2);
 	gr->nauth = get_ip_list(c, g, "grid", "auth", gr->auth, 2);
 	if (gr->nfs == 0 && config_setting_get_member(g, "fs") == NULL && gr->server) {
@@ -1261,6 +1380,15 @@ inv_free(struct inventory *inv)
 
 	free(g->name);
 	free(g->authdom);
+	free(g->authid);
+	free(g->keys);
+	for (int i = 0; i < g->nspeaksfor; i++) {
+		for (int k = 0; k < g->speaksfor[i].nusers; k++)
+			free(g->speaksfor[i].users[k]);
+		free(g->speaksfor[i].users);
+		free(g->speaksfor[i].host);
+	}
+	free(g->speaksfor);
 	free(g->files);
 	free(g->templates);
 	free(g->state);

@@ -113,6 +113,25 @@ struct grid {
 	char *ipxe_scripts;         /* directory of iPXE templates, or NULL */
 	struct kvlist ipxe;         /* template name -> text read from it */
 	int p9_port;                /* 9P module (docs/9p.md) */
+	/* auth module (docs/auth.md) */
+	int auth_port, rcpu_port;
+	bool auth_des;              /* p9sk1 too, as authsrv without -N */
+	char *authid;               /* the grid's host owner, e.g. bootes */
+	char *keys;                 /* the key file's path (never its contents) */
+	struct speaksfor *speaksfor;
+	int nspeaksfor;
+	bool serve_nvram;           /* nvram/<mac12> over TFTP and HTTP */
+};
+
+/* One speaks-for rule (grid.speaksfor): the host may ask the auth server
+ * for tickets as these users. users are "*" (everyone), a name, or
+ * "!name" (never this one; wins over "*"). A host always speaks for
+ * itself. docs/auth.md. */
+struct speaksfor {
+	char *host;
+	char **users;
+	int nusers;
+	int line;
 };
 
 /* The keys machines are indexed by (inventory.c: inv_index). */

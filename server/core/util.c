@@ -218,11 +218,19 @@ fsync_dir_of(const char *path)
 int
 write_file_atomic(const char *path, const void *data, size_t len)
 {
+	return write_file_atomic_mode(path, data, len, 0640);
+}
+
+int
+write_file_atomic_mode(const char *path, const void *data, size_t len, int mode)
+{
 	char *tmp = esprintf("%s.tmp.%d", path, (int)getpid());
 	const uint8_t *p = data;
 	int fd, saved;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode);
+	if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode);
 	if (fd < 0)
 		goto fail;
 	while (len > 0) {

@@ -35,6 +35,9 @@ uint32_t prefix_mask(int prefix);
 
 /* Writes data to path atomically: temp file, fsync, rename, fsync dir. */
 int write_file_atomic(const char *path, const void *data, size_t len);
+/* The same with the new file's mode (0600 for secrets: the temp file is
+ * created with it, never wider, even for a moment). */
+int write_file_atomic_mode(const char *path, const void *data, size_t len, int mode);
 /* Reads a whole small file; NULL with errno set on failure. */
 char *read_file(const char *path, size_t *len, size_t max);
 int mkdir_p(const char *path, int mode);

@@ -8,7 +8,10 @@
  *   PASS=USERPW drawterm -G -s 'tcp!127.0.0.1!1' -a 'tcp!127.0.0.1!AUTHPORT' \
  *       -h 'tcp!127.0.0.1!CPUPORT' -u USER -c 'echo hi'
  * (-s: drawterm first tries secstore on the auth server's address; point
- * it at a closed port.) tests/integration/auth_drawterm.sh runs this.
+ * it at a closed port.) Not part of make test any more: the live check is
+ * tests/integration/auth_drawterm.sh against gridbootd itself. Kept as the
+ * recorder of tests/unit/auth_drawterm_transcript.h, which needs every
+ * random draw logged (gridbootd logs none).
  *
  * Every byte each side sends and every random byte the servers draw goes
  * to TRANSCRIPT, so tests/unit/auth_drawterm.c can replay the exchange.

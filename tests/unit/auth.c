@@ -232,9 +232,7 @@ load_keys(struct auth_keyfile *kf)
 	authkey_line(line, sizeof(line), "glenda", "gridboot-test", true);
 	strcat(text, line);
 	authkey_line(line, sizeof(line), "bootes", "bootes-pw", false);
-	line[strlen(line) - 1] = 0;
 	strcat(text, line);
-	strcat(text, " speaksfor=*,!adm\n");
 	CHECK(authkey_load(kf, text, (const uint8_t *)SECRET, err, sizeof(err)), "key file loads");
 }
 
@@ -292,6 +290,9 @@ server_tests(void)
 	struct auth_ticket tc, ts;
 	struct authsrv_reply r, r2;
 	uint32_t ctr = 1;
+
+	char err_sf[128];
+	struct auth_keyfile bad_sf;
 
 	load_keys(&kf);
 	authsrv_init(&s, &kf, false, counter_rand, &ctr);
@@ -363,10 +364,18 @@ server_tests(void)
 	authsrv_request(&s, req, &r2);
 	CHECK(r.len == r2.len && r.need == r2.need && r.out[0] == r2.out[0], "AuthPAK reply for an unknown user looks like a known one's");
 
-	/* speaksfor */
-	CHECK(authkey_speaksfor(&kf, "bootes", "glenda") && !authkey_speaksfor(&kf, "bootes", "adm")
-	    && !authkey_speaksfor(&kf, "glenda", "bootes") && authkey_speaksfor(&kf, "glenda", "glenda"),
-	    "speaksfor: * and !name");
+	/* speaksfor, as grid.speaksfor = ( { host = "bootes"; users = [ "*", "!adm" ]; },
+	 * { host = "cpu"; users = [ "glenda" ]; } ) */
+	char *bu[] = { (char *)"*", (char *)"!adm" }, *cu[] = { (char *)"glenda" };
+	struct speaksfor rules[] = { { (char *)"bootes", bu, 2, 1 }, { (char *)"cpu", cu, 1, 2 } };
+	CHECK(authkey_speaksfor(rules, 2, "bootes", "glenda") && !authkey_speaksfor(rules, 2, "bootes", "adm")
+	    && !authkey_speaksfor(rules, 2, "glenda", "bootes") && authkey_speaksfor(rules, 2, "glenda", "glenda")
+	    && authkey_speaksfor(rules, 2, "cpu", "glenda") && !authkey_speaksfor(rules, 2, "cpu", "bootes")
+	    && !authkey_speaksfor(NULL, 0, "bootes", "glenda"),
+	    "speaksfor: * and !name, a named user, oneself, no rule");
+	CHECK(!authkey_load(&bad_sf, "bootes aes=000102030405060708090a0b0c0d0e0f speaksfor=*\n",
+	    (const uint8_t *)SECRET, err_sf, sizeof(err_sf)) && strstr(err_sf, "grid.speaksfor") != NULL,
+	    "speaksfor= in the key file points to the inventory: %s", err_sf);
 
 	char err[128];
 	struct auth_keyfile bad;

@@ -1,0 +1,449 @@
+/* One rcpu connection, server side (see rcpu.h). */
+#include "auth/rcpu.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+
+static bool
+out_put(struct rcpu_out *o, const void *p, size_t n)
+{
+	if (o->n + n > o->cap) {
+		size_t cap = o->cap ? o->cap : 256;
+		while (cap < o->n + n)
+			cap *= 2;
+		uint8_t *np = realloc(o->p, cap);
+		if (np == NULL)
+			return false;
+		o->p = np;
+		o->cap = cap;
+	}
+	memcpy(o->p + o->n, p, n);
+	o->n += n;
+	return true;
+}
+
+void
+rcpu_out_free(struct rcpu_out *o)
+{
+	if (o->p)
+		OPENSSL_cleanse(o->p, o->cap);
+	free(o->p);
+	memset(o, 0, sizeof *o);
+}
+
+static unsigned int
+psk_cb(SSL *ssl, const char *identity, unsigned char *psk, unsigned int max)
+{
+	struct rcpu *r = SSL_get_app_data(ssl);
+
+	if (r == NULL || strcmp(identity, "p9secret") != 0 || max < RCPU_SECRETLEN)
+		return 0;
+	memcpy(psk, r->secret, RCPU_SECRETLEN);
+	return RCPU_SECRETLEN;
+}
+
+SSL_CTX *
+rcpu_tls_ctx(void)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	if (ctx == NULL)
+		return NULL;
+	if (!SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
+	    !SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION) ||
+	    !SSL_CTX_set_cipher_list(ctx, "PSK-CHACHA20-POLY1305:PSK-AES128-CBC-SHA256")) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	SSL_CTX_set_psk_server_callback(ctx, psk_cb);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
+	return ctx;
+}
+
+static void
+name_copy(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+	memcpy(dst, src, n);
+	memset(dst + n, 0, cap - n);
+}
+
+bool
+rcpu_start(struct rcpu *r, const char *authid, const char *dom,
+    const uint8_t aes[AUTH_AESKEYLEN], struct rcpu_out *out)
+{
+	char offer[16 + AUTH_DOMLEN];
+
+	memset(r, 0, sizeof *r);
+	name_copy(r->authid, sizeof r->authid, authid);
+	name_copy(r->dom, sizeof r->dom, dom);
+	memcpy(r->key.aes, aes, AUTH_AESKEYLEN);
+	if (!authkey_pakhash(&r->key, r->authid))
+		return false;
+	int n = snprintf(offer, sizeof offer, "v.2 dp9ik@%s", r->dom);
+	return n > 0 && out_put(out, offer, (size_t)n + 1);
+}
+
+int64_t
+rcpu_frame(const struct rcpu *r, const uint8_t *p, size_t len)
+{
+	switch (r->st) {
+	case RCPU_CHOICE: {
+		const uint8_t *z = memchr(p, 0, len < RCPU_CHOICE_MAX ? len : RCPU_CHOICE_MAX);
+		if (z)
+			return z - p + 1;
+		return len >= RCPU_CHOICE_MAX ? -1 : 0;
+	}
+	case RCPU_CCHAL:
+		return AUTH_CHALLEN;
+	case RCPU_PAKY:
+		return AUTH_PAKYLEN;
+	case RCPU_TICKET:
+		return AUTH_TICKETLEN1 + AUTH_AUTHENTLEN1;
+	case RCPU_TLS:
+	case RCPU_9P:
+		return len > 0 ? (int64_t)len : 0;
+	case RCPU_DONE:
+		break;
+	}
+	return len > 0 ? -1 : 0;
+}
+
+static enum rcpu_result
+fail(struct rcpu *r, const char *why)
+{
+	r->why = why;
+	r->st = RCPU_DONE;
+	return RCPU_FAIL;
+}
+
+/* Moves what TLS wrote into out. */
+static bool
+drain_tls(struct rcpu *r, struct rcpu_out *out)
+{
+	uint8_t buf[4096];
+	int n;
+
+	while ((n = BIO_read(r->wbio, buf, sizeof buf)) > 0)
+		if (!out_put(out, buf, (size_t)n))
+			return false;
+	return true;
+}
+
+static enum rcpu_result
+ticket(struct rcpu *r, SSL_CTX *ctx, const uint8_t *p, size_t n, struct rcpu_out *out)
+{
+	struct auth_ticket t;
+	struct auth_authenticator a;
+	uint8_t salt[2 * AUTH_NONCELEN], as[AUTH_AUTHENTLEN1];
+	int m;
+	bool ok;
+
+	m = authmsg_ticket_decode(p, n, r->key.pakkey, false, &t);
+	if (m <= 0 || t.num != AuthTs || memcmp(t.chal, r->schal, AUTH_CHALLEN) != 0) {
+		OPENSSL_cleanse(&t, sizeof t);
+		return fail(r, "ticket does not open: wrong password or unknown user");
+	}
+	if (authmsg_auth_decode(p + m, n - (size_t)m, &t, &a) <= 0 || a.num != AuthAc ||
+	    memcmp(a.chal, r->schal, AUTH_CHALLEN) != 0) {
+		OPENSSL_cleanse(&t, sizeof t);
+		return fail(r, "authenticator does not open");
+	}
+	name_copy(r->user, sizeof r->user, t.cuid);
+	memcpy(salt, a.rand, AUTH_NONCELEN);
+	a.num = AuthAs;
+	memcpy(a.chal, r->cchal, AUTH_CHALLEN);
+	ok = RAND_bytes(a.rand, AUTH_NONCELEN) == 1;
+	memcpy(salt + AUTH_NONCELEN, a.rand, AUTH_NONCELEN);
+	size_t k = ok ? authmsg_auth_encode(&a, &t, 0, as, sizeof as) : 0;
+	ok = k > 0 && out_put(out, as, k) &&
+	    authkey_hkdf(salt, sizeof salt, "Plan 9 session secret", t.key, AUTH_NONCELEN,
+	    r->secret, sizeof r->secret);
+	OPENSSL_cleanse(&t, sizeof t);
+	OPENSSL_cleanse(&a, sizeof a);
+	OPENSSL_cleanse(salt, sizeof salt);
+	authkey_wipe(&r->key);
+	if (!ok)
+		return fail(r, "out of memory or randomness");
+	/* TLS starts with the client's hello: set up the BIOs now */
+	r->ssl = SSL_new(ctx);
+	r->rbio = BIO_new(BIO_s_mem());
+	r->wbio = BIO_new(BIO_s_mem());
+	if (r->ssl == NULL || r->rbio == NULL || r->wbio == NULL) {
+		BIO_free(r->rbio);
+		BIO_free(r->wbio);
+		r->rbio = r->wbio = NULL;
+		return fail(r, "TLS: out of memory");
+	}
+	SSL_set_bio(r->ssl, r->rbio, r->wbio);
+	SSL_set_app_data(r->ssl, r);
+	SSL_set_accept_state(r->ssl);
+	r->st = RCPU_TLS;
+	return RCPU_MORE;
+}
+
+/* The script's "%7ld\n" header and body, read through TLS. */
+static enum rcpu_result
+tls_read(struct rcpu *r, struct rcpu_out *out)
+{
+	uint8_t buf[4096];
+	int n;
+
+	while ((n = SSL_read(r->ssl, buf, sizeof buf)) > 0) {
+		size_t i = 0;
+		while (r->nhdr < sizeof r->hdr && i < (size_t)n)
+			r->hdr[r->nhdr++] = buf[i++];
+		if (r->nhdr == sizeof r->hdr && r->script_len == 0) {
+			char h[9];
+			char *end;
+			memcpy(h, r->hdr, 8);
+			h[8] = 0;
+			long v = strtol(h, &end, 10);
+			if (*end != '\n' || v <= 0 || v > RCPU_SCRIPT_MAX)
+				return fail(r, "script header is not \"%7ld\\n\" within 64 KiB");
+			r->script_len = (size_t)v;
+		}
+		r->script_got += (size_t)n - i;
+		if (r->script_len && r->script_got >= r->script_len) {
+			if (!drain_tls(r, out))
+				return fail(r, "out of memory");
+			return RCPU_SCRIPT;
+		}
+	}
+	int e = SSL_get_error(r->ssl, n);
+	if (!drain_tls(r, out))
+		return fail(r, "out of memory");
+	if (e == SSL_ERROR_WANT_READ)
+		return RCPU_MORE;
+	ERR_clear_error();
+	return fail(r, SSL_is_init_finished(r->ssl) ? "TLS: closed or broken before the script"
+	    : "TLS handshake failed (a different session secret?)");
+}
+
+/* The next of our queued 9P requests, one at a time: drawterm serves
+ * requests concurrently, so a write sent before its open was answered
+ * could meet a clunked fid. */
+static bool
+p9_send_next(struct rcpu *r)
+{
+	if (r->p9q.n - r->p9_pos < 4)
+		return true;
+	const uint8_t *m = r->p9q.p + r->p9_pos;
+	uint32_t size = (uint32_t)m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 |
+	    (uint32_t)m[3] << 24;
+	r->p9_pos += size;
+	return SSL_write(r->ssl, m, (int)size) == (int)size;
+}
+
+/* Counts the 9P replies in the stream; the last one ends the session. */
+static enum rcpu_result
+p9_replies(struct rcpu *r, struct rcpu_out *out)
+{
+	uint8_t buf[4096];
+	int n;
+
+	while ((n = SSL_read(r->ssl, buf, sizeof buf)) > 0) {
+		for (size_t i = 0; i < (size_t)n;) {
+			if (r->p9_left) {
+				size_t k = (size_t)n - i < r->p9_left ? (size_t)n - i : r->p9_left;
+				r->p9_left -= (uint32_t)k;
+				i += k;
+				continue;
+			}
+			r->p9_hdr[r->p9_have++] = buf[i++];
+			if (r->p9_have < sizeof r->p9_hdr)
+				continue;
+			uint32_t size = (uint32_t)r->p9_hdr[0] | (uint32_t)r->p9_hdr[1] << 8 |
+			    (uint32_t)r->p9_hdr[2] << 16 | (uint32_t)r->p9_hdr[3] << 24;
+			if (size < 7 || size > 65536)
+				return fail(r, "9P: a reply of impossible size");
+			r->p9_errors += r->p9_hdr[4] == 107;	/* Rerror */
+			r->p9_left = size - 5;
+			r->p9_have = 0;
+			r->p9_got++;
+			if (!p9_send_next(r))
+				return fail(r, "TLS: cannot write");
+		}
+		if (r->p9_got >= r->p9_want && r->p9_left == 0) {
+			(void)SSL_shutdown(r->ssl);
+			r->st = RCPU_DONE;
+			return drain_tls(r, out) ? RCPU_END : fail(r, "out of memory");
+		}
+	}
+	int e = SSL_get_error(r->ssl, n);
+	if (!drain_tls(r, out))
+		return fail(r, "out of memory");
+	if (e == SSL_ERROR_WANT_READ)
+		return RCPU_MORE;
+	ERR_clear_error();
+	return fail(r, "TLS: closed before the 9P replies");
+}
+
+enum rcpu_result
+rcpu_input(struct rcpu *r, SSL_CTX *ctx, const uint8_t *p, size_t n, struct rcpu_out *out)
+{
+	struct auth_ticketreq tr;
+	uint8_t msg[AUTH_TICKREQLEN + AUTH_PAKYLEN];
+	char want[16 + AUTH_DOMLEN];
+
+	switch (r->st) {
+	case RCPU_CHOICE:
+		snprintf(want, sizeof want, "dp9ik %s", r->dom);
+		if (n != strlen(want) + 1 || memcmp(p, want, n) != 0)
+			return fail(r, "p9any: the choice is not \"dp9ik DOM\"");
+		r->st = RCPU_CCHAL;
+		return out_put(out, "OK", 3) ? RCPU_MORE : fail(r, "out of memory");
+	case RCPU_CCHAL:
+		memcpy(r->cchal, p, AUTH_CHALLEN);
+		memset(&tr, 0, sizeof tr);
+		tr.type = AuthPAK;
+		memcpy(tr.authid, r->authid, sizeof tr.authid);
+		memcpy(tr.authdom, r->dom, sizeof tr.authdom);
+		if (RAND_bytes(r->schal, AUTH_CHALLEN) != 1)
+			return fail(r, "no randomness");
+		memcpy(tr.chal, r->schal, AUTH_CHALLEN);
+		authmsg_treq_encode(&tr, msg);
+		if (!authpak_new(&r->priv, &r->key, msg + AUTH_TICKREQLEN, true))
+			return fail(r, "no randomness");
+		r->st = RCPU_PAKY;
+		return out_put(out, msg, sizeof msg) ? RCPU_MORE : fail(r, "out of memory");
+	case RCPU_PAKY:
+		if (!authpak_finish(&r->priv, &r->key, p))
+			return fail(r, "AuthPAK: the auth server's Y does not decode");
+		r->st = RCPU_TICKET;
+		return RCPU_MORE;
+	case RCPU_TICKET:
+		return ticket(r, ctx, p, n, out);
+	case RCPU_TLS:
+		if (BIO_write(r->rbio, p, (int)n) != (int)n)
+			return fail(r, "out of memory");
+		return tls_read(r, out);
+	case RCPU_9P:
+		if (BIO_write(r->rbio, p, (int)n) != (int)n)
+			return fail(r, "out of memory");
+		return p9_replies(r, out);
+	case RCPU_DONE:
+		break;
+	}
+	return fail(r, "bytes after the end");
+}
+
+/* 9P messages, little-endian: size[4] type[1] tag[2] ... */
+static void
+p9_put(struct rcpu_out *o, const void *p, size_t n, bool *ok)
+{
+	*ok = *ok && out_put(o, p, n);
+}
+
+static void
+p9_int(struct rcpu_out *o, uint64_t v, int bytes, bool *ok)
+{
+	uint8_t b[8];
+	for (int i = 0; i < bytes; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+	p9_put(o, b, (size_t)bytes, ok);
+}
+
+static void
+p9_str(struct rcpu_out *o, const char *s, bool *ok)
+{
+	p9_int(o, strlen(s), 2, ok);
+	p9_put(o, s, strlen(s), ok);
+}
+
+/* Starts a message: its size is patched by p9_end. */
+static size_t
+p9_begin(struct rcpu_out *o, int type, int tag, bool *ok)
+{
+	size_t at = o->n;
+	p9_int(o, 0, 4, ok);
+	p9_int(o, (uint64_t)type, 1, ok);
+	p9_int(o, (uint64_t)tag, 2, ok);
+	return at;
+}
+
+static void
+p9_end(struct rcpu_out *o, size_t at, bool *ok)
+{
+	if (!*ok)
+		return;
+	uint32_t n = (uint32_t)(o->n - at);
+	for (int i = 0; i < 4; i++)
+		o->p[at + (size_t)i] = (uint8_t)(n >> (8 * i));
+}
+
+/* What a cpu server's rc would do to print: as the 9P client of the
+ * namespace drawterm exports over the connection, write text to its
+ * /dev/cons (Tversion, Tattach, Twalk dev cons, Topen OWRITE, Twrite..,
+ * Tclunk), sent in one go. */
+int
+rcpu_cons_write(const char *user, const char *text, size_t len, struct rcpu_out *o)
+{
+	enum { Tversion = 100, Tattach = 104, Twalk = 110, Topen = 112, Twrite = 118, Tclunk = 120 };
+	enum { MSIZE = 8192, CHUNK = MSIZE - 24 };
+	bool ok = true;
+	size_t at;
+	int tag = 1;
+
+	at = p9_begin(o, Tversion, 0xFFFF, &ok);
+	p9_int(o, MSIZE, 4, &ok);
+	p9_str(o, "9P2000", &ok);
+	p9_end(o, at, &ok);
+	at = p9_begin(o, Tattach, tag++, &ok);
+	p9_int(o, 0, 4, &ok);
+	p9_int(o, 0xFFFFFFFFu, 4, &ok);
+	p9_str(o, user, &ok);
+	p9_str(o, "", &ok);
+	p9_end(o, at, &ok);
+	at = p9_begin(o, Twalk, tag++, &ok);
+	p9_int(o, 0, 4, &ok);
+	p9_int(o, 1, 4, &ok);
+	p9_int(o, 2, 2, &ok);
+	p9_str(o, "dev", &ok);
+	p9_str(o, "cons", &ok);
+	p9_end(o, at, &ok);
+	at = p9_begin(o, Topen, tag++, &ok);
+	p9_int(o, 1, 4, &ok);
+	p9_int(o, 1, 1, &ok);           /* OWRITE */
+	p9_end(o, at, &ok);
+	for (size_t off = 0; off < len; off += CHUNK) {
+		size_t n = len - off < CHUNK ? len - off : CHUNK;
+		at = p9_begin(o, Twrite, tag++, &ok);
+		p9_int(o, 1, 4, &ok);
+		p9_int(o, off, 8, &ok);
+		p9_int(o, n, 4, &ok);
+		p9_put(o, text + off, n, &ok);
+		p9_end(o, at, &ok);
+	}
+	at = p9_begin(o, Tclunk, tag, &ok);
+	p9_int(o, 1, 4, &ok);
+	p9_end(o, at, &ok);
+	return ok ? tag + 1 : -1;      /* tags 1..tag and Tversion's */
+}
+
+bool
+rcpu_finish(struct rcpu *r, const char *text, size_t len, struct rcpu_out *out)
+{
+	int nmsg = r->ssl && SSL_is_init_finished(r->ssl) ?
+	    rcpu_cons_write(r->user, text, len, &r->p9q) : -1;
+	bool ok = nmsg > 0 && p9_send_next(r);
+
+	r->p9_want = nmsg > 0 ? (unsigned)nmsg : 0;
+	r->st = RCPU_9P;
+	return drain_tls(r, out) && ok;
+}
+
+void
+rcpu_end(struct rcpu *r)
+{
+	if (r->ssl)
+		SSL_free(r->ssl);       /* frees both BIOs */
+	rcpu_out_free(&r->p9q);
+	ERR_clear_error();
+	OPENSSL_cleanse(r, sizeof *r);
+}
