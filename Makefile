@@ -70,7 +70,7 @@ lab-down:
 kernels:
 	sh test-lab/fetch-kernels.sh
 
-bench: all
+bench: all $(BUILD)/tools/p9c
 	sh bench/run.sh
 
 clean:

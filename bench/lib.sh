@@ -20,6 +20,7 @@ bench_cleanup() {
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
 	ip netns del "$SNS" 2>/dev/null
 	ip netns del "$CNS" 2>/dev/null
+	[ -n "${SNS:-}" ] && rm -rf "/etc/netns/$SNS" && rmdir /etc/netns 2>/dev/null
 	[ -n "${BENCH_TMP:-}" ] && rm -rf "$BENCH_TMP"
 }
 
@@ -44,6 +45,14 @@ bench_link() {
 	for ns in "$SNS" "$CNS"; do ip -n "$ns" link set lo up; done
 	ip -n "$SNS" link set "$SIF" up
 	ip -n "$CNS" link set "$CIF" up
+}
+
+# bench_hosts LINE...: /etc/hosts inside the server namespace (ip netns
+# exec binds /etc/netns/NAME/hosts over it), for servers that resolve
+# their clients' names; removed at exit.
+bench_hosts() {
+	mkdir -p "/etc/netns/$SNS" || exit 1
+	printf '%s\n' "127.0.0.1 localhost" "$@" >"/etc/netns/$SNS/hosts"
 }
 
 # cx CMD...: runs CMD in the client namespace.
