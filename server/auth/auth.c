@@ -4,7 +4,9 @@
  * host owner's nvram image for boot/nvram.h. docs/auth.md. */
 #include "auth/auth.h"
 #include "auth/authsrv.h"
+#include "auth/afid.h"
 #include "auth/rcpu.h"
+#include "core/authgate.h"
 #include "boot/nvram.h"
 #include "config/inventory.h"
 #include "core/conn.h"
@@ -38,6 +40,7 @@ static struct {
 	struct auth_faillimit fl;
 	struct ratelimit rl_fail, rl_refused;
 	uint64_t *m_req[24], *m_tickets, *m_errs, *m_refused, *m_fail[2], *m_logins, *m_reloads;
+	struct afid_keys afid;          /* what the 9P afid exchange reads */
 } A;
 
 static uint32_t
@@ -304,6 +307,9 @@ rcpu_on_frame(struct conn *c, const uint8_t *p, size_t len)
 		failed(c, 1, rc->r.why);
 		finish(c, &rc->closing, rc->r.why);
 		return;
+	case RCPU_AUTHED:       /* only without TLS, so never here */
+		finish(c, &rc->closing, "no TLS");
+		return;
 	case RCPU_SCRIPT:
 		break;
 	}
@@ -525,6 +531,8 @@ auth_init(struct daemon *d, void **self)
 	memset(&A, 0, sizeof A);
 	*self = &A;
 	A.d = d;
+	A.afid = (struct afid_keys){ d, &A.keys };
+	afid_register(&A.afid);
 	metrics_register();
 	if ((A.tls = rcpu_tls_ctx()) == NULL) {
 		log_err("auth: OpenSSL: no TLS-PSK server context");
@@ -570,6 +578,7 @@ auth_shutdown(void *self, struct daemon *d)
 {
 	(void)self;
 	(void)d;
+	authgate_unregister();
 	if (A.d == NULL)
 		return;
 	nvram_set_source(NULL, NULL);

@@ -170,6 +170,11 @@ ticket(struct rcpu *r, SSL_CTX *ctx, const uint8_t *p, size_t n, struct rcpu_out
 	authkey_wipe(&r->key);
 	if (!ok)
 		return fail(r, "out of memory or randomness");
+	if (ctx == NULL) {      /* a 9P afid: authenticated, no TLS */
+		OPENSSL_cleanse(r->secret, sizeof r->secret);
+		r->st = RCPU_DONE;
+		return RCPU_AUTHED;
+	}
 	/* TLS starts with the client's hello: set up the BIOs now */
 	r->ssl = SSL_new(ctx);
 	r->rbio = BIO_new(BIO_s_mem());

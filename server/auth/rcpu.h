@@ -46,6 +46,7 @@ enum rcpu_result {
 	RCPU_SCRIPT,    /* TLS is up and the script is in: call rcpu_finish */
 	RCPU_END,       /* every 9P reply is in: send out, close */
 	RCPU_FAIL,      /* send out (maybe nothing), close; why says what */
+	RCPU_AUTHED,    /* without TLS (a 9P afid): As is in out; r->user is who */
 };
 
 /* Bytes to send, grown as needed. */
@@ -86,6 +87,8 @@ bool rcpu_start(struct rcpu *r, const char *authid, const char *dom,
 /* The length of the next step's frame in p[0..len): 0 to read more, -1
  * for bytes that never make one, else its size. */
 int64_t rcpu_frame(const struct rcpu *r, const uint8_t *p, size_t len);
+/* With ctx NULL the exchange ends after our authenticator (RCPU_AUTHED):
+ * p9any over a 9P afid, which needs no TLS. */
 enum rcpu_result rcpu_input(struct rcpu *r, SSL_CTX *ctx, const uint8_t *p, size_t n,
     struct rcpu_out *out);
 /* 9P messages (client side) that write text to /dev/cons of the

@@ -113,6 +113,7 @@ struct grid {
 	char *ipxe_scripts;         /* directory of iPXE templates, or NULL */
 	struct kvlist ipxe;         /* template name -> text read from it */
 	int p9_port;                /* 9P module (docs/9p.md) */
+	bool p9_auth;               /* 9P attaches must authenticate (docs/auth.md) */
 	/* auth module (docs/auth.md) */
 	int auth_port, rcpu_port;
 	bool auth_des;              /* p9sk1 too, as authsrv without -N */

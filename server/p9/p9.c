@@ -9,6 +9,7 @@
 #include "boot/leases.h"
 #include "boot/ndb.h"
 #include "config/inventory.h"
+#include "core/authgate.h"
 #include "core/conn.h"
 #include "core/events.h"
 #include "core/log.h"
@@ -343,6 +344,14 @@ p9_on_open(struct conn *c)
 	pc->srv = srv;
 	pc->c = c;
 	pc->s = p9_session_new(&mux_backend, srv, 0);
+	if (srv->d->inv->grid.p9_auth) {
+		void *arg;
+		const struct authgate_ops *gate = authgate_get(&arg);
+		p9_session_set_auth(pc->s, gate, arg, true);
+		if (gate == NULL)
+			log_warn("9p: grid.p9_auth is set but the auth server has no keys: "
+			    "every attach is refused");
+	}
 	pc->next = srv->conns;
 	if (srv->conns)
 		srv->conns->prev = pc;

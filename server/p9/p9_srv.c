@@ -7,6 +7,7 @@
  * Rlerror for .L). So every request gets exactly one reply, by
  * construction. */
 #include "p9/p9_srv.h"
+#include "core/authgate.h"
 #include "core/util.h"
 
 #include <assert.h>
@@ -56,6 +57,7 @@ struct fid {
 	uint64_t dir_offset;            /* 9P2000 directory reads: next offset */
 	uint64_t dir_index;             /* ... and the entry it starts at */
 	char uname[P9_UNAMEMAX];
+	void *auth;                     /* an afid: its exchange (core/authgate.h) */
 };
 
 #define FID_BUCKETS 256
@@ -82,6 +84,10 @@ struct p9_session {
 	unsigned nfids;
 	struct pending pend[MAXPENDING];
 	int npend;
+	const struct authgate_ops *gate;        /* NULL: Tauth is refused */
+	void *gate_arg;
+	bool auth_required;
+	uint64_t next_authpath;
 	uint8_t *out;                   /* max_msize bytes: every reply goes here */
 };
 
@@ -233,9 +239,13 @@ fid_clunk(struct p9_session *s, struct fid *f)
 	for (int i = 0; i < s->npend; i++)
 		if (s->pend[i].fid == f->num)
 			s->pend[i].dead = true;
-	if (f->orclose)
-		rc = s->be->remove(&op, f->node);
-	s->be->clunk(&op, f->node);
+	if (f->auth)
+		s->gate->end(f->auth);
+	else {
+		if (f->orclose)
+			rc = s->be->remove(&op, f->node);
+		s->be->clunk(&op, f->node);
+	}
 	*pp = f->next;
 	s->nfids--;
 	free(f);
@@ -255,6 +265,11 @@ static struct fid *
 req_fid(struct req *r, uint32_t num)
 {
 	struct fid *f = fid_get(r->s, num);
+	uint8_t t = r->in->type;
+
+	/* An afid carries the authentication exchange and nothing else. */
+	if (f && f->auth && t != P9_TREAD && t != P9_TWRITE && t != P9_TCLUNK)
+		return NULL;
 
 	if (f)
 		op_init(&r->op, r->s, f->uname);
@@ -336,12 +351,6 @@ h_version(struct req *r)
 	return reply(r, &f);
 }
 
-static const char *
-h_auth(struct req *r)
-{
-	return fail(r, EOPNOTSUPP, Enoauth);
-}
-
 static void
 uname_copy(char dst[P9_UNAMEMAX], const struct p9_fcall *in)
 {
@@ -358,6 +367,53 @@ uname_copy(char dst[P9_UNAMEMAX], const struct p9_fcall *in)
 		str_copy(dst, "none", P9_UNAMEMAX);
 }
 
+/* With an auth gate (core/authgate.h), the afid runs the server side of
+ * p9any; attach then names it and must be the user it proved to be. */
+static const char *
+h_auth(struct req *r)
+{
+	struct p9_session *s = r->s;
+	const char *err = NULL;
+
+	if (s->gate == NULL)
+		return s->auth_required ?
+		    fail(r, EACCES, "authentication required, but the auth server has no keys") :
+		    fail(r, EOPNOTSUPP, Enoauth);
+	struct fid *f = fid_new(r, r->in->afid, &err);
+	if (f == NULL)
+		return err;
+	uname_copy(f->uname, r->in);
+	if ((f->auth = s->gate->start(s->gate_arg)) == NULL) {
+		fid_clunk(s, f);
+		return fail(r, EPERM, "the auth server has no key for this server's host owner");
+	}
+	f->omode = P9_ORDWR;
+	f->qid = (struct p9_qid){ P9_QTAUTH, 0, ++s->next_authpath };
+	struct p9_fcall out = { .type = P9_RAUTH, .qid = f->qid };
+	return reply(r, &out);
+}
+
+/* The afid's exchange proved uname; NULL, or why not. */
+static const char *
+attach_auth(struct req *r, const char *uname)
+{
+	struct p9_session *s = r->s;
+	const struct p9_fcall *in = r->in;
+
+	if (in->afid == P9_NOFID)
+		return s->auth_required ? fail(r, EACCES, "authentication required") : NULL;
+	if (s->gate == NULL)
+		return fail(r, EOPNOTSUPP, Enoauth);
+	struct fid *a = fid_get(s, in->afid);
+	if (a == NULL || a->auth == NULL)
+		return fail(r, EBADF, "not an authentication fid");
+	const char *who = s->gate->user(a->auth);
+	if (who == NULL || strcmp(who, uname) != 0)
+		return fail(r, EACCES, "authentication failed");
+	return NULL;
+}
+
+
 static const char *
 h_attach(struct req *r)
 {
@@ -365,16 +421,19 @@ h_attach(struct req *r)
 	const char *err = NULL;
 	char aname[P9_NAMEMAX + 1];
 
-	if (in->afid != P9_NOFID)
-		return fail(r, EOPNOTSUPP, Enoauth);
+	char uname[P9_UNAMEMAX];
+
 	if (in->aname.len > P9_NAMEMAX || memchr(in->aname.s, 0, in->aname.len))
 		return fail(r, EINVAL, "unknown specifier in attach");
 	memcpy(aname, in->aname.s, in->aname.len);
 	aname[in->aname.len] = 0;
+	uname_copy(uname, in);
+	if ((err = attach_auth(r, uname)) != NULL)
+		return err;
 	struct fid *f = fid_new(r, in->fid, &err);
 	if (f == NULL)
 		return err;
-	uname_copy(f->uname, in);
+	str_copy(f->uname, uname, sizeof f->uname);
 	op_init(&r->op, r->s, f->uname);
 	int rc = r->s->be->attach(&r->op, aname, &f->node, &f->qid);
 	if (rc < 0) {
@@ -690,6 +749,24 @@ defer_read(struct req *r)
 	return NULL;
 }
 
+/* Our side of the exchange; a read before we have anything to say waits
+ * for the client's next write, like a blocked events read. */
+static const char *
+read_auth(struct req *r, struct fid *f)
+{
+	uint8_t *start, *countp;
+	uint32_t room = read_room(r, r->in->count);
+	uint8_t *data = rread_begin(r, P9_RREAD, room, &start, &countp);
+
+	if (data == NULL)
+		return fail(r, EIO, Etoolarge);
+	size_t n = r->s->gate->read(f->auth, data, room);
+	if (n == 0 && r->s->gate->user(f->auth) == NULL)
+		return defer_read(r);
+	rread_end(r, start, countp, data, (uint32_t)n);
+	return NULL;
+}
+
 static const char *
 h_read(struct req *r)
 {
@@ -700,6 +777,8 @@ h_read(struct req *r)
 		return fail(r, EBADF, Eunknownfid);
 	if (!readable(f->omode))
 		return fail(r, EBADF, Enotread);
+	if (f->auth)
+		return read_auth(r, f);
 	if (f->qid.type & P9_QTDIR)
 		return read_dir(r, f);
 	uint32_t room = read_room(r, r->in->count);
@@ -726,6 +805,13 @@ h_write(struct req *r)
 		return fail(r, EBADF, Eunknownfid);
 	if (!writable(f->omode))
 		return fail(r, EBADF, Enotwrite);
+	if (f->auth) {
+		const char *why;
+		if (r->s->gate->write(f->auth, r->in->data, r->in->count, &why) < 0)
+			return fail(r, EACCES, why ? why : "authentication failed");
+		struct p9_fcall out = { .type = P9_RWRITE, .count = r->in->count };
+		return reply(r, &out);
+	}
 	if (f->qid.type & P9_QTDIR)
 		return fail(r, EISDIR, Eisdir);
 	ssize_t n = r->s->be->write(&r->op, f->node, r->in->offset, r->in->data, r->in->count);
@@ -1415,6 +1501,15 @@ unsigned
 p9_session_nfids(const struct p9_session *s)
 {
 	return s->nfids;
+}
+
+void
+p9_session_set_auth(struct p9_session *s, const struct authgate_ops *gate, void *arg,
+    bool required)
+{
+	s->gate = gate;
+	s->gate_arg = arg;
+	s->auth_required = required;    /* without a gate: nobody attaches */
 }
 
 void

@@ -147,6 +147,15 @@ uint32_t p9_session_msize(const struct p9_session *s);
 enum p9_dialect p9_session_dialect(const struct p9_session *s);
 unsigned p9_session_nfids(const struct p9_session *s);
 
+/* Authentication (core/authgate.h): with a gate, Tauth makes an afid that
+ * runs the gate's exchange through Tread/Twrite, and Tattach naming it
+ * must be the user it proved; with required, an attach without an afid
+ * is refused ("authentication required"). Without a gate (the default)
+ * Tauth is answered "authentication not required". */
+struct authgate_ops;
+void p9_session_set_auth(struct p9_session *s, const struct authgate_ops *gate, void *arg,
+    bool required);
+
 /* Reads of at least min_count bytes from a backend with read_fd are
  * answered with an fd range instead of copied bytes. 0 (the default) turns
  * it off; the glue turns it on once it can sendfile. */
