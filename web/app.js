@@ -119,10 +119,36 @@ async function showMachine(name) {
 		const m = await getJSON("/machines/" + encodeURIComponent(name));
 		$("#detail-name").textContent = m.name + " (" + m.mac + ")";
 		$("#detail-ini").textContent = m.plan9ini ?? "(does not fit Plan 9's limits)";
+		drawWaterfall(m.boot_steps || []);
 		$("#detail-section").hidden = false;
 	} catch (err) {
 		$("#detail-ini").textContent = String(err.message);
 	}
+}
+
+// The last boot as a waterfall: one bar per step (DHCP, kernel, root, up),
+// starting where the step before ended, as long as the step took, so a
+// slow step shows at a glance.
+function drawWaterfall(steps) {
+	const list = $("#waterfall");
+	$("#waterfall-empty").hidden = steps.length > 0;
+	list.hidden = steps.length === 0;
+	if (steps.length === 0) {
+		list.replaceChildren();
+		return;
+	}
+	const t0 = steps[0].time_ms;
+	const total = Math.max(1, steps[steps.length - 1].time_ms - t0);
+	list.replaceChildren(...steps.map((s) => {
+		const start = s.time_ms - s.took_ms - t0;
+		const bar = el("span", { class: "bar" });
+		bar.style.marginLeft = (100 * start / total) + "%";
+		bar.style.width = Math.max(0.5, 100 * s.took_ms / total) + "%";
+		return el("li", { "data-step": s.step },
+			el("span", { class: "step" }, s.step),
+			el("span", { class: "track" }, bar),
+			el("span", { class: "took" }, "+" + (s.took_ms / 1000).toFixed(1) + " s"));
+	}));
 }
 
 async function assign(mac, role, name) {

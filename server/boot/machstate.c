@@ -139,3 +139,50 @@ machstate_count(void)
 {
 	return M.n;
 }
+
+static bool
+running(enum evkind k)
+{
+	return k == EVK_9P || k == EVK_AUTH || k == EVK_ENROLL;
+}
+
+static void
+step_event(const struct bootevent *ev, void *arg)
+{
+	int64_t *ms = arg;
+	bool fetch = ev->kind == EVK_TFTP || ev->kind == EVK_HTTP;
+	bool started = ms[STEP_DHCP] || ms[STEP_KERNEL];
+
+	/* A boot starts with DHCP, or with a fetch where another server
+	 * answered DHCP; after a running system, either starts the next. */
+	if ((ev->kind == EVK_DHCP || fetch) && (!started || ms[STEP_UP] != 0)) {
+		for (int i = 0; i < STEP_COUNT; i++)
+			ms[i] = 0;
+		ms[fetch ? STEP_KERNEL : STEP_DHCP] = ev->time_ms;
+		return;
+	}
+	if (!started)
+		return;
+	if (fetch && ms[STEP_ROOT] == 0 && ms[STEP_UP] == 0)
+		ms[STEP_KERNEL] = ev->time_ms;
+	if (ev->kind == EVK_9P && ms[STEP_ROOT] == 0)
+		ms[STEP_ROOT] = ev->time_ms;
+	if (running(ev->kind) && ms[STEP_UP] == 0)
+		ms[STEP_UP] = ev->time_ms;
+}
+
+void
+machstate_steps(const uint8_t mac[6], int64_t ms[STEP_COUNT])
+{
+	for (int i = 0; i < STEP_COUNT; i++)
+		ms[i] = 0;
+	events_since(0, mac, step_event, ms);
+}
+
+const char *
+machstate_step_name(enum machstep s)
+{
+	static const char *const names[STEP_COUNT] = { "dhcp", "kernel", "root", "up" };
+
+	return s < STEP_COUNT ? names[s] : "?";
+}

@@ -23,6 +23,16 @@ void machstate_prune(void);
 /* "booting", "up", or NULL when nothing was seen since the start; the
  * wall-clock time of its last event in *last_ms. */
 const char *machstate_get(const uint8_t mac[6], int64_t *last_ms);
+/* A machine's last boot as steps on its timeline: DHCP (its first DHCP
+ * exchange), kernel (its last TFTP or HTTP fetch before the root), root
+ * (its first 9P attach), up (the first sign of a running system: that
+ * attach, an auth exchange, or the discovery image's enroll). A boot
+ * starts with a DHCP exchange (or a fetch, where another server answers
+ * DHCP) that follows a running system. 0: not seen. */
+enum machstep { STEP_DHCP, STEP_KERNEL, STEP_ROOT, STEP_UP, STEP_COUNT };
+void machstate_steps(const uint8_t mac[6], int64_t ms[STEP_COUNT]);
+const char *machstate_step_name(enum machstep s);
+
 /* How many machines are tracked (for tests and metrics). */
 size_t machstate_count(void);
 

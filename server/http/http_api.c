@@ -65,6 +65,26 @@ state_of(const uint8_t mac[6], bool listed, int64_t *last)
 	return listed ? "idle" : "discovered";
 }
 
+/* The last boot as steps with their times and how long each took after
+ * the one before (the web page draws them as a waterfall). */
+static json_t *
+boot_steps_json(const uint8_t mac[6])
+{
+	int64_t ms[STEP_COUNT], prev = 0;
+	json_t *list = json_array();
+
+	machstate_steps(mac, ms);
+	for (int i = 0; i < STEP_COUNT; i++) {
+		if (ms[i] == 0)
+			continue;
+		json_array_append_new(list, json_pack("{s:s, s:I, s:I}", "step",
+		    machstate_step_name((enum machstep)i), "time_ms", (json_int_t)ms[i],
+		    "took_ms", (json_int_t)(prev ? ms[i] - prev : 0)));
+		prev = ms[i];
+	}
+	return list;
+}
+
 static json_t *
 machine_json(const struct inventory *inv, const struct machine *m,
     bool full)
@@ -91,6 +111,7 @@ machine_json(const struct inventory *inv, const struct machine *m,
 		char *ini = plan9ini_render(inv, m, why, sizeof why);
 		json_object_set_new(j, "plan9ini", ini ? json_string(ini) : json_null());
 		free(ini);
+		json_object_set_new(j, "boot_steps", boot_steps_json(m->mac));
 	}
 	return j;
 }

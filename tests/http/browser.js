@@ -124,6 +124,8 @@ async function main() {
 	const ini = await fetch(base + "/plan9.ini/525400000011").then((r) => r.text());
 	report(await evaluate(`document.querySelector("#detail-ini").textContent`) === ini,
 		"the page's plan9.ini is the one served to the machine");
+	report(await waitFor(`document.querySelector('#waterfall li[data-step="kernel"] .bar') !== null`),
+		"its last boot is drawn as a waterfall (the fetch as its kernel step)");
 
 	// A discovered machine enrolls, then the operator assigns it a role.
 	await fetch(base + "/api/v1/enroll", { method: "POST",
