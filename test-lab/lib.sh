@@ -58,6 +58,7 @@ EOC
 # checkout and a private state directory (tests and benchmarks).
 lab_cfg() {
 	sed -e "s|files = \"../kernels\"|files = \"$LAB_TOP/kernels\"|" \
+	    -e "s|path = \"../kernels/root\"|path = \"$LAB_TOP/kernels/root\"|" \
 	    -e "s|templates = \"../plan9ini\"|templates = \"$LAB_TOP/plan9ini\"|" \
 	    -e "s|web = \"../web\"|web = \"$LAB_TOP/web\"|" \
 	    -e "s|state = \"[^\"]*\"|state = \"$2\"|" \
