@@ -3,6 +3,7 @@
  * over TCP, one connection per worker, and prints what it did.
  *
  * usage: p9c [-L] [-m MSIZE] [-a ANAME] [-u UNAME] [-c CONNS] [-n COUNT]
+ *            [-A AUTHHOST:PORT [-P PASSWORD_FILE] [-U ATTACH_UNAME]]
  *            HOST PORT COMMAND [PATH]
  * commands:
  *   ls PATH        names in a directory, one a line
@@ -14,13 +15,39 @@
  *   rawfile FILE   send FILE's bytes as they are, print each reply frame's
  *                  type and error, until the server closes or 2 s pass
  * With -c N, N workers (processes) run the command at once and the rates
- * add up. A 9P error is printed as "p9c: error: TEXT" and exits 1. */
+ * add up. A 9P error is printed as "p9c: error: TEXT" and exits 1.
+ *
+ * With -A, the attach is authenticated: Tauth(afid 1, UNAME, ANAME), then
+ * the client side of p9any with dp9ik over the afid (the server side is
+ * server/auth/afid.c, rcpu's steps; see server/auth/rcpu.h):
+ *
+ *   afid -> "v.2 dp9ik@DOM\0"            read the offer
+ *   afid <- "dp9ik DOM\0"                our choice
+ *   afid -> "OK\0"
+ *   afid <- cchal[8]
+ *   afid -> Ticketreq(AuthPAK, authid, DOM, schal) + Y(authid) (56)
+ *   AUTHHOST: Ticketreq(AuthPAK, hostid = uid = UNAME) + that Y + our
+ *             own Y (client role, UNAME's key from the password)
+ *          -> AuthOK + Y(authid) + Y(UNAME); our PAK key from the second
+ *   AUTHHOST: Ticketreq(AuthTreq) -> AuthOK + Tc + Ts (form 1)
+ *   Tc must open under our PAK key (else the password is wrong or the
+ *   user unknown: the auth server cannot tell us which)
+ *   afid <- Y(authid) + Ts + Ac(schal, rand)
+ *   afid -> As: must open under the ticket key and carry our cchal
+ *
+ * then Tattach(fid 0, afid 1, UNAME or -U's name, ANAME) and Tclunk(afid).
+ * The password is the first line of -P's file, or $P9C_PASSWORD. */
+#include "auth/authkey.h"
+#include "auth/authmsg.h"
+#include "auth/authpak.h"
 #include "p9/p9_fcall.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +69,7 @@ struct client {
 };
 
 static const char *opt_aname = "", *opt_uname = "glenda";
+static const char *opt_authsrv, *opt_passfile, *opt_attach_uname;
 static uint32_t opt_msize = 8192 + 24;
 static long opt_count = 1;
 static bool opt_linux;
@@ -163,6 +191,190 @@ must(struct client *c, struct p9_fcall *t)
 		die("error: %s", err);
 }
 
+static void clunk(struct client *c, uint32_t fid);
+
+/* ---- authentication: the client side of p9any/dp9ik (see the top) ---- */
+
+#define AFID 1u
+
+/* The password: the first line of -P's file, else $P9C_PASSWORD. */
+static void
+password(char *pw, size_t cap)
+{
+	if (opt_passfile) {
+		FILE *f = fopen(opt_passfile, "r");
+		if (f == NULL)
+			die("error: cannot open the password file %s", opt_passfile);
+		if (fgets(pw, (int)cap, f) == NULL)
+			pw[0] = 0;
+		fclose(f);
+		pw[strcspn(pw, "\r\n")] = 0;
+	} else {
+		const char *e = getenv("P9C_PASSWORD");
+		if (e == NULL)
+			die("error: -A needs a password: -P FILE or $P9C_PASSWORD%s", "");
+		snprintf(pw, cap, "%s", e);
+	}
+}
+
+/* Reads the afid until n bytes are in, or (nul) until a NUL arrives; a
+ * Tread with nothing to say blocks on the server until our next write, so
+ * we never ask for more than the step holds. */
+static size_t
+afid_read(struct client *c, uint8_t *p, size_t n, bool nul)
+{
+	size_t got = 0;
+	char err[256];
+
+	while (got < n) {
+		struct p9_fcall t = { .type = P9_TREAD, .fid = AFID, .offset = 0,
+		    .count = (uint32_t)MIN(n - got, c->msize - P9_IOHDRSZ) };
+		if (!rpc(c, &t, err, sizeof err))
+			die("error: reading the afid: %s", err);
+		if (c->r.count == 0 || c->r.count > n - got)
+			die("error: reading the afid: %s", c->r.count ? "too many bytes" : "end of file");
+		memcpy(p + got, c->r.data, c->r.count);
+		got += c->r.count;
+		if (nul && memchr(p, 0, got))
+			return got;
+	}
+	return got;
+}
+
+static void
+afid_write(struct client *c, const uint8_t *p, size_t n)
+{
+	struct p9_fcall t = { .type = P9_TWRITE, .fid = AFID, .offset = 0,
+	    .count = (uint32_t)n, .data = (uint8_t *)p };
+	char err[256];
+
+	if (!rpc(c, &t, err, sizeof err))
+		die("error: authentication: %s", err);
+	if (c->r.count != n)
+		die("error: authentication: a short write on the afid%s", "");
+}
+
+/* Reads the auth server's one-byte answer; AuthErr's reason is fatal. */
+static void
+as_answer(int fd, uint8_t *p, size_t n, const char *what)
+{
+	uint8_t b, reason[AUTH_AERRLEN + 1];
+
+	if (!recv_all(fd, &b, 1))
+		die("error: the auth server closed the connection after %s", what);
+	if (b == AuthErr) {
+		memset(reason, 0, sizeof reason);
+		if (!recv_all(fd, reason, AUTH_AERRLEN))
+			die("error: the auth server closed the connection after %s", what);
+		fprintf(stderr, "p9c: error: auth server: %s\n", (char *)reason);
+		exit(1);
+	}
+	if (b != AuthOK)
+		die("error: the auth server answered %s with an unknown reply", what);
+	if (!recv_all(fd, p, n))
+		die("error: the auth server closed the connection after %s", what);
+}
+
+static void
+p9any(struct client *c)
+{
+	char offer[256], want[16 + AUTH_DOMLEN], dom[AUTH_DOMLEN], pw[256], host[64], *colon;
+	uint8_t cchal[AUTH_CHALLEN], trb[AUTH_TICKREQLEN + AUTH_PAKYLEN], buf[1024];
+	uint8_t ys[2 * AUTH_PAKYLEN], tickets[2 * AUTH_TICKETLEN1];
+	struct auth_ticketreq tr;
+	struct auth_ticket tc;
+	struct auth_authenticator a;
+	struct authpak_priv priv;
+	struct authkey k;
+	char err[256];
+	size_t n;
+
+	/* Tauth */
+	struct p9_fcall t = { .type = P9_TAUTH, .afid = AFID, .n_uname = P9_NONUNAME };
+	t.uname = p9_str_of(opt_uname);
+	t.aname = p9_str_of(opt_aname);
+	if (!rpc(c, &t, err, sizeof err))
+		die("error: %s", err);
+
+	/* the offer: "v.2 dp9ik@DOM"; we take the first dp9ik */
+	n = afid_read(c, (uint8_t *)offer, sizeof offer - 1, true);
+	offer[n] = 0;
+	const char *p = strncmp(offer, "v.2 ", 4) == 0 ? strstr(offer, "dp9ik@") : NULL;
+	if (p == NULL)
+		die("error: p9any: the server offers no dp9ik (\"%s\")", offer);
+	p += 6;
+	size_t dl = strcspn(p, " ");
+	if (dl == 0 || dl >= sizeof dom)
+		die("error: p9any: a bad domain in the offer (\"%s\")", offer);
+	memcpy(dom, p, dl);
+	dom[dl] = 0;
+	snprintf(want, sizeof want, "dp9ik %s", dom);
+	afid_write(c, (const uint8_t *)want, strlen(want) + 1);
+	n = afid_read(c, buf, 3, false);
+	if (memcmp(buf, "OK", 3) != 0)
+		die("error: p9any: the server did not say OK%s", "");
+	if (RAND_bytes(cchal, sizeof cchal) != 1)
+		die("error: no randomness%s", "");
+	afid_write(c, cchal, sizeof cchal);
+	afid_read(c, trb, sizeof trb, false);
+	if (!authmsg_treq_decode(trb, AUTH_TICKREQLEN, &tr) || tr.type != AuthPAK)
+		die("error: dp9ik: the server's ticket request is not AuthPAK%s", "");
+	if (strlen(opt_uname) >= AUTH_ANAMELEN)
+		die("error: dp9ik: the user name %s is longer than 27 bytes", opt_uname);
+
+	/* the auth server: AuthPAK, then AuthTreq for (authid, us) */
+	password(pw, sizeof pw);
+	if (!authkey_from_password(&k, pw) || !authkey_pakhash(&k, opt_uname))
+		die("error: key derivation failed%s", "");
+	OPENSSL_cleanse(pw, sizeof pw);
+	snprintf(host, sizeof host, "%s", opt_authsrv);
+	if ((colon = strrchr(host, ':')) == NULL)
+		die("error: -A wants HOST:PORT, not %s", opt_authsrv);
+	*colon = 0;
+	int as = dial(host, atoi(colon + 1));
+	snprintf(tr.hostid, sizeof tr.hostid, "%s", opt_uname);
+	snprintf(tr.uid, sizeof tr.uid, "%s", opt_uname);
+	authmsg_treq_encode(&tr, buf);
+	memcpy(buf + AUTH_TICKREQLEN, trb + AUTH_TICKREQLEN, AUTH_PAKYLEN);
+	if (!authpak_new(&priv, &k, buf + AUTH_TICKREQLEN + AUTH_PAKYLEN, true))
+		die("error: no randomness%s", "");
+	send_all(as, buf, AUTH_TICKREQLEN + 2 * AUTH_PAKYLEN);
+	as_answer(as, ys, sizeof ys, "AuthPAK");
+	if (!authpak_finish(&priv, &k, ys + AUTH_PAKYLEN))
+		die("error: dp9ik: the auth server's Y does not decode%s", "");
+	tr.type = AuthTreq;
+	authmsg_treq_encode(&tr, buf);
+	send_all(as, buf, AUTH_TICKREQLEN);
+	as_answer(as, tickets, sizeof tickets, "AuthTreq");
+	close(as);
+	if (authmsg_ticket_decode(tickets, AUTH_TICKETLEN1, k.pakkey, false, &tc) != AUTH_TICKETLEN1
+	    || tc.num != AuthTc || memcmp(tc.chal, tr.chal, AUTH_CHALLEN) != 0)
+		die("error: dp9ik: password mismatch with auth server (or unknown user %s)", opt_uname);
+	authkey_wipe(&k);
+
+	/* to the server: the auth server's Y for authid, Ts, our Ac */
+	memcpy(buf, ys, AUTH_PAKYLEN);
+	memcpy(buf + AUTH_PAKYLEN, tickets + AUTH_TICKETLEN1, AUTH_TICKETLEN1);
+	memset(&a, 0, sizeof a);
+	a.num = AuthAc;
+	memcpy(a.chal, tr.chal, AUTH_CHALLEN);
+	if (RAND_bytes(a.rand, AUTH_NONCELEN) != 1)
+		die("error: no randomness%s", "");
+	n = authmsg_auth_encode(&a, &tc, 0, buf + AUTH_PAKYLEN + AUTH_TICKETLEN1,
+	    sizeof buf - AUTH_PAKYLEN - AUTH_TICKETLEN1);
+	if (n != AUTH_AUTHENTLEN1)
+		die("error: dp9ik: cannot make our authenticator%s", "");
+	afid_write(c, buf, AUTH_PAKYLEN + AUTH_TICKETLEN1 + n);
+
+	/* As: the server knew the ticket key, and answers our challenge */
+	afid_read(c, buf, AUTH_AUTHENTLEN1, false);
+	if (authmsg_auth_decode(buf, AUTH_AUTHENTLEN1, &tc, &a) != AUTH_AUTHENTLEN1
+	    || a.num != AuthAs || memcmp(a.chal, cchal, AUTH_CHALLEN) != 0)
+		die("error: dp9ik: the server's authenticator does not open with our ticket%s", "");
+	OPENSSL_cleanse(&tc, sizeof tc);
+	OPENSSL_cleanse(&a, sizeof a);
+}
+
 static void
 start(struct client *c, const char *host, int port)
 {
@@ -180,11 +392,15 @@ start(struct client *c, const char *host, int port)
 		die("the server answered version %s", "other");
 	if (c->r.msize < c->msize)
 		c->msize = c->r.msize;
-	t = (struct p9_fcall){ .type = P9_TATTACH, .fid = 0, .afid = P9_NOFID,
-	    .n_uname = P9_NONUNAME };
-	t.uname = p9_str_of(opt_uname);
+	if (opt_authsrv)
+		p9any(c);
+	t = (struct p9_fcall){ .type = P9_TATTACH, .fid = 0,
+	    .afid = opt_authsrv ? AFID : P9_NOFID, .n_uname = P9_NONUNAME };
+	t.uname = p9_str_of(opt_attach_uname ? opt_attach_uname : opt_uname);
 	t.aname = p9_str_of(opt_aname);
 	must(c, &t);
+	if (opt_authsrv)
+		clunk(c, AFID);
 }
 
 /* Walks fid 0 to newfid along PATH's elements (at most 16). */
@@ -469,8 +685,11 @@ main(int argc, char **argv)
 	int ch, conns = 1, fds[2];
 	long total = 0;
 
-	while ((ch = getopt(argc, argv, "La:c:m:n:u:")) != -1) {
+	while ((ch = getopt(argc, argv, "A:LP:U:a:c:m:n:u:")) != -1) {
 		switch (ch) {
+		case 'A': opt_authsrv = optarg; break;
+		case 'P': opt_passfile = optarg; break;
+		case 'U': opt_attach_uname = optarg; break;
 		case 'L': opt_linux = true; break;
 		case 'a': opt_aname = optarg; break;
 		case 'c': conns = atoi(optarg); break;
@@ -515,6 +734,7 @@ main(int argc, char **argv)
 	return failed;
 usage:
 	fprintf(stderr, "usage: p9c [-L] [-m MSIZE] [-a ANAME] [-u UNAME] [-c CONNS] [-n COUNT] "
+	    "[-A AUTHHOST:PORT [-P PASSWORD_FILE] [-U ATTACH_UNAME]] "
 	    "HOST PORT ls|cat|put|stat|walkopen|read|rawfile [PATH]\n");
 	return 2;
 }

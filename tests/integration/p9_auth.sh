@@ -1,0 +1,103 @@
+#!/bin/sh
+# limit: 120
+# Authenticated 9P against the real daemon in a network namespace: with
+# grid.p9_auth, the project's own client (tests/tools/p9c -A) runs Tauth,
+# the client side of p9any/dp9ik over the afid (AuthPAK and AuthTreq with
+# gridbootd's own auth server), checks the server's As and attaches. The
+# right password lists the export; a wrong password and an unknown user
+# fail at the ticket (the auth server cannot tell which); an attach
+# without an afid is refused; an afid that proved bootes does not let
+# its holder attach as glenda; the daemon exits cleanly.
+. "${GRIDBOOT_TOP:-.}/tests/lib.sh"
+
+P9C=${P9C:-$(dirname "$GRIDBOOTD")/tools/p9c}
+G="$GRIDBOOTD"
+NS=gbp9a$$
+D="$T_TMP"
+ip netns add $NS || { not_ok "network namespace"; t_done; exit 1; }
+on_cleanup "ip netns del $NS 2>/dev/null"
+ip -n $NS link set lo up
+X=$D/export
+mkdir -p "$X/tmp" "$D/state" "$D/files"
+echo "read only" >"$X/ro.txt"
+cat >"$D/grid.cfg" <<EOC
+grid = { name = "t"; authdom = "grid"; authid = "bootes"; server = "127.0.0.1";
+         files = "$D/files"; state = "$D/state";
+         http_port = 18383; tftp_port = 16983; dhcp_port = 16783; proxy_port = 14083;
+         p9_port = 15642; p9_auth = true; auth_port = 15567; rcpu_port = 15019;
+         api_token = "tok-0123456789abcdef"; };
+networks = ( { subnet = "10.9.0.0/24"; dhcp = "off"; } );
+kernels = ( { name = "9pc64"; arch = "amd64"; file = "amd64/9pc64"; } );
+roles = { cpu = { kernel = "9pc64"; }; };
+machines = ( { name = "cpu1"; mac = "52:54:00:00:00:11"; ip = "10.9.0.11"; role = "cpu"; } );
+exports = ( { path = "$X"; writable = [ "tmp" ]; } );
+EOC
+
+# keys from stdin, before the daemon starts
+echo bootes-pw | "$G" passwd -c "$D/grid.cfg" bootes >"$D/passwd.out" 2>&1
+echo gridboot-test | "$G" passwd -c "$D/grid.cfg" glenda >>"$D/passwd.out" 2>&1
+check "passwd sets keys for bootes and glenda" sh -c \
+    "grep -q 'key for bootes set' '$D/passwd.out' && grep -q 'key for glenda set' '$D/passwd.out'"
+printf 'gridboot-test\n' >"$D/glenda.pw"
+printf 'not-the-password\n' >"$D/wrong.pw"
+printf 'bootes-pw\n' >"$D/bootes.pw"
+
+ip netns exec $NS "$G" serve -c "$D/grid.cfg" -d -l debug >"$D/gridbootd.log" 2>&1 &
+GB_PID=$!
+track_pid $GB_PID
+check "gridbootd serves 9P" wait_for 10 grep -q "9p: listening on tcp port 15642" "$D/gridbootd.log"
+check "and the auth server on 15567" wait_for 10 grep -q "auth: auth server on port 15567" "$D/gridbootd.log"
+
+# p9 NAME ARGS...: p9c in the namespace; output in $D/NAME.out, status in $D/NAME.rc
+p9() {
+	name=$1
+	shift
+	timeout 30 ip netns exec $NS "$P9C" "$@" >"$D/$name.out" 2>&1
+	echo $? >"$D/$name.rc"
+	sed "s/^/# $name: /" "$D/$name.out"
+}
+A="-A 127.0.0.1:15567"
+
+# (a) the right password
+p9 good $A -P "$D/glenda.pw" -u glenda 127.0.0.1 15642 ls ''
+check "(a) glenda with the right password lists the export" sh -c \
+    "[ \$(cat '$D/good.rc') = 0 ] && [ \"\$(tr '\n' ' ' <'$D/good.out')\" = 'ro.txt tmp ' ]"
+P9C_PASSWORD=gridboot-test p9 goodenv $A -u glenda 127.0.0.1 15642 cat ro.txt
+check "(a) the password from \$P9C_PASSWORD reads a file" sh -c \
+    "[ \$(cat '$D/goodenv.rc') = 0 ] && grep -qx 'read only' '$D/goodenv.out'"
+check "(a) writes under glenda's authenticated attach" sh -c \
+    "echo hi | timeout 30 ip netns exec $NS '$P9C' $A -P '$D/glenda.pw' -u glenda 127.0.0.1 15642 put tmp/f && grep -qx hi '$X/tmp/f'"
+
+# (b) a wrong password
+p9 badpw $A -P "$D/wrong.pw" -u glenda 127.0.0.1 15642 ls ''
+check "(b) a wrong password fails: 'password mismatch with auth server', exit 1" sh -c \
+    "[ \$(cat '$D/badpw.rc') = 1 ] && grep -q '^p9c: error: dp9ik: password mismatch with auth server' '$D/badpw.out'"
+
+# (c) an unknown user: the auth server makes a key up, so the same words
+p9 unknown $A -P "$D/wrong.pw" -u nobody 127.0.0.1 15642 ls ''
+check "(c) an unknown user fails the same way, exit 1" sh -c \
+    "[ \$(cat '$D/unknown.rc') = 1 ] && grep -q '^p9c: error: dp9ik: password mismatch with auth server (or unknown user nobody)' '$D/unknown.out'"
+
+# (d) no afid
+p9 noauth -u glenda 127.0.0.1 15642 ls ''
+check "(d) without -A the attach is refused: 'authentication required'" sh -c \
+    "[ \$(cat '$D/noauth.rc') = 1 ] && grep -qx 'p9c: error: authentication required' '$D/noauth.out'"
+
+# (e) an afid that proved bootes, attaching as glenda
+p9 bootes $A -P "$D/bootes.pw" -u bootes 127.0.0.1 15642 ls ''
+check "(e) bootes with its own password attaches as bootes" sh -c \
+    "[ \$(cat '$D/bootes.rc') = 0 ] && grep -qx ro.txt '$D/bootes.out'"
+p9 swap $A -P "$D/bootes.pw" -u bootes -U glenda 127.0.0.1 15642 ls ''
+check "(e) the same afid (proved bootes) cannot attach as glenda: 'authentication failed'" sh -c \
+    "[ \$(cat '$D/swap.rc') = 1 ] && grep -qx 'p9c: error: authentication failed' '$D/swap.out'"
+
+check "the daemon still serves after the failures" sh -c \
+    "P9C_PASSWORD=gridboot-test timeout 30 ip netns exec $NS '$P9C' $A -u glenda 127.0.0.1 15642 cat ro.txt | grep -qx 'read only'"
+check "no key was logged" sh -c "! grep -Eq '[0-9a-f]{32}' '$D/gridbootd.log'"
+
+# (f)
+kill -TERM $GB_PID
+wait $GB_PID
+check "(f) gridbootd exits cleanly (sanitizers saw nothing)" [ $? -eq 0 ]
+[ "$T_FAILED" -gt 0 ] && tail -n 40 "$D/gridbootd.log" | sed 's/^/#   /'
+t_done
