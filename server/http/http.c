@@ -191,8 +191,13 @@ route(struct MHD_Connection *c, struct http_req *r, const char *method, const ch
 	enum MHD_Result res;
 	bool get = method_is(method, "GET") || method_is(method, "HEAD");
 
-	if (r->route == RT_API)
+	if (r->route == RT_API) {
+		/* Only api/v1 and what is below it: api/ or api/x is shorter
+		 * than the prefix skipped here. */
+		if (strcmp(path, "api/v1") != 0 && !str_has_prefix(path, "api/v1/"))
+			return http_error(c, r, 404, "no such API call");
 		return http_api(c, r, method, path + strlen("api/v1"));
+	}
 	if (!get)
 		return http_error(c, r, 405, "%s is not allowed here", method);
 	switch (r->route) {

@@ -42,6 +42,13 @@ check "an encoded NUL in the path is a 4xx" sh -c "c=\$(curl -s -o /dev/null -w 
 check "a backslash traversal is a 4xx" sh -c "c=\$(curl -s -o /dev/null -w '%{http_code}' --path-as-is '$BASE/files/..%5c..%5cetc/passwd'); [ \$c -ge 400 ] && [ \$c -lt 500 ]"
 check "an absolute path after /files/ is a 4xx" sh -c "c=\$(curl -s -o /dev/null -w '%{http_code}' --path-as-is '$BASE/files//etc/passwd'); [ \$c -ge 400 ] && [ \$c -lt 500 ]"
 
+# Paths under api/ that are not api/v1/...: the router must not skip past
+# their end (api/?x/machines once answered as api/v1/machines).
+check "GET /api/ is a 404" [ "$(code GET "$BASE/api/")" = 404 ]
+check "GET /api/x is a 404" [ "$(code GET "$BASE/api/x")" = 404 ]
+check "GET /api/?x/machines is a 404, not the machine list" [ "$(code GET "$BASE/api/?x/machines")" = 404 ]
+check "GET /api/v1x/machines is a 404" [ "$(code GET "$BASE/api/v1x/machines")" = 404 ]
+
 TOK=test-token-0123456789
 A=$BASE/api/v1
 check "a token prefix is refused: 401" [ "$(code PUT "$A/machines/cpu1/role" -H "Authorization: Bearer test-token" -d '{"role":"terminal"}')" = 401 ]
