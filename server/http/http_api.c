@@ -32,6 +32,8 @@
 #include "config/plan9ini.h"
 #include "core/util.h"
 
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,18 +151,17 @@ http_api_authorized(const struct http_state *hs, struct MHD_Connection *c)
 {
 	const char *tok = hs->d->inv->grid.api_token;
 	const char *h = http_header(c, MHD_HTTP_HEADER_AUTHORIZATION);
-	unsigned char diff = 0;
-	size_t n;
+	unsigned char want[SHA256_DIGEST_LENGTH], got[SHA256_DIGEST_LENGTH];
 
 	if (tok == NULL || h == NULL || strncmp(h, "Bearer ", 7) != 0)
 		return false;
 	h += 7;
-	n = strlen(tok);
-	if (strlen(h) != n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		diff |= (unsigned char)(h[i] ^ tok[i]);
-	return diff == 0;
+	/* Digests of equal size compared in constant time: neither the
+	 * token's length nor its first differing byte shows in the time an
+	 * answer takes (a length check first would tell the length). */
+	SHA256((const unsigned char *)tok, strlen(tok), want);
+	SHA256((const unsigned char *)h, strlen(h), got);
+	return CRYPTO_memcmp(want, got, sizeof want) == 0;
 }
 
 static uint64_t
