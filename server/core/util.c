@@ -222,9 +222,19 @@ write_file_atomic(const char *path, const void *data, size_t len)
 	const uint8_t *p = data;
 	int fd, saved;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0)
-		goto fail;
+	/* The directory may be grid.user's (the state directory) while we
+	 * are still root: never open what someone left at the temporary's
+	 * name. O_EXCL | O_NOFOLLOW creates a new file or fails; a leftover
+	 * (a crash, or a planted symbolic or hard link) is unlinked, which
+	 * removes the name, never its target, and the create is tried once
+	 * more. rename() then replaces path itself, a link there included. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		free(tmp);
+		return -1;
+	}
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
 		if (n < 0) {
