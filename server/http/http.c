@@ -142,7 +142,7 @@ http_arg(struct MHD_Connection *c, const char *name)
 }
 
 bool
-http_client_mac(const struct http_state *h, struct MHD_Connection *c, uint8_t mac[6])
+http_client_ip(struct MHD_Connection *c, uint32_t *ip)
 {
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -150,7 +150,16 @@ http_client_mac(const struct http_state *h, struct MHD_Connection *c, uint8_t ma
 	if (ci == NULL || ci->client_addr == NULL || ci->client_addr->sa_family != AF_INET)
 		return false;
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)ci->client_addr;
-	return leases_mac_for_ip(h->d->inv, ntohl(sin->sin_addr.s_addr), mac);
+	*ip = ntohl(sin->sin_addr.s_addr);
+	return true;
+}
+
+bool
+http_client_mac(const struct http_state *h, struct MHD_Connection *c, uint8_t mac[6])
+{
+	uint32_t ip;
+
+	return http_client_ip(c, &ip) && leases_mac_for_ip(h->d->inv, ip, mac);
 }
 
 static enum MHD_Result
@@ -460,6 +469,8 @@ register_metrics(struct http_state *h)
 	}
 	h->rejected_input = metric_counter("gridboot_http_bad_requests_total", NULL,
 	    "HTTP requests refused with a 4xx (bad input, unknown machine, no token)");
+	h->enroll.refused = metric_counter("gridboot_http_enroll_refused_total", NULL,
+	    "Enrolls refused: over the rate limits, or from an address without a lease for the MAC");
 }
 
 /* Closes what h holds and frees it: http_shutdown, or a failed init. */
