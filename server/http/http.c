@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static void restart(void *arg);
@@ -377,17 +378,35 @@ on_turn(void *arg)
 		arm_timer(h);
 }
 
+/* HTTP_MAX_CONNS, or fewer when RLIMIT_NOFILE cannot give each a socket
+ * and a file besides FD_OTHERS (core/module.h). */
+static unsigned
+conn_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= FD_RESERVE)
+		return HTTP_MAX_CONNS;
+	return rl.rlim_cur > FD_OTHERS + 128 ? (unsigned)(rl.rlim_cur - FD_OTHERS) / 2 : 64;
+}
+
 static int
 start_mhd(struct http_state *h, int port)
 {
 	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
 	    MHD_USE_ERROR_LOG;
+	unsigned limit = conn_limit();
 
 	h->mhd = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+	    MHD_OPTION_CONNECTION_LIMIT, limit,
+	    /* One host must not hold every connection. */
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_MAX_PER_SOURCE,
+	    /* Idle or stalled (a peer that stopped reading makes no
+	     * progress): closed after this long. */
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_S,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)512,
@@ -408,7 +427,8 @@ start_mhd(struct http_state *h, int port)
 		return -1;
 	}
 	h->port = port;
-	log_info("http: listening on port %d", port);
+	log_info("http: listening on port %d (at most %u connections, %d per source)", port,
+	    limit, HTTP_MAX_PER_SOURCE);
 	arm_timer(h);
 	return 0;
 }

@@ -71,13 +71,18 @@ SLOW=$!
 track_pid $SLOW
 sleep 0.3
 check "a half-sent request does not block other clients" alive
-# A burst: 200 clients at once, each must get the script.
+# A burst: 200 clients at once from 8 addresses (25 each: one address may
+# hold at most 32 connections), each must get the script.
 i=0
 : >"$D/urls"
-while [ $i -lt 200 ]; do echo "url = \"$BASE/ipxe/525400000011.ipxe\"" >>"$D/urls"; echo "output = \"$D/o$i\"" >>"$D/urls"; i=$((i + 1)); done
+while [ $i -lt 200 ]; do
+	[ $((i % 25)) -eq 0 ] && { [ $i -gt 0 ] && echo next >>"$D/urls"; echo "interface = \"127.0.0.$((100 + i / 25))\"" >>"$D/urls"; }
+	echo "url = \"$BASE/ipxe/525400000011.ipxe\"" >>"$D/urls"; echo "output = \"$D/o$i\"" >>"$D/urls"
+	i=$((i + 1))
+done
 curl -sS -Z --parallel-max 200 -K "$D/urls" 2>"$D/burst.err"
 n=$(cat "$D"/o* 2>/dev/null | grep -c '^kernel ')
-check "200 parallel clients all got their script ($n)" [ "$n" -eq 200 ]
+check "200 parallel clients from 8 addresses all got their script ($n)" [ "$n" -eq 200 ]
 kill $SLOW 2>/dev/null
 check "still serving after the slow client left" alive
 check "gridbootd exits cleanly" stop_gridbootd
