@@ -19,6 +19,10 @@ char *esprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Copies at most cap-1 bytes and always terminates; returns strlen(src). */
 size_t str_copy(char *dst, const char *src, size_t cap);
+/* Makes s safe for one log line or a JSON string, in place: control
+ * characters (newlines included) and bytes that are not well-formed UTF-8
+ * become '?'. Returns s. */
+char *str_sanitize(char *s);
 bool str_has_prefix(const char *s, const char *prefix);
 
 uint64_t mono_ms(void);    /* monotonic clock, milliseconds */

@@ -96,8 +96,10 @@ static char *
 format_event(const struct bootevent *ev, size_t *n)
 {
 	json_t *j = http_api_event_json(ev);
-	char *data = json_dumps(j, JSON_COMPACT);
+	char *data = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
+	if (data == NULL)
+		data = estrdup("{}");   /* never "data: (null)" */
 	char *out = esprintf("id: %llu\nevent: boot\ndata: %s\n\n",
 	    (unsigned long long)ev->seq, data);
 	free(data);

@@ -185,6 +185,8 @@ test_metrics(void)
 	metrics_reset();
 }
 
+static void copy_event(const struct bootevent *ev, void *arg) { memcpy(arg, ev, sizeof *ev); }
+
 /* A state directory belongs to grid.user, and root writes in it at the
  * next start: a link planted as the temporary (or as the file itself) must
  * never make root write through it. */
@@ -233,10 +235,31 @@ test_atomic_links(void)
 	free(tmp);
 }
 
+/* What clients send reaches logs and events: one line, valid UTF-8. */
+static void
+test_sanitize(void)
+{
+	char a[] = "x\n12:00:00.000 err: forged\r\t\x7f";
+	CHECK_STR(str_sanitize(a), "x?12:00:00.000 err: forged???", "control characters become ?");
+	char b[] = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80";
+	CHECK_STR(str_sanitize(b), "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "well-formed UTF-8 is kept");
+	char c[] = "\xff\xc3G\xc0\xafH\xed\xa0\x80J\xf4\x90\x80\x80K\xe2\x82";
+	CHECK_STR(str_sanitize(c), "?" "?G?" "?H?" "?" "?J?" "?" "?" "?K?" "?",
+	    "bad bytes, overlongs, surrogates, > U+10FFFF, a cut sequence");
+	uint64_t seq = events_emit(NULL, EVK_TFTP, "RRQ %s", "a\nb\xff");
+	struct bootevent last;
+	bool found = false;
+	events_since(seq - 1, NULL, copy_event, &last);
+	found = last.seq == seq;
+	CHECK(found && strcmp(last.text, "RRQ a?b?") == 0, "an event's text is sanitized (%s)",
+	    found ? last.text : "-");
+}
+
 int
 main(void)
 {
 	test_atomic_links();
+	test_sanitize();
 	test_reader();
 	test_writer();
 	test_parsers();
