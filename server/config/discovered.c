@@ -202,10 +202,16 @@ load(void)
 	size_t i;
 	json_t *o;
 
-	if (arr == NULL) {
-		if (errno != ENOENT && access(store_path, F_OK) == 0)
-			log_err("%s:%d: %s (starting with no discovered machines)",
-			    store_path, err.line, err.text);
+	if (arr == NULL || !json_is_array(arr)) {
+		if (access(store_path, F_OK) == 0) {
+			/* Kept for the operator, never overwritten by the next save. */
+			char *to = move_aside(store_path);
+			log_err("%s:%d: %s; moved aside to %s, starting with no discovered machines",
+			    store_path, arr ? 0 : err.line, arr ? "not a list" : err.text,
+			    to ? to : "(could not move it)");
+			free(to);
+		}
+		json_decref(arr);
 		return;
 	}
 	json_array_foreach(arr, i, o) {

@@ -373,3 +373,18 @@ str_sanitize(char *s)
 	}
 	return s;
 }
+
+char *
+move_aside(const char *path)
+{
+	char *to = esprintf("%s.corrupt-%lld", path, (long long)(wall_ms() / 1000));
+
+	if (rename(path, to) < 0) {
+		int e = errno;
+		free(to);
+		errno = e;
+		return NULL;
+	}
+	fsync_dir_of(to);
+	return to;
+}

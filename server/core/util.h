@@ -23,6 +23,10 @@ size_t str_copy(char *dst, const char *src, size_t cap);
  * characters (newlines included) and bytes that are not well-formed UTF-8
  * become '?'. Returns s. */
 char *str_sanitize(char *s);
+/* Renames a file that could not be read as what it should be to
+ * PATH.corrupt-SECONDS, where an operator finds it, before a fresh one is
+ * written in its place. Returns the new name (free it), or NULL (errno). */
+char *move_aside(const char *path);
 bool str_has_prefix(const char *s, const char *prefix);
 
 uint64_t mono_ms(void);    /* monotonic clock, milliseconds */
