@@ -2,7 +2,9 @@
 # Runs every test against the build in $1 (default build-san): the unit
 # test binaries, then each tests/integration/*.sh. Each prints TAP-style
 # "ok"/"not ok" lines; this tallies them and ends with one line
-# "N passed, N failed". A test that dies without a "not ok" counts as one
+# "N passed, N failed", followed by ", N skipped" when any check was
+# skipped ("ok ... # SKIP reason": never counted as passed, each listed
+# with its reason). A test that dies without a "not ok" counts as one
 # failure. Every test runs under a time limit.
 set -u
 cd "$(dirname "$0")/.."
@@ -16,7 +18,9 @@ rm -rf "$logdir"
 mkdir -p "$logdir"
 pass=0
 fail=0
+skip=0
 failed_names=""
+skipped=""
 
 run_one() {	# name, limit in seconds, command...
 	name=$1 limit=$2
@@ -25,7 +29,8 @@ run_one() {	# name, limit in seconds, command...
 	start=$(date +%s)
 	timeout -k 10 "$limit" "$@" >"$log" 2>&1
 	rc=$?
-	p=$(grep -c '^ok ' "$log")
+	s=$(grep -c '^ok .*# *SKIP' "$log")
+	p=$(( $(grep -c '^ok ' "$log") - s ))
 	f=$(grep -c '^not ok ' "$log")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
@@ -34,7 +39,14 @@ run_one() {	# name, limit in seconds, command...
 	fi
 	pass=$((pass + p))
 	fail=$((fail + f))
-	echo "== $name: $p passed, $f failed ($(( $(date +%s) - start ))s)"
+	skip=$((skip + s))
+	if [ "$s" -gt 0 ]; then
+		echo "== $name: $p passed, $f failed, $s skipped ($(( $(date +%s) - start ))s)"
+		skipped="$skipped
+$(grep '^ok .*# *SKIP' "$log" | sed "s|^ok [0-9]* *-* *|    $name: |")"
+	else
+		echo "== $name: $p passed, $f failed ($(( $(date +%s) - start ))s)"
+	fi
 	if [ "$f" -gt 0 ]; then
 		failed_names="$failed_names $name"
 		grep -v '^ok ' "$log" | tail -n 60 | sed 's/^/    /'
@@ -51,5 +63,10 @@ for t in tests/integration/*.sh; do
 	run_one "integration/$(basename "$t" .sh)" "${limit:-300}" sh "$t"
 done
 [ -n "$failed_names" ] && echo "failed:$failed_names"
-echo "$pass passed, $fail failed"
+if [ "$skip" -gt 0 ]; then
+	echo "skipped:$skipped"
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
 [ "$fail" -eq 0 ]

@@ -8,6 +8,7 @@ did. Every wait is bounded. Usage: tftp-probe.py COMMAND PORT ARGS...
   nineboot FILE OUT SRCPORT              no options, never ACKs the last block
   nineboot2 FILE1 FILE2 OUT SRCPORT      the same, then FILE2 from that port
   silent FILE [opt=val ...]              sends an RRQ, then never answers
+  count SECONDS FILE [opt=val ...]       the same; prints how many packets came
   oack FILE opt=val ...                  prints the server's OACK or ERROR
   wrongtid FILE OUT                      a stranger ACKs mid-transfer
   dupack FILE OUT                        every ACK sent twice; counts DATA
@@ -142,6 +143,21 @@ def main():
         s.sendto(rrq(args[0], args[1:]), (HOST, port))
         pkt, _ = s.recvfrom(70000)
         print(describe(pkt))
+        s.close()
+    elif cmd == "count":
+        # An RRQ from a spoofed address, in effect: never answered. Prints
+        # how many packets the server sent in the given seconds.
+        s = sock(timeout=0.2)
+        s.sendto(rrq(args[1], args[2:]), (HOST, port))
+        import time
+        end, n = time.time() + float(args[0]), 0
+        while time.time() < end:
+            try:
+                s.recvfrom(70000)
+                n += 1
+            except socket.timeout:
+                pass
+        print("packets %d" % n)
         s.close()
     elif cmd == "oack":
         s = sock()

@@ -98,7 +98,7 @@ async function loadDiscovered() {
 	const saved = saveForms();
 	$("#discovered-empty").hidden = discovered.length > 0;
 	$("#discovered tbody").replaceChildren(...discovered.map((d) => {
-		const facts = d.facts ? Object.entries(d.facts).filter(([k]) => k !== "mac")
+		const facts = d.summary ? Object.entries(d.summary).filter(([k]) => k !== "mac")
 			.map(([k, v]) => k + "=" + (typeof v === "object" ? JSON.stringify(v) : v))
 			.join(" ") : "";
 		return el("tr", { "data-mac": d.mac },

@@ -84,14 +84,19 @@ assignments_check(const struct inventory *inv, const uint8_t mac[6], const char 
 	return true;
 }
 
+/* The stored document, or NULL: none, or (*corrupt) one that is not an
+ * assignments file (or could not be read). */
 static json_t *
-load_store(const char *statedir)
+load_store(const char *statedir, bool *corrupt)
 {
 	char *path = store_path(statedir);
 	json_error_t err;
 	json_t *root = NULL;
 	char *text = read_file(path, NULL, STORE_MAX);
 
+	*corrupt = text == NULL && errno != ENOENT;
+	if (*corrupt)
+		log_warn("%s: %s; ignoring it", path, strerror(errno));
 	if (text != NULL) {
 		root = json_loads(text, 0, &err);
 		if (root == NULL || !json_is_array(json_object_get(root, "assignments"))) {
@@ -99,11 +104,27 @@ load_store(const char *statedir)
 			    root ? "no \"assignments\" list" : err.text);
 			json_decref(root);
 			root = NULL;
+			*corrupt = true;
 		}
 	}
 	free(text);
 	free(path);
 	return root;
+}
+
+/* Before a new store replaces one that could not be read, the old one is
+ * kept beside it: an operator's role changes are never lost silently. */
+static void
+keep_corrupt(const char *statedir)
+{
+	char *path = store_path(statedir), *to = move_aside(path);
+
+	if (to)
+		log_err("%s could not be read: moved aside to %s; starting a new one", path, to);
+	else if (errno != ENOENT)
+		log_err("%s could not be read nor moved aside: %s", path, strerror(errno));
+	free(to);
+	free(path);
 }
 
 /* Gives an inventory machine a new role, keeping what it set itself. */
@@ -247,7 +268,8 @@ assignments_merge(struct inventory *inv)
 	char *path;
 	size_t i;
 
-	if (inv->grid.state == NULL || (root = load_store(inv->grid.state)) == NULL)
+	bool corrupt;
+	if (inv->grid.state == NULL || (root = load_store(inv->grid.state, &corrupt)) == NULL)
 		return;
 	path = store_path(inv->grid.state);
 	json_array_foreach(json_object_get(root, "assignments"), i, a)
@@ -296,10 +318,13 @@ int
 assignments_store(const char *statedir, const uint8_t mac[6], const char *role,
     const char *name, enum arch arch, enum firmware fw)
 {
-	json_t *root = load_store(statedir);
+	bool corrupt;
+	json_t *root = load_store(statedir, &corrupt);
 	char macs[18];
 	int rc;
 
+	if (corrupt)
+		keep_corrupt(statedir);
 	if (root == NULL)
 		root = json_pack("{s:[]}", "assignments");
 	json_t *list = json_object_get(root, "assignments");
@@ -319,7 +344,8 @@ assignments_store(const char *statedir, const uint8_t mac[6], const char *role,
 int
 assignments_remove(const char *statedir, const uint8_t mac[6])
 {
-	json_t *root = load_store(statedir);
+	bool corrupt;
+	json_t *root = load_store(statedir, &corrupt);
 	int rc = 0;
 
 	if (root == NULL)

@@ -9,12 +9,14 @@
 #include <unistd.h>
 
 static struct discovered *table;
-static json_t **facts_obj;      /* parsed facts, parallel to table: saves never re-parse */
 static size_t ntable, captable;
+static size_t nenrolled;        /* records with facts */
+static size_t facts_total;      /* bytes of facts text over all records */
 static char *store_path;
 static bool dirty;              /* last_seen moved: flush within a minute */
 static bool changed_pending;    /* a new machine or new facts: flush within a second */
 static uint64_t last_save_ms;
+static struct ratelimit rl_evict;
 
 static struct discovered *
 find(const uint8_t mac[6])
@@ -25,47 +27,86 @@ find(const uint8_t mac[6])
 	return NULL;
 }
 
+/* One record as a line of JSON. The facts are spliced in as the text
+ * they were stored as (compact JSON from jansson), never parsed again:
+ * a save costs the bytes it writes, not a parse of every record. */
+static char *
+record_text(const struct discovered *d)
+{
+	char mac[18];
+
+	mac_format(d->mac, mac);
+	json_t *o = json_pack("{s:s, s:i, s:s, s:s, s:I, s:I}",
+	    "mac", mac, "client_arch", d->client_arch,
+	    "vendor_class", d->vendor_class, "uuid", d->uuid,
+	    "first_seen_ms", (json_int_t)d->first_seen_ms,
+	    "last_seen_ms", (json_int_t)d->last_seen_ms);
+	char *text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (text == NULL || d->facts_json == NULL)
+		return text;
+	size_t n = strlen(text);        /* ends in '}' */
+	char *out = esprintf("%.*s,\"facts\":%s}", (int)(n - 1), text, d->facts_json);
+	free(text);
+	return out;
+}
+
 static int
 save(void)
 {
-	json_t *arr = json_array();
-	char mac[18];
+	size_t cap = 4096, len = 0;
+	char *buf = emalloc(cap);
 
+	buf[len++] = '[';
 	for (size_t i = 0; i < ntable; i++) {
-		struct discovered *d = &table[i];
-		mac_format(d->mac, mac);
-		json_t *o = json_pack("{s:s, s:i, s:s, s:s, s:I, s:I}",
-		    "mac", mac, "client_arch", d->client_arch,
-		    "vendor_class", d->vendor_class, "uuid", d->uuid,
-		    "first_seen_ms", (json_int_t)d->first_seen_ms,
-		    "last_seen_ms", (json_int_t)d->last_seen_ms);
-		if (facts_obj[i])
-			json_object_set(o, "facts", facts_obj[i]);
-		json_array_append_new(arr, o);
+		char *rec = record_text(&table[i]);
+		size_t n = rec ? strlen(rec) : 0;
+		if (len + n + 4 > cap) {
+			cap = MAX(cap * 2, len + n + 4);
+			buf = erealloc(buf, cap);
+		}
+		if (i)
+			buf[len++] = ',';
+		buf[len++] = '\n';
+		memcpy(buf + len, rec, n);
+		len += n;
+		free(rec);
 	}
-	char *text = json_dumps(arr, JSON_INDENT(1));
-	json_decref(arr);
-	int rc = store_path ? write_file_atomic(store_path, text, strlen(text)) : 0;
+	buf[len++] = '\n';
+	buf[len++] = ']';
+	buf[len++] = '\n';
+	int rc = store_path ? write_file_atomic(store_path, buf, len) : 0;
 	if (rc < 0)
 		log_err("%s: %s", store_path, strerror(errno));
-	free(text);
+	free(buf);
 	dirty = changed_pending = false;
 	last_save_ms = mono_ms();
 	return rc;
 }
 
 static void
+drop_facts(struct discovered *d)
+{
+	if (d->facts_json == NULL)
+		return;
+	facts_total -= strlen(d->facts_json);
+	nenrolled--;
+	free(d->facts_json);
+	d->facts_json = NULL;
+}
+
+static void
 remove_at(size_t i)
 {
-	free(table[i].facts_json);
-	json_decref(facts_obj[i]);
+	drop_facts(&table[i]);
 	ntable--;
 	table[i] = table[ntable];
-	facts_obj[i] = facts_obj[ntable];
 }
 
 /* Room for one more, or NULL: when full, the oldest record that never
- * enrolled gives way (a MAC-spraying host must not grow us forever). */
+ * enrolled gives way (a MAC-spraying host must not grow us forever).
+ * Enrolled records are capped far below the table's size
+ * (DISCOVERED_MAX_ENROLLED), so there is always such a record. */
 static struct discovered *
 add(const uint8_t mac[6])
 {
@@ -82,14 +123,75 @@ add(const uint8_t mac[6])
 	if (ntable == captable) {
 		captable = captable ? captable * 2 : 64;
 		table = erealloc(table, captable * sizeof *table);
-		facts_obj = erealloc(facts_obj, captable * sizeof *facts_obj);
 	}
-	facts_obj[ntable] = NULL;
 	struct discovered *d = &table[ntable++];
 	memset(d, 0, sizeof *d);
 	memcpy(d->mac, mac, 6);
 	d->client_arch = -1;
 	return d;
+}
+
+int
+discovered_facts_depth(const json_t *j)
+{
+	int deepest = 0;
+
+	if (json_is_object(j)) {
+		const char *k;
+		json_t *v;
+		json_object_foreach((json_t *)j, k, v) {
+			int n = discovered_facts_depth(v);
+			deepest = n > deepest ? n : deepest;
+			if (deepest > DISCOVERED_MAX_DEPTH)
+				break;
+		}
+		return deepest + 1;
+	}
+	if (json_is_array(j)) {
+		size_t i;
+		json_t *v;
+		json_array_foreach(j, i, v) {
+			int n = discovered_facts_depth(v);
+			deepest = n > deepest ? n : deepest;
+			if (deepest > DISCOVERED_MAX_DEPTH)
+				break;
+		}
+		return deepest + 1;
+	}
+	return 0;
+}
+
+/* Gives d the facts text (taking it), within the caps on enrolled
+ * records and on facts bytes over all records: the records that enrolled
+ * longest ago (by last sighting) lose their facts first, and are told in
+ * the log. -1 (text not taken) if it could never fit. */
+static int
+set_facts_text(struct discovered *d, char *text)
+{
+	size_t n = strlen(text);
+
+	if (n > DISCOVERED_MAX_FACTS)
+		return -1;
+	drop_facts(d);
+	while (nenrolled >= DISCOVERED_MAX_ENROLLED || facts_total + n > DISCOVERED_MAX_FACTS_TOTAL) {
+		struct discovered *old = NULL;
+		for (size_t i = 0; i < ntable; i++)
+			if (table[i].facts_json && &table[i] != d &&
+			    (old == NULL || table[i].last_seen_ms < old->last_seen_ms))
+				old = &table[i];
+		if (old == NULL)
+			return -1;
+		char macs[18];
+		mac_format(old->mac, macs);
+		log_limited(&rl_evict, LOG_WARNING,
+		    "discovered: %s's enrolled facts give way (at most %d records, %d bytes)",
+		    macs, DISCOVERED_MAX_ENROLLED, DISCOVERED_MAX_FACTS_TOTAL);
+		drop_facts(old);
+	}
+	d->facts_json = text;
+	facts_total += n;
+	nenrolled++;
+	return 0;
 }
 
 static void
@@ -100,10 +202,16 @@ load(void)
 	size_t i;
 	json_t *o;
 
-	if (arr == NULL) {
-		if (errno != ENOENT && access(store_path, F_OK) == 0)
-			log_err("%s:%d: %s (starting with no discovered machines)",
-			    store_path, err.line, err.text);
+	if (arr == NULL || !json_is_array(arr)) {
+		if (access(store_path, F_OK) == 0) {
+			/* Kept for the operator, never overwritten by the next save. */
+			char *to = move_aside(store_path);
+			log_err("%s:%d: %s; moved aside to %s, starting with no discovered machines",
+			    store_path, arr ? 0 : err.line, arr ? "not a list" : err.text,
+			    to ? to : "(could not move it)");
+			free(to);
+		}
+		json_decref(arr);
 		return;
 	}
 	json_array_foreach(arr, i, o) {
@@ -123,9 +231,11 @@ load(void)
 			str_copy(d->uuid, json_string_value(v), sizeof d->uuid);
 		d->first_seen_ms = json_integer_value(json_object_get(o, "first_seen_ms"));
 		d->last_seen_ms = json_integer_value(json_object_get(o, "last_seen_ms"));
-		if ((v = json_object_get(o, "facts")) && json_is_object(v)) {
-			d->facts_json = json_dumps(v, JSON_COMPACT);
-			facts_obj[d - table] = json_incref(v);
+		if ((v = json_object_get(o, "facts")) && json_is_object(v) &&
+		    discovered_facts_depth(v) <= DISCOVERED_MAX_DEPTH) {
+			char *text = json_dumps(v, JSON_COMPACT);
+			if (text && set_facts_text(d, text) < 0)
+				free(text);
 		}
 	}
 	json_decref(arr);
@@ -149,16 +259,14 @@ discovered_close(void)
 {
 	if (dirty || changed_pending)
 		save();
-	for (size_t i = 0; i < ntable; i++) {
+	for (size_t i = 0; i < ntable; i++)
 		free(table[i].facts_json);
-		json_decref(facts_obj[i]);
-	}
 	free(table);
-	free(facts_obj);
 	table = NULL;
-	facts_obj = NULL;
 	captable = 0;
 	ntable = 0;
+	nenrolled = 0;
+	facts_total = 0;
 	free(store_path);
 	store_path = NULL;
 }
@@ -210,22 +318,31 @@ int
 discovered_set_facts(const uint8_t mac[6], const char *json)
 {
 	struct discovered *d = find(mac);
+	json_error_t err;
 	json_t *obj;
 
-	if (strlen(json) > DISCOVERED_MAX_FACTS || (obj = json_loads(json, 0, NULL)) == NULL)
+	if (strlen(json) > DISCOVERED_MAX_FACTS ||
+	    (obj = json_loads(json, JSON_REJECT_DUPLICATES, &err)) == NULL)
+		return -1;
+	bool fits = json_is_object(obj) && discovered_facts_depth(obj) <= DISCOVERED_MAX_DEPTH;
+	/* Kept as compact text only: a parsed tree of 16 KiB can cost
+	 * hundreds of KiB (nested empty arrays), text costs what it is. */
+	char *text = fits ? json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(obj);
+	if (text == NULL)
 		return -1;
 	if (d == NULL) {
 		if ((d = add(mac)) == NULL) {
-			json_decref(obj);
+			free(text);
 			return -1;
 		}
 		d->first_seen_ms = wall_ms();
 	}
 	d->last_seen_ms = wall_ms();
-	free(d->facts_json);
-	d->facts_json = estrdup(json);
-	json_decref(facts_obj[d - table]);
-	facts_obj[d - table] = obj;
+	if (set_facts_text(d, text) < 0) {
+		free(text);
+		return -1;
+	}
 	/* Written by the next tick, not inside the request: a burst of
 	 * enrolls costs one rewrite a second, not one each. */
 	changed_pending = true;
@@ -244,10 +361,12 @@ discovered_forget(const uint8_t mac[6])
 	return true;
 }
 
-const struct json_t *
-discovered_facts(const struct discovered *d)
+size_t
+discovered_enrolled(size_t *facts_bytes)
 {
-	return facts_obj[d - table];
+	if (facts_bytes)
+		*facts_bytes = facts_total;
+	return nenrolled;
 }
 
 void

@@ -1,16 +1,23 @@
 /* Machines that PXE-booted without being in the inventory: recorded by
  * DHCP on first sight, enriched by the discovery image's enroll POST, kept
- * across restarts in STATE/discovered.json, rewritten atomically: at once
- * for enroll facts, within a second for new machines (from the daemon's
- * timer, never in a DHCP reply's path), within a minute for last_seen. */
+ * across restarts in STATE/discovered.json, rewritten atomically within
+ * a second for enroll facts and new machines (from the daemon's timer,
+ * never in a DHCP reply's path), within a minute for last_seen. */
 #ifndef GRIDBOOT_DISCOVERED_H
 #define GRIDBOOT_DISCOVERED_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define DISCOVERED_MAX 4096          /* records kept */
 #define DISCOVERED_MAX_FACTS 16384   /* bytes of enroll facts per machine */
+#define DISCOVERED_MAX_DEPTH 8       /* nesting of objects and arrays in facts */
+/* Enrolled records and their facts are capped on their own, well below
+ * DISCOVERED_MAX: the records that enrolled longest ago lose their facts
+ * to new ones, and sightings of new machines always find room. */
+#define DISCOVERED_MAX_ENROLLED 1024
+#define DISCOVERED_MAX_FACTS_TOTAL (2 * 1024 * 1024)
 
 struct discovered {
 	uint8_t mac[6];
@@ -32,13 +39,18 @@ const struct discovered *discovered_find(const uint8_t mac[6]);
 const struct discovered *discovered_seen(const uint8_t mac[6], int client_arch,
     const char *vendor_class, const char *uuid);
 /* Stores the enroll facts (JSON object text, at most DISCOVERED_MAX_FACTS
- * bytes); the next discovered_flush() persists them. -1 if they are too
- * big or not JSON, or the table is full of enrolled machines. */
+ * bytes, nested at most DISCOVERED_MAX_DEPTH deep), kept as compact text
+ * (d->facts_json); the next discovered_flush() persists them. Over the
+ * caps on enrolled records or facts bytes, the records that enrolled
+ * longest ago lose their facts. -1 if they are too big, too deep or not a
+ * JSON object. */
 int discovered_set_facts(const uint8_t mac[6], const char *json);
-/* The facts of a record handed out by discovered_foreach or _find, kept
- * parsed (a jansson json_t), or NULL. */
+/* How deep objects and arrays nest in j (a scalar is 0, {} is 1); stops
+ * counting past DISCOVERED_MAX_DEPTH. */
 struct json_t;
-const struct json_t *discovered_facts(const struct discovered *d);
+int discovered_facts_depth(const struct json_t *j);
+/* Records with facts, and (if facts_bytes) the bytes of facts they hold. */
+size_t discovered_enrolled(size_t *facts_bytes);
 bool discovered_forget(const uint8_t mac[6]);
 void discovered_foreach(void (*fn)(const struct discovered *, void *), void *arg);
 /* Writes what is due (called every second from the daemon's timer). */

@@ -67,6 +67,10 @@ events_emit(const uint8_t *mac, enum evkind kind, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ev->text, sizeof ev->text, fmt, ap);
 	va_end(ap);
+	/* Text from clients (paths, facts) may hold newlines or bytes that
+	 * are not UTF-8: the API and the event stream would lose the event
+	 * (jansson refuses it) or send "data: (null)". */
+	str_sanitize(ev->text);
 	ring_head = (ring_head + 1) % ring_cap;
 	if (ring_len < ring_cap)
 		ring_len++;

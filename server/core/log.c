@@ -42,10 +42,16 @@ log_level_parse(const char *name)
 static void
 vlog(int level, const char *fmt, va_list ap)
 {
+	char msg[1024];
+
 	if (level > log_max)
 		return;
+	/* One message, one line: what a client sent (a TFTP path, an HTTP
+	 * header) must not forge log lines or break them with bad UTF-8. */
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	str_sanitize(msg);
 	if (!log_stderr) {
-		vsyslog(level, fmt, ap);
+		syslog(level, "%s", msg);
 		return;
 	}
 	char stamp[32];
@@ -56,7 +62,7 @@ vlog(int level, const char *fmt, va_list ap)
 	strftime(stamp, sizeof stamp, "%H:%M:%S", &tm);
 	fprintf(stderr, "%s.%03ld %s: ", stamp, ts.tv_nsec / 1000000,
 	    level_names[level]);
-	vfprintf(stderr, fmt, ap);
+	fputs(msg, stderr);
 	fputc('\n', stderr);
 }
 

@@ -17,6 +17,16 @@
 struct inventory;
 struct errlist;
 
+/* The descriptor budget, shared by the services: TFTP sizes its transfer
+ * table from what RLIMIT_NOFILE leaves after FD_RESERVE, which keeps room
+ * for HTTP's connections (a socket and at most one open file each, for
+ * sendfile) and FD_OTHERS for everything else (listeners, epoll, timers,
+ * signalfd, logs, 9P and auth connections). HTTP lowers its connection
+ * cap when the limit is too small for HTTP_MAX_CONNS. */
+#define HTTP_MAX_CONNS 1000
+#define FD_OTHERS 256
+#define FD_RESERVE (2 * HTTP_MAX_CONNS + FD_OTHERS)
+
 /* Someone waiting for an asked-for reload (an API call that answers with
  * the reloaded machine). Lives inside its owner; done runs once, at the
  * end of the loop turn in which the reload ran, with whether it worked. */

@@ -1,10 +1,13 @@
 /* Giving up root once the sockets are bound, as OpenBSD's daemons do:
- * with grid.user set, gridbootd runs as that user and keeps only the three
+ * with grid.user set, gridbootd runs as that user and keeps only the two
  * capabilities its own work needs after start-up:
  *   CAP_NET_BIND_SERVICE  a reload that moves HTTP or TFTP to a port < 1024
  *   CAP_NET_ADMIN         SIOCSARP, to unicast a reply to a client that
  *                         has no address yet (RFC 2131 4.1)
- *   CAP_NET_RAW           SO_BINDTODEVICE for a reload's new interfaces
+ * Not CAP_NET_RAW: no raw socket is ever opened, and the only
+ * SO_BINDTODEVICE (DHCP's sockets per grid.interfaces) happens at start;
+ * a reload never reopens them (a port or interface change waits for a
+ * restart). PR_SET_NO_NEW_PRIVS then keeps any exec from gaining more.
  * The state directory and what is in it are handed to the user first (the
  * lease journal, discovered.json and assignments.json are rewritten by
  * rename there), and so is the pidfile, which it empties at exit when its
@@ -31,7 +34,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static const int kept_caps[] = { CAP_NET_BIND_SERVICE, CAP_NET_ADMIN, CAP_NET_RAW };
+static const int kept_caps[] = { CAP_NET_BIND_SERVICE, CAP_NET_ADMIN };
 
 /* Hands one file in dfd to the user: opened without following a symlink,
  * and only a regular file with no other link, so a link planted in the
@@ -145,9 +148,13 @@ privdrop(const char *user, const char *statedir, const char *pidfile)
 		log_err("grid.user: becoming %s: %s", user, strerror(errno));
 		return -1;
 	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		log_err("grid.user: no_new_privs: %s", strerror(errno));
+		return -1;
+	}
 	/* A core dump of a daemon that holds the API token stays off. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	log_info("running as %s (uid %u), keeping net_bind_service, net_admin, net_raw",
+	log_info("running as %s (uid %u), keeping net_bind_service, net_admin",
 	    user, (unsigned)uid);
 	return 0;
 }

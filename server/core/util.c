@@ -228,9 +228,15 @@ write_file_atomic_mode(const char *path, const void *data, size_t len, int mode)
 	const uint8_t *p = data;
 	int fd, saved;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode);
+	/* The directory may be grid.user's (the state directory) while we
+	 * are still root: never open what someone left at the temporary's
+	 * name. O_EXCL | O_NOFOLLOW creates a new file or fails; a leftover
+	 * (a crash, or a planted symbolic or hard link) is unlinked, which
+	 * removes the name, never its target, and the create is tried once
+	 * more. rename() then replaces path itself, a link there included. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode);
 	if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)mode);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode);
 	if (fd < 0)
 		goto fail;
 	while (len > 0) {
@@ -331,4 +337,58 @@ mkdir_p(const char *path, int mode)
 	}
 	free(copy);
 	return rc;
+}
+
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
+ * forms, no surrogates, nothing past U+10FFFF), or 0. */
+static size_t
+utf8_len(const unsigned char *p)
+{
+	unsigned char c = p[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return (p[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		unsigned char lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+		return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 ? 3 : 0;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		unsigned char lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+		return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 &&
+		    (p[3] & 0xc0) == 0x80 ? 4 : 0;
+	}
+	return 0;
+}
+
+char *
+str_sanitize(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p) {
+		size_t n = utf8_len(p);
+		if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f))) {
+			*p++ = '?';
+			continue;
+		}
+		p += n;
+	}
+	return s;
+}
+
+char *
+move_aside(const char *path)
+{
+	char *to = esprintf("%s.corrupt-%lld", path, (long long)(wall_ms() / 1000));
+
+	if (rename(path, to) < 0) {
+		int e = errno;
+		free(to);
+		errno = e;
+		return NULL;
+	}
+	fsync_dir_of(to);
+	return to;
 }

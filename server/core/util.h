@@ -19,6 +19,14 @@ char *esprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Copies at most cap-1 bytes and always terminates; returns strlen(src). */
 size_t str_copy(char *dst, const char *src, size_t cap);
+/* Makes s safe for one log line or a JSON string, in place: control
+ * characters (newlines included) and bytes that are not well-formed UTF-8
+ * become '?'. Returns s. */
+char *str_sanitize(char *s);
+/* Renames a file that could not be read as what it should be to
+ * PATH.corrupt-SECONDS, where an operator finds it, before a fresh one is
+ * written in its place. Returns the new name (free it), or NULL (errno). */
+char *move_aside(const char *path);
 bool str_has_prefix(const char *s, const char *prefix);
 
 uint64_t mono_ms(void);    /* monotonic clock, milliseconds */

@@ -321,7 +321,7 @@ handle(struct sock *s, const uint8_t *buf, size_t len, const struct sockaddr_in 
 	static struct dhcp_out out;
 	struct dhcp_server *srv = s->srv;
 	struct dhcp_ctx c = { .leases = srv->leases, .pools = &srv->pools, .inv = srv->d->inv,
-	    .proxy_port = s->proxy, .now_ms = wall_ms() };
+	    .proxy_port = s->proxy, .now_ms = wall_ms(), .src = ntohl(from->sin_addr.s_addr) };
 	enum dhcp_perr e = dhcp_parse(buf, len, &req);
 	bool allowed = true;
 

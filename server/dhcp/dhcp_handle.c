@@ -287,6 +287,46 @@ on_request(const struct dhcp_ctx *c, const struct dhcp_msg *req, struct dhcp_out
 	    req->giaddr ? "rebinding or renewing via a relay" : "renewing";
 }
 
+/* RFC 2131 4.3.3: the client that was offered or holds the address has
+ * found it in use. Only that client: a DECLINE naming someone else's
+ * address would take it away from them. */
+static void
+on_decline(const struct dhcp_ctx *c, const struct dhcp_msg *req, struct dhcp_out *o)
+{
+	struct dhcp_lease *e = dhcp_lease_by_ip(c->leases, req->reqip);
+
+	if (req->serverid != c->server_id || !in_pool(c->net, req->reqip) ||
+	    (o->m && o->m->ip == req->reqip)) {
+		o->why = "decline ignored: not one of our pool's offers";
+		return;
+	}
+	if (e == NULL || !e->has_mac || memcmp(e->mac, req->chaddr, 6) != 0 ||
+	    (e->state != LS_OFFERED && e->state != LS_BOUND)) {
+		o->why = "decline ignored: not this client's address";
+		return;
+	}
+	dhcp_lease_decline(c->leases, req->reqip, c->now_ms + DHCP_DECLINE_MS);
+	o->why = "decline noted";
+}
+
+/* RFC 2131 4.3.4: the lease is named by chaddr and ciaddr together. */
+static void
+on_release(const struct dhcp_ctx *c, const struct dhcp_msg *req, struct dhcp_out *o)
+{
+	struct dhcp_lease *e = dhcp_lease_by_mac(c->leases, req->chaddr);
+
+	if (req->serverid != 0 && req->serverid != c->server_id) {
+		o->why = "release ignored: for another server";
+		return;
+	}
+	if (e == NULL || e->state != LS_BOUND || req->ciaddr == 0 || e->ip != req->ciaddr) {
+		o->why = "release ignored: ciaddr is not this client's address";
+		return;
+	}
+	dhcp_lease_release(c->leases, req->chaddr);
+	o->why = "released";
+}
+
 static void
 full_mode(const struct dhcp_ctx *c, const struct dhcp_msg *req, struct dhcp_out *o)
 {
@@ -298,17 +338,23 @@ full_mode(const struct dhcp_ctx *c, const struct dhcp_msg *req, struct dhcp_out 
 		on_request(c, req, o);
 		break;
 	case DHCPDECLINE:
-		if (req->serverid == c->server_id && in_pool(c->net, req->reqip) &&
-		    !(o->m && o->m->ip == req->reqip))
-			dhcp_lease_decline(c->leases, req->reqip, c->now_ms + DHCP_DECLINE_MS);
-		o->why = "decline noted";
+		on_decline(c, req, o);
 		break;
 	case DHCPRELEASE:
-		if (req->serverid == 0 || req->serverid == c->server_id)
-			dhcp_lease_release(c->leases, req->chaddr);
-		o->why = "released";
+		on_release(c, req, o);
 		break;
 	case DHCPINFORM:
+		/* The ACK goes to ciaddr (RFC 2131 4.3.5): only for an address
+		 * of this network that sent it itself (or through a relay,
+		 * which gets the reply), never aimed at a third host. */
+		if (!in_net(c->net, req->ciaddr)) {
+			o->why = "inform ignored: ciaddr not on this network";
+			break;
+		}
+		if (!req->giaddr && c->src != req->ciaddr) {
+			o->why = "inform ignored: not sent from ciaddr";
+			break;
+		}
 		decide(c, req, req->ciaddr, o);
 		reply(c, req, o, DHCPACK, 0, false);
 		break;

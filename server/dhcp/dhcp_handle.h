@@ -33,6 +33,7 @@ struct dhcp_ctx {
 	uint32_t server_id;         /* our address the client or relay reached */
 	bool proxy_port;            /* arrived on grid.proxy_port (4011) */
 	int64_t now_ms;             /* wall clock */
+	uint32_t src;               /* the packet's IP source address (host order) */
 };
 
 struct dhcp_out {

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* One table and its journal; the DHCP server owns it (struct dhcp_server
@@ -398,7 +399,17 @@ compact(struct dhcp_leases *lt)
 	}
 	if (lt->jfd >= 0)
 		close(lt->jfd);
-	lt->jfd = open(lt->jpath, O_WRONLY | O_APPEND | O_CLOEXEC);
+	/* The file rename() just put there, unless grid.user swapped it:
+	 * never follow a link, and append only to a plain file of our own
+	 * with no other name. */
+	struct stat st;
+	lt->jfd = open(lt->jpath, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (lt->jfd >= 0 && (fstat(lt->jfd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_nlink != 1 || st.st_uid != geteuid())) {
+		close(lt->jfd);
+		lt->jfd = -1;
+		errno = EPERM;
+	}
 	if (lt->jfd < 0) {
 		log_err("dhcp: %s: %s", lt->jpath, strerror(errno));
 		return -1;

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static void restart(void *arg);
@@ -142,7 +143,7 @@ http_arg(struct MHD_Connection *c, const char *name)
 }
 
 bool
-http_client_mac(const struct http_state *h, struct MHD_Connection *c, uint8_t mac[6])
+http_client_ip(struct MHD_Connection *c, uint32_t *ip)
 {
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -150,7 +151,16 @@ http_client_mac(const struct http_state *h, struct MHD_Connection *c, uint8_t ma
 	if (ci == NULL || ci->client_addr == NULL || ci->client_addr->sa_family != AF_INET)
 		return false;
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)ci->client_addr;
-	return leases_mac_for_ip(h->d->inv, ntohl(sin->sin_addr.s_addr), mac);
+	*ip = ntohl(sin->sin_addr.s_addr);
+	return true;
+}
+
+bool
+http_client_mac(const struct http_state *h, struct MHD_Connection *c, uint8_t mac[6])
+{
+	uint32_t ip;
+
+	return http_client_ip(c, &ip) && leases_mac_for_ip(h->d->inv, ip, mac);
 }
 
 static enum MHD_Result
@@ -191,8 +201,13 @@ route(struct MHD_Connection *c, struct http_req *r, const char *method, const ch
 	enum MHD_Result res;
 	bool get = method_is(method, "GET") || method_is(method, "HEAD");
 
-	if (r->route == RT_API)
+	if (r->route == RT_API) {
+		/* Only api/v1 and what is below it: api/ or api/x is shorter
+		 * than the prefix skipped here. */
+		if (strcmp(path, "api/v1") != 0 && !str_has_prefix(path, "api/v1/"))
+			return http_error(c, r, 404, "no such API call");
 		return http_api(c, r, method, path + strlen("api/v1"));
+	}
 	if (!get)
 		return http_error(c, r, 405, "%s is not allowed here", method);
 	switch (r->route) {
@@ -363,17 +378,35 @@ on_turn(void *arg)
 		arm_timer(h);
 }
 
+/* HTTP_MAX_CONNS, or fewer when RLIMIT_NOFILE cannot give each a socket
+ * and a file besides FD_OTHERS (core/module.h). */
+static unsigned
+conn_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= FD_RESERVE)
+		return HTTP_MAX_CONNS;
+	return rl.rlim_cur > FD_OTHERS + 128 ? (unsigned)(rl.rlim_cur - FD_OTHERS) / 2 : 64;
+}
+
 static int
 start_mhd(struct http_state *h, int port)
 {
 	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
 	    MHD_USE_ERROR_LOG;
+	unsigned limit = conn_limit();
 
 	h->mhd = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+	    MHD_OPTION_CONNECTION_LIMIT, limit,
+	    /* One host must not hold every connection. */
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_MAX_PER_SOURCE,
+	    /* Idle or stalled (a peer that stopped reading makes no
+	     * progress): closed after this long. */
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_S,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)512,
@@ -394,7 +427,8 @@ start_mhd(struct http_state *h, int port)
 		return -1;
 	}
 	h->port = port;
-	log_info("http: listening on port %d", port);
+	log_info("http: listening on port %d (at most %u connections, %d per source)", port,
+	    limit, HTTP_MAX_PER_SOURCE);
 	arm_timer(h);
 	return 0;
 }
@@ -455,6 +489,8 @@ register_metrics(struct http_state *h)
 	}
 	h->rejected_input = metric_counter("gridboot_http_bad_requests_total", NULL,
 	    "HTTP requests refused with a 4xx (bad input, unknown machine, no token)");
+	h->enroll.refused = metric_counter("gridboot_http_enroll_refused_total", NULL,
+	    "Enrolls refused: over the rate limits, or from an address without a lease for the MAC");
 }
 
 /* Closes what h holds and frees it: http_shutdown, or a failed init. */

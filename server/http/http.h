@@ -22,6 +22,8 @@
 #define HTTP_MAX_URL 1024           /* longer request targets get 414 */
 #define HTTP_MAX_HEADERS 8192       /* more header bytes get 431 */
 #define HTTP_MAX_BODY (64 * 1024)   /* larger request bodies get 413 */
+#define HTTP_MAX_PER_SOURCE 32      /* connections from one address (MHD refuses more) */
+#define HTTP_IDLE_S 30              /* no progress either way for this long: closed */
 
 /* Which part of the server a request went to (a label on the counters). */
 enum http_route {
@@ -55,7 +57,23 @@ struct http_sse_hub {
 	int nclients;
 	int subscription;           /* -1: none */
 	struct ev_timer keepalive;
-	uint64_t *m_clients, *m_events, *m_dropped;
+	struct ev_timer watch;      /* stalled streams (http_sse.c) */
+	uint64_t *m_clients, *m_events, *m_dropped, *m_stalled;
+};
+
+/* A token bucket (http_api.c's enroll limits). */
+struct http_bucket {
+	int tokens;
+	int64_t stamp_ms;           /* monotonic; 0: never used */
+};
+
+struct http_enroll_limit {
+	struct http_bucket all;
+	struct http_enroll_src {
+		uint32_t ip;
+		struct http_bucket b;
+	} src[256];
+	uint64_t *refused;          /* 403 and 429 answers */
 };
 
 /* The module's state: http_init allocates it and returns it as the
@@ -75,6 +93,7 @@ struct http_state {
 	struct ratelimit rl_bad, rl_mhd;
 	struct ev_timer restart_timer;  /* a new port: restart MHD outside its callbacks */
 	struct http_sse_hub sse;
+	struct http_enroll_limit enroll;
 };
 
 /* Reply helpers. Each queues a response on c and returns what the access
@@ -91,6 +110,8 @@ enum MHD_Result http_reply_json(struct MHD_Connection *c, struct http_req *r,
 enum MHD_Result http_error(struct MHD_Connection *c, struct http_req *r,
     unsigned status, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* The IPv4 address of the client (host order); false for another family. */
+bool http_client_ip(struct MHD_Connection *c, uint32_t *ip);
 /* The MAC of the machine asking, from its source address and the leases. */
 bool http_client_mac(const struct http_state *h, struct MHD_Connection *c, uint8_t mac[6]);
 const char *http_header(struct MHD_Connection *c, const char *name);

@@ -5,6 +5,8 @@
  *   GET    /machines/ID/timeline         its boot events (?after=SEQ)
  *   PUT    /machines/ID/role             {"role": R}: change a machine's role
  *   GET    /discovered                   machines seen but not in the inventory
+ *                                        (a summary of each one's facts)
+ *   GET    /discovered/MAC               one of them, with all its facts
  *   POST   /discovered/MAC/assign        {"role": R, "name": N?}: adopt one
  *   GET    /assignments                  what the API changed (assignments.h)
  *   DELETE /assignments/MAC              undo it
@@ -19,7 +21,9 @@
  * an anonymous netbooted client and any token given to it would be
  * readable by anyone from its iPXE script, so enroll can only record facts
  * about a MAC, never change what a machine boots. Errors are
- * {"error": "..."} with a 4xx. Role changes are written to
+ * {"error": "..."} with a 4xx. An enroll is accepted only from the
+ * address that holds a lease for its MAC (speaks_for) and within rate
+ * limits per source and overall. Role changes are written to
  * STATE/assignments.json and applied by reloading the inventory. */
 #include "http/http.h"
 #include "boot/machstate.h"
@@ -32,6 +36,8 @@
 #include "config/plan9ini.h"
 #include "core/util.h"
 
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,16 +122,52 @@ machine_json(const struct inventory *inv, const struct machine *m,
 	return j;
 }
 
-/* What add_discovered is given: the list it fills, and the module. */
+/* What add_discovered is given: the list it fills (or NULL for one
+ * record, left in one), the module, and whether to show the whole facts. */
 struct discovered_list {
 	json_t *list;
 	struct http_state *h;
+	bool full;
+	json_t *one;
 };
+
+/* The list shows a few of the top-level facts (numbers, booleans, short
+ * strings), never the whole document: a list of every record's facts
+ * would cost tens of MiB per request. GET /discovered/MAC has them all. */
+#define SUMMARY_KEYS 8
+#define SUMMARY_TEXT 64
+
+static json_t *
+facts_summary(const char *facts_json)
+{
+	json_t *facts = facts_json ? json_loads(facts_json, 0, NULL) : NULL;
+	json_t *out = json_object(), *v;
+	const char *k;
+	int n = 0;
+
+	if (facts == NULL)
+		return out;
+	json_object_foreach(facts, k, v) {
+		if (n == SUMMARY_KEYS)
+			break;
+		if (strcmp(k, "mac") == 0 || strlen(k) > SUMMARY_TEXT)
+			continue;
+		if (json_is_string(v) && json_string_length(v) > SUMMARY_TEXT)
+			json_object_set_new(out, k, json_stringn(json_string_value(v), SUMMARY_TEXT));
+		else if (json_is_number(v) || json_is_boolean(v) || json_is_string(v))
+			json_object_set(out, k, v);
+		else
+			continue;
+		n++;
+	}
+	json_decref(facts);
+	return out;
+}
 
 static void
 add_discovered(const struct discovered *d, void *arg)
 {
-	const struct discovered_list *dl = arg;
+	struct discovered_list *dl = arg;
 	const struct inventory *inv = dl->h->d->inv;
 	const struct machine *m = inv_machine_by_mac(inv, d->mac);
 	enum arch a;
@@ -141,9 +183,18 @@ add_discovered(const struct discovered *d, void *arg)
 	    "last_seen_ms", (json_int_t)d->last_seen_ms,
 	    "state", state_of(d->mac, m != NULL, &last));
 	json_object_set_new(j, "machine", m ? json_string(m->name) : json_null());
-	json_t *facts = (json_t *)discovered_facts(d);
-	json_object_set(j, "facts", facts ? facts : json_null());
-	json_array_append_new(dl->list, j);
+	json_object_set_new(j, "enrolled", json_boolean(d->facts_json != NULL));
+	json_object_set_new(j, "facts_bytes", json_integer(d->facts_json ?
+	    (json_int_t)strlen(d->facts_json) : 0));
+	if (dl->full) {
+		json_t *facts = d->facts_json ? json_loads(d->facts_json, 0, NULL) : NULL;
+		json_object_set_new(j, "facts", facts ? facts : json_null());
+	} else
+		json_object_set_new(j, "summary", facts_summary(d->facts_json));
+	if (dl->list)
+		json_array_append_new(dl->list, j);
+	else
+		dl->one = j;
 }
 
 static void
@@ -170,18 +221,17 @@ http_api_authorized(const struct http_state *hs, struct MHD_Connection *c)
 {
 	const char *tok = hs->d->inv->grid.api_token;
 	const char *h = http_header(c, MHD_HTTP_HEADER_AUTHORIZATION);
-	unsigned char diff = 0;
-	size_t n;
+	unsigned char want[SHA256_DIGEST_LENGTH], got[SHA256_DIGEST_LENGTH];
 
 	if (tok == NULL || h == NULL || strncmp(h, "Bearer ", 7) != 0)
 		return false;
 	h += 7;
-	n = strlen(tok);
-	if (strlen(h) != n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		diff |= (unsigned char)(h[i] ^ tok[i]);
-	return diff == 0;
+	/* Digests of equal size compared in constant time: neither the
+	 * token's length nor its first differing byte shows in the time an
+	 * answer takes (a length check first would tell the length). */
+	SHA256((const unsigned char *)tok, strlen(tok), want);
+	SHA256((const unsigned char *)h, strlen(h), got);
+	return CRYPTO_memcmp(want, got, sizeof want) == 0;
 }
 
 static uint64_t
@@ -334,19 +384,108 @@ assign_discovered(struct MHD_Connection *c, struct http_req *r, const uint8_t ma
 	return res;
 }
 
+/* Enroll costs nothing to send: it is limited per source address and
+ * overall, token buckets refilled with time. */
+#define ENROLL_SRC_BURST 10
+#define ENROLL_SRC_EVERY_MS 6000        /* one more per source every 6 s */
+#define ENROLL_ALL_BURST 50
+#define ENROLL_ALL_EVERY_MS 50          /* 20 a second over all sources */
+#define ENROLL_SEEN_MS (10 * 60 * 1000) /* proxy networks: DHCP seen this recently */
+
+static bool
+take_token(struct http_bucket *b, int burst, int every_ms, int64_t now)
+{
+	if (b->stamp_ms == 0) {
+		b->tokens = burst;
+		b->stamp_ms = now;
+	}
+	int64_t refill = (now - b->stamp_ms) / every_ms;
+	if (refill > 0) {
+		b->tokens = (int)MIN((int64_t)burst, b->tokens + refill);
+		b->stamp_ms += refill * every_ms;
+	}
+	if (b->tokens == 0)
+		return false;
+	b->tokens--;
+	return true;
+}
+
+static bool
+enroll_allowed(struct http_state *h, uint32_t src)
+{
+	int64_t now = (int64_t)mono_ms();
+	struct http_enroll_limit *el = &h->enroll;
+	struct http_bucket *b = NULL;
+	struct http_enroll_src *oldest = &el->src[0];
+
+	for (size_t i = 0; i < nelem(el->src); i++) {
+		if (el->src[i].ip == src && el->src[i].b.stamp_ms) {
+			b = &el->src[i].b;
+			break;
+		}
+		if (el->src[i].b.stamp_ms < oldest->b.stamp_ms)
+			oldest = &el->src[i];
+	}
+	if (b == NULL) {
+		/* The least recently refilled slot: a source that has been
+		 * quiet longest has its full burst back anyway. */
+		*oldest = (struct http_enroll_src){ .ip = src };
+		b = &oldest->b;
+	}
+	if (!take_token(&el->all, ENROLL_ALL_BURST, ENROLL_ALL_EVERY_MS, now))
+		return false;
+	return take_token(b, ENROLL_SRC_BURST, ENROLL_SRC_EVERY_MS, now);
+}
+
+/* May the host at src speak for mac? It must hold mac's address: a
+ * reservation or live lease of ours. On a proxy network (the site's DHCP
+ * hands out addresses, we see none) it must be on that network and mac
+ * must have been seen by our DHCP lately. Anyone else could write facts
+ * about any MAC. */
+static bool
+speaks_for(const struct http_state *h, uint32_t src, const uint8_t mac[6])
+{
+	const struct inventory *inv = h->d->inv;
+	uint8_t held[6];
+
+	if (leases_mac_for_ip(inv, src, held))
+		return memcmp(held, mac, 6) == 0;
+	const struct network *n = inv_network_for(inv, src);
+	const struct discovered *d = discovered_find(mac);
+	return n && n->dhcp == DHCP_PROXY && d && d->last_seen_ms > wall_ms() - ENROLL_SEEN_MS;
+}
+
 static enum MHD_Result
 enroll(struct MHD_Connection *c, struct http_req *r)
 {
 	enum MHD_Result res;
-	json_t *j = body_object(c, r, &res);
 	uint8_t mac[6];
+	uint32_t src = 0;
 
+	if (!http_client_ip(c, &src))
+		return http_error(c, r, 403, "enroll needs an IPv4 client");
+	if (!enroll_allowed(r->h, src)) {
+		(*r->h->enroll.refused)++;
+		return http_error(c, r, 429, "too many enrolls; try again later");
+	}
+	json_t *j = body_object(c, r, &res);
 	if (j == NULL)
 		return res;
 	const char *macs = json_string_value(json_object_get(j, "mac"));
 	if (macs == NULL || !mac_parse(macs, mac)) {
 		json_decref(j);
 		return http_error(c, r, 400, "needs \"mac\": a MAC address like 52:54:00:00:00:11");
+	}
+	if (!speaks_for(r->h, src, mac)) {
+		char m[18];
+		mac_format(mac, m);
+		json_decref(j);
+		(*r->h->enroll.refused)++;
+		return http_error(c, r, 403, "this address holds no lease for %s", m);
+	}
+	if (discovered_facts_depth(j) > DISCOVERED_MAX_DEPTH) {
+		json_decref(j);
+		return http_error(c, r, 422, "facts nested deeper than %d levels", DISCOVERED_MAX_DEPTH);
 	}
 	char *facts = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(j);
@@ -357,8 +496,7 @@ enroll(struct MHD_Connection *c, struct http_req *r)
 	int rc = discovered_set_facts(mac, facts);
 	free(facts);
 	if (rc < 0)
-		return http_error(c, r, 507, "not stored: %d machines have enrolled already",
-		    DISCOVERED_MAX);
+		return http_error(c, r, 422, "facts not stored");
 	events_emit(mac, EVK_ENROLL, "enrolled: %zu bytes of hardware facts", r->len);
 	return http_reply_json(c, r, 200, json_pack("{s:b}", "ok", 1));
 }
@@ -401,7 +539,7 @@ get_list(struct MHD_Connection *c, struct http_req *r, const char *what)
 	json_t *list = json_array();
 
 	if (strcmp(what, "discovered") == 0) {
-		struct discovered_list dl = { list, r->h };
+		struct discovered_list dl = { list, r->h, false, NULL };
 		discovered_foreach(add_discovered, &dl);
 	} else if (strcmp(what, "roles") == 0) {
 		const struct inventory *inv = r->h->d->inv;
@@ -470,6 +608,19 @@ http_api(struct MHD_Connection *c, struct http_req *r, const char *method, const
 	    strcmp(p[0], "roles") == 0 ||
 	    strcmp(p[0], "timeline") == 0))
 		return get ? get_list(c, r, p[0]) : http_error(c, r, 405, "%s is read-only", p[0]);
+	if (n == 2 && strcmp(p[0], "discovered") == 0) {
+		uint8_t mac[6];
+		const struct discovered *d;
+		if (!get)
+			return http_error(c, r, 405, "discovered machines are read-only");
+		if (!mac_parse(p[1], mac))
+			return http_error(c, r, 400, "%s is not a MAC address", p[1]);
+		if ((d = discovered_find(mac)) == NULL)
+			return http_error(c, r, 404, "no discovered machine with that MAC");
+		struct discovered_list one = { NULL, r->h, true, NULL };
+		add_discovered(d, &one);
+		return http_reply_json(c, r, 200, one.one);
+	}
 	if (n == 3 && strcmp(p[0], "discovered") == 0 && strcmp(p[2], "assign") == 0) {
 		uint8_t mac[6];
 		if (strcmp(method, "POST") != 0)

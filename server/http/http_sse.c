@@ -18,13 +18,24 @@
 #include "core/metrics.h"
 #include "core/util.h"
 
+#include <linux/sockios.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #define SSE_MAX_CLIENTS 64
+#define SSE_MAX_PER_SOURCE 4
 #define SSE_MAX_QUEUE (1024 * 1024)
 #define SSE_BACKLOG 50
 #define SSE_KEEPALIVE_MS 15000
+/* A stream whose waiting bytes the peer has not acknowledged for this
+ * long is stalled (on_watch) and closed, so a client that never reads
+ * cannot keep its slot. */
+#define SSE_STALL_MS 10000
+#define SSE_WATCH_MS 1000
 
 struct sse {
 	struct http_sse_hub *hub;   /* the module's (struct http_state's sse) */
@@ -35,6 +46,10 @@ struct sse {
 	bool suspended, closing;
 	bool filter;
 	uint8_t mac[6];
+	uint32_t src;               /* the client's address (host order), 0 if not IPv4 */
+	uint64_t progress_ms;       /* monotonic: the peer last acknowledged bytes, or none waited */
+	uint64_t acked;             /* the peer's TCP acknowledged this many bytes */
+	bool stalled;               /* being closed for it */
 };
 
 static void
@@ -81,8 +96,10 @@ static char *
 format_event(const struct bootevent *ev, size_t *n)
 {
 	json_t *j = http_api_event_json(ev);
-	char *data = json_dumps(j, JSON_COMPACT);
+	char *data = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
+	if (data == NULL)
+		data = estrdup("{}");   /* never "data: (null)" */
 	char *out = esprintf("id: %llu\nevent: boot\ndata: %s\n\n",
 	    (unsigned long long)ev->seq, data);
 	free(data);
@@ -156,6 +173,71 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 	return (ssize_t)n;
 }
 
+/* Bytes of the stream the peer's TCP has acknowledged, and bytes still
+ * in our socket's send queue; false if the socket cannot say. */
+static bool
+tcp_progress(struct sse *s, uint64_t *acked, int *outq)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(s->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct tcp_info ti;
+	socklen_t len = sizeof ti;
+
+	memset(&ti, 0, sizeof ti);
+	if (ci == NULL || getsockopt(ci->connect_fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+	    ioctl(ci->connect_fd, SIOCOUTQ, outq) < 0)
+		return false;
+	*acked = ti.tcpi_bytes_acked;
+	return true;
+}
+
+/* Closes a stream now: the queued bytes are dropped (RST, no lingering
+ * orphan), the response ends and MHD's 1 s timeout closes what is left. */
+static void
+end_stalled(struct http_state *h, struct sse *s)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(s->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct linger lg = { 1, 0 };
+
+	s->stalled = s->closing = true;
+	(*h->sse.m_stalled)++;
+	log_limited(&h->rl_bad, LOG_INFO,
+	    "http: an event stream's peer read nothing for %d s: closing it", SSE_STALL_MS / 1000);
+	if (ci)
+		(void)setsockopt(ci->connect_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	MHD_set_connection_option(s->conn, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)1);
+	wake(s);
+	ev_timer_arm(h->d->loop, &h->timer, 0);     /* MHD sees it now */
+}
+
+/* A stream is stalled when bytes wait (in our queue or the socket's) and
+ * the peer has acknowledged none of them for SSE_STALL_MS: it stopped
+ * reading, and its window is shut. Progress is what the peer's TCP
+ * acknowledges, not what MHD takes: the kernel's send buffer (megabytes)
+ * takes everything long before MHD would block. */
+static void
+on_watch(void *arg)
+{
+	struct http_state *h = arg;
+	uint64_t now = mono_ms(), acked = 0;
+	int outq = 0;
+
+	for (struct sse *s = h->sse.clients; s; s = s->next) {
+		if (s->stalled)
+			continue;
+		if (!tcp_progress(s, &acked, &outq) || acked != s->acked ||
+		    (outq == 0 && s->off == s->len)) {
+			s->acked = acked;
+			s->progress_ms = now;
+			continue;
+		}
+		if (now - s->progress_ms >= SSE_STALL_MS)
+			end_stalled(h, s);
+	}
+	ev_timer_arm(h->d->loop, &h->sse.watch, SSE_WATCH_MS);
+}
+
 static void
 release(void *cls)
 {
@@ -182,11 +264,22 @@ http_sse(struct MHD_Connection *c, struct http_req *r)
 	struct sse *s;
 	char *end;
 
+	uint32_t src = 0;
+	int mine = 0;
+
 	if (hub->nclients >= SSE_MAX_CLIENTS)
 		return http_error(c, r, 503, "too many event streams open");
+	if (http_client_ip(c, &src))
+		for (struct sse *o = hub->clients; o; o = o->next)
+			mine += o->src == src;
+	if (mine >= SSE_MAX_PER_SOURCE)
+		return http_error(c, r, 429, "at most %d event streams from one address",
+		    SSE_MAX_PER_SOURCE);
 	s = ecalloc(1, sizeof *s);
 	s->hub = hub;
 	s->conn = c;
+	s->src = src;
+	s->progress_ms = mono_ms();
 	if (macs) {
 		if (!mac_parse(macs, s->mac)) {
 			free(s);
@@ -220,7 +313,8 @@ http_sse(struct MHD_Connection *c, struct http_req *r)
 	events_since(from, s->filter ? s->mac : NULL, backlog_one, s);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	/* Streams live long; the keepalive proves the peer is there. */
+	/* Streams live long; the keepalive proves the peer is there, and
+	 * on_watch ends those whose peer stopped reading. */
 	MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)0);
 	return http_reply(c, r, 200, resp);
 }
@@ -236,10 +330,14 @@ http_sse_init(struct http_state *h)
 	    "Boot events queued to event streams");
 	hub->m_dropped = metric_counter("gridboot_http_event_streams_dropped_total", NULL,
 	    "Event streams ended because the client read too slowly");
+	hub->m_stalled = metric_counter("gridboot_http_event_streams_stalled_total", NULL,
+	    "Event streams closed because the client stopped reading");
 	if (hub->subscription < 0)
 		hub->subscription = events_subscribe(on_event, hub);
 	ev_timer_init(&hub->keepalive, on_keepalive, h);
 	ev_timer_arm(h->d->loop, &hub->keepalive, SSE_KEEPALIVE_MS);
+	ev_timer_init(&hub->watch, on_watch, h);
+	ev_timer_arm(h->d->loop, &hub->watch, SSE_WATCH_MS);
 }
 
 /* Ends every stream and lets MHD see the resumed connections once, since
@@ -256,6 +354,7 @@ http_sse_shutdown(struct http_state *h)
 	if (h->mhd)
 		MHD_run(h->mhd);
 	ev_timer_stop(h->d->loop, &hub->keepalive);
+	ev_timer_stop(h->d->loop, &hub->watch);
 	events_unsubscribe(hub->subscription);
 	hub->subscription = -1;
 }

@@ -249,11 +249,12 @@ open_listener(struct tftp_server *srv, int port)
 }
 
 /* Each transfer holds a socket: let the daemon use every descriptor it
- * may, and keep some back for the other modules. */
+ * may, and keep FD_RESERVE back for HTTP and the rest (core/module.h). */
 static unsigned
 transfer_budget(void)
 {
 	struct rlimit rl;
+	unsigned n;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return 256;
@@ -262,9 +263,13 @@ transfer_budget(void)
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 			getrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (rl.rlim_cur <= 256)
-		return 64;
-	return (unsigned)MIN(rl.rlim_cur - 192, (rlim_t)MAX_TRANSFERS);
+	if (rl.rlim_cur <= FD_RESERVE + 64)
+		n = 64;
+	else
+		n = (unsigned)MIN(rl.rlim_cur - FD_RESERVE, (rlim_t)MAX_TRANSFERS);
+	log_info("tftp: up to %u transfers (descriptor limit %llu, %d kept for HTTP and the rest)",
+	    n, (unsigned long long)rl.rlim_cur, FD_RESERVE);
+	return n;
 }
 
 /* Closes what srv holds and frees it: tftp_shutdown, or a failed init. */

@@ -35,6 +35,11 @@
 #define MAX_BLOCKED_TRIES 100
 #define MAX_RETRIES 5           /* retransmissions before giving up */
 #define MAX_RETRIES_FINAL 3     /* once only the final ACK is missing */
+/* Before the peer has acknowledged anything its address is unproven: a
+ * spoofed RRQ names a victim, and each DATA we resend to it is a 516-byte
+ * (or blksize) answer to a 20-byte question. One resend, then give up; a
+ * real client that lost both asks again. */
+#define MAX_RETRIES_UNHEARD 1
 #define HASH_SIZE 1024
 /* Bytes a window may put in flight: a 64 x 65464 window would overrun the
  * client's socket buffer and turn into loss and resends, so the window is
@@ -65,6 +70,7 @@ struct tftp_xfer {
 	uint8_t mac[6];
 	bool has_mac;
 	bool oack;                      /* OACK sent, waiting for ACK 0 */
+	bool heard;                     /* the peer acknowledged something: a real client */
 	uint32_t acked, sent, last;
 	unsigned retries;
 	unsigned perblock;              /* partial ACKs in a row one block apart */
@@ -478,6 +484,7 @@ on_ack(struct tftp_xfer *x, uint16_t n)
 		x->perblock = 0;
 	}
 	x->acked = n;
+	x->heard = true;
 	x->retries = 0;
 	x->blocked_tries = 0;
 	x->rto = x->req.opts & TOPT_TIMEOUT ? MIN(x->req.timeout * 1000u, RTO_CLIENT_CAP_MS) : RTO_FIRST_MS;
@@ -583,7 +590,8 @@ on_timer(void *arg)
 		return;
 	}
 timeout:
-	if (++x->retries > (final ? MAX_RETRIES_FINAL : MAX_RETRIES)) {
+	if (++x->retries > (final ? MAX_RETRIES_FINAL :
+	    !x->heard && !x->oack ? MAX_RETRIES_UNHEARD : MAX_RETRIES)) {
 		if (final) {
 			/* 9boot stops ACKing once it has the whole file. */
 			finish(x, LOG_INFO, "ok_no_last_ack", "ok (last ACK not seen)");

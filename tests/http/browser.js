@@ -127,9 +127,9 @@ async function main() {
 	report(await waitFor(`document.querySelector('#waterfall li[data-step="kernel"] .bar') !== null`),
 		"its last boot is drawn as a waterfall (the fetch as its kernel step)");
 
-	// A discovered machine enrolls, then the operator assigns it a role.
-	await fetch(base + "/api/v1/enroll", { method: "POST",
-		body: JSON.stringify({ mac: "52:54:00:00:00:99", cpus: 8, memory_mb: 4096 }) });
+	// A discovered machine enrolled (http_web.sh did, from the address
+	// leased to it: enroll is refused from any other), then the operator
+	// assigns it a role.
 	report(await waitFor(`document.querySelector('#discovered form[data-mac="52:54:00:00:00:99"]') !== null`),
 		"the enrolled machine appears under Discovered with an assign form");
 	report(await waitFor(has("#discovered", "memory_mb=4096")), "its enrolled facts are shown");

@@ -50,7 +50,7 @@ grid = {
   loaders = { plan9_efi_x64 = "efi/bootx64.efi"; plan9_bios = "efi/9bootpxe"; };
 };
 networks = (
-  { subnet = "127.0.0.0/8"; pool = "127.0.1.1-127.0.1.200"; dhcp = "off"; }
+  { subnet = "127.0.0.0/8"; pool = "127.0.1.1-127.0.1.200"; dhcp = "full"; }
 );
 kernels = (
   { name = "9pc64"; arch = "amd64"; file = "amd64/9pc64"; },
@@ -86,12 +86,18 @@ machines = (
 CFG
 }
 
-# http_start: tree, inventory and a running daemon on a free port.
+# http_start: tree, inventory and a running daemon on a free port. The
+# lease journal starts with one live lease: 52:54:00:00:00:99 (the machine
+# tests enroll) holds 127.0.1.99, so an enroll from that address (curl
+# --interface $ENROLL_IP) speaks for it, as the discovery image does from
+# the address DHCP gave it.
+ENROLL_IP=127.0.1.99
 http_start() {
 	http_pick_port
 	http_tree
 	CFG=$T_TMP/grid.cfg
 	http_inventory "$CFG"
+	echo "B 525400000099 $ENROLL_IP $(( $(date +%s) + 86400 )) -" >"$T_TMP/state/dhcp.leases"
 	start_gridbootd "$CFG" && wait_for 5 curl -fsS -o /dev/null "$BASE/boot.ipxe"
 }
 

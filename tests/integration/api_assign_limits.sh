@@ -65,5 +65,23 @@ check "reload still succeeds" wait_for 10 grep -q "reload: .* OK" "$T_TMP/gridbo
 kill -TERM $GB_PID
 wait $GB_PID; rc=$?
 check "clean exit (sanitizers) rc=$rc" [ $rc -eq 0 ]
+
+# Stores that cannot be read are moved aside and kept, never overwritten.
+printf '{"assignments": [ {"mac": "52:54:00:00:00:11", "role": "cpu"' >"$T_TMP/state/assignments.json"
+printf '[{"mac": "52:54:00:00:00:55", "facts": {"cpus": 3' >"$T_TMP/state/discovered.json"
+ip netns exec $NS "$GRIDBOOTD" serve -c "$cfg" -d -l debug >"$T_TMP/gridbootd3.log" 2>&1 &
+GB_PID=$!
+track_pid $GB_PID
+check "gridbootd starts with corrupt stores" wait_for 10 grep -q "serving " "$T_TMP/gridbootd3.log"
+check "a corrupt discovered.json is moved aside, kept as it was" \
+	sh -c "grep -q '\"cpus\": 3' '$T_TMP'/state/discovered.json.corrupt-* && grep -q 'moved aside to' '$T_TMP/gridbootd3.log'"
+code=$(api -X PUT -d '{"role":"cpu"}' http://127.0.0.1:18081/api/v1/machines/cpu1/role)
+check "a role change over a corrupt assignments.json is stored ($code)" [ "$code" = 200 ]
+check "the corrupt assignments.json is kept beside the new one" \
+	sh -c "grep -q '\"role\": \"cpu\"' '$T_TMP'/state/assignments.json.corrupt-*"
+check "the new assignments.json is valid" python3 -c "import json; json.load(open('$T_TMP/state/assignments.json'))"
+kill -TERM $GB_PID
+wait $GB_PID; rc=$?
+check "clean exit (sanitizers) rc=$rc" [ $rc -eq 0 ]
 T_PIDS=""
 t_done

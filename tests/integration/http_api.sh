@@ -62,14 +62,40 @@ check "enroll with a bad MAC is 400" jerr 400 "$A/enroll" -X POST -d '{"mac":"zz
 check "enroll with no body is 400" jerr 400 "$A/enroll" -X POST
 head -c 70000 /dev/zero | tr '\0' a >"$D/big"
 check "enroll with a 70 kB body is 413" jerr 413 "$A/enroll" -X POST --data-binary @"$D/big"
-printf '{"mac":"52:54:00:00:00:98","junk":"%s"}' "$(head -c 20000 /dev/zero | tr '\0' a)" >"$D/bigfacts"
-check "enroll with over 16 KiB of facts is 413" jerr 413 "$A/enroll" -X POST --data-binary @"$D/bigfacts"
-check "nothing was stored by the bad enrolls" sh -c "! curl -fsS '$A/discovered' | grep -q '52:54:00:00:00:98'"
-check "enroll with facts is accepted" \
-	sh -c "curl -fsS -X POST -d '{\"mac\":\"52:54:00:00:00:99\",\"cpus\":4,\"memory_mb\":2048}' '$A/enroll' | grep -q '\"ok\":true'"
+printf '{"mac":"52:54:00:00:00:99","junk":"%s"}' "$(head -c 20000 /dev/zero | tr '\0' a)" >"$D/bigfacts"
+check "enroll with over 16 KiB of facts is 413" jerr 413 "$A/enroll" --interface $ENROLL_IP -X POST --data-binary @"$D/bigfacts"
+# Only the address that holds a lease for the MAC may enroll it.
+check "enroll from an address without a lease is 403" \
+	jerr 403 "$A/enroll" -X POST -d '{"mac":"52:54:00:00:00:99","cpus":4}'
+check "enroll of another MAC than the sender's lease is 403" \
+	jerr 403 "$A/enroll" --interface $ENROLL_IP -X POST -d '{"mac":"52:54:00:00:00:97","cpus":4}'
+check "enroll of an inventory machine from an unrelated address is 403" \
+	jerr 403 "$A/enroll" --interface $ENROLL_IP -X POST -d '{"mac":"52:54:00:00:00:11","cpus":4}'
+check "enroll with facts nested 9 deep is 422" \
+	jerr 422 "$A/enroll" --interface $ENROLL_IP -X POST -d '{"mac":"52:54:00:00:00:99","a":[[[[[[[[1]]]]]]]]}'
+check "nothing was stored by the refused enrolls" \
+	sh -c "! curl -fsS '$A/discovered' | grep -q '52:54:00:00:00:9[79]'"
+check "enroll with facts from the leased address is accepted" \
+	sh -c "curl -fsS --interface $ENROLL_IP -X POST -d '{\"mac\":\"52:54:00:00:00:99\",\"cpus\":4,\"memory_mb\":2048,\"disks\":[{\"name\":\"sda\",\"serial\":\"XYZ123\"}]}' '$A/enroll' | grep -q '\"ok\":true'"
 jget "$A/discovered" >"$D/disc"
-check "the enrolled machine is listed as discovered with its facts" \
-	sh -c "grep -q '\"mac\":\"52:54:00:00:00:99\"' '$D/disc' && grep -q '\"memory_mb\":2048' '$D/disc'"
+check "the enrolled machine is listed as discovered with a summary of its facts" \
+	sh -c "grep -q '\"mac\":\"52:54:00:00:00:99\"' '$D/disc' && grep -q '\"summary\":{[^}]*\"memory_mb\":2048' '$D/disc' && grep -q '\"enrolled\":true' '$D/disc'"
+check "the list does not carry whole facts documents" sh -c "! grep -q 'XYZ123' '$D/disc'"
+check "GET /discovered/MAC has all its facts" \
+	sh -c "curl -fsS '$A/discovered/52:54:00:00:00:99' | grep -q '\"serial\":\"XYZ123\"'"
+check "GET /discovered/MAC of an unknown MAC is 404" jerr 404 "$A/discovered/52:54:00:00:00:77"
+# Rate limits: a burst of 10 per source, then 429.
+n429=0 i=0
+while [ $i -lt 14 ]; do
+	c=$(code POST "$A/enroll" --interface 127.0.1.97 -d '{"mac":"52:54:00:00:00:97"}')
+	[ "$c" = 429 ] && n429=$((n429 + 1))
+	i=$((i + 1))
+done
+check "14 enrolls from one source in a burst: the last 4 get 429 ($n429)" [ "$n429" -eq 4 ]
+check "another source is not limited by it" \
+	sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --interface $ENROLL_IP -X POST -d '{\"mac\":\"52:54:00:00:00:99\",\"cpus\":4,\"memory_mb\":2048}' '$A/enroll')\" = 200 ]"
+check "/metrics counts refused enrolls" \
+	sh -c "curl -fsS '$BASE/metrics' | grep -q '^gridboot_http_enroll_refused_total [1-9]'"
 check "its facts are on disk in STATE/discovered.json (within a second)" \
 	wait_for 5 grep -q memory_mb "$T_TMP/state/discovered.json"
 

@@ -42,6 +42,13 @@ check "an encoded NUL in the path is a 4xx" sh -c "c=\$(curl -s -o /dev/null -w 
 check "a backslash traversal is a 4xx" sh -c "c=\$(curl -s -o /dev/null -w '%{http_code}' --path-as-is '$BASE/files/..%5c..%5cetc/passwd'); [ \$c -ge 400 ] && [ \$c -lt 500 ]"
 check "an absolute path after /files/ is a 4xx" sh -c "c=\$(curl -s -o /dev/null -w '%{http_code}' --path-as-is '$BASE/files//etc/passwd'); [ \$c -ge 400 ] && [ \$c -lt 500 ]"
 
+# Paths under api/ that are not api/v1/...: the router must not skip past
+# their end (api/?x/machines once answered as api/v1/machines).
+check "GET /api/ is a 404" [ "$(code GET "$BASE/api/")" = 404 ]
+check "GET /api/x is a 404" [ "$(code GET "$BASE/api/x")" = 404 ]
+check "GET /api/?x/machines is a 404, not the machine list" [ "$(code GET "$BASE/api/?x/machines")" = 404 ]
+check "GET /api/v1x/machines is a 404" [ "$(code GET "$BASE/api/v1x/machines")" = 404 ]
+
 TOK=test-token-0123456789
 A=$BASE/api/v1
 check "a token prefix is refused: 401" [ "$(code PUT "$A/machines/cpu1/role" -H "Authorization: Bearer test-token" -d '{"role":"terminal"}')" = 401 ]
@@ -64,13 +71,18 @@ SLOW=$!
 track_pid $SLOW
 sleep 0.3
 check "a half-sent request does not block other clients" alive
-# A burst: 200 clients at once, each must get the script.
+# A burst: 200 clients at once from 8 addresses (25 each: one address may
+# hold at most 32 connections), each must get the script.
 i=0
 : >"$D/urls"
-while [ $i -lt 200 ]; do echo "url = \"$BASE/ipxe/525400000011.ipxe\"" >>"$D/urls"; echo "output = \"$D/o$i\"" >>"$D/urls"; i=$((i + 1)); done
+while [ $i -lt 200 ]; do
+	[ $((i % 25)) -eq 0 ] && { [ $i -gt 0 ] && echo next >>"$D/urls"; echo "interface = \"127.0.0.$((100 + i / 25))\"" >>"$D/urls"; }
+	echo "url = \"$BASE/ipxe/525400000011.ipxe\"" >>"$D/urls"; echo "output = \"$D/o$i\"" >>"$D/urls"
+	i=$((i + 1))
+done
 curl -sS -Z --parallel-max 200 -K "$D/urls" 2>"$D/burst.err"
 n=$(cat "$D"/o* 2>/dev/null | grep -c '^kernel ')
-check "200 parallel clients all got their script ($n)" [ "$n" -eq 200 ]
+check "200 parallel clients from 8 addresses all got their script ($n)" [ "$n" -eq 200 ]
 kill $SLOW 2>/dev/null
 check "still serving after the slow client left" alive
 check "gridbootd exits cleanly" stop_gridbootd

@@ -21,6 +21,10 @@ check "app.js and style.css are served with their types" \
 check "a missing page file is a JSON 404" \
 	sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' '$BASE/nothere.js')\" = 404 ]"
 
+# The discovered machine the browser session assigns enrolls from the
+# address leased to it (tests/http/common.sh).
+check "a discovered machine enrolls from its leased address" \
+	sh -c "curl -fsS --interface $ENROLL_IP -X POST -d '{\"mac\":\"52:54:00:00:00:99\",\"cpus\":8,\"memory_mb\":4096}' '$BASE/api/v1/enroll' | grep -q '\"ok\":true'"
 node "$GRIDBOOT_TOP/tests/http/browser.js" "$BASE" "test-token-0123456789" \
 	"$ART/http_web.png" "$ART/http_web.dom.html" >"$T_TMP/browser.out" 2>&1
 while read -r verdict what; do

@@ -1,7 +1,7 @@
 #!/bin/sh
 # limit: 90
 # grid.user: gridbootd binds as root, then runs as nobody with only
-# net_bind_service, net_admin and net_raw. Everything must still work that
+# net_bind_service and net_admin (no net_raw), no_new_privs. Everything must still work that
 # needs them or the state directory: a DHCP lease (journal written, reply
 # unicast through SIOCSARP), TFTP, an enroll (discovered.json rewritten by
 # rename), a reload that moves HTTP to port 81, and a clean exit.
@@ -53,12 +53,21 @@ check "it says so" grep -q "running as nobody" "$T_TMP/gridbootd.log"
 uid=$(awk '/^Uid:/ { print $2, $3, $4, $5 }' /proc/$GB_PID/status)
 check "real, effective, saved and fs uid are nobody's ($uid)" [ "$uid" = "65534 65534 65534 65534" ]
 capeff=$(awk '/^CapEff:/ { print $2 }' /proc/$GB_PID/status)
-check "effective capabilities: net_bind_service, net_admin, net_raw only ($capeff)" \
-	[ "$capeff" = 0000000000003400 ]
+capprm=$(awk '/^CapPrm:/ { print $2 }' /proc/$GB_PID/status)
+check "effective capabilities: net_bind_service, net_admin only, no net_raw ($capeff)" \
+	[ "$capeff" = 0000000000001400 ]
+check "permitted capabilities: the same two ($capprm)" [ "$capprm" = 0000000000001400 ]
+nnp=$(awk '/^NoNewPrivs:/ { print $2 }' /proc/$GB_PID/status)
+check "no_new_privs is set ($nnp)" [ "$nnp" = 1 ]
 
 ip -n $C link set $CI address 52:54:00:00:93:01
 udhcpc_run $C $CI p -V PXEClient:Arch:00000 -x 93:0000
 check "a PXE client gets a lease from the unprivileged daemon" test -n "$(envval "$T_TMP/p.bound" ip)"
+# The unicast reply to a client without an address needs SIOCSARP, hence
+# net_admin: the entry it made is in the server's neighbour table before
+# the client has configured anything.
+check "the unprivileged daemon could still set an ARP entry (SIOCSARP, net_admin)" \
+	sh -c "ip -n $S neigh show | grep -qi '52:54:00:00:93:01'"
 check "the lease journal is nobody's and holds the binding" \
 	sh -c "[ \"\$(stat -c %U '$T_TMP/state/dhcp.leases')\" = nobody ] && grep -q '^B 525400009301 ' '$T_TMP/state/dhcp.leases'"
 

@@ -82,6 +82,14 @@ check "nothing was written" test ! -e "$FILES/up.txt"
 get k4 out.again
 check "daemon still serves after all that" same_file "$FILES/k4" out.again
 check "timeline event with file, size, outcome" log_has "event tftp .* k4 size 4194304 in [0-9]* ms: ok"
+# A path with a newline and bytes that are not UTF-8 (RRQ "nothere\n12:00:00.000
+# err: forged\xff", octet): one log line, and the event still reaches the API.
+python3 "$GRIDBOOT_TOP/tests/tftp-probe.py" raw "$PORT" \
+    "0001$(printf 'nothere\n12:00:00.000 err: forged' | od -An -tx1 | tr -d ' \n')ff006f6374657400" >/dev/null
+check "a newline in a TFTP path cannot forge a log line" \
+	sh -c "grep -q 'nothere?12:00:00.000 err: forged?: refused' '$T_TMP/gridbootd.log' && ! grep -q '^12:00:00.000 err: forged' '$T_TMP/gridbootd.log'"
+check "the refusal's event reaches the API as valid JSON" \
+	sh -c "curl -fsS 'http://127.0.0.1:$HPORT/api/v1/timeline' | python3 -c 'import json,sys; t=json.load(sys.stdin)[\"timeline\"]; sys.exit(0 if any(\"forged?\" in e[\"text\"] for e in t) else 1)'"
 # Reload: a new tree and a new port take effect on SIGHUP.
 mkdir -p "$T_TMP/files2"
 echo "second tree" >"$T_TMP/files2/only2"

@@ -38,6 +38,11 @@ cd "$T_TMP"
 head -c 1048576 /dev/urandom >"$FILES/m2"
 head -c 131072 /dev/urandom >"$FILES/k128"
 
+# Proof that packets were lost and resent: the server's retransmit
+# counter must move during each transfer (a loss rule that matched nothing
+# would otherwise pass every check here).
+resends() { nx curl -fsS "http://127.0.0.1:$HPORT/metrics" | sed -n 's/^gridboot_tftp_retransmits_total //p'; }
+
 sent_for() {	# sent_for FILE WINDOW: bytes sent by the last such transfer
 	# The server logs a transfer when it ends, which may be after the
 	# client has exited: wait up to 10 s for the line.
@@ -52,6 +57,7 @@ sent_for() {	# sent_for FILE WINDOW: bytes sent by the last such transfer
 	echo "$n"
 }
 
+r0=$(resends)
 nx timeout 60 atftp --option "blksize 1468" --option "windowsize 8" --option "timeout 1" \
     -g -r m2 -l w8.out 127.0.0.1 "$PORT" >w8.log 2>&1
 check "atftp windowsize 8 under loss: same sha256" same_file "$FILES/m2" w8.out
@@ -61,6 +67,8 @@ diag "windowsize 8: sent ${sent:-?} bytes for 1048576"
 # fire together): ~1.3x on average, 1.8x seen in a bad run; a runaway
 # resend loop is orders of magnitude past 3x.
 check "windowed resends bounded (sent < 3 x size)" test "${sent:-999999999}" -lt 3145728
+r1=$(resends)
+check "packets were lost and resent: retransmits ${r0:-?} -> ${r1:-?}" test "${r1:-0}" -gt "${r0:-0}"
 
 nx nft add rule inet gbloss in meta l4proto udp numgen random mod 100 '<' 2 drop
 nx timeout 60 tftp -m binary 127.0.0.1 "$PORT" -c get k128 ls.out >ls.log 2>&1
@@ -68,6 +76,8 @@ check "tftp-hpa lock-step under loss: same sha256" same_file "$FILES/k128" ls.ou
 sent=$(sent_for k128 1)
 diag "lock-step: sent ${sent:-?} bytes for 131072"
 check "lock-step resends bounded (sent < 1.5 x size)" test "${sent:-999999999}" -lt 196608
+r2=$(resends)
+check "packets were lost and resent: retransmits ${r1:-?} -> ${r2:-?}" test "${r2:-0}" -gt "${r1:-0}"
 
 # (curl is left out: it asks for a 6 s timeout, so each loss costs 6 s.)
 check "daemon exits cleanly (sanitizers quiet)" stop_gridbootd

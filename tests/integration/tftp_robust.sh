@@ -80,6 +80,10 @@ check "... the rest are refused as busy" grep -qx "errors 36" one.out
 check "9boot's missing last ACK counts as success" \
     wait_for 15 log_has "k4: 4194304 bytes .*: ok (last ACK not seen)"
 check "... at info level, not as a failure" sh -c "grep 'last ACK not seen' $T_TMP/gridbootd.log | grep -q ' info: '"
+# A spoofed RRQ (its source never answers): block 1 goes out twice, not six
+# times, so gridbootd is no amplifier aimed at the address it names.
+$PROBE count "$PORT" 8 k4 >count.out 2>&1
+check "an RRQ never acknowledged gets DATA 1 twice in 8 s ($(cat count.out))" grep -qx "packets 2" count.out
 check "silent client (timeout 1) abandoned after bounded retries" \
     wait_for 15 log_has "k4 size 4194304 in [0-9]* ms: timeout"
 # Every silent transfer (1000, 64 from one address, two silent probes, the

@@ -28,6 +28,7 @@ static char dir[] = "/tmp/gbd-lease-XXXXXX";
 /* The table under test and its pool memo, as the DHCP server holds them. */
 static struct dhcp_leases *lt;
 static struct dhcp_pools pools;
+static uint32_t src_ip;         /* the source address ask() says a packet came from */
 
 /* Opens the table in dir with a fresh pool memo, as dhcp_init does. */
 static bool
@@ -59,8 +60,21 @@ static void
 ask(int net, const struct dhcp_msg *m, struct dhcp_out *o)
 {
 	struct dhcp_ctx c = { .leases = lt, .pools = &pools, .inv = inv, .net = &inv->networks[net],
-	    .server_id = net ? 0x0a010001 : 0x0a000001, .now_ms = wall_ms() };
+	    .server_id = net ? 0x0a010001 : 0x0a000001, .now_ms = wall_ms(), .src = src_ip };
 	dhcp_handle(&c, m, o);
+}
+
+/* No reply, for exactly this reason (any silence is not enough: a check
+ * must fail when the client is ignored for some other cause). */
+static bool
+silent_because(const struct dhcp_out *o, const char *why)
+{
+	if (o->send || o->why == NULL || strcmp(o->why, why) != 0) {
+		printf("#   sent %d, why \"%s\", want silence for \"%s\"\n", o->send,
+		    o->why ? o->why : "(null)", why);
+		return false;
+	}
+	return true;
 }
 
 static size_t
@@ -164,12 +178,24 @@ handle_tests(void)
 	CHECK(o.send && o.reply.type == DHCPNAK, "INIT-REBOOT on another network: NAK");
 	m = msg(DHCPREQUEST, 0x22, 0x0a000065, 0x0a000099);
 	ask(0, &m, &o);
-	CHECK(!o.send, "REQUEST naming another server: silent");
+	CHECK(silent_because(&o, "client chose another server"), "REQUEST naming another server: silent");
 
 	/* Decline one address; the pool of 3 then holds two more clients. */
 	m = msg(DHCPDISCOVER, 0x23, 0, 0);
 	ask(0, &m, &o);
 	uint32_t bad = o.reply.yiaddr;
+	/* RFC 2131 4.3.3: a DECLINE counts only from the client the address
+	 * was offered or bound to. Another host naming it changes nothing. */
+	m = msg(DHCPDECLINE, 0x29, ip, 0x0a000001);
+	ask(0, &m, &o);
+	CHECK(silent_because(&o, "decline ignored: not this client's address") &&
+	    dhcp_lease_by_ip(lt, ip) && dhcp_lease_by_ip(lt, ip)->state == LS_BOUND,
+	    "DECLINE of another client's bound address: ignored, the lease stays");
+	m = msg(DHCPDECLINE, 0x29, bad, 0x0a000001);
+	ask(0, &m, &o);
+	CHECK(silent_because(&o, "decline ignored: not this client's address") &&
+	    dhcp_lease_by_ip(lt, bad) && dhcp_lease_by_ip(lt, bad)->state == LS_OFFERED,
+	    "DECLINE of another client's offered address: ignored");
 	m = msg(DHCPDECLINE, 0x23, bad, 0x0a000001);
 	ask(0, &m, &o);
 	CHECK(!o.send && dhcp_lease_taken(lt, bad, m.chaddr, wall_ms()), "DECLINE marks the address unusable");
@@ -178,17 +204,45 @@ handle_tests(void)
 	CHECK(o.send && o.reply.yiaddr != bad && o.reply.yiaddr != ip, "next client avoids bound and declined");
 	m = msg(DHCPDISCOVER, 0x25, 0, 0);
 	ask(0, &m, &o);
-	CHECK(!o.send, "pool exhausted: silent (%s)", o.why ? o.why : "-");
+	CHECK(silent_because(&o, "pool exhausted"), "pool exhausted: silent");
 
-	/* RELEASE frees the address for the next client. */
+	/* RFC 2131 4.3.4: a RELEASE names the lease by chaddr and ciaddr; one
+	 * whose ciaddr is not the client's address frees nothing. */
 	m = msg(DHCPRELEASE, 0x21, 0, 0x0a000001);
 	ask(0, &m, &o);
+	CHECK(silent_because(&o, "release ignored: ciaddr is not this client's address") &&
+	    dhcp_lease_by_ip(lt, ip) && dhcp_lease_by_ip(lt, ip)->state == LS_BOUND,
+	    "RELEASE without ciaddr: the lease stays");
+	m = msg(DHCPRELEASE, 0x21, 0, 0x0a000001);
+	m.ciaddr = ip == 0x0a000064 ? 0x0a000065 : 0x0a000064;
+	ask(0, &m, &o);
+	CHECK(silent_because(&o, "release ignored: ciaddr is not this client's address") &&
+	    dhcp_lease_by_ip(lt, ip) && dhcp_lease_by_ip(lt, ip)->state == LS_BOUND,
+	    "RELEASE with another ciaddr: the lease stays");
+	/* RELEASE frees the address for the next client. */
+	m = msg(DHCPRELEASE, 0x21, 0, 0x0a000001);
+	m.ciaddr = ip;
+	ask(0, &m, &o);
+	CHECK(silent_because(&o, "released"), "RELEASE with chaddr and ciaddr of the lease");
 	m = msg(DHCPDISCOVER, 0x25, 0, 0);
 	ask(0, &m, &o);
 	CHECK(o.send && o.reply.yiaddr == ip, "released address offered again");
 
+	/* INFORM is answered to ciaddr: only from that address itself and
+	 * only on the network it arrived for, or anyone could aim our
+	 * replies at any host. */
 	m = msg(DHCPINFORM, 0x26, 0, 0);
+	m.ciaddr = 0xc0a80105;
+	src_ip = 0xc0a80105;
+	ask(0, &m, &o);
+	CHECK(silent_because(&o, "inform ignored: ciaddr not on this network"),
+	    "INFORM with a ciaddr of another network: silent");
 	m.ciaddr = 0x0a000032;
+	src_ip = 0x0a000033;
+	ask(0, &m, &o);
+	CHECK(silent_because(&o, "inform ignored: not sent from ciaddr"),
+	    "INFORM from an address other than its ciaddr: silent");
+	src_ip = 0x0a000032;
 	ask(0, &m, &o);
 	CHECK(o.send && o.reply.type == DHCPACK && o.reply.yiaddr == 0 && o.reply.ciaddr == 0x0a000032,
 	    "INFORM: ACK without an address");
@@ -196,7 +250,7 @@ handle_tests(void)
 	/* Proxy network: PXE clients get boot fields, nobody gets an address. */
 	m = msg(DHCPDISCOVER, 0x31, 0, 0);
 	ask(1, &m, &o);
-	CHECK(!o.send, "proxy: a plain client is ignored");
+	CHECK(silent_because(&o, "proxy mode: not a PXE client"), "proxy: a plain client is ignored");
 	snprintf(m.vendor, sizeof m.vendor, "PXEClient:Arch:00000");
 	m.arch = 0;
 	ask(1, &m, &o);
@@ -204,7 +258,8 @@ handle_tests(void)
 	CHECK_STR(o.reply.file, "undionly.kpxe", "proxy OFFER names the loader");
 	m.type = DHCPREQUEST;
 	ask(1, &m, &o);
-	CHECK(!o.send, "proxy: a REQUEST to the site server on port 67 is not ours");
+	CHECK(silent_because(&o, "proxy mode: nothing to say to this message"),
+	    "proxy: a REQUEST to the site server on port 67 is not ours");
 	close_table();
 }
 
@@ -246,10 +301,10 @@ flood_tests(void)
 	}
 	m = msg(DHCPDISCOVER, 0x44, 0, 0);
 	dhcp_handle(&c, &m, &o);
-	CHECK(!o.send, "full pool: a fourth client is refused");
+	CHECK(silent_because(&o, "pool exhausted"), "full pool: a fourth client is refused");
 	c.now_ms += DHCP_OFFER_HOLD_MS / 2;
 	dhcp_handle(&c, &m, &o);
-	CHECK(!o.send, "full pool: still refused while the offers hold");
+	CHECK(silent_because(&o, "pool exhausted"), "full pool: still refused while the offers hold");
 	c.now_ms += DHCP_OFFER_HOLD_MS / 2 + 1;
 	dhcp_handle(&c, &m, &o);
 	CHECK(o.send && o.reply.type == DHCPOFFER, "full pool: offered once the offers ran out");
@@ -263,15 +318,16 @@ flood_tests(void)
 	}
 	m = msg(DHCPDISCOVER, 0x47, 0, 0);
 	dhcp_handle(&c, &m, &o);
-	CHECK(!o.send, "full pool: a client after two binds is refused");
+	CHECK(silent_because(&o, "pool exhausted"), "full pool: a client after two binds is refused");
 	m = msg(DHCPRELEASE, 0x45, 0, 0x0a000001);
+	m.ciaddr = dhcp_lease_by_mac(lt, m.chaddr) ? dhcp_lease_by_mac(lt, m.chaddr)->ip : 0;
 	dhcp_handle(&c, &m, &o);
 	m = msg(DHCPDISCOVER, 0x47, 0, 0);
 	dhcp_handle(&c, &m, &o);
 	CHECK(o.send && o.reply.type == DHCPOFFER, "full pool: a release frees an address at once");
 	m = msg(DHCPDISCOVER, 0x48, 0, 0);
 	dhcp_handle(&c, &m, &o);
-	CHECK(!o.send, "full pool again");
+	CHECK(silent_because(&o, "pool exhausted"), "full pool again");
 	m = msg(DHCPREQUEST, 0x47, 0x0a000064, 0x0a0000fe);
 	dhcp_handle(&c, &m, &o);
 	m = msg(DHCPDISCOVER, 0x48, 0, 0);

@@ -185,9 +185,81 @@ test_metrics(void)
 	metrics_reset();
 }
 
+static void copy_event(const struct bootevent *ev, void *arg) { memcpy(arg, ev, sizeof *ev); }
+
+/* A state directory belongs to grid.user, and root writes in it at the
+ * next start: a link planted as the temporary (or as the file itself) must
+ * never make root write through it. */
+static void
+test_atomic_links(void)
+{
+	char dir[] = "/tmp/gbd-core-XXXXXX";
+	if (mkdtemp(dir) == NULL) {
+		CHECK(0, "mkdtemp");
+		return;
+	}
+	char *victim = esprintf("%s/victim", dir), *path = esprintf("%s/state.json", dir);
+	char *tmp = esprintf("%s.tmp.%d", path, (int)getpid());
+	size_t len = 0;
+	char *got;
+
+	CHECK(write_file_atomic(victim, "precious\n", 9) == 0, "victim written");
+	CHECK(symlink(victim, tmp) == 0, "a link planted as the temporary");
+	CHECK(write_file_atomic(path, "new\n", 4) == 0, "write through a planted temporary works");
+	got = read_file(victim, &len, 1024);
+	CHECK_STR(got, "precious\n", "the link's target is untouched");
+	free(got);
+	got = read_file(path, &len, 1024);
+	CHECK_STR(got, "new\n", "the file has the new content");
+	free(got);
+	CHECK(access(tmp, F_OK) != 0, "no temporary left behind");
+	/* The file itself a link: replaced, its target untouched. */
+	unlink(path);
+	CHECK(symlink(victim, path) == 0, "a link planted as the file");
+	CHECK(write_file_atomic(path, "again\n", 6) == 0, "write over a linked file");
+	got = read_file(victim, &len, 1024);
+	CHECK_STR(got, "precious\n", "the linked file's target is untouched");
+	free(got);
+	/* A hard link planted as the temporary: not written through either. */
+	CHECK(link(victim, tmp) == 0, "a hard link planted as the temporary");
+	CHECK(write_file_atomic(path, "third\n", 6) == 0, "write past a hard-linked temporary");
+	got = read_file(victim, &len, 1024);
+	CHECK_STR(got, "precious\n", "the hard link's target is untouched");
+	free(got);
+	char *cmd = esprintf("rm -rf %s", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+	free(cmd);
+	free(victim);
+	free(path);
+	free(tmp);
+}
+
+/* What clients send reaches logs and events: one line, valid UTF-8. */
+static void
+test_sanitize(void)
+{
+	char a[] = "x\n12:00:00.000 err: forged\r\t\x7f";
+	CHECK_STR(str_sanitize(a), "x?12:00:00.000 err: forged???", "control characters become ?");
+	char b[] = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80";
+	CHECK_STR(str_sanitize(b), "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "well-formed UTF-8 is kept");
+	char c[] = "\xff\xc3G\xc0\xafH\xed\xa0\x80J\xf4\x90\x80\x80K\xe2\x82";
+	CHECK_STR(str_sanitize(c), "?" "?G?" "?H?" "?" "?J?" "?" "?" "?K?" "?",
+	    "bad bytes, overlongs, surrogates, > U+10FFFF, a cut sequence");
+	uint64_t seq = events_emit(NULL, EVK_TFTP, "RRQ %s", "a\nb\xff");
+	struct bootevent last;
+	bool found = false;
+	events_since(seq - 1, NULL, copy_event, &last);
+	found = last.seq == seq;
+	CHECK(found && strcmp(last.text, "RRQ a?b?") == 0, "an event's text is sanitized (%s)",
+	    found ? last.text : "-");
+}
+
 int
 main(void)
 {
+	test_atomic_links();
+	test_sanitize();
 	test_reader();
 	test_writer();
 	test_parsers();

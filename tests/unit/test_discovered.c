@@ -61,6 +61,52 @@ main(void)
 	mac_of(0, mac);
 	const struct discovered *d = discovered_find(mac);
 	CHECK(d && d->facts_json && strstr(d->facts_json, "\"cpus\":2"), "facts came back");
+	/* Enrolled records are capped on their own: made-up MACs that all
+	 * enroll cannot fill the table, and new machines are still seen. */
+	char facts[64];
+	for (unsigned i = 0; i < DISCOVERED_MAX; i++) {
+		mac_of(0x100000 + i, mac);
+		snprintf(facts, sizeof facts, "{\"n\":%u}", i);
+		discovered_set_facts(mac, facts);
+	}
+	size_t bytes = 0, enrolled = discovered_enrolled(&bytes);
+	CHECK(enrolled <= DISCOVERED_MAX_ENROLLED, "%d enrolls keep at most %d records with facts (%zu)",
+	    DISCOVERED_MAX, DISCOVERED_MAX_ENROLLED, enrolled);
+	mac_of(0x100000 + DISCOVERED_MAX - 1, mac);
+	CHECK(discovered_find(mac) && discovered_find(mac)->facts_json, "the newest enroll is kept");
+	mac_of(0x200000, mac);
+	CHECK(discovered_seen(mac, 0, "PXEClient", NULL) != NULL,
+	    "after the enroll flood a new machine is still recorded");
+	/* Facts bytes over all records are capped too. */
+	char *fat = emalloc(DISCOVERED_MAX_FACTS);
+	for (unsigned i = 0; i < 300; i++) {
+		int n = snprintf(fat, DISCOVERED_MAX_FACTS, "{\"pad\":\"");
+		memset(fat + n, 'x', DISCOVERED_MAX_FACTS - 100);
+		snprintf(fat + n + DISCOVERED_MAX_FACTS - 100, 32, "%u\"}", i);
+		mac_of(0x300000 + i, mac);
+		discovered_set_facts(mac, fat);
+	}
+	free(fat);
+	enrolled = discovered_enrolled(&bytes);
+	CHECK(bytes <= DISCOVERED_MAX_FACTS_TOTAL, "300 enrolls of 16 KiB keep at most %d bytes of facts (%zu)",
+	    DISCOVERED_MAX_FACTS_TOTAL, bytes);
+	/* Deep nesting (cheap to send, dear to parse and keep) is refused. */
+	char deep[64] = "{\"a\":";
+	for (int i = 0; i < DISCOVERED_MAX_DEPTH; i++)
+		strcat(deep, "[");
+	for (int i = 0; i < DISCOVERED_MAX_DEPTH; i++)
+		strcat(deep, "]");
+	strcat(deep, "}");
+	mac_of(0x400000, mac);
+	CHECK(discovered_set_facts(mac, deep) < 0, "facts nested %d deep are refused", DISCOVERED_MAX_DEPTH + 1);
+	CHECK(discovered_set_facts(mac, "{\"a\":[[[[[[[1]]]]]]]}") == 0, "facts nested 8 deep are taken");
+	CHECK(discovered_set_facts(mac, "[1]") < 0, "facts must be an object");
+	discovered_flush();
+	discovered_close();
+	CHECK(discovered_open(dir) == 0, "reopen after the floods");
+	size_t bytes2 = 0;
+	CHECK(discovered_enrolled(&bytes2) == enrolled + 1 && bytes2 <= DISCOVERED_MAX_FACTS_TOTAL,
+	    "the same enrolled records come back (%zu)", discovered_enrolled(NULL));
 	discovered_close();
 	char *rm = esprintf("rm -rf %s", dir);
 	CHECK(system(rm) == 0, "clean up");
