@@ -457,6 +457,13 @@ x_create(struct p9_op *op, void *node, const char *name, uint32_t perm, uint8_t 
 		rc = resolve_errno(errno);
 		goto out;
 	}
+	/* mkdirat and O_CREAT take the daemon's umask off m (022: a Plan 9
+	 * terminal's 0666 file in a 0777 tmp came out 0644); the rule above
+	 * is the whole rule, so set m itself. */
+	if ((st.st_mode & 0777) != m && (fchmod(fd, m) < 0 || fstat(fd, &st) < 0)) {
+		rc = -errno;
+		goto out;
+	}
 	if (n->fd >= 0)
 		close(n->fd);
 	n->fd = fd;

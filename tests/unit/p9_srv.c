@@ -209,6 +209,16 @@ exists(const char *rel)
 	return lstat(p, &st) == 0;
 }
 
+static unsigned
+mode_of(const char *rel)
+{
+	char p[256];
+	struct stat st;
+
+	snprintf(p, sizeof p, "%s/%s", root, rel);
+	return lstat(p, &st) == 0 ? (unsigned)(st.st_mode & 07777) : 01000000;
+}
+
 static off_t
 size_of(const char *rel)
 {
@@ -470,6 +480,31 @@ test_create_write(void)
 	CHECK(create(2, "sub", P9_DMDIR | 0755, P9_OREAD) == P9_RCREATE && (R.qid.type & P9_QTDIR),
 	    "mkdir through create");
 	clunk(2);
+	/* Plan 9's rule alone decides a new file's mode, not the daemon's
+	 * umask: 0666 in a 0777 directory is 0666, 0777|DMDIR is 0777, and
+	 * a 0755 directory still takes group and other write away. */
+	mode_t um = umask(022);
+	char tmpdir[300];
+	snprintf(tmpdir, sizeof tmpdir, "%s/tmp", root);
+	unsigned tmpmode = mode_of("tmp");
+	chmod(tmpdir, 0777);
+	CHECK(walk(1, 2, "tmp") == P9_RWALK &&
+	    create(2, "open", P9_DMDIR | 0777, P9_OREAD) == P9_RCREATE &&
+	    mode_of("tmp/open") == 0777, "mkdir 0777 under umask 022: 0%o", mode_of("tmp/open"));
+	clunk(2);
+	CHECK(walk(1, 2, "tmp/open") == P9_RWALK && create(2, "f", 0666, P9_OWRITE) == P9_RCREATE &&
+	    mode_of("tmp/open/f") == 0666,
+	    "create 0666 in a 0777 directory under umask 022: 0%o", mode_of("tmp/open/f"));
+	clunk(2);
+	CHECK(walk(1, 2, "tmp/open") == P9_RWALK &&
+	    create(2, "sub", P9_DMDIR | 0755, P9_OREAD) == P9_RCREATE, "mkdir 0755");
+	clunk(2);
+	CHECK(walk(1, 2, "tmp/open/sub") == P9_RWALK && create(2, "g", 0666, P9_OWRITE) == P9_RCREATE &&
+	    mode_of("tmp/open/sub/g") == 0644,
+	    "create 0666 in a 0755 directory: 0%o", mode_of("tmp/open/sub/g"));
+	clunk(2);
+	chmod(tmpdir, tmpmode);
+	umask(um);
 	CHECK(walk(1, 2, "ro") == P9_RWALK && create(2, "x", 0644, P9_OWRITE) == P9_RERROR &&
 	    strcmp(err(), "permission denied") == 0 && !exists("ro/x"),
 	    "create in a read-only path: permission denied");
