@@ -114,6 +114,7 @@ struct grid {
 	struct kvlist ipxe;         /* template name -> text read from it */
 	int p9_port;                /* 9P module (docs/9p.md) */
 	bool p9_auth;               /* 9P attaches must authenticate (docs/auth.md) */
+	bool p9_grid_open;          /* anyone may write the grid tree (a lab) */
 	/* auth module (docs/auth.md) */
 	int auth_port, rcpu_port;
 	bool auth_des;              /* p9sk1 too, as authsrv without -N */

@@ -25,7 +25,7 @@ ln -s /etc/passwd "$X/escape"
 cat >"$T_TMP/grid.cfg" <<EOC
 grid = { name = "t"; server = "127.0.0.1"; files = "$T_TMP/files"; state = "$T_TMP/state";
          http_port = 18382; tftp_port = 16982; dhcp_port = 16782; proxy_port = 14082;
-         p9_port = 15641; api_token = "tok-0123456789abcdef"; };
+         p9_port = 15641; api_token = "tok-0123456789abcdef"; p9_grid_open = true; };
 networks = ( { subnet = "10.9.0.0/24"; } );
 kernels = ( { name = "9pc64"; arch = "amd64"; file = "amd64/9pc64"; } );
 roles = { cpu = { kernel = "9pc64"; }; term = { kernel = "9pc64"; }; };
@@ -102,6 +102,15 @@ check "a blocked events read is answered by the next event" grep -q "^Rread tag 
 ev flushed.out flush 109
 check "a flushed read gets Rflush" grep -q "^R109 tag 11" "$T_TMP/flushed.out"
 check "and never its Rread" sh -c "! grep -q '^Rread tag 10' '$T_TMP/flushed.out'"
+
+# Without p9_grid_open (and without p9_auth) the grid tree is read-only:
+# the API asks a token for a role change, 9P must not take it for free.
+sed -i 's/ p9_grid_open = true;//' "$T_TMP/grid.cfg"
+kill -HUP $GB_PID
+wait_for 5 sh -c "[ \$(grep -c 'reload: .* OK' '$T_TMP/gridbootd.log') -ge 3 ]"
+out=$(echo cpu | p9 -a grid 127.0.0.1 15641 put machines/cpu1/role 2>&1)
+check "a closed grid tree refuses a role change, saying why ($out)" sh -c \
+    "echo '$out' | grep -q 'the grid tree is read-only' && [ \"\$(ip netns exec $NS curl -s http://127.0.0.1:18382/api/v1/machines/cpu1 | jq -r .role)\" = term ]"
 
 kill -TERM $GB_PID
 wait $GB_PID

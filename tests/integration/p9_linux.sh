@@ -65,7 +65,8 @@ EOS
 
 cat >"$DIR/grid.cfg" <<EOC
 grid = { name = "p9t"; server = "$LAB_SERVER"; authdom = "p9t.grid";
-         files = "$DIR/files"; state = "$DIR/state"; api_token = "tok-0123456789abcdef"; };
+         files = "$DIR/files"; state = "$DIR/state"; api_token = "tok-0123456789abcdef";
+         p9_grid_open = true; };
 networks = ( { subnet = "10.99.0.0/24"; pool = "10.99.0.100-10.99.0.120"; } );
 kernels = ( { name = "9pc64"; arch = "amd64"; file = "amd64/9pc64"; } );
 roles = { cpu = { kernel = "9pc64"; }; term = { kernel = "9pc64"; }; };
