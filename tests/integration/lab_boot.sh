@@ -119,8 +119,8 @@ in_order() {	# mac kind...
 	done
 }
 
-fact() {	# mac jq-path
-	jq -r --arg m "$1" ".discovered[] | select(.mac == \$m) | .facts$2" "$DIR/discovered.json" 2>/dev/null
+fact() {	# mac jq-path: from GET /discovered/MAC (the list has only summaries)
+	api "/discovered/$1" | jq -r ".facts$2" 2>/dev/null
 }
 
 while read -r name kind mac mem arch; do
