@@ -27,12 +27,39 @@ LIBOBJS  := $(LIBSRCS:server/%.c=$(BUILD)/obj/%.o)
 UNITSRCS := $(wildcard tests/unit/*.c)
 UNITS    := $(UNITSRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all clean test units deps lab lab-down bench kernels
+.PHONY: all clean test units deps lab lab-down bench kernels install
+
+# `make install`: the daemon, its man pages, the systemd unit, the web
+# page and templates, and the example inventory as the default one (never
+# over an existing one). DESTDIR stages it (packages); PREFIX is /usr/local
+# unless told (the Debian package uses /usr).
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+DATADIR    ?= $(PREFIX)/share/gridboot
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+install: $(BUILD)/gridbootd
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(DATADIR)/web $(DESTDIR)$(DATADIR)/plan9ini $(DESTDIR)$(DATADIR)/ipxe-scripts \
+	    $(DESTDIR)$(DATADIR)/examples $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/gridboot
+	install -m 755 $(BUILD)/gridbootd $(DESTDIR)$(SBINDIR)/gridbootd
+	install -m 644 man/gridbootd.8 $(DESTDIR)$(MANDIR)/man8/gridbootd.8
+	install -m 644 man/gridboot.cfg.5 $(DESTDIR)$(MANDIR)/man5/gridboot.cfg.5
+	install -m 644 web/* $(DESTDIR)$(DATADIR)/web/
+	install -m 644 plan9ini/*.ini $(DESTDIR)$(DATADIR)/plan9ini/
+	install -m 644 ipxe-scripts/*.ipxe $(DESTDIR)$(DATADIR)/ipxe-scripts/
+	sed 's|/usr/share/gridboot|$(DATADIR)|g' inventory/example.cfg >$(DESTDIR)$(DATADIR)/examples/gridboot.cfg
+	chmod 644 $(DESTDIR)$(DATADIR)/examples/gridboot.cfg
+	sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/gridbootd.service >$(DESTDIR)$(UNITDIR)/gridbootd.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/gridbootd.service
+	[ -e $(DESTDIR)$(SYSCONFDIR)/gridboot/gridboot.cfg ] || \
+	    install -m 644 $(DESTDIR)$(DATADIR)/examples/gridboot.cfg $(DESTDIR)$(SYSCONFDIR)/gridboot/gridboot.cfg
 all: $(BUILD)/gridbootd
 
 $(BUILD)/obj/%.o: server/%.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Iserver -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -Iserver -c -o $@ $<
 
 $(BUILD)/libgridboot.a: $(LIBOBJS)
 	rm -f $@ && ar rcs $@ $^

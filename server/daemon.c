@@ -170,6 +170,8 @@ daemon_serve(const char *config_path, bool foreground, int loglevel,
 	int sigfd = -1, rc = 1;
 
 	log_init("gridbootd", foreground, loglevel);
+	/* Until it detaches, the terminal that started it hears why it failed. */
+	log_also_stderr(!foreground);
 	if (gridboot_nmodules > nelem(d.state)) {
 		log_err("%zu modules, room for %zu", gridboot_nmodules, nelem(d.state));
 		return 1;
@@ -202,6 +204,7 @@ daemon_serve(const char *config_path, bool foreground, int loglevel,
 		log_err("daemon: %s", strerror(errno));
 		goto out;
 	}
+	log_also_stderr(false);
 	/* After the fork: a signalfd's epoll wake-up belongs to the process
 	 * that registered it, so the detached child must make its own. */
 	if ((sigfd = setup_signals(&d)) < 0) {

@@ -24,18 +24,20 @@ static const char usage_top[] =
     "                             run the daemon (-d: foreground, log to stderr)\n";
 static const char usage_tail[] =
     "\n"
+    "FILE (-c, --config) defaults to " DEFAULT_CONFIG ".\n"
     "Run 'gridbootd COMMAND --help' for a command's options.\n";
 
 static const char usage_check[] =
     "usage: gridbootd check -c FILE\n"
     "Parses and validates the inventory FILE. Prints 'inventory OK: N machines'\n"
-    "and exits 0, or prints every error as FILE:LINE: key: what and exits 1.\n";
+    "and exits 0, or prints every error as FILE:LINE: key: what and exits 1.\n"
+    "FILE defaults to " DEFAULT_CONFIG ".\n";
 
 static const char usage_plan9ini[] =
     "usage: gridbootd plan9ini -c FILE NAME|MAC\n"
     "Prints the plan9.ini gridboot generates for the machine named NAME or\n"
     "with the MAC address MAC. The name 'default' prints what unknown\n"
-    "machines get (/cfg/pxe/default).\n";
+    "machines get (/cfg/pxe/default). FILE defaults to " DEFAULT_CONFIG ".\n";
 
 static const char usage_serve[] =
     "usage: gridbootd serve -c FILE [-d] [-l LEVEL] [-p PIDFILE]\n"
@@ -43,6 +45,8 @@ static const char usage_serve[] =
     "otherwise it detaches and logs to syslog. -l sets the log level:\n"
     "error, warn, notice, info (default) or debug. -p writes the daemon's\n"
     "process ID to PIDFILE once it serves.\n"
+    "Until it detaches, errors also go to stderr. FILE defaults to\n"
+    DEFAULT_CONFIG ".\n"
     "Signals: SIGHUP re-reads FILE, SIGTERM stops.\n";
 
 struct opts {
@@ -152,6 +156,14 @@ cmd_plan9ini(int argc, char **argv)
 		return 1;
 	const char *which = argv[o.argi];
 	struct machine *m = inv_machine_lookup(inv, which);
+	uint8_t mac[6];
+	/* Names have no ':' (inventory.c): this was meant as a MAC. */
+	if (m == NULL && strchr(which, ':') && !mac_parse(which, mac)) {
+		fprintf(stderr, "gridbootd: %s: not a MAC address like 52:54:00:00:00:11 "
+		    "(nor a machine's name)\n", which);
+		inv_unref(inv);
+		return 2;
+	}
 	if (m == NULL && strcmp(which, "default") != 0) {
 		fprintf(stderr, "gridbootd: %s: no machine with that name or MAC in %s\n",
 		    which, o.config);

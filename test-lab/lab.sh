@@ -27,6 +27,16 @@ HOSTIF=${NS}0
 HOSTADDR=10.99.254.1
 NSADDR=10.99.254.2
 API=http://$LAB_SERVER
+# The lab's grid.state: cleared when the lab comes up and removed when it
+# goes down, so a new lab never shows a machine as discovered before it
+# boots. Only a directory named like the lab's own is ever removed.
+LAB_STATE=$(sed -n 's/^ *state *= *"\([^"]*\)";.*/\1/p' "$CFG" | head -n1)
+clear_state() {
+	case $LAB_STATE in
+	/var/lib/gridboot/lab*|"$LAB_TOP"/test-lab/*) rm -rf "$LAB_STATE" ;;
+	*) [ -n "$LAB_STATE" ] && echo "lab: leaving $LAB_STATE in place (not the lab's own)" >&2 ;;
+	esac
+}
 
 # The lab's VMs: name, kind (see lib.sh), MAC, memory in MiB, and the
 # files under kernels/ it needs ("-": only the discovery image). unknown1
@@ -77,6 +87,7 @@ up() {
 
 	mkdir -p "$RUN"
 	rm -f "$RUN"/*.pid "$RUN"/*.serial "$RUN"/created
+	clear_state
 	trap 'echo "lab: failed; cleaning up" >&2; down' EXIT
 	lab_net_up "$NS"
 	echo "ns $NS" >>"$RUN/created"
@@ -181,6 +192,7 @@ watch_status() {
 			echo "gridboot lab ($NS, $(cat "$RUN/accel" 2>/dev/null)) - web page http://$NSADDR/ - q quits, the lab keeps running"
 			echo
 			table
+			ns_exists || break      # make lab-down ran meanwhile
 			k=$(dd bs=1 count=1 2>/dev/null || true)
 			[ "$k" = q ] || [ "$k" = Q ] && break
 		done
@@ -191,6 +203,7 @@ watch_status() {
 		while [ $i -lt 60 ]; do
 			table
 			echo
+			ns_exists || break
 			all_off && break
 			sleep 10
 			i=$((i + 1))
@@ -200,7 +213,11 @@ watch_status() {
 }
 
 quit_msg() {
-	echo "lab: still running. Web page: http://$NSADDR/  Consoles: $RUN/*.serial  Remove it: make lab-down" >&2
+	if ns_exists; then
+		echo "lab: still running. Web page: http://$NSADDR/  Consoles: $RUN/*.serial  Remove it: make lab-down" >&2
+	else
+		echo "lab: down (removed by make lab-down)" >&2
+	fi
 }
 
 down() {
@@ -221,6 +238,7 @@ down() {
 		rm -f "$RUN/created"
 	fi
 	rm -f "$RUN/vms" "$RUN/skipped" "$RUN"/*.vars
+	clear_state
 	echo "lab: down" >&2
 }
 

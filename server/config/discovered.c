@@ -382,3 +382,9 @@ discovered_flush(void)
 	if (changed_pending || (dirty && mono_ms() - last_save_ms >= 60000))
 		save();
 }
+
+int
+discovered_flush_now(void)
+{
+	return changed_pending || dirty ? save() : 0;
+}

@@ -55,5 +55,8 @@ bool discovered_forget(const uint8_t mac[6]);
 void discovered_foreach(void (*fn)(const struct discovered *, void *), void *arg);
 /* Writes what is due (called every second from the daemon's timer). */
 void discovered_flush(void);
+/* Writes now if anything changed (enroll facts before they are
+ * acknowledged); 0, or -1 if the write failed. */
+int discovered_flush_now(void);
 
 #endif

@@ -988,6 +988,15 @@ parse_machine(struct ctx *c, config_setting_t *m, int idx, struct machine *ma)
 		keypath(kp, sizeof kp, path, "mac");
 		bad(c, config_setting_get_member(m, "mac"), kp,
 		    "\"%s\" is not a MAC address like 52:54:00:00:00:11", s);
+	} else if (s != NULL && ((ma->mac[0] & 1) ||
+	    memcmp(ma->mac, "\0\0\0\0\0\0", 6) == 0)) {
+		/* No NIC has one: a DHCP client's chaddr is its own unicast MAC. */
+		char kp[128];
+		keypath(kp, sizeof kp, path, "mac");
+		bad(c, config_setting_get_member(m, "mac"), kp,
+		    "\"%s\" is a %s address, not a machine's", s,
+		    ma->mac[0] & 1 ? (memcmp(ma->mac, "\xff\xff\xff\xff\xff\xff", 6) == 0 ?
+		    "broadcast" : "multicast") : "zero");
 	}
 	get_ip(c, m, path, "ip", false, &ma->ip);
 	ma->arch = ARCH_AMD64;
@@ -1470,8 +1479,21 @@ inv_parse(const char *path, struct errlist *errs)
 
 	config_init(&cfg);
 	if (!config_read_file(&cfg, path)) {
-		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
-			errlist_add(errs, path, 0, NULL, "cannot read the file");
+		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO) {
+			/* libconfig does not say why: find out. */
+			struct stat st;
+			const char *why = "a read error";
+			FILE *f = NULL;
+			if (stat(path, &st) < 0)
+				why = strerror(errno);
+			else if (S_ISDIR(st.st_mode))
+				why = "it is a directory";
+			else if ((f = fopen(path, "r")) == NULL)
+				why = strerror(errno);
+			if (f)
+				fclose(f);
+			errlist_add(errs, path, 0, NULL, "cannot read the file: %s", why);
+		}
 		else
 			errlist_add(errs, config_error_file(&cfg) ? config_error_file(&cfg) : path,
 			    config_error_line(&cfg), NULL, "%s", config_error_text(&cfg));

@@ -7,6 +7,7 @@
 #include <time.h>
 
 static bool log_stderr = true;
+static bool log_tee;            /* syslog, and stderr too (until serve detaches) */
 static int log_max = LOG_INFO;
 
 static const char *const level_names[] = {
@@ -22,6 +23,12 @@ log_init(const char *ident, bool to_stderr, int level)
 	log_max = level;
 	if (!to_stderr)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void
+log_also_stderr(bool on)
+{
+	log_tee = on;
 }
 
 void
@@ -52,6 +59,8 @@ vlog(int level, const char *fmt, va_list ap)
 	str_sanitize(msg);
 	if (!log_stderr) {
 		syslog(level, "%s", msg);
+		if (log_tee && level <= LOG_WARNING)
+			fprintf(stderr, "gridbootd: %s\n", msg);
 		return;
 	}
 	char stamp[32];

@@ -17,7 +17,23 @@ static const char usage_explain[] =
     "                         [--user-class S]\n"
     "Prints what gridboot's DHCP server answers the client with MAC sending\n"
     "option 93 N, vendor class S (option 60) and user class S (option 77),\n"
-    "why, and which files the client fetches next.\n";
+    "why, and which files the client fetches next. Without --arch and\n"
+    "--vendor-class, a machine in the inventory asks as its firmware's PXE\n"
+    "ROM would (option 93 from its arch and firmware) and any other MAC as a\n"
+    "plain DHCP client; the output says which it assumed. FILE defaults to\n"
+    "/etc/gridboot/gridboot.cfg.\n";
+
+/* Option 93 of the ROM a machine's firmware boots with. */
+static int
+rom_arch(const struct machine *m)
+{
+	switch (m->firmware) {
+	case FW_BIOS: return 0;
+	case FW_UEFI: return m->arch == ARCH_ARM64 ? 11 : m->arch == ARCH_386 ? 6 : 7;
+	case FW_UBOOT: return 22;
+	default: return -1;
+	}
+}
 
 /* Option 43's Plan 9 sub-options, readably. */
 static void
@@ -154,8 +170,12 @@ dhcp_explain_cmd(int argc, char **argv, inventory_load_fn *load)
 		default: fputs(usage_explain, stderr); return 2;
 		}
 	}
-	if (optind != argc || macs == NULL || !mac_parse(macs, mac)) {
+	if (optind != argc || macs == NULL) {
 		fputs(usage_explain, stderr);
+		return 2;
+	}
+	if (!mac_parse(macs, mac)) {
+		fprintf(stderr, "gridbootd: --mac %s: not a MAC address like 52:54:00:00:00:11\n", macs);
 		return 2;
 	}
 	struct errlist errs = { 0 };
@@ -166,6 +186,19 @@ dhcp_explain_cmd(int argc, char **argv, inventory_load_fn *load)
 		return 1;
 	}
 	const struct machine *m = inv_machine_by_mac(inv, mac);
+	char romvendor[32];
+	if (arch < 0 && *vendor == '\0') {
+		if (m && rom_arch(m) >= 0) {
+			arch = rom_arch(m);
+			snprintf(romvendor, sizeof romvendor, "PXEClient:Arch:%05d", arch);
+			vendor = romvendor;
+			printf("assumed: its %s %s firmware's PXE ROM (option 93 %d, vendor class %s); "
+			    "give --arch or --vendor-class to ask as another client\n",
+			    arch_name(m->arch), firmware_name(m->firmware), arch, vendor);
+		} else
+			printf("assumed: a plain DHCP client (no option 93, no vendor class); "
+			    "give --arch or --vendor-class to ask as a PXE client\n");
+	}
 	const struct network *n = m && m->network ? m->network : inv->nnetworks ? &inv->networks[0] : NULL;
 	bool ipxe = strcmp(uclass, "iPXE") == 0;
 	struct boot_query q = { .inv = inv, .m = m, .mac = mac, .arch = arch, .vendor = vendor,

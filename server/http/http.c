@@ -264,6 +264,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 	}
 	if (r->reload_done)
 		return http_api_reload_answer(c, r);
+	if (r->enroll_done)
+		return http_api_enroll_answer(c, r);
 	if (r->rejected) {
 		*upload_size = 0;
 		return MHD_YES;
@@ -374,6 +376,7 @@ on_turn(void *arg)
 {
 	struct http_state *h = arg;
 
+	http_api_enrolls_sync(h);
 	if (h->mhd && !ev_timer_armed(&h->timer))
 		arm_timer(h);
 }
@@ -439,6 +442,7 @@ stop_mhd(struct http_state *h)
 	if (h->mhd == NULL)
 		return;
 	ev_del_fd(h->d->loop, h->epfd);
+	http_api_enrolls_sync(h);   /* resumes waiting enrolls (answered below) */
 	ev_timer_stop(h->d->loop, &h->timer);
 	http_sse_shutdown(h);       /* resumes suspended streams first */
 	MHD_stop_daemon(h->mhd);

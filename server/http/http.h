@@ -46,6 +46,9 @@ struct http_req {
 	struct MHD_Connection *conn;
 	uint8_t mac[6];
 	bool reload_done, reload_ok;
+	/* An enroll waiting for its facts to be on disk (http_api.c). */
+	struct http_req *next_enroll;
+	bool enroll_done, enroll_ok;
 };
 
 
@@ -94,6 +97,7 @@ struct http_state {
 	struct ev_timer restart_timer;  /* a new port: restart MHD outside its callbacks */
 	struct http_sse_hub sse;
 	struct http_enroll_limit enroll;
+	struct http_req *enrolls;   /* answered once the discovered store is synced */
 };
 
 /* Reply helpers. Each queues a response on c and returns what the access
@@ -128,6 +132,11 @@ enum MHD_Result http_api(struct MHD_Connection *c, struct http_req *r,
 /* Authorization: Bearer <grid.api_token>, compared in constant time; never
  * true when the inventory sets no token. */
 bool http_api_authorized(const struct http_state *hs, struct MHD_Connection *c);
+/* Enrolls wait, suspended, for the end of the loop turn: one write of
+ * the discovered store makes all of them durable, then each is answered
+ * (http_api_enroll_answer), so a 200 survives a crash. */
+void http_api_enrolls_sync(struct http_state *h);
+enum MHD_Result http_api_enroll_answer(struct MHD_Connection *c, struct http_req *r);
 /* Answers a role change once the reload it waited for has run. */
 enum MHD_Result http_api_reload_answer(struct MHD_Connection *c, struct http_req *r);
 enum MHD_Result http_metrics(struct MHD_Connection *c, struct http_req *r);

@@ -498,6 +498,38 @@ enroll(struct MHD_Connection *c, struct http_req *r)
 	if (rc < 0)
 		return http_error(c, r, 422, "facts not stored");
 	events_emit(mac, EVK_ENROLL, "enrolled: %zu bytes of hardware facts", r->len);
+	/* Answered at the end of this turn, once the store is written
+	 * (group commit: one write for every enroll of the turn). */
+	r->conn = c;
+	r->next_enroll = r->h->enrolls;
+	r->h->enrolls = r;
+	MHD_suspend_connection(c);
+	return MHD_YES;
+}
+
+void
+http_api_enrolls_sync(struct http_state *h)
+{
+	struct http_req *r = h->enrolls;
+
+	if (r == NULL)
+		return;
+	h->enrolls = NULL;
+	bool ok = discovered_flush_now() == 0;
+	for (struct http_req *next; r; r = next) {
+		next = r->next_enroll;
+		r->enroll_done = true;
+		r->enroll_ok = ok;
+		MHD_resume_connection(r->conn);
+	}
+	ev_timer_arm(h->d->loop, &h->timer, 0);     /* MHD sees them now */
+}
+
+enum MHD_Result
+http_api_enroll_answer(struct MHD_Connection *c, struct http_req *r)
+{
+	if (!r->enroll_ok)
+		return http_error(c, r, 500, "facts kept in memory but not written to disk");
 	return http_reply_json(c, r, 200, json_pack("{s:b}", "ok", 1));
 }
 

@@ -39,6 +39,34 @@ out2=$("$G" plan9ini -c inventory/lab.cfg 52:54:00:00:00:11)
 check "plan9ini by MAC is the same text" [ "$out" = "$out2" ]
 "$G" plan9ini -c inventory/lab.cfg nosuch >/dev/null 2>&1; check "unknown machine exits 1" [ $? -eq 1 ]
 
+# A newcomer's stumbles: what is assumed or wrong must be said.
+check "--help names the default inventory" sh -c "'$G' --help | grep -q /etc/gridboot/gridboot.cfg"
+check "serve --help names it too" sh -c "'$G' serve --help | grep -q /etc/gridboot/gridboot.cfg"
+"$G" plan9ini -c inventory/lab.cfg 52:54:00:zz:00:11 >/dev/null 2>"$T_TMP/err"; rc=$?
+check "plan9ini with a malformed MAC says so (rc $rc)" \
+	sh -c "[ $rc -eq 2 ] && grep -q 'not a MAC address' '$T_TMP/err'"
+"$G" explain -c inventory/lab.cfg --mac 52:54:00:zz:00:11 >/dev/null 2>"$T_TMP/err"; rc=$?
+check "explain with a malformed MAC says so, not just the usage (rc $rc)" \
+	sh -c "[ $rc -eq 2 ] && grep -q -- '--mac 52:54:00:zz:00:11: not a MAC address' '$T_TMP/err' && ! grep -q usage '$T_TMP/err'"
+bios=52:54:00:00:00:11     # lab.cfg's cpu1: amd64, firmware "bios"
+"$G" explain -c inventory/lab.cfg --mac "$bios" >"$T_TMP/out" 2>&1
+check "explain --mac alone for a BIOS machine ($bios) asks as its PXE ROM and says so" \
+	sh -c "grep -q '^assumed: its amd64 bios firmware.s PXE ROM (option 93 0' '$T_TMP/out' && ! grep -q 'plain DHCP client' '$T_TMP/out'"
+out=$("$G" explain -c inventory/lab.cfg --mac 02:00:00:00:00:01 2>&1)
+check "explain --mac alone for an unknown MAC says it assumed a plain client" \
+	sh -c "echo '$out' | grep -q '^assumed: a plain DHCP client'"
+err=$("$G" check -c "$T_TMP/nothere.cfg" 2>&1)
+check "check of a missing file says why" sh -c "echo '$err' | grep -q 'cannot read the file: No such file or directory'"
+mkdir -p "$T_TMP/adir.cfg"
+err=$("$G" check -c "$T_TMP/adir.cfg" 2>&1)
+check "check of a directory says why" sh -c "echo '$err' | grep -q 'cannot read the file: it is a directory'"
+sed 's/mac = "52:54:00:00:00:11"/mac = "ff:ff:ff:ff:ff:ff"/' inventory/lab.cfg >"$T_TMP/bcast.cfg"
+sed 's/mac = "52:54:00:00:00:11"/mac = "01:00:5e:00:00:01"/' inventory/lab.cfg >"$T_TMP/mcast.cfg"
+check "a broadcast MAC in an inventory is an error" \
+	sh -c "'$G' check -c '$T_TMP/bcast.cfg' 2>&1 | grep -q 'is a broadcast address, not a machine'"
+check "a multicast MAC in an inventory is an error" \
+	sh -c "'$G' check -c '$T_TMP/mcast.cfg' 2>&1 | grep -q 'is a multicast address, not a machine'"
+
 # The daemon, in a namespace of its own so no port it binds can collide.
 NS=gbcore$$
 ip netns add $NS || { not_ok "cannot create network namespace"; t_done; exit 1; }
@@ -91,6 +119,17 @@ wait $GB_PID; rc=$?
 check "SIGTERM exits 0 (sanitizers clean)" [ $rc -eq 0 ]
 [ $rc -eq 0 ] || tail -n 40 "$T_TMP/gridbootd.log" | sed 's/^/# /'
 T_PIDS=""
+
+# Without -d, a start that fails (the port is taken) says why on stderr
+# before it would have detached, syslog or not.
+ip netns exec $NS python3 -c "import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', 18080)); s.listen(); print('bound', flush=True); time.sleep(30)" >"$T_TMP/hold.out" 2>&1 &
+HOLD=$!
+track_pid $HOLD
+wait_for 5 grep -q bound "$T_TMP/hold.out"
+err=$(ip netns exec $NS "$G" serve -c "$cfg" 2>&1 >/dev/null); rc=$?
+kill $HOLD 2>/dev/null; wait $HOLD 2>/dev/null
+check "serve without -d whose port is taken fails (rc $rc) and says why on stderr" \
+	sh -c "[ $rc -ne 0 ] && echo '$err' | grep -q 'http: cannot listen on port 18080'"
 
 # Without -d the daemon detaches (after binding, so start-up errors still
 # reach the terminal), writes its pidfile, and still obeys signals.

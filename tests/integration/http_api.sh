@@ -151,6 +151,19 @@ check "SSE: Last-Event-ID replays only what came after it" \
 	sh -c "[ \"\$(sed -n 's/^id: //p' '$D/replay' | head -n1)\" = $((prev + 1)) ]"
 check "SSE: a bad after= is 400" jerr 400 "$A/events?after=abc"
 
+# --- an acknowledged enroll survives SIGKILL right after its 200
+code=$(curl -s -o /dev/null -w '%{http_code}' --interface $ENROLL_IP -X POST \
+    -d '{"mac":"52:54:00:00:00:99","gen":"before-the-kill"}' "$A/enroll")
+kill -9 $GB_PID
+wait $GB_PID 2>/dev/null
+check "enroll answered 200 just before SIGKILL ($code)" [ "$code" = 200 ]
+check "its facts were on disk already" grep -q before-the-kill "$T_TMP/state/discovered.json"
+: >"$T_TMP/gridbootd.log"
+start_gridbootd "$CFG"
+wait_for 5 curl -fsS -o /dev/null "$BASE/boot.ipxe"
+check "and are served after the restart" \
+	sh -c "curl -fsS '$A/discovered/52:54:00:00:00:99' | grep -q before-the-kill"
+
 # --- persistence: a restart keeps the assignments
 stop_gridbootd
 start_gridbootd "$CFG"

@@ -115,7 +115,8 @@ test_missing_file(void)
 
 	CHECK(inv == NULL && errs.n == 1, "missing file fails");
 	CHECK_STR(errs.n ? errs.msg[0] : NULL,
-	    "tests/inventory/nonexistent.cfg:0: cannot read the file", "missing file message");
+	    "tests/inventory/nonexistent.cfg:0: cannot read the file: No such file or directory",
+	    "missing file message says why");
 	errlist_free(&errs);
 }
 
