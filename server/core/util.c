@@ -392,3 +392,23 @@ move_aside(const char *path)
 	fsync_dir_of(to);
 	return to;
 }
+
+void
+strbuf_printf(struct strbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if (b->p && (size_t)n < b->cap - b->len)
+			break;
+		b->cap = b->cap * 2 + (size_t)n + 256;
+		b->p = erealloc(b->p, b->cap);
+	}
+	b->len += (size_t)n;
+}

@@ -50,4 +50,12 @@ int write_file_atomic_mode(const char *path, const void *data, size_t len, int m
 char *read_file(const char *path, size_t *len, size_t max);
 int mkdir_p(const char *path, int mode);
 
+/* Text built by appending, growing as needed; p is malloc'd (or NULL while
+ * empty) and NUL-terminated, len its length. */
+struct strbuf {
+	char *p;
+	size_t len, cap;
+};
+void strbuf_printf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

@@ -15,7 +15,6 @@
 #include "core/util.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,29 +68,6 @@ struct gnode {
 	uint8_t (*list)[6];             /* discovered/: the MACs a listing started with */
 	size_t nlist;
 };
-
-struct text {
-	char *p;
-	size_t len, cap;
-};
-
-static void __attribute__((format(printf, 2, 3)))
-put(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(t->p ? t->p + t->len : NULL, t->p ? t->cap - t->len : 0, fmt, ap);
-		va_end(ap);
-		if (n >= 0 && t->p && (size_t)n < t->cap - t->len)
-			break;
-		t->cap = t->cap * 2 + (size_t)(n > 0 ? n : 0) + 256;
-		t->p = erealloc(t->p, t->cap);
-	}
-	t->len += (size_t)n;
-}
 
 static const struct inventory *
 inv_of(struct p9_op *op)
@@ -301,7 +277,7 @@ g_clone(struct p9_op *op, void *node, void **copy)
 
 struct lease_match {
 	const uint8_t *mac;
-	struct text *t;
+	struct strbuf *t;
 	bool all;
 };
 
@@ -316,24 +292,24 @@ put_lease(const struct lease_info *l, void *arg)
 	mac_format(l->mac, mac);
 	ip_format(l->ip, ip);
 	if (l->reserved)
-		put(lm->t, "%s %s reserved %s\n", mac, ip, l->hostname ? l->hostname : "-");
+		strbuf_printf(lm->t, "%s %s reserved %s\n", mac, ip, l->hostname ? l->hostname : "-");
 	else
-		put(lm->t, "%s %s expires %lld %s\n", mac, ip, (long long)(l->expires_ms / 1000),
+		strbuf_printf(lm->t, "%s %s expires %lld %s\n", mac, ip, (long long)(l->expires_ms / 1000),
 		    l->hostname ? l->hostname : "-");
 }
 
 static void
-put_facts(struct text *t, const uint8_t mac[6])
+put_facts(struct strbuf *t, const uint8_t mac[6])
 {
 	const struct discovered *d = discovered_find(mac);
 
 	if (d && d->facts_json)
-		put(t, "%s\n", d->facts_json);
+		strbuf_printf(t, "%s\n", d->facts_json);
 }
 
 /* The text of a file that is not a stream, made at open. */
 static int
-make_text(struct p9_op *op, struct gnode *n, struct text *t)
+make_text(struct p9_op *op, struct gnode *n, struct strbuf *t)
 {
 	const struct inventory *inv = inv_of(op);
 	const struct machine *m = n->parent == GK_MACHINE ? inv_machine_by_name(inv, n->name) : NULL;
@@ -357,11 +333,11 @@ make_text(struct p9_op *op, struct gnode *n, struct text *t)
 		t->len = t->cap = strlen(t->p);
 		return 0;
 	case GF_M_ROLE:
-		put(t, "%s\n", m->role ? m->role->name : "");
+		strbuf_printf(t, "%s\n", m->role ? m->role->name : "");
 		return 0;
 	case GF_M_STATE: {
 		const char *s = machstate_get(m->mac, NULL);
-		put(t, "%s\n", s ? s : "idle");
+		strbuf_printf(t, "%s\n", s ? s : "idle");
 		return 0;
 	}
 	case GF_M_FACTS:
@@ -396,7 +372,7 @@ g_open(struct p9_op *op, void *node, uint8_t mode, struct p9_qid *qid)
 		if (files[n->file].stream)
 			n->cursor = events_last_seq();
 		else if (wants_read) {
-			struct text t = { 0 };
+			struct strbuf t = { 0 };
 			int rc = make_text(op, n, &t);
 			if (rc < 0) {
 				free(t.p);
@@ -413,7 +389,7 @@ g_open(struct p9_op *op, void *node, uint8_t mode, struct p9_qid *qid)
 /* ---- reads ---- */
 
 struct evread {
-	struct text t;
+	struct strbuf t;
 	size_t room;
 	uint64_t last;
 	bool full;
@@ -437,7 +413,7 @@ put_event(const struct bootevent *ev, void *arg)
 		er->full = true;
 		return;
 	}
-	put(&er->t, "%s", line);
+	strbuf_printf(&er->t, "%s", line);
 	er->last = ev->seq;
 }
 
