@@ -30,6 +30,7 @@ chmod 644 "$T/files/amd64/9pc64"
 cat >"$T/grid.cfg" <<CFG
 grid = { name = "bench"; server = "10.78.0.1"; files = "$T/files"; state = "$T/state";
   http_port = 8081; tftp_port = 16969; dhcp_port = 16767; proxy_port = 14011;
+  http_per_source = 1000;   # wrk's 100 connections come from one address
   loaders = { ipxe_bios = "undionly.kpxe"; }; };
 networks = ( { subnet = "10.78.0.0/24"; dhcp = "off"; } );
 kernels = ( { name = "9pc64"; arch = "amd64"; file = "amd64/9pc64"; } );

@@ -314,7 +314,7 @@ static const char *const grid_keys[] = {
 	"name", "authdom", "server", "files", "templates", "state", "http_port",
 	"tftp_port", "dhcp_port", "proxy_port", "fs", "auth", "plan9ini",
 	"loaders", "api_token", "unknown", "interfaces", "user",
-	"web", "ipxe_scripts",      /* HTTP module */
+	"web", "ipxe_scripts", "http_per_source",  /* HTTP module */
 	"p9_port", "p9_auth", "p9_grid_open",  /* 9P module */
 	"auth_port", "rcpu_port", "auth_des", "authid", "keys", "speaksfor",
 	"serve_nvram",              /* auth module */
@@ -448,6 +448,7 @@ parse_grid(struct ctx *c, config_setting_t *root)
 	gr->dhcp_port = 67;
 	gr->proxy_port = 4011;
 	gr->p9_port = 564;
+	gr->http_per_source = 32;
 	gr->auth_port = 567;
 	gr->rcpu_port = 17019;
 	if (g == NULL || !config_setting_is_group(g)) {
@@ -478,6 +479,7 @@ parse_grid(struct ctx *c, config_setting_t *root)
 	get_int(c, g, "grid", "dhcp_port", 1, 65535, &gr->dhcp_port);
 	get_int(c, g, "grid", "proxy_port", 1, 65535, &gr->proxy_port);
 	get_int(c, g, "grid", "p9_port", 1, 65535, &gr->p9_port);
+	get_int(c, g, "grid", "http_per_source", 1, 65536, &gr->http_per_source);
 	parse_grid_auth(c, g, gr);
 	gr->nfs = get_ip_list(c, g, "grid", "fs", gr->fs, 2);
 	gr->nauth = get_ip_list(c, g, "grid", "auth", gr->auth, 2);

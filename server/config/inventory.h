@@ -112,6 +112,7 @@ struct grid {
 	char *web;                  /* the web page's files, or NULL */
 	char *ipxe_scripts;         /* directory of iPXE templates, or NULL */
 	struct kvlist ipxe;         /* template name -> text read from it */
+	int http_per_source;        /* HTTP connections from one address (32) */
 	int p9_port;                /* 9P module (docs/9p.md) */
 	bool p9_auth;               /* 9P attaches must authenticate (docs/auth.md) */
 	bool p9_grid_open;          /* anyone may write the grid tree (a lab) */

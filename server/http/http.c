@@ -406,7 +406,7 @@ start_mhd(struct http_state *h, int port)
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 	    MHD_OPTION_CONNECTION_LIMIT, limit,
 	    /* One host must not hold every connection. */
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_MAX_PER_SOURCE,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)h->d->inv->grid.http_per_source,
 	    /* Idle or stalled (a peer that stopped reading makes no
 	     * progress): closed after this long. */
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_S,
@@ -431,7 +431,7 @@ start_mhd(struct http_state *h, int port)
 	}
 	h->port = port;
 	log_info("http: listening on port %d (at most %u connections, %d per source)", port,
-	    limit, HTTP_MAX_PER_SOURCE);
+	    limit, h->d->inv->grid.http_per_source);
 	arm_timer(h);
 	return 0;
 }

@@ -22,7 +22,6 @@
 #define HTTP_MAX_URL 1024           /* longer request targets get 414 */
 #define HTTP_MAX_HEADERS 8192       /* more header bytes get 431 */
 #define HTTP_MAX_BODY (64 * 1024)   /* larger request bodies get 413 */
-#define HTTP_MAX_PER_SOURCE 32      /* connections from one address (MHD refuses more) */
 #define HTTP_IDLE_S 30              /* no progress either way for this long: closed */
 
 /* Which part of the server a request went to (a label on the counters). */
