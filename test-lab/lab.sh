@@ -141,7 +141,7 @@ row() {	# name kind mac
 	state=$(jq -r --arg m "$mac" '[.machines[]? | select(.mac == $m) | .state][0] // empty' \
 	    "$RUN/api.machines" 2>/dev/null)
 	d=$(jq -r --arg m "$mac" '[.discovered[]? | select(.mac == $m) |
-	    (.state + (if .facts then "+facts" else "" end))][0] // empty' "$RUN/api.discovered" 2>/dev/null)
+	    (.state + (if .enrolled then "+facts" else "" end))][0] // empty' "$RUN/api.discovered" 2>/dev/null)
 	# Live state first (booting, up, idle); "enrolled" once the discovery
 	# image has posted facts in this boot (its enroll event makes it "up").
 	[ -n "$state" ] || state=${d%+facts}

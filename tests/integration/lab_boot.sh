@@ -119,8 +119,10 @@ in_order() {	# mac kind...
 	done
 }
 
+# The list carries a summary; one machine's record has all its facts.
 fact() {	# mac jq-path
-	jq -r --arg m "$1" ".discovered[] | select(.mac == \$m) | .facts$2" "$DIR/discovered.json" 2>/dev/null
+	[ -s "$DIR/facts.$1" ] || api "/discovered/$1" >"$DIR/facts.$1"
+	jq -r ".facts$2" "$DIR/facts.$1" 2>/dev/null
 }
 
 while read -r name kind mac mem arch; do
