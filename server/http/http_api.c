@@ -432,9 +432,15 @@ enroll_allowed(struct http_state *h, uint32_t src)
 		*oldest = (struct http_enroll_src){ .ip = src };
 		b = &oldest->b;
 	}
-	if (!take_token(&el->all, ENROLL_ALL_BURST, ENROLL_ALL_EVERY_MS, now))
+	/* The source's own bucket first: a source over its limit must not
+	 * drain the shared one, or one host could starve every other. */
+	if (!take_token(b, ENROLL_SRC_BURST, ENROLL_SRC_EVERY_MS, now))
 		return false;
-	return take_token(b, ENROLL_SRC_BURST, ENROLL_SRC_EVERY_MS, now);
+	if (!take_token(&el->all, ENROLL_ALL_BURST, ENROLL_ALL_EVERY_MS, now)) {
+		b->tokens++;            /* not spent: refused by the shared limit */
+		return false;
+	}
+	return true;
 }
 
 /* May the host at src speak for mac? It must hold mac's address: a

@@ -92,6 +92,27 @@ while [ $i -lt 14 ]; do
 	i=$((i + 1))
 done
 check "14 enrolls from one source in a burst: the last 4 get 429 ($n429)" [ "$n429" -eq 4 ]
+# A source far over its limit must not drain the shared bucket: 200 at
+# once from it (keep-alive), and meanwhile every 20th request one from
+# another source (holding no lease: answered 403, past the rate limits),
+# which must never see a 429.
+python3 - "$HTTP_PORT" 127.0.1.96 <<'PY' >"$D/flood429"
+import http.client, sys
+port, other = int(sys.argv[1]), sys.argv[2]
+def conn(src):
+    return http.client.HTTPConnection("127.0.0.1", port, source_address=(src, 0))
+c, codes, others = conn("127.0.1.97"), [], []
+for i in range(200):
+    c.request("POST", "/api/v1/enroll", body='{"mac":"52:54:00:00:00:97"}')
+    r = c.getresponse(); r.read(); codes.append(r.status)
+    if i % 20 == 19:
+        o = conn(other)
+        o.request("POST", "/api/v1/enroll", body='{"mac":"52:54:00:00:00:99","cpus":4,"memory_mb":2048}')
+        r = o.getresponse(); r.read(); others.append(r.status); o.close()
+print("429s %d, other source %s" % (codes.count(429), ",".join(map(str, sorted(set(others))))))
+PY
+check "a flood from one source is all 429, another source meanwhile never ($(cat "$D/flood429"))" \
+	grep -qx "429s 200, other source 403" "$D/flood429"
 check "another source is not limited by it" \
 	sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --interface $ENROLL_IP -X POST -d '{\"mac\":\"52:54:00:00:00:99\",\"cpus\":4,\"memory_mb\":2048}' '$A/enroll')\" = 200 ]"
 check "/metrics counts refused enrolls" \

@@ -119,8 +119,10 @@ in_order() {	# mac kind...
 	done
 }
 
-fact() {	# mac jq-path: from GET /discovered/MAC (the list has only summaries)
-	api "/discovered/$1" | jq -r ".facts$2" 2>/dev/null
+# The list carries a summary; one machine's record has all its facts.
+fact() {	# mac jq-path
+	[ -s "$DIR/facts.$1" ] || api "/discovered/$1" >"$DIR/facts.$1"
+	jq -r ".facts$2" "$DIR/facts.$1" 2>/dev/null
 }
 
 while read -r name kind mac mem arch; do
