@@ -5,7 +5,8 @@
 # keys for bootes (the host owner) and glenda ($PASSWORD, default
 # gridboot-lab) from `gridbootd passwd` on stdin; when the terminal's
 # factotum asks `user[glenda]:` and `password:` on the serial console,
-# the script answers them.
+# the script answers them (with $TYPED instead, when given: a wrong
+# password, to see how the terminal fails).
 # Passes when `term% ` appears, gridbootd logged the 9P attach as glenda,
 # and `cat /dev/user` on the terminal says glenda. Run by hand as root:
 #
@@ -106,7 +107,7 @@ while [ $i -lt "$WAIT" ] && ! prompt; do
 		answered=$((answered + 1))
 		case $p in
 		user*) echo "# answering '$p' with glenda after ${i}s"; type_line glenda ;;
-		password*) echo "# answering '$p' after ${i}s"; type_line "$PASSWORD" ;;
+		password*) echo "# answering '$p' after ${i}s"; type_line "${TYPED:-$PASSWORD}" ;;
 		esac
 	done <"$tmp/prompts"
 	sleep 1
