@@ -87,6 +87,7 @@ struct p9_session {
 	const struct authgate_ops *gate;        /* NULL: Tauth is refused */
 	void *gate_arg;
 	bool auth_required;
+	bool authenticated;             /* an afid here proved someone */
 	uint64_t next_authpath;
 	uint8_t *out;                   /* max_msize bytes: every reply goes here */
 };
@@ -400,16 +401,23 @@ attach_auth(struct req *r, const char *uname)
 	struct p9_session *s = r->s;
 	const struct p9_fcall *in = r->in;
 
+	/* A connection that has authenticated may also attach as "none",
+	 * the user who owns nothing, as 9front's file servers allow:
+	 * aux/listen becomes none and mounts the root again before it
+	 * announces a cpu server's services. */
+	bool as_none = strcmp(uname, "none") == 0 && s->authenticated;
+
 	if (in->afid == P9_NOFID)
-		return s->auth_required ? fail(r, EACCES, "authentication required") : NULL;
+		return s->auth_required && !as_none ? fail(r, EACCES, "authentication required") : NULL;
 	if (s->gate == NULL)
 		return fail(r, EOPNOTSUPP, Enoauth);
 	struct fid *a = fid_get(s, in->afid);
 	if (a == NULL || a->auth == NULL)
 		return fail(r, EBADF, "not an authentication fid");
 	const char *who = s->gate->user(a->auth);
-	if (who == NULL || strcmp(who, uname) != 0)
+	if (who == NULL || (strcmp(who, uname) != 0 && !(as_none || strcmp(uname, "none") == 0)))
 		return fail(r, EACCES, "authentication failed");
+	s->authenticated = true;
 	return NULL;
 }
 

@@ -91,6 +91,16 @@ p9 swap $A -P "$D/bootes.pw" -u bootes -U glenda 127.0.0.1 15642 ls ''
 check "(e) the same afid (proved bootes) cannot attach as glenda: 'authentication failed'" sh -c \
     "[ \$(cat '$D/swap.rc') = 1 ] && grep -qx 'p9c: error: authentication failed' '$D/swap.out'"
 
+# none: 9front's aux/listen attaches as none on an authenticated
+# connection; an afid that proved bootes may attach as none, a connection
+# that proved nobody may not.
+p9 asnone $A -P "$D/bootes.pw" -u bootes -U none 127.0.0.1 15642 ls ''
+check "an afid that proved bootes may attach as none (aux/listen does)" sh -c \
+    "[ \$(cat '$D/asnone.rc') = 0 ] && grep -qx ro.txt '$D/asnone.out'"
+p9 nonenoauth -u none 127.0.0.1 15642 ls ''
+check "an unauthenticated connection may not attach as none" sh -c \
+    "[ \$(cat '$D/nonenoauth.rc') = 1 ] && grep -qx 'p9c: error: authentication required' '$D/nonenoauth.out'"
+
 check "the daemon still serves after the failures" sh -c \
     "P9C_PASSWORD=gridboot-test timeout 30 ip netns exec $NS '$P9C' $A -u glenda 127.0.0.1 15642 cat ro.txt | grep -qx 'read only'"
 check "no key was logged" sh -c "! grep -Eq '[0-9a-f]{32}' '$D/gridbootd.log'"

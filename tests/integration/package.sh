@@ -24,13 +24,13 @@ fi
 # make install, staged.
 D=$T_TMP/destdir
 check "make install DESTDIR=... PREFIX=/opt/gb" \
-	make -s -C "$GRIDBOOT_TOP" install BUILD=build-san DESTDIR="$D" PREFIX=/opt/gb
+	make -s -C "$GRIDBOOT_TOP" install SAN=1 BUILD=build-san DESTDIR="$D" PREFIX=/opt/gb
 check "... the daemon, both man pages, the unit, the web page" \
 	sh -c "[ -x '$D/opt/gb/sbin/gridbootd' ] && [ -f '$D/opt/gb/share/man/man8/gridbootd.8' ] && [ -f '$D/opt/gb/share/man/man5/gridboot.cfg.5' ] && [ -f '$D/opt/gb/share/gridboot/web/index.html' ] && grep -q '^ExecStart=/opt/gb/sbin/gridbootd serve' '$D/opt/gb/lib/systemd/system/gridbootd.service'"
 check "... the example inventory at the default path, its paths under PREFIX" \
 	sh -c "grep -q 'templates = \"/opt/gb/share/gridboot/plan9ini\"' '$D/etc/gridboot/gridboot.cfg'"
 echo '# mine' >>"$D/etc/gridboot/gridboot.cfg"
-make -s -C "$GRIDBOOT_TOP" install BUILD=build-san DESTDIR="$D" PREFIX=/opt/gb >/dev/null 2>&1
+make -s -C "$GRIDBOOT_TOP" install SAN=1 BUILD=build-san DESTDIR="$D" PREFIX=/opt/gb >/dev/null 2>&1
 check "a second make install keeps an existing inventory" grep -q '^# mine' "$D/etc/gridboot/gridboot.cfg"
 check "the default inventory path is in --help and the man page" \
 	sh -c "'$GRIDBOOTD' --help | grep -q /etc/gridboot/gridboot.cfg && grep -q 'etc/gridboot/gridboot.cfg' '$GRIDBOOT_TOP/man/gridbootd.8'"
