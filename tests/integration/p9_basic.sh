@@ -53,8 +53,9 @@ for dl in "" -L; do
 	check "$v: lib/ndb/local is the grid's ndb" sh -c "ip netns exec $NS $P9C $dl 127.0.0.1 15641 cat lib/ndb/local | grep -q 'sys=cpu1 ether=525400000011 ip=10.9.0.11'"
 	check "$v: the grid tree lists cpu1" sh -c "ip netns exec $NS $P9C $dl -a grid 127.0.0.1 15641 ls machines | grep -qx cpu1"
 done
+"$GRIDBOOTD" plan9ini -c "$T_TMP/grid.cfg" cpu1 >"$T_TMP/p9ini"
 check "grid: plan9.ini as gridbootd plan9ini prints it" sh -c \
-    "ip netns exec $NS $P9C -a grid 127.0.0.1 15641 cat machines/cpu1/plan9.ini | cmp -s - '$T_TMP/p9ini' || { '$GRIDBOOTD' plan9ini -c '$T_TMP/grid.cfg' cpu1 >'$T_TMP/p9ini'; ip netns exec $NS $P9C -a grid 127.0.0.1 15641 cat machines/cpu1/plan9.ini | cmp -s - '$T_TMP/p9ini'; }"
+    "ip netns exec $NS $P9C -a grid 127.0.0.1 15641 cat machines/cpu1/plan9.ini | cmp -s - '$T_TMP/p9ini' && [ -s '$T_TMP/p9ini' ]"
 out=$(echo cpuu | p9 -a grid 127.0.0.1 15641 put machines/cpu1/role 2>&1)
 check "grid: an unknown role is refused, saying which exist ($out)" sh -c "echo '$out' | grep -q 'no role \"cpuu\"; roles: cpu term'"
 check "grid: write a role" sh -c "echo term | ip netns exec $NS $P9C -a grid 127.0.0.1 15641 put machines/cpu1/role"

@@ -24,34 +24,7 @@
 #include "auth/authpak.h"
 #include "auth/authsrv.h"
 #include "unit.h"
-
-static void
-unhex(uint8_t *out, size_t n, const char *hex)
-{
-	if (strlen(hex) != 2 * n) {
-		fprintf(stderr, "bad hex length %zu for %zu bytes\n", strlen(hex), n);
-		exit(2);
-	}
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-		sscanf(hex + 2 * i, "%2x", &v);
-		out[i] = (uint8_t)v;
-	}
-}
-
-static int
-eqhex(const uint8_t *got, size_t n, const char *hex)
-{
-	uint8_t want[512];
-	unhex(want, n, hex);
-	if (memcmp(got, want, n) == 0)
-		return 1;
-	printf("#   got:  ");
-	for (size_t i = 0; i < n; i++)
-		printf("%02x", got[i]);
-	printf("\n#   want: %s\n", hex);
-	return 0;
-}
+#include "unit_hex.h"
 
 static void
 seq(uint8_t *p, size_t n, uint8_t first)
