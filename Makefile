@@ -76,7 +76,12 @@ $(BUILD)/tools/p9c: tests/tools/p9c.c $(BUILD)/libgridboot.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Iserver -o $@ $< $(BUILD)/libgridboot.a $(LDFLAGS) $(PKG_LIBS)
 
-units: $(UNITS) $(BUILD)/tools/p9c
+# The project's AuthPass client (tests/tools/authpass.c).
+$(BUILD)/tools/authpass: tests/tools/authpass.c $(BUILD)/libgridboot.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Iserver -o $@ $< $(BUILD)/libgridboot.a $(LDFLAGS) $(PKG_LIBS)
+
+units: $(UNITS) $(BUILD)/tools/p9c $(BUILD)/tools/authpass
 
 # Installs the Debian packages the build and the tests use (idempotent).
 deps:

@@ -29,6 +29,13 @@
 
 #define AUTH_HANDSHAKE_MS 10000
 #define AUTH_IDLE_MS 10000
+/* 9front's passwd dials the auth server, then asks for the old password;
+ * after the AuthTp ticket it asks whether to change it and reads the new
+ * one twice: the auth port waits for a person (9front's authsrv allows a
+ * connection 10 minutes). The connection caps and the failure limiter
+ * bound what waiting costs. */
+#define AUTH_PORT_WAIT_MS 60000
+#define AUTH_PASS_IDLE_MS 300000
 #define AUTH_MAX_CONNS 256
 #define AUTH_MAX_PER_ADDR 8
 
@@ -39,7 +46,8 @@ static struct {
 	SSL_CTX *tls;
 	struct auth_faillimit fl;
 	struct ratelimit rl_fail, rl_refused;
-	uint64_t *m_req[24], *m_tickets, *m_errs, *m_refused, *m_fail[2], *m_logins, *m_reloads;
+	uint64_t *m_req[24], *m_tickets, *m_errs, *m_refused, *m_fail[2], *m_logins, *m_reloads,
+	    *m_passwd;
 	struct afid_keys afid;          /* what the 9P afid exchange reads */
 } A;
 
@@ -99,11 +107,42 @@ struct aconn {
 	bool closing, ticketed, refused;
 };
 
+static void keys_drop(struct auth_keyfile *kf);
+
+/* AuthPass's store (authsrv_setkey_fn): the user's new line into the key
+ * file on disk, and the file as written becomes the one in use. */
+static bool
+keystore_set(void *ctx, const char *user, const struct authkey *k, char *why, size_t whylen)
+{
+	const struct grid *g = &A.d->inv->grid;
+	struct auth_keyfile *kf = ecalloc(1, sizeof *kf);
+	char line[256], err[512];
+	bool ok;
+
+	(void)ctx;
+	ok = authkey_line_keys(line, sizeof line, user, k->aes, g->auth_des ? k->des : NULL)
+	    && auth_keys_update(g->keys, user, line, A.keys->secret, kf, err, sizeof err);
+	OPENSSL_cleanse(line, sizeof line);
+	if (!ok) {
+		free(kf);
+		log_err("auth: password change for %s: %s", user, err);
+		snprintf(why, whylen, "can't write key: see the auth server's log");
+		return false;
+	}
+	keys_drop(A.keys);
+	A.keys = kf;
+	(*A.m_passwd)++;
+	logmsg(LOG_NOTICE, "auth: %s's password changed (AuthPass); %s rewritten, %zu user(s)", user,
+	    g->keys, kf->n);
+	return true;
+}
+
 static void
 auth_open(struct conn *c)
 {
 	struct aconn *a = ecalloc(1, sizeof *a);
 	authsrv_init(&a->s, A.keys, A.d->inv->grid.auth_des, NULL, NULL);
+	a->s.setkey = keystore_set;
 	conn_set_user(c, a);
 	refused(c, true, &a->refused);
 }
@@ -115,6 +154,37 @@ auth_frame_cb(struct conn *c, const uint8_t *p, size_t len)
 	if (a && (a->refused || a->closing))
 		return len ? (int64_t)len : CONN_FRAME_MORE;	/* read and dropped */
 	return a ? auth_frame(a->need, p, len) : CONN_FRAME_BAD;
+}
+
+/* A Passwordreq after the AuthTp ticket. */
+static void
+passreq(struct conn *c, struct aconn *a, const uint8_t *p, size_t len)
+{
+	struct authsrv_reply r;
+	char user[AUTH_ANAMELEN];
+
+	memcpy(user, a->s.pt.cuid, sizeof user);
+	a->s.keys = A.keys;
+	a->s.des_ok = A.d->inv->grid.auth_des;
+	authsrv_passreq(&a->s, p, len, &r);
+	if (r.len)
+		conn_send(c, r.out, r.len);
+	if (r.len && r.out[0] == AuthErr) {
+		char why[AUTH_AERRLEN + 48];
+		(*A.m_errs)++;
+		snprintf(why, sizeof why, "password change for %s: AuthErr \"%.64s\"", user,
+		    (const char *)r.out + 1);
+		if (r.fail)
+			failed(c, 0, why);
+		else
+			log_info("auth: %s: %s", conn_peer_str(c), why);
+	}
+	if (!a->s.passing)
+		conn_set_idle(c, AUTH_PORT_WAIT_MS);
+	a->need = r.need;
+	if (r.close)
+		finish(c, &a->closing, "password change done");
+	OPENSSL_cleanse(&r, sizeof r);
 }
 
 static void
@@ -134,6 +204,11 @@ auth_on_frame(struct conn *c, const uint8_t *p, size_t len)
 		authmsg_error(e, why);
 		conn_send(c, e, sizeof e);
 		finish(c, &a->closing, "too many failures");
+		return;
+	}
+	if (a->need && a->s.passing) {
+		a->need = 0;
+		passreq(c, a, p, len);
 		return;
 	}
 	if (a->need) {
@@ -166,6 +241,12 @@ auth_on_frame(struct conn *c, const uint8_t *p, size_t len)
 		char why[AUTH_AERRLEN + 32];
 		snprintf(why, sizeof why, "request type %u: AuthErr \"%.64s\"", p[0], (const char *)r.out + 1);
 		failed(c, 0, why);
+	} else if (a->s.passing) {
+		/* a person answers questions and types the new password twice */
+		conn_established(c);
+		conn_set_idle(c, AUTH_PASS_IDLE_MS);
+		log_debug("auth: %s: AuthTp ticket for %s (%s); waiting for the password request",
+		    conn_peer_str(c), a->s.pt.cuid, a->s.pt.form ? "dp9ik" : "p9sk1");
 	} else if (p[0] == AuthTreq && r.len && r.out[0] == AuthOK) {
 		(*A.m_tickets)++;
 		log_debug("auth: %s: tickets (%s)", conn_peer_str(c), a->s.form1 ? "dp9ik" : "p9sk1");
@@ -189,6 +270,9 @@ auth_on_close(struct conn *c, const char *reason)
 	if (!a->closing && (strcmp(reason, conn_reason_name(CONN_HANDSHAKE)) == 0 ||
 	    strcmp(reason, conn_reason_name(CONN_TOO_BIG)) == 0))
 		failed(c, 0, reason);
+	else if (!a->closing && a->s.passing && strcmp(reason, conn_reason_name(CONN_PEER)) == 0)
+		/* 9front's passwd hangs up when its AuthTp ticket does not open */
+		failed(c, 0, "the client hung up after its password-change ticket: a wrong password?");
 	authsrv_wipe(&a->s);
 	free(a);
 	conn_set_user(c, NULL);
@@ -495,6 +579,8 @@ metrics_register(void)
 	    "rcpu connections that authenticated and completed TLS");
 	A.m_reloads = metric_counter("gridboot_auth_key_reloads_total", NULL,
 	    "Key file reloads that worked");
+	A.m_passwd = metric_counter("gridboot_auth_password_changes_total", NULL,
+	    "Passwords changed over AuthPass");
 }
 
 static int
@@ -507,12 +593,15 @@ listen_all(void)
 		.max_conns = AUTH_MAX_CONNS, .max_per_addr = AUTH_MAX_PER_ADDR,
 	};
 
+	lim.handshake_ms = lim.idle_ms = AUTH_PORT_WAIT_MS;
 	A.auth = conn_listen(A.d->loop, "auth", 0, (uint16_t)g->auth_port, &auth_ops, &lim, NULL);
 	if (A.auth == NULL) {
 		log_err("auth: port %d: %s", g->auth_port, strerror(errno));
 		return -1;
 	}
 	lim.max_frame = CONN_RBUF_MIN;
+	lim.handshake_ms = AUTH_HANDSHAKE_MS;
+	lim.idle_ms = AUTH_IDLE_MS;
 	A.rcpu = conn_listen(A.d->loop, "rcpu", 0, (uint16_t)g->rcpu_port, &rcpu_ops, &lim, NULL);
 	if (A.rcpu == NULL) {
 		log_err("auth: rcpu port %d: %s", g->rcpu_port, strerror(errno));

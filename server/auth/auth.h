@@ -53,6 +53,14 @@ void auth_fail_note(struct auth_faillimit *fl, uint32_t addr, uint64_t now);
 bool auth_keys_read(const char *path, struct auth_keyfile *kf, char *err, size_t errlen);
 bool auth_secret(const char *keys_path, bool create, uint8_t secret[32], char *err, size_t errlen);
 
+/* Puts line (authkey_line's) in place of user's line of the key file at
+ * path, or adds it, holding an flock on the file's directory against
+ * another writer: the result must load (it does, into kf when kf is not
+ * NULL) and replaces the file atomically, mode 0600. false with a message
+ * in err, the file untouched. (authfile.c) */
+bool auth_keys_update(const char *path, const char *user, const char *line,
+    const uint8_t secret[32], struct auth_keyfile *kf, char *err, size_t errlen);
+
 /* The text the rcpu endpoint answers with: one machine a line,
  * "name mac ip role". malloc'd. */
 char *auth_machine_list(const struct inventory *inv, size_t *len);

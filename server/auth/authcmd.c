@@ -126,31 +126,6 @@ ask_password(const char *user, char *pw, size_t cap)
 	return ok;
 }
 
-/* The file's text without user's line (comments and others kept). */
-static char *
-without_user(const char *text, const char *user)
-{
-	size_t n = strlen(text), o = 0, ul = strlen(user);
-	char *out = emalloc(n + 2);
-	const char *line = text;
-
-	while (*line) {
-		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
-		const char *p = line + strspn(line, " \t");
-		bool mine = strncmp(p, user, ul) == 0 && (p[ul] == ' ' || p[ul] == '\t');
-		if (!mine) {
-			memcpy(out + o, line, len);
-			o += len;
-			if (!end)
-				out[o++] = '\n';
-		}
-		line += len;
-	}
-	out[o] = 0;
-	return out;
-}
-
 /* Run as root for a daemon that drops to grid.user (which owns the state
  * directory after its first start): the key file and keyseed go to the
  * directory's owner, so a reload can still read them. */
@@ -194,20 +169,14 @@ auth_cmd_passwd(int argc, char **argv, inventory_load_fn *load)
 	if (inv == NULL)
 		return 1;
 	const char *path = inv->grid.keys;
-	char *old = NULL, *text = NULL;
-	size_t n = 0;
 	rc = 1;
 	if (access(path, F_OK) == 0) {
+		/* its mode and its lines first, before a password is asked */
 		if (!auth_keys_read(path, &kf, err, sizeof err)) {
 			fprintf(stderr, "gridbootd: passwd: %s\n", err);
 			goto out;
 		}
 		authkey_free(&kf);
-		old = read_file(path, &n, 4 << 20);
-		if (old == NULL) {
-			fprintf(stderr, "gridbootd: passwd: %s: %s\n", path, strerror(errno));
-			goto out;
-		}
 	} else {
 		char *copy = estrdup(path);
 		int mk = mkdir_p(dirname(copy), 0700);
@@ -229,33 +198,17 @@ auth_cmd_passwd(int argc, char **argv, inventory_load_fn *load)
 		fprintf(stderr, "gridbootd: passwd: cannot derive the keys\n");
 		goto out;
 	}
-	char *rest = without_user(old ? old : "", user);
-	text = esprintf("%s%s", rest, line);
-	OPENSSL_cleanse(rest, strlen(rest));
-	free(rest);
+	if (!auth_keys_update(path, user, line, secret, NULL, err, sizeof err)) {
+		OPENSSL_cleanse(line, sizeof line);
+		fprintf(stderr, "gridbootd: passwd: %s\n", err);
+		goto out;
+	}
 	OPENSSL_cleanse(line, sizeof line);
-	if (!authkey_load(&kf, text, secret, err, sizeof err)) {
-		fprintf(stderr, "gridbootd: passwd: the new file would not load: %s\n", err);
-		goto out;
-	}
-	authkey_free(&kf);
-	if (write_file_atomic_mode(path, text, strlen(text), 0600) < 0) {
-		fprintf(stderr, "gridbootd: passwd: %s: %s\n", path, strerror(errno));
-		goto out;
-	}
 	give_to_dir_owner(path);
 	printf("%s: key for %s set (%s)\n", path, user, inv->grid.auth_des ? "aes, des" : "aes");
 	rc = 0;
 out:
 	OPENSSL_cleanse(secret, sizeof secret);
-	if (old) {
-		OPENSSL_cleanse(old, n);
-		free(old);
-	}
-	if (text) {
-		OPENSSL_cleanse(text, strlen(text));
-		free(text);
-	}
 	inv_unref(inv);
 	return rc;
 }

@@ -349,24 +349,37 @@ authkey_lookup(const struct auth_keyfile *kf, const char *user,
 }
 
 bool
+authkey_line_keys(char *out, size_t cap, const char *user, const uint8_t aes[AUTH_AESKEYLEN],
+    const uint8_t *des)
+{
+	char ah[2 * AUTH_AESKEYLEN + 1], dh[2 * AUTH_DESKEYLEN + 1];
+	int n;
+
+	if (strlen(user) >= AUTH_ANAMELEN)
+		return false;
+	for (int i = 0; i < AUTH_AESKEYLEN; i++)
+		snprintf(ah + 2 * i, 3, "%02x", aes[i]);
+	if (des) {
+		for (int i = 0; i < AUTH_DESKEYLEN; i++)
+			snprintf(dh + 2 * i, 3, "%02x", (unsigned)des[i]);
+		n = snprintf(out, cap, "%s aes=%s des=%s\n", user, ah, dh);
+	} else {
+		n = snprintf(out, cap, "%s aes=%s\n", user, ah);
+	}
+	OPENSSL_cleanse(ah, sizeof(ah));
+	OPENSSL_cleanse(dh, sizeof(dh));
+	return n > 0 && (size_t)n < cap;
+}
+
+bool
 authkey_line(char *out, size_t cap, const char *user, const char *password, bool des)
 {
 	struct authkey k;
-	char aes[2 * AUTH_AESKEYLEN + 1], dk[2 * AUTH_DESKEYLEN + 1];
-	int n;
+	bool ok;
 
 	if (strlen(user) >= AUTH_ANAMELEN || !authkey_from_password(&k, password))
 		return false;
-	for (int i = 0; i < AUTH_AESKEYLEN; i++)
-		snprintf(aes + 2 * i, 3, "%02x", k.aes[i]);
-	for (int i = 0; i < AUTH_DESKEYLEN; i++)
-		snprintf(dk + 2 * i, 3, "%02x", (unsigned)k.des[i]);
-	if (des)
-		n = snprintf(out, cap, "%s aes=%s des=%s\n", user, aes, dk);
-	else
-		n = snprintf(out, cap, "%s aes=%s\n", user, aes);
+	ok = authkey_line_keys(out, cap, user, k.aes, des ? k.des : NULL);
 	authkey_wipe(&k);
-	OPENSSL_cleanse(aes, sizeof(aes));
-	OPENSSL_cleanse(dk, sizeof(dk));
-	return n > 0 && (size_t)n < cap;
+	return ok;
 }

@@ -82,5 +82,8 @@ bool authkey_lookup(const struct auth_keyfile *kf, const char *user,
 
 /* A key file line for user/password (with the DES key when des is true). */
 bool authkey_line(char *out, size_t cap, const char *user, const char *password, bool des);
+/* The same from keys (des NULL: an aes key only). */
+bool authkey_line_keys(char *out, size_t cap, const char *user, const uint8_t aes[AUTH_AESKEYLEN],
+    const uint8_t *des);
 
 #endif

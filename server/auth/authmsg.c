@@ -363,3 +363,65 @@ authmsg_auth_decode(const uint8_t *p, size_t n, const struct auth_ticket *t,
 	OPENSSL_cleanse(buf, sizeof(buf));
 	return m;
 }
+
+/* ---- Passwordreq ---- */
+
+size_t
+authmsg_passreq_len(int form)
+{
+	return form ? AUTH_PASSREQLEN1 : AUTH_PASSREQLEN0;
+}
+
+size_t
+authmsg_passreq_encode(const struct auth_passreq *pr, const struct auth_ticket *t,
+    uint32_t counter, uint8_t *out, size_t cap)
+{
+	uint8_t plain[AUTH_PASSREQLEN0];
+	struct wr w = wr_make(plain, sizeof(plain));
+	size_t n = 0;
+
+	wr_u8(&w, pr->num);
+	wr_name(&w, pr->old, AUTH_PASSWDLEN);
+	wr_name(&w, pr->new, AUTH_PASSWDLEN);
+	wr_u8(&w, pr->changesecret);
+	wr_name(&w, pr->secret, AUTH_SECRETLEN);
+	if (t->form == 0) {
+		if (cap >= AUTH_PASSREQLEN0) {
+			memcpy(out, plain, AUTH_PASSREQLEN0);
+			if (authmsg_des_encrypt(t->key, out, AUTH_PASSREQLEN0))
+				n = AUTH_PASSREQLEN0;
+		}
+	} else {
+		n = authmsg_form1_seal(plain, sizeof(plain), t->key, counter, out, cap);
+	}
+	OPENSSL_cleanse(plain, sizeof(plain));
+	return n;
+}
+
+int
+authmsg_passreq_decode(const uint8_t *p, size_t n, const struct auth_ticket *t,
+    struct auth_passreq *pr)
+{
+	uint8_t buf[AUTH_PASSREQLEN1];
+	int m = (int)authmsg_passreq_len(t->form);
+	struct rd r;
+
+	memset(pr, 0, sizeof(*pr));
+	if (n < (size_t)m)
+		return -m;
+	if (t->form == 0) {
+		memcpy(buf, p, AUTH_PASSREQLEN0);
+		if (!authmsg_des_decrypt(t->key, buf, AUTH_PASSREQLEN0))
+			return 0;
+	} else if (authmsg_form1_open(p, (size_t)m, t->key, buf) != AUTH_PASSREQLEN0) {
+		return 0;
+	}
+	r = rd_make(buf, AUTH_PASSREQLEN0);
+	pr->num = rd_u8(&r);
+	rd_name(&r, pr->old, AUTH_PASSWDLEN);
+	rd_name(&r, pr->new, AUTH_PASSWDLEN);
+	pr->changesecret = rd_u8(&r);
+	rd_name(&r, pr->secret, AUTH_SECRETLEN);
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return m;
+}

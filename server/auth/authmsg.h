@@ -10,6 +10,9 @@
  *   Authenticator  form 0: 13 bytes (num chal[8] 4 zero bytes, DES);
  *                  form 1: 68 bytes (sig counter | chal rand[32] | tag)
  *   AuthErr        type byte 5 and a 64-byte NUL-padded reason
+ *   Passwordreq    num old[28] new[28] changesecret secret[32], under the
+ *                  key of the AuthTp ticket: form 0 90 bytes (DES), form 1
+ *                  117 bytes (sig "form1 PR" counter | sealed | tag)
  * Form 0 keys are the 7-byte DES key; form 1 keys are 32 bytes (a PAK key
  * for tickets, the ticket's nonce key for authenticators). */
 #ifndef GRIDBOOT_AUTHMSG_H
@@ -38,6 +41,10 @@ enum {
 	AUTH_TICKETLEN1 = 12 + AUTH_CHALLEN + 2 * AUTH_ANAMELEN + AUTH_NONCELEN + 16,
 	AUTH_AUTHENTLEN0 = 1 + AUTH_CHALLEN + 4,
 	AUTH_AUTHENTLEN1 = 12 + AUTH_CHALLEN + AUTH_NONCELEN + 16,
+	AUTH_PASSWDLEN = 28,
+	AUTH_SECRETLEN = 32,
+	AUTH_PASSREQLEN0 = 1 + 2 * AUTH_PASSWDLEN + 1 + AUTH_SECRETLEN,
+	AUTH_PASSREQLEN1 = 12 + 2 * AUTH_PASSWDLEN + 1 + AUTH_SECRETLEN + 16,
 	AUTH_MAXTICKETLEN = AUTH_TICKETLEN1,
 	AUTH_MAXAUTHENTLEN = AUTH_AUTHENTLEN1,
 };
@@ -74,6 +81,17 @@ struct auth_authenticator {
 	uint8_t rand[AUTH_NONCELEN];	/* form 1 only */
 };
 
+/* 9front's Passwordreq (AuthPass): the old password, the new one (empty:
+ * keep it) and an Inferno/POP secret to set when changesecret is nonzero.
+ * Strings are NUL-terminated after decode (cut at 27, 27 and 31 bytes). */
+struct auth_passreq {
+	uint8_t num;			/* AuthPass */
+	char old[AUTH_PASSWDLEN];
+	char new[AUTH_PASSWDLEN];
+	uint8_t changesecret;
+	char secret[AUTH_SECRETLEN];
+};
+
 /* Returns false when fewer than 141 bytes are given. Names are cut to
  * their field and NUL-terminated, as convM2TR does. */
 bool authmsg_treq_decode(const uint8_t *p, size_t n, struct auth_ticketreq *tr);
@@ -97,6 +115,16 @@ int authmsg_ticket_decode(const uint8_t *p, size_t n, const uint8_t *key, bool d
     struct auth_ticket *t);
 int authmsg_auth_decode(const uint8_t *p, size_t n, const struct auth_ticket *t,
     struct auth_authenticator *a);
+
+/* convPR2M / convM2PR: a Passwordreq under the key of ticket t, in t's
+ * form (counter as for tickets). The decoder returns as the ticket
+ * decoder does: > 0 consumed, < 0 minus the length needed, 0 when the
+ * bytes do not open with t's key; the caller checks pr->num. */
+size_t authmsg_passreq_len(int form);
+size_t authmsg_passreq_encode(const struct auth_passreq *pr, const struct auth_ticket *t,
+    uint32_t counter, uint8_t *out, size_t cap);
+int authmsg_passreq_decode(const uint8_t *p, size_t n, const struct auth_ticket *t,
+    struct auth_passreq *pr);
 
 /* AuthErr and its 64-byte reason: writes 65 bytes. */
 void authmsg_error(uint8_t out[1 + AUTH_AERRLEN], const char *reason);

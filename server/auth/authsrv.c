@@ -2,6 +2,7 @@
  * sys/src/cmd/auth/authsrv.c: pak(), pak1(), getkey(), ticketrequest(). */
 #include "auth/authsrv.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -55,6 +56,7 @@ reply_error(struct authsrv_reply *r, const char *why)
 	authmsg_error(r->out, why);
 	r->len = 1 + AUTH_AERRLEN;
 	r->close = true;
+	r->fail = true;
 }
 
 /* pak1: look the user up (or make a key up), then our Y goes out. */
@@ -183,6 +185,169 @@ ticketrequest(struct authsrv *s, const struct auth_ticketreq *tr, struct authsrv
 	OPENSSL_cleanse(&t, sizeof(t));
 }
 
+/* ---- AuthPass (9front's changepasswd) ---- */
+
+static void
+pass_end(struct authsrv *s)
+{
+	s->passing = false;
+	s->pass_tries = 0;
+	OPENSSL_cleanse(&s->pt, sizeof(s->pt));
+	slots_clear(s);
+}
+
+/* AuthOK and the AuthTp ticket under the uid's key; the Passwordreq next.
+ * An unknown uid gets a ticket under a made-up key, as for AuthTreq. */
+static void
+changepasswd(struct authsrv *s, const struct auth_ticketreq *tr, struct authsrv_reply *r)
+{
+	uint8_t aes[AUTH_AESKEYLEN], des[AUTH_DESKEYLEN];
+	size_t n;
+
+	if (!tr->uid[0]) {
+		reply_error(r, "no user named in the password change");
+		return;
+	}
+	if (!getkey(s, tr->uid, &s->ukey, r))
+		return;
+	s->pass_known = authkey_lookup(s->keys, tr->uid, aes, des, &s->pass_des);
+	OPENSSL_cleanse(aes, sizeof(aes));
+	OPENSSL_cleanse(des, sizeof(des));
+
+	memset(&s->pt, 0, sizeof(s->pt));
+	s->pt.num = AuthTp;
+	memcpy(s->pt.chal, tr->chal, AUTH_CHALLEN);
+	name_copy(s->pt.cuid, tr->uid);
+	name_copy(s->pt.suid, tr->uid);
+	s->pt.form = s->form1;
+	if (!s->rand(s->rand_ctx, s->pt.key, AUTH_NONCELEN)) {
+		r->close = true;
+		return;
+	}
+	r->out[r->len++] = AuthOK;
+	n = authmsg_ticket_encode(&s->pt, s->pt.form ? s->ukey.key.pakkey : s->ukey.key.des,
+	    s->counter++, r->out + r->len, sizeof(r->out) - r->len);
+	if (n == 0) {
+		r->len = 0;
+		r->close = true;
+		return;
+	}
+	r->len += n;
+	r->need = authmsg_passreq_len(s->pt.form);
+	s->passing = true;
+	s->pass_tries = 0;
+}
+
+const char *
+authsrv_okpasswd(const char *pw)
+{
+	static const char *const trivial[] = {
+		"login", "guest", "change me", "passwd", "no passwd", "anonymous",
+	};
+	char p[AUTH_PASSWDLEN], back[AUTH_PASSWDLEN];
+	size_t n = strnlen(pw, AUTH_PASSWDLEN - 1);
+	const char *why = NULL;
+
+	memcpy(p, pw, n);
+	while (n > 0 && p[n - 1] == ' ')
+		n--;
+	p[n] = 0;
+	for (size_t i = 0; i < n; i++)
+		back[i] = p[n - 1 - i];
+	back[n] = 0;
+	if (n < 8)
+		why = "password too short (at least 8 characters)";
+	for (size_t i = 0; !why && i < sizeof(trivial) / sizeof(trivial[0]); i++)
+		if (strcmp(p, trivial[i]) == 0 || strcmp(back, trivial[i]) == 0)
+			why = "trivial password";
+	OPENSSL_cleanse(p, sizeof(p));
+	OPENSSL_cleanse(back, sizeof(back));
+	return why;
+}
+
+/* The old password against the uid's keys, in constant time; a user not
+ * in the key file never passes. */
+static bool
+old_ok(struct authsrv *s, const char *old)
+{
+	struct authkey k;
+	int bad;
+
+	if (!authkey_from_password(&k, old))
+		return false;
+	bad = CRYPTO_memcmp(k.aes, s->ukey.key.aes, AUTH_AESKEYLEN) != 0;
+	bad |= s->pass_des & (CRYPTO_memcmp(k.des, s->ukey.key.des, AUTH_DESKEYLEN) != 0);
+	bad |= !s->pass_known;
+	authkey_wipe(&k);
+	return !bad;
+}
+
+/* Which refusal, if any; fail says whether it counts against the source. */
+static const char *
+pass_check(struct authsrv *s, const struct auth_passreq *pr, char *why, size_t whylen, bool *fail,
+    bool *changed)
+{
+	struct authkey nk;
+	const char *err;
+
+	*fail = false;
+	if (!old_ok(s, pr->old)) {
+		*fail = true;
+		return "bad password";
+	}
+	if (pr->changesecret)
+		return "no Inferno/POP secret is kept here: answer no";
+	if (!pr->new[0])
+		return NULL;		/* nothing to change, as 9front allows */
+	if ((err = authsrv_okpasswd(pr->new)) != NULL)
+		return err;
+	if (!authkey_from_password(&nk, pr->new))
+		return "can't derive the new key";
+	if (s->setkey == NULL) {
+		snprintf(why, whylen, "can't write key: no key file");
+	} else if (s->setkey(s->setkey_ctx, s->ukey.id, &nk, why, whylen)) {
+		*changed = true;
+		why = NULL;
+	}
+	authkey_wipe(&nk);
+	return why;
+}
+
+void
+authsrv_passreq(struct authsrv *s, const uint8_t *p, size_t n, struct authsrv_reply *r)
+{
+	struct auth_passreq pr;
+	char whybuf[AUTH_AERRLEN];
+	const char *why;
+
+	memset(r, 0, sizeof(*r));
+	if (!s->passing) {
+		r->close = true;
+		return;
+	}
+	if (authmsg_passreq_decode(p, n, &s->pt, &pr) <= 0 || pr.num != AuthPass) {
+		reply_error(r, "protocol botch: the password request does not open");
+		pass_end(s);
+		OPENSSL_cleanse(&pr, sizeof(pr));
+		return;
+	}
+	why = pass_check(s, &pr, whybuf, sizeof(whybuf), &r->fail, &r->changed);
+	OPENSSL_cleanse(&pr, sizeof(pr));
+	if (why == NULL) {
+		r->out[r->len++] = AuthOK;
+		pass_end(s);
+		return;
+	}
+	authmsg_error(r->out, why);
+	r->len = 1 + AUTH_AERRLEN;
+	if (++s->pass_tries >= AUTHSRV_PASS_TRIES) {
+		r->close = true;
+		pass_end(s);
+	} else {
+		r->need = authmsg_passreq_len(s->pt.form);
+	}
+}
+
 void
 authsrv_request(struct authsrv *s, const uint8_t req[AUTH_TICKREQLEN], struct authsrv_reply *r)
 {
@@ -198,10 +363,12 @@ authsrv_request(struct authsrv *s, const uint8_t req[AUTH_TICKREQLEN], struct au
 		ticketrequest(s, &tr, r);
 		break;
 	case AuthPass:
-		reply_error(r, "password change is not offered here: ask the operator");
+		changepasswd(s, &tr, r);
+		if (s->passing)
+			return;		/* the uid's key stays for the Passwordreq */
 		break;
 	default:
-		reply_error(r, "request type not supported (only AuthPAK, AuthTreq)");
+		reply_error(r, "request type not supported (only AuthPAK, AuthTreq, AuthPass)");
 		break;
 	}
 	slots_clear(s);

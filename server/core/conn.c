@@ -55,6 +55,7 @@ struct conn {
 	enum conn_reason doom_reason;
 	int busy;
 	uint64_t hs_at, idle_at, stall_at;      /* deadlines, 0: none */
+	uint32_t idle_ms;               /* the listener's, or conn_set_idle's */
 	struct ev_timer timer;
 };
 
@@ -258,7 +259,7 @@ drained(struct conn *c)
 {
 	c->woff = c->wlen = 0;
 	c->stall_at = 0;
-	c->idle_at = after(c, c->l->lim.idle_ms);
+	c->idle_at = after(c, c->idle_ms);
 	arm_at(c, c->idle_at);
 	if (c->wcap > WBUF_KEEP) {
 		free(c->wbuf);
@@ -397,7 +398,7 @@ deliver(struct conn *c)
 		if (n == 0 || (size_t)n > avail)
 			break;
 		off += (size_t)n;
-		c->idle_at = after(c, c->l->lim.idle_ms);
+		c->idle_at = after(c, c->idle_ms);
 		c->l->ops.on_frame(c, p, (size_t)n);
 	}
 	if (c->closed || off == 0)
@@ -549,7 +550,8 @@ admit(struct conn_listener *l, int fd, const struct sockaddr_in *peer)
 	bump(&l->st.accepted, l->m_accepted);
 	ev_timer_init(&c->timer, on_timer, c);
 	c->hs_at = after(c, l->lim.handshake_ms);
-	c->idle_at = after(c, l->lim.idle_ms);
+	c->idle_ms = l->lim.idle_ms;
+	c->idle_at = after(c, c->idle_ms);
 	arm_at(c, c->hs_at);
 	arm_at(c, c->idle_at);
 	if (l->ops.on_open) {
@@ -731,6 +733,15 @@ void
 conn_established(struct conn *c)
 {
 	c->hs_at = 0;       /* the timer finds nothing due and re-arms */
+}
+
+void
+conn_set_idle(struct conn *c, uint32_t ms)
+{
+	c->idle_ms = ms;
+	c->idle_at = after(c, ms);
+	if (!c->closed)
+		arm_at(c, c->idle_at);
 }
 
 void

@@ -158,6 +158,9 @@ int conn_send(struct conn *c, const void *data, size_t len);
 void conn_close(struct conn *c, const char *reason);
 /* The handshake is over: stops the handshake timeout. */
 void conn_established(struct conn *c);
+/* Changes this connection's idle timeout (0: none) from now on, e.g. while
+ * a person types at the other end. */
+void conn_set_idle(struct conn *c, uint32_t ms);
 /* Changes the max frame size, e.g. to the negotiated msize. Bytes already
  * buffered are checked against it with the next frame. */
 void conn_set_max_frame(struct conn *c, size_t max);

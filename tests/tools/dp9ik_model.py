@@ -204,3 +204,8 @@ if __name__ == '__main__':
     print('form1 ticket', form1_seal(b'form1 Tc', 7, bytes(range(0x40, 0x60)), body).hex())
     # a form 1 authenticator: chal rand[32]
     print('form1 auth', form1_seal(b'form1 Ac', 0x01020304, bytes(range(0x20, 0x40)), bytes(range(1, 9)) + bytes(range(0x60, 0x80))).hex())
+    # a Passwordreq (convPR2M): num old[28] new[28] changesecret secret[32],
+    # under an AuthTp ticket's key: DES (form 0) and form 1 ("form1 PR")
+    pr = bytes([3]) + b'gridboot-test'.ljust(28, b'\0') + b'new-password-1'.ljust(28, b'\0') + bytes([1]) + b'pop-secret'.ljust(32, b'\0')
+    print('passreq des', p9encrypt(bytes(range(0x10, 0x17)), pr).hex())
+    print('passreq form1', form1_seal(b'form1 PR', 2, bytes(range(0x20, 0x40)), pr[1:]).hex())

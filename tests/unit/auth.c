@@ -9,9 +9,9 @@
  *      openssl kdf -keylen 16 -kdfopt digest:SHA1 -kdfopt pass:gridboot-test \
  *        -kdfopt "salt:Plan 9 key derivation" -kdfopt iter:9001 PBKDF2
  *  - passtodeskey, the DES ticket, the form 1 ticket and authenticator,
- *    PM/PN (authpak_hash) and the PAK key: tests/tools/dp9ik_model.py,
- *    written from 9front's passtokey.c, libc crypt.c, form1.c, convT2M.c,
- *    authpak.c; its DES and ChaCha20-Poly1305 are the Python "cryptography"
+ *    the Passwordreq in both forms, PM/PN (authpak_hash) and the PAK key:
+ *    tests/tools/dp9ik_model.py, written from 9front's passtokey.c, libc
+ *    crypt.c, form1.c, convT2M.c, convPR2M.c, authpak.c; its DES and ChaCha20-Poly1305 are the Python "cryptography"
  *    package's, not our code's (run `python3 tests/tools/dp9ik_model.py`).
  *  - Whole exchanges are checked by playing the client with our own code
  *    (so they prove consistency, not interoperability; drawterm does that,
@@ -361,6 +361,233 @@ server_tests(void)
 	authkey_free(&kf);
 }
 
+static void
+passreq_tests(void)
+{
+	struct auth_ticket t;
+	struct auth_passreq pr, back;
+	uint8_t buf[256];
+
+	memset(&pr, 0, sizeof(pr));
+	pr.num = AuthPass;
+	strcpy(pr.old, "gridboot-test");
+	strcpy(pr.new, "new-password-1");
+	pr.changesecret = 1;
+	strcpy(pr.secret, "pop-secret");
+
+	fill_ticket(&t, 0, AuthTp);
+	CHECK(authmsg_passreq_len(0) == 90 && authmsg_passreq_len(1) == 117,
+	    "Passwordreq: 90 bytes in DES, 117 in form 1");
+	CHECK(authmsg_passreq_encode(&pr, &t, 0, buf, sizeof(buf)) == 90
+	    && eqhex(buf, 90, "bf60c0c4f9eb6c3e3e9b983d66021dd01c271d33d152904a3e7c28bf69da6caee18e5f4d7226b2c1bc4dbc7520a1b3316f4334da8ad1c8369111e22d8b894b83f6f09a7ccbfeae7f2097e7f21b4d74c758baf283e7546651dfce"),
+	    "DES Passwordreq: num old[28] new[28] changesecret secret[32] under the ticket key (model)");
+	CHECK(authmsg_passreq_decode(buf, 90, &t, &back) == 90 && back.num == AuthPass
+	    && strcmp(back.old, "gridboot-test") == 0 && strcmp(back.new, "new-password-1") == 0
+	    && back.changesecret == 1 && strcmp(back.secret, "pop-secret") == 0, "DES Passwordreq round trip");
+	CHECK(authmsg_passreq_decode(buf, 89, &t, &back) == -90, "a short DES Passwordreq asks for 90");
+	uint8_t plain[90];
+	memcpy(plain, buf, 90);
+	CHECK(authmsg_des_decrypt(t.key, plain, 90) && plain[0] == AuthPass && memcmp(plain + 1, "gridboot-test", 14) == 0
+	    && memcmp(plain + 29, "new-password-1", 15) == 0 && plain[57] == 1 && memcmp(plain + 58, "pop-secret", 11) == 0,
+	    "the fields at offsets 0, 1, 29, 57, 58");
+
+	fill_ticket(&t, 1, AuthTp);
+	CHECK(authmsg_passreq_encode(&pr, &t, 2, buf, sizeof(buf)) == 117
+	    && eqhex(buf, 117, "666f726d3120505202000000de54a82110b324f6f8d792391c2e171e6731a5ae71a325791bccc1be2c0512fcf2c0a9c3c138292a0ced6d9e2af01462e0818e405d4add962c1f101a8698da104b1bd03babd0bdb60e0e74288ac5ea5a3284d4076deb2f8e8b1fcb0b0fd3da53441736ef3f405e7a41"),
+	    "form 1 Passwordreq: \"form1 PR\", counter 2 LE, ChaCha20-Poly1305 (python cryptography)");
+	CHECK(authmsg_passreq_decode(buf, 117, &t, &back) == 117 && back.num == AuthPass
+	    && strcmp(back.new, "new-password-1") == 0, "form 1 Passwordreq round trip");
+	CHECK(authmsg_passreq_decode(buf, 100, &t, &back) == -117, "a short one asks for 117");
+	buf[40] ^= 1;
+	CHECK(authmsg_passreq_decode(buf, 117, &t, &back) == 0 && back.num == 0, "a flipped bit fails the tag");
+	buf[40] ^= 1;
+	memset(pr.old, 'x', sizeof(pr.old));	/* no NUL: cut at 27 */
+	authmsg_passreq_encode(&pr, &t, 3, buf, sizeof(buf));
+	CHECK(authmsg_passreq_decode(buf, 117, &t, &back) == 117 && strlen(back.old) == 27, "old is cut at 27 bytes");
+
+	CHECK(authsrv_okpasswd("gridboot") == NULL, "okpasswd: 8 characters are enough");
+	CHECK(authsrv_okpasswd("short") && strstr(authsrv_okpasswd("short"), "too short"), "okpasswd: 5 are not");
+	CHECK(authsrv_okpasswd("seven77      ") && strstr(authsrv_okpasswd("seven77      "), "too short"),
+	    "okpasswd: trailing blanks do not count");
+	CHECK(authsrv_okpasswd("anonymous") && strcmp(authsrv_okpasswd("anonymous"), "trivial password") == 0
+	    && authsrv_okpasswd("suomynona") && strcmp(authsrv_okpasswd("no passwd"), "trivial password") == 0,
+	    "okpasswd: trivial words, forwards and backwards");
+}
+
+/* The key store AuthPass writes to, in memory. */
+struct store {
+	int calls;
+	char user[AUTH_ANAMELEN];
+	struct authkey k;
+	const char *fail;
+};
+
+static bool
+store_set(void *ctx, const char *user, const struct authkey *k, char *why, size_t whylen)
+{
+	struct store *st = ctx;
+	st->calls++;
+	if (st->fail) {
+		snprintf(why, whylen, "%s", st->fail);
+		return false;
+	}
+	snprintf(st->user, sizeof(st->user), "%s", user);
+	st->k = *k;
+	return true;
+}
+
+/* AuthPass as 9front's passwd sends it: AuthPAK for the uid alone (dp9ik)
+ * or nothing (p9sk1), then the request; the Tp ticket opened into t. */
+static bool
+pass_start(struct authsrv *s, bool dp9ik, const char *user, const char *pw, struct auth_ticket *t,
+    struct authsrv_reply *r)
+{
+	struct auth_ticketreq tr;
+	struct authkey k;
+	struct authpak_priv p;
+	uint8_t req[AUTH_TICKREQLEN], y[56];
+
+	authkey_from_password(&k, pw);
+	authkey_pakhash(&k, user);
+	memset(&tr, 0, sizeof(tr));
+	strcpy(tr.uid, user);
+	seq(tr.chal, 8, 0x51);
+	if (dp9ik) {
+		tr.type = AuthPAK;
+		authmsg_treq_encode(&tr, req);
+		authsrv_request(s, req, r);
+		if (r->close || r->len != 57 || r->need != 56)
+			return false;
+		authpak_new(&p, &k, y, true);
+		if (!authsrv_pak_ys(s, y, 56) || !authpak_finish(&p, &k, r->out + 1))
+			return false;
+	}
+	tr.type = AuthPass;
+	authmsg_treq_encode(&tr, req);
+	authsrv_request(s, req, r);
+	if (r->close || r->out[0] != AuthOK)
+		return false;
+	/* DES has no tag: a wrong key shows in the kind and the name (passwd's check) */
+	return authmsg_ticket_decode(r->out + 1, r->len - 1, dp9ik ? k.pakkey : k.des, !dp9ik, t) > 0
+	    && t->num == AuthTp && strcmp(t->cuid, user) == 0;
+}
+
+static void
+pass_send(struct authsrv *s, const struct auth_ticket *t, const char *old, const char *new,
+    bool secret, struct authsrv_reply *r)
+{
+	struct auth_passreq pr;
+	uint8_t buf[128];
+	static uint32_t ctr;
+
+	memset(&pr, 0, sizeof(pr));
+	pr.num = AuthPass;
+	strcpy(pr.old, old);
+	strcpy(pr.new, new);
+	pr.changesecret = secret;
+	size_t n = authmsg_passreq_encode(&pr, t, ctr++, buf, sizeof(buf));
+	authsrv_passreq(s, buf, n, r);
+}
+
+static bool
+refused(const struct authsrv_reply *r, const char *why)
+{
+	return r->len == 65 && r->out[0] == AuthErr && strcmp((const char *)r->out + 1, why) == 0;
+}
+
+static void
+passwd_tests(void)
+{
+	struct auth_keyfile kf;
+	struct authsrv s, sd;
+	struct auth_ticket t;
+	struct authsrv_reply r;
+	struct store st = { 0 };
+	struct authkey want;
+	uint32_t ctr = 1;
+
+	load_keys(&kf);
+	authsrv_init(&s, &kf, false, counter_rand, &ctr);
+	s.setkey = store_set;
+	s.setkey_ctx = &st;
+	CHECK(pass_start(&s, true, "glenda", "gridboot-test", &t, &r) && r.len == 1 + 124 && r.need == 117
+	    && s.passing && t.num == AuthTp && t.form == 1 && strcmp(t.cuid, "glenda") == 0 && t.chal[0] == 0x51,
+	    "dp9ik AuthPass: AuthOK + a form 1 AuthTp ticket under the PAK key; 117 bytes next");
+	pass_send(&s, &t, "not-the-password", "new-password-1", false, &r);
+	CHECK(refused(&r, "bad password") && r.fail && !r.close && r.need == 117 && st.calls == 0,
+	    "a wrong old password: AuthErr \"bad password\", counted, the connection stays");
+	pass_send(&s, &t, "gridboot-test", "short", false, &r);
+	CHECK(refused(&r, "password too short (at least 8 characters)") && !r.fail && r.need == 117,
+	    "a short new one: its reason, not counted against the source");
+	pass_send(&s, &t, "gridboot-test", "anonymous", false, &r);
+	CHECK(refused(&r, "trivial password") && !r.fail, "a trivial one: \"trivial password\"");
+	pass_send(&s, &t, "gridboot-test", "new-password-1", true, &r);
+	CHECK(refused(&r, "no Inferno/POP secret is kept here: answer no"), "changesecret: refused with a reason");
+	pass_send(&s, &t, "gridboot-test", "new-password-1", false, &r);
+	authkey_from_password(&want, "new-password-1");
+	CHECK(r.len == 1 && r.out[0] == AuthOK && !r.close && r.need == 0 && r.changed && !s.passing
+	    && st.calls == 1 && strcmp(st.user, "glenda") == 0 && memcmp(st.k.aes, want.aes, 16) == 0
+	    && memcmp(st.k.des, want.des, 7) == 0, "the right old password: AuthOK; the store got both keys of the new one");
+
+	/* the tries run out */
+	CHECK(pass_start(&s, true, "glenda", "gridboot-test", &t, &r), "AuthPass again");
+	for (int i = 0; i < AUTHSRV_PASS_TRIES; i++)
+		pass_send(&s, &t, "wrong-wrong", "new-password-2", false, &r);
+	CHECK(refused(&r, "bad password") && r.close && !s.passing, "after %d refusals the connection closes",
+	    AUTHSRV_PASS_TRIES);
+
+	/* a store that cannot write */
+	st.fail = "can't write key: disk full";
+	CHECK(pass_start(&s, true, "glenda", "gridboot-test", &t, &r), "AuthPass, store failing");
+	pass_send(&s, &t, "gridboot-test", "new-password-2", false, &r);
+	CHECK(refused(&r, "can't write key: disk full") && !r.fail && !r.changed && s.passing, "the store's reason is sent");
+	st.fail = NULL;
+	pass_send(&s, &t, "gridboot-test", "", false, &r);
+	CHECK(r.len == 1 && r.out[0] == AuthOK && !r.changed, "an empty new password changes nothing: AuthOK");
+
+	/* a request that does not open */
+	CHECK(pass_start(&s, true, "glenda", "gridboot-test", &t, &r), "AuthPass for a botch");
+	t.key[0] ^= 1;
+	pass_send(&s, &t, "gridboot-test", "new-password-2", false, &r);
+	CHECK(refused(&r, "protocol botch: the password request does not open") && r.close && r.fail,
+	    "a Passwordreq under another key: AuthErr and close");
+
+	/* dp9ik only: AuthPass without a PAK */
+	struct auth_ticketreq tr;
+	uint8_t req[AUTH_TICKREQLEN];
+	memset(&tr, 0, sizeof(tr));
+	tr.type = AuthPass;
+	strcpy(tr.uid, "glenda");
+	authmsg_treq_encode(&tr, req);
+	authsrv_init(&s, &kf, false, counter_rand, &ctr);
+	authsrv_request(&s, req, &r);
+	CHECK(refused(&r, "DES is disabled") && r.close, "dp9ik only: AuthPass without AuthPAK is \"DES is disabled\"");
+	tr.uid[0] = 0;
+	authmsg_treq_encode(&tr, req);
+	authsrv_request(&s, req, &r);
+	CHECK(refused(&r, "no user named in the password change") && r.close, "AuthPass without a uid");
+
+	/* p9sk1: DES ticket and request */
+	authsrv_init(&sd, &kf, true, counter_rand, &ctr);
+	sd.setkey = store_set;
+	sd.setkey_ctx = &st;
+	st.calls = 0;
+	CHECK(pass_start(&sd, false, "glenda", "gridboot-test", &t, &r) && r.len == 1 + 72 && r.need == 90 && t.form == 0,
+	    "p9sk1 AuthPass: a DES AuthTp ticket; 90 bytes next");
+	pass_send(&sd, &t, "gridboot-test", "new-password-3", false, &r);
+	authkey_from_password(&want, "new-password-3");
+	CHECK(r.len == 1 && r.out[0] == AuthOK && st.calls == 1 && memcmp(st.k.des, want.des, 7) == 0,
+	    "p9sk1 Passwordreq: AuthOK, the new keys stored");
+	CHECK(!pass_start(&sd, false, "bootes", "bootes-pw", &t, &r) && r.out[0] == AuthOK && r.len == 73,
+	    "a user without a DES key gets a DES ticket no password opens");
+	CHECK(!pass_start(&sd, false, "nobody", "whatever", &t, &r) && r.out[0] == AuthOK && r.len == 73,
+	    "and so does an unknown user");
+	authkey_wipe(&want);
+	authsrv_wipe(&s);
+	authsrv_wipe(&sd);
+	authkey_free(&kf);
+}
+
 int
 main(void)
 {
@@ -368,5 +595,7 @@ main(void)
 	treq_tests();
 	ticket_tests();
 	server_tests();
+	passreq_tests();
+	passwd_tests();
 	return UNIT_DONE();
 }
