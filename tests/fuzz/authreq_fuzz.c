@@ -1,6 +1,6 @@
 /* libFuzzer target: arbitrary bytes as one connection's input, twice:
- * to the auth port (auth_frame, authsrv_request, authsrv_pak_ys, as the
- * module drives them) and to the rcpu endpoint (rcpu_frame, rcpu_input:
+ * to the auth port (auth_frame, authsrv_request, authsrv_pak_ys,
+ * authsrv_passreq, as the module drives them) and to the rcpu endpoint (rcpu_frame, rcpu_input:
  * the p9any choice parser, the challenge, the PAK, the ticket). Build and
  * run with `make fuzz-authreq` (FUZZ_TIME seconds, default 60). */
 #include <stddef.h>
@@ -42,6 +42,17 @@ setup(void)
 		__builtin_trap();
 }
 
+static bool
+store(void *ctx, const char *user, const struct authkey *k, char *why, size_t whylen)
+{
+	(void)ctx;
+	(void)user;
+	(void)k;
+	(void)why;
+	(void)whylen;
+	return true;
+}
+
 static void
 auth_port(const uint8_t *p, size_t n, bool des)
 {
@@ -50,11 +61,19 @@ auth_port(const uint8_t *p, size_t n, bool des)
 	size_t need = 0;
 
 	authsrv_init(&s, &keys, des, fixed_rand, NULL);
+	s.setkey = store;
 	while (n > 0) {
 		int64_t f = auth_frame(need, p, n);
 		if (f <= 0 || (size_t)f > n || f == 1)
 			break;          /* more needed, or AuthErr and a close */
-		if (need) {
+		if (need && s.passing) {
+			authsrv_passreq(&s, p, (size_t)f, &r);
+			if (r.len > sizeof r.out)
+				__builtin_trap();
+			if (r.close)
+				break;
+			need = r.need;
+		} else if (need) {
 			bool ok = authsrv_pak_ys(&s, p, (size_t)f);
 			need = 0;
 			if (!ok)
@@ -66,7 +85,7 @@ auth_port(const uint8_t *p, size_t n, bool des)
 			if (r.close)
 				break;
 			need = r.need;
-			if (need > 2 * AUTH_PAKYLEN)
+			if (need > 2 * AUTH_PAKYLEN && need != AUTH_PASSREQLEN0 && need != AUTH_PASSREQLEN1)
 				__builtin_trap();
 		}
 		p += f;

@@ -118,8 +118,8 @@ r=$(send 10.9.0.1 567 "474554202f20485454502f312e300d0a0d0a")
 check "HTTP on 567: AuthErr 'not a Plan 9 ticket request', then a close" \
     [ "$r" = "05$(printf 'not a Plan 9 ticket request' | od -An -tx1 | tr -d ' \n')$(printf '%0*d' $(( (64 - 27) * 2 )) 0)" ]
 r=$(send 10.9.0.1 567 "03$(printf '%0280d' 0)")
-check "AuthPass on 567: AuthErr saying a password change is not offered" \
-    sh -c "echo '$r' | grep -q '^05$(printf 'password change is not offered' | od -An -tx1 | tr -d ' \n')'"
+check "AuthPass naming no user on 567: AuthErr saying so (auth_passwd.sh has the real thing)" \
+    sh -c "echo '$r' | grep -q '^05$(printf 'no user named in the password change' | od -An -tx1 | tr -d ' \n')'"
 after=$(metric 'gridboot_auth_failures_total{port="auth"}')
 check "the auth port's failure counter moved ($before -> $after)" [ "$after" -ge $((before + 2)) ]
 r=$(send 10.9.0.1 17019 "$(printf '41%.0s' $(seq 200))")
