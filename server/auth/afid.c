@@ -1,4 +1,4 @@
-/* p9any with dp9ik over a 9P afid (core/authgate.h): the same server side
+/* p9any with dp9ik (or p9sk1, grid.p9any) over a 9P afid (core/authgate.h): the same server side
  * as rcpu's (rcpu.c), as the grid's host owner, ending at our
  * authenticator instead of TLS. The file server sees bytes and, at the
  * end, a user name; the keys stay here. */
@@ -36,7 +36,8 @@ afid_start(void *arg)
 	if (*k->keys == NULL || !authkey_lookup(*k->keys, g->authid, aes, des, &has_des))
 		return NULL;
 	struct afid *x = ecalloc(1, sizeof *x);
-	bool ok = rcpu_start(&x->r, g->authid, g->authdom, aes, &x->out);
+	bool ok = rcpu_start(&x->r, g->authid, g->authdom, aes, has_des ? des : NULL, g->p9any,
+	    &x->out);
 	OPENSSL_cleanse(aes, sizeof aes);
 	OPENSSL_cleanse(des, sizeof des);
 	if (!ok) {

@@ -347,12 +347,15 @@ rcpu_open(struct conn *c)
 	}
 	struct rconn *rc = ecalloc(1, sizeof *rc);
 	conn_set_user(c, rc);
-	bool ok = rcpu_start(&rc->r, g->authid, g->authdom, aes, &o);
+	bool ok = rcpu_start(&rc->r, g->authid, g->authdom, aes, has_des ? des : NULL, g->p9any, &o);
 	OPENSSL_cleanse(aes, sizeof aes);
 	OPENSSL_cleanse(des, sizeof des);
 	if (!ok) {
 		rcpu_out_free(&o);
-		conn_close(c, "out of memory");
+		if (rc->r.why)
+			log_limited(&A.rl_fail, LOG_ERR, "rcpu: %s (gridbootd passwd -c FILE %s with "
+			    "grid.auth_des on)", rc->r.why, g->authid);
+		conn_close(c, rc->r.why ? "nothing to offer" : "out of memory");
 		return;
 	}
 	rsend(c, &o);
@@ -401,8 +404,9 @@ rcpu_on_frame(struct conn *c, const uint8_t *p, size_t len)
 	char *text = auth_machine_list(A.d->inv, &n);
 	conn_established(c);
 	(*A.m_logins)++;
-	log_info("rcpu: %s: %s authenticated (dp9ik, TLS %s); printing %zu machine(s), running nothing",
-	    conn_peer_str(c), rc->r.user, SSL_get_cipher(rc->r.ssl), A.d->inv->nmachines);
+	log_info("rcpu: %s: %s authenticated (%s, TLS %s); printing %zu machine(s), running nothing",
+	    conn_peer_str(c), rc->r.user, rc->r.p9sk1 ? "p9sk1" : "dp9ik", SSL_get_cipher(rc->r.ssl),
+	    A.d->inv->nmachines);
 	bool ok = rcpu_finish(&rc->r, text, n, &o);
 	free(text);
 	rsend(c, &o);

@@ -77,8 +77,8 @@ authmsg_error(uint8_t out[1 + AUTH_AERRLEN], const char *reason)
 
 /* des56to64: the 56 key bits spread 7 to a byte, low bit for parity (odd;
  * DES ignores it). */
-static void
-des56to64(const uint8_t k56[7], uint8_t k64[8])
+void
+authmsg_des56to64(const uint8_t k56[7], uint8_t k64[8])
 {
 	uint64_t bits = 0;
 	for (int i = 0; i < 7; i++)
@@ -102,7 +102,7 @@ des_blocks(const uint8_t key[7], uint8_t *buf, size_t n, bool enc)
 
 	if (n < 8)
 		return false;
-	des56to64(key, k64);
+	authmsg_des56to64(key, k64);
 	for (int i = 0; i < 3; i++)
 		memcpy(k3 + 8 * i, k64, 8);
 	ctx = EVP_CIPHER_CTX_new();

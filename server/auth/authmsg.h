@@ -135,6 +135,10 @@ void authmsg_error(uint8_t out[1 + AUTH_AERRLEN], const char *reason);
 bool authmsg_des_encrypt(const uint8_t key[AUTH_DESKEYLEN], uint8_t *buf, size_t n);
 bool authmsg_des_decrypt(const uint8_t key[AUTH_DESKEYLEN], uint8_t *buf, size_t n);
 
+/* libsec's des56to64: a 7-byte key as DES's 8 bytes with odd parity
+ * (also p9sk1's session secret). */
+void authmsg_des56to64(const uint8_t k56[AUTH_DESKEYLEN], uint8_t k64[8]);
+
 /* form1B2M / form1M2B: seal buf[0..n) (buf[0] = num) into out, and open. */
 size_t authmsg_form1_seal(const uint8_t *msg, size_t n, const uint8_t key[32],
     uint32_t counter, uint8_t *out, size_t cap);

@@ -41,10 +41,10 @@ psk_cb(SSL *ssl, const char *identity, unsigned char *psk, unsigned int max)
 {
 	struct rcpu *r = SSL_get_app_data(ssl);
 
-	if (r == NULL || strcmp(identity, "p9secret") != 0 || max < RCPU_SECRETLEN)
+	if (r == NULL || strcmp(identity, "p9secret") != 0 || max < r->nsecret || r->nsecret == 0)
 		return 0;
-	memcpy(psk, r->secret, RCPU_SECRETLEN);
-	return RCPU_SECRETLEN;
+	memcpy(psk, r->secret, r->nsecret);
+	return (unsigned int)r->nsecret;
 }
 
 SSL_CTX *
@@ -75,18 +75,36 @@ name_copy(char *dst, size_t cap, const char *src)
 
 bool
 rcpu_start(struct rcpu *r, const char *authid, const char *dom,
-    const uint8_t aes[AUTH_AESKEYLEN], struct rcpu_out *out)
+    const uint8_t aes[AUTH_AESKEYLEN], const uint8_t *des, const char *offer,
+    struct rcpu_out *out)
 {
-	char offer[16 + AUTH_DOMLEN];
+	char msg[16 + 2 * (8 + AUTH_DOMLEN)];
+	size_t n;
 
 	memset(r, 0, sizeof *r);
 	name_copy(r->authid, sizeof r->authid, authid);
 	name_copy(r->dom, sizeof r->dom, dom);
 	memcpy(r->key.aes, aes, AUTH_AESKEYLEN);
+	if (des)
+		memcpy(r->key.des, des, AUTH_DESKEYLEN);
 	if (!authkey_pakhash(&r->key, r->authid))
 		return false;
-	int n = snprintf(offer, sizeof offer, "v.2 dp9ik@%s", r->dom);
-	return n > 0 && out_put(out, offer, (size_t)n + 1);
+	n = (size_t)snprintf(msg, sizeof msg, "v.2");
+	for (const char *p = offer; *p; p += strcspn(p, " "), p += strspn(p, " ")) {
+		size_t k = strcspn(p, " ");
+		bool d = k == 5 && memcmp(p, "dp9ik", 5) == 0 && !r->offer_dp9ik;
+		bool s = k == 5 && memcmp(p, "p9sk1", 5) == 0 && des && !r->offer_p9sk1;
+		if (!d && !s)
+			continue;
+		r->offer_dp9ik |= d;
+		r->offer_p9sk1 |= s;
+		n += (size_t)snprintf(msg + n, sizeof msg - n, " %s@%s", d ? "dp9ik" : "p9sk1", r->dom);
+	}
+	if (!r->offer_dp9ik && !r->offer_p9sk1) {
+		r->why = "p9any: nothing to offer (p9sk1 alone, and the host owner has no DES key)";
+		return false;
+	}
+	return out_put(out, msg, n + 1);
 }
 
 int64_t
@@ -104,7 +122,7 @@ rcpu_frame(const struct rcpu *r, const uint8_t *p, size_t len)
 	case RCPU_PAKY:
 		return AUTH_PAKYLEN;
 	case RCPU_TICKET:
-		return AUTH_TICKETLEN1 + AUTH_AUTHENTLEN1;
+		return r->p9sk1 ? AUTH_TICKETLEN0 + AUTH_AUTHENTLEN0 : AUTH_TICKETLEN1 + AUTH_AUTHENTLEN1;
 	case RCPU_TLS:
 	case RCPU_9P:
 		return len > 0 ? (int64_t)len : 0;
@@ -144,13 +162,14 @@ ticket(struct rcpu *r, SSL_CTX *ctx, const uint8_t *p, size_t n, struct rcpu_out
 	int m;
 	bool ok;
 
-	m = authmsg_ticket_decode(p, n, r->key.pakkey, false, &t);
-	if (m <= 0 || t.num != AuthTs || memcmp(t.chal, r->schal, AUTH_CHALLEN) != 0) {
+	m = authmsg_ticket_decode(p, n, r->p9sk1 ? r->key.des : r->key.pakkey, r->p9sk1, &t);
+	if (m <= 0 || t.num != AuthTs || t.form != !r->p9sk1 ||
+	    CRYPTO_memcmp(t.chal, r->schal, AUTH_CHALLEN) != 0) {
 		OPENSSL_cleanse(&t, sizeof t);
 		return fail(r, "ticket does not open: wrong password or unknown user");
 	}
 	if (authmsg_auth_decode(p + m, n - (size_t)m, &t, &a) <= 0 || a.num != AuthAc ||
-	    memcmp(a.chal, r->schal, AUTH_CHALLEN) != 0) {
+	    CRYPTO_memcmp(a.chal, r->schal, AUTH_CHALLEN) != 0) {
 		OPENSSL_cleanse(&t, sizeof t);
 		return fail(r, "authenticator does not open");
 	}
@@ -161,9 +180,16 @@ ticket(struct rcpu *r, SSL_CTX *ctx, const uint8_t *p, size_t n, struct rcpu_out
 	ok = RAND_bytes(a.rand, AUTH_NONCELEN) == 1;
 	memcpy(salt + AUTH_NONCELEN, a.rand, AUTH_NONCELEN);
 	size_t k = ok ? authmsg_auth_encode(&a, &t, 0, as, sizeof as) : 0;
-	ok = k > 0 && out_put(out, as, k) &&
-	    authkey_hkdf(salt, sizeof salt, "Plan 9 session secret", t.key, AUTH_NONCELEN,
-	    r->secret, sizeof r->secret);
+	ok = k > 0 && out_put(out, as, k);
+	if (ok && r->p9sk1) {
+		/* factotum's establish(): p9sk1's secret is the DES key, 8 bytes */
+		authmsg_des56to64(t.key, r->secret);
+		r->nsecret = 8;
+	} else if (ok) {
+		ok = authkey_hkdf(salt, sizeof salt, "Plan 9 session secret", t.key, AUTH_NONCELEN,
+		    r->secret, sizeof r->secret);
+		r->nsecret = sizeof r->secret;
+	}
 	OPENSSL_cleanse(&t, sizeof t);
 	OPENSSL_cleanse(&a, sizeof a);
 	OPENSSL_cleanse(salt, sizeof salt);
@@ -299,20 +325,31 @@ rcpu_input(struct rcpu *r, SSL_CTX *ctx, const uint8_t *p, size_t n, struct rcpu
 	switch (r->st) {
 	case RCPU_CHOICE:
 		snprintf(want, sizeof want, "dp9ik %s", r->dom);
-		if (n != strlen(want) + 1 || memcmp(p, want, n) != 0)
-			return fail(r, "p9any: the choice is not \"dp9ik DOM\"");
+		if (r->offer_dp9ik && n == strlen(want) + 1 && memcmp(p, want, n) == 0) {
+			r->st = RCPU_CCHAL;
+			return out_put(out, "OK", 3) ? RCPU_MORE : fail(r, "out of memory");
+		}
+		snprintf(want, sizeof want, "p9sk1 %s", r->dom);
+		if (!r->offer_p9sk1 || n != strlen(want) + 1 || memcmp(p, want, n) != 0)
+			return fail(r, r->offer_p9sk1 ? "p9any: the choice is not \"dp9ik DOM\" or \"p9sk1 DOM\""
+			    : "p9any: the choice is not \"dp9ik DOM\" (p9sk1 is off: grid.p9any, grid.auth_des)");
+		r->p9sk1 = true;
 		r->st = RCPU_CCHAL;
 		return out_put(out, "OK", 3) ? RCPU_MORE : fail(r, "out of memory");
 	case RCPU_CCHAL:
 		memcpy(r->cchal, p, AUTH_CHALLEN);
 		memset(&tr, 0, sizeof tr);
-		tr.type = AuthPAK;
+		tr.type = r->p9sk1 ? AuthTreq : AuthPAK;
 		memcpy(tr.authid, r->authid, sizeof tr.authid);
 		memcpy(tr.authdom, r->dom, sizeof tr.authdom);
 		if (RAND_bytes(r->schal, AUTH_CHALLEN) != 1)
 			return fail(r, "no randomness");
 		memcpy(tr.chal, r->schal, AUTH_CHALLEN);
 		authmsg_treq_encode(&tr, msg);
+		if (r->p9sk1) {
+			r->st = RCPU_TICKET;
+			return out_put(out, msg, AUTH_TICKREQLEN) ? RCPU_MORE : fail(r, "out of memory");
+		}
 		if (!authpak_new(&r->priv, &r->key, msg + AUTH_TICKREQLEN, true))
 			return fail(r, "no randomness");
 		r->st = RCPU_PAKY;

@@ -1,7 +1,7 @@
 /* The server side of one rcpu connection (tcp 17019) as pure steps, the
  * way 9front's cpu server answers drawterm -h, up to and including TLS:
  *
- *   us   -> "v.2 dp9ik@DOM\0"                      p9any offer (dp9ik only)
+ *   us   -> "v.2 dp9ik@DOM p9sk1@DOM\0"            p9any offer (grid.p9any)
  *   them -> "dp9ik DOM\0"                          their choice
  *   us   -> "OK\0"
  *   them -> cchal[8]
@@ -18,11 +18,21 @@
  *           exports on the same connection, our text to its /dev/cons
  *   them -> the 9P replies; after the last: close_notify, close.
  *
+ * p9sk1 instead of dp9ik (offered when grid.p9any lists it and the host
+ * owner has a DES key; factotum's p9sk1.c, server role):
+ *   them -> "p9sk1 DOM\0", us -> "OK\0", them -> cchal[8]
+ *   us   -> Ticketreq(AuthTreq, authid, DOM, schal)   (no PAK)
+ *   them -> Ts (72, DES under the host owner's DES key) + Ac (13, DES
+ *           under Ts's key)
+ *   us   -> As (13)
+ *   both    secret = des56to64(Ts.key), 8 bytes: the TLS-PSK is those 8
+ *           bytes (9front's establish() and tlssrv; drawterm's p9any)
+ *
  * The caller owns the socket: it asks rcpu_frame how many bytes make the
  * next step, hands them to rcpu_input, sends what lands in out and acts
  * on the result. A ticket that does not open means a wrong password or an
- * unknown user (the auth server cannot tell; here is where it shows).
- * p9sk1 is not offered here (see docs/auth.md). */
+ * unknown user (the auth server cannot tell; here is where it shows; a
+ * DES ticket has no tag: a wrong key shows as a wrong kind or challenge). */
 #ifndef GRIDBOOT_RCPU_H
 #define GRIDBOOT_RCPU_H
 
@@ -62,6 +72,9 @@ struct rcpu {
 	struct authpak_priv priv;
 	uint8_t schal[AUTH_CHALLEN], cchal[AUTH_CHALLEN];
 	uint8_t secret[RCPU_SECRETLEN];
+	size_t nsecret;                 /* 256 after dp9ik, 8 after p9sk1 */
+	bool offer_dp9ik, offer_p9sk1;
+	bool p9sk1;                     /* the client chose p9sk1 */
 	char user[AUTH_ANAMELEN];       /* who the ticket says, once it opened */
 	SSL *ssl;
 	BIO *rbio, *wbio;               /* TLS records in and out (memory) */
@@ -81,9 +94,13 @@ struct rcpu {
 SSL_CTX *rcpu_tls_ctx(void);
 
 /* Starts a connection for host owner authid in domain dom with the host
- * owner's keys (aes needed; des unused). The greeting goes to out. */
+ * owner's keys (aes needed; des NULL when it has none) and offer, the
+ * protocols to offer in order ("dp9ik p9sk1", grid.p9any; p9sk1 only
+ * with a DES key). The greeting goes to out. false: out of memory, or
+ * nothing to offer (r->why says so). */
 bool rcpu_start(struct rcpu *r, const char *authid, const char *dom,
-    const uint8_t aes[AUTH_AESKEYLEN], struct rcpu_out *out);
+    const uint8_t aes[AUTH_AESKEYLEN], const uint8_t *des, const char *offer,
+    struct rcpu_out *out);
 /* The length of the next step's frame in p[0..len): 0 to read more, -1
  * for bytes that never make one, else its size. */
 int64_t rcpu_frame(const struct rcpu *r, const uint8_t *p, size_t len);

@@ -317,7 +317,7 @@ static const char *const grid_keys[] = {
 	"web", "ipxe_scripts", "http_per_source",  /* HTTP module */
 	"p9_port", "p9_auth", "p9_grid_open",  /* 9P module */
 	"auth_port", "rcpu_port", "auth_des", "authid", "keys", "speaksfor",
-	"serve_nvram",              /* auth module */
+	"serve_nvram", "p9any",     /* auth module */
 	NULL,
 };
 
@@ -408,6 +408,42 @@ parse_speaksfor(struct ctx *c, config_setting_t *g, struct grid *gr)
 	}
 }
 
+/* grid.p9any = [ "dp9ik", "p9sk1" ]: the protocols p9any offers, in
+ * order; by default dp9ik, and p9sk1 after it when grid.auth_des is on. */
+static void
+parse_p9any(struct ctx *c, config_setting_t *g, struct grid *gr)
+{
+	config_setting_t *l = config_setting_get_member(g, "p9any");
+	char buf[32] = "";
+	int n;
+
+	if (l == NULL) {
+		gr->p9any = estrdup(gr->auth_des ? "dp9ik p9sk1" : "dp9ik");
+		return;
+	}
+	n = config_setting_is_array(l) || config_setting_is_list(l) ? config_setting_length(l) : -1;
+	if (n < 1 || n > 2) {
+		bad(c, l, "grid.p9any", "must list one or two of \"dp9ik\", \"p9sk1\"");
+		gr->p9any = estrdup("dp9ik");
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *v = config_setting_get_string_elem(l, i);
+		if (v == NULL || (strcmp(v, "dp9ik") != 0 && strcmp(v, "p9sk1") != 0)) {
+			bad(c, l, "grid.p9any", "element %d is not \"dp9ik\" or \"p9sk1\"", i + 1);
+			continue;
+		}
+		if (strstr(buf, v)) {
+			bad(c, l, "grid.p9any", "%s is listed twice", v);
+			continue;
+		}
+		if (strcmp(v, "p9sk1") == 0 && !gr->auth_des)
+			bad(c, l, "grid.p9any", "p9sk1 needs grid.auth_des = true (DES tickets and keys)");
+		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", buf[0] ? " " : "", v);
+	}
+	gr->p9any = estrdup(buf[0] ? buf : "dp9ik");
+}
+
 /* The auth module's settings (docs/auth.md). */
 static void
 parse_grid_auth(struct ctx *c, config_setting_t *g, struct grid *gr)
@@ -434,6 +470,7 @@ parse_grid_auth(struct ctx *c, config_setting_t *g, struct grid *gr)
 	else if (gr->state)
 		gr->keys = esprintf("%s/keys", gr->state);
 	parse_speaksfor(c, g, gr);
+	parse_p9any(c, g, gr);
 }
 
 static void
@@ -1395,6 +1432,7 @@ inv_free(struct inventory *inv)
 	free(g->authdom);
 	free(g->authid);
 	free(g->keys);
+	free(g->p9any);
 	for (int i = 0; i < g->nspeaksfor; i++) {
 		for (int k = 0; k < g->speaksfor[i].nusers; k++)
 			free(g->speaksfor[i].users[k]);

@@ -119,6 +119,8 @@ struct grid {
 	/* auth module (docs/auth.md) */
 	int auth_port, rcpu_port;
 	bool auth_des;              /* p9sk1 too, as authsrv without -N */
+	char *p9any;                /* what p9any offers on rcpu and 9P auth, in
+	                             * order: "dp9ik", "p9sk1", space-separated */
 	char *authid;               /* the grid's host owner, e.g. bootes */
 	char *keys;                 /* the key file's path (never its contents) */
 	struct speaksfor *speaksfor;

@@ -97,11 +97,11 @@ auth_port(const uint8_t *p, size_t n, bool des)
 static void
 rcpu_port(const uint8_t *p, size_t n)
 {
-	static const uint8_t aes[16] = { 0xf0, 0x18 };
+	static const uint8_t aes[16] = { 0xf0, 0x18 }, des[7] = { 1, 2, 3, 4, 5, 6, 7 };
 	struct rcpu r;
 	struct rcpu_out o = { 0 };
 
-	if (!rcpu_start(&r, "bootes", "grid", aes, &o))
+	if (!rcpu_start(&r, "bootes", "grid", aes, des, "dp9ik p9sk1", &o))
 		__builtin_trap();
 	while (n > 0) {
 		int64_t f = rcpu_frame(&r, p, n);

@@ -25,7 +25,8 @@ test_auth_frame(void)
 	req[0] = AuthTreq;
 	CHECK(auth_frame(0, req, 5) == 141, "AuthTreq: 141");
 	req[0] = AuthPass;
-	CHECK(auth_frame(0, req, 1) == 141, "AuthPass: 141 (answered with AuthErr)");
+	CHECK(auth_frame(0, req, 1) == 141, "AuthPass: 141");
+	CHECK(auth_frame(117, req, 0) == 117, "after an AuthPass reply: the Passwordreq (117 in form 1)");
 	req[0] = 'G';
 	CHECK(auth_frame(0, req, 3) == 1, "'G' (HTTP) is no request type: a 1-byte frame for AuthErr");
 	req[0] = 0;
@@ -43,7 +44,7 @@ test_rcpu_frame(void)
 	SSL_CTX *ctx = rcpu_tls_ctx();
 
 	CHECK(ctx != NULL, "a TLS-PSK server context (TLS 1.2, the two PSK suites)");
-	CHECK(rcpu_start(&r, "bootes", "grid", aes, &o) && o.n == 15 &&
+	CHECK(rcpu_start(&r, "bootes", "grid", aes, NULL, "dp9ik", &o) && o.n == 15 &&
 	    memcmp(o.p, "v.2 dp9ik@grid", 15) == 0, "the offer: \"v.2 dp9ik@grid\\0\" (dp9ik only)");
 	CHECK(rcpu_frame(&r, (const uint8_t *)"dp9ik gr", 8) == 0, "a choice without its NUL: read more");
 	CHECK(rcpu_frame(&r, (const uint8_t *)"dp9ik grid\0xyz", 14) == 11, "the choice is 11 bytes with its NUL");
@@ -55,14 +56,14 @@ test_rcpu_frame(void)
 	rcpu_end(&r);
 
 	o.n = 0;
-	rcpu_start(&r, "bootes", "grid", aes, &o);
+	rcpu_start(&r, "bootes", "grid", aes, NULL, "dp9ik", &o);
 	o.n = 0;
 	CHECK(rcpu_input(&r, ctx, (const uint8_t *)"dp9ik other", 12, &o) == RCPU_FAIL,
 	    "another domain: refused");
 	rcpu_end(&r);
 
 	o.n = 0;
-	rcpu_start(&r, "bootes", "grid", aes, &o);
+	rcpu_start(&r, "bootes", "grid", aes, NULL, "dp9ik", &o);
 	o.n = 0;
 	CHECK(rcpu_input(&r, ctx, (const uint8_t *)"dp9ik grid", 11, &o) == RCPU_MORE && o.n == 3 &&
 	    memcmp(o.p, "OK", 3) == 0, "dp9ik grid: \"OK\\0\"");
@@ -79,7 +80,7 @@ test_rcpu_frame(void)
 
 	/* a ticket under the wrong key */
 	o.n = 0;
-	rcpu_start(&r, "bootes", "grid", aes, &o);
+	rcpu_start(&r, "bootes", "grid", aes, NULL, "dp9ik", &o);
 	rcpu_input(&r, ctx, (const uint8_t *)"dp9ik grid", 11, &o);
 	rcpu_input(&r, ctx, (const uint8_t *)"chal0123", 8, &o);
 	r.st = RCPU_TICKET;         /* as if the PAK had finished */
@@ -89,6 +90,80 @@ test_rcpu_frame(void)
 	CHECK(rcpu_frame(&r, tk, 10) == 192, "the ticket and authenticator: 124 + 68 bytes");
 	CHECK(rcpu_input(&r, ctx, tk, sizeof tk, &o) == RCPU_FAIL && strstr(r.why, "wrong password"),
 	    "a ticket that does not open: %s", r.why);
+	rcpu_end(&r);
+	rcpu_out_free(&o);
+	SSL_CTX_free(ctx);
+}
+
+/* p9sk1 at rcpu: DES tickets and authenticators, and the 8-byte secret
+ * the TLS-PSK then uses (des56to64 of the ticket key; the known answer is
+ * tests/tools/dp9ik_model.py's des56to64, written from libsec's des.c). */
+static void
+test_rcpu_p9sk1(void)
+{
+	struct rcpu r;
+	struct rcpu_out o = { 0 };
+	uint8_t aes[16] = { 1 }, hdes[7] = { 0x21, 0x32, 0x43, 0x54, 0x65, 0x76, 0x07 };
+	uint8_t k64[8], buf[AUTH_TICKETLEN0 + AUTH_AUTHENTLEN0];
+	static const uint8_t key7[7] = { 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16 };
+	static const uint8_t want64[8] = { 0x10, 0x08, 0x45, 0x43, 0x31, 0xa1, 0x54, 0x2c };
+	SSL_CTX *ctx = rcpu_tls_ctx();
+
+	authmsg_des56to64(key7, k64);
+	CHECK(memcmp(k64, want64, 8) == 0, "des56to64: 7 bytes to 8 with odd parity (model)");
+	CHECK(rcpu_start(&r, "bootes", "grid", aes, hdes, "dp9ik p9sk1", &o) &&
+	    strcmp((char *)o.p, "v.2 dp9ik@grid p9sk1@grid") == 0, "with a DES key: \"v.2 dp9ik@grid p9sk1@grid\"");
+	rcpu_end(&r);
+	o.n = 0;
+	CHECK(rcpu_start(&r, "bootes", "grid", aes, NULL, "dp9ik p9sk1", &o) &&
+	    strcmp((char *)o.p, "v.2 dp9ik@grid") == 0, "without one: p9sk1 left out");
+	rcpu_end(&r);
+	o.n = 0;
+	CHECK(!rcpu_start(&r, "bootes", "grid", aes, NULL, "p9sk1", &o) && r.why && strstr(r.why, "DES"),
+	    "p9sk1 alone without a DES key: nothing to offer (%s)", r.why ? r.why : "");
+	rcpu_end(&r);
+
+	o.n = 0;
+	rcpu_start(&r, "bootes", "grid", aes, hdes, "p9sk1 dp9ik", &o);
+	CHECK(strcmp((char *)o.p, "v.2 p9sk1@grid dp9ik@grid") == 0, "the offer follows grid.p9any's order");
+	o.n = 0;
+	CHECK(rcpu_input(&r, ctx, (const uint8_t *)"p9sk1 grid", 11, &o) == RCPU_MORE && r.p9sk1 &&
+	    memcmp(o.p, "OK", 3) == 0, "p9sk1 grid: OK");
+	o.n = 0;
+	CHECK(rcpu_input(&r, ctx, (const uint8_t *)"chal0123", 8, &o) == RCPU_MORE && o.n == AUTH_TICKREQLEN &&
+	    o.p[0] == AuthTreq && strcmp((char *)o.p + 1, "bootes") == 0, "then an AuthTreq Ticketreq alone (141 bytes)");
+	CHECK(rcpu_frame(&r, buf, 0) == 85, "then the DES ticket and authenticator: 72 + 13");
+
+	struct auth_ticket t;
+	struct auth_authenticator a;
+	memset(&t, 0, sizeof t);
+	t.num = AuthTs;
+	memcpy(t.chal, o.p + 1 + 28 + 48, 8);
+	strcpy(t.cuid, "glenda");
+	strcpy(t.suid, "glenda");
+	memcpy(t.key, key7, 7);
+	memset(&a, 0, sizeof a);
+	a.num = AuthAc;
+	memcpy(a.chal, t.chal, 8);
+	CHECK(authmsg_ticket_encode(&t, hdes, 0, buf, sizeof buf) == 72 &&
+	    authmsg_auth_encode(&a, &t, 0, buf + 72, 13) == 13, "the client's Ts and Ac");
+	o.n = 0;
+	CHECK(rcpu_input(&r, ctx, buf, sizeof buf, &o) == RCPU_MORE && o.n == 13 && r.nsecret == 8 &&
+	    memcmp(r.secret, want64, 8) == 0 && strcmp(r.user, "glenda") == 0,
+	    "As (13 bytes); the secret is des56to64(Ts.key), 8 bytes");
+	CHECK(authmsg_auth_decode(o.p, 13, &t, &a) == 13 && a.num == AuthAs && memcmp(a.chal, "chal0123", 8) == 0,
+	    "As opens with the ticket key and carries the client's challenge");
+	rcpu_end(&r);
+
+	/* a ticket under another DES key: wrong kind or challenge */
+	o.n = 0;
+	rcpu_start(&r, "bootes", "grid", aes, hdes, "p9sk1", &o);
+	rcpu_input(&r, ctx, (const uint8_t *)"p9sk1 grid", 11, &o);
+	rcpu_input(&r, ctx, (const uint8_t *)"chal0123", 8, &o);
+	hdes[0] ^= 1;
+	authmsg_ticket_encode(&t, hdes, 0, buf, sizeof buf);
+	CHECK(rcpu_input(&r, ctx, buf, sizeof buf, &o) == RCPU_FAIL && strstr(r.why, "wrong password"),
+	    "a DES ticket under another key: %s", r.why);
 	rcpu_end(&r);
 	rcpu_out_free(&o);
 	SSL_CTX_free(ctx);
@@ -245,6 +320,7 @@ main(void)
 {
 	test_auth_frame();
 	test_rcpu_frame();
+	test_rcpu_p9sk1();
 	test_cons_write();
 	test_limiter();
 	test_nvram();
