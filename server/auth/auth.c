@@ -39,7 +39,10 @@
 #define AUTH_MAX_CONNS 256
 #define AUTH_MAX_PER_ADDR 8
 
-static struct {
+/* The module's state, behind the pointer init returns: each listener
+ * carries it as its arg (conn_listener_arg), the key store and the nvram
+ * source as their ctx. */
+struct auth_mod {
 	struct daemon *d;
 	struct auth_keyfile *keys;      /* NULL: no key file yet, not serving */
 	struct conn_listener *auth, *rcpu;
@@ -49,7 +52,13 @@ static struct {
 	uint64_t *m_req[24], *m_tickets, *m_errs, *m_refused, *m_fail[2], *m_logins, *m_reloads,
 	    *m_passwd;
 	struct afid_keys afid;          /* what the 9P afid exchange reads */
-} A;
+};
+
+static struct auth_mod *
+mod_of(const struct conn *c)
+{
+	return conn_listener_arg(conn_listener_of(c));
+}
 
 static uint32_t
 peer_addr(const struct conn *c)
@@ -60,9 +69,10 @@ peer_addr(const struct conn *c)
 static void
 failed(struct conn *c, int which, const char *why)
 {
-	auth_fail_note(&A.fl, peer_addr(c), conn_now(c));
-	(*A.m_fail[which])++;
-	log_limited(&A.rl_fail, LOG_NOTICE, "%s: %s: %s", which ? "rcpu" : "auth",
+	struct auth_mod *A = mod_of(c);
+	auth_fail_note(&A->fl, peer_addr(c), conn_now(c));
+	(*A->m_fail[which])++;
+	log_limited(&A->rl_fail, LOG_NOTICE, "%s: %s: %s", which ? "rcpu" : "auth",
 	    conn_peer_str(c), why);
 }
 
@@ -72,15 +82,16 @@ failed(struct conn *c, int which, const char *why)
 static bool
 refused(struct conn *c, bool autherr, bool *refuse)
 {
-	uint64_t wait = auth_fail_wait(&A.fl, peer_addr(c), conn_now(c));
+	struct auth_mod *A = mod_of(c);
+	uint64_t wait = auth_fail_wait(&A->fl, peer_addr(c), conn_now(c));
 	char why[AUTH_AERRLEN];
 
 	if (wait == 0)
 		return false;
-	(*A.m_refused)++;
+	(*A->m_refused)++;
 	snprintf(why, sizeof why, "too many failures from your address: wait %llu s",
 	    (unsigned long long)(wait + 999) / 1000);
-	log_limited(&A.rl_refused, LOG_NOTICE, "%s: %s: refused: %s", autherr ? "auth" : "rcpu",
+	log_limited(&A->rl_refused, LOG_NOTICE, "%s: %s: refused: %s", autherr ? "auth" : "rcpu",
 	    conn_peer_str(c), why);
 	if (autherr)
 		*refuse = true;
@@ -114,14 +125,14 @@ static void keys_drop(struct auth_keyfile *kf);
 static bool
 keystore_set(void *ctx, const char *user, const struct authkey *k, char *why, size_t whylen)
 {
-	const struct grid *g = &A.d->inv->grid;
+	struct auth_mod *A = ctx;
+	const struct grid *g = &A->d->inv->grid;
 	struct auth_keyfile *kf = ecalloc(1, sizeof *kf);
 	char line[256], err[512];
 	bool ok;
 
-	(void)ctx;
 	ok = authkey_line_keys(line, sizeof line, user, k->aes, g->auth_des ? k->des : NULL)
-	    && auth_keys_update(g->keys, user, line, A.keys->secret, kf, err, sizeof err);
+	    && auth_keys_update(g->keys, user, line, A->keys->secret, kf, err, sizeof err);
 	OPENSSL_cleanse(line, sizeof line);
 	if (!ok) {
 		free(kf);
@@ -129,9 +140,9 @@ keystore_set(void *ctx, const char *user, const struct authkey *k, char *why, si
 		snprintf(why, whylen, "can't write key: see the auth server's log");
 		return false;
 	}
-	keys_drop(A.keys);
-	A.keys = kf;
-	(*A.m_passwd)++;
+	keys_drop(A->keys);
+	A->keys = kf;
+	(*A->m_passwd)++;
 	logmsg(LOG_NOTICE, "auth: %s's password changed (AuthPass); %s rewritten, %zu user(s)", user,
 	    g->keys, kf->n);
 	return true;
@@ -140,9 +151,11 @@ keystore_set(void *ctx, const char *user, const struct authkey *k, char *why, si
 static void
 auth_open(struct conn *c)
 {
+	struct auth_mod *A = mod_of(c);
 	struct aconn *a = ecalloc(1, sizeof *a);
-	authsrv_init(&a->s, A.keys, A.d->inv->grid.auth_des, NULL, NULL);
+	authsrv_init(&a->s, A->keys, A->d->inv->grid.auth_des, NULL, NULL);
 	a->s.setkey = keystore_set;
+	a->s.setkey_ctx = A;
 	conn_set_user(c, a);
 	refused(c, true, &a->refused);
 }
@@ -160,18 +173,19 @@ auth_frame_cb(struct conn *c, const uint8_t *p, size_t len)
 static void
 passreq(struct conn *c, struct aconn *a, const uint8_t *p, size_t len)
 {
+	struct auth_mod *A = mod_of(c);
 	struct authsrv_reply r;
 	char user[AUTH_ANAMELEN];
 
 	memcpy(user, a->s.pt.cuid, sizeof user);
-	a->s.keys = A.keys;
-	a->s.des_ok = A.d->inv->grid.auth_des;
+	a->s.keys = A->keys;
+	a->s.des_ok = A->d->inv->grid.auth_des;
 	authsrv_passreq(&a->s, p, len, &r);
 	if (r.len)
 		conn_send(c, r.out, r.len);
 	if (r.len && r.out[0] == AuthErr) {
 		char why[AUTH_AERRLEN + 48];
-		(*A.m_errs)++;
+		(*A->m_errs)++;
 		snprintf(why, sizeof why, "password change for %s: AuthErr \"%.64s\"", user,
 		    (const char *)r.out + 1);
 		if (r.fail)
@@ -190,6 +204,7 @@ passreq(struct conn *c, struct aconn *a, const uint8_t *p, size_t len)
 static void
 auth_on_frame(struct conn *c, const uint8_t *p, size_t len)
 {
+	struct auth_mod *A = mod_of(c);
 	struct aconn *a = conn_user(c);
 	struct authsrv_reply r;
 	uint8_t e[1 + AUTH_AERRLEN];
@@ -197,7 +212,7 @@ auth_on_frame(struct conn *c, const uint8_t *p, size_t len)
 	if (a == NULL || a->closing)
 		return;
 	if (a->refused) {
-		uint64_t wait = auth_fail_wait(&A.fl, peer_addr(c), conn_now(c));
+		uint64_t wait = auth_fail_wait(&A->fl, peer_addr(c), conn_now(c));
 		char why[AUTH_AERRLEN];
 		snprintf(why, sizeof why, "too many failures from your address: wait %llu s",
 		    (unsigned long long)(wait + 999) / 1000);
@@ -220,24 +235,24 @@ auth_on_frame(struct conn *c, const uint8_t *p, size_t len)
 		return;
 	}
 	if (len == 1) {
-		(*A.m_errs)++;
+		(*A->m_errs)++;
 		authmsg_error(e, "not a Plan 9 ticket request");
 		conn_send(c, e, sizeof e);
 		failed(c, 0, "not a ticket request (garbage)");
 		finish(c, &a->closing, "not a ticket request");
 		return;
 	}
-	(*A.m_req[p[0] < nelem(A.m_req) ? p[0] : 0])++;
+	(*A->m_req[p[0] < nelem(A->m_req) ? p[0] : 0])++;
 	/* a reload may have swapped them since the last request */
-	a->s.keys = A.keys;
-	a->s.sf = A.d->inv->grid.speaksfor;
-	a->s.nsf = (size_t)A.d->inv->grid.nspeaksfor;
-	a->s.des_ok = A.d->inv->grid.auth_des;
+	a->s.keys = A->keys;
+	a->s.sf = A->d->inv->grid.speaksfor;
+	a->s.nsf = (size_t)A->d->inv->grid.nspeaksfor;
+	a->s.des_ok = A->d->inv->grid.auth_des;
 	authsrv_request(&a->s, p, &r);
 	if (r.len)
 		conn_send(c, r.out, r.len);
 	if (r.len && r.out[0] == AuthErr) {
-		(*A.m_errs)++;
+		(*A->m_errs)++;
 		char why[AUTH_AERRLEN + 32];
 		snprintf(why, sizeof why, "request type %u: AuthErr \"%.64s\"", p[0], (const char *)r.out + 1);
 		failed(c, 0, why);
@@ -248,7 +263,7 @@ auth_on_frame(struct conn *c, const uint8_t *p, size_t len)
 		log_debug("auth: %s: AuthTp ticket for %s (%s); waiting for the password request",
 		    conn_peer_str(c), a->s.pt.cuid, a->s.pt.form ? "dp9ik" : "p9sk1");
 	} else if (p[0] == AuthTreq && r.len && r.out[0] == AuthOK) {
-		(*A.m_tickets)++;
+		(*A->m_tickets)++;
 		log_debug("auth: %s: tickets (%s)", conn_peer_str(c), a->s.form1 ? "dp9ik" : "p9sk1");
 		if (!a->ticketed)
 			conn_established(c);
@@ -332,15 +347,16 @@ auth_machine_list(const struct inventory *inv, size_t *len)
 static void
 rcpu_open(struct conn *c)
 {
+	struct auth_mod *A = mod_of(c);
 	struct rcpu_out o = { 0 };
 	uint8_t aes[AUTH_AESKEYLEN], des[AUTH_DESKEYLEN];
 	bool has_des;
-	const struct grid *g = &A.d->inv->grid;
+	const struct grid *g = &A->d->inv->grid;
 
 	if (refused(c, false, NULL))
 		return;
-	if (!authkey_lookup(A.keys, g->authid, aes, des, &has_des)) {
-		log_limited(&A.rl_fail, LOG_ERR, "rcpu: no key for the host owner %s in %s "
+	if (!authkey_lookup(A->keys, g->authid, aes, des, &has_des)) {
+		log_limited(&A->rl_fail, LOG_ERR, "rcpu: no key for the host owner %s in %s "
 		    "(gridbootd passwd -c FILE %s)", g->authid, g->keys, g->authid);
 		conn_close(c, "no host owner key");
 		return;
@@ -353,7 +369,7 @@ rcpu_open(struct conn *c)
 	if (!ok) {
 		rcpu_out_free(&o);
 		if (rc->r.why)
-			log_limited(&A.rl_fail, LOG_ERR, "rcpu: %s (gridbootd passwd -c FILE %s with "
+			log_limited(&A->rl_fail, LOG_ERR, "rcpu: %s (gridbootd passwd -c FILE %s with "
 			    "grid.auth_des on)", rc->r.why, g->authid);
 		conn_close(c, rc->r.why ? "nothing to offer" : "out of memory");
 		return;
@@ -373,12 +389,13 @@ rcpu_frame_cb(struct conn *c, const uint8_t *p, size_t len)
 static void
 rcpu_on_frame(struct conn *c, const uint8_t *p, size_t len)
 {
+	struct auth_mod *A = mod_of(c);
 	struct rconn *rc = conn_user(c);
 	struct rcpu_out o = { 0 };
 
 	if (rc == NULL || rc->closing)
 		return;
-	switch (rcpu_input(&rc->r, A.tls, p, len, &o)) {
+	switch (rcpu_input(&rc->r, A->tls, p, len, &o)) {
 	case RCPU_MORE:
 		rsend(c, &o);
 		return;
@@ -401,12 +418,12 @@ rcpu_on_frame(struct conn *c, const uint8_t *p, size_t len)
 		break;
 	}
 	size_t n;
-	char *text = auth_machine_list(A.d->inv, &n);
+	char *text = auth_machine_list(A->d->inv, &n);
 	conn_established(c);
-	(*A.m_logins)++;
+	(*A->m_logins)++;
 	log_info("rcpu: %s: %s authenticated (%s, TLS %s); printing %zu machine(s), running nothing",
 	    conn_peer_str(c), rc->r.user, rc->r.p9sk1 ? "p9sk1" : "dp9ik", SSL_get_cipher(rc->r.ssl),
-	    A.d->inv->nmachines);
+	    A->d->inv->nmachines);
 	bool ok = rcpu_finish(&rc->r, text, n, &o);
 	free(text);
 	rsend(c, &o);
@@ -549,14 +566,14 @@ auth_nvram_from(const struct auth_keyfile *kf, const struct inventory *inv, uint
 static bool
 nvram_source(void *ctx, const struct inventory *inv, uint8_t *out)
 {
-	(void)ctx;
-	return auth_nvram_from(A.keys, inv, out);
+	struct auth_mod *A = ctx;
+	return auth_nvram_from(A->keys, inv, out);
 }
 
 /* ---- module ---- */
 
 static void
-metrics_register(void)
+metrics_register(struct auth_mod *A)
 {
 	static const struct { int t; const char *name; } types[] = {
 		{ 0, "other" }, { AuthTreq, "treq" }, { AuthChal, "chal" }, { AuthPass, "pass" },
@@ -566,31 +583,31 @@ metrics_register(void)
 
 	for (size_t i = 0; i < nelem(types); i++) {
 		snprintf(l, sizeof l, "type=\"%s\"", types[i].name);
-		A.m_req[types[i].t] = metric_counter("gridboot_auth_requests_total", l,
+		A->m_req[types[i].t] = metric_counter("gridboot_auth_requests_total", l,
 		    "Ticket requests on the auth port, by type");
 	}
-	for (size_t i = 0; i < nelem(A.m_req); i++)
-		if (A.m_req[i] == NULL)
-			A.m_req[i] = A.m_req[0];
-	A.m_tickets = metric_counter("gridboot_auth_tickets_total", NULL, "Ticket pairs issued");
-	A.m_errs = metric_counter("gridboot_auth_errors_total", NULL, "AuthErr replies");
-	A.m_refused = metric_counter("gridboot_auth_refused_total", NULL,
+	for (size_t i = 0; i < nelem(A->m_req); i++)
+		if (A->m_req[i] == NULL)
+			A->m_req[i] = A->m_req[0];
+	A->m_tickets = metric_counter("gridboot_auth_tickets_total", NULL, "Ticket pairs issued");
+	A->m_errs = metric_counter("gridboot_auth_errors_total", NULL, "AuthErr replies");
+	A->m_refused = metric_counter("gridboot_auth_refused_total", NULL,
 	    "Connections refused for too many failures from their source");
-	A.m_fail[0] = metric_counter("gridboot_auth_failures_total", "port=\"auth\"",
+	A->m_fail[0] = metric_counter("gridboot_auth_failures_total", "port=\"auth\"",
 	    "Failures counted against a source address");
-	A.m_fail[1] = metric_counter("gridboot_auth_failures_total", "port=\"rcpu\"", NULL);
-	A.m_logins = metric_counter("gridboot_rcpu_logins_total", NULL,
+	A->m_fail[1] = metric_counter("gridboot_auth_failures_total", "port=\"rcpu\"", NULL);
+	A->m_logins = metric_counter("gridboot_rcpu_logins_total", NULL,
 	    "rcpu connections that authenticated and completed TLS");
-	A.m_reloads = metric_counter("gridboot_auth_key_reloads_total", NULL,
+	A->m_reloads = metric_counter("gridboot_auth_key_reloads_total", NULL,
 	    "Key file reloads that worked");
-	A.m_passwd = metric_counter("gridboot_auth_password_changes_total", NULL,
+	A->m_passwd = metric_counter("gridboot_auth_password_changes_total", NULL,
 	    "Passwords changed over AuthPass");
 }
 
 static int
-listen_all(void)
+listen_all(struct auth_mod *A)
 {
-	const struct grid *g = &A.d->inv->grid;
+	const struct grid *g = &A->d->inv->grid;
 	struct conn_limits lim = {
 		.max_frame = 4096, .high_water = 64 * 1024, .low_water = 16 * 1024,
 		.handshake_ms = AUTH_HANDSHAKE_MS, .idle_ms = AUTH_IDLE_MS, .stall_ms = AUTH_IDLE_MS,
@@ -598,90 +615,101 @@ listen_all(void)
 	};
 
 	lim.handshake_ms = lim.idle_ms = AUTH_PORT_WAIT_MS;
-	A.auth = conn_listen(A.d->loop, "auth", 0, (uint16_t)g->auth_port, &auth_ops, &lim, NULL);
-	if (A.auth == NULL) {
+	A->auth = conn_listen(A->d->loop, "auth", 0, (uint16_t)g->auth_port, &auth_ops, &lim, A);
+	if (A->auth == NULL) {
 		log_err("auth: port %d: %s", g->auth_port, strerror(errno));
 		return -1;
 	}
 	lim.max_frame = CONN_RBUF_MIN;
 	lim.handshake_ms = AUTH_HANDSHAKE_MS;
 	lim.idle_ms = AUTH_IDLE_MS;
-	A.rcpu = conn_listen(A.d->loop, "rcpu", 0, (uint16_t)g->rcpu_port, &rcpu_ops, &lim, NULL);
-	if (A.rcpu == NULL) {
+	A->rcpu = conn_listen(A->d->loop, "rcpu", 0, (uint16_t)g->rcpu_port, &rcpu_ops, &lim, A);
+	if (A->rcpu == NULL) {
 		log_err("auth: rcpu port %d: %s", g->rcpu_port, strerror(errno));
 		return -1;
 	}
-	nvram_set_source(nvram_source, NULL);
+	nvram_set_source(nvram_source, A);
 	log_info("auth: auth server on port %d (%s), rcpu on port %d; %zu user(s) in %s; "
 	    "host owner %s@%s", g->auth_port, g->auth_des ? "dp9ik and p9sk1" : "dp9ik",
-	    g->rcpu_port, A.keys->n, g->keys, g->authid, g->authdom);
+	    g->rcpu_port, A->keys->n, g->keys, g->authid, g->authdom);
 	return 0;
 }
+
+static void auth_shutdown(void *self, struct daemon *d);
 
 static int
 auth_init(struct daemon *d, void **self)
 {
-	memset(&A, 0, sizeof A);
-	*self = &A;
-	A.d = d;
-	A.afid = (struct afid_keys){ d, &A.keys };
-	afid_register(&A.afid);
-	metrics_register();
-	if ((A.tls = rcpu_tls_ctx()) == NULL) {
+	struct auth_mod *A = ecalloc(1, sizeof *A);
+
+	*self = A;
+	A->d = d;
+	A->afid = (struct afid_keys){ d, &A->keys };
+	afid_register(&A->afid);
+	metrics_register(A);
+	if ((A->tls = rcpu_tls_ctx()) == NULL) {
 		log_err("auth: OpenSSL: no TLS-PSK server context");
-		return -1;
+		goto fail;
 	}
 	if (access(d->inv->grid.keys, F_OK) != 0) {
 		log_info("auth: no key file %s: the auth server and rcpu wait for one "
 		    "(gridbootd passwd -c FILE USER, then a reload)", d->inv->grid.keys);
 		return 0;
 	}
-	if ((A.keys = keys_load(d->inv->grid.keys)) == NULL)
-		return -1;
-	return listen_all();
+	if ((A->keys = keys_load(d->inv->grid.keys)) == NULL || listen_all(A) < 0)
+		goto fail;
+	return 0;
+fail:
+	/* the daemon calls shutdown only for modules that started */
+	auth_shutdown(A, d);
+	*self = NULL;
+	return -1;
 }
 
 static void
 auth_reload(void *self, struct daemon *d, struct inventory *old)
 {
-	(void)self;
-	if (A.d == NULL)
+	struct auth_mod *A = self;
+
+	if (A == NULL)
 		return;
 	const struct grid *g = &d->inv->grid;
-	if (A.auth && (g->auth_port != old->grid.auth_port || g->rcpu_port != old->grid.rcpu_port))
+	if (A->auth && (g->auth_port != old->grid.auth_port || g->rcpu_port != old->grid.rcpu_port))
 		log_warn("auth: port changes take effect at the next restart");
-	if (access(g->keys, F_OK) != 0 && A.keys == NULL)
+	if (access(g->keys, F_OK) != 0 && A->keys == NULL)
 		return;
 	struct auth_keyfile *kf = keys_load(g->keys);
 	if (kf == NULL) {
-		if (A.keys)
-			log_err("auth: keeping the key file loaded before (%zu user(s))", A.keys->n);
+		if (A->keys)
+			log_err("auth: keeping the key file loaded before (%zu user(s))", A->keys->n);
 		return;
 	}
-	keys_drop(A.keys);
-	A.keys = kf;
-	(*A.m_reloads)++;
+	keys_drop(A->keys);
+	A->keys = kf;
+	(*A->m_reloads)++;
 	log_info("auth: key file %s: %zu user(s)", g->keys, kf->n);
-	if (A.auth == NULL && listen_all() < 0)
+	if (A->auth == NULL && listen_all(A) < 0)
 		log_err("auth: still not serving");
 }
 
 static void
 auth_shutdown(void *self, struct daemon *d)
 {
-	(void)self;
+	struct auth_mod *A = self;
+
 	(void)d;
 	authgate_unregister();
-	if (A.d == NULL)
+	if (A == NULL)
 		return;
 	nvram_set_source(NULL, NULL);
-	if (A.auth)
-		conn_listener_close(A.auth);
-	if (A.rcpu)
-		conn_listener_close(A.rcpu);
-	keys_drop(A.keys);
-	SSL_CTX_free(A.tls);
-	OPENSSL_cleanse(&A, sizeof A);
+	if (A->auth)
+		conn_listener_close(A->auth);
+	if (A->rcpu)
+		conn_listener_close(A->rcpu);
+	keys_drop(A->keys);
+	SSL_CTX_free(A->tls);
+	OPENSSL_cleanse(A, sizeof *A);
+	free(A);
 }
 
 static const struct subcommand auth_commands[] = {
