@@ -465,6 +465,8 @@ listen_on(struct p9_server *srv, int port)
 	return 0;
 }
 
+static void p9_shutdown(void *self, struct daemon *d);
+
 static int
 p9_init(struct daemon *d, void **self)
 {
@@ -477,8 +479,13 @@ p9_init(struct daemon *d, void **self)
 	    "9P frames too broken to answer");
 	load_exports(srv);
 	srv->subscription = events_subscribe(on_event, srv);
+	if (listen_on(srv, d->inv->grid.p9_port) < 0) {
+		/* The daemon shuts down only modules that started. */
+		p9_shutdown(srv, d);
+		return -1;
+	}
 	*self = srv;
-	return listen_on(srv, d->inv->grid.p9_port);
+	return 0;
 }
 
 static void
