@@ -171,6 +171,15 @@ struct inventory {
  * What other layers check (plan9.ini limits, templates, stored role
  * changes) is composed above this by the loader (config/loader.h). */
 struct inventory *inv_parse(const char *path, struct errlist *errs);
+/* A large file's machines list is handed to libconfig a slice at a time
+ * (config/cfgscan.h): files of min_bytes or more with more than
+ * min_machines machines, slice machines at a time. Tests lower them so
+ * that every bad inventory is read that way too. */
+struct inv_slicing {
+	size_t min_bytes, min_machines, slice;
+};
+extern struct inv_slicing inv_slicing;
+extern _Atomic unsigned long inv_sliced_loads;  /* loads that were (tests) */
 /* Rebuilds the machine indexes after machines were added or removed. */
 void inv_index(struct inventory *inv);
 struct inventory *inv_ref(struct inventory *inv);
