@@ -9,6 +9,7 @@
  * swaps the result in at the end of that turn, as a reload always was. */
 #include "daemon.h"
 #include "core/privdrop.h"
+#include "config/assignments.h"
 #include "config/discovered.h"
 #include "core/events.h"
 #include "core/log.h"
@@ -47,7 +48,7 @@ static struct {
 	int efd;
 	bool done;                  /* the eventfd fired for d->job */
 	unsigned delay_ms;          /* GRIDBOOT_TEST_RELOAD_DELAY_MS (tests) */
-	uint64_t *m_ok, *m_failed, *m_coalesced, *m_running, *m_started, *m_ended,
+	uint64_t *m_derived, *m_ok, *m_failed, *m_coalesced, *m_running, *m_started, *m_ended,
 	    *m_load_ms, *m_swap_us, *m_machines;
 } R = { .efd = -1 };
 
@@ -83,7 +84,8 @@ apply(struct daemon *d, struct inventory *next, struct errlist *errs)
 		events_emit(NULL, EVK_SYSTEM, "reload failed: %zu error(s)", errs->n);
 		return false;
 	}
-	log_warnings(next);
+	if (errs)           /* a derived inventory's are the current ones */
+		log_warnings(next);
 	const char *was = d->inv->grid.user, *now = next->grid.user;
 	if ((was == NULL) != (now == NULL) || (was && strcmp(was, now) != 0))
 		log_warn("reload: grid.user changed; it takes effect at the next start");
@@ -100,6 +102,17 @@ apply(struct daemon *d, struct inventory *next, struct errlist *errs)
 	log_info("reload: %s OK: %zu machines", d->config_path, next->nmachines);
 	events_emit(NULL, EVK_SYSTEM, "inventory reloaded: %zu machines", next->nmachines);
 	return true;
+}
+
+static void
+tell(struct reload_waiter *w, bool ok)
+{
+	struct reload_waiter *next;
+
+	for (; w; w = next) {
+		next = w->next;     /* done may free w with its owner */
+		w->done(ok, w->arg);
+	}
 }
 
 static void *
@@ -155,7 +168,6 @@ static void
 finish_load(struct daemon *d)
 {
 	struct reload_job *j = d->job;
-	struct reload_waiter *w, *next;
 	uint64_t t0 = mono_ms();
 
 	if (!pthread_equal(j->thread, pthread_self()))
@@ -166,10 +178,7 @@ finish_load(struct daemon *d)
 	*R.m_load_ms = j->load_ms;
 	*R.m_ended = (uint64_t)wall_ms();
 	*R.m_running = 0;
-	for (w = j->waiters; w; w = next) {
-		next = w->next;     /* done may free w with its owner */
-		w->done(ok, w->arg);
-	}
+	tell(j->waiters, ok);
 	job_free(j);
 }
 
@@ -182,6 +191,26 @@ daemon_request_reload(struct daemon *d, struct reload_waiter *w)
 	if (w) {
 		w->next = d->waiters;
 		d->waiters = w;
+	}
+}
+
+void
+daemon_request_assignment(struct daemon *d, const uint8_t mac[6], struct reload_waiter *w)
+{
+	struct inventory *next = NULL;
+
+	if (d->job == NULL && !d->reload_wanted)
+		next = assignments_derive(d->ready ? d->ready : d->inv, mac);
+	if (next == NULL) {
+		daemon_request_reload(d, w);
+		return;
+	}
+	inv_unref(d->ready);
+	d->ready = next;
+	(*R.m_derived)++;
+	if (w) {
+		w->next = d->ready_waiters;
+		d->ready_waiters = w;
 	}
 }
 
@@ -205,6 +234,16 @@ on_turn_end(void *arg)
 {
 	struct daemon *d = arg;
 
+	if (d->ready) {
+		struct reload_waiter *w = d->ready_waiters;
+		struct inventory *next = d->ready;
+		uint64_t t0 = mono_ms();
+		d->ready = NULL;
+		d->ready_waiters = NULL;
+		apply(d, next, NULL);
+		*R.m_swap_us = (mono_ms() - t0) * 1000;
+		tell(w, true);
+	}
 	if (d->job && R.done)
 		finish_load(d);
 	if (d->reload_wanted && d->job == NULL)
@@ -217,6 +256,8 @@ reloads_init(struct daemon *d)
 	const char *delay = getenv("GRIDBOOT_TEST_RELOAD_DELAY_MS");
 
 	R.delay_ms = delay ? (unsigned)strtoul(delay, NULL, 10) : 0;
+	R.m_derived = metric_counter("gridboot_inventory_role_changes_derived_total", NULL,
+	    "Role changes swapped in without a full load");
 	R.m_ok = metric_counter("gridboot_inventory_reloads_total", "result=\"ok\"",
 	    "Inventory reloads by outcome");
 	R.m_failed = metric_counter("gridboot_inventory_reloads_total", "result=\"failed\"", NULL);
@@ -244,6 +285,8 @@ reloads_init(struct daemon *d)
 static void
 reloads_shutdown(struct daemon *d)
 {
+	inv_unref(d->ready);
+	d->ready = NULL;
 	if (d->job) {
 		struct reload_job *j = d->job;
 		if (!pthread_equal(j->thread, pthread_self()))

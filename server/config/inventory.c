@@ -1507,6 +1507,19 @@ inv_free(struct inventory *inv)
 {
 	struct grid *g = &inv->grid;
 
+	if (inv->base) {
+		free(inv->machines);
+		for (int k = 0; k < KEY_COUNT; k++)
+			free(inv->index[k]);
+		errlist_free(&inv->warnings);
+		inv_unref(inv->base);
+		free(inv);
+		return;
+	}
+	for (size_t i = 0; i < inv->nowned; i++)
+		free(inv->owned[i]);
+	free(inv->owned);
+
 	free(g->name);
 	free(g->authdom);
 	free(g->authid);
@@ -1579,6 +1592,8 @@ inv_export(const struct inventory *inv, const char *name)
 	return NULL;
 }
 
+static _Atomic unsigned long loads;     /* loads run in a worker thread too */
+
 /* libconfig's own reading of the whole file, or of text with the machines
  * list emptied (then NULL if libconfig refuses it: the caller re-reads the
  * whole file so the error is the one libconfig gives for it). */
@@ -1629,7 +1644,6 @@ parse(const char *path, const char *text, size_t len, const struct cfg_list *sli
 	struct ctx c = { errs, path, inv, errs->n, .text = text, .slices = slices };
 	config_t cfg;
 	char *copy, real[PATH_MAX], *rest = NULL;
-	static _Atomic unsigned long loads;   /* loads run in a worker thread too */
 
 	inv->refs = 1;
 	inv->serial = ++loads;
@@ -1638,6 +1652,14 @@ parse(const char *path, const char *text, size_t len, const struct cfg_list *sli
 	inv->dir = estrdup(dirname(copy));
 	free(copy);
 
+	struct stat st;
+	if (stat(path, &st) == 0) {
+		inv->file.dev = st.st_dev;
+		inv->file.ino = st.st_ino;
+		inv->file.size = st.st_size;
+		inv->file.mtime_ns = (unsigned long)st.st_mtim.tv_sec * 1000000000ul +
+		    (unsigned long)st.st_mtim.tv_nsec;
+	}
 	if (slices)
 		rest = cfgscan_without_list(text, len, slices);
 	if (!read_config(&cfg, path, rest, errs)) {
@@ -1707,6 +1729,63 @@ inv_parse(const char *path, struct errlist *errs)
 	if (again)
 		inv = parse(path, NULL, 0, NULL, errs, &again);
 	return inv;
+}
+
+struct inventory *
+inv_derive(const struct inventory *old)
+{
+	struct inventory *inv = emalloc(sizeof *inv);
+	size_t n = old->nmachines;
+
+	*inv = *old;
+	inv->refs = 1;
+	inv->serial = ++loads;
+	inv->base = inv_ref(old->base ? old->base : (struct inventory *)old);
+	inv->machines = emalloc((n + 1) * sizeof *inv->machines);
+	memcpy(inv->machines, old->machines, n * sizeof *inv->machines);
+	for (int k = 0; k < KEY_COUNT; k++) {
+		inv->index[k] = emalloc(old->index_cap * sizeof *inv->index[k]);
+		memcpy(inv->index[k], old->index[k], old->index_cap * sizeof *inv->index[k]);
+	}
+	inv->warnings = (struct errlist){ 0 };
+	if (old->warnings.n) {
+		inv->warnings.msg = emalloc(old->warnings.n * sizeof *inv->warnings.msg);
+		for (size_t i = 0; i < old->warnings.n; i++)
+			inv->warnings.msg[i] = estrdup(old->warnings.msg[i]);
+		inv->warnings.n = old->warnings.n;
+	}
+	inv->owned = NULL;
+	inv->nowned = 0;
+	return inv;
+}
+
+void
+inv_own(struct inventory *inv, char *s)
+{
+	struct inventory *b = inv->base ? inv->base : inv;
+
+	b->owned = erealloc(b->owned, (b->nowned + 1) * sizeof *b->owned);
+	b->owned[b->nowned++] = s;
+}
+
+void
+inv_index_add(struct inventory *inv, size_t i)
+{
+	if (2 * inv->nmachines > inv->index_cap)
+		inv_index(inv);
+	else
+		index_add(inv, i);
+}
+
+bool
+inv_file_unchanged(const struct inventory *inv)
+{
+	struct stat st;
+
+	return stat(inv->path, &st) == 0 && inv->file.dev == (unsigned long)st.st_dev &&
+	    inv->file.ino == (unsigned long)st.st_ino && inv->file.size == st.st_size &&
+	    inv->file.mtime_ns == (unsigned long)st.st_mtim.tv_sec * 1000000000ul +
+	    (unsigned long)st.st_mtim.tv_nsec;
 }
 
 struct inventory *

@@ -11,6 +11,7 @@
 #define GRIDBOOT_MODULE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/evloop.h"
 
@@ -49,6 +50,8 @@ struct daemon {
 	bool reload_wanted;         /* asked for; starts at the end of this turn */
 	struct reload_waiter *waiters;  /* for the next load to start */
 	struct reload_job *job;     /* the load running in its thread, or NULL */
+	struct inventory *ready;    /* derived by a role change, swapped at turn end */
+	struct reload_waiter *ready_waiters;
 	void *state[8];             /* each module's, by its index in the table */
 };
 
@@ -89,5 +92,11 @@ struct module {
  * asks while a load runs make one more load after it. w (may be NULL) is
  * told the outcome. Implemented by server/daemon.c. */
 void daemon_request_reload(struct daemon *d, struct reload_waiter *w);
+
+/* After a role change for mac was stored (config/assignments.h): the new
+ * inventory is derived from the current one, in proportion to the change,
+ * and swapped in at the end of this turn; when only a full load can be
+ * sure of the outcome, this is daemon_request_reload. */
+void daemon_request_assignment(struct daemon *d, const uint8_t mac[6], struct reload_waiter *w);
 
 #endif
