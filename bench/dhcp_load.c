@@ -28,6 +28,7 @@ static int fd, nclients;
 static uint32_t giaddr, xidbase = 0x5a000000;
 static struct sockaddr_in srv;
 static uint8_t macbyte;
+static double last_reply, max_gap;     /* the longest wait between two replies */
 
 static double
 now(void)
@@ -74,6 +75,10 @@ on_reply(const uint8_t *p, ssize_t n)
 
 	if (n < 244 || p[0] != 2)
 		return;
+	double t = now();
+	if (last_reply > 0 && t - last_reply > max_gap)
+		max_gap = t - last_reply;
+	last_reply = t;
 	memcpy(&xid, p + 4, 4);
 	long i = (long)ntohl(xid) - (long)xidbase;
 	if (i < 0 || i >= nclients)
@@ -175,7 +180,8 @@ main(int argc, char **argv)
 		if (cl[i].state == DONE)
 			lat[k++] = cl[i].sent * 1000;
 	qsort(lat, (size_t)k, sizeof *lat, cmp);
-	printf("clients %d done %d failed %d seconds %.2f dora_per_s %.0f p50_ms %.2f p99_ms %.2f\n",
-	    nclients, k, nclients - k, el, k / el, k ? lat[k / 2] : 0, k ? lat[k * 99 / 100] : 0);
+	printf("clients %d done %d failed %d seconds %.2f dora_per_s %.0f p50_ms %.2f p99_ms %.2f max_gap_ms %.1f\n",
+	    nclients, k, nclients - k, el, k / el, k ? lat[k / 2] : 0, k ? lat[k * 99 / 100] : 0,
+	    max_gap * 1000);
 	return 0;
 }

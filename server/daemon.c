@@ -1,23 +1,56 @@
 /* gridbootd serve: load the inventory, start the modules, then run the one
  * event loop until SIGTERM. SIGHUP re-reads the inventory and swaps it in
- * whole, or logs why not and keeps serving the old one. */
+ * whole, or logs why not and keeps serving the old one.
+ *
+ * A reload is parsed and validated in a thread of its own (a 100 000-
+ * machine inventory takes half a second): the thread gets the path and
+ * returns an inventory or an error list, and touches nothing the loop
+ * uses. It says it is done through an eventfd; the loop then joins it and
+ * swaps the result in at the end of that turn, as a reload always was. */
 #include "daemon.h"
 #include "core/privdrop.h"
+#include "config/assignments.h"
 #include "config/discovered.h"
 #include "core/events.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "modules.h"
 #include "boot/machstate.h"
 #include "core/util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #define modules gridboot_modules
+
+/* One load in its thread. The thread writes result, errs and load_ms and
+ * then the eventfd; the loop reads them only after the eventfd, and
+ * after joining the thread. */
+struct reload_job {
+	pthread_t thread;
+	char *path;
+	int efd;
+	unsigned delay_ms;
+	struct reload_waiter *waiters;  /* told when this load is swapped in */
+	struct inventory *result;
+	struct errlist errs;
+	uint64_t load_ms;
+};
+
+/* The loop's view of reloads: eventfd, the test knob, metrics. */
+static struct {
+	int efd;
+	bool done;                  /* the eventfd fired for d->job */
+	unsigned delay_ms;          /* GRIDBOOT_TEST_RELOAD_DELAY_MS (tests) */
+	uint64_t *m_derived, *m_ok, *m_failed, *m_coalesced, *m_running, *m_started, *m_ended,
+	    *m_load_ms, *m_swap_us, *m_machines;
+} R = { .efd = -1 };
 
 static void
 log_warnings(const struct inventory *inv)
@@ -35,24 +68,24 @@ machine_known(const uint8_t mac[6], void *arg)
 	return inv_machine_by_mac(d->inv, mac) != NULL || discovered_find(mac) != NULL;
 }
 
-/* Re-reads the inventory; keeps the old one if the new one has errors. */
+/* Swaps in what a load gave, or keeps the old inventory if it had errors. */
 static bool
-reload(struct daemon *d)
+apply(struct daemon *d, struct inventory *next, struct errlist *errs)
 {
-	struct errlist errs = { 0 };
-	struct inventory *next = gridboot_load(d->config_path, &errs), *old;
+	struct inventory *old;
 
 	if (next == NULL) {
 		d->failed_reloads++;
+		(*R.m_failed)++;
 		log_err("reload: %s has %zu error(s); still serving the previous inventory",
-		    d->config_path, errs.n);
-		for (size_t i = 0; i < errs.n; i++)
-			log_err("%s", errs.msg[i]);
-		events_emit(NULL, EVK_SYSTEM, "reload failed: %zu error(s)", errs.n);
-		errlist_free(&errs);
+		    d->config_path, errs->n);
+		for (size_t i = 0; i < errs->n; i++)
+			log_err("%s", errs->msg[i]);
+		events_emit(NULL, EVK_SYSTEM, "reload failed: %zu error(s)", errs->n);
 		return false;
 	}
-	log_warnings(next);
+	if (errs)           /* a derived inventory's are the current ones */
+		log_warnings(next);
 	const char *was = d->inv->grid.user, *now = next->grid.user;
 	if ((was == NULL) != (now == NULL) || (was && strcmp(was, now) != 0))
 		log_warn("reload: grid.user changed; it takes effect at the next start");
@@ -64,14 +97,96 @@ reload(struct daemon *d)
 	inv_unref(old);
 	machstate_prune();
 	d->reloads++;
+	(*R.m_ok)++;
+	*R.m_machines = next->nmachines;
 	log_info("reload: %s OK: %zu machines", d->config_path, next->nmachines);
 	events_emit(NULL, EVK_SYSTEM, "inventory reloaded: %zu machines", next->nmachines);
 	return true;
 }
 
+static void
+tell(struct reload_waiter *w, bool ok)
+{
+	struct reload_waiter *next;
+
+	for (; w; w = next) {
+		next = w->next;     /* done may free w with its owner */
+		w->done(ok, w->arg);
+	}
+}
+
+static void *
+load_thread(void *arg)
+{
+	struct reload_job *j = arg;
+	uint64_t t0 = mono_ms(), one = 1;
+
+	j->result = gridboot_load(j->path, &j->errs);
+	if (j->delay_ms)
+		usleep(j->delay_ms * 1000u);
+	j->load_ms = mono_ms() - t0;
+	while (write(j->efd, &one, sizeof one) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+static void
+job_free(struct reload_job *j)
+{
+	errlist_free(&j->errs);
+	free(j->path);
+	free(j);
+}
+
+/* Starts the load asked for; the waiters so far go with it. */
+static void
+start_load(struct daemon *d)
+{
+	struct reload_job *j = ecalloc(1, sizeof *j);
+
+	j->path = estrdup(d->config_path);
+	j->efd = R.efd;
+	j->delay_ms = R.delay_ms;
+	j->waiters = d->waiters;
+	d->waiters = NULL;
+	d->reload_wanted = false;
+	d->job = j;
+	R.done = false;
+	*R.m_running = 1;
+	*R.m_started = (uint64_t)wall_ms();
+	log_info("reload: loading %s", d->config_path);
+	int err = pthread_create(&j->thread, NULL, load_thread, j);
+	if (err != 0) {
+		log_err("reload: no thread (%s): loading on the loop", strerror(err));
+		j->thread = pthread_self();
+		load_thread(j);
+	}
+}
+
+/* The thread is done: join it, swap, tell the waiters. */
+static void
+finish_load(struct daemon *d)
+{
+	struct reload_job *j = d->job;
+	uint64_t t0 = mono_ms();
+
+	if (!pthread_equal(j->thread, pthread_self()))
+		pthread_join(j->thread, NULL);
+	d->job = NULL;
+	bool ok = apply(d, j->result, &j->errs);
+	*R.m_swap_us = (mono_ms() - t0) * 1000;
+	*R.m_load_ms = j->load_ms;
+	*R.m_ended = (uint64_t)wall_ms();
+	*R.m_running = 0;
+	tell(j->waiters, ok);
+	job_free(j);
+}
+
 void
 daemon_request_reload(struct daemon *d, struct reload_waiter *w)
 {
+	if (d->job || d->reload_wanted)
+		(*R.m_coalesced)++;
 	d->reload_wanted = true;
 	if (w) {
 		w->next = d->waiters;
@@ -79,23 +194,112 @@ daemon_request_reload(struct daemon *d, struct reload_waiter *w)
 	}
 }
 
-/* End of a loop turn: the reload asked for during it, out of every
- * library callback (MHD may not be stopped from inside its own). */
+void
+daemon_request_assignment(struct daemon *d, const uint8_t mac[6], struct reload_waiter *w)
+{
+	struct inventory *next = NULL;
+
+	if (d->job == NULL && !d->reload_wanted)
+		next = assignments_derive(d->ready ? d->ready : d->inv, mac);
+	if (next == NULL) {
+		daemon_request_reload(d, w);
+		return;
+	}
+	inv_unref(d->ready);
+	d->ready = next;
+	(*R.m_derived)++;
+	if (w) {
+		w->next = d->ready_waiters;
+		d->ready_waiters = w;
+	}
+}
+
+static void
+on_reload_done(int fd, uint32_t events, void *arg)
+{
+	uint64_t n;
+
+	(void)events;
+	(void)arg;
+	while (read(fd, &n, sizeof n) < 0 && errno == EINTR)
+		;
+	R.done = true;
+}
+
+/* End of a loop turn, out of every library callback (MHD may not be
+ * stopped from inside its own): swap in a finished load; start the one
+ * asked for if none is running. */
 static void
 on_turn_end(void *arg)
 {
 	struct daemon *d = arg;
-	struct reload_waiter *w, *next;
 
-	if (!d->reload_wanted)
-		return;
-	d->reload_wanted = false;
-	bool ok = reload(d);
-	w = d->waiters;
-	d->waiters = NULL;
-	for (; w; w = next) {
-		next = w->next;     /* done may free w with its owner */
-		w->done(ok, w->arg);
+	if (d->ready) {
+		struct reload_waiter *w = d->ready_waiters;
+		struct inventory *next = d->ready;
+		uint64_t t0 = mono_ms();
+		d->ready = NULL;
+		d->ready_waiters = NULL;
+		apply(d, next, NULL);
+		*R.m_swap_us = (mono_ms() - t0) * 1000;
+		tell(w, true);
+	}
+	if (d->job && R.done)
+		finish_load(d);
+	if (d->reload_wanted && d->job == NULL)
+		start_load(d);
+}
+
+static int
+reloads_init(struct daemon *d)
+{
+	const char *delay = getenv("GRIDBOOT_TEST_RELOAD_DELAY_MS");
+
+	R.delay_ms = delay ? (unsigned)strtoul(delay, NULL, 10) : 0;
+	R.m_derived = metric_counter("gridboot_inventory_role_changes_derived_total", NULL,
+	    "Role changes swapped in without a full load");
+	R.m_ok = metric_counter("gridboot_inventory_reloads_total", "result=\"ok\"",
+	    "Inventory reloads by outcome");
+	R.m_failed = metric_counter("gridboot_inventory_reloads_total", "result=\"failed\"", NULL);
+	R.m_coalesced = metric_counter("gridboot_inventory_reload_requests_coalesced_total", NULL,
+	    "Reload requests folded into a load already running or asked for");
+	R.m_running = metric_gauge("gridboot_inventory_reload_running", NULL,
+	    "1 while a load runs in its thread");
+	R.m_started = metric_gauge("gridboot_inventory_reload_started_ms", NULL,
+	    "Wall clock (ms) when the last load started");
+	R.m_ended = metric_gauge("gridboot_inventory_reload_ended_ms", NULL,
+	    "Wall clock (ms) when the last load was swapped in or refused");
+	R.m_load_ms = metric_gauge("gridboot_inventory_load_ms", NULL,
+	    "How long the last load took in its thread");
+	R.m_swap_us = metric_gauge("gridboot_inventory_swap_us", NULL,
+	    "How long the last swap held the loop (modules' reload hooks), microseconds");
+	R.m_machines = metric_gauge("gridboot_inventory_machines", NULL,
+	    "Machines in the inventory being served");
+	*R.m_machines = d->inv->nmachines;
+	R.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (R.efd < 0)
+		return -1;
+	return ev_add_fd(d->loop, R.efd, EPOLLIN, on_reload_done, d);
+}
+
+static void
+reloads_shutdown(struct daemon *d)
+{
+	inv_unref(d->ready);
+	d->ready = NULL;
+	if (d->job) {
+		struct reload_job *j = d->job;
+		if (!pthread_equal(j->thread, pthread_self()))
+			pthread_join(j->thread, NULL);
+		inv_unref(j->result);
+		job_free(j);
+		d->job = NULL;
+	}
+	if (R.efd >= 0) {
+		if (d->loop)
+			ev_del_fd(d->loop, R.efd);
+		close(R.efd);
+		R.efd = -1;
 	}
 }
 
@@ -211,6 +415,10 @@ daemon_serve(const char *config_path, bool foreground, int loglevel,
 		log_err("signals: %s", strerror(errno));
 		goto out;
 	}
+	if (reloads_init(&d) < 0) {
+		log_err("reloads: %s", strerror(errno));
+		goto out;
+	}
 	ev_timer_init(&d.tick, on_tick, &d);
 	ev_timer_arm(d.loop, &d.tick, 1000);
 	write_pidfile(pidfile);
@@ -221,6 +429,7 @@ daemon_serve(const char *config_path, bool foreground, int loglevel,
 	events_emit(NULL, EVK_SYSTEM, "gridbootd started: %zu machines", d.inv->nmachines);
 	rc = ev_run(d.loop) < 0 ? 1 : 0;
 out:
+	reloads_shutdown(&d);
 	if (sigfd >= 0)
 		close(sigfd);
 	while (started-- > 0)

@@ -131,6 +131,11 @@ keep_corrupt(const char *statedir)
 static void
 reassign(struct machine *m, struct role *role)
 {
+	if (!m->assigned && !m->from_store) {
+		m->file_role = m->role;
+		m->file_kernel = m->kernel;
+		m->file_boot = m->boot;
+	}
 	if (m->role == NULL || m->kernel == m->role->kernel)
 		m->kernel = role->kernel;
 	if (m->role == NULL || m->boot == m->role->boot)
@@ -151,13 +156,16 @@ fill_machine(struct machine *m, const uint8_t mac[6], const char *name,
 	m->role = role;
 	m->kernel = role->kernel;
 	m->boot = role->boot;
+	m->from_store = true;
 }
 
+/* In a derived inventory the table has room for one more already. */
 static void
 add_machine(struct inventory *inv, const uint8_t mac[6], const char *name,
     struct role *role, enum arch arch, enum firmware fw)
 {
-	inv->machines = erealloc(inv->machines, (inv->nmachines + 1) * sizeof *inv->machines);
+	if (inv->base == NULL)
+		inv->machines = erealloc(inv->machines, (inv->nmachines + 1) * sizeof *inv->machines);
 	struct machine *m = &inv->machines[inv->nmachines++];
 	fill_machine(m, mac, estrdup(name), role, arch, fw);
 }
@@ -195,6 +203,7 @@ plan9ini_fits(const struct inventory *inv, const struct machine *m,
 
 	if (text == NULL) {
 		log_warn("%s: %s: role %s: %s; skipped", path, macs, m->role->name, why);
+		((struct inventory *)inv)->assign_skipped++;
 		return false;
 	}
 	free(text);
@@ -216,6 +225,7 @@ merge_one(struct inventory *inv, const char *path, size_t idx, json_t *a)
 
 	if (macs == NULL || !mac_parse(macs, mac) || rolename == NULL) {
 		log_warn("%s: assignment %zu has no valid mac and role; skipped", path, idx + 1);
+		inv->assign_skipped++;
 		return;
 	}
 	mac_hex(mac, hex);
@@ -231,22 +241,24 @@ merge_one(struct inventory *inv, const char *path, size_t idx, json_t *a)
 		log_warn("%s: %s: role %s boots %s but the machine is %s; skipped", path, macs,
 		    rolename, role->kernel ? arch_name(role->kernel->arch) : "nothing",
 		    arch_name(arch));
+		inv->assign_skipped++;
 		return;
 	}
 	enum arch a2;
 	enum firmware f2;
 	if (!assignments_check(inv, mac, rolename, name, -1, &a2, &f2, why, sizeof why)) {
 		log_warn("%s: %s: %s; skipped", path, macs, why);
+		inv->assign_skipped++;
 		return;
 	}
 	if (m != NULL) {
 		struct machine saved = *m;
 		reassign(m, role);
 		if (!plan9ini_fits(inv, m, path, macs)) {
-			m->role = saved.role;
-			m->kernel = saved.kernel;
-			m->boot = saved.boot;
+			*m = saved;
+			return;
 		}
+		m->assigned = true;
 		return;
 	}
 	if (arch == ARCH_NONE)
@@ -258,7 +270,57 @@ merge_one(struct inventory *inv, const char *path, size_t idx, json_t *a)
 	if (!plan9ini_fits(inv, m, path, macs)) {
 		free(m->name);
 		inv->nmachines--;
+	} else if (inv->base) {
+		inv_own(inv, m->name);
+		inv_index_add(inv, inv->nmachines - 1);
 	}
+}
+
+/* What a full load would give, made from inv and the one record for mac
+ * that a role change just stored (the last in the store, where it is
+ * merged last), without reading the inventory file: its table is copied
+ * and the record merged over the machine as the file has it, with the
+ * same checks (plan9.ini limits included). NULL when that cannot be sure
+ * to equal a full load (the file changed on disk, a record was skipped at
+ * the last load and might fit now, the machine exists only by an earlier
+ * record, the store holds no such record last): the caller reloads. */
+struct inventory *
+assignments_derive(const struct inventory *inv, const uint8_t mac[6])
+{
+	struct inventory *next = NULL;
+	bool corrupt;
+	json_t *root, *list, *a;
+	uint8_t last[6];
+	const char *s;
+
+	if (inv->grid.state == NULL || inv->assign_skipped || !inv_file_unchanged(inv))
+		return NULL;
+	if ((root = load_store(inv->grid.state, &corrupt)) == NULL)
+		return NULL;
+	list = json_object_get(root, "assignments");
+	size_t n = json_array_size(list);
+	a = n ? json_array_get(list, n - 1) : NULL;
+	s = a ? json_string_value(json_object_get(a, "mac")) : NULL;
+	const struct machine *m = inv_machine_by_mac(inv, mac);
+	if (s && mac_parse(s, last) && memcmp(last, mac, 6) == 0 && (m == NULL || !m->from_store)) {
+		char *path = store_path(inv->grid.state);
+		next = inv_derive(inv);
+		struct machine *nm = inv_machine_by_mac(next, mac);
+		if (nm && nm->assigned) {           /* back to what the file says */
+			nm->role = nm->file_role;
+			nm->kernel = nm->file_kernel;
+			nm->boot = nm->file_boot;
+			nm->assigned = false;
+		}
+		merge_one(next, path, n - 1, a);
+		free(path);
+		if (next->assign_skipped) {         /* a full load says why */
+			inv_unref(next);
+			next = NULL;
+		}
+	}
+	json_decref(root);
+	return next;
 }
 
 void

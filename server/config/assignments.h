@@ -42,6 +42,12 @@ int assignments_store(const char *statedir, const uint8_t mac[6], const char *ro
 int assignments_remove(const char *statedir, const uint8_t mac[6]);
 
 
+/* The inventory a full load would give after the role change for mac
+ * just stored, derived from inv without reading the file: work in
+ * proportion to the change (a copy of the machine table aside). NULL when
+ * only a full load can say (see assignments.c); the caller then reloads. */
+struct inventory *assignments_derive(const struct inventory *inv, const uint8_t mac[6]);
+
 /* Whether the machine would still get a plan9.ini within Plan 9's limits
  * with that role (why[] says what is wrong when not). */
 bool assignments_fits(const struct inventory *inv, const uint8_t mac[6], const char *role,

@@ -6,6 +6,7 @@
  * inventory. Unknown keys are errors too: a typo must not silently drop a
  * setting from a machine's boot. */
 #include "config/inventory.h"
+#include "config/cfgscan.h"
 #include "config/plan9ini.h"
 #include "core/util.h"
 
@@ -17,6 +18,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,6 +29,10 @@ struct ctx {
 	struct inventory *inv;
 	size_t nerrs_at_start;
 	bool bad_network;       /* a subnet failed: don't blame machines for it */
+	int line_base;          /* added to libconfig's lines (a slice of the file) */
+	const char *text;       /* the file, when machines are read in slices */
+	const struct cfg_list *slices;
+	bool resliced;          /* a slice did not parse: read the whole file */
 };
 
 static const char *
@@ -36,25 +43,55 @@ src_file(struct ctx *c, const config_setting_t *s)
 }
 
 static int
-src_line(const config_setting_t *s)
+src_line(const struct ctx *c, const config_setting_t *s)
 {
-	return s ? (int)config_setting_source_line(s) : 0;
+	return s ? (int)config_setting_source_line(s) + c->line_base : 0;
 }
 
 #define bad(c, s, key, ...) \
-	errlist_add((c)->errs, src_file((c), (s)), src_line(s), (key), __VA_ARGS__)
+	errlist_add((c)->errs, src_file((c), (s)), src_line((c), (s)), (key), __VA_ARGS__)
 
-/* Joins a parent path and a key into "parent.key" for messages. */
+/* Joins a parent path and a key into "parent.key" for messages. Runs for
+ * every value of every machine, so no printf: a 100 000-machine load
+ * spent a tenth of its time formatting paths it never printed. A
+ * truncated key in a message is still a useful message. */
+static void
+cat_trunc(char *out, size_t cap, size_t *at, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*at + n >= cap)
+		n = cap - 1 - *at;
+	memcpy(out + *at, s, n);
+	*at += n;
+	out[*at] = '\0';
+}
+
+static void
+utoa_dec(char out[24], unsigned long v)
+{
+	char tmp[24];
+	size_t n = 0;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	for (size_t i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	out[n] = '\0';
+}
+
 static void
 keypath(char *out, size_t cap, const char *parent, const char *key)
 {
-	int n;
+	size_t at = 0;
 
-	if (parent && *parent)
-		n = snprintf(out, cap, "%s.%s", parent, key);
-	else
-		n = snprintf(out, cap, "%s", key);
-	(void)n;    /* a truncated key in a message is still a useful message */
+	out[0] = '\0';
+	if (parent && *parent) {
+		cat_trunc(out, cap, &at, parent);
+		cat_trunc(out, cap, &at, ".");
+	}
+	cat_trunc(out, cap, &at, key);
 }
 
 /* keypath into a caller's buffer, returning it, for use inside calls. */
@@ -266,7 +303,7 @@ get_plan9ini(struct ctx *c, config_setting_t *parent, const char *path,
 			bad(c, s, kp, "is computed by gridboot; remove it (see docs/inventory.md)");
 			continue;
 		}
-		kv_set(out, k, v, src_line(s));
+		kv_set(out, k, v, src_line(c, s));
 	}
 }
 
@@ -403,7 +440,7 @@ parse_speaksfor(struct ctx *c, config_setting_t *g, struct grid *gr)
 		sf->host = estrdup(host);
 		sf->users = users;
 		sf->nusers = k;
-		sf->line = src_line(e);
+		sf->line = src_line(c, e);
 		gr->nspeaksfor++;
 	}
 }
@@ -489,7 +526,7 @@ parse_grid(struct ctx *c, config_setting_t *root)
 	gr->auth_port = 567;
 	gr->rcpu_port = 17019;
 	if (g == NULL || !config_setting_is_group(g)) {
-		errlist_add(c->errs, c->path, g ? src_line(g) : 1, "grid",
+		errlist_add(c->errs, c->path, g ? src_line(c, g) : 1, "grid",
 		    "missing: the file needs grid = { name = ...; server = ...; };");
 		return;
 	}
@@ -540,7 +577,7 @@ parse_grid(struct ctx *c, config_setting_t *root)
 			bad(c, config_setting_get_member(g, "user"), "grid.user",
 			    "\"%s\": %s", s, errno ? strerror(errno) : "no such user");
 		gr->user = estrdup(s);
-		gr->user_line = src_line(config_setting_get_member(g, "user"));
+		gr->user_line = src_line(c, config_setting_get_member(g, "user"));
 	}
 	load_template(c, "default", &gr->plan9ini);
 	get_plan9ini(c, g, "grid", &gr->plan9ini);
@@ -559,7 +596,7 @@ parse_grid(struct ctx *c, config_setting_t *root)
 			check_keys(c, ld, "grid.loaders", loader_keys);
 			for (const char *const *k = loader_keys; *k; k++)
 				if ((s = get_str(c, ld, "grid.loaders", *k, false)) != NULL)
-					kv_set(&gr->loaders, *k, s, src_line(ld));
+					kv_set(&gr->loaders, *k, s, src_line(c, ld));
 		}
 	}
 	config_setting_t *ifs = config_setting_get_member(g, "interfaces");
@@ -647,7 +684,7 @@ parse_network(struct ctx *c, config_setting_t *n, int idx, struct network *net)
 	char kp[128];
 
 	snprintf(path, sizeof path, "networks[%d]", idx);
-	net->line = src_line(n);
+	net->line = src_line(c, n);
 	if (!config_setting_is_group(n)) {
 		bad(c, n, path, "must be a group { subnet = ...; }");
 		return;
@@ -851,7 +888,7 @@ parse_kernel(struct ctx *c, config_setting_t *k, const char *name, struct kernel
 	char kp[128];
 
 	kn->name = estrdup(name);
-	kn->line = src_line(k);
+	kn->line = src_line(c, k);
 	snprintf(path, sizeof path, "kernels.%s", kn->name);
 	if (!config_setting_is_group(k)) {
 		bad(c, k, path, "must be a group { arch = ...; file = ...; }");
@@ -983,7 +1020,7 @@ parse_roles(struct ctx *c, config_setting_t *root)
 			continue;
 		struct role *ro = &inv->roles[inv->nroles++];
 		ro->name = estrdup(name);
-		ro->line = src_line(r);
+		ro->line = src_line(c, r);
 		snprintf(path, sizeof path, "roles.%s", ro->name);
 		if (!config_setting_is_group(r)) {
 			bad(c, r, path, "must be a group { kernel = ...; }");
@@ -1008,8 +1045,16 @@ parse_machine(struct ctx *c, config_setting_t *m, int idx, struct machine *ma)
 	char path[96];
 	const char *s;
 
-	ma->line = src_line(m);
-	snprintf(path, sizeof path, "machines[%d]", idx);
+	ma->line = src_line(c, m);
+	{
+		char num[24];
+		size_t at = 0;
+		utoa_dec(num, (unsigned long)idx);
+		path[0] = '\0';
+		cat_trunc(path, sizeof path, &at, "machines[");
+		cat_trunc(path, sizeof path, &at, num);
+		cat_trunc(path, sizeof path, &at, "]");
+	}
 	if (!config_setting_is_group(m)) {
 		bad(c, m, path, "must be a group { name = ...; mac = ...; }");
 		return;
@@ -1019,7 +1064,11 @@ parse_machine(struct ctx *c, config_setting_t *m, int idx, struct machine *ma)
 			bad(c, config_setting_get_member(m, "name"), "machines[].name",
 			    "\"%s\": use letters, digits, '-', '_' or '.', at most 27", s);
 		ma->name = estrdup(s);
-		snprintf(path, sizeof path, "machines[%s]", s);
+		size_t at = 0;
+		path[0] = '\0';
+		cat_trunc(path, sizeof path, &at, "machines[");
+		cat_trunc(path, sizeof path, &at, s);
+		cat_trunc(path, sizeof path, &at, "]");
 	}
 	check_keys(c, m, path, machine_keys);
 	if ((s = get_str(c, m, path, "mac", true)) != NULL && !mac_parse(s, ma->mac)) {
@@ -1078,16 +1127,20 @@ check_machine_address(struct ctx *c, config_setting_t *m, struct machine *ma)
 
 	if (ma->ip == 0 || ma->name == NULL)
 		return;
+	ma->network = inv_network_for(c->inv, ma->ip);
+	struct network *n = ma->network;
+	if (n && !(n->pool_lo && ma->ip >= n->pool_lo && ma->ip <= n->pool_hi) &&
+	    ma->ip != n->subnet && ma->ip != (n->subnet | ~n->mask) &&
+	    ma->ip != n->router && ma->ip != c->inv->grid.server)
+		return;     /* the usual case, without formatting a message */
 	snprintf(kp, sizeof kp, "machines[%s].ip", ma->name);
 	ip_format(ma->ip, ip);
 	config_setting_t *at = config_setting_get_member(m, "ip");
-	ma->network = inv_network_for(c->inv, ma->ip);
 	if (ma->network == NULL) {
 		if (c->inv->nnetworks > 0 && !c->bad_network)
 			bad(c, at, kp, "%s is not inside any network", ip);
 		return;
 	}
-	struct network *n = ma->network;
 	if (n->pool_lo && ma->ip >= n->pool_lo && ma->ip <= n->pool_hi)
 		bad(c, at, kp, "%s is inside the dynamic pool of the network on line %d",
 		    ip, n->line);
@@ -1107,7 +1160,11 @@ hash_bytes(const void *p, size_t n)
 
 	while (n--)
 		h = (h ^ *b++) * 1099511628211ull;
-	return h ^ (h >> 29);
+	/* FNV alone leaves neighbouring MACs and addresses (a rack's) in
+	 * neighbouring slots, and linear probes run long: mix (splitmix64). */
+	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
+	h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
+	return h ^ (h >> 31);
 }
 
 static uint64_t
@@ -1211,14 +1268,15 @@ check_machine_unique(struct ctx *c, config_setting_t *m, struct machine *ma, siz
 	const struct machine *o;
 	char kp[96];
 
-	snprintf(kp, sizeof kp, "machines[%s]", ma->name ? ma->name : "?");
-	if (ma->name && (o = inv_machine_by_name(inv, ma->name)) != NULL)
+	if (ma->name && (o = inv_machine_by_name(inv, ma->name)) != NULL) {
+		snprintf(kp, sizeof kp, "machines[%s]", ma->name);
 		bad(c, config_setting_get_member(m, "name"), kp,
 		    "name \"%s\" is already used on line %d", ma->name, o->line);
+	}
 	if (memcmp(ma->mac, zero, 6) && (o = inv_machine_by_mac(inv, ma->mac)) != NULL) {
 		char mac[18];
 		mac_format(ma->mac, mac);
-		strcat(kp, ".mac");
+		snprintf(kp, sizeof kp, "machines[%s].mac", ma->name ? ma->name : "?");
 		bad(c, config_setting_get_member(m, "mac"), kp,
 		    "%s is already used by %s on line %d", mac, o->name ? o->name : "?", o->line);
 	}
@@ -1233,11 +1291,74 @@ check_machine_unique(struct ctx *c, config_setting_t *m, struct machine *ma, siz
 }
 
 static void
+parse_one_machine(struct ctx *c, config_setting_t *m, size_t i)
+{
+	struct machine *ma = &c->inv->machines[i];
+
+	parse_machine(c, m, (int)i, ma);
+	check_machine_address(c, m, ma);
+	check_machine_unique(c, m, ma, i);
+}
+
+/* Machines handed to libconfig 512 at a time: its tree for a slice stays
+ * in the cache and its memory is reused by the next one. */
+struct inv_slicing inv_slicing = { 64 * 1024, 512, 512 };
+_Atomic unsigned long inv_sliced_loads;
+
+/* The machines list read a slice at a time (cfgscan.h). Each slice is
+ * parsed as `m = ( ... )` whose first line is the line its first machine
+ * starts on in the file, so every message keeps its file line. */
+static void
+parse_machines_sliced(struct ctx *c)
+{
+	const struct cfg_list *l = c->slices;
+	struct inventory *inv = c->inv;
+	struct strbuf b = { 0 };
+
+	inv->nmachines = l->n;
+	inv->machines = ecalloc(inv->nmachines, sizeof *inv->machines);
+	index_reset(inv);
+	size_t slice = inv_slicing.slice ? inv_slicing.slice : 1;
+
+	for (size_t at = 0; at < l->n; at += slice) {
+		size_t n = MIN(slice, l->n - at), last = at + n - 1;
+		config_t cfg;
+		size_t len = l->end[last] - l->start[at];
+		if (b.cap < len + 8) {
+			b.cap = len + 8;
+			b.p = erealloc(b.p, b.cap);
+		}
+		memcpy(b.p, "m=(", 3);
+		memcpy(b.p + 3, c->text + l->start[at], len);
+		memcpy(b.p + 3 + len, ")", 2);
+		config_init(&cfg);
+		config_setting_t *list = config_read_string(&cfg, b.p) ?
+		    config_lookup(&cfg, "m") : NULL;
+		if (list == NULL || !config_setting_is_list(list) ||
+		    (size_t)config_setting_length(list) != n) {
+			config_destroy(&cfg);
+			c->resliced = true;
+			break;
+		}
+		c->line_base = l->line[at] - 1;
+		for (size_t i = 0; i < n; i++)
+			parse_one_machine(c, config_setting_get_elem(list, (unsigned)i), at + i);
+		c->line_base = 0;
+		config_destroy(&cfg);
+	}
+	free(b.p);
+}
+
+static void
 parse_machines(struct ctx *c, config_setting_t *root)
 {
 	config_setting_t *l = config_setting_get_member(root, "machines");
 	struct inventory *inv = c->inv;
 
+	if (c->slices) {
+		parse_machines_sliced(c);
+		return;
+	}
 	if (l == NULL)
 		return;
 	if (!config_setting_is_list(l)) {
@@ -1247,13 +1368,8 @@ parse_machines(struct ctx *c, config_setting_t *root)
 	inv->nmachines = (size_t)config_setting_length(l);
 	inv->machines = ecalloc(inv->nmachines, sizeof *inv->machines);
 	index_reset(inv);
-	for (size_t i = 0; i < inv->nmachines; i++) {
-		config_setting_t *m = config_setting_get_elem(l, (unsigned)i);
-		struct machine *ma = &inv->machines[i];
-		parse_machine(c, m, (int)i, ma);
-		check_machine_address(c, m, ma);
-		check_machine_unique(c, m, ma, i);
-	}
+	for (size_t i = 0; i < inv->nmachines; i++)
+		parse_one_machine(c, config_setting_get_elem(l, (unsigned)i), i);
 }
 
 static const char *const top_keys[] = {
@@ -1328,7 +1444,7 @@ parse_export_generated(struct ctx *c, config_setting_t *e, const char *kp, struc
 			bad(c, config_setting_get_member(g, "file"), ek,
 			    "no generated file \"%s\" (there is: ndb)", file);
 		if (path && file && path_ok(path) && known)
-			kv_set(&x->generated, path, file, src_line(g));
+			kv_set(&x->generated, path, file, src_line(c, g));
 	}
 }
 
@@ -1366,7 +1482,7 @@ parse_export(struct ctx *c, config_setting_t *e, int idx, struct export *x)
 	struct stat st;
 
 	snprintf(kp, sizeof kp, "exports[%d]", idx);
-	x->line = src_line(e);
+	x->line = src_line(c, e);
 	if (!config_setting_is_group(e)) {
 		bad(c, e, kp, "must be a group { name = ...; path = ...; }");
 		return;
@@ -1427,6 +1543,19 @@ static void
 inv_free(struct inventory *inv)
 {
 	struct grid *g = &inv->grid;
+
+	if (inv->base) {
+		free(inv->machines);
+		for (int k = 0; k < KEY_COUNT; k++)
+			free(inv->index[k]);
+		errlist_free(&inv->warnings);
+		inv_unref(inv->base);
+		free(inv);
+		return;
+	}
+	for (size_t i = 0; i < inv->nowned; i++)
+		free(inv->owned[i]);
+	free(inv->owned);
 
 	free(g->name);
 	free(g->authdom);
@@ -1501,14 +1630,58 @@ inv_export(const struct inventory *inv, const char *name)
 	return NULL;
 }
 
-struct inventory *
-inv_parse(const char *path, struct errlist *errs)
+static _Atomic unsigned long loads;     /* loads run in a worker thread too */
+
+/* libconfig's own reading of the whole file, or of text with the machines
+ * list emptied (then NULL if libconfig refuses it: the caller re-reads the
+ * whole file so the error is the one libconfig gives for it). */
+static bool
+read_config(config_t *cfg, const char *path, const char *text, struct errlist *errs)
+{
+	config_init(cfg);
+	if (text)
+		return config_read_string(cfg, text);
+	if (config_read_file(cfg, path))
+		return true;
+	if (config_error_type(cfg) == CONFIG_ERR_FILE_IO) {
+		/* libconfig does not say why: find out. */
+		struct stat st;
+		const char *why = "a read error";
+		FILE *f = NULL;
+		if (stat(path, &st) < 0)
+			why = strerror(errno);
+		else if (S_ISDIR(st.st_mode))
+			why = "it is a directory";
+		else if ((f = fopen(path, "r")) == NULL)
+			why = strerror(errno);
+		if (f)
+			fclose(f);
+		errlist_add(errs, path, 0, NULL, "cannot read the file: %s", why);
+	}
+	else
+		errlist_add(errs, config_error_file(cfg) ? config_error_file(cfg) : path,
+		    config_error_line(cfg), NULL, "%s", config_error_text(cfg));
+	return false;
+}
+
+static void
+errlist_truncate(struct errlist *e, size_t n)
+{
+	while (e->n > n)
+		free(e->msg[--e->n]);
+}
+
+/* One load; sliced says to read the machines list a slice at a time
+ * (text is then the whole file). *again is set when that did not work
+ * and the whole file must be read by libconfig instead. */
+static struct inventory *
+parse(const char *path, const char *text, size_t len, const struct cfg_list *slices,
+    struct errlist *errs, bool *again)
 {
 	struct inventory *inv = ecalloc(1, sizeof *inv);
-	struct ctx c = { errs, path, inv, errs->n };
+	struct ctx c = { errs, path, inv, errs->n, .text = text, .slices = slices };
 	config_t cfg;
-	char *copy, real[PATH_MAX];
-	static unsigned long loads;
+	char *copy, real[PATH_MAX], *rest = NULL;
 
 	inv->refs = 1;
 	inv->serial = ++loads;
@@ -1517,30 +1690,24 @@ inv_parse(const char *path, struct errlist *errs)
 	inv->dir = estrdup(dirname(copy));
 	free(copy);
 
-	config_init(&cfg);
-	if (!config_read_file(&cfg, path)) {
-		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO) {
-			/* libconfig does not say why: find out. */
-			struct stat st;
-			const char *why = "a read error";
-			FILE *f = NULL;
-			if (stat(path, &st) < 0)
-				why = strerror(errno);
-			else if (S_ISDIR(st.st_mode))
-				why = "it is a directory";
-			else if ((f = fopen(path, "r")) == NULL)
-				why = strerror(errno);
-			if (f)
-				fclose(f);
-			errlist_add(errs, path, 0, NULL, "cannot read the file: %s", why);
-		}
-		else
-			errlist_add(errs, config_error_file(&cfg) ? config_error_file(&cfg) : path,
-			    config_error_line(&cfg), NULL, "%s", config_error_text(&cfg));
+	struct stat st;
+	if (stat(path, &st) == 0) {
+		inv->file.dev = st.st_dev;
+		inv->file.ino = st.st_ino;
+		inv->file.size = st.st_size;
+		inv->file.mtime_ns = (unsigned long)st.st_mtim.tv_sec * 1000000000ul +
+		    (unsigned long)st.st_mtim.tv_nsec;
+	}
+	if (slices)
+		rest = cfgscan_without_list(text, len, slices);
+	if (!read_config(&cfg, path, rest, errs)) {
+		free(rest);
 		config_destroy(&cfg);
 		inv_free(inv);
+		*again = slices != NULL;
 		return NULL;
 	}
+	free(rest);
 	config_setting_t *root = config_root_setting(&cfg);
 	check_keys(&c, root, "", top_keys);
 	parse_grid(&c, root);
@@ -1551,11 +1718,112 @@ inv_parse(const char *path, struct errlist *errs)
 	parse_machines(&c, root);
 	parse_exports(&c, root);
 	config_destroy(&cfg);
+	if (c.resliced) {
+		errlist_truncate(errs, c.nerrs_at_start);
+		inv_free(inv);
+		*again = true;
+		return NULL;
+	}
+	if (slices)
+		inv_sliced_loads++;
 	if (errs->n > c.nerrs_at_start) {
 		inv_free(inv);
 		return NULL;
 	}
 	return inv;
+}
+
+/* Large inventories (more than a few slices of machines) are read with
+ * the machines list in slices (cfgscan.h); any doubt about the text, and
+ * libconfig reads the whole file, as it does for small ones. */
+struct inventory *
+inv_parse(const char *path, struct errlist *errs)
+{
+	struct cfg_list l;
+	struct inventory *inv = NULL;
+	bool again = true;
+	struct stat st;
+	char *text = MAP_FAILED;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (size_t)st.st_size >= inv_slicing.min_bytes && st.st_size > 0 &&
+	    st.st_size < ((off_t)1 << 31))
+		text = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	if (fd >= 0)
+		close(fd);
+	if (text != MAP_FAILED) {
+		size_t len = (size_t)st.st_size;
+		if (memchr(text, '\0', len) == NULL &&
+		    cfgscan_top_list(text, len, "machines", &l) == 0) {
+			if (l.n > inv_slicing.min_machines) {
+				again = false;
+				inv = parse(path, text, len, &l, errs, &again);
+			}
+			cfg_list_free(&l);
+		}
+		munmap(text, len);
+	}
+	if (again)
+		inv = parse(path, NULL, 0, NULL, errs, &again);
+	return inv;
+}
+
+struct inventory *
+inv_derive(const struct inventory *old)
+{
+	struct inventory *inv = emalloc(sizeof *inv);
+	size_t n = old->nmachines;
+
+	*inv = *old;
+	inv->refs = 1;
+	inv->serial = ++loads;
+	inv->base = inv_ref(old->base ? old->base : (struct inventory *)old);
+	inv->machines = emalloc((n + 1) * sizeof *inv->machines);
+	memcpy(inv->machines, old->machines, n * sizeof *inv->machines);
+	for (int k = 0; k < KEY_COUNT; k++) {
+		inv->index[k] = emalloc(old->index_cap * sizeof *inv->index[k]);
+		memcpy(inv->index[k], old->index[k], old->index_cap * sizeof *inv->index[k]);
+	}
+	inv->warnings = (struct errlist){ 0 };
+	if (old->warnings.n) {
+		inv->warnings.msg = emalloc(old->warnings.n * sizeof *inv->warnings.msg);
+		for (size_t i = 0; i < old->warnings.n; i++)
+			inv->warnings.msg[i] = estrdup(old->warnings.msg[i]);
+		inv->warnings.n = old->warnings.n;
+	}
+	inv->owned = NULL;
+	inv->nowned = 0;
+	return inv;
+}
+
+void
+inv_own(struct inventory *inv, char *s)
+{
+	struct inventory *b = inv->base ? inv->base : inv;
+
+	b->owned = erealloc(b->owned, (b->nowned + 1) * sizeof *b->owned);
+	b->owned[b->nowned++] = s;
+}
+
+void
+inv_index_add(struct inventory *inv, size_t i)
+{
+	if (2 * inv->nmachines > inv->index_cap)
+		inv_index(inv);
+	else
+		index_add(inv, i);
+}
+
+bool
+inv_file_unchanged(const struct inventory *inv)
+{
+	struct stat st;
+
+	return stat(inv->path, &st) == 0 && inv->file.dev == (unsigned long)st.st_dev &&
+	    inv->file.ino == (unsigned long)st.st_ino && inv->file.size == st.st_size &&
+	    inv->file.mtime_ns == (unsigned long)st.st_mtim.tv_sec * 1000000000ul +
+	    (unsigned long)st.st_mtim.tv_nsec;
 }
 
 struct inventory *

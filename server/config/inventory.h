@@ -76,6 +76,13 @@ struct machine {
 	struct network *network;
 	struct kvlist plan9ini;
 	int line;
+	/* Set by a stored role change (config/assignments.c): what the file
+	 * said, so a later change starts from the file as a full load does. */
+	bool assigned;              /* role (kernel, boot) from STATE/assignments.json */
+	bool from_store;            /* not in the file: it exists by an assignment */
+	enum bootmethod file_boot;
+	struct role *file_role;
+	struct kernel *file_kernel;
 };
 
 /* A host directory served over 9P; the attach name picks it ("" is the
@@ -166,6 +173,14 @@ struct inventory {
 	 * lookups per packet do not grow with the inventory. */
 	uint32_t *index[KEY_COUNT];
 	size_t index_cap;
+	/* An inventory derived from another by one role change (inv_derive)
+	 * has its own machine table, indexes and warnings and borrows the
+	 * rest from base, the full load it holds a reference to. */
+	struct inventory *base;
+	char **owned;               /* base only: names added by derived ones */
+	size_t nowned;
+	struct { unsigned long dev, ino, mtime_ns; long long size; } file;  /* at load */
+	size_t assign_skipped;      /* stored assignments the merge skipped */
 };
 
 /* Parses and validates path: every value, every cross-reference inside
@@ -173,9 +188,28 @@ struct inventory {
  * What other layers check (plan9.ini limits, templates, stored role
  * changes) is composed above this by the loader (config/loader.h). */
 struct inventory *inv_parse(const char *path, struct errlist *errs);
+/* A large file's machines list is handed to libconfig a slice at a time
+ * (config/cfgscan.h): files of min_bytes or more with more than
+ * min_machines machines, slice machines at a time. Tests lower them so
+ * that every bad inventory is read that way too. */
+struct inv_slicing {
+	size_t min_bytes, min_machines, slice;
+};
+extern struct inv_slicing inv_slicing;
+extern _Atomic unsigned long inv_sliced_loads;  /* loads that were (tests) */
 /* Rebuilds the machine indexes after machines were added or removed. */
 void inv_index(struct inventory *inv);
 struct inventory *inv_ref(struct inventory *inv);
+/* A copy of inv for one change to its machines: the machine table (with
+ * room for one more), indexes and warnings are copied, everything else is
+ * shared with inv's base. Never reads the file. */
+struct inventory *inv_derive(const struct inventory *inv);
+/* Keeps s (malloc'd) until the base of inv is freed. */
+void inv_own(struct inventory *inv, char *s);
+/* Indexes machine i (added at the end of a derived inventory). */
+void inv_index_add(struct inventory *inv, size_t i);
+/* Whether the file inv was loaded from is still the same (size, mtime). */
+bool inv_file_unchanged(const struct inventory *inv);
 void inv_unref(struct inventory *inv);
 
 struct machine *inv_machine_by_mac(const struct inventory *inv, const uint8_t mac[6]);

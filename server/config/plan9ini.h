@@ -29,6 +29,12 @@ void plan9ini_merge(const struct inventory *inv, const struct machine *m, struct
 char *plan9ini_render(const struct inventory *inv, const struct machine *m,
     char *why, size_t whycap);
 
+/* Whether m's plan9.ini fits those limits (measured, not rendered); why
+ * says how it does not. Machines without a name, role or kernel pass:
+ * the parser has already said what is wrong with them. */
+bool plan9ini_machine_ok(const struct inventory *inv, const struct machine *m,
+    char *why, size_t whycap);
+
 /* Loader check: every machine's plan9.ini renders within the limits. */
 void plan9ini_check(struct inventory *inv, struct errlist *errs);
 

@@ -69,10 +69,13 @@ vlog(int level, const char *fmt, va_list ap)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof stamp, "%H:%M:%S", &tm);
+	/* One line at a time: an inventory load in its thread logs too. */
+	flockfile(stderr);
 	fprintf(stderr, "%s.%03ld %s: ", stamp, ts.tv_nsec / 1000000,
 	    level_names[level]);
 	fputs(msg, stderr);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 void

@@ -11,11 +11,13 @@
 #define GRIDBOOT_MODULE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/evloop.h"
 
 struct inventory;
 struct errlist;
+struct reload_job;
 
 /* The descriptor budget, shared by the services: TFTP sizes its transfer
  * table from what RLIMIT_NOFILE leaves after FD_RESERVE, which keeps room
@@ -29,7 +31,9 @@ struct errlist;
 
 /* Someone waiting for an asked-for reload (an API call that answers with
  * the reloaded machine). Lives inside its owner; done runs once, at the
- * end of the loop turn in which the reload ran, with whether it worked. */
+ * end of the loop turn in which the new inventory was swapped in (or
+ * refused), with whether it worked. A waiter added while a load is
+ * running waits for the next load, which reads what it stored. */
 struct reload_waiter {
 	void (*done)(bool ok, void *arg);
 	void *arg;
@@ -43,8 +47,11 @@ struct daemon {
 	bool foreground;
 	unsigned reloads, failed_reloads;
 	struct ev_timer tick;       /* once a second: flush stores */
-	bool reload_wanted;         /* asked for; runs at the end of this turn */
-	struct reload_waiter *waiters;
+	bool reload_wanted;         /* asked for; starts at the end of this turn */
+	struct reload_waiter *waiters;  /* for the next load to start */
+	struct reload_job *job;     /* the load running in its thread, or NULL */
+	struct inventory *ready;    /* derived by a role change, swapped at turn end */
+	struct reload_waiter *ready_waiters;
 	void *state[8];             /* each module's, by its index in the table */
 };
 
@@ -71,15 +78,25 @@ struct module {
 	 * handed back to every later hook. < 0 fails start-up. */
 	int (*init)(struct daemon *d, void **self);
 	/* d->inv was just swapped for a valid new inventory; old is alive
-	 * for the call. Never called from inside another module's callback. */
+	 * for the call. Runs on the loop thread, at the end of a turn, never
+	 * from inside another module's callback. */
 	void (*reload)(void *self, struct daemon *d, struct inventory *old);
 	void (*shutdown)(void *self, struct daemon *d);
 	const struct subcommand *commands;  /* ends with { NULL }; may be NULL */
 };
 
-/* Asks for the inventory to be re-read at the end of this loop turn,
- * outside any library callback; several asks in one turn make one reload.
- * w (may be NULL) is told the outcome. Implemented by server/daemon.c. */
+/* Asks for the inventory to be re-read. The load starts at the end of this
+ * loop turn in a thread of its own (server/daemon.c) and the result is
+ * swapped in at the end of a later turn, outside any library callback:
+ * serving never waits for a load. Several asks in one turn make one load;
+ * asks while a load runs make one more load after it. w (may be NULL) is
+ * told the outcome. Implemented by server/daemon.c. */
 void daemon_request_reload(struct daemon *d, struct reload_waiter *w);
+
+/* After a role change for mac was stored (config/assignments.h): the new
+ * inventory is derived from the current one, in proportion to the change,
+ * and swapped in at the end of this turn; when only a full load can be
+ * sure of the outcome, this is daemon_request_reload. */
+void daemon_request_assignment(struct daemon *d, const uint8_t mac[6], struct reload_waiter *w);
 
 #endif

@@ -334,7 +334,7 @@ apply_assignment(struct MHD_Connection *c, struct http_req *r, const uint8_t mac
 	r->conn = c;
 	r->waiter = (struct reload_waiter){ .done = on_reloaded, .arg = r };
 	MHD_suspend_connection(c);
-	daemon_request_reload(r->h->d, &r->waiter);
+	daemon_request_assignment(r->h->d, mac, &r->waiter);
 	return MHD_YES;
 }
 

@@ -491,7 +491,7 @@ write_role(struct p9_op *op, struct gnode *n, const void *buf, uint32_t count)
 	if (assignments_apply(g->d->inv, m->mac, w[0], m->line ? NULL : m->name, -1,
 	    "the grid tree", why, sizeof why) != 0)
 		return refused(op, "role", why);
-	daemon_request_reload(g->d, NULL);
+	daemon_request_assignment(g->d, m->mac, NULL);
 	return count;
 }
 
@@ -510,7 +510,7 @@ write_adopt(struct p9_op *op, struct gnode *n, const void *buf, uint32_t count)
 	if (assignments_apply(g->d->inv, n->mac, w[nw - 1], nw == 2 ? w[0] : defname,
 	    d->client_arch, "the grid tree", why, sizeof why) != 0)
 		return refused(op, "adopt", why);
-	daemon_request_reload(g->d, NULL);
+	daemon_request_assignment(g->d, n->mac, NULL);
 	return count;
 }
 
@@ -630,14 +630,16 @@ g_readdir(struct p9_op *op, void *node, uint64_t index, struct p9_dir *d)
 			}
 		return 0;
 	case GK_MACHINES:
-		for (size_t k = 0; k < inv->nmachines; k++)
-			if (inv->machines[k].name && i++ == index) {
-				c.kind = GK_MACHINE;
-				str_copy(c.name, inv->machines[k].name, sizeof c.name);
-				fill_dir(op, &c, d);
-				return 1;
-			}
-		return 0;
+		/* Every machine of a loaded inventory has a name: entry i is
+		 * machine i, without a walk over the ones before it (a listing
+		 * of 100 000 machines would be quadratic). */
+		(void)i;
+		if ((size_t)index >= inv->nmachines || inv->machines[index].name == NULL)
+			return 0;
+		c.kind = GK_MACHINE;
+		str_copy(c.name, inv->machines[index].name, sizeof c.name);
+		fill_dir(op, &c, d);
+		return 1;
 	case GK_DISCOVERED:
 		if (index == 0) {       /* a listing sees the records of its start */
 			free(n->list);

@@ -124,6 +124,19 @@ int
 main(void)
 {
 	test_bad_inventories();
+	/* Again with the machines list read in slices of one and of two
+	 * machines (what a 100 000-machine file gets): the same messages. */
+	unsigned long before = inv_sliced_loads;
+	inv_slicing = (struct inv_slicing){ 0, 0, 1 };
+	test_bad_inventories();
+	CHECK(inv_sliced_loads - before >= 25, "most bad inventories were read in slices (%lu)",
+	    inv_sliced_loads - before);
+	test_good_basic();
+	inv_slicing = (struct inv_slicing){ 0, 0, 2 };
+	test_bad_inventories();
+	test_good_basic();
+	test_lab_inventory();
+	inv_slicing = (struct inv_slicing){ 64 * 1024, 512, 512 };
 	test_good_basic();
 	test_lab_inventory();
 	test_missing_file();
