@@ -115,6 +115,19 @@ machstate_prune(void)
 		rehash(M.cap, true);
 }
 
+static const char *
+state_name(const struct entry *e)
+{
+	switch (e->kind) {
+	case EVK_DHCP:
+	case EVK_TFTP:
+	case EVK_HTTP:
+		return "booting";
+	default:
+		return "up";
+	}
+}
+
 const char *
 machstate_get(const uint8_t mac[6], int64_t *last_ms)
 {
@@ -124,14 +137,15 @@ machstate_get(const uint8_t mac[6], int64_t *last_ms)
 		return NULL;
 	if (last_ms)
 		*last_ms = e->when;
-	switch (e->kind) {
-	case EVK_DHCP:
-	case EVK_TFTP:
-	case EVK_HTTP:
-		return "booting";
-	default:
-		return "up";
-	}
+	return state_name(e);
+}
+
+void
+machstate_foreach(machstate_each_fn *fn, void *arg)
+{
+	for (size_t i = 0; i < M.cap; i++)
+		if (M.tab[i].used)
+			fn(M.tab[i].mac, state_name(&M.tab[i]), arg);
 }
 
 size_t

@@ -33,6 +33,11 @@ enum machstep { STEP_DHCP, STEP_KERNEL, STEP_ROOT, STEP_UP, STEP_COUNT };
 void machstate_steps(const uint8_t mac[6], int64_t ms[STEP_COUNT]);
 const char *machstate_step_name(enum machstep s);
 
+/* Calls fn for each tracked machine with its state ("booting" or "up"):
+ * work grows with the machines seen, not with the inventory. */
+typedef void machstate_each_fn(const uint8_t mac[6], const char *state, void *arg);
+void machstate_foreach(machstate_each_fn *fn, void *arg);
+
 /* How many machines are tracked (for tests and metrics). */
 size_t machstate_count(void);
 

@@ -693,21 +693,28 @@ count_discovered(const struct discovered *d, void *arg)
 		n->discovered++;
 }
 
+static void
+count_listed(const uint8_t mac[6], const char *state, void *arg)
+{
+	struct census *n = arg;
+	if (inv_machine_by_mac(n->h->d->inv, mac) == NULL)
+		return;     /* a discovered machine: counted below */
+	if (strcmp(state, "booting") == 0)
+		n->booting++;
+	else
+		n->up++;
+}
+
 enum MHD_Result
 http_metrics(struct MHD_Connection *c, struct http_req *r)
 {
 	struct inventory *inv = r->h->d->inv;
 	struct census n = { .h = r->h };
 
-	for (size_t i = 0; i < inv->nmachines; i++) {
-		const char *s = state_of(inv->machines[i].mac, true, NULL);
-		if (strcmp(s, "booting") == 0)
-			n.booting++;
-		else if (strcmp(s, "up") == 0)
-			n.up++;
-		else
-			n.idle++;
-	}
+	/* Only the machines seen since the start are visited: a scrape of a
+	 * large inventory whose machines are idle costs nothing per machine. */
+	machstate_foreach(count_listed, &n);
+	n.idle = inv->nmachines - n.booting - n.up;
 	discovered_foreach(count_discovered, &n);
 	static const char help[] = "Machines by state: discovered (not in the inventory), "
 	    "booting (last seen in DHCP/TFTP/HTTP), up (9P, auth or enroll), idle (no event yet)";

@@ -156,6 +156,12 @@ check "/metrics has HTTP request counters" has 'gridboot_http_requests_total{rou
 check "/metrics counts bad requests" sh -c "grep -q '^gridboot_http_bad_requests_total [1-9]' '$D/metrics'"
 check "/metrics has machines by state" \
 	sh -c "grep -q '^gridboot_machines{state=\"booting\"} [1-9]' '$D/metrics' && grep -q '^gridboot_machines{state=\"idle\"}' '$D/metrics' && grep -q '^gridboot_machines{state=\"discovered\"}' '$D/metrics'"
+# idle is the listed machines not seen: the three states add up to the
+# inventory (the census visits only the machines seen).
+listed=$(curl -fsS "$A/machines" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d if isinstance(d,list) else d["machines"]))')
+states=$(awk -F' ' '/^gridboot_machines\{state="(idle|booting|up)"\}/ {n += $2} END {print n+0}' "$D/metrics")
+check "/metrics: idle + booting + up = the $listed listed machines (got $states)" \
+	sh -c "[ '$listed' -gt 0 ] && [ '$states' = '$listed' ]"
 check "/metrics is Prometheus text" sh -c "grep -q '^# TYPE gridboot_machines gauge' '$D/metrics'"
 
 # --- the live stream saw it all, in order, with ids
