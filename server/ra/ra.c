@@ -520,6 +520,10 @@ if_refresh(struct ra_server *srv)
 			log_info("ra: %s: router advertisements now %s", f->name,
 			    mode == RA_ON ? "on" : mode == RA_OFF ? "off" : "auto");
 			f->mode = mode;
+			/* Other routers were watched in every mode: auto is
+			 * quiet at once if one is still heard. */
+			f->quiet = mode == RA_AUTO && f->other_count > 0 &&
+			    ev_now(srv->d->loop) < f->other_until;
 		}
 		f->managed = managed;
 		f->other = other;

@@ -11,7 +11,8 @@
 #   - radvd advertising on the link: gridbootd goes quiet (log, counter)
 #     and C's solicitations get no RA from it; radvd stopped: gridbootd
 #     advertises again once radvd's RAs aged out;
-#   - networks[].ra = "off": nothing sent, solicitations only counted.
+#   - networks[].ra = "off": nothing sent, solicitations only counted;
+#   - 10 s of libFuzzer on the parser (make fuzz-ra).
 . "$GRIDBOOT_TOP/tests/lib.sh"
 . "$GRIDBOOT_TOP/tests/dhcp_lib.sh"
 
@@ -159,5 +160,15 @@ check "nothing unsolicited either" sh -c "! grep -q 'Router lifetime' '$T_TMP/li
 check "metrics: solicitations counted, none answered" \
     sh -c "[ \"$(metric gridboot_ra_solicitations_total)\" -ge 3 ] && [ \"$(metric 'gridboot_ra_sent_total{kind="solicited"}')\" = 0 ] && [ \"$(metric 'gridboot_ra_sent_total{kind="unsolicited"}')\" = 0 ]"
 check "gridbootd exits cleanly" stop_gridbootd
+# --- the parser under libFuzzer (make fuzz-ra), skipped without clang's runtime
+if echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n){(void)d;(void)n;return 0;}' \
+    >"$T_TMP/probe.c" && clang -fsanitize=fuzzer -o "$T_TMP/probe" "$T_TMP/probe.c" 2>/dev/null; then
+	make -s -C "$GRIDBOOT_TOP" fuzz-ra FUZZ_TIME=10 BUILD="$T_TMP/fz" >"$T_TMP/fuzz.log" 2>&1
+	rc=$?
+	runs=$(grep -o 'Done [0-9]* runs' "$T_TMP/fuzz.log")
+	check "10 s of libFuzzer on the RS/RA parser: no crash ($runs)" sh -c "[ $rc -eq 0 ] && [ -n '$runs' ]"
+else
+	ok "# SKIP clang's libFuzzer is not installed (libclang-rt-14-dev)"
+fi
 [ $T_FAILED -gt 0 ] && { tail -n 40 "$T_TMP/gridbootd.log"; tail -n 10 "$T_TMP/radvd.log"; } | sed 's/^/# /'
 t_done
