@@ -169,6 +169,27 @@ http_client_ip(struct MHD_Connection *c, uint32_t *ip)
 }
 
 bool
+http_client_addr(struct MHD_Connection *c, uint8_t addr[16])
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	if (ci == NULL || ci->client_addr == NULL)
+		return false;
+	if (ci->client_addr->sa_family == AF_INET6) {
+		memcpy(addr, ((const struct sockaddr_in6 *)(const void *)ci->client_addr)->sin6_addr.s6_addr, 16);
+		return true;
+	}
+	if (ci->client_addr->sa_family == AF_INET) {
+		static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+		memcpy(addr, mapped, 12);
+		memcpy(addr + 12, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr, 4);
+		return true;
+	}
+	return false;
+}
+
+bool
 http_client_mac(const struct http_state *h, struct MHD_Connection *c, uint8_t mac[6])
 {
 	uint32_t ip;

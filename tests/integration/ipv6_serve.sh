@@ -4,8 +4,9 @@
 # both families; a client namespace C on a veth fetches the same files
 # over IPv4 (unchanged), over the server's ULA address, over its
 # link-local address (scope on the veth), and S fetches over ::1, with
-# tftp-hpa's client (-6) and curl. A file larger than one block and a
-# windowed, large-blksize read show the transfer sockets work on IPv6 too.
+# tftp-hpa's client (-6) and curl. A 3 MB lock-step read shows the
+# transfer sockets work on IPv6 too; the per-source event-stream limit
+# holds for IPv6 clients.
 . "$GRIDBOOT_TOP/tests/lib.sh"
 . "$GRIDBOOT_TOP/tests/dhcp_lib.sh"
 
@@ -73,6 +74,17 @@ hget $C "http://[fd93::1]/boot.ipxe" "$T_TMP/boot6"
 check "HTTP over IPv6: generated boot.ipxe" grep -q "#!ipxe" "$T_TMP/boot6"
 check "HTTP over IPv6: enroll refused plainly (IPv4 leases only, for now)" \
     sh -c "ip netns exec $C curl -g -s -m 5 -o /dev/null -w '%{http_code}' -X POST -d '{}' 'http://[fd93::1]/api/v1/enroll' | grep -qx 403"
+# Per-source limits hold for IPv6 clients too: four event streams from
+# fd93::2, a fifth is 429 (as from one IPv4 address).
+for i in 1 2 3 4; do
+	ip netns exec $C curl -g -sN -m 15 -o /dev/null "http://[fd93::1]/api/v1/events" &
+	track_pid $!
+done
+sleep 1
+check "HTTP over IPv6: a fifth event stream from one address is 429" \
+    sh -c "ip netns exec $C curl -g -s -m 3 -o /dev/null -w '%{http_code}' 'http://[fd93::1]/api/v1/events' | grep -qx 429"
+check "HTTP over IPv6: another IPv6 address still gets one" \
+    sh -c "ip netns exec $S curl -g -s -m 2 -o /dev/null -w '%{http_code}' 'http://[::1]/api/v1/events' | grep -qx 200"
 check "gridbootd exits cleanly" stop_gridbootd
 [ $T_FAILED -gt 0 ] && { tail -n 30 "$T_TMP/gridbootd.log"; cat "$T_TMP/tftp.out" "$T_TMP/curl.err"; } | sed 's/^/# /'
 t_done
