@@ -110,7 +110,7 @@ clean:
 
 # libFuzzer targets (clang with libclang-rt-14-dev): `make fuzz-dhcp`,
 # `make fuzz-tftp`, `make fuzz-p9` (9P decoding), `make fuzz-p9sess` (whole
-# 9P sessions), `make fuzz-authreq`. FUZZ_TIME bounds a run in seconds; the corpus grows in
+# 9P sessions), `make fuzz-authreq`, `make fuzz-ra` (router solicitations and advertisements). FUZZ_TIME bounds a run in seconds; the corpus grows in
 # $(BUILD)/fuzz/NAME-corpus from the seeds in tests/fuzz/NAME-seeds.
 FUZZ_TIME ?= 60
 FUZZ_CC   ?= clang
@@ -123,13 +123,14 @@ FUZZ_SRCS_authreq := server/auth/authport.c server/auth/authsrv.c server/auth/au
                      server/auth/authmsg.c server/auth/authpak.c server/auth/rcpu.c \
                      server/curve/field448.c server/curve/ed448.c
 FUZZ_LIBS_authreq := -lssl -lcrypto
+FUZZ_SRCS_ra := server/ra/ra_packet.c
 $(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(SRCS) $(HDRS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	    -fsanitize=fuzzer,address,undefined -Iserver -o $@ $< $(FUZZ_SRCS_$*) $(FUZZ_LIBS_$*)
 
-fuzz-dhcp fuzz-tftp fuzz-p9 fuzz-p9sess fuzz-authreq: fuzz-%: $(BUILD)/fuzz/%_fuzz
+fuzz-dhcp fuzz-tftp fuzz-p9 fuzz-p9sess fuzz-authreq fuzz-ra: fuzz-%: $(BUILD)/fuzz/%_fuzz
 	@mkdir -p $(BUILD)/fuzz/$*-corpus
 	$< -max_total_time=$(FUZZ_TIME) -timeout=5 -rss_limit_mb=1024 -max_len=1500 \
 	    $(BUILD)/fuzz/$*-corpus tests/fuzz/$*-seeds
-.PHONY: fuzz-tftp fuzz-dhcp fuzz-p9 fuzz-p9sess fuzz-authreq
+.PHONY: fuzz-tftp fuzz-dhcp fuzz-p9 fuzz-p9sess fuzz-authreq fuzz-ra

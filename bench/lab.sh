@@ -7,13 +7,24 @@
 #   1. one VM: BENCH_LAB_RUNS runs (default 3) per server, alternating; medians
 #   2. BENCH_LAB_N VMs (default 4) powered on at once: time until the last
 #      one has enrolled (BENCH_LAB_NRUNS runs per server, default 1)
+#   3. iPXE's IPv6 wait: one VM served by gridbootd, BENCH_LAB_GAP_RUNS runs
+#      (default 2) of each variant; the DHCPACK -> first HTTP request gap
+#      from gridbootd's timeline, and power-on to enrolled, medians:
+#        ra      gridbootd's own RA (networks[].ra = "auto"), no other router
+#        router  another router on the link (radvd in its own namespace,
+#                lifetime 0, no prefix): gridbootd stays quiet, radvd's RA
+#                ends iPXE's wait. radvd is used only here, not by the lab.
+#        none    ra = "off" and no router: iPXE's IPv6 timeout, the old wait
+#      BENCH_LAB_PHASES="1 2 3" picks phases (default all).
 # The clock runs from starting QEMU to the moment the VM's serial console
 # prints "GRIDBOOT-DISCOVERY: enrolled" (polled every 0.1 s), which comes
 # right after the server answered the POST. Ratios are anchor / gridbootd:
 # above 1 means gridbootd got the machines enrolled sooner. Under TCG
 # nearly all the time is the guests' own (SeaBIOS, iPXE's waits, Linux);
 # the servers' part is well under a second, so expect ratios near 1, and
-# on a loaded host expect noise well beyond that. Needs root.
+# on a loaded host expect noise well beyond that. gridbootd's runs get its
+# own router advertisement (server/ra); the anchor's get radvd's, from a
+# second namespace on the bridge (tests/deps.d/ra.txt). Needs root.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 LAB_TOP=$TOP
@@ -32,6 +43,7 @@ cleanup() {
 	for f in "$DIR"/*.pid; do
 		[ -f "$f" ] && lab_pid_stop "$f"
 	done
+	lab_router_down "$NS" "$DIR"
 	lab_net_down "$NS"
 	rm -rf "$DIR"
 }
@@ -46,8 +58,14 @@ LAB_ACCEL_RESOLVED=$(lab_accel)
 
 lab_cfg "$DIR/lab.cfg" "$DIR/state"
 
+# gridbootd's RA stands in for a router (server/ra); phase 3 adds one.
+sed 's/dhcp = "full"; }/dhcp = "full"; ra = "off"; }/' "$DIR/lab.cfg" >"$DIR/lab-raoff.cfg"
+grep -q 'ra = "off"' "$DIR/lab-raoff.cfg" || { echo "bench/lab.sh: lab.cfg's network line changed" >&2; exit 1; }
+CFG=$DIR/lab.cfg
+PHASES=${BENCH_LAB_PHASES:-1 2 3}
+GAPRUNS=${BENCH_LAB_GAP_RUNS:-2}
+
 lab_net_up "$NS" || exit 1
-lab_ra_up "$NS" "$DIR"
 i=1
 while [ $i -le "$N" ]; do lab_tap_add "$NS" "tap$i"; i=$((i + 1)); done
 
@@ -56,7 +74,7 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 server_start() {	# gridbootd|anchor
 	if [ "$1" = gridbootd ]; then
 		rm -rf "$DIR/state"
-		ip netns exec "$NS" "$GRIDBOOTD" serve -c "$DIR/lab.cfg" -d -l warn \
+		ip netns exec "$NS" "$GRIDBOOTD" serve -c "$CFG" -d -l warn \
 		    </dev/null >>"$DIR/gridbootd.log" 2>&1 &
 		echo $! >"$DIR/gridbootd.pid"
 		i=0
@@ -66,12 +84,19 @@ server_start() {	# gridbootd|anchor
 		    { tail -n 5 "$DIR/gridbootd.log" >&2; return 1; }
 	else
 		rm -f "$DIR/dnsmasq.leases"
+		# The anchor sends no router advertisement; radvd (lifetime 0,
+		# no prefix) stands in so both servers' iPXE boots skip the
+		# IPv6 wait alike.
+		lab_router_up "$NS" "$DIR" || return 1
 		lab_anchor_start "$NS" "$DIR" "$TOP/kernels" || return 1
 	fi
 }
 
 server_stop() {
-	if [ "$1" = gridbootd ]; then lab_pid_stop "$DIR/gridbootd.pid"; else lab_anchor_stop "$DIR"; fi
+	if [ "$1" = gridbootd ]; then lab_pid_stop "$DIR/gridbootd.pid"; else
+		lab_anchor_stop "$DIR"
+		lab_router_down "$NS" "$DIR"
+	fi
 }
 
 # boot K: powers on K BIOS VMs at once (unknown MACs 52:54:00:00:02:0k),
@@ -147,16 +172,61 @@ rounds() {
 		r=$((r + 1))
 	done
 }
-rounds 1 "$RUNS" ""
-gm=$(echo "$G" | median) am=$(echo "$A" | median)
-rounds "$N" "${BENCH_LAB_NRUNS:-1}" "$N at once, "
-gn=$(echo "$G" | median) an=$(echo "$A" | median)
-
+has_phase() { echo " $PHASES " | grep -q " $1 "; }
 mkdir -p "$RESULTS"
-{
+: >"$RESULTS/lab.txt.new"
+if has_phase 1; then
+	rounds 1 "$RUNS" ""
+	gm=$(echo "$G" | median) am=$(echo "$A" | median)
 	echo "lab ($LAB_ACCEL_RESOLVED): power-on to enrolled, one amd64 BIOS VM, median of $RUNS:" \
-	    "gridbootd $(secs "$gm"), dnsmasq+static HTTP $(secs "$am"), ratio $(ratio "$am" "$gm")"
+	    "gridbootd $(secs "$gm"), dnsmasq+static HTTP $(secs "$am"), ratio $(ratio "$am" "$gm")" |
+	    tee -a "$RESULTS/lab.txt.new"
+	[ "$gm" != fail ] || FAILED=1
+fi
+if has_phase 2; then
+	rounds "$N" "${BENCH_LAB_NRUNS:-1}" "$N at once, "
+	gn=$(echo "$G" | median) an=$(echo "$A" | median)
 	echo "lab ($LAB_ACCEL_RESOLVED): $N amd64 BIOS VMs at once, until the last enrolled:" \
-	    "gridbootd $(secs "$gn"), dnsmasq+static HTTP $(secs "$an"), ratio $(ratio "$an" "$gn")"
-} | tee "$RESULTS/lab.txt"
-[ "$gm" != fail ] && [ "$gn" != fail ]
+	    "gridbootd $(secs "$gn"), dnsmasq+static HTTP $(secs "$an"), ratio $(ratio "$an" "$gn")" |
+	    tee -a "$RESULTS/lab.txt.new"
+	[ "$gn" != fail ] || FAILED=1
+fi
+
+# gap VARIANT: one gridbootd boot of VM 1; appends the ACK -> HTTP gap (ms)
+# to GAPS and power-on to enrolled to TIMES.
+gap_run() {
+	CFG=$DIR/lab.cfg
+	[ "$1" = none ] && CFG=$DIR/lab-raoff.cfg
+	[ "$1" = router ] && { lab_router_up "$NS" "$DIR" || return 1; sleep 2; }
+	if server_start gridbootd; then t=$(boot 1); else t=fail; fi
+	ip netns exec "$NS" curl -s -m 5 "http://$LAB_SERVER/api/v1/timeline?after=0" >"$DIR/timeline.json"
+	quiet=$(ip netns exec "$NS" curl -s -m 5 "http://$LAB_SERVER/metrics" | sed -n 's/^gridboot_ra_quiet_total //p')
+	server_stop gridbootd
+	[ "$1" = router ] && lab_router_down "$NS" "$DIR"
+	g=$(lab_ack_http_gap "$DIR/timeline.json" 52:54:00:00:02:01)
+	[ "$g" = none ] && g=fail
+	echo "lab: gap $1: ACK -> HTTP $g ms, power-on to enrolled $(secs "$t"), gridbootd went quiet ${quiet:-?} times" >&2
+	GAPS="$GAPS $g" TIMES="$TIMES $t"
+}
+if has_phase 3; then
+	for v in ra router none; do
+		GAPS="" TIMES=""
+		r=1
+		while [ $r -le "$GAPRUNS" ]; do gap_run $v; r=$((r + 1)); done
+		gm=$(echo "$GAPS" | median) tm=$(echo "$TIMES" | median)
+		case $v in
+		ra) gap_ra=$gm time_ra=$tm ;;
+		router) gap_router=$gm time_router=$tm ;;
+		none) gap_none=$gm time_none=$tm ;;
+		esac
+	done
+	{
+	echo "lab ($LAB_ACCEL_RESOLVED): iPXE DHCPACK -> first HTTP request, one amd64 BIOS VM, median of $GAPRUNS:" \
+	    "gridbootd's RA $gap_ra ms, another router (radvd) $gap_router ms, no RA at all $gap_none ms"
+	echo "lab ($LAB_ACCEL_RESOLVED): power-on to enrolled, same runs:" \
+	    "gridbootd's RA $(secs "$time_ra"), another router $(secs "$time_router"), no RA at all $(secs "$time_none")"
+	} | tee -a "$RESULTS/lab.txt.new"
+	[ "$gap_ra" != fail ] && [ "$gap_router" != fail ] || FAILED=1
+fi
+mv "$RESULTS/lab.txt.new" "$RESULTS/lab.txt"
+[ -z "${FAILED:-}" ]

@@ -13,6 +13,7 @@ extern const struct module tftp_module;
 extern const struct module http_module;
 extern const struct module p9_module;
 extern const struct module auth_module;
+extern const struct module ra_module;
 
 extern const struct module *const gridboot_modules[];
 extern const size_t gridboot_nmodules;

@@ -93,7 +93,6 @@ up() {
 	echo "ns $NS" >>"$RUN/created"
 	lab_veth_up "$NS" "$HOSTIF" "$HOSTADDR" "$NSADDR"
 	echo "link $HOSTIF" >>"$RUN/created"
-	lab_ra_up "$NS" "$RUN"
 
 	ip netns exec "$NS" "$GRIDBOOTD" serve -c "$CFG" -d -l "${LAB_LOGLEVEL:-info}" \
 	    </dev/null >"$RUN/gridbootd.log" 2>&1 &

@@ -29,29 +29,55 @@ lab_net_up() {
 	ip -n "$1" link set "$LAB_BRIDGE" up
 }
 
-# lab_ra_up NS DIR: the lab's router advertisement (radvd, PID in
-# DIR/radvd.pid, stopped with the lab's other PID files). iPXE waits for IPv6 autoconfiguration before it fetches
-# anything, and without a router on the link that wait ends only on a
-# timeout: ~13 s of every iPXE boot (docs/lab.md). The advertisement
-# carries a ULA prefix and router lifetime 0: addresses, no default route.
-# Without radvd the lab still works, only slower.
-lab_ra_up() {
-	command -v radvd >/dev/null 2>&1 || [ -x /usr/sbin/radvd ] || {
-		lab_say "radvd missing: iPXE boots will wait ~13 s for IPv6"; return 0; }
-	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.forwarding=1 2>/dev/null
+# iPXE waits for IPv6 autoconfiguration before it fetches anything; with
+# no router advertisement on the link that wait ends only on a timeout
+# (~15 s with Debian's ROM). gridbootd's own RA module (server/ra, default
+# networks[].ra = "auto") answers it, so the lab runs no router.
+#
+# lab_router_up NS DIR: "another router" for bench/lab.sh's second
+# variant: radvd in its own namespace NS-r on a veth to the bridge,
+# advertising every 3-10 s with router lifetime 0 and no prefix, as a
+# site router that is no default router would. gridbootd sees it and
+# stops its own RAs. PID in DIR/radvd.pid; lab_router_down NS DIR removes it.
+lab_router_up() {
+	RADVD=$(command -v radvd || echo /usr/sbin/radvd)
+	[ -x "$RADVD" ] || { lab_say "radvd missing (tests/deps.d/ra.txt)"; return 1; }
+	ip netns add "$1-r" || return 1
+	ip netns exec "$1-r" sysctl -qw net.ipv6.conf.all.forwarding=1
+	ip -n "$1" link add rtr0 type veth peer name r0 netns "$1-r" || return 1
+	ip -n "$1" link set rtr0 master "$LAB_BRIDGE"
+	ip -n "$1" link set rtr0 up
+	ip -n "$1-r" link set r0 up
 	cat >"$2/radvd.conf" <<EOC
-interface $LAB_BRIDGE {
+interface r0 {
 	AdvSendAdvert on;
-	IgnoreIfMissing on;
 	MinRtrAdvInterval 3;
 	MaxRtrAdvInterval 10;
 	AdvDefaultLifetime 0;
-	prefix fd99::/64 { };
 };
 EOC
-	PATH=$PATH:/usr/sbin ip netns exec "$1" radvd -n -m stderr -C "$2/radvd.conf" \
+	ip netns exec "$1-r" "$RADVD" -n -m stderr -C "$2/radvd.conf" \
 	    -p "$2/radvd.run" </dev/null >"$2/radvd.log" 2>&1 &
 	echo $! >"$2/radvd.pid"
+}
+
+lab_router_down() {
+	[ -f "$2/radvd.pid" ] && lab_pid_stop "$2/radvd.pid"
+	ip -n "$1" link del rtr0 2>/dev/null
+	ip netns del "$1-r" 2>/dev/null
+	return 0
+}
+
+# lab_ack_http_gap TIMELINE.json MAC: milliseconds from the machine's
+# DHCPACK to its first HTTP request, from gridbootd's timeline
+# (/api/v1/timeline): the ACK is the last one before that request. With
+# no router advertisement on the link, iPXE's IPv6 wait sits in this gap.
+# Prints "none" if the timeline lacks either event.
+lab_ack_http_gap() {
+	jq -r --arg m "$2" '[.timeline[] | select(.mac == $m)] as $e
+	    | ($e | map(select(.kind == "http")) | first) as $h
+	    | (if $h then ($e | map(select(.kind == "dhcp" and (.text | test("-> ack")) and .seq < $h.seq)) | last) else null end) as $a
+	    | if $h and $a then ($h.time_ms - $a.time_ms) else "none" end' "$1" 2>/dev/null || echo none
 }
 
 # lab_cfg OUT STATEDIR: inventory/lab.cfg with absolute paths into this
@@ -87,6 +113,7 @@ lab_tap_add() {
 # the taps and the veth peer) and the host end of the veth.
 lab_net_down() {
 	[ -n "${2:-}" ] && ip link del "$2" 2>/dev/null
+	ip netns del "$1-r" 2>/dev/null
 	ip netns del "$1" 2>/dev/null
 	return 0
 }

@@ -635,7 +635,7 @@ resolve_unknown(struct ctx *c, config_setting_t *root)
 }
 
 static const char *const network_keys[] = {
-	"subnet", "router", "dns", "pool", "lease", "dhcp", "interface", NULL,
+	"subnet", "router", "dns", "pool", "lease", "dhcp", "interface", "ra", NULL,
 };
 
 static void
@@ -721,6 +721,18 @@ parse_network(struct ctx *c, config_setting_t *n, int idx, struct network *net)
 	}
 	if ((s = get_str(c, n, path, "interface", false)) != NULL)
 		net->interface = estrdup(s);
+	net->ra = RA_AUTO;
+	if ((s = get_str(c, n, path, "ra", false)) != NULL) {
+		if (strcmp(s, "auto") == 0)
+			net->ra = RA_AUTO;
+		else if (strcmp(s, "on") == 0)
+			net->ra = RA_ON;
+		else if (strcmp(s, "off") == 0)
+			net->ra = RA_OFF;
+		else
+			bad(c, config_setting_get_member(n, "ra"), kpath(kp, path, "ra"),
+			    "\"%s\" is not one of auto, on, off", s);
+	}
 }
 
 static void

@@ -18,6 +18,9 @@ enum payload { PAYLOAD_PLAN9, PAYLOAD_LINUX };
  * multiboot over HTTP; UEFI: 9front's EFI loader; U-Boot: script image). */
 enum bootmethod { BOOT_AUTO, BOOT_IPXE, BOOT_9BOOT };
 enum dhcpmode { DHCP_OFF, DHCP_FULL, DHCP_PROXY };
+/* Router advertisements on a network's link (server/ra): AUTO sends only
+ * while no other router advertises there. */
+enum ramode { RA_AUTO, RA_ON, RA_OFF };
 
 #define MAXADDRS 4      /* dns, fs and auth lists */
 
@@ -61,6 +64,7 @@ struct network {
 	uint32_t lease;             /* seconds */
 	enum dhcpmode dhcp;
 	char *interface;            /* may be NULL: any interface in the subnet */
+	enum ramode ra;             /* networks[].ra, default auto */
 	int line;
 };
 

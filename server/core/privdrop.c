@@ -4,7 +4,8 @@
  *   CAP_NET_BIND_SERVICE  a reload that moves HTTP or TFTP to a port < 1024
  *   CAP_NET_ADMIN         SIOCSARP, to unicast a reply to a client that
  *                         has no address yet (RFC 2131 4.1)
- * Not CAP_NET_RAW: no raw socket is ever opened, and the only
+ * Not CAP_NET_RAW: the only raw socket (ICMPv6, the RA module's) is
+ * opened at start, before this, and keeps working; and the only
  * SO_BINDTODEVICE (DHCP's sockets per grid.interfaces) happens at start;
  * a reload never reopens them (a port or interface change waits for a
  * restart). PR_SET_NO_NEW_PRIVS then keeps any exec from gaining more.

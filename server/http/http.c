@@ -148,11 +148,45 @@ http_client_ip(struct MHD_Connection *c, uint32_t *ip)
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 
-	if (ci == NULL || ci->client_addr == NULL || ci->client_addr->sa_family != AF_INET)
+	if (ci == NULL || ci->client_addr == NULL)
 		return false;
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)ci->client_addr;
-	*ip = ntohl(sin->sin_addr.s_addr);
-	return true;
+	if (ci->client_addr->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)ci->client_addr;
+		*ip = ntohl(sin->sin_addr.s_addr);
+		return true;
+	}
+	/* The dual-stack listener shows IPv4 clients as ::ffff:a.b.c.d. */
+	if (ci->client_addr->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)ci->client_addr;
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			uint32_t a;
+			memcpy(&a, &s6->sin6_addr.s6_addr[12], 4);
+			*ip = ntohl(a);
+			return true;
+		}
+	}
+	return false;
+}
+
+bool
+http_client_addr(struct MHD_Connection *c, uint8_t addr[16])
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	if (ci == NULL || ci->client_addr == NULL)
+		return false;
+	if (ci->client_addr->sa_family == AF_INET6) {
+		memcpy(addr, ((const struct sockaddr_in6 *)(const void *)ci->client_addr)->sin6_addr.s6_addr, 16);
+		return true;
+	}
+	if (ci->client_addr->sa_family == AF_INET) {
+		static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+		memcpy(addr, mapped, 12);
+		memcpy(addr + 12, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr, 4);
+		return true;
+	}
+	return false;
 }
 
 bool
@@ -394,29 +428,42 @@ conn_limit(void)
 	return rl.rlim_cur > FD_OTHERS + 128 ? (unsigned)(rl.rlim_cur - FD_OTHERS) / 2 : 64;
 }
 
-static int
-start_mhd(struct http_state *h, int port)
+/* One listener for IPv4 and IPv6 ([::], IPv4 clients as mapped
+ * addresses); on a host without IPv6, IPv4 only. */
+static struct MHD_Daemon *
+mhd_listen(struct http_state *h, int port, unsigned limit)
 {
 	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
 	    MHD_USE_ERROR_LOG;
+	struct MHD_Daemon *m = NULL;
+
+	for (int v6 = 1; v6 >= 0 && m == NULL; v6--)
+		m = MHD_start_daemon(flags | (v6 ? MHD_USE_DUAL_STACK : 0), (uint16_t)port, NULL, NULL,
+		    on_request, h,
+		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		    MHD_OPTION_CONNECTION_LIMIT, limit,
+		    /* One host must not hold every connection. */
+		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)h->d->inv->grid.http_per_source,
+		    /* Idle or stalled (a peer that stopped reading makes no
+		     * progress): closed after this long. */
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_S,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+		    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+		    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)512,
+		    /* daemon.c ignores SIGPIPE; saying so lets MHD use sendfile
+		     * for descriptor responses instead of pread + send. */
+		    MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int)1,
+		    MHD_OPTION_END);
+	return m;
+}
+
+static int
+start_mhd(struct http_state *h, int port)
+{
 	unsigned limit = conn_limit();
 
-	h->mhd = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, h,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-	    MHD_OPTION_CONNECTION_LIMIT, limit,
-	    /* One host must not hold every connection. */
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)h->d->inv->grid.http_per_source,
-	    /* Idle or stalled (a peer that stopped reading makes no
-	     * progress): closed after this long. */
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_S,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)512,
-	    /* daemon.c ignores SIGPIPE; saying so lets MHD use sendfile
-	     * for descriptor responses instead of pread + send. */
-	    MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int)1,
-	    MHD_OPTION_END);
+	h->mhd = mhd_listen(h, port, limit);
 	if (h->mhd == NULL) {
 		log_err("http: cannot listen on port %d: %s", port, strerror(errno));
 		return -1;
@@ -430,8 +477,13 @@ start_mhd(struct http_state *h, int port)
 		return -1;
 	}
 	h->port = port;
-	log_info("http: listening on port %d (at most %u connections, %d per source)", port,
-	    limit, h->d->inv->grid.http_per_source);
+	const union MHD_DaemonInfo *li = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_LISTEN_FD);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	bool v6 = li && getsockname(li->listen_fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	    ss.ss_family == AF_INET6;
+	log_info("http: listening on port %d, %s (at most %u connections, %d per source)", port,
+	    v6 ? "IPv4 and IPv6" : "IPv4 only", limit, h->d->inv->grid.http_per_source);
 	arm_timer(h);
 	return 0;
 }

@@ -115,6 +115,9 @@ enum MHD_Result http_error(struct MHD_Connection *c, struct http_req *r,
 
 /* The IPv4 address of the client (host order); false for another family. */
 bool http_client_ip(struct MHD_Connection *c, uint32_t *ip);
+/* The client's address as 16 bytes, an IPv4 one as ::ffff:a.b.c.d, for
+ * per-source limits over both families. */
+bool http_client_addr(struct MHD_Connection *c, uint8_t addr[16]);
 /* The MAC of the machine asking, from its source address and the leases. */
 bool http_client_mac(const struct http_state *h, struct MHD_Connection *c, uint8_t mac[6]);
 const char *http_header(struct MHD_Connection *c, const char *name);

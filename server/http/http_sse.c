@@ -46,7 +46,7 @@ struct sse {
 	bool suspended, closing;
 	bool filter;
 	uint8_t mac[6];
-	uint32_t src;               /* the client's address (host order), 0 if not IPv4 */
+	uint8_t src[16];            /* the client's address, IPv4 as ::ffff:a.b.c.d */
 	uint64_t progress_ms;       /* monotonic: the peer last acknowledged bytes, or none waited */
 	uint64_t acked;             /* the peer's TCP acknowledged this many bytes */
 	bool stalled;               /* being closed for it */
@@ -264,21 +264,23 @@ http_sse(struct MHD_Connection *c, struct http_req *r)
 	struct sse *s;
 	char *end;
 
-	uint32_t src = 0;
+	uint8_t src[16];
 	int mine = 0;
 
 	if (hub->nclients >= SSE_MAX_CLIENTS)
 		return http_error(c, r, 503, "too many event streams open");
-	if (http_client_ip(c, &src))
+	if (http_client_addr(c, src))
 		for (struct sse *o = hub->clients; o; o = o->next)
-			mine += o->src == src;
+			mine += memcmp(o->src, src, 16) == 0;
+	else
+		memset(src, 0, sizeof src);
 	if (mine >= SSE_MAX_PER_SOURCE)
 		return http_error(c, r, 429, "at most %d event streams from one address",
 		    SSE_MAX_PER_SOURCE);
 	s = ecalloc(1, sizeof *s);
 	s->hub = hub;
 	s->conn = c;
-	s->src = src;
+	memcpy(s->src, src, sizeof s->src);
 	s->progress_ms = mono_ms();
 	if (macs) {
 		if (!mac_parse(macs, s->mac)) {

@@ -1,4 +1,5 @@
-/* tftp: the TFTP module. One socket on grid.tftp_port takes requests; each
+/* tftp: the TFTP module. One socket on grid.tftp_port takes requests (and
+ * a second, IPv6-only, on [::] for IPv6 clients); each
  * accepted read gets its own transfer (tftp_xfer.c) with its own socket.
  * A request is answered from the generated files first (bootfiles.h:
  * cfg/pxe/<mac>, boot.ipxe, ...) and otherwise from the static tree under
@@ -34,7 +35,8 @@
  * back, tftp_shutdown frees it. */
 struct tftp_server {
 	struct daemon *d;
-	int fd;
+	int fd;                     /* IPv4 */
+	int fd6;                    /* IPv6 (V6ONLY), -1 on a host without IPv6 */
 	int port;
 	struct fileroot *root;
 	struct tftp_xfers *xfers;   /* every transfer in flight (tftp_xfer.c) */
@@ -46,24 +48,24 @@ struct tftp_server {
  * the refusal on the machine's timeline (unless path is NULL: garbage is
  * not worth a timeline entry, and a flood of it would push real ones out). */
 static void
-refuse(struct tftp_server *srv, const struct sockaddr_in *peer, const uint8_t *mac, const char *path,
+refuse(struct tftp_server *srv, const union tftp_sa *peer, const uint8_t *mac, const char *path,
     const char *outcome, int code, const char *msg)
 {
 	struct wr w;
 	uint8_t buf[600];
-	char ip[16];
+	char ip[INET6_ADDRSTRLEN];
 
 	w = wr_make(buf, sizeof buf);
 	tftp_put_error(&w, code, msg);
 	if (!w.err)
-		(void)sendto(srv->fd, buf, wr_len(&w), 0, (const struct sockaddr *)peer,
-		    sizeof *peer);
+		(void)sendto(peer->sa.sa_family == AF_INET6 ? srv->fd6 : srv->fd, buf, wr_len(&w), 0,
+		    &peer->sa, tftp_sa_len(peer));
 	tftp_xfer_count_outcome(srv->xfers, outcome);
 	if (path == NULL)
 		return;
-	ip_format(ntohl(peer->sin_addr.s_addr), ip);
+	tftp_sa_format(peer, ip);
 	log_limited(&srv->rl_refuse, LOG_INFO, "tftp: %s:%u %s: refused: %s", ip,
-	    ntohs(peer->sin_port), path, msg);
+	    tftp_sa_port(peer), path, msg);
 	events_emit(mac, EVK_TFTP, "%s %s refused: %s", ip, path, msg);
 }
 
@@ -117,28 +119,29 @@ resolve(const struct tftp_server *srv, const char *path, const uint8_t *mac, str
 }
 
 static void
-handle_request(struct tftp_server *srv, const uint8_t *pkt, size_t len, const struct sockaddr_in *peer,
-    const struct sockaddr_in *local)
+handle_request(struct tftp_server *srv, const uint8_t *pkt, size_t len, const union tftp_sa *peer,
+    const union tftp_sa *local)
 {
 	struct tftp_req req;
 	struct tftp_reject why;
 	struct xfer_src src;
 	uint8_t macbuf[6], *mac = NULL;
 	const char *msg = NULL, *outcome = NULL;
-	char ip[16], toolarge[160];
+	char ip[INET6_ADDRSTRLEN], toolarge[160];
 	int code = 0;
 
 	(*srv->m_requests)++;
 	bool good = tftp_parse_request(pkt, len, &req, &why);
-	/* Garbage does not cost a lookup; anything with a name does. */
-	if ((good || req.path[0]) &&
-	    leases_mac_for_ip(srv->d->inv, ntohl(peer->sin_addr.s_addr), macbuf))
+	/* Garbage does not cost a lookup; anything with a name does. The
+	 * leases are IPv4's: an IPv6 client has no MAC here (yet). */
+	if ((good || req.path[0]) && peer->sa.sa_family == AF_INET &&
+	    leases_mac_for_ip(srv->d->inv, ntohl(peer->in.sin_addr.s_addr), macbuf))
 		mac = macbuf;
 	if (!good) {
 		(*srv->m_bad)++;
-		ip_format(ntohl(peer->sin_addr.s_addr), ip);
+		tftp_sa_format(peer, ip);
 		log_limited(&srv->rl_bad, LOG_NOTICE, "tftp: bad request from %s:%u: %s", ip,
-		    ntohs(peer->sin_port), why.msg);
+		    tftp_sa_port(peer), why.msg);
 		if (why.code >= 0)
 			refuse(srv, peer, mac, req.path[0] ? req.path : NULL, "bad_request",
 			    why.code, why.msg);
@@ -191,13 +194,13 @@ on_listen(int fd, uint32_t events, void *arg)
 	struct tftp_server *srv = arg;
 	uint8_t pkt[TFTP_MAX_PATH + 1024];
 	union {
-		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 		struct cmsghdr align;
 	} ctl;
 
 	(void)events;
 	for (int i = 0; i < REQ_BURST; i++) {
-		struct sockaddr_in peer, local = { .sin_family = AF_INET };
+		union tftp_sa peer, local;
 		struct iovec iov = { pkt, sizeof pkt };
 		struct msghdr mh = {
 			.msg_name = &peer, .msg_namelen = sizeof peer,
@@ -207,44 +210,87 @@ on_listen(int fd, uint32_t events, void *arg)
 		ssize_t n = recvmsg(fd, &mh, 0);
 		if (n < 0)
 			return;
-		if (mh.msg_namelen != sizeof peer || peer.sin_family != AF_INET ||
-		    peer.sin_port == 0 || (mh.msg_flags & MSG_TRUNC)) {
+		if ((peer.sa.sa_family != AF_INET && peer.sa.sa_family != AF_INET6) ||
+		    mh.msg_namelen != tftp_sa_len(&peer) || tftp_sa_port(&peer) == 0 ||
+		    (mh.msg_flags & MSG_TRUNC)) {
 			(*srv->m_bad)++;
 			continue;
 		}
+		memset(&local, 0, sizeof local);
+		local.sa.sa_family = peer.sa.sa_family;
 		/* Reply from the address the client wrote to, so that a
 		 * multi-homed server answers with the TID the client expects
 		 * (ipi_spec_dst: the interface's own address even if the
-		 * request was broadcast). */
+		 * request was broadcast; IPv6: the destination, with its
+		 * interface when it is link-local). */
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
 			if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
 				struct in_pktinfo pi;
 				memcpy(&pi, CMSG_DATA(c), sizeof pi);
-				local.sin_addr = pi.ipi_spec_dst;
+				local.in.sin_addr = pi.ipi_spec_dst;
+			} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+				struct in6_pktinfo pi;
+				memcpy(&pi, CMSG_DATA(c), sizeof pi);
+				if (IN6_IS_ADDR_MULTICAST(&pi.ipi6_addr))
+					continue;   /* the kernel picks a source */
+				local.in6.sin6_addr = pi.ipi6_addr;
+				if (IN6_IS_ADDR_LINKLOCAL(&pi.ipi6_addr))
+					local.in6.sin6_scope_id = pi.ipi6_ifindex;
 			}
 		handle_request(srv, pkt, (size_t)n, &peer, &local);
 	}
 }
 
 static int
-open_listener(struct tftp_server *srv, int port)
+open_listener(struct tftp_server *srv, int port, int family)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	union tftp_sa a;
+	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1, rcvbuf = 1 << 20;
 
 	if (fd < 0)
 		return -1;
-	setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+	memset(&a, 0, sizeof a);
+	a.sa.sa_family = (sa_family_t)family;
+	if (family == AF_INET6) {
+		a.in6.sin6_port = htons((uint16_t)port);
+		a.in6.sin6_addr = in6addr_any;
+		/* IPv4 stays on its own socket, exactly as before. */
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
+	} else {
+		a.in.sin_port = htons((uint16_t)port);
+		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-	if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
+	if (bind(fd, &a.sa, tftp_sa_len(&a)) < 0 ||
 	    ev_add_fd(srv->d->loop, fd, EPOLLIN, on_listen, srv) < 0) {
 		int e = errno;
 		close(fd);
 		errno = e;
 		return -1;
 	}
+	return fd;
+}
+
+static void
+close_listener(struct tftp_server *srv, int fd)
+{
+	if (fd >= 0) {
+		ev_del_fd(srv->d->loop, fd);
+		close(fd);
+	}
+}
+
+/* The IPv6 listener is a bonus: a host without IPv6 serves IPv4 alone. */
+static int
+open_listener6(struct tftp_server *srv, int port)
+{
+	int fd = open_listener(srv, port, AF_INET6);
+
+	if (fd < 0)
+		log_warn("tftp: no IPv6 listener on udp port %d: %s; IPv4 only", port, strerror(errno));
 	return fd;
 }
 
@@ -277,10 +323,8 @@ static void
 server_free(struct tftp_server *srv)
 {
 	tftp_xfer_free(srv->xfers);
-	if (srv->fd >= 0) {
-		ev_del_fd(srv->d->loop, srv->fd);
-		close(srv->fd);
-	}
+	close_listener(srv, srv->fd);
+	close_listener(srv, srv->fd6);
 	fileroot_free(srv->root);
 	free(srv);
 }
@@ -298,15 +342,18 @@ tftp_init(struct daemon *d, void **self)
 	    "Malformed TFTP requests");
 	srv->xfers = tftp_xfer_new(d->loop, transfer_budget());
 	srv->port = d->inv->grid.tftp_port;
-	srv->fd = open_listener(srv, srv->port);
+	srv->fd6 = -1;
+	srv->fd = open_listener(srv, srv->port, AF_INET);
 	if (srv->fd < 0) {
 		log_err("tftp: udp port %d: %s", srv->port, strerror(errno));
 		server_free(srv);
 		return -1;
 	}
+	srv->fd6 = open_listener6(srv, srv->port);
 	srv->root = fileroot_new(d->inv->grid.files, d->loop);
 	*self = srv;
-	log_info("tftp: serving %s on udp port %d", d->inv->grid.files, srv->port);
+	log_info("tftp: serving %s on udp port %d (%s)", d->inv->grid.files, srv->port,
+	    srv->fd6 >= 0 ? "IPv4 and IPv6" : "IPv4");
 	return 0;
 }
 
@@ -323,15 +370,16 @@ tftp_reload(void *self, struct daemon *d, struct inventory *old)
 		log_info("tftp: now serving %s", d->inv->grid.files);
 	}
 	if (d->inv->grid.tftp_port != srv->port) {
-		int fd = open_listener(srv, d->inv->grid.tftp_port);
+		int fd = open_listener(srv, d->inv->grid.tftp_port, AF_INET);
 		if (fd < 0) {
 			log_err("tftp: udp port %d: %s; still on port %d",
 			    d->inv->grid.tftp_port, strerror(errno), srv->port);
 			return;
 		}
-		ev_del_fd(d->loop, srv->fd);
-		close(srv->fd);
+		close_listener(srv, srv->fd);
+		close_listener(srv, srv->fd6);
 		srv->fd = fd;
+		srv->fd6 = open_listener6(srv, d->inv->grid.tftp_port);
 		srv->port = d->inv->grid.tftp_port;
 		log_info("tftp: now on udp port %d", srv->port);
 	}

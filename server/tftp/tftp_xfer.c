@@ -64,7 +64,7 @@ struct tftp_xfer {
 	struct tftp_xfer *next, *prev;       /* all transfers */
 	struct tftp_xfer *hnext;             /* peer hash chain */
 	int fd;
-	struct sockaddr_in peer;
+	union tftp_sa peer;
 	struct xfer_src src;
 	struct tftp_req req;            /* options as negotiated */
 	uint8_t mac[6];
@@ -160,21 +160,61 @@ tftp_xfer_new(struct evloop *loop, unsigned max_active)
 	return xs;
 }
 
-static unsigned
-peer_hash(const struct sockaddr_in *a)
+socklen_t
+tftp_sa_len(const union tftp_sa *a)
 {
-	uint32_t h = a->sin_addr.s_addr * 2654435761u ^ a->sin_port;
+	return a->sa.sa_family == AF_INET6 ? sizeof a->in6 : sizeof a->in;
+}
+
+uint16_t
+tftp_sa_port(const union tftp_sa *a)
+{
+	return ntohs(a->sa.sa_family == AF_INET6 ? a->in6.sin6_port : a->in.sin_port);
+}
+
+bool
+tftp_sa_same_addr(const union tftp_sa *a, const union tftp_sa *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return false;
+	if (a->sa.sa_family == AF_INET6)
+		return IN6_ARE_ADDR_EQUAL(&a->in6.sin6_addr, &b->in6.sin6_addr) &&
+		    a->in6.sin6_scope_id == b->in6.sin6_scope_id;
+	return a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
+}
+
+void
+tftp_sa_format(const union tftp_sa *a, char out[INET6_ADDRSTRLEN])
+{
+	if (a->sa.sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &a->in6.sin6_addr, out, INET6_ADDRSTRLEN);
+	else
+		ip_format(ntohl(a->in.sin_addr.s_addr), out);
+}
+
+static unsigned
+peer_hash(const union tftp_sa *a)
+{
+	uint32_t h;
+
+	if (a->sa.sa_family == AF_INET6) {
+		const uint8_t *b = a->in6.sin6_addr.s6_addr;
+		uint32_t w;
+		memcpy(&w, b + 12, 4);
+		h = (w ^ b[0] ^ (uint32_t)b[15] << 8) * 2654435761u ^ a->in6.sin6_port;
+	} else
+		h = a->in.sin_addr.s_addr * 2654435761u ^ a->in.sin_port;
 	return (h ^ h >> 16) % HASH_SIZE;
 }
 
 static bool
-same_peer(const struct sockaddr_in *a, const struct sockaddr_in *b)
+same_peer(const union tftp_sa *a, const union tftp_sa *b)
 {
-	return a->sin_addr.s_addr == b->sin_addr.s_addr && a->sin_port == b->sin_port;
+	return tftp_sa_same_addr(a, b) && tftp_sa_port(a) == tftp_sa_port(b);
 }
 
 void
-tftp_xfer_superseded_by(struct tftp_xfers *xs, const struct sockaddr_in *peer)
+tftp_xfer_superseded_by(struct tftp_xfers *xs, const union tftp_sa *peer)
 {
 	struct tftp_xfer *x = xs->hash[peer_hash(peer)], *next;
 
@@ -186,7 +226,7 @@ tftp_xfer_superseded_by(struct tftp_xfers *xs, const struct sockaddr_in *peer)
 }
 
 bool
-tftp_xfer_pending_for(const struct tftp_xfers *xs, const struct sockaddr_in *peer)
+tftp_xfer_pending_for(const struct tftp_xfers *xs, const union tftp_sa *peer)
 {
 	for (struct tftp_xfer *x = xs->hash[peer_hash(peer)]; x; x = x->hnext)
 		if (same_peer(&x->peer, peer) && x->acked == 0)
@@ -195,13 +235,13 @@ tftp_xfer_pending_for(const struct tftp_xfers *xs, const struct sockaddr_in *pee
 }
 
 unsigned
-tftp_xfer_count_for_addr(const struct tftp_xfers *xs, const struct sockaddr_in *peer)
+tftp_xfer_count_for_addr(const struct tftp_xfers *xs, const union tftp_sa *peer)
 {
 	unsigned n = 0;
 
 	/* Linear, but only per request, never per block. */
 	for (struct tftp_xfer *x = xs->all; x; x = x->next)
-		if (x->peer.sin_addr.s_addr == peer->sin_addr.s_addr)
+		if (tftp_sa_same_addr(&x->peer, peer))
 			n++;
 	return n;
 }
@@ -260,11 +300,11 @@ static void
 finish(struct tftp_xfer *x, int level, const char *outcome, const char *text)
 {
 	uint64_t ms = mono_ms() - x->start_ms;
-	char peer[16];
+	char peer[INET6_ADDRSTRLEN];
 
-	ip_format(ntohl(x->peer.sin_addr.s_addr), peer);
+	tftp_sa_format(&x->peer, peer);
 	logmsg(level, "tftp: %s:%u %s: %llu bytes in %llu ms, sent %llu "
-	    "(blksize %u, window %u): %s", peer, ntohs(x->peer.sin_port), x->req.path,
+	    "(blksize %u, window %u): %s", peer, tftp_sa_port(&x->peer), x->req.path,
 	    (unsigned long long)x->src.size, (unsigned long long)ms,
 	    (unsigned long long)x->bytes, x->req.blksize, x->req.windowsize, text);
 	events_emit(x->has_mac ? x->mac : NULL, EVK_TFTP,
@@ -283,12 +323,12 @@ finish(struct tftp_xfer *x, int level, const char *outcome, const char *text)
 }
 
 static void
-send_error(int fd, const struct sockaddr_in *to, int code, const char *msg)
+send_error(int fd, const union tftp_sa *to, int code, const char *msg)
 {
 	struct wr w = wr_make(pktbuf, sizeof pktbuf);
 
 	tftp_put_error(&w, code, msg);
-	(void)sendto(fd, pktbuf, wr_len(&w), 0, (const struct sockaddr *)to, sizeof *to);
+	(void)sendto(fd, pktbuf, wr_len(&w), 0, &to->sa, tftp_sa_len(to));
 }
 
 /* Reads n bytes of the source at off; false if the file shrank. */
@@ -395,8 +435,8 @@ send_block(struct tftp_xfer *x, uint32_t b)
 	}
 	struct wr w = wr_make(pktbuf, 4);
 	tftp_put_data_head(&w, (uint16_t)b);
-	if (sendto(x->fd, pktbuf, 4 + (size_t)n, 0, (struct sockaddr *)&x->peer,
-	    sizeof x->peer) < 0) {
+	if (sendto(x->fd, pktbuf, 4 + (size_t)n, 0, &x->peer.sa,
+	    tftp_sa_len(&x->peer)) < 0) {
 		(*x->xs->m_sendfail)++;
 		log_limited(&x->xs->rl_send, LOG_NOTICE, "tftp: %s: send: %s", x->req.path,
 		    strerror(errno));
@@ -452,8 +492,8 @@ send_oack(struct tftp_xfer *x)
 	struct wr w = wr_make(pktbuf, sizeof pktbuf);
 
 	tftp_put_oack(&w, &x->req, x->src.size);
-	(void)sendto(x->fd, pktbuf, wr_len(&w), 0, (struct sockaddr *)&x->peer,
-	    sizeof x->peer);
+	(void)sendto(x->fd, pktbuf, wr_len(&w), 0, &x->peer.sa,
+	    tftp_sa_len(&x->peer));
 	touch_deadline(x);
 }
 
@@ -508,18 +548,18 @@ client_text(const uint8_t *p, size_t len, char *out, size_t cap)
 
 /* One datagram on the transfer's socket. Returns false if x ended. */
 static bool
-on_datagram(struct tftp_xfer *x, const uint8_t *p, size_t len, const struct sockaddr_in *from)
+on_datagram(struct tftp_xfer *x, const uint8_t *p, size_t len, const union tftp_sa *from)
 {
 	uint16_t op, num;
 	char text[128], msg[160];
 
 	if (!same_peer(from, &x->peer)) {
 		/* RFC 1350: answer the stranger, leave the transfer alone. */
-		char ip[16];
+		char ip[INET6_ADDRSTRLEN];
 		(*x->xs->m_badtid)++;
-		ip_format(ntohl(from->sin_addr.s_addr), ip);
+		tftp_sa_format(from, ip);
 		log_limited(&x->xs->rl_badtid, LOG_NOTICE, "tftp: packet from wrong TID %s:%u",
-		    ip, ntohs(from->sin_port));
+		    ip, tftp_sa_port(from));
 		send_error(x->fd, from, TERR_BADID, "Unknown transfer ID");
 		return true;
 	}
@@ -556,12 +596,12 @@ on_packet(int fd, uint32_t events, void *arg)
 {
 	struct tftp_xfer *x = arg;
 	uint8_t buf[1024];      /* ACKs and ERRORs are small; longer is cut */
-	struct sockaddr_in from;
+	union tftp_sa from;
 	socklen_t flen = sizeof from;
 
 	(void)events;
-	ssize_t n = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &flen);
-	if (n < 0 || flen != sizeof from || from.sin_family != AF_INET)
+	ssize_t n = recvfrom(fd, buf, sizeof buf, 0, &from.sa, &flen);
+	if (n < 0 || flen != tftp_sa_len(&x->peer) || from.sa.sa_family != x->peer.sa.sa_family)
 		return;
 	(void)on_datagram(x, buf, (size_t)n, &from);
 }
@@ -597,8 +637,8 @@ timeout:
 			finish(x, LOG_INFO, "ok_no_last_ack", "ok (last ACK not seen)");
 			return;
 		}
-		char ip[16];
-		ip_format(ntohl(x->peer.sin_addr.s_addr), ip);
+		char ip[INET6_ADDRSTRLEN];
+		tftp_sa_format(&x->peer, ip);
 		log_limited(&x->xs->rl_timeout, LOG_NOTICE, "tftp: %s: client silent, giving up", ip);
 		/* Where it stopped tells a dead client from a loader that had
 		 * what it wanted: 9bootpxe stops once it has a kernel's text
@@ -619,15 +659,18 @@ timeout:
 }
 
 static int
-open_socket(const struct sockaddr_in *local)
+open_socket(const union tftp_sa *local)
 {
-	struct sockaddr_in a = *local;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	union tftp_sa a = *local;
+	int fd = socket(a.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -1;
-	a.sin_port = 0;
-	if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+	if (a.sa.sa_family == AF_INET6)
+		a.in6.sin6_port = 0;
+	else
+		a.in.sin_port = 0;
+	if (bind(fd, &a.sa, tftp_sa_len(&a)) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -635,7 +678,7 @@ open_socket(const struct sockaddr_in *local)
 }
 
 enum xfer_refusal
-tftp_xfer_start(struct tftp_xfers *xs, const struct sockaddr_in *local, const struct sockaddr_in *peer,
+tftp_xfer_start(struct tftp_xfers *xs, const union tftp_sa *local, const union tftp_sa *peer,
     const struct tftp_req *req, struct xfer_src *src, const uint8_t *mac,
     struct tftp_reject *why, char *msgbuf, size_t msgcap)
 {

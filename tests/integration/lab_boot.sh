@@ -57,8 +57,6 @@ echo "$VMS" | while read -r name kind mac mem arch; do
 	n=$((n + 1))
 	lab_tap_add "$NS" "tap$n"
 done
-lab_ra_up "$NS" "$DIR"
-[ -f "$DIR/radvd.pid" ] && track_pid "$(cat "$DIR/radvd.pid")"
 
 ip netns exec "$NS" "$GRIDBOOTD" serve -c "$DIR/lab.cfg" -d -l debug \
     </dev/null >>"$DIR/gridbootd.log" 2>&1 &
@@ -105,6 +103,16 @@ diag "VMs ran for $(( $(date +%s) - start )) s"
 
 api "/discovered" >"$DIR/discovered.json"
 api "/timeline?after=0" >"$DIR/timeline.json"
+
+# No IPv6 wait: gridbootd's RA (server/ra) ends iPXE's router
+# solicitation, so the BIOS VM's first HTTP request follows its DHCPACK
+# within seconds even under TCG, not after iPXE's ~15 s timeout.
+gap=$(lab_ack_http_gap "$DIR/timeline.json" 52:54:00:00:01:01)
+diag "unknown1: DHCPACK -> first HTTP request: $gap ms"
+check "unknown1: first HTTP request within 5 s of its DHCPACK (no IPv6 wait)" \
+    sh -c "[ '$gap' != none ] && [ '$gap' -lt 5000 ]"
+check "gridbootd answered router solicitations" \
+    sh -c "ip netns exec $NS curl -fsS -m 5 http://$LAB_SERVER/metrics | grep -q '^gridboot_ra_sent_total{kind=\"solicited\"} [1-9]'"
 
 # The subsequence KINDS of event kinds, in order, among MAC's events.
 in_order() {	# mac kind...

@@ -55,7 +55,6 @@ echo "$PASSWORD" | "$LAB_TOP/build/gridbootd" passwd -c "$tmp/grid.cfg" glenda |
 "$LAB_TOP/build/gridbootd" nvram -c "$tmp/grid.cfg" cpu1 -o "$tmp/cpu1.nvram" || exit 1
 lab_net_up "$ns" || exit 1
 lab_tap_add "$ns" tap9c
-lab_ra_up "$ns" "$tmp"
 ip netns exec "$ns" "$LAB_TOP/build/gridbootd" serve -c "$tmp/grid.cfg" -d -l debug \
     </dev/null >"$tmp/gridbootd.log" 2>&1 &
 echo $! >"$tmp/gridbootd.pid"

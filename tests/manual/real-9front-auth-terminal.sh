@@ -66,7 +66,6 @@ echo bootes-lab | "$LAB_TOP/build/gridbootd" passwd -c "$tmp/grid.cfg" bootes | 
 echo "$PASSWORD" | "$LAB_TOP/build/gridbootd" passwd -c "$tmp/grid.cfg" glenda | sed 's/^/# passwd: /'
 lab_net_up "$ns" || exit 1
 lab_tap_add "$ns" tap9a
-lab_ra_up "$ns" "$tmp"
 ip netns exec "$ns" "$LAB_TOP/build/gridbootd" serve -c "$tmp/grid.cfg" -d -l debug \
     </dev/null >"$tmp/gridbootd.log" 2>&1 &
 echo $! >"$tmp/gridbootd.pid"

@@ -55,7 +55,6 @@ EOC
 "$LAB_TOP/build/gridbootd" plan9ini -c "$tmp/grid.cfg" term1 | sed 's/^/# plan9.ini: /'
 lab_net_up "$ns" || exit 1
 lab_tap_add "$ns" tap9t
-lab_ra_up "$ns" "$tmp"
 ip netns exec "$ns" "$LAB_TOP/build/gridbootd" serve -c "$tmp/grid.cfg" -d -l debug \
     </dev/null >"$tmp/gridbootd.log" 2>&1 &
 echo $! >"$tmp/gridbootd.pid"

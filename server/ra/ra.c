@@ -1,0 +1,676 @@
+/* ra: router advertisements that end iPXE's wait for IPv6.
+ *
+ * iPXE configures IPv6 beside DHCPv4 and fetches nothing until both are
+ * done; with no router on the link its router solicitations go unanswered
+ * until its retry timer gives up (Debian's 2019 ROM: RS at 0, 0.25, 0.75,
+ * 1.75, 3.75, 7.75 s, failure at ~15.75 s; newer iPXE ~7 s). Any RA it
+ * sees while soliciting ends that wait, and with M and O clear it does not
+ * go on to DHCPv6 (iPXE net/ndp.c, ipv6conf_rx_router_advertisement).
+ *
+ * So on every interface of a network gridbootd serves, this module sends
+ * RAs that disturb no host: router lifetime 0 (no default route), no
+ * prefix (no address), every other field "unspecified". In the default
+ * mode (networks[].ra = "auto") only while no other router advertises on
+ * that link: a real router's RAs may carry M/O flags or a prefix ours
+ * would contradict. It solicits once when an interface appears, watches
+ * every RA, goes quiet when another router's is seen, and speaks again
+ * when that router has been silent for three of its longest observed
+ * intervals (or its router lifetime, if longer; 1800 s, RFC 4861's
+ * largest MaxRtrAdvInterval times three, until two of its RAs gave an
+ * interval). "on" always sends, "off" never.
+ *
+ * Solicited RAs (RFC 4861 6.2.6) wait a random 0..MAX_RA_DELAY_TIME and
+ * go unicast to the soliciting address (RFC 7772), a few at a time per
+ * interface; a solicitation from :: or a full queue gets one multicast
+ * RA, never sooner than MIN_DELAY_BETWEEN_RAS after the last one.
+ * Unsolicited RAs: the first three at most 16 s apart, then every
+ * 200..600 s (RFC 4861 6.2.4, defaults of 6.2.1).
+ *
+ * The ICMPv6 raw socket is opened at start, as root; grid.user keeps it. */
+#include "core/module.h"
+#include "config/inventory.h"
+#include "core/events.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/util.h"
+#include "ra/ra_packet.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/icmp6.h>
+#include <netinet/in.h>
+#include <netpacket/packet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MAX_RA_DELAY_MS        500      /* RFC 4861 10: MAX_RA_DELAY_TIME */
+#define MIN_DELAY_BETWEEN_MS   3000     /* MIN_DELAY_BETWEEN_RAS */
+#define INITIAL_INTERVAL_MS    16000    /* MAX_INITIAL_RTR_ADVERT_INTERVAL */
+#define INITIAL_COUNT          3        /* MAX_INITIAL_RTR_ADVERTISEMENTS */
+#define MIN_INTERVAL_MS        200000   /* MinRtrAdvInterval default: 0.33 * Max */
+#define MAX_INTERVAL_MS        600000   /* MaxRtrAdvInterval default */
+#define UNKNOWN_HOLD_MS        1800000  /* 3 * 600 s: another router seen once */
+#define PROBE_MS               1000     /* our RS at start: answers come within 0.5 s */
+#define REFRESH_MS             30000    /* look for new interfaces */
+#define MAXPEND                8        /* solicited unicast RAs queued per interface */
+#define UNICAST_PER_SEC        20       /* solicited unicast RAs per interface per second */
+#define MAXIFS                 64
+
+struct ra_server;
+
+struct raif {
+	struct ra_server *srv;
+	int index;
+	char name[IF_NAMESIZE];
+	enum ramode mode;
+	bool managed, other;        /* the M and O flags we announce */
+	bool has_mac;
+	uint8_t mac[6];
+	bool seen;                  /* found again by the last refresh */
+	bool joined;                /* in ff02::2 on this interface */
+	/* another router on the link */
+	bool quiet;
+	uint64_t other_last, other_gap, other_until;
+	int other_count;
+	uint32_t other_lifetime_ms;
+	struct in6_addr other_addr;
+	/* what we send */
+	uint64_t probe_until;       /* our start-up RS's answers are awaited until then */
+	uint64_t last_mcast;
+	int initial_left;
+	struct ev_timer t_unsol;
+	struct ev_timer t_resp;
+	bool resp_mcast;
+	struct in6_addr resp_to[MAXPEND];
+	int nresp;
+	uint64_t bucket_at;         /* unicast rate limit: this second's start */
+	int bucket_n;
+};
+
+struct ra_server {
+	struct daemon *d;
+	int fd;
+	struct raif *ifs[MAXIFS];
+	int nifs;
+	struct ev_timer t_refresh;
+	uint64_t last_refresh;
+	uint64_t *m_sent_sol, *m_sent_unsol, *m_rs, *m_other, *m_quiet, *m_drop[RAP_NPERR],
+	    *m_drop_iface, *m_send_err;
+	struct ratelimit rl_bad, rl_send;
+};
+
+static const struct in6_addr all_nodes = { { { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 } } };
+static const struct in6_addr all_routers = { { { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 } } };
+
+static uint64_t
+rand_ms(uint64_t lo, uint64_t hi)
+{
+	uint32_t r;
+
+	if (getrandom(&r, sizeof r, GRND_NONBLOCK) != sizeof r)
+		r = (uint32_t)mono_ms() * 2654435761u;
+	return lo + (hi > lo ? r % (hi - lo + 1) : 0);
+}
+
+/* The flags announced on a network: M=1 would send iPXE on to DHCPv6 and
+ * make it wait for an answer, so both stay clear until gridbootd serves
+ * DHCPv6 there. HOOK (issue 15, server/dhcp6): when the inventory says a
+ * network has gridbootd's DHCPv6, set managed for stateful addresses and
+ * other for boot options only. */
+static void
+ra_flags(const struct network *n, bool *managed, bool *other)
+{
+	(void)n;
+	*managed = false;
+	*other = false;
+}
+
+static bool
+active(const struct raif *f, uint64_t now)
+{
+	if (f->mode == RA_OFF)
+		return false;
+	if (f->mode == RA_ON)
+		return true;
+	return !f->quiet && now >= f->probe_until;
+}
+
+/* ---- sending ---- */
+
+static bool
+send_to(struct raif *f, const struct in6_addr *to, const uint8_t *buf, size_t len)
+{
+	struct ra_server *srv = f->srv;
+	struct sockaddr_in6 dst = { .sin6_family = AF_INET6, .sin6_addr = *to,
+	    .sin6_scope_id = (uint32_t)f->index };
+	char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr mh = { .msg_name = &dst, .msg_namelen = sizeof dst, .msg_iov = &iov,
+	    .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+
+	memset(cbuf, 0, sizeof cbuf);
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = IPPROTO_IPV6;
+	cm->cmsg_type = IPV6_PKTINFO;
+	cm->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+	struct in6_pktinfo *pi = (struct in6_pktinfo *)CMSG_DATA(cm);
+	pi->ipi6_ifindex = (unsigned)f->index;   /* source: the kernel's link-local there */
+	if (sendmsg(srv->fd, &mh, 0) < 0) {
+		(*srv->m_send_err)++;
+		log_limited(&srv->rl_send, LOG_WARNING, "ra: %s: send: %s", f->name, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+static void
+send_ra(struct raif *f, const struct in6_addr *to, bool solicited)
+{
+	uint8_t buf[64];
+	size_t len = ra_build(buf, sizeof buf, f->managed, f->other, f->has_mac ? f->mac : NULL);
+
+	if (len && send_to(f, to, buf, len))
+		(*(solicited ? f->srv->m_sent_sol : f->srv->m_sent_unsol))++;
+	if (IN6_IS_ADDR_MULTICAST(to))
+		f->last_mcast = ev_now(f->srv->d->loop);
+}
+
+static void
+send_rs(struct raif *f)
+{
+	uint8_t buf[32];
+	size_t len = rs_build(buf, sizeof buf, f->has_mac ? f->mac : NULL);
+
+	if (len)
+		send_to(f, &all_routers, buf, len);
+}
+
+static void
+arm_unsolicited(struct raif *f)
+{
+	struct evloop *loop = f->srv->d->loop;
+	uint64_t now = ev_now(loop), delay;
+
+	if (f->initial_left > 0)
+		delay = rand_ms(MIN_DELAY_BETWEEN_MS, INITIAL_INTERVAL_MS);
+	else
+		delay = rand_ms(MIN_INTERVAL_MS, MAX_INTERVAL_MS);
+	if (now < f->probe_until && f->probe_until - now > delay)
+		delay = f->probe_until - now;
+	ev_timer_arm(loop, &f->t_unsol, delay);
+}
+
+static void
+on_unsolicited(void *arg)
+{
+	struct raif *f = arg;
+	uint64_t now = ev_now(f->srv->d->loop);
+
+	if (active(f, now) && now - f->last_mcast >= MIN_DELAY_BETWEEN_MS) {
+		send_ra(f, &all_nodes, false);
+		if (f->initial_left > 0)
+			f->initial_left--;
+	}
+	arm_unsolicited(f);
+}
+
+static void
+on_respond(void *arg)
+{
+	struct raif *f = arg;
+	struct evloop *loop = f->srv->d->loop;
+	uint64_t now = ev_now(loop);
+
+	if (!active(f, now)) {
+		if (f->mode == RA_AUTO && !f->quiet && now < f->probe_until) {
+			ev_timer_arm(loop, &f->t_resp, f->probe_until - now);
+			return;
+		}
+		f->nresp = 0;              /* the other router answers them */
+		f->resp_mcast = false;
+		return;
+	}
+	if (f->resp_mcast) {
+		if (now - f->last_mcast < MIN_DELAY_BETWEEN_MS) {
+			ev_timer_arm(loop, &f->t_resp, MIN_DELAY_BETWEEN_MS - (now - f->last_mcast));
+			return;
+		}
+		send_ra(f, &all_nodes, true);
+	} else
+		for (int i = 0; i < f->nresp; i++)
+			send_ra(f, &f->resp_to[i], true);
+	f->nresp = 0;
+	f->resp_mcast = false;
+}
+
+/* ---- receiving ---- */
+
+static void
+on_rs(struct raif *f, const struct in6_addr *src)
+{
+	struct evloop *loop = f->srv->d->loop;
+	uint64_t now = ev_now(loop);
+
+	(*f->srv->m_rs)++;
+	if (f->mode == RA_OFF || (f->mode == RA_AUTO && f->quiet))
+		return;
+	if (now - f->bucket_at >= 1000) {
+		f->bucket_at = now;
+		f->bucket_n = 0;
+	}
+	bool queued = false;
+	for (int i = 0; i < f->nresp; i++)
+		queued |= IN6_ARE_ADDR_EQUAL(&f->resp_to[i], src);
+	if (!queued && !f->resp_mcast) {
+		if (IN6_IS_ADDR_UNSPECIFIED(src) || f->nresp == MAXPEND || f->bucket_n >= UNICAST_PER_SEC)
+			f->resp_mcast = true;
+		else {
+			f->resp_to[f->nresp++] = *src;
+			f->bucket_n++;
+		}
+	}
+	/* One delay from the first solicitation covers those that follow. */
+	if (!ev_timer_armed(&f->t_resp))
+		ev_timer_arm(loop, &f->t_resp, rand_ms(0, MAX_RA_DELAY_MS));
+}
+
+static void
+on_other_ra(struct raif *f, const struct in6_addr *src, const struct ra_msg *m)
+{
+	struct ra_server *srv = f->srv;
+	uint64_t now = ev_now(srv->d->loop);
+	char a[INET6_ADDRSTRLEN];
+
+	(*srv->m_other)++;
+	if (f->other_count > 0 && now - f->other_last > f->other_gap)
+		f->other_gap = now - f->other_last;
+	f->other_count++;
+	f->other_last = now;
+	f->other_lifetime_ms = (uint32_t)m->router_lifetime * 1000;
+	f->other_addr = *src;
+	uint64_t hold = f->other_count >= 2 ? 3 * f->other_gap : UNKNOWN_HOLD_MS;
+	if (f->other_lifetime_ms > hold)
+		hold = f->other_lifetime_ms;
+	f->other_until = now + hold;
+	if (f->quiet || f->mode != RA_AUTO)
+		return;
+	f->quiet = true;
+	(*srv->m_quiet)++;
+	f->nresp = 0;
+	f->resp_mcast = false;
+	ev_timer_stop(srv->d->loop, &f->t_resp);
+	inet_ntop(AF_INET6, src, a, sizeof a);
+	log_info("ra: %s: router %s advertises (lifetime %u s, %d prefixes%s%s); not advertising here",
+	    f->name, a, m->router_lifetime, m->nprefixes, m->managed ? ", M" : "", m->other ? ", O" : "");
+	events_emit(NULL, EVK_SYSTEM, "ra: %s: router %s advertises; gridbootd's router advertisements stop",
+	    f->name, a);
+}
+
+/* Once a second (on_tick): another router's advertisements age out. */
+static void
+age_out(struct raif *f, uint64_t now)
+{
+	if (!f->quiet || now < f->other_until)
+		return;
+	f->quiet = false;
+	f->other_count = 0;
+	f->other_gap = 0;
+	log_info("ra: %s: no other router advertisement for %llu s; advertising again", f->name,
+	    (unsigned long long)((now - f->other_last) / 1000));
+	events_emit(NULL, EVK_SYSTEM, "ra: %s: the other router's advertisements aged out; gridbootd advertises",
+	    f->name);
+	if (f->mode == RA_AUTO) {
+		f->initial_left = INITIAL_COUNT;
+		ev_timer_arm(f->srv->d->loop, &f->t_unsol, 0);
+	}
+}
+
+static struct raif *
+if_by_index(struct ra_server *srv, int index)
+{
+	for (int i = 0; i < srv->nifs; i++)
+		if (srv->ifs[i]->index == index)
+			return srv->ifs[i];
+	return NULL;
+}
+
+static void
+on_packet(struct ra_server *srv, const uint8_t *buf, size_t len, const struct sockaddr_in6 *from,
+    int ifindex, int hoplimit)
+{
+	struct ra_msg m;
+	char a[INET6_ADDRSTRLEN];
+	struct raif *f = if_by_index(srv, ifindex);
+
+	if (f == NULL) {
+		(*srv->m_drop_iface)++;     /* an interface we do not serve */
+		return;
+	}
+	enum ra_perr e = ra_parse(buf, len, from->sin6_addr.s6_addr, hoplimit, &m);
+	if (e != RAP_OK) {
+		(*srv->m_drop[e])++;
+		inet_ntop(AF_INET6, &from->sin6_addr, a, sizeof a);
+		log_limited(&srv->rl_bad, LOG_INFO, "ra: %s: dropped a malformed ICMPv6 message from %s (%s, %zu bytes)",
+		    f->name, a, ra_perr_name[e], len);
+		return;
+	}
+	if (m.type == ICMP6_RS)
+		on_rs(f, &from->sin6_addr);
+	else
+		on_other_ra(f, &from->sin6_addr, &m);
+}
+
+static void
+on_readable(int fd, uint32_t events, void *arg)
+{
+	struct ra_server *srv = arg;
+
+	(void)events;
+	for (int budget = 0; budget < 64; budget++) {
+		uint8_t buf[1500];
+		char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int))];
+		struct sockaddr_in6 from;
+		struct iovec iov = { buf, sizeof buf };
+		struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov,
+		    .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+		ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
+		if (n < 0)
+			return;
+		int ifindex = 0, hop = -1;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level != IPPROTO_IPV6)
+				continue;
+			if (c->cmsg_type == IPV6_PKTINFO)
+				ifindex = (int)((struct in6_pktinfo *)CMSG_DATA(c))->ipi6_ifindex;
+			else if (c->cmsg_type == IPV6_HOPLIMIT)
+				memcpy(&hop, CMSG_DATA(c), sizeof hop);
+		}
+		if (mh.msg_namelen != sizeof from || (mh.msg_flags & MSG_TRUNC)) {
+			(*srv->m_drop[RAP_SHORT])++;
+			continue;
+		}
+		on_packet(srv, buf, (size_t)n, &from, ifindex, hop);
+	}
+}
+
+/* ---- interfaces ---- */
+
+/* The mode the inventory gives an interface: off wins over on, on over
+ * auto, so a link two networks share is never advertised against one's
+ * "off". Sets the flags from the network that decided. */
+static bool
+if_mode(const struct inventory *inv, const char *name, const uint32_t *addrs, int naddrs,
+    enum ramode *mode, bool *managed, bool *other)
+{
+	const struct grid *g = &inv->grid;
+	bool found = false;
+
+	if (g->ninterfaces > 0) {
+		bool listed = false;
+		for (int i = 0; i < g->ninterfaces; i++)
+			listed |= strcmp(g->interfaces[i], name) == 0;
+		if (!listed)
+			return false;
+	}
+	for (size_t k = 0; k < inv->nnetworks; k++) {
+		const struct network *n = &inv->networks[k];
+		bool match = n->interface && strcmp(n->interface, name) == 0;
+		for (int i = 0; i < naddrs && !match && !n->interface; i++)
+			match = n->mask && (addrs[i] & n->mask) == n->subnet;
+		if (!match)
+			continue;
+		if (!found || n->ra == RA_OFF || (n->ra == RA_ON && *mode == RA_AUTO)) {
+			*mode = n->ra;
+			ra_flags(n, managed, other);
+		}
+		found = true;
+	}
+	return found;
+}
+
+static void
+if_free(struct ra_server *srv, struct raif *f)
+{
+	ev_timer_stop(srv->d->loop, &f->t_unsol);
+	ev_timer_stop(srv->d->loop, &f->t_resp);
+	if (f->joined) {
+		struct ipv6_mreq mr = { .ipv6mr_multiaddr = all_routers, .ipv6mr_interface = (unsigned)f->index };
+		setsockopt(srv->fd, IPPROTO_IPV6, IPV6_LEAVE_GROUP, &mr, sizeof mr);
+	}
+	free(f);
+}
+
+static void
+if_start(struct raif *f)
+{
+	struct ra_server *srv = f->srv;
+	struct ipv6_mreq mr = { .ipv6mr_multiaddr = all_routers, .ipv6mr_interface = (unsigned)f->index };
+
+	/* Solicitations go to all-routers (ff02::2). */
+	if (setsockopt(srv->fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr, sizeof mr) == 0)
+		f->joined = true;
+	else
+		log_warn("ra: %s: joining ff02::2: %s; router solicitations will go unseen", f->name,
+		    strerror(errno));
+	f->initial_left = INITIAL_COUNT;
+	if (f->mode == RA_AUTO) {
+		f->probe_until = ev_now(srv->d->loop) + PROBE_MS;
+		send_rs(f);
+	}
+	arm_unsolicited(f);
+	log_info("ra: %s: router advertisements %s", f->name,
+	    f->mode == RA_ON ? "on" : f->mode == RA_OFF ? "off" : "auto (only while no other router advertises)");
+}
+
+/* What the interface list and the inventory say now: new interfaces
+ * start (auto ones with a solicitation), gone ones stop, the mode and
+ * flags of the others follow the inventory. */
+static void
+if_refresh(struct ra_server *srv)
+{
+	struct ifaddrs *all;
+	const struct inventory *inv = srv->d->inv;
+
+	if (getifaddrs(&all) < 0)
+		return;
+	for (int i = 0; i < srv->nifs; i++)
+		srv->ifs[i]->seen = false;
+	for (struct ifaddrs *a = all; a; a = a->ifa_next) {
+		if (!a->ifa_addr || a->ifa_addr->sa_family != AF_PACKET)
+			continue;
+		if ((a->ifa_flags & IFF_LOOPBACK) || !(a->ifa_flags & IFF_UP) || !(a->ifa_flags & IFF_MULTICAST))
+			continue;
+		uint32_t addrs[16];
+		int naddrs = 0;
+		for (struct ifaddrs *b = all; b; b = b->ifa_next)
+			if (b->ifa_addr && b->ifa_addr->sa_family == AF_INET && naddrs < 16 &&
+			    strcmp(b->ifa_name, a->ifa_name) == 0)
+				addrs[naddrs++] = ntohl(((struct sockaddr_in *)b->ifa_addr)->sin_addr.s_addr);
+		enum ramode mode = RA_AUTO;
+		bool managed = false, other = false;
+		if (!if_mode(inv, a->ifa_name, addrs, naddrs, &mode, &managed, &other))
+			continue;
+		const struct sockaddr_ll *ll = (const struct sockaddr_ll *)a->ifa_addr;
+		struct raif *f = if_by_index(srv, ll->sll_ifindex);
+		if (f == NULL) {
+			if (srv->nifs == MAXIFS)
+				continue;
+			f = ecalloc(1, sizeof *f);
+			f->srv = srv;
+			f->index = ll->sll_ifindex;
+			str_copy(f->name, a->ifa_name, sizeof f->name);
+			ev_timer_init(&f->t_unsol, on_unsolicited, f);
+			ev_timer_init(&f->t_resp, on_respond, f);
+			srv->ifs[srv->nifs++] = f;
+			f->mode = mode;
+			f->managed = managed;
+			f->other = other;
+			if (ll->sll_halen == 6) {
+				memcpy(f->mac, ll->sll_addr, 6);
+				f->has_mac = true;
+			}
+			if_start(f);
+		} else if (f->mode != mode) {
+			log_info("ra: %s: router advertisements now %s", f->name,
+			    mode == RA_ON ? "on" : mode == RA_OFF ? "off" : "auto");
+			f->mode = mode;
+			/* Other routers were watched in every mode: auto is
+			 * quiet at once if one is still heard. */
+			f->quiet = mode == RA_AUTO && f->other_count > 0 &&
+			    ev_now(srv->d->loop) < f->other_until;
+		}
+		f->managed = managed;
+		f->other = other;
+		f->seen = true;
+	}
+	freeifaddrs(all);
+	for (int i = 0; i < srv->nifs;) {
+		if (srv->ifs[i]->seen) {
+			i++;
+			continue;
+		}
+		log_info("ra: %s: gone or no longer served", srv->ifs[i]->name);
+		if_free(srv, srv->ifs[i]);
+		srv->ifs[i] = srv->ifs[--srv->nifs];
+	}
+}
+
+/* Once a second: other routers age out; every REFRESH_MS, interfaces. */
+static void
+on_tick(void *arg)
+{
+	struct ra_server *srv = arg;
+	uint64_t now = ev_now(srv->d->loop);
+
+	for (int i = 0; i < srv->nifs; i++)
+		age_out(srv->ifs[i], now);
+	if (now - srv->last_refresh >= REFRESH_MS) {
+		srv->last_refresh = now;
+		if_refresh(srv);
+	}
+	ev_timer_arm(srv->d->loop, &srv->t_refresh, 1000);
+}
+
+/* ---- the module ---- */
+
+static int
+open_socket(void)
+{
+	int fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+	int on = 1, off = 0, hops = 255;
+	struct icmp6_filter filt;
+
+	if (fd < 0)
+		return -1;
+	ICMP6_FILTER_SETBLOCKALL(&filt);
+	ICMP6_FILTER_SETPASS(ICMP6_RS, &filt);
+	ICMP6_FILTER_SETPASS(ICMP6_RA, &filt);
+	/* Hop limit 255 out (receivers check it) and the arrival hop limit
+	 * and interface in; our own multicast does not come back to us. */
+	if (setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filt, sizeof filt) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof on) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof hops) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &hops, sizeof hops) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &off, sizeof off) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static void
+metrics_register(struct ra_server *srv)
+{
+	char l[64];
+
+	srv->m_sent_sol = metric_counter("gridboot_ra_sent_total", "kind=\"solicited\"",
+	    "router advertisements sent (router lifetime 0, no prefix)");
+	srv->m_sent_unsol = metric_counter("gridboot_ra_sent_total", "kind=\"unsolicited\"", NULL);
+	srv->m_rs = metric_counter("gridboot_ra_solicitations_total", NULL,
+	    "router solicitations received on served interfaces");
+	srv->m_other = metric_counter("gridboot_ra_other_router_total", NULL,
+	    "router advertisements seen from other routers");
+	srv->m_quiet = metric_counter("gridboot_ra_quiet_total", NULL,
+	    "times an interface went quiet because another router advertises");
+	for (int e = 1; e < RAP_NPERR; e++) {
+		snprintf(l, sizeof l, "reason=\"%s\"", ra_perr_name[e]);
+		srv->m_drop[e] = metric_counter("gridboot_ra_drops_total", l,
+		    "ICMPv6 router discovery messages dropped, by reason");
+	}
+	srv->m_drop_iface = metric_counter("gridboot_ra_drops_total", "reason=\"interface\"", NULL);
+	srv->m_send_err = metric_counter("gridboot_ra_send_errors_total", NULL,
+	    "router advertisements the kernel refused");
+}
+
+static int
+ra_init(struct daemon *d, void **self)
+{
+	struct ra_server *srv = ecalloc(1, sizeof *srv);
+
+	srv->d = d;
+	metrics_register(srv);
+	srv->fd = open_socket();
+	if (srv->fd < 0) {
+		/* No IPv6 or no privilege: boots still work, iPXE only waits. */
+		log_warn("ra: no ICMPv6 socket (%s): no router advertisements; iPXE may wait ~15 s for IPv6",
+		    strerror(errno));
+		*self = srv;
+		return 0;
+	}
+	if (ev_add_fd(d->loop, srv->fd, EPOLLIN, on_readable, srv) < 0) {
+		log_err("ra: epoll: %s", strerror(errno));
+		close(srv->fd);
+		free(srv);
+		return -1;
+	}
+	ev_timer_init(&srv->t_refresh, on_tick, srv);
+	srv->last_refresh = mono_ms();
+	if_refresh(srv);
+	ev_timer_arm(d->loop, &srv->t_refresh, 1000);
+	*self = srv;
+	return 0;
+}
+
+static void
+ra_reload(void *self, struct daemon *d, struct inventory *old)
+{
+	struct ra_server *srv = self;
+
+	(void)d;
+	(void)old;
+	if (srv->fd >= 0)
+		if_refresh(srv);
+}
+
+static void
+ra_shutdown(void *self, struct daemon *d)
+{
+	struct ra_server *srv = self;
+
+	for (int i = 0; i < srv->nifs; i++)
+		if_free(srv, srv->ifs[i]);
+	if (srv->fd >= 0) {
+		ev_timer_stop(d->loop, &srv->t_refresh);
+		ev_del_fd(d->loop, srv->fd);
+		close(srv->fd);
+	}
+	free(srv);
+}
+
+/* Declared in server/modules.h, the table of every module. */
+extern const struct module ra_module;
+const struct module ra_module = {
+	.name = "ra",
+	.init = ra_init,
+	.reload = ra_reload,
+	.shutdown = ra_shutdown,
+};

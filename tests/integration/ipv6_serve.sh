@@ -1,0 +1,90 @@
+#!/bin/sh
+# limit: 90
+# TFTP and HTTP on IPv6 (issue 15): gridbootd in namespace S listens on
+# both families; a client namespace C on a veth fetches the same files
+# over IPv4 (unchanged), over the server's ULA address, over its
+# link-local address (scope on the veth), and S fetches over ::1, with
+# tftp-hpa's client (-6) and curl. A 3 MB lock-step read shows the
+# transfer sockets work on IPv6 too; the per-source event-stream limit
+# holds for IPv6 clients.
+. "$GRIDBOOT_TOP/tests/lib.sh"
+. "$GRIDBOOT_TOP/tests/dhcp_lib.sh"
+
+for t in tftp curl; do
+	command -v $t >/dev/null || { not_ok "$t installed (tests/deps.d)"; t_done; exit 1; }
+done
+S=gb6S$$ C=gb6C$$
+dhcp_ns $S $C || { not_ok "namespaces"; t_done; exit 1; }
+for n in $S $C; do ip netns exec $n sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0; done
+dhcp_link $S s0 $C c0
+ip -n $S addr add 10.93.0.1/24 dev s0
+ip -n $C addr add 10.93.0.2/24 dev c0
+ip -n $S addr add fd93::1/64 dev s0 nodad
+ip -n $C addr add fd93::2/64 dev c0 nodad
+LL=$(ip -n $S -6 addr show dev s0 scope link | awk '/inet6/ {sub("/.*", "", $2); print $2}')
+
+FILES=$T_TMP/files
+mkdir -p "$FILES/amd64"
+head -c 3000000 /dev/urandom >"$FILES/amd64/9pc64"
+echo hello >"$FILES/small"
+cat >"$T_TMP/grid.cfg" <<EOC
+grid = { name = "t"; server = "10.93.0.1"; files = "$FILES"; state = "$T_TMP/state"; };
+networks = ( { subnet = "10.93.0.0/24"; ra = "off"; } );
+kernels = ( { name = "9pc64"; arch = "amd64"; file = "amd64/9pc64"; } );
+EOC
+check "gridbootd starts" dhcp_serve $S "$T_TMP/grid.cfg"
+check "tftp says it listens on both families" grep -q "tftp: serving .* (IPv4 and IPv6)" "$T_TMP/gridbootd.log"
+check "http says it listens on both families" grep -q "http: listening on port 80, IPv4 and IPv6" "$T_TMP/gridbootd.log"
+
+same() { cmp -s "$1" "$2"; }
+tget() {	# NS HOST FILE OUT [OPTIONS...]: tftp-hpa's client
+	ns=$1 host=$2 f=$3 out=$4
+	shift 4
+	rm -f "$out"
+	fam=-4
+	case $host in *:*) fam=-6 ;; esac
+	timeout 30 ip netns exec "$ns" tftp $fam "$host" -m binary "$@" -c get "$f" "$out" >"$T_TMP/tftp.out" 2>&1
+}
+hget() {	# NS URL OUT
+	rm -f "$3"
+	ip netns exec "$1" curl -g -fsS -m 20 -o "$3" "$2" 2>"$T_TMP/curl.err"
+}
+
+tget $C 10.93.0.1 amd64/9pc64 "$T_TMP/o4"
+check "TFTP over IPv4 still works" same "$FILES/amd64/9pc64" "$T_TMP/o4"
+tget $C fd93::1 amd64/9pc64 "$T_TMP/o6"
+check "TFTP over IPv6 (fd93::1), 3 MB lock-step" same "$FILES/amd64/9pc64" "$T_TMP/o6"
+tget $C "$LL%c0" small "$T_TMP/oll"
+check "TFTP over IPv6 link-local ($LL%c0)" same "$FILES/small" "$T_TMP/oll"
+tget $S ::1 small "$T_TMP/olo"
+check "TFTP over ::1" same "$FILES/small" "$T_TMP/olo"
+check "TFTP over IPv6: transfers logged with the v6 peer" grep -q "tftp: fd93::2:[0-9]* amd64/9pc64: 3000000 bytes" "$T_TMP/gridbootd.log"
+tget $C fd93::1 nosuchfile "$T_TMP/onf"
+check "TFTP over IPv6: a missing file is refused with ERROR 1" grep -q "Error code 1" "$T_TMP/tftp.out"
+
+hget $C http://10.93.0.1/files/amd64/9pc64 "$T_TMP/h4"
+check "HTTP over IPv4 still works" same "$FILES/amd64/9pc64" "$T_TMP/h4"
+hget $C "http://[fd93::1]/files/amd64/9pc64" "$T_TMP/h6"
+check "HTTP over IPv6 (fd93::1)" same "$FILES/amd64/9pc64" "$T_TMP/h6"
+hget $C "http://[$LL%25c0]/files/small" "$T_TMP/hll"
+check "HTTP over IPv6 link-local" same "$FILES/small" "$T_TMP/hll"
+hget $S "http://[::1]/files/small" "$T_TMP/hlo"
+check "HTTP over ::1" same "$FILES/small" "$T_TMP/hlo"
+hget $C "http://[fd93::1]/boot.ipxe" "$T_TMP/boot6"
+check "HTTP over IPv6: generated boot.ipxe" grep -q "#!ipxe" "$T_TMP/boot6"
+check "HTTP over IPv6: enroll refused plainly (IPv4 leases only, for now)" \
+    sh -c "ip netns exec $C curl -g -s -m 5 -o /dev/null -w '%{http_code}' -X POST -d '{}' 'http://[fd93::1]/api/v1/enroll' | grep -qx 403"
+# Per-source limits hold for IPv6 clients too: four event streams from
+# fd93::2, a fifth is 429 (as from one IPv4 address).
+for i in 1 2 3 4; do
+	ip netns exec $C curl -g -sN -m 15 -o /dev/null "http://[fd93::1]/api/v1/events" &
+	track_pid $!
+done
+sleep 1
+check "HTTP over IPv6: a fifth event stream from one address is 429" \
+    sh -c "ip netns exec $C curl -g -s -m 3 -o /dev/null -w '%{http_code}' 'http://[fd93::1]/api/v1/events' | grep -qx 429"
+check "HTTP over IPv6: another IPv6 address still gets one" \
+    sh -c "ip netns exec $S curl -g -s -m 2 -o /dev/null -w '%{http_code}' 'http://[::1]/api/v1/events' | grep -qx 200"
+check "gridbootd exits cleanly" stop_gridbootd
+[ $T_FAILED -gt 0 ] && { tail -n 30 "$T_TMP/gridbootd.log"; cat "$T_TMP/tftp.out" "$T_TMP/curl.err"; } | sed 's/^/# /'
+t_done
