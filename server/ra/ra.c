@@ -280,6 +280,18 @@ on_rs(struct raif *f, const struct in6_addr *src)
 		ev_timer_arm(loop, &f->t_resp, rand_ms(0, MAX_RA_DELAY_MS));
 }
 
+/* Another gridbootd on the link sends what we send (lifetime 0, no
+ * prefix, the same flags): if both went quiet on seeing the other, the
+ * link would have no advertisement at all. The one with the lower MAC
+ * keeps advertising; the other yields to it as to any router. */
+static bool
+yields_to_us(const struct raif *f, const struct ra_msg *m)
+{
+	bool like_ours = m->router_lifetime == 0 && m->nprefixes == 0 && m->cur_hop_limit == 0 &&
+	    m->managed == f->managed && m->other == f->other;
+	return like_ours && f->has_mac && m->has_slla && memcmp(f->mac, m->slla, 6) < 0;
+}
+
 static void
 on_other_ra(struct raif *f, const struct in6_addr *src, const struct ra_msg *m)
 {
@@ -294,6 +306,8 @@ on_other_ra(struct raif *f, const struct in6_addr *src, const struct ra_msg *m)
 	f->other_last = now;
 	f->other_lifetime_ms = (uint32_t)m->router_lifetime * 1000;
 	f->other_addr = *src;
+	if (yields_to_us(f, m))
+		return;
 	uint64_t hold = f->other_count >= 2 ? 3 * f->other_gap : UNKNOWN_HOLD_MS;
 	if (f->other_lifetime_ms > hold)
 		hold = f->other_lifetime_ms;

@@ -160,6 +160,50 @@ check "nothing unsolicited either" sh -c "! grep -q 'Router lifetime' '$T_TMP/li
 check "metrics: solicitations counted, none answered" \
     sh -c "[ \"$(metric gridboot_ra_solicitations_total)\" -ge 3 ] && [ \"$(metric 'gridboot_ra_sent_total{kind="solicited"}')\" = 0 ] && [ \"$(metric 'gridboot_ra_sent_total{kind="unsolicited"}')\" = 0 ]"
 check "gridbootd exits cleanly" stop_gridbootd
+# --- two gridbootd on one link ----------------------------------------------
+# Each sees the other's RA; if both went quiet the link would have none.
+# The one with the lower MAC keeps advertising, the other yields.
+cfg auto
+: >"$T_TMP/gridbootd.log"
+check "gridbootd starts (auto) in S" dhcp_serve $S "$T_TMP/grid.cfg"
+ip -n $R addr add 10.95.0.2/24 dev r0
+mkdir -p "$T_TMP/r"
+cat >"$T_TMP/r/grid.cfg" <<EOC
+grid = { name = "t2"; server = "10.95.0.2"; files = "$T_TMP"; state = "$T_TMP/r/state"; };
+networks = ( { subnet = "10.95.0.0/24"; dhcp = "off"; ra = "auto"; } );
+kernels = ( { name = "9pc64"; arch = "amd64"; file = "amd64/9pc64"; } );
+EOC
+ip netns exec $R "$GRIDBOOTD" serve -c "$T_TMP/r/grid.cfg" -d -l debug >"$T_TMP/r/gridbootd.log" 2>&1 &
+R_PID=$!
+track_pid $R_PID
+check "a second gridbootd starts in R" wait_for 10 grep -q "serving " "$T_TMP/r/gridbootd.log"
+rmetric() { ip netns exec $R curl -fsS -m 2 http://10.95.0.2/metrics | sed -n "s/^$1 //p"; }
+smac=$(ip -n $S link show br0 | awk '/link\/ether/ {print $2}')
+rmac=$(ip -n $R link show r0 | awk '/link\/ether/ {print $2}')
+# The lower one's first unsolicited RA comes within 16 s (RFC 4861's
+# MAX_INITIAL_RTR_ADVERT_INTERVAL); wait until one has yielded, 25 s at most.
+i=0
+while [ $i -lt 50 ]; do
+	qs=$(metric gridboot_ra_quiet_total) qr=$(rmetric gridboot_ra_quiet_total)
+	[ $((${qs:-0} + ${qr:-0})) -ge 1 ] && break
+	sleep 0.5; i=$((i + 1))
+done
+sleep 1	# and neither yields after that
+qs=$(metric gridboot_ra_quiet_total) qr=$(rmetric gridboot_ra_quiet_total)
+diag "S ($smac) quiet $qs time(s), R ($rmac) quiet $qr time(s), after $((i / 2)) s"
+# (The one that yields may never have sent: its start-up probe heard the
+# other first.)
+check "the other's RA was seen on the link" \
+    sh -c "[ \"$(metric gridboot_ra_other_router_total)\" -ge 1 ] || [ \"$(rmetric gridboot_ra_other_router_total)\" -ge 1 ]"
+if [ "$(printf '%s\n%s\n' "$smac" "$rmac" | sort | head -n1)" = "$smac" ]; then
+	check "S has the lower MAC: it advertises, R yields" sh -c "[ '$qs' = 0 ] && [ '$qr' = 1 ]"
+else
+	check "R has the lower MAC: it advertises, S yields" sh -c "[ '$qs' = 1 ] && [ '$qr' = 0 ]"
+fi
+check "C's solicitation is answered" sol 1000 2
+kill "$R_PID"; wait "$R_PID" 2>/dev/null
+check "gridbootd exits cleanly" stop_gridbootd
+
 # --- the parser under libFuzzer (make fuzz-ra), skipped without clang's runtime
 if echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n){(void)d;(void)n;return 0;}' \
     >"$T_TMP/probe.c" && clang -fsanitize=fuzzer -o "$T_TMP/probe" "$T_TMP/probe.c" 2>/dev/null; then
