@@ -27,7 +27,7 @@ LIBOBJS  := $(LIBSRCS:server/%.c=$(BUILD)/obj/%.o)
 UNITSRCS := $(wildcard tests/unit/*.c)
 UNITS    := $(UNITSRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all clean test units deps lab lab-down bench kernels install
+.PHONY: all clean test units deps lab lab-down lab-drawterm bench kernels install
 
 # `make install`: the daemon, its man pages, the systemd unit, the web
 # page and templates, and the example inventory as the default one (never
@@ -96,6 +96,11 @@ lab:
 
 lab-down:
 	sh test-lab/lab.sh down
+
+# drawterm from the host to the lab's cpu1 as glenda: a window, or with
+# CMD='...' the command's output (docs/lab.md).
+lab-drawterm:
+	sh test-lab/lab.sh drawterm $(CMD)
 
 # Downloads the 9front release into kernels/ (needs the internet; never
 # part of `make test`). See kernels/README.md.

@@ -12,8 +12,15 @@
 #        removes the namespace and the veth it created.
 # status prints the table once.
 #
+# drawterm [CMD] logs in to cpu1 from the host as glenda with drawterm
+#        (gridbootd is the auth server): a window, or with CMD, no window
+#        (-G) and CMD's output.
+# console NAME types stdin's lines on NAME's serial console (a Plan 9
+#        machine's; the transcript is test-lab/run/NAME.serial).
+#
 # Environment: LAB_ACCEL=tcg|kvm (default: probe), LAB_VMS="name ..." (a
-# subset of the machines below), LAB_NS (default gblab).
+# subset of the machines below), LAB_NS (default gblab), LAB_WATCH=no (up
+# returns once the VMs are started: for scripts).
 set -eu
 LAB_TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$LAB_TOP/test-lab/lib.sh"
@@ -27,6 +34,14 @@ HOSTIF=${NS}0
 HOSTADDR=10.99.254.1
 NSADDR=10.99.254.2
 API=http://$LAB_SERVER
+# The lab's passwords: LAB SECRETS ONLY, written here and in docs/lab.md so
+# anyone can log in to the lab. `up` makes the key file (grid.state/keys)
+# from them with `gridbootd passwd`; cpu1's nvram image holds bootes's key.
+# A real grid's passwords are typed at `gridbootd passwd` and kept nowhere.
+LAB_GLENDA_PASSWORD=${LAB_GLENDA_PASSWORD:-glenda-lab-pw}
+LAB_BOOTES_PASSWORD=${LAB_BOOTES_PASSWORD:-bootes-lab-pw}
+LAB_CPU=10.99.0.11
+LAB_NET=10.99.0.0/24
 # The lab's grid.state: cleared when the lab comes up and removed when it
 # goes down, so a new lab never shows a machine as discovered before it
 # boots. Only a directory named like the lab's own is ever removed.
@@ -47,9 +62,34 @@ unknown1  bios  52:54:00:00:01:01 256 discovery/amd64/vmlinuz
 disc-uefi uefi  52:54:00:00:00:22 256 discovery/amd64/vmlinuz
 disc-arm  uboot 52:54:00:00:00:23 256 discovery/arm64/Image
 cpu1      bios  52:54:00:00:00:11 512 amd64/9pc64
-term1     uefi  52:54:00:00:00:12 512 amd64/9pc64,386/bootx64.efi
+term1     bios  52:54:00:00:00:12 512 amd64/9pc64
+term2     uefi  52:54:00:00:00:14 512 amd64/9pc64,386/bootx64.efi
 arm1      uboot 52:54:00:00:00:13 512 arm64/9qemu.u
 EOF
+}
+
+# The 9front EFI loaders known not to boot under Debian 12's OVMF (git
+# blob ids, `git hash-object`): Feb 2016's 386/bootx64.efi writes an *e820=
+# line of 115-127 entries (4.2-4.6 KB) into the 3.5 KB config area it hands
+# the kernel, unchecked, so the kernel gets no console= and no bootargs and
+# waits, invisibly, at its bootargs prompt (docs/lab.md).
+BAD_EFI_LOADERS="6ce87fd44995b1470fa5cfc011fdc8ecbfdd7a08"
+
+# why_skip NAME NEEDS: the reason a machine is not started, or nothing.
+why_skip() {
+	if ! has_files "$2"; then
+		case $1 in
+		arm1) echo "no arm64 9front kernel for QEMU virt (kernels/$2, from the release's arm64 QEMU image when it has one; kernels/README.md)" ;;
+		*) echo "no $2 under kernels/ (see kernels/README.md)" ;;
+		esac
+		return
+	fi
+	case $2 in *386/bootx64.efi*)
+		b=$(git hash-object "$FILES/386/bootx64.efi" 2>/dev/null || :)
+		case " $BAD_EFI_LOADERS " in *" $b "*)
+			echo "kernels/386/bootx64.efi is the Feb 2016 9front EFI loader, which cannot boot under this OVMF (docs/lab.md): term1 runs the terminal on BIOS instead" ;;
+		esac ;;
+	esac
 }
 
 has_files() {
@@ -86,13 +126,20 @@ up() {
 	"$GRIDBOOTD" check -c "$CFG" >&2
 
 	mkdir -p "$RUN"
-	rm -f "$RUN"/*.pid "$RUN"/*.serial "$RUN"/created
+	rm -f "$RUN"/*.pid "$RUN"/*.serial "$RUN"/created "$RUN"/*.nvram "$RUN"/*.sock "$RUN"/*.started
 	clear_state
+	make_keys
 	trap 'echo "lab: failed; cleaning up" >&2; down' EXIT
 	lab_net_up "$NS"
 	echo "ns $NS" >>"$RUN/created"
 	lab_veth_up "$NS" "$HOSTIF" "$HOSTADDR" "$NSADDR"
 	echo "link $HOSTIF" >>"$RUN/created"
+	# The host reaches the machines (drawterm to cpu1) through the veth:
+	# the namespace forwards, and the machines' default route is the
+	# bridge's address.
+	ip netns exec "$NS" sysctl -qw net.ipv4.ip_forward=1
+	ip route replace "$LAB_NET" via "$NSADDR" dev "$HOSTIF"
+	echo "route $LAB_NET" >>"$RUN/created"
 
 	ip netns exec "$NS" "$GRIDBOOTD" serve -c "$CFG" -d -l "${LAB_LOGLEVEL:-info}" \
 	    </dev/null >"$RUN/gridbootd.log" 2>&1 &
@@ -114,19 +161,62 @@ up() {
 		if [ -n "${LAB_VMS:-}" ] && ! echo " $LAB_VMS " | grep -q " $name "; then
 			continue
 		fi
-		if ! has_files "$needs"; then
-			echo "$name skipped: no $needs under kernels/ (see kernels/README.md)" >>"$RUN/skipped"
+		why=$(why_skip "$name" "$needs")
+		if [ -n "$why" ]; then
+			echo "$name skipped: $why" >>"$RUN/skipped"
 			continue
 		fi
 		lab_tap_add "$NS" "tap$n"
-		lab_vm_start "$NS" "$name" "$kind" "$mac" "$mem" "tap$n" "$RUN" >/dev/null
+		if is_plan9 "$needs"; then
+			plan9_vm_start "$name" "$kind" "$mac" "$mem" "tap$n"
+		else
+			lab_vm_start "$NS" "$name" "$kind" "$mac" "$mem" "tap$n" "$RUN" >/dev/null
+		fi
 		echo "$name $kind $mac $mem" >>"$RUN/vms"
+		# power-on time (ms), to measure its boot by against the timeline
+		date +%s%3N >"$RUN/$name.started"
 	done
 	trap - EXIT
 	echo "lab: up: gridbootd and $(wc -l <"$RUN/vms") VMs ($LAB_ACCEL_RESOLVED) in namespace $NS" >&2
 	echo "lab: web page: http://$NSADDR/ (API token for role changes: $(sed -n 's/^ *api_token = "\(.*\)".*/\1/p' "$CFG"))" >&2
 	echo "lab: logs and serial consoles: $RUN/" >&2
+	[ "${LAB_WATCH:-yes}" = no ] && return 0
 	watch_status
+}
+
+# make_keys: the lab's key file (grid.state/keys, removed with the state
+# directory) with glenda's and the host owner's keys, from the lab secrets
+# above through `gridbootd passwd`'s one line of stdin.
+make_keys() {
+	authid=$(sed -n 's/^ *authid *= *"\([^"]*\)";.*/\1/p' "$CFG" | head -n1)
+	echo "$LAB_BOOTES_PASSWORD" | "$GRIDBOOTD" passwd -c "$CFG" "${authid:-bootes}" >&2
+	echo "$LAB_GLENDA_PASSWORD" | "$GRIDBOOTD" passwd -c "$CFG" glenda >&2
+}
+
+is_plan9() { case $1 in *amd64/9pc64*|*arm64/9qemu*) return 0 ;; esac; return 1; }
+
+# plan9_vm_start NAME KIND MAC MEM TAP: a Plan 9 machine. Its serial
+# console is also a socket (lab.sh console NAME). When its plan9.ini (from
+# the inventory) reads nvram from its first IDE disk, the disk is the
+# `gridbootd nvram` image of its host owner's keys. A terminal's login
+# prompts are answered by test-lab/console-typist.py with glenda's lab
+# password.
+plan9_vm_start() {
+	name=$1 kind=$2 mac=$3 mem=$4 tap=$5
+	"$GRIDBOOTD" plan9ini -c "$CFG" "$name" >"$RUN/$name.plan9.ini" 2>/dev/null
+	extra=
+	if grep -q '^nvram=#S/sdC0/' "$RUN/$name.plan9.ini"; then
+		"$GRIDBOOTD" nvram -c "$CFG" "$name" -o "$RUN/$name.nvram" >&2
+		extra="-drive file=$RUN/$name.nvram,format=raw,if=ide"
+	fi
+	lab_vm_start "$NS" "$name" "$kind" "$mac" "$mem" "$tap" "$RUN" "$extra" sock >/dev/null
+	if grep -q '^service=terminal' "$RUN/$name.plan9.ini"; then
+		user=$(sed -n 's/^user=//p' "$RUN/$name.plan9.ini")
+		LAB_PASSWORD=$LAB_GLENDA_PASSWORD python3 "$LAB_TOP/test-lab/console-typist.py" \
+		    "$RUN/$name.sock" "$RUN/$name.serial" "${user:-glenda}" 900 \
+		    </dev/null >"$RUN/$name.typist.log" 2>&1 &
+		echo $! >"$RUN/$name.typist.pid"
+	fi
 }
 
 # One machine's row: state from gridbootd (the inventory's machines list
@@ -231,19 +321,50 @@ down() {
 		while read -r what name; do
 			case $what in
 			link) ip link del "$name" 2>/dev/null || true ;;
+			route) ip route del "$name" via "$NSADDR" 2>/dev/null || true ;;
 			ns) ip netns del "$name" 2>/dev/null || true ;;
 			esac
 		done <"$RUN/created"
 		rm -f "$RUN/created"
 	fi
-	rm -f "$RUN/vms" "$RUN/skipped" "$RUN"/*.vars
+	rm -f "$RUN/vms" "$RUN/skipped" "$RUN"/*.vars "$RUN"/*.nvram "$RUN"/*.sock
 	clear_state
 	echo "lab: down" >&2
+}
+
+# drawterm [CMD...]: drawterm-9front from the host to cpu1 as glenda, with
+# gridbootd (10.99.0.1) as the auth server and glenda's lab password. The
+# 2016 9front cpu server has no rcpu (tcp 17019), so -O: the old cpu
+# service (tcp 17010), p9any with dp9ik, then rc4_256/sha1 over ssl.
+drawterm_cpu() {
+	ns_exists || { echo "lab: not up ('make lab')" >&2; exit 1; }
+	command -v drawterm >/dev/null || sh "$LAB_TOP/tests/install-deps.sh" auth >&2
+	if [ $# -gt 0 ]; then
+		PASS=$LAB_GLENDA_PASSWORD exec timeout "${LAB_DRAWTERM_TIMEOUT:-60}" \
+		    drawterm -O -G -h "$LAB_CPU" -a "$LAB_SERVER" -u glenda -c "$*" </dev/null
+	fi
+	PASS=$LAB_GLENDA_PASSWORD exec drawterm -O -h "$LAB_CPU" -a "$LAB_SERVER" -u glenda
+}
+
+# console NAME: stdin's lines typed on NAME's serial console socket.
+console_type() {
+	[ -S "$RUN/$1.sock" ] || { echo "lab: no console socket $RUN/$1.sock" >&2; exit 1; }
+	python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+for line in sys.stdin:
+    for ch in line.rstrip("\n") + "\r":
+        s.send(ch.encode()); time.sleep(0.02)
+    time.sleep(1)
+s.close()' "$RUN/$1.sock"
 }
 
 case ${1:-} in
 up) up ;;
 down) down ;;
 status) table ;;
-*) echo "usage: lab.sh up|down|status" >&2; exit 2 ;;
+drawterm) shift; drawterm_cpu "$@" ;;
+console) console_type "${2:?usage: lab.sh console NAME}" ;;
+*) echo "usage: lab.sh up|down|status|drawterm [CMD]|console NAME" >&2; exit 2 ;;
 esac

@@ -174,14 +174,20 @@ lab_vm_arch() {
 	esac
 }
 
-# lab_vm_start NS NAME KIND MAC MEM_MB TAP DIR: starts one VM in NS in the
-# background; serial console in DIR/NAME.serial, PID in DIR/NAME.pid. The
-# VM exits when its guest powers off (-no-reboot). Prints the PID.
+# lab_vm_start NS NAME KIND MAC MEM_MB TAP DIR [EXTRA [SOCK]]: starts one VM
+# in NS in the background; serial console in DIR/NAME.serial, PID in
+# DIR/NAME.pid. The VM exits when its guest powers off (-no-reboot). EXTRA:
+# more QEMU arguments (split on blanks, e.g. a disk). SOCK=sock: the serial
+# console is also a unix socket DIR/NAME.sock one can type on (the .serial
+# file stays its transcript). Prints the PID.
 lab_vm_start() {
-	ns=$1 name=$2 kind=$3 mac=$4 mem=$5 tap=$6 dir=$7
+	ns=$1 name=$2 kind=$3 mac=$4 mem=$5 tap=$6 dir=$7 extra=${8:-} sock=${9:-}
 	accel=${LAB_ACCEL_RESOLVED:-tcg}
 	net="-netdev tap,id=n0,ifname=$tap,script=no,downscript=no"
-	common="-m $mem -display none -monitor none -no-reboot -serial file:$dir/$name.serial -pidfile $dir/$name.pid -name $name"
+	serial="-serial file:$dir/$name.serial"
+	[ "$sock" = sock ] && rm -f "$dir/$name.sock" &&
+	    serial="-chardev socket,id=s0,path=$dir/$name.sock,server=on,wait=off,logfile=$dir/$name.serial -serial chardev:s0"
+	common="-m $mem -display none -monitor none -no-reboot $serial -pidfile $dir/$name.pid -name $name $extra"
 	case $kind in
 	bios)
 		set -- qemu-system-x86_64 -M pc -accel "$accel" $common $net \
