@@ -352,7 +352,7 @@ static const char *const grid_keys[] = {
 	"tftp_port", "dhcp_port", "proxy_port", "fs", "auth", "plan9ini",
 	"loaders", "api_token", "unknown", "interfaces", "user",
 	"web", "ipxe_scripts", "http_per_source",  /* HTTP module */
-	"p9_port", "p9_auth", "p9_grid_open",  /* 9P module */
+	"p9_port", "p9_auth", "p9_nonone", "p9_grid_open",  /* 9P module */
 	"auth_port", "rcpu_port", "auth_des", "authid", "keys", "speaksfor",
 	"serve_nvram", "p9any",     /* auth module */
 	NULL,
@@ -491,6 +491,7 @@ parse_grid_auth(struct ctx *c, config_setting_t *g, struct grid *gr)
 	get_int(c, g, "grid", "rcpu_port", 1, 65535, &gr->rcpu_port);
 	get_bool(c, g, "grid", "auth_des", &gr->auth_des);
 	get_bool(c, g, "grid", "p9_auth", &gr->p9_auth);
+	get_bool(c, g, "grid", "p9_nonone", &gr->p9_nonone);
 	get_bool(c, g, "grid", "p9_grid_open", &gr->p9_grid_open);
 	get_bool(c, g, "grid", "serve_nvram", &gr->serve_nvram);
 	s = get_str(c, g, "grid", "authid", false);

@@ -126,6 +126,7 @@ struct grid {
 	int http_per_source;        /* HTTP connections from one address (32) */
 	int p9_port;                /* 9P module (docs/9p.md) */
 	bool p9_auth;               /* 9P attaches must authenticate (docs/auth.md) */
+	bool p9_nonone;             /* ... and none may not attach unproved, even to read */
 	bool p9_grid_open;          /* anyone may write the grid tree (a lab) */
 	/* auth module (docs/auth.md) */
 	int auth_port, rcpu_port;

@@ -348,6 +348,7 @@ p9_on_open(struct conn *c)
 		void *arg;
 		const struct authgate_ops *gate = authgate_get(&arg);
 		p9_session_set_auth(pc->s, gate, arg, true);
+		p9_session_set_guest_none(pc->s, !srv->d->inv->grid.p9_nonone);
 		if (gate == NULL)
 			log_warn("9p: grid.p9_auth is set but the auth server has no keys: "
 			    "every attach is refused");

@@ -27,6 +27,7 @@ static const char Enoversion[] = "version not negotiated";
 static const char Etoobig[] = "message larger than msize";
 static const char Ebadmsg[] = "bad message";
 static const char Eopen[] = "fid already open";
+static const char Eguest[] = "none without authentication may only read";
 static const char Ecloneopen[] = "cannot clone open fid";
 static const char Ewalknodir[] = "walk in non-directory";
 static const char Ewalktoolong[] = "too many names in walk";
@@ -58,6 +59,7 @@ struct fid {
 	uint64_t dir_index;             /* ... and the entry it starts at */
 	char uname[P9_UNAMEMAX];
 	void *auth;                     /* an afid: its exchange (core/authgate.h) */
+	bool guest;                     /* none without authentication: reads only */
 };
 
 #define FID_BUCKETS 256
@@ -87,6 +89,7 @@ struct p9_session {
 	const struct authgate_ops *gate;        /* NULL: Tauth is refused */
 	void *gate_arg;
 	bool auth_required;
+	bool guest_none;                /* with auth_required: none may attach unproved */
 	bool authenticated;             /* an afid here proved someone */
 	uint64_t next_authpath;
 	uint8_t *out;                   /* max_msize bytes: every reply goes here */
@@ -396,7 +399,7 @@ h_auth(struct req *r)
 
 /* The afid's exchange proved uname; NULL, or why not. */
 static const char *
-attach_auth(struct req *r, const char *uname)
+attach_auth(struct req *r, const char *uname, bool *guest)
 {
 	struct p9_session *s = r->s;
 	const struct p9_fcall *in = r->in;
@@ -407,8 +410,18 @@ attach_auth(struct req *r, const char *uname)
 	 * announces a cpu server's services. */
 	bool as_none = strcmp(uname, "none") == 0 && s->authenticated;
 
-	if (in->afid == P9_NOFID)
-		return s->auth_required && !as_none ? fail(r, EACCES, "authentication required") : NULL;
+	if (in->afid == P9_NOFID) {
+		if (!s->auth_required || as_none)
+			return NULL;
+		/* As 9front's cwfs without nonone: none, unproved, may look
+		 * (the lab's Linux discovery image mounts as none); h_attach
+		 * marks the fid a guest, and guests change nothing. */
+		if (s->guest_none && strcmp(uname, "none") == 0) {
+			*guest = true;
+			return NULL;
+		}
+		return fail(r, EACCES, "authentication required");
+	}
 	if (s->gate == NULL)
 		return fail(r, EOPNOTSUPP, Enoauth);
 	struct fid *a = fid_get(s, in->afid);
@@ -436,12 +449,14 @@ h_attach(struct req *r)
 	memcpy(aname, in->aname.s, in->aname.len);
 	aname[in->aname.len] = 0;
 	uname_copy(uname, in);
-	if ((err = attach_auth(r, uname)) != NULL)
+	bool guest = false;
+	if ((err = attach_auth(r, uname, &guest)) != NULL)
 		return err;
 	struct fid *f = fid_new(r, in->fid, &err);
 	if (f == NULL)
 		return err;
 	str_copy(f->uname, uname, sizeof f->uname);
+	f->guest = guest;
 	op_init(&r->op, r->s, f->uname);
 	int rc = r->s->be->attach(&r->op, aname, &f->node, &f->qid);
 	if (rc < 0) {
@@ -559,6 +574,7 @@ h_walk(struct req *r)
 		struct fid *nf = fid_new(r, in->newfid, &err);
 		assert(nf != NULL);     /* checked above */
 		memcpy(nf->uname, f->uname, sizeof nf->uname);
+		nf->guest = f->guest;
 		f = nf;
 	}
 	f->node = node;
@@ -576,6 +592,8 @@ open_fid(struct req *r, struct fid *f, uint8_t mode, uint8_t rtype)
 		return fail(r, EBUSY, Eopen);
 	if ((f->qid.type & P9_QTDIR) && ((mode & 3) != P9_OREAD || (mode & P9_OTRUNC)))
 		return fail(r, EISDIR, Eisdir);
+	if (f->guest && ((mode & 3) != P9_OREAD || (mode & (P9_OTRUNC | P9_ORCLOSE))))
+		return fail(r, EROFS, Eguest);
 	int rc = r->s->be->open(&r->op, f->node, mode & (3 | P9_OTRUNC), &f->qid);
 	if (rc < 0)
 		return fail_be(r, rc);
@@ -1386,6 +1404,22 @@ reply_error(struct req *r, uint16_t tag, const char *text)
 	assert(!r->w.err);      /* msize >= P9_MIN_MSIZE holds any error */
 }
 
+/* Requests that change the tree through in->fid (opens are checked by
+ * their mode in open_fid). */
+static bool
+changes_tree(uint8_t type)
+{
+	switch (type) {
+	case P9_TCREATE: case P9_TWRITE: case P9_TREMOVE: case P9_TWSTAT:
+	case P9_TLCREATE: case P9_TSETATTR: case P9_TMKDIR: case P9_TRENAME:
+	case P9_TRENAMEAT: case P9_TUNLINKAT: case P9_TSYMLINK: case P9_TMKNOD:
+	case P9_TLINK: case P9_TXATTRCREATE:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* The request's handler, or the reason there is none. */
 static const char *
 run(struct req *r, size_t len)
@@ -1400,6 +1434,11 @@ run(struct req *r, size_t len)
 	handler *h = handler_for(in->type, s->dialect);
 	if (h == NULL)
 		return fail(r, EOPNOTSUPP, Ebadmsg);
+	if (changes_tree(in->type)) {
+		struct fid *f = fid_get(s, in->fid);
+		if (f && f->guest)
+			return fail(r, EROFS, Eguest);
+	}
 	op_init(&r->op, s, "none");
 	return h(r);
 }
@@ -1518,6 +1557,12 @@ p9_session_set_auth(struct p9_session *s, const struct authgate_ops *gate, void 
 	s->gate = gate;
 	s->gate_arg = arg;
 	s->auth_required = required;    /* without a gate: nobody attaches */
+}
+
+void
+p9_session_set_guest_none(struct p9_session *s, bool allow)
+{
+	s->guest_none = allow;
 }
 
 void

@@ -155,6 +155,9 @@ unsigned p9_session_nfids(const struct p9_session *s);
 struct authgate_ops;
 void p9_session_set_auth(struct p9_session *s, const struct authgate_ops *gate, void *arg,
     bool required);
+/* With auth required, whether "none" may attach without an afid, as a
+ * guest whose fids only read (9front's cwfs allows it unless nonone). */
+void p9_session_set_guest_none(struct p9_session *s, bool allow);
 
 /* Reads of at least min_count bytes from a backend with read_fd are
  * answered with an fd range instead of copied bytes. 0 (the default) turns

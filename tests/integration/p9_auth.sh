@@ -7,7 +7,8 @@
 # right password lists the export; a wrong password and an unknown user
 # fail at the ticket (the auth server cannot tell which); an attach
 # without an afid is refused; an afid that proved bootes does not let
-# its holder attach as glenda; the daemon exits cleanly.
+# its holder attach as glenda; none attaches unproved as a guest that
+# only reads, unless grid.p9_nonone; the daemon exits cleanly.
 . "${GRIDBOOT_TOP:-.}/tests/lib.sh"
 
 P9C=${P9C:-$(dirname "$GRIDBOOTD")/tools/p9c}
@@ -92,14 +93,29 @@ check "(e) the same afid (proved bootes) cannot attach as glenda: 'authenticatio
     "[ \$(cat '$D/swap.rc') = 1 ] && grep -qx 'p9c: error: authentication failed' '$D/swap.out'"
 
 # none: 9front's aux/listen attaches as none on an authenticated
-# connection; an afid that proved bootes may attach as none, a connection
-# that proved nobody may not.
+# connection; an afid that proved bootes may attach as none. As 9front's
+# cwfs without nonone, none may also attach unproved, as a guest that only
+# reads (the lab's Linux discovery image mounts so); grid.p9_nonone
+# refuses it.
 p9 asnone $A -P "$D/bootes.pw" -u bootes -U none 127.0.0.1 15642 ls ''
 check "an afid that proved bootes may attach as none (aux/listen does)" sh -c \
     "[ \$(cat '$D/asnone.rc') = 0 ] && grep -qx ro.txt '$D/asnone.out'"
-p9 nonenoauth -u none 127.0.0.1 15642 ls ''
-check "an unauthenticated connection may not attach as none" sh -c \
-    "[ \$(cat '$D/nonenoauth.rc') = 1 ] && grep -qx 'p9c: error: authentication required' '$D/nonenoauth.out'"
+p9 nonenoauth -u none 127.0.0.1 15642 cat ro.txt
+check "none without authentication reads (a guest)" sh -c \
+    "[ \$(cat '$D/nonenoauth.rc') = 0 ] && grep -qx 'read only' '$D/nonenoauth.out'"
+echo guest | timeout 30 ip netns exec $NS "$P9C" -u none 127.0.0.1 15642 put tmp/g >"$D/guestput.out" 2>&1
+check "the guest may not write: 'none without authentication may only read'" sh -c \
+    "grep -q 'none without authentication may only read' '$D/guestput.out' && [ ! -e '$X/tmp/g' ]"
+echo guest | timeout 30 ip netns exec $NS "$P9C" -L -u none 127.0.0.1 15642 put tmp/f >"$D/guestputL.out" 2>&1
+check "nor over 9P2000.L (Tlopen for writing: EROFS)" sh -c \
+    "grep -qi 'read-only file system' '$D/guestputL.out' && grep -qx hi '$X/tmp/f'"
+sed 's/p9_auth = true;/p9_auth = true; p9_nonone = true;/' "$D/grid.cfg" >"$D/grid.cfg.new" && mv "$D/grid.cfg.new" "$D/grid.cfg"
+kill -HUP $GB_PID
+check "reloaded with grid.p9_nonone" wait_for 10 grep -q 'inventory reloaded' "$D/gridbootd.log"
+sleep 0.5
+p9 nonenone -u none 127.0.0.1 15642 ls ''
+check "with p9_nonone, an unauthenticated connection may not attach as none" sh -c \
+    "[ \$(cat '$D/nonenone.rc') = 1 ] && grep -qx 'p9c: error: authentication required' '$D/nonenone.out'"
 
 check "the daemon still serves after the failures" sh -c \
     "P9C_PASSWORD=gridboot-test timeout 30 ip netns exec $NS '$P9C' $A -u glenda 127.0.0.1 15642 cat ro.txt | grep -qx 'read only'"
