@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #define SERVER_PORT 547
-#define MAXPEND     1024
+#define MAXPEND     512
 #define RX_BATCH    64
 #define MAX_LEASES  (1u << 20)  /* the table's cap even for a huge pool6 */
 
@@ -326,8 +326,17 @@ handle(struct dhcp6_server *srv, const uint8_t *buf, size_t len,
 		if (net && !host_in(srv, net, host) && !link_local(pi->ipi6_addr.s6_addr) &&
 		    pi->ipi6_addr.s6_addr[0] != 0xff)
 			memcpy(host, pi->ipi6_addr.s6_addr, 16);
-	} else
+	} else {
 		net = net_for_iface(srv, pi->ipi6_ifindex, host, &allowed);
+		/* Sent to one of our addresses (not the group): that address's
+		 * network, when the interface carries several. */
+		const struct network *byaddr = pi->ipi6_addr.s6_addr[0] == 0xff ? NULL :
+		    inv_network_for6(srv->d->inv, pi->ipi6_addr.s6_addr);
+		if (net && byaddr && byaddr != net) {
+			net = byaddr;
+			memcpy(host, pi->ipi6_addr.s6_addr, 16);
+		}
+	}
 	if (!allowed) {
 		(*srv->drop_iface)++;
 		return;

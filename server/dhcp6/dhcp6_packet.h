@@ -33,7 +33,9 @@ enum {
 
 #define D6_MAX_IA    8      /* IA_NAs answered per message; more are dropped */
 #define D6_MAX_HOPS  32     /* RFC 8415 HOP_COUNT_LIMIT: deeper relay nests are dropped */
-#define D6_MAXREPLY  1500
+/* A reply inside 32 Relay-Replies, each with an interface-id, passes
+ * 1500 bytes: such datagrams are sent fragmented, as the request came. */
+#define D6_MAXREPLY  4096
 
 /* Why a datagram was dropped; index into dhcp6_perr_name. */
 enum d6_perr {
