@@ -95,6 +95,9 @@ journal_append(struct journal *j, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	/* NULL while the journal is being replayed: nothing to append then. */
+	if (j == NULL)
+		return -1;
 	va_start(ap, fmt);
 	n = vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);

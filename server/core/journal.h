@@ -27,7 +27,8 @@ void journal_close(struct journal *j);       /* syncs what is dirty */
 const char *journal_path(const struct journal *j);
 
 /* Appends one record (a whole line, ending in \n). -1 if it was not
- * written: the caller must not announce what it records. */
+ * written (or j is NULL: an owner replaying into its table before
+ * journal_open returned): the caller must not announce what it records. */
 int journal_append(struct journal *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Makes every appended record durable. -1: the data may not be on disk. */
 int journal_sync(struct journal *j);
