@@ -608,7 +608,9 @@ parse_pool6(struct ctx *c, config_setting_t *n, const char *path, struct network
 		bad(c, ps, kp, "\"%s\" is not a range of IPv6 addresses FIRST-LAST", s);
 	else if (memcmp(net->pool6_lo, net->pool6_hi, 16) > 0)
 		bad(c, ps, kp, "\"%s\": the first address is after the last", s);
-	else if (!net->has_subnet6 || !ip6_in(net->pool6_lo, net->subnet6, net->prefix6) ||
+	else if (!net->has_subnet6)
+		bad(c, ps, kp, "needs subnet6");
+	else if (!ip6_in(net->pool6_lo, net->subnet6, net->prefix6) ||
 	    !ip6_in(net->pool6_hi, net->subnet6, net->prefix6))
 		bad(c, ps, kp, "\"%s\" is not inside subnet6", s);
 	else if (memcmp(net->pool6_lo, net->subnet6, 16) == 0)
@@ -639,7 +641,9 @@ parse_network6(struct ctx *c, config_setting_t *n, const char *path, struct netw
 		else
 			net->has_subnet6 = true;
 	}
-	parse_pool6(c, n, path, net);
+	/* A bad subnet6 was reported; a pool6 inside it cannot be judged. */
+	if (net->has_subnet6 || s == NULL)
+		parse_pool6(c, n, path, net);
 	if ((d = config_setting_get_member(n, "dns6")) != NULL) {
 		keypath(kp, sizeof kp, path, "dns6");
 		if (config_setting_type(d) == CONFIG_TYPE_STRING)
