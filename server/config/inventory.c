@@ -1833,6 +1833,19 @@ inv_network_for(const struct inventory *inv, uint32_t ip)
 	return NULL;
 }
 
+bool
+inv_interface_served(const struct inventory *inv, const char *ifname)
+{
+	const struct grid *g = &inv->grid;
+
+	if (g->ninterfaces == 0)
+		return true;
+	for (int i = 0; i < g->ninterfaces; i++)
+		if (strcmp(g->interfaces[i], ifname) == 0)
+			return true;
+	return false;
+}
+
 const char *
 inv_loader(const struct inventory *inv, const char *kind)
 {

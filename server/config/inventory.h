@@ -209,6 +209,8 @@ struct machine *inv_machine_by_ip6(const struct inventory *inv, const uint8_t ip
 struct machine *inv_machine_by_duid(const struct inventory *inv, const uint8_t *duid, size_t len);
 struct network *inv_network_for6(const struct inventory *inv, const uint8_t ip6[16]);
 const char *inv_loader(const struct inventory *inv, const char *kind);
+/* True if grid.interfaces is empty or names ifname (both DHCP servers). */
+bool inv_interface_served(const struct inventory *inv, const char *ifname);
 
 const char *arch_name(enum arch a);
 const char *firmware_name(enum firmware f);

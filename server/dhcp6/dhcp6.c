@@ -92,17 +92,13 @@ metrics_register(struct dhcp6_server *srv)
 
 /* ---- interfaces ---- */
 
+/* grid.interfaces, and never loopback unless it names it. */
 static bool
 if_allowed(const struct dhcp6_server *srv, const char *name)
 {
-	const struct grid *g = &srv->d->inv->grid;
-
-	if (g->ninterfaces == 0)
-		return strcmp(name, "lo") != 0;
-	for (int i = 0; i < g->ninterfaces; i++)
-		if (strcmp(g->interfaces[i], name) == 0)
-			return true;
-	return false;
+	if (srv->d->inv->grid.ninterfaces == 0 && strcmp(name, "lo") == 0)
+		return false;
+	return inv_interface_served(srv->d->inv, name);
 }
 
 /* Re-reads our IPv6 addresses and joins ff02::1:2 on every allowed
