@@ -7,7 +7,7 @@
 # Solicit with option 61 = 7 gets a Reply with its address and option 59,
 # a Solicit inside 32 relay layers gets 32 Relay-Replies with the
 # interface-id echoed, an iPXE client gets its script URL over HTTP on
-# IPv6, and proxy mode answers boot options only. Ends with a bounded
+# IPv6, proxy mode answers boot options only, and explain6 agrees. Ends with a bounded
 # libFuzzer run of the parser when clang's libFuzzer is installed.
 . "$GRIDBOOT_TOP/tests/lib.sh"
 . "$GRIDBOOT_TOP/tests/dhcp_lib.sh"
@@ -62,6 +62,8 @@ check "iPXE gets its boot script over HTTP on IPv6" sh -c "echo '$out' | grep -q
 out=$(ip netns exec $C $P fd9b::1 pxe); echo "$out" | sed 's/^/# /'
 check "proxy mode: an Advertise with option 59 and no address" sh -c "echo '$out' | grep -q 'type 2 relays 0 ia-status 2 url tftp://\[fd9b::1\]/ipxe.efi'"
 
+# explain6 gives the answer the server gave the PXE client above.
+check "explain6 names the same option 59" sh -c "'$GRIDBOOTD' explain6 -c '$T_TMP/grid.cfg' --mac 52:54:00:ee:00:61 --arch 7 --server6 fd9a::1 2>/dev/null | grep -q 'option 59 tftp://\[fd9a::1\]/ipxe.efi'"
 check "gridbootd is alive" kill -0 $GB_PID
 check "gridbootd exits cleanly (no sanitizer report)" stop_gridbootd
 [ $T_FAILED -gt 0 ] && tail -n 30 "$T_TMP/gridbootd.log" | sed 's/^/# /'
