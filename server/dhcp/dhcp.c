@@ -133,14 +133,7 @@ if_refresh(struct dhcp_server *srv)
 static bool
 if_allowed(const struct dhcp_server *srv, const char *name)
 {
-	const struct grid *g = &srv->d->inv->grid;
-
-	if (g->ninterfaces == 0)
-		return true;
-	for (int i = 0; i < g->ninterfaces; i++)
-		if (strcmp(g->interfaces[i], name) == 0)
-			return true;
-	return false;
+	return inv_interface_served(srv->d->inv, name);
 }
 
 /* The network a broadcast on ifindex belongs to: one naming the interface,

@@ -31,6 +31,7 @@
 #include "config/discovered.h"
 #include "core/events.h"
 #include "boot/leases.h"
+#include "boot/leases6.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "config/plan9ini.h"
@@ -112,6 +113,16 @@ machine_json(const struct inventory *inv, const struct machine *m,
 	json_object_set_new(j, "last_event_ms", last ? json_integer(last) : json_null());
 	json_object_set_new(j, "source", json_string(m->line ? "inventory" : "api"));
 	json_object_set_new(j, "mac12", json_string(hex));
+	if (m->has_ip6) {
+		char ip6[46];
+		ip6_format(m->ip6, ip6);
+		json_object_set_new(j, "ip6", json_string(ip6));
+	}
+	if (m->duid_len) {
+		char d[3 * DUID_MAX + 1];
+		hex_bytes_format(m->duid, m->duid_len, d, sizeof d);
+		json_object_set_new(j, "duid", json_string(d));
+	}
 	if (full) {
 		char why[256];
 		char *ini = plan9ini_render(inv, m, why, sizeof why);
@@ -206,6 +217,24 @@ add_lease(const struct lease_info *l, void *arg)
 	json_array_append_new(arg, json_pack("{s:o, s:s, s:I, s:b, s:s?}",
 	    "mac", mac_json(l->mac), "ip", ip, "expires_ms", (json_int_t)l->expires_ms,
 	    "reserved", l->reserved, "hostname", l->hostname));
+}
+
+/* An IPv6 lease (boot/leases6.h) in the same list: "ip6" instead of "ip". */
+static void
+add_lease6(const struct lease6_info *l, void *arg)
+{
+	char ip6[46], d[3 * DUID_MAX + 1] = "";
+
+	ip6_format(l->ip6, ip6);
+	if (l->duid)
+		hex_bytes_format(l->duid, l->duid_len, d, sizeof d);
+	json_t *j = json_pack("{s:s, s:I, s:b, s:s?, s:s?}", "ip6", ip6,
+	    "expires_ms", (json_int_t)l->expires_ms, "reserved", l->reserved,
+	    "hostname", l->hostname, "duid", l->duid ? d : NULL);
+	json_object_set_new(j, "mac", l->has_mac ? mac_json(l->mac) : json_null());
+	if (!l->reserved)
+		json_object_set_new(j, "iaid", json_integer(l->iaid));
+	json_array_append_new(arg, j);
 }
 
 static void
@@ -591,8 +620,10 @@ get_list(struct MHD_Connection *c, struct http_req *r, const char *what)
 			    "boot", boot_name(ro->boot)));
 		}
 	}
-	else if (strcmp(what, "leases") == 0)
+	else if (strcmp(what, "leases") == 0) {
 		leases_foreach(r->h->d->inv, add_lease, list);
+		leases6_foreach(r->h->d->inv, add_lease6, list);
+	}
 	else {
 		uint64_t last = events_last_seq(), dflt = last > 200 ? last - 200 : 0;
 		events_since(arg_u64(c, "after", dflt), NULL, add_event, list);
