@@ -707,7 +707,7 @@ parse_network6(struct ctx *c, config_setting_t *n, const char *path, struct netw
 	char kp[128];
 
 	if ((s = get_str(c, n, path, "subnet6", false)) != NULL) {
-		net->line6 = src_line(config_setting_get_member(n, "subnet6"));
+		net->line6 = src_line(c, config_setting_get_member(n, "subnet6"));
 		if (!cidr6_parse(s, net->subnet6, &net->prefix6) || net->prefix6 < 16 ||
 		    net->prefix6 > 120)
 			bad(c, config_setting_get_member(n, "subnet6"), kpath(kp, path, "subnet6"),
