@@ -878,7 +878,13 @@ parse_network(struct ctx *c, config_setting_t *n, int idx, struct network *net)
 		return;
 	}
 	check_keys(c, n, path, network_keys);
-	if ((s = get_str(c, n, path, "subnet", true)) != NULL) {
+	/* An IPv6-only network (subnet6, no subnet) is valid: DHCPv4 and
+	 * ndb leave it alone (mask stays 0, dhcp off). */
+	bool v6only = config_setting_get_member(n, "subnet") == NULL &&
+	    config_setting_get_member(n, "subnet6") != NULL;
+	if (!v6only && config_setting_get_member(n, "subnet") == NULL)
+		bad(c, n, kpath(kp, path, "subnet"), "missing (required; subnet6 alone makes an IPv6-only network)");
+	if ((s = get_str(c, n, path, "subnet", false)) != NULL) {
 		if (!cidr_parse(s, &net->subnet, &net->prefix) || net->prefix < 8 || net->prefix > 30) {
 			c->bad_network = true;
 			bad(c, config_setting_get_member(n, "subnet"), kpath(kp, path, "subnet"),
@@ -922,6 +928,14 @@ parse_network(struct ctx *c, config_setting_t *n, int idx, struct network *net)
 			    "\"%s\" is not one of auto, on, off", s);
 	}
 	parse_network6(c, n, path, net);
+	if (v6only) {
+		static const char *const v4keys[] = { "router", "dns", "pool", "dhcp", NULL };
+		for (int i = 0; v4keys[i]; i++)
+			if (config_setting_get_member(n, v4keys[i]) != NULL)
+				bad(c, config_setting_get_member(n, v4keys[i]), kpath(kp, path, v4keys[i]),
+				    "needs subnet (this network is IPv6 only)");
+		net->dhcp = DHCP_OFF;
+	}
 }
 
 static void

@@ -154,7 +154,8 @@ net_for_iface(struct dhcp_server *srv, int ifindex, uint32_t *server_id, bool *a
 			for (size_t k = 0; k < inv->nnetworks; k++) {
 				struct network *n = &inv->networks[k];
 				bool named = n->interface && strcmp(n->interface, f->name) == 0;
-				if (named || (n->mask && (f->addr & n->mask) == n->subnet)) {
+				/* An IPv6-only network (no subnet) is not DHCPv4's. */
+				if (n->mask && (named || (f->addr & n->mask) == n->subnet)) {
 					*server_id = f->addr;
 					return n;
 				}
