@@ -15,8 +15,9 @@
 #include <string.h>
 
 static const char usage_explain6[] =
-    "usage: gridbootd explain6 -c FILE (--mac MAC | --duid HEX) [--arch N]\n"
+    "usage: gridbootd explain --v6 -c FILE (--mac MAC | --duid HEX) [--arch N]\n"
     "                          [--vendor-class S] [--user-class S] [--server6 ADDR]\n"
+    "(--duid or --server6 imply --v6; explain6 is the same command.)\n"
     "Prints what gridboot's DHCPv6 server answers the client: option 61 N\n"
     "(client arch: 7 UEFI x64 PXE, 16 UEFI x64 HTTP, 11 arm64 PXE, 19 arm64\n"
     "HTTP), vendor class S (option 16) and user class S (option 15, \"iPXE\"),\n"

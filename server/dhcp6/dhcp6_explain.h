@@ -6,9 +6,7 @@
 #include "core/module.h"
 
 #define DHCP6_EXPLAIN_SYNOPSIS \
-    "  explain6 -c FILE (--mac MAC | --duid HEX) [--arch N] [--vendor-class S]\n" \
-    "           [--user-class S] [--server6 ADDR]\n" \
-    "                             what DHCPv6 answers that client, and why\n"
+    "  explain6 ...                the same as explain --v6\n"
 
 int dhcp6_explain_cmd(int argc, char **argv, inventory_load_fn *load);
 

@@ -64,6 +64,15 @@ check "proxy mode: an Advertise with option 59 and no address" sh -c "echo '$out
 
 # explain6 gives the answer the server gave the PXE client above.
 check "explain6 names the same option 59" sh -c "'$GRIDBOOTD' explain6 -c '$T_TMP/grid.cfg' --mac 52:54:00:ee:00:61 --arch 7 --server6 fd9a::1 2>/dev/null | grep -q 'option 59 tftp://\[fd9a::1\]/ipxe.efi'"
+# explain covers DHCPv6: --v6 (or a DHCPv6-only option) gives explain6's answer.
+"$GRIDBOOTD" explain6 -c "$T_TMP/grid.cfg" --mac 52:54:00:ee:00:61 --arch 7 >"$T_TMP/x6" 2>&1
+"$GRIDBOOTD" explain --v6 -c "$T_TMP/grid.cfg" --mac 52:54:00:ee:00:61 --arch 7 >"$T_TMP/xv6" 2>&1
+check "explain --v6 answers as explain6 (option 59 and address)" \
+    sh -c "cmp -s '$T_TMP/x6' '$T_TMP/xv6' && grep -q 'option 59 ' '$T_TMP/xv6' && grep -q IA_NA '$T_TMP/xv6'"
+check "explain --duid is DHCPv6 without --v6" sh -c "'$GRIDBOOTD' explain -c '$T_TMP/grid.cfg' \
+    --duid 00:03:00:01:52:54:00:ee:00:61 --arch 7 2>&1 | grep -q 'client DUID 00:03:00:01:52:54:00:ee:00:61'"
+check "explain without --v6 stays DHCPv4 (option 93, no DUID)" sh -c "'$GRIDBOOTD' explain -c '$T_TMP/grid.cfg' \
+    --mac 52:54:00:ee:00:61 --arch 7 2>&1 | grep -v DUID | grep -q 'option 93'"
 check "gridbootd is alive" kill -0 $GB_PID
 check "gridbootd exits cleanly (no sanitizer report)" stop_gridbootd
 [ $T_FAILED -gt 0 ] && tail -n 30 "$T_TMP/gridbootd.log" | sed 's/^/# /'
