@@ -1,6 +1,7 @@
 /* One DHCPv6 message in, one answer out (see dhcp6_handle.h). */
 #include "dhcp6/dhcp6_handle.h"
 #include "dhcp6/dhcp6_lease.h"
+#include "config/discovered.h"
 #include "core/util.h"
 
 #include <string.h>
@@ -198,6 +199,29 @@ release(const struct dhcp6_ctx *c, const struct d6_msg *req, bool decline)
 	}
 }
 
+/* An unknown netbooting machine with a MAC is recorded as discovered,
+ * as DHCPv4 does (the API's unknown machines, enroll over IPv6), at most
+ * DISCOVER6_RATE new records a second so a flood of made-up DUIDs cannot
+ * push out real machines; known ones only update last_seen. */
+#define DISCOVER6_RATE 20
+
+static void
+record_unknown(const struct dhcp6_ctx *c, const struct d6_msg *req)
+{
+	static int64_t window;      /* like struct ratelimit: process-wide, as the store is */
+	static int fresh;
+
+	if (discovered_find(req->mac) == NULL) {
+		if (c->now_ms / 1000 != window) {
+			window = c->now_ms / 1000;
+			fresh = 0;
+		}
+		if (fresh++ >= DISCOVER6_RATE)
+			return;
+	}
+	discovered_seen(req->mac, req->arch, req->vendor, "");
+}
+
 static void
 boot_options(const struct dhcp6_ctx *c, const struct d6_msg *req, struct dhcp6_out *o)
 {
@@ -205,6 +229,8 @@ boot_options(const struct dhcp6_ctx *c, const struct d6_msg *req, struct dhcp6_o
 
 	dhcp6_boot_query(c->inv, req, o->m, c->host6, &q);
 	boot_decide(&q, &o->boot);
+	if (o->m == NULL && req->has_mac && o->boot.client != BC_PLAIN && o->boot.client != BC_PLAN9)
+		record_unknown(c, req);
 	if (o->boot.boot && c->host6 == NULL) {
 		o->boot.boot = false;
 		str_copy(o->boot.why, "no IPv6 address of ours to put in a boot URL (set grid.server6)",

@@ -440,7 +440,7 @@ take_token(struct http_bucket *b, int burst, int every_ms, int64_t now)
 }
 
 static bool
-enroll_allowed(struct http_state *h, uint32_t src)
+enroll_allowed(struct http_state *h, const uint8_t src[16])
 {
 	int64_t now = (int64_t)mono_ms();
 	struct http_enroll_limit *el = &h->enroll;
@@ -448,7 +448,7 @@ enroll_allowed(struct http_state *h, uint32_t src)
 	struct http_enroll_src *oldest = &el->src[0];
 
 	for (size_t i = 0; i < nelem(el->src); i++) {
-		if (el->src[i].ip == src && el->src[i].b.stamp_ms) {
+		if (memcmp(el->src[i].ip, src, 16) == 0 && el->src[i].b.stamp_ms) {
 			b = &el->src[i].b;
 			break;
 		}
@@ -458,7 +458,8 @@ enroll_allowed(struct http_state *h, uint32_t src)
 	if (b == NULL) {
 		/* The least recently refilled slot: a source that has been
 		 * quiet longest has its full burst back anyway. */
-		*oldest = (struct http_enroll_src){ .ip = src };
+		*oldest = (struct http_enroll_src){ .b = { 0 } };
+		memcpy(oldest->ip, src, 16);
 		b = &oldest->b;
 	}
 	/* The source's own bucket first: a source over its limit must not
@@ -472,22 +473,31 @@ enroll_allowed(struct http_state *h, uint32_t src)
 	return true;
 }
 
-/* May the host at src speak for mac? It must hold mac's address: a
- * reservation or live lease of ours. On a proxy network (the site's DHCP
- * hands out addresses, we see none) it must be on that network and mac
- * must have been seen by our DHCP lately. Anyone else could write facts
- * about any MAC. */
+/* May the host at src (IPv4 as ::ffff:a.b.c.d) speak for mac? It must
+ * hold mac's address: a reservation or live lease of ours, DHCPv4's or
+ * DHCPv6's. On a proxy network (the site's DHCP hands out addresses, we
+ * see none) it must be on that network and mac must have been seen by
+ * our DHCP lately. Anyone else could write facts about any MAC. */
 static bool
-speaks_for(const struct http_state *h, uint32_t src, const uint8_t mac[6])
+speaks_for(const struct http_state *h, const uint8_t src[16], const uint8_t mac[6])
 {
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
 	const struct inventory *inv = h->d->inv;
+	const struct discovered *d = discovered_find(mac);
+	bool seen = d && d->last_seen_ms > wall_ms() - ENROLL_SEEN_MS;
 	uint8_t held[6];
 
-	if (leases_mac_for_ip(inv, src, held))
+	if (memcmp(src, mapped, 12) == 0) {
+		uint32_t ip = (uint32_t)src[12] << 24 | (uint32_t)src[13] << 16 | (uint32_t)src[14] << 8 | src[15];
+		if (leases_mac_for_ip(inv, ip, held))
+			return memcmp(held, mac, 6) == 0;
+		const struct network *n = inv_network_for(inv, ip);
+		return n && n->dhcp == DHCP_PROXY && seen;
+	}
+	if (leases6_mac_for_ip6(inv, src, held))
 		return memcmp(held, mac, 6) == 0;
-	const struct network *n = inv_network_for(inv, src);
-	const struct discovered *d = discovered_find(mac);
-	return n && n->dhcp == DHCP_PROXY && d && d->last_seen_ms > wall_ms() - ENROLL_SEEN_MS;
+	const struct network *n = inv_network_for6(inv, src);
+	return n && n->dhcp6 == DHCP_PROXY && seen;
 }
 
 static enum MHD_Result
@@ -495,10 +505,10 @@ enroll(struct MHD_Connection *c, struct http_req *r)
 {
 	enum MHD_Result res;
 	uint8_t mac[6];
-	uint32_t src = 0;
+	uint8_t src[16];
 
-	if (!http_client_ip(c, &src))
-		return http_error(c, r, 403, "enroll needs an IPv4 client");
+	if (!http_client_addr(c, src))
+		return http_error(c, r, 403, "enroll: no client address");
 	if (!enroll_allowed(r->h, src)) {
 		(*r->h->enroll.refused)++;
 		return http_error(c, r, 429, "too many enrolls; try again later");
