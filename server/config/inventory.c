@@ -779,39 +779,51 @@ parse_machine6(struct ctx *c, config_setting_t *m, const char *path, struct mach
 	char kp[128];
 	int n;
 
-	ma->has_ip6 = get_ip6(c, m, path, "ip6", ma->ip6);
+	uint8_t ip6[16], duid[DUID_MAX];
+	size_t duid_len = 0;
+	bool has_ip6 = get_ip6(c, m, path, "ip6", ip6);
+
 	if ((s = get_str(c, m, path, "duid", false)) != NULL) {
 		keypath(kp, sizeof kp, path, "duid");
-		if ((n = hex_bytes_parse(s, ma->duid, sizeof ma->duid)) < 3)
+		if ((n = hex_bytes_parse(s, duid, sizeof duid)) < 3)
 			bad(c, config_setting_get_member(m, "duid"), kp,
 			    "\"%s\" is not a DUID in hex like 00:03:00:01:52:54:00:00:00:11", s);
 		else
-			ma->duid_len = (uint8_t)n;
+			duid_len = (size_t)n;
 	}
+	if (!has_ip6 && duid_len == 0)
+		return;
+	ma->v6 = ecalloc(1, sizeof *ma->v6 + duid_len);
+	ma->v6->has_ip6 = has_ip6;
+	if (has_ip6)
+		memcpy(ma->v6->ip6, ip6, 16);
+	ma->v6->duid_len = (uint8_t)duid_len;
+	memcpy(ma->v6->duid, duid, duid_len);
 }
 
 static void
 check_machine_address6(struct ctx *c, config_setting_t *m, struct machine *ma)
 {
 	char kp[96], ip[46];
+	struct machine6 *v6 = ma->v6;
 
-	if (!ma->has_ip6 || ma->name == NULL)
+	if (v6 == NULL || !v6->has_ip6 || ma->name == NULL)
 		return;
 	snprintf(kp, sizeof kp, "machines[%s].ip6", ma->name);
-	ip6_format(ma->ip6, ip);
+	ip6_format(v6->ip6, ip);
 	config_setting_t *at = config_setting_get_member(m, "ip6");
-	if ((ma->network6 = inv_network_for6(c->inv, ma->ip6)) == NULL) {
+	if ((v6->network6 = inv_network_for6(c->inv, v6->ip6)) == NULL) {
 		if (!c->bad_network)
 			bad(c, at, kp, "%s is not inside any network's subnet6", ip);
 		return;
 	}
-	struct network *n = ma->network6;
-	if (!ip6_zero(n->pool6_lo) && memcmp(ma->ip6, n->pool6_lo, 16) >= 0 &&
-	    memcmp(ma->ip6, n->pool6_hi, 16) <= 0)
+	struct network *n = v6->network6;
+	if (!ip6_zero(n->pool6_lo) && memcmp(v6->ip6, n->pool6_lo, 16) >= 0 &&
+	    memcmp(v6->ip6, n->pool6_hi, 16) <= 0)
 		bad(c, at, kp, "%s is inside the pool6 of the network on line %d", ip, n->line);
-	else if (memcmp(ma->ip6, n->subnet6, 16) == 0)
+	else if (memcmp(v6->ip6, n->subnet6, 16) == 0)
 		bad(c, at, kp, "%s is the subnet-router anycast address", ip);
-	else if (memcmp(ma->ip6, c->inv->grid.server6, 16) == 0)
+	else if (memcmp(v6->ip6, c->inv->grid.server6, 16) == 0)
 		bad(c, at, kp, "%s is the server's address", ip);
 }
 
@@ -1390,8 +1402,8 @@ key_hash(const struct machine *m, enum inv_key k)
 	switch (k) {
 	case KEY_MAC: return hash_bytes(m->mac, 6);
 	case KEY_IP: return hash_bytes(&m->ip, sizeof m->ip);
-	case KEY_IP6: return hash_bytes(m->ip6, 16);
-	case KEY_DUID: return hash_bytes(m->duid, m->duid_len);
+	case KEY_IP6: return hash_bytes(m->v6->ip6, 16);
+	case KEY_DUID: return hash_bytes(m->v6->duid, m->v6->duid_len);
 	default: return hash_bytes(m->name, strlen(m->name));
 	}
 }
@@ -1404,8 +1416,8 @@ key_present(const struct machine *m, enum inv_key k)
 	switch (k) {
 	case KEY_MAC: return memcmp(m->mac, zero, 6) != 0;
 	case KEY_IP: return m->ip != 0;
-	case KEY_IP6: return m->has_ip6;
-	case KEY_DUID: return m->duid_len > 0;
+	case KEY_IP6: return m->v6 && m->v6->has_ip6;
+	case KEY_DUID: return m->v6 && m->v6->duid_len > 0;
 	default: return m->name != NULL;
 	}
 }
@@ -1416,9 +1428,9 @@ key_equal(const struct machine *a, const struct machine *b, enum inv_key k)
 	switch (k) {
 	case KEY_MAC: return memcmp(a->mac, b->mac, 6) == 0;
 	case KEY_IP: return a->ip == b->ip;
-	case KEY_IP6: return memcmp(a->ip6, b->ip6, 16) == 0;
-	case KEY_DUID: return a->duid_len == b->duid_len &&
-	    memcmp(a->duid, b->duid, a->duid_len) == 0;
+	case KEY_IP6: return memcmp(a->v6->ip6, b->v6->ip6, 16) == 0;
+	case KEY_DUID: return a->v6->duid_len == b->v6->duid_len &&
+	    memcmp(a->v6->duid, b->v6->duid, a->v6->duid_len) == 0;
 	default: return strcmp(a->name, b->name) == 0;
 	}
 }
@@ -1511,14 +1523,15 @@ check_machine_unique(struct ctx *c, config_setting_t *m, struct machine *ma, siz
 		bad(c, config_setting_get_member(m, "ip"), kp,
 		    "%s is already used by %s on line %d", ip, o->name ? o->name : "?", o->line);
 	}
-	if (ma->has_ip6 && (o = inv_machine_by_ip6(inv, ma->ip6)) != NULL) {
+	if (ma->v6 && ma->v6->has_ip6 && (o = inv_machine_by_ip6(inv, ma->v6->ip6)) != NULL) {
 		char ip[46];
-		ip6_format(ma->ip6, ip);
+		ip6_format(ma->v6->ip6, ip);
 		snprintf(kp, sizeof kp, "machines[%s].ip6", ma->name ? ma->name : "?");
 		bad(c, config_setting_get_member(m, "ip6"), kp,
 		    "%s is already used by %s on line %d", ip, o->name ? o->name : "?", o->line);
 	}
-	if (ma->duid_len && (o = inv_machine_by_duid(inv, ma->duid, ma->duid_len)) != NULL) {
+	if (ma->v6 && ma->v6->duid_len &&
+	    (o = inv_machine_by_duid(inv, ma->v6->duid, ma->v6->duid_len)) != NULL) {
 		snprintf(kp, sizeof kp, "machines[%s].duid", ma->name ? ma->name : "?");
 		bad(c, config_setting_get_member(m, "duid"), kp,
 		    "already used by %s on line %d", o->name ? o->name : "?", o->line);
@@ -1836,6 +1849,7 @@ inv_free(struct inventory *inv)
 	free(inv->roles);
 	for (size_t i = 0; i < inv->nmachines; i++) {
 		free(inv->machines[i].name);
+		free(inv->machines[i].v6);
 		kv_free(&inv->machines[i].plan9ini);
 	}
 	free(inv->machines);
@@ -2107,21 +2121,24 @@ inv_machine_by_ip(const struct inventory *inv, uint32_t ip)
 struct machine *
 inv_machine_by_ip6(const struct inventory *inv, const uint8_t ip6[16])
 {
-	struct machine probe = { .has_ip6 = true };
+	struct machine6 p6 = { .has_ip6 = true };
+	struct machine probe = { .v6 = &p6 };
 
-	memcpy(probe.ip6, ip6, 16);
+	memcpy(p6.ip6, ip6, 16);
 	return index_find(inv, &probe, KEY_IP6);
 }
 
 struct machine *
 inv_machine_by_duid(const struct inventory *inv, const uint8_t *duid, size_t len)
 {
-	struct machine probe = { .duid_len = 0 };
+	union { struct machine6 v6; uint8_t bytes[sizeof(struct machine6) + DUID_MAX]; } p6;
+	struct machine probe = { .v6 = &p6.v6 };
 
 	if (len == 0 || len > DUID_MAX)
 		return NULL;
-	memcpy(probe.duid, duid, len);
-	probe.duid_len = (uint8_t)len;
+	memset(&p6, 0, sizeof p6);
+	memcpy(p6.v6.duid, duid, len);
+	p6.v6.duid_len = (uint8_t)len;
 	return index_find(inv, &probe, KEY_DUID);
 }
 

@@ -80,6 +80,19 @@ struct network {
 /* The longest DUID (RFC 8415 11.1: 2 bytes of type and at most 128). */
 #define DUID_MAX 130
 
+/* A machine's IPv6 reservation, out of line: most machines have none,
+ * and inline (a 130-byte DUID) it cost 170 bytes every machine
+ * (docs/inventory.md). Allocated by the load that parses ip6 or duid and
+ * freed with that full load; a derived inventory (config/assignments.c)
+ * shares it as it shares names. */
+struct machine6 {
+	struct network *network6;   /* the network whose subnet6 holds ip6 */
+	bool has_ip6;               /* a reserved IPv6 address (ip6) */
+	uint8_t ip6[16];
+	uint8_t duid_len;           /* 0: match by MAC only */
+	uint8_t duid[];             /* a DHCPv6 reservation by DUID (duid) */
+};
+
 struct machine {
 	char *name;
 	uint8_t mac[6];
@@ -99,11 +112,7 @@ struct machine {
 	enum bootmethod file_boot;
 	struct role *file_role;
 	struct kernel *file_kernel;
-	bool has_ip6;               /* a reserved IPv6 address (ip6) */
-	uint8_t ip6[16];
-	struct network *network6;   /* the network whose subnet6 holds ip6 */
-	uint8_t duid[DUID_MAX];     /* a DHCPv6 reservation by DUID (duid) */
-	uint8_t duid_len;           /* 0: match by MAC only */
+	struct machine6 *v6;        /* NULL: no ip6, no duid */
 };
 
 /* A host directory served over 9P; the attach name picks it ("" is the

@@ -38,10 +38,11 @@ print_address(const struct inventory *inv, const struct machine *m)
 {
 	char a[46], b[46];
 
-	if (m && m->has_ip6 && m->network6) {
-		ip6_format(m->ip6, a);
-		printf("  IA_NA     %s (reservation, network line %d, %s)\n", a, m->network6->line,
-		    m->network6->dhcp6 == DHCP_PROXY ? "proxy mode: no address from gridboot" : "full mode");
+	if (m && m->v6 && m->v6->has_ip6 && m->v6->network6) {
+		const struct network *n6 = m->v6->network6;
+		ip6_format(m->v6->ip6, a);
+		printf("  IA_NA     %s (reservation, network line %d, %s)\n", a, n6->line,
+		    n6->dhcp6 == DHCP_PROXY ? "proxy mode: no address from gridboot" : "full mode");
 		return;
 	}
 	for (size_t i = 0; i < inv->nnetworks; i++) {

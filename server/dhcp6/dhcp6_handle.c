@@ -88,8 +88,8 @@ choose(const struct dhcp6_ctx *c, const struct d6_msg *req, const struct machine
 	const struct network *n = c->net;
 	struct d6_lease *e = dhcp6_lease_find(c->leases, req->duid, req->duid_len, ia->iaid);
 
-	if (k == 0 && m && m->has_ip6 && m->network6 == n) {
-		memcpy(out, m->ip6, 16);
+	if (k == 0 && m && m->v6 && m->v6->has_ip6 && m->v6->network6 == n) {
+		memcpy(out, m->v6->ip6, 16);
 		/* A stale holder of a reserved address loses it. */
 		return true;
 	}

@@ -65,13 +65,13 @@ leases6_foreach(const struct inventory *inv,
 	for (size_t i = 0; i < inv->nmachines; i++) {
 		const struct machine *m = &inv->machines[i];
 		struct lease6_info l = { .has_mac = true, .reserved = true, .hostname = m->name };
-		if (!m->has_ip6)
+		if (m->v6 == NULL || !m->v6->has_ip6)
 			continue;
-		memcpy(l.ip6, m->ip6, 16);
+		memcpy(l.ip6, m->v6->ip6, 16);
 		memcpy(l.mac, m->mac, 6);
-		if (m->duid_len) {
-			l.duid = m->duid;
-			l.duid_len = m->duid_len;
+		if (m->v6->duid_len) {
+			l.duid = m->v6->duid;
+			l.duid_len = m->v6->duid_len;
 		}
 		fn(&l, arg);
 	}

@@ -113,14 +113,14 @@ machine_json(const struct inventory *inv, const struct machine *m,
 	json_object_set_new(j, "last_event_ms", last ? json_integer(last) : json_null());
 	json_object_set_new(j, "source", json_string(m->line ? "inventory" : "api"));
 	json_object_set_new(j, "mac12", json_string(hex));
-	if (m->has_ip6) {
+	if (m->v6 && m->v6->has_ip6) {
 		char ip6[46];
-		ip6_format(m->ip6, ip6);
+		ip6_format(m->v6->ip6, ip6);
 		json_object_set_new(j, "ip6", json_string(ip6));
 	}
-	if (m->duid_len) {
+	if (m->v6 && m->v6->duid_len) {
 		char d[3 * DUID_MAX + 1];
-		hex_bytes_format(m->duid, m->duid_len, d, sizeof d);
+		hex_bytes_format(m->v6->duid, m->v6->duid_len, d, sizeof d);
 		json_object_set_new(j, "duid", json_string(d));
 	}
 	if (full) {
