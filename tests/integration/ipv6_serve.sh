@@ -75,6 +75,15 @@ hget $S "http://[::1]/files/small" "$T_TMP/hlo"
 check "HTTP over ::1" same "$FILES/small" "$T_TMP/hlo"
 hget $C "http://[fd93::1]/boot.ipxe" "$T_TMP/boot6"
 check "HTTP over IPv6: generated boot.ipxe" grep -q "#!ipxe" "$T_TMP/boot6"
+# iPXE on an IPv6-only link must be sent on over IPv6: the scripts' URLs
+# name the address the client reached, over IPv4 grid.server.
+check "HTTP over IPv6: boot.ipxe chains to http://[fd93::1]/ipxe/..." \
+    grep -q 'chain http://\[fd93::1\]/ipxe/' "$T_TMP/boot6"
+hget $C "http://[fd93::1]/ipxe/525400930002.ipxe" "$T_TMP/m6"
+check "HTTP over IPv6: the machine's script fetches its kernel over IPv6" \
+    grep -q 'http://\[fd93::1\]/files/amd64/9pc64' "$T_TMP/m6"
+hget $C "http://10.93.0.1/boot.ipxe" "$T_TMP/boot4"
+check "HTTP over IPv4: boot.ipxe still names grid.server" grep -q 'chain http://10.93.0.1/ipxe/' "$T_TMP/boot4"
 # Who an IPv6 client is: fd93::2 is v6m's reservation (boot/leases6.h), so
 # its fetches are v6m's and it may enroll for v6m's MAC, not another's.
 hget $C "http://[fd93::1]/files/small" "$T_TMP/hv6m"
