@@ -114,12 +114,13 @@ clean:
 	rm -rf build build-san
 
 # libFuzzer targets (clang with libclang-rt-14-dev): `make fuzz-dhcp`,
-# `make fuzz-tftp`, `make fuzz-p9` (9P decoding), `make fuzz-p9sess` (whole
+# `make fuzz-dhcp6`, `make fuzz-tftp`, `make fuzz-p9` (9P decoding), `make fuzz-p9sess` (whole
 # 9P sessions), `make fuzz-authreq`, `make fuzz-ra` (router solicitations and advertisements). FUZZ_TIME bounds a run in seconds; the corpus grows in
 # $(BUILD)/fuzz/NAME-corpus from the seeds in tests/fuzz/NAME-seeds.
 FUZZ_TIME ?= 60
 FUZZ_CC   ?= clang
 FUZZ_SRCS_dhcp := server/dhcp/dhcp_packet.c server/core/util.c
+FUZZ_SRCS_dhcp6 := server/dhcp6/dhcp6_packet.c
 FUZZ_SRCS_tftp := server/tftp/tftp_packet.c
 FUZZ_SRCS_p9 := server/p9/p9_fcall.c
 FUZZ_SRCS_p9sess := server/p9/p9_fcall.c server/p9/p9_srv.c server/p9/p9_export.c \
@@ -134,8 +135,8 @@ $(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(SRCS) $(HDRS)
 	$(FUZZ_CC) -g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
 	    -fsanitize=fuzzer,address,undefined -Iserver -o $@ $< $(FUZZ_SRCS_$*) $(FUZZ_LIBS_$*)
 
-fuzz-dhcp fuzz-tftp fuzz-p9 fuzz-p9sess fuzz-authreq fuzz-ra: fuzz-%: $(BUILD)/fuzz/%_fuzz
+fuzz-dhcp fuzz-dhcp6 fuzz-tftp fuzz-p9 fuzz-p9sess fuzz-authreq fuzz-ra: fuzz-%: $(BUILD)/fuzz/%_fuzz
 	@mkdir -p $(BUILD)/fuzz/$*-corpus
 	$< -max_total_time=$(FUZZ_TIME) -timeout=5 -rss_limit_mb=1024 -max_len=1500 \
 	    $(BUILD)/fuzz/$*-corpus tests/fuzz/$*-seeds
-.PHONY: fuzz-tftp fuzz-dhcp fuzz-p9 fuzz-p9sess fuzz-authreq fuzz-ra
+.PHONY: fuzz-tftp fuzz-dhcp fuzz-dhcp6 fuzz-p9 fuzz-p9sess fuzz-authreq fuzz-ra

@@ -228,6 +228,39 @@ module_command(const char *name)
 	return NULL;
 }
 
+/* `explain` covers both families. DHCPv4's and DHCPv6's explains live in
+ * sibling modules, so the choice is made here, above both: --v6 (or -6),
+ * or an option only DHCPv6 has (--duid, --server6), runs explain6 with
+ * --v6 removed; everything else runs DHCPv4's explain. argv is changed
+ * in place (argv[0] becomes "explain6"). */
+static bool
+explain_v6(int *argc, char **argv)
+{
+	bool v6 = false;
+	int n = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0) {
+			while (i < *argc)
+				argv[n++] = argv[i++];
+			break;
+		}
+		if (strcmp(a, "--v6") == 0 || strcmp(a, "-6") == 0) {
+			v6 = true;
+			continue;
+		}
+		if (strncmp(a, "--duid", 6) == 0 || strncmp(a, "--server6", 9) == 0)
+			v6 = true;
+		argv[n++] = argv[i];
+	}
+	*argc = n;
+	argv[n] = NULL;
+	if (v6)
+		argv[0] = "explain6";
+	return v6;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -241,6 +274,12 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < nelem(commands); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].fn(argc - 1, argv + 1);
+	if (strcmp(argv[1], "explain") == 0) {
+		int n = argc - 1;
+		if (explain_v6(&n, argv + 1) && (sc = module_command("explain6")) != NULL)
+			return sc->run(n, argv + 1, gridboot_load);
+		argc = n + 1;
+	}
 	if ((sc = module_command(argv[1])) != NULL)
 		return sc->run(argc - 1, argv + 1, gridboot_load);
 	fprintf(stderr, "gridbootd: unknown command %s\n", argv[1]);

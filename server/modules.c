@@ -7,6 +7,7 @@
 const struct module *const gridboot_modules[] = {
 	&dhcp_module, &tftp_module, &http_module, &p9_module, &auth_module,
 	&ra_module,
+	&dhcp6_module,
 };
 const size_t gridboot_nmodules = nelem(gridboot_modules);
 

@@ -9,6 +9,7 @@
 #include "config/inventory.h"
 
 extern const struct module dhcp_module;
+extern const struct module dhcp6_module;
 extern const struct module tftp_module;
 extern const struct module http_module;
 extern const struct module p9_module;

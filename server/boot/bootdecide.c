@@ -129,10 +129,15 @@ plan9_opt43(const struct boot_query *q, struct boot_answer *a)
 }
 
 static void
-http_url(struct boot_answer *a, const struct grid *g, const char *path)
+http_url(struct boot_answer *a, const struct boot_query *q, const char *path)
 {
+	const struct grid *g = &q->inv->grid;
 	char ip[16];
 
+	if (q->host6) {
+		snprintf(a->file, sizeof a->file, "http://[%s]:%d/%s", q->host6, g->http_port, path);
+		return;
+	}
 	ip_format(g->server, ip);
 	snprintf(a->file, sizeof a->file, "http://%s:%d/%s", ip, g->http_port, path);
 }
@@ -162,8 +167,12 @@ decide_loader(const struct boot_query *q, const struct role *role, struct boot_a
 	a->boot = true;
 	if (a->client == BC_HTTP) {
 		a->http_client = true;
-		http_url(a, &q->inv->grid, path);
+		http_url(a, q, path);
 		addnext(a, "HTTP GET %s", a->file);
+	} else if (q->host6) {
+		/* DHCPv6 has no siaddr: the TFTP server is in the URL (RFC 5970). */
+		snprintf(a->file, sizeof a->file, "tftp://[%s]/%s", q->host6, path);
+		addnext(a, "TFTP %s", a->file);
 	} else {
 		str_copy(a->file, path, sizeof a->file);
 		addnext(a, "TFTP %s", path);
@@ -213,7 +222,7 @@ boot_decide(const struct boot_query *q, struct boot_answer *a)
 	case BC_IPXE:
 		a->boot = true;
 		a->firmware = "iPXE";
-		http_url(a, g, "boot.ipxe");
+		http_url(a, q, "boot.ipxe");
 		snprintf(a->why, sizeof a->why, "iPXE (user class or option 175): the boot script over HTTP, never iPXE again");
 		addnext(a, "HTTP GET %s", a->file);
 		addnext(a, "HTTP GET ipxe/%s.ipxe (chained by boot.ipxe)", mac12);
@@ -228,7 +237,10 @@ boot_decide(const struct boot_query *q, struct boot_answer *a)
 	case BC_UBOOT:
 		a->boot = true;
 		a->firmware = "U-Boot";
-		str_copy(a->file, "boot.scr.uimg", sizeof a->file);
+		if (q->host6)
+			snprintf(a->file, sizeof a->file, "tftp://[%s]/boot.scr.uimg", q->host6);
+		else
+			str_copy(a->file, "boot.scr.uimg", sizeof a->file);
 		snprintf(a->why, sizeof a->why, "U-Boot: the generated script image");
 		addnext(a, "TFTP %s", a->file);
 		addnext(a, "TFTP uboot/%s.scr.uimg, then the kernel and plan9.ini it names", mac12);

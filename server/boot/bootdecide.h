@@ -28,13 +28,16 @@ struct boot_query {
 	const char *vendor;         /* option 60, "" if absent */
 	bool ipxe;                  /* user class iPXE or option 175 */
 	uint32_t yiaddr, mask, router;  /* for the Plan 9 sub-options */
+	/* DHCPv6 (option 61 in arch): the server's IPv6 address as text; the
+	 * answer is then a URL (option 59): http://[host6]/..., tftp://[host6]/... */
+	const char *host6;
 };
 
 struct boot_answer {
 	enum boot_client client;
 	bool boot;                  /* false: no boot fields at all */
 	uint32_t siaddr;
-	char file[128];             /* BOOTP file and option 67 */
+	char file[128];             /* BOOTP file and option 67; DHCPv6: option 59's URL */
 	char opt66[16];             /* TFTP server name as text, "" if none */
 	bool http_client;           /* option 60 "HTTPClient" in the reply */
 	uint8_t opt43[255];         /* Plan 9 vendor sub-options */

@@ -81,20 +81,27 @@ enum genresult
 bootfiles_generate(const struct inventory *inv, const char *path,
     const uint8_t *client_mac, struct genfile *out)
 {
+	return bootfiles_generate_at(inv, path, client_mac, NULL, out);
+}
+
+enum genresult
+bootfiles_generate_at(const struct inventory *inv, const char *path,
+    const uint8_t *client_mac, const char *base_url, struct genfile *out)
+{
 	memset(out, 0, sizeof *out);
 	if (str_has_prefix(path, "cfg/pxe/"))
 		return gen_plan9ini(inv, path + strlen("cfg/pxe/"), out);
 	if (str_has_prefix(path, "plan9.ini/"))
 		return gen_plan9ini(inv, path + strlen("plan9.ini/"), out);
 	if (strcmp(path, "boot.ipxe") == 0)
-		return ipxe_entry(inv, out);
+		return ipxe_entry(inv, base_url, out);
 	if (str_has_prefix(path, "nvram/"))
 		return gen_nvram(inv, path + strlen("nvram/"), client_mac, out);
 	if (str_has_prefix(path, "ipxe/")) {
 		if (!mac_between(path + strlen("ipxe/"), ".ipxe", false, out->mac))
 			return GEN_BAD_NAME;
 		out->has_mac = true;
-		return ipxe_machine(inv, out->mac, out);
+		return ipxe_machine(inv, out->mac, base_url, out);
 	}
 	if (strcmp(path, "boot.scr.uimg") == 0)
 		return uboot_machine(inv, client_mac, out);

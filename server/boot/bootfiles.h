@@ -41,6 +41,10 @@ enum genresult {
 
 enum genresult bootfiles_generate(const struct inventory *inv, const char *path,
     const uint8_t *client_mac, struct genfile *out);
+/* The same with the base URL of the iPXE scripts' own URLs given
+ * (http://[fd99::1] for a client that came over IPv6); NULL: grid.server. */
+enum genresult bootfiles_generate_at(const struct inventory *inv, const char *path,
+    const uint8_t *client_mac, const char *base_url, struct genfile *out);
 /* Parses 12 hex digits (any case) into a MAC. */
 bool bootfiles_mac12_parse(const char *s, uint8_t mac[6]);
 

@@ -238,12 +238,15 @@ render(const struct inventory *inv, const char *tmpl, const struct kvlist *vars,
 }
 
 enum genresult
-ipxe_entry(const struct inventory *inv, struct genfile *out)
+ipxe_entry(const struct inventory *inv, const char *at, struct genfile *out)
 {
 	struct kvlist vars = { 0 };
-	char base[64];
+	char base[80];
 
-	bootfiles_base_url(inv, base, sizeof base);
+	if (at)
+		str_copy(base, at, sizeof base);
+	else
+		bootfiles_base_url(inv, base, sizeof base);
 	var(&vars, "server", base);
 	render(inv, "boot", &vars, out);
 	kv_free(&vars);
@@ -251,14 +254,18 @@ ipxe_entry(const struct inventory *inv, struct genfile *out)
 }
 
 enum genresult
-ipxe_machine(const struct inventory *inv, const uint8_t mac[6], struct genfile *out)
+ipxe_machine(const struct inventory *inv, const uint8_t mac[6], const char *at,
+    struct genfile *out)
 {
 	const struct machine *m = inv_machine_by_mac(inv, mac);
 	const struct role *role = m ? m->role : inv->grid.unknown;
 	struct kvlist vars = { 0 };
-	char base[64], macs[18], hex[13];
+	char base[80], macs[18], hex[13];
 
-	bootfiles_base_url(inv, base, sizeof base);
+	if (at)
+		str_copy(base, at, sizeof base);
+	else
+		bootfiles_base_url(inv, base, sizeof base);
 	mac_format(mac, macs);
 	mac_hex(mac, hex);
 	var(&vars, "server", base);

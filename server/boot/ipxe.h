@@ -16,9 +16,11 @@ const char *ipxe_builtin(const char *name);
 char *ipxe_subst(const char *tmpl, const struct kvlist *vars);
 /* The boot.ipxe entry script and the per-machine script for mac (known or
  * not: unknown machines get grid.unknown's or an exit script). */
-enum genresult ipxe_entry(const struct inventory *inv, struct genfile *out);
+/* base: http://SERVER[:PORT] the URLs in them start with; NULL for
+ * grid.server's (bootfiles_base_url). */
+enum genresult ipxe_entry(const struct inventory *inv, const char *base, struct genfile *out);
 enum genresult ipxe_machine(const struct inventory *inv, const uint8_t mac[6],
-    struct genfile *out);
+    const char *base, struct genfile *out);
 /* The template a machine's script is rendered from, and the variables. */
 const char *ipxe_template_for(const struct inventory *inv, const struct machine *m,
     const struct role *role, struct kvlist *vars);

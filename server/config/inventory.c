@@ -347,6 +347,9 @@ load_template(struct ctx *c, const char *name, struct kvlist *out)
 	free(file);
 }
 
+static bool get_ip6(struct ctx *c, config_setting_t *group, const char *path,
+    const char *key, uint8_t out[16]);
+
 static const char *const grid_keys[] = {
 	"name", "authdom", "server", "files", "templates", "state", "http_port",
 	"tftp_port", "dhcp_port", "proxy_port", "fs", "auth", "plan9ini",
@@ -355,6 +358,7 @@ static const char *const grid_keys[] = {
 	"p9_port", "p9_auth", "p9_nonone", "p9_grid_open",  /* 9P module */
 	"auth_port", "rcpu_port", "auth_des", "authid", "keys", "speaksfor",
 	"serve_nvram", "p9any",     /* auth module */
+	"server6",                  /* DHCPv6 module */
 	NULL,
 };
 
@@ -543,6 +547,7 @@ parse_grid(struct ctx *c, config_setting_t *root)
 	else if (gr->name)
 		gr->authdom = estrdup(gr->name);
 	get_ip(c, g, "grid", "server", true, &gr->server);
+	get_ip6(c, g, "grid", "server6", gr->server6);
 	s = get_str(c, g, "grid", "files", false);
 	gr->files = abs_path(c, s ? s : "kernels");
 	if ((s = get_str(c, g, "grid", "templates", false)) != NULL)
@@ -636,8 +641,203 @@ resolve_unknown(struct ctx *c, config_setting_t *root)
 }
 
 static const char *const network_keys[] = {
-	"subnet", "router", "dns", "pool", "lease", "dhcp", "interface", "ra", NULL,
+	"subnet", "router", "dns", "pool", "lease", "dhcp", "interface", "ra",
+	"subnet6", "pool6", "dns6", "dhcp6", NULL,
 };
+
+/* ---- IPv6 (docs/dhcp6.md) ---- */
+
+static bool
+get_ip6(struct ctx *c, config_setting_t *group, const char *path, const char *key,
+    uint8_t out[16])
+{
+	const char *v = get_str(c, group, path, key, false);
+	char kp[256];
+
+	if (v == NULL)
+		return false;
+	if (!ip6_parse(v, out)) {
+		keypath(kp, sizeof kp, path, key);
+		bad(c, config_setting_get_member(group, key), kp, "\"%s\" is not an IPv6 address", v);
+		return false;
+	}
+	return true;
+}
+
+static void
+parse_pool6(struct ctx *c, config_setting_t *n, const char *path, struct network *net)
+{
+	const char *s = get_str(c, n, path, "pool6", false);
+	config_setting_t *ps = config_setting_get_member(n, "pool6");
+	char kp[128], lo[96], *dash;
+
+	if (s == NULL)
+		return;
+	keypath(kp, sizeof kp, path, "pool6");
+	if (str_copy(lo, s, sizeof lo) >= sizeof lo || (dash = strchr(lo, '-')) == NULL) {
+		bad(c, ps, kp, "\"%s\" is not a range FIRST-LAST", s);
+		return;
+	}
+	*dash = '\0';
+	if (!ip6_parse(lo, net->pool6_lo) || !ip6_parse(dash + 1, net->pool6_hi))
+		bad(c, ps, kp, "\"%s\" is not a range of IPv6 addresses FIRST-LAST", s);
+	else if (memcmp(net->pool6_lo, net->pool6_hi, 16) > 0)
+		bad(c, ps, kp, "\"%s\": the first address is after the last", s);
+	else if (!net->has_subnet6)
+		bad(c, ps, kp, "needs subnet6");
+	else if (!ip6_in(net->pool6_lo, net->subnet6, net->prefix6) ||
+	    !ip6_in(net->pool6_hi, net->subnet6, net->prefix6))
+		bad(c, ps, kp, "\"%s\" is not inside subnet6", s);
+	else if (memcmp(net->pool6_lo, net->subnet6, 16) == 0)
+		bad(c, ps, kp, "\"%s\" includes the subnet-router anycast address", s);
+	/* The server hands out addresses by walking the low 32 bits: a wider
+	 * pool would only cost memory an attacker could claim. */
+	else if (memcmp(net->pool6_lo, net->pool6_hi, 12) != 0)
+		bad(c, ps, kp, "\"%s\": at most 2^32 addresses (the first 96 bits must match)", s);
+	else
+		return;
+	memset(net->pool6_lo, 0, 16);
+	memset(net->pool6_hi, 0, 16);
+}
+
+static void
+parse_network6(struct ctx *c, config_setting_t *n, const char *path, struct network *net)
+{
+	config_setting_t *d;
+	const char *s;
+	char kp[128];
+
+	if ((s = get_str(c, n, path, "subnet6", false)) != NULL) {
+		net->line6 = src_line(c, config_setting_get_member(n, "subnet6"));
+		if (!cidr6_parse(s, net->subnet6, &net->prefix6) || net->prefix6 < 16 ||
+		    net->prefix6 > 120)
+			bad(c, config_setting_get_member(n, "subnet6"), kpath(kp, path, "subnet6"),
+			    "\"%s\" is not an IPv6 network with a prefix length 16..120, like fd99::/64", s);
+		else
+			net->has_subnet6 = true;
+	}
+	/* A bad subnet6 was reported; a pool6 inside it cannot be judged. */
+	if (net->has_subnet6 || s == NULL)
+		parse_pool6(c, n, path, net);
+	if ((d = config_setting_get_member(n, "dns6")) != NULL) {
+		keypath(kp, sizeof kp, path, "dns6");
+		if (config_setting_type(d) == CONFIG_TYPE_STRING)
+			net->ndns6 = get_ip6(c, n, path, "dns6", net->dns6[0]) ? 1 : 0;
+		else if (!config_setting_is_aggregate(d) || config_setting_is_group(d) ||
+		    config_setting_length(d) > MAXADDRS)
+			bad(c, d, kp, "must be an address or a list of at most %d", MAXADDRS);
+		else
+			for (int i = 0; i < config_setting_length(d); i++) {
+				const char *v = config_setting_get_string_elem(d, i);
+				if (v == NULL || !ip6_parse(v, net->dns6[net->ndns6]))
+					bad(c, d, kp, "element %d is not an IPv6 address in quotes", i + 1);
+				else
+					net->ndns6++;
+			}
+	}
+	net->dhcp6 = net->has_subnet6 ? DHCP_FULL : DHCP_OFF;
+	if ((s = get_str(c, n, path, "dhcp6", false)) != NULL) {
+		config_setting_t *at = config_setting_get_member(n, "dhcp6");
+		if (strcmp(s, "full") == 0)
+			net->dhcp6 = DHCP_FULL;
+		else if (strcmp(s, "proxy") == 0)
+			net->dhcp6 = DHCP_PROXY;
+		else if (strcmp(s, "off") == 0)
+			net->dhcp6 = DHCP_OFF;
+		else
+			bad(c, at, kpath(kp, path, "dhcp6"), "\"%s\" is not one of full, proxy, off", s);
+		if (net->dhcp6 != DHCP_OFF && !net->has_subnet6)
+			bad(c, at, kpath(kp, path, "dhcp6"), "needs subnet6");
+	}
+	if (net->dhcp6 == DHCP_PROXY && !ip6_zero(net->pool6_lo))
+		bad(c, config_setting_get_member(n, "pool6"), kpath(kp, path, "pool6"),
+		    "a proxy network hands out no addresses (dhcp6 = \"proxy\")");
+}
+
+/* Two subnet6s overlap when the shorter prefix holds the other's network. */
+static void
+check_networks6(struct ctx *c, config_setting_t *l)
+{
+	struct inventory *inv = c->inv;
+
+	for (size_t i = 0; i < inv->nnetworks; i++)
+		for (size_t j = 0; j < i; j++) {
+			struct network *a = &inv->networks[i], *b = &inv->networks[j];
+			int p = MIN(a->prefix6, b->prefix6);
+			if (a->has_subnet6 && b->has_subnet6 && ip6_in(a->subnet6, b->subnet6, p)) {
+				char kp[64];
+				snprintf(kp, sizeof kp, "networks[%zu].subnet6", i);
+				bad(c, config_setting_get_elem(l, (unsigned)i), kp,
+				    "overlaps the subnet6 on line %d", b->line6);
+			}
+		}
+}
+
+static void
+parse_machine6(struct ctx *c, config_setting_t *m, const char *path, struct machine *ma)
+{
+	const char *s;
+	char kp[128];
+	int n;
+
+	uint8_t ip6[16], duid[DUID_MAX];
+	size_t duid_len = 0;
+	bool has_ip6 = get_ip6(c, m, path, "ip6", ip6);
+
+	if ((s = get_str(c, m, path, "duid", false)) != NULL) {
+		keypath(kp, sizeof kp, path, "duid");
+		if ((n = hex_bytes_parse(s, duid, sizeof duid)) < 3)
+			bad(c, config_setting_get_member(m, "duid"), kp,
+			    "\"%s\" is not a DUID in hex like 00:03:00:01:52:54:00:00:00:11", s);
+		else
+			duid_len = (size_t)n;
+	}
+	if (!has_ip6 && duid_len == 0)
+		return;
+	ma->v6 = ecalloc(1, sizeof *ma->v6 + duid_len);
+	ma->v6->has_ip6 = has_ip6;
+	if (has_ip6)
+		memcpy(ma->v6->ip6, ip6, 16);
+	ma->v6->duid_len = (uint8_t)duid_len;
+	memcpy(ma->v6->duid, duid, duid_len);
+}
+
+static void
+check_machine_address6(struct ctx *c, config_setting_t *m, struct machine *ma)
+{
+	char kp[96], ip[46];
+	struct machine6 *v6 = ma->v6;
+
+	if (v6 == NULL || !v6->has_ip6 || ma->name == NULL)
+		return;
+	snprintf(kp, sizeof kp, "machines[%s].ip6", ma->name);
+	ip6_format(v6->ip6, ip);
+	config_setting_t *at = config_setting_get_member(m, "ip6");
+	if ((v6->network6 = inv_network_for6(c->inv, v6->ip6)) == NULL) {
+		if (!c->bad_network)
+			bad(c, at, kp, "%s is not inside any network's subnet6", ip);
+		return;
+	}
+	struct network *n = v6->network6;
+	if (!ip6_zero(n->pool6_lo) && memcmp(v6->ip6, n->pool6_lo, 16) >= 0 &&
+	    memcmp(v6->ip6, n->pool6_hi, 16) <= 0)
+		bad(c, at, kp, "%s is inside the pool6 of the network on line %d", ip, n->line);
+	else if (memcmp(v6->ip6, n->subnet6, 16) == 0)
+		bad(c, at, kp, "%s is the subnet-router anycast address", ip);
+	else if (memcmp(v6->ip6, c->inv->grid.server6, 16) == 0)
+		bad(c, at, kp, "%s is the server's address", ip);
+}
+
+struct network *
+inv_network_for6(const struct inventory *inv, const uint8_t ip6[16])
+{
+	for (size_t i = 0; i < inv->nnetworks; i++) {
+		struct network *n = &inv->networks[i];
+		if (n->has_subnet6 && ip6_in(ip6, n->subnet6, n->prefix6))
+			return n;
+	}
+	return NULL;
+}
 
 static void
 parse_pool(struct ctx *c, config_setting_t *n, const char *path, struct network *net)
@@ -691,7 +891,13 @@ parse_network(struct ctx *c, config_setting_t *n, int idx, struct network *net)
 		return;
 	}
 	check_keys(c, n, path, network_keys);
-	if ((s = get_str(c, n, path, "subnet", true)) != NULL) {
+	/* An IPv6-only network (subnet6, no subnet) is valid: DHCPv4 and
+	 * ndb leave it alone (mask stays 0, dhcp off). */
+	bool v6only = config_setting_get_member(n, "subnet") == NULL &&
+	    config_setting_get_member(n, "subnet6") != NULL;
+	if (!v6only && config_setting_get_member(n, "subnet") == NULL)
+		bad(c, n, kpath(kp, path, "subnet"), "missing (required; subnet6 alone makes an IPv6-only network)");
+	if ((s = get_str(c, n, path, "subnet", false)) != NULL) {
 		if (!cidr_parse(s, &net->subnet, &net->prefix) || net->prefix < 8 || net->prefix > 30) {
 			c->bad_network = true;
 			bad(c, config_setting_get_member(n, "subnet"), kpath(kp, path, "subnet"),
@@ -734,6 +940,15 @@ parse_network(struct ctx *c, config_setting_t *n, int idx, struct network *net)
 			bad(c, config_setting_get_member(n, "ra"), kpath(kp, path, "ra"),
 			    "\"%s\" is not one of auto, on, off", s);
 	}
+	parse_network6(c, n, path, net);
+	if (v6only) {
+		static const char *const v4keys[] = { "router", "dns", "pool", "dhcp", NULL };
+		for (int i = 0; v4keys[i]; i++)
+			if (config_setting_get_member(n, v4keys[i]) != NULL)
+				bad(c, config_setting_get_member(n, v4keys[i]), kpath(kp, path, v4keys[i]),
+				    "needs subnet (this network is IPv6 only)");
+		net->dhcp = DHCP_OFF;
+	}
 }
 
 static void
@@ -764,6 +979,7 @@ parse_networks(struct ctx *c, config_setting_t *root)
 				    "overlaps the network on line %d", b->line);
 			}
 		}
+	check_networks6(c, l);
 }
 
 bool
@@ -1049,7 +1265,7 @@ parse_roles(struct ctx *c, config_setting_t *root)
 
 static const char *const machine_keys[] = {
 	"name", "mac", "ip", "arch", "firmware", "role", "kernel", "boot",
-	"plan9ini", NULL,
+	"plan9ini", "ip6", "duid", NULL,
 };
 
 static void
@@ -1131,6 +1347,7 @@ parse_machine(struct ctx *c, config_setting_t *m, int idx, struct machine *ma)
 		    ma->kernel->name, arch_name(ma->kernel->arch), arch_name(ma->arch));
 	}
 	get_plan9ini(c, m, path, &ma->plan9ini);
+	parse_machine6(c, m, path, ma);
 }
 
 static void
@@ -1186,6 +1403,8 @@ key_hash(const struct machine *m, enum inv_key k)
 	switch (k) {
 	case KEY_MAC: return hash_bytes(m->mac, 6);
 	case KEY_IP: return hash_bytes(&m->ip, sizeof m->ip);
+	case KEY_IP6: return hash_bytes(m->v6->ip6, 16);
+	case KEY_DUID: return hash_bytes(m->v6->duid, m->v6->duid_len);
 	default: return hash_bytes(m->name, strlen(m->name));
 	}
 }
@@ -1198,6 +1417,8 @@ key_present(const struct machine *m, enum inv_key k)
 	switch (k) {
 	case KEY_MAC: return memcmp(m->mac, zero, 6) != 0;
 	case KEY_IP: return m->ip != 0;
+	case KEY_IP6: return m->v6 && m->v6->has_ip6;
+	case KEY_DUID: return m->v6 && m->v6->duid_len > 0;
 	default: return m->name != NULL;
 	}
 }
@@ -1208,6 +1429,9 @@ key_equal(const struct machine *a, const struct machine *b, enum inv_key k)
 	switch (k) {
 	case KEY_MAC: return memcmp(a->mac, b->mac, 6) == 0;
 	case KEY_IP: return a->ip == b->ip;
+	case KEY_IP6: return memcmp(a->v6->ip6, b->v6->ip6, 16) == 0;
+	case KEY_DUID: return a->v6->duid_len == b->v6->duid_len &&
+	    memcmp(a->v6->duid, b->v6->duid, a->v6->duid_len) == 0;
 	default: return strcmp(a->name, b->name) == 0;
 	}
 }
@@ -1300,6 +1524,19 @@ check_machine_unique(struct ctx *c, config_setting_t *m, struct machine *ma, siz
 		bad(c, config_setting_get_member(m, "ip"), kp,
 		    "%s is already used by %s on line %d", ip, o->name ? o->name : "?", o->line);
 	}
+	if (ma->v6 && ma->v6->has_ip6 && (o = inv_machine_by_ip6(inv, ma->v6->ip6)) != NULL) {
+		char ip[46];
+		ip6_format(ma->v6->ip6, ip);
+		snprintf(kp, sizeof kp, "machines[%s].ip6", ma->name ? ma->name : "?");
+		bad(c, config_setting_get_member(m, "ip6"), kp,
+		    "%s is already used by %s on line %d", ip, o->name ? o->name : "?", o->line);
+	}
+	if (ma->v6 && ma->v6->duid_len &&
+	    (o = inv_machine_by_duid(inv, ma->v6->duid, ma->v6->duid_len)) != NULL) {
+		snprintf(kp, sizeof kp, "machines[%s].duid", ma->name ? ma->name : "?");
+		bad(c, config_setting_get_member(m, "duid"), kp,
+		    "already used by %s on line %d", o->name ? o->name : "?", o->line);
+	}
 	index_add(inv, i);
 }
 
@@ -1310,6 +1547,7 @@ parse_one_machine(struct ctx *c, config_setting_t *m, size_t i)
 
 	parse_machine(c, m, (int)i, ma);
 	check_machine_address(c, m, ma);
+	check_machine_address6(c, m, ma);
 	check_machine_unique(c, m, ma, i);
 }
 
@@ -1612,6 +1850,7 @@ inv_free(struct inventory *inv)
 	free(inv->roles);
 	for (size_t i = 0; i < inv->nmachines; i++) {
 		free(inv->machines[i].name);
+		free(inv->machines[i].v6);
 		kv_free(&inv->machines[i].plan9ini);
 	}
 	free(inv->machines);
@@ -1881,6 +2120,30 @@ inv_machine_by_ip(const struct inventory *inv, uint32_t ip)
 }
 
 struct machine *
+inv_machine_by_ip6(const struct inventory *inv, const uint8_t ip6[16])
+{
+	struct machine6 p6 = { .has_ip6 = true };
+	struct machine probe = { .v6 = &p6 };
+
+	memcpy(p6.ip6, ip6, 16);
+	return index_find(inv, &probe, KEY_IP6);
+}
+
+struct machine *
+inv_machine_by_duid(const struct inventory *inv, const uint8_t *duid, size_t len)
+{
+	union { struct machine6 v6; uint8_t bytes[sizeof(struct machine6) + DUID_MAX]; } p6;
+	struct machine probe = { .v6 = &p6.v6 };
+
+	if (len == 0 || len > DUID_MAX)
+		return NULL;
+	memset(&p6, 0, sizeof p6);
+	memcpy(p6.v6.duid, duid, len);
+	p6.v6.duid_len = (uint8_t)len;
+	return index_find(inv, &probe, KEY_DUID);
+}
+
+struct machine *
 inv_machine_lookup(const struct inventory *inv, const char *s)
 {
 	uint8_t mac[6];
@@ -1918,6 +2181,19 @@ inv_network_for(const struct inventory *inv, uint32_t ip)
 			return n;
 	}
 	return NULL;
+}
+
+bool
+inv_interface_served(const struct inventory *inv, const char *ifname)
+{
+	const struct grid *g = &inv->grid;
+
+	if (g->ninterfaces == 0)
+		return true;
+	for (int i = 0; i < g->ninterfaces; i++)
+		if (strcmp(g->interfaces[i], ifname) == 0)
+			return true;
+	return false;
 }
 
 const char *

@@ -66,6 +66,31 @@ struct network {
 	char *interface;            /* may be NULL: any interface in the subnet */
 	enum ramode ra;             /* networks[].ra, default auto */
 	int line;
+	/* IPv6 (DHCPv6 module, docs/dhcp6.md): has_subnet6 false for none */
+	bool has_subnet6;
+	uint8_t subnet6[16];
+	int prefix6;
+	uint8_t pool6_lo[16], pool6_hi[16]; /* both zero: no pool */
+	uint8_t dns6[MAXADDRS][16];
+	int ndns6;
+	enum dhcpmode dhcp6;        /* FULL when subnet6 is set, unless told */
+	int line6;                  /* subnet6's line */
+};
+
+/* The longest DUID (RFC 8415 11.1: 2 bytes of type and at most 128). */
+#define DUID_MAX 130
+
+/* A machine's IPv6 reservation, out of line: most machines have none,
+ * and inline (a 130-byte DUID) it cost 170 bytes every machine
+ * (docs/inventory.md). Allocated by the load that parses ip6 or duid and
+ * freed with that full load; a derived inventory (config/assignments.c)
+ * shares it as it shares names. */
+struct machine6 {
+	struct network *network6;   /* the network whose subnet6 holds ip6 */
+	bool has_ip6;               /* a reserved IPv6 address (ip6) */
+	uint8_t ip6[16];
+	uint8_t duid_len;           /* 0: match by MAC only */
+	uint8_t duid[];             /* a DHCPv6 reservation by DUID (duid) */
 };
 
 struct machine {
@@ -87,6 +112,7 @@ struct machine {
 	enum bootmethod file_boot;
 	struct role *file_role;
 	struct kernel *file_kernel;
+	struct machine6 *v6;        /* NULL: no ip6, no duid */
 };
 
 /* A host directory served over 9P; the attach name picks it ("" is the
@@ -105,6 +131,7 @@ struct grid {
 	char *name;
 	char *authdom;
 	uint32_t server;
+	uint8_t server6[16];        /* grid.server6; zero: the serving interface's address */
 	char *files;                /* absolute path of the served tree */
 	char *templates;            /* absolute path of plan9ini templates, or NULL */
 	char *state;                /* state directory (leases, discovered, API changes) */
@@ -152,7 +179,7 @@ struct speaksfor {
 };
 
 /* The keys machines are indexed by (inventory.c: inv_index). */
-enum inv_key { KEY_MAC, KEY_IP, KEY_NAME, KEY_COUNT };
+enum inv_key { KEY_MAC, KEY_IP, KEY_NAME, KEY_IP6, KEY_DUID, KEY_COUNT };
 
 struct inventory {
 	int refs;
@@ -226,7 +253,14 @@ const struct export *inv_export(const struct inventory *inv, const char *name);
 struct role *inv_role(const struct inventory *inv, const char *name);
 struct kernel *inv_kernel(const struct inventory *inv, const char *name);
 struct network *inv_network_for(const struct inventory *inv, uint32_t ip);
+/* IPv6: the machine reserving ip6 or holding duid; the network whose
+ * subnet6 holds ip6. */
+struct machine *inv_machine_by_ip6(const struct inventory *inv, const uint8_t ip6[16]);
+struct machine *inv_machine_by_duid(const struct inventory *inv, const uint8_t *duid, size_t len);
+struct network *inv_network_for6(const struct inventory *inv, const uint8_t ip6[16]);
 const char *inv_loader(const struct inventory *inv, const char *kind);
+/* True if grid.interfaces is empty or names ifname (both DHCP servers). */
+bool inv_interface_served(const struct inventory *inv, const char *ifname);
 
 const char *arch_name(enum arch a);
 const char *firmware_name(enum firmware f);

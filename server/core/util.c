@@ -1,6 +1,7 @@
 #include "core/util.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -198,6 +199,91 @@ cidr_parse(const char *s, uint32_t *net, int *prefix)
 		return false;
 	*prefix = (int)p;
 	return (*net & ~prefix_mask(*prefix)) == 0;
+}
+
+bool
+ip6_parse(const char *s, uint8_t ip[16])
+{
+	return inet_pton(AF_INET6, s, ip) == 1;
+}
+
+void
+ip6_format(const uint8_t ip[16], char out[46])
+{
+	if (inet_ntop(AF_INET6, ip, out, 46) == NULL)
+		str_copy(out, "?", 46);
+}
+
+bool
+ip6_in(const uint8_t ip[16], const uint8_t net[16], int prefix)
+{
+	int full = prefix / 8, rest = prefix % 8;
+
+	if (memcmp(ip, net, (size_t)full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	uint8_t m = (uint8_t)(0xff << (8 - rest));
+	return (ip[full] & m) == (net[full] & m);
+}
+
+bool
+ip6_zero(const uint8_t ip[16])
+{
+	static const uint8_t z[16];
+	return memcmp(ip, z, 16) == 0;
+}
+
+bool
+cidr6_parse(const char *s, uint8_t net[16], int *prefix)
+{
+	char buf[64], *slash, *end;
+	long p;
+
+	if (str_copy(buf, s, sizeof buf) >= sizeof buf || (slash = strchr(buf, '/')) == NULL)
+		return false;
+	*slash++ = '\0';
+	p = strtol(slash, &end, 10);
+	if (*slash == '\0' || *end != '\0' || p < 0 || p > 128 || !ip6_parse(buf, net))
+		return false;
+	*prefix = (int)p;
+	/* No host bits: the address equals its own network. */
+	uint8_t masked[16] = { 0 };
+	memcpy(masked, net, (size_t)(p / 8));
+	if (p % 8)
+		masked[p / 8] = (uint8_t)(net[p / 8] & (0xff << (8 - p % 8)));
+	return memcmp(masked, net, 16) == 0;
+}
+
+int
+hex_bytes_parse(const char *s, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+
+	while (*s) {
+		if (*s == ':' || *s == '-') {
+			s++;
+			continue;
+		}
+		if (!isxdigit((unsigned char)s[0]) || !isxdigit((unsigned char)s[1]) || n == cap)
+			return -1;
+		char h[3] = { s[0], s[1], 0 };
+		out[n++] = (uint8_t)strtoul(h, NULL, 16);
+		s += 2;
+	}
+	return (int)n;
+}
+
+void
+hex_bytes_format(const uint8_t *b, size_t n, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	if (cap == 0)
+		return;
+	for (size_t i = 0; i < n && o + 3 < cap; i++)
+		o += (size_t)snprintf(out + o, cap - o, "%s%02x", i ? ":" : "", b[i]);
+	out[o] = '\0';
 }
 
 static int

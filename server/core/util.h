@@ -40,6 +40,16 @@ bool ip_parse(const char *s, uint32_t *ip);
 void ip_format(uint32_t ip, char out[16]);
 bool cidr_parse(const char *s, uint32_t *net, int *prefix);
 uint32_t prefix_mask(int prefix);
+/* IPv6: 16 bytes in network order; text as inet_ntop writes it. */
+bool ip6_parse(const char *s, uint8_t ip[16]);
+void ip6_format(const uint8_t ip[16], char out[46]);
+/* "fd99::/64": the network with no host bits set, prefix 0..128. */
+bool cidr6_parse(const char *s, uint8_t net[16], int *prefix);
+bool ip6_in(const uint8_t ip[16], const uint8_t net[16], int prefix);
+bool ip6_zero(const uint8_t ip[16]);
+/* Hex bytes "00:01:ab" or "0001ab" (DUIDs); the length, or -1. */
+int hex_bytes_parse(const char *s, uint8_t *out, size_t cap);
+void hex_bytes_format(const uint8_t *b, size_t n, char *out, size_t cap);
 
 /* Writes data to path atomically: temp file, fsync, rename, fsync dir. */
 int write_file_atomic(const char *path, const void *data, size_t len);

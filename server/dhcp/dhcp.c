@@ -133,14 +133,7 @@ if_refresh(struct dhcp_server *srv)
 static bool
 if_allowed(const struct dhcp_server *srv, const char *name)
 {
-	const struct grid *g = &srv->d->inv->grid;
-
-	if (g->ninterfaces == 0)
-		return true;
-	for (int i = 0; i < g->ninterfaces; i++)
-		if (strcmp(g->interfaces[i], name) == 0)
-			return true;
-	return false;
+	return inv_interface_served(srv->d->inv, name);
 }
 
 /* The network a broadcast on ifindex belongs to: one naming the interface,
@@ -161,7 +154,8 @@ net_for_iface(struct dhcp_server *srv, int ifindex, uint32_t *server_id, bool *a
 			for (size_t k = 0; k < inv->nnetworks; k++) {
 				struct network *n = &inv->networks[k];
 				bool named = n->interface && strcmp(n->interface, f->name) == 0;
-				if (named || (n->mask && (f->addr & n->mask) == n->subnet)) {
+				/* An IPv6-only network (no subnet) is not DHCPv4's. */
+				if (n->mask && (named || (f->addr & n->mask) == n->subnet)) {
 					*server_id = f->addr;
 					return n;
 				}

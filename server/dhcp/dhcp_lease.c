@@ -6,6 +6,7 @@
  * A torn last line (kill -9 mid-write) has no newline and is ignored: its
  * ACK was never sent, because ACKs wait for the fdatasync. */
 #include "dhcp/dhcp_lease.h"
+#include "core/journal.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -29,10 +30,7 @@ struct dhcp_leases {
 	 * most one entry per address it could be offered, not one per MAC. */
 	uint32_t *spare, nspare, capspare;
 	uint32_t *bmac, *bip, nbuck;    /* nbuck is a power of two */
-	int jfd;
-	char *jpath;
-	bool dirty;
-	unsigned long jrecs;
+	struct journal *j;
 	unsigned long generation;       /* bumped on every change to the table */
 };
 
@@ -223,31 +221,6 @@ dhcp_lease_offer(struct dhcp_leases *lt, const uint8_t mac[6], uint32_t ip, int6
 	e->until_ms = until_ms;
 }
 
-static int
-journal(struct dhcp_leases *lt, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int
-journal(struct dhcp_leases *lt, const char *fmt, ...)
-{
-	char line[160];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	if (lt->jfd < 0 || n <= 0 || (size_t)n >= sizeof line)
-		return -1;
-	/* One write per record with O_APPEND: a crash tears at most the last. */
-	if (write(lt->jfd, line, (size_t)n) != n) {
-		log_err("dhcp: %s: %s", lt->jpath, strerror(errno));
-		return -1;
-	}
-	lt->dirty = true;
-	lt->jrecs++;
-	return 0;
-}
-
 static void
 host_token(const char *in, char *out, size_t cap)
 {
@@ -270,7 +243,7 @@ dhcp_lease_bind(struct dhcp_leases *lt, const uint8_t mac[6], uint32_t ip, int64
 	host_token(hostname, e->hostname, sizeof e->hostname);
 	mac_hex(mac, m12);
 	ip_format(ip, ips);
-	return journal(lt, "B %s %s %" PRId64 " %s\n", m12, ips, until_ms / 1000,
+	return journal_append(lt->j, "B %s %s %" PRId64 " %s\n", m12, ips, until_ms / 1000,
 	    e->hostname[0] ? e->hostname : "-");
 }
 
@@ -286,7 +259,7 @@ dhcp_lease_release(struct dhcp_leases *lt, const uint8_t mac[6])
 	e->until_ms = 0;
 	lt->generation++;
 	mac_hex(mac, m12);
-	journal(lt, "F %s\n", m12);
+	journal_append(lt->j, "F %s\n", m12);
 }
 
 void
@@ -311,13 +284,14 @@ dhcp_lease_decline(struct dhcp_leases *lt, uint32_t ip, int64_t until_ms)
 	e->state = LS_DECLINED;
 	e->until_ms = until_ms;
 	ip_format(ip, ips);
-	journal(lt, "D %s %" PRId64 "\n", ips, until_ms / 1000);
+	journal_append(lt->j, "D %s %" PRId64 "\n", ips, until_ms / 1000);
 }
 
 /* Applies one journal line; false if it is not a valid record. */
 static bool
-replay_line(struct dhcp_leases *lt, char *line)
+replay_line(void *arg, char *line)
 {
+	struct dhcp_leases *lt = arg;
 	char a[32], b[32], host[40];
 	long long t;
 	uint8_t mac[6];
@@ -347,25 +321,6 @@ replay_line(struct dhcp_leases *lt, char *line)
 	return false;
 }
 
-static void
-replay(struct dhcp_leases *lt, char *text, size_t len)
-{
-	unsigned long bad = 0;
-	char *p = text, *nl;
-
-	while ((size_t)(p - text) < len && (nl = memchr(p, '\n', len - (size_t)(p - text)))) {
-		*nl = '\0';
-		if (!replay_line(lt, p))
-			bad++;
-		p = nl + 1;
-	}
-	if ((size_t)(p - text) < len)
-		log_warn("dhcp: %s: ignoring a torn last record (%zu bytes)", lt->jpath,
-		    len - (size_t)(p - text));
-	if (bad)
-		log_warn("dhcp: %s: ignored %lu unreadable record(s)", lt->jpath, bad);
-}
-
 /* Rewrites the journal as one record per live binding. */
 static int
 compact(struct dhcp_leases *lt)
@@ -391,60 +346,19 @@ compact(struct dhcp_leases *lt)
 			continue;
 		recs++;
 	}
-	int rc = write_file_atomic(lt->jpath, buf, n);
+	int rc = journal_rewrite(lt->j, buf, n, recs);
 	free(buf);
-	if (rc < 0) {
-		log_err("dhcp: rewriting %s: %s", lt->jpath, strerror(errno));
-		return -1;
-	}
-	if (lt->jfd >= 0)
-		close(lt->jfd);
-	/* The file rename() just put there, unless grid.user swapped it:
-	 * never follow a link, and append only to a plain file of our own
-	 * with no other name. */
-	struct stat st;
-	lt->jfd = open(lt->jpath, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
-	if (lt->jfd >= 0 && (fstat(lt->jfd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_nlink != 1 || st.st_uid != geteuid())) {
-		close(lt->jfd);
-		lt->jfd = -1;
-		errno = EPERM;
-	}
-	if (lt->jfd < 0) {
-		log_err("dhcp: %s: %s", lt->jpath, strerror(errno));
-		return -1;
-	}
-	lt->jrecs = recs;
-	lt->dirty = false;
-	return 0;
+	return rc;
 }
 
 struct dhcp_leases *
 dhcp_lease_open(const char *statedir)
 {
-	struct dhcp_leases *lt;
-	size_t len = 0;
-	char *text;
+	struct dhcp_leases *lt = ecalloc(1, sizeof *lt);
 
-	if (mkdir_p(statedir, 0750) < 0) {
-		log_err("dhcp: %s: %s", statedir, strerror(errno));
-		return NULL;
-	}
-	lt = ecalloc(1, sizeof *lt);
-	lt->jfd = -1;
 	lt->generation++;
-	lt->jpath = esprintf("%s/dhcp.leases", statedir);
-	text = read_file(lt->jpath, &len, (size_t)1 << 30);
-	if (text == NULL && errno != ENOENT) {
-		log_err("dhcp: %s: %s", lt->jpath, strerror(errno));
-		dhcp_lease_close(lt);
-		return NULL;
-	}
-	if (text) {
-		replay(lt, text, len);
-		free(text);
-	}
-	if (compact(lt) < 0) {
+	lt->j = journal_open(statedir, "dhcp.leases", "dhcp", replay_line, lt);
+	if (lt->j == NULL || compact(lt) < 0) {
 		dhcp_lease_close(lt);
 		return NULL;
 	}
@@ -456,37 +370,27 @@ dhcp_lease_close(struct dhcp_leases *lt)
 {
 	if (lt == NULL)
 		return;
-	if (lt->jfd >= 0) {
-		if (lt->dirty)
-			fdatasync(lt->jfd);
-		close(lt->jfd);
-	}
+	journal_close(lt->j);
 	free(lt->tab);
 	free(lt->spare);
 	free(lt->bmac);
 	free(lt->bip);
-	free(lt->jpath);
 	free(lt);
 }
 
 bool
 dhcp_lease_dirty(const struct dhcp_leases *lt)
 {
-	return lt->dirty;
+	return journal_dirty(lt->j);
 }
 
 int
 dhcp_lease_sync(struct dhcp_leases *lt)
 {
-	if (lt->dirty) {
-		if (fdatasync(lt->jfd) < 0) {
-			log_err("dhcp: fdatasync %s: %s", lt->jpath, strerror(errno));
-			return -1;
-		}
-		lt->dirty = false;
-	}
+	if (journal_sync(lt->j) < 0)
+		return -1;
 	/* Compact once the journal is mostly history. */
-	if (lt->jrecs > 4096 && lt->jrecs > 4 * dhcp_lease_count(lt))
+	if (journal_records(lt->j) > 4096 && journal_records(lt->j) > 4 * dhcp_lease_count(lt))
 		compact(lt);
 	return 0;
 }

@@ -15,6 +15,7 @@
  *   /, /app.js, ...    the web page, grid.web (http_files.c) */
 #include "http/http.h"
 #include "boot/leases.h"
+#include "boot/leases6.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/util.h"
@@ -189,12 +190,18 @@ http_client_addr(struct MHD_Connection *c, uint8_t addr[16])
 	return false;
 }
 
+/* The client's MAC from the address it connects from: an IPv4 lease or
+ * reservation, or over IPv6 a DHCPv6 one (boot/leases6.h), so iPXE over
+ * IPv6 is the same machine as over IPv4. */
 bool
 http_client_mac(const struct http_state *h, struct MHD_Connection *c, uint8_t mac[6])
 {
 	uint32_t ip;
+	uint8_t a6[16];
 
-	return http_client_ip(c, &ip) && leases_mac_for_ip(h->d->inv, ip, mac);
+	if (http_client_ip(c, &ip))
+		return leases_mac_for_ip(h->d->inv, ip, mac);
+	return http_client_addr(c, a6) && leases6_mac_for_ip6(h->d->inv, a6, mac);
 }
 
 static enum MHD_Result

@@ -72,7 +72,7 @@ struct http_bucket {
 struct http_enroll_limit {
 	struct http_bucket all;
 	struct http_enroll_src {
-		uint32_t ip;
+		uint8_t ip[16];         /* IPv4 as ::ffff:a.b.c.d */
 		struct http_bucket b;
 	} src[256];
 	uint64_t *refused;          /* 403 and 429 answers */

@@ -31,6 +31,7 @@
 #include "config/discovered.h"
 #include "core/events.h"
 #include "boot/leases.h"
+#include "boot/leases6.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "config/plan9ini.h"
@@ -112,6 +113,16 @@ machine_json(const struct inventory *inv, const struct machine *m,
 	json_object_set_new(j, "last_event_ms", last ? json_integer(last) : json_null());
 	json_object_set_new(j, "source", json_string(m->line ? "inventory" : "api"));
 	json_object_set_new(j, "mac12", json_string(hex));
+	if (m->v6 && m->v6->has_ip6) {
+		char ip6[46];
+		ip6_format(m->v6->ip6, ip6);
+		json_object_set_new(j, "ip6", json_string(ip6));
+	}
+	if (m->v6 && m->v6->duid_len) {
+		char d[3 * DUID_MAX + 1];
+		hex_bytes_format(m->v6->duid, m->v6->duid_len, d, sizeof d);
+		json_object_set_new(j, "duid", json_string(d));
+	}
 	if (full) {
 		char why[256];
 		char *ini = plan9ini_render(inv, m, why, sizeof why);
@@ -206,6 +217,24 @@ add_lease(const struct lease_info *l, void *arg)
 	json_array_append_new(arg, json_pack("{s:o, s:s, s:I, s:b, s:s?}",
 	    "mac", mac_json(l->mac), "ip", ip, "expires_ms", (json_int_t)l->expires_ms,
 	    "reserved", l->reserved, "hostname", l->hostname));
+}
+
+/* An IPv6 lease (boot/leases6.h) in the same list: "ip6" instead of "ip". */
+static void
+add_lease6(const struct lease6_info *l, void *arg)
+{
+	char ip6[46], d[3 * DUID_MAX + 1] = "";
+
+	ip6_format(l->ip6, ip6);
+	if (l->duid)
+		hex_bytes_format(l->duid, l->duid_len, d, sizeof d);
+	json_t *j = json_pack("{s:s, s:I, s:b, s:s?, s:s?}", "ip6", ip6,
+	    "expires_ms", (json_int_t)l->expires_ms, "reserved", l->reserved,
+	    "hostname", l->hostname, "duid", l->duid ? d : NULL);
+	json_object_set_new(j, "mac", l->has_mac ? mac_json(l->mac) : json_null());
+	if (!l->reserved)
+		json_object_set_new(j, "iaid", json_integer(l->iaid));
+	json_array_append_new(arg, j);
 }
 
 static void
@@ -411,7 +440,7 @@ take_token(struct http_bucket *b, int burst, int every_ms, int64_t now)
 }
 
 static bool
-enroll_allowed(struct http_state *h, uint32_t src)
+enroll_allowed(struct http_state *h, const uint8_t src[16])
 {
 	int64_t now = (int64_t)mono_ms();
 	struct http_enroll_limit *el = &h->enroll;
@@ -419,7 +448,7 @@ enroll_allowed(struct http_state *h, uint32_t src)
 	struct http_enroll_src *oldest = &el->src[0];
 
 	for (size_t i = 0; i < nelem(el->src); i++) {
-		if (el->src[i].ip == src && el->src[i].b.stamp_ms) {
+		if (memcmp(el->src[i].ip, src, 16) == 0 && el->src[i].b.stamp_ms) {
 			b = &el->src[i].b;
 			break;
 		}
@@ -429,7 +458,8 @@ enroll_allowed(struct http_state *h, uint32_t src)
 	if (b == NULL) {
 		/* The least recently refilled slot: a source that has been
 		 * quiet longest has its full burst back anyway. */
-		*oldest = (struct http_enroll_src){ .ip = src };
+		*oldest = (struct http_enroll_src){ .b = { 0 } };
+		memcpy(oldest->ip, src, 16);
 		b = &oldest->b;
 	}
 	/* The source's own bucket first: a source over its limit must not
@@ -443,22 +473,31 @@ enroll_allowed(struct http_state *h, uint32_t src)
 	return true;
 }
 
-/* May the host at src speak for mac? It must hold mac's address: a
- * reservation or live lease of ours. On a proxy network (the site's DHCP
- * hands out addresses, we see none) it must be on that network and mac
- * must have been seen by our DHCP lately. Anyone else could write facts
- * about any MAC. */
+/* May the host at src (IPv4 as ::ffff:a.b.c.d) speak for mac? It must
+ * hold mac's address: a reservation or live lease of ours, DHCPv4's or
+ * DHCPv6's. On a proxy network (the site's DHCP hands out addresses, we
+ * see none) it must be on that network and mac must have been seen by
+ * our DHCP lately. Anyone else could write facts about any MAC. */
 static bool
-speaks_for(const struct http_state *h, uint32_t src, const uint8_t mac[6])
+speaks_for(const struct http_state *h, const uint8_t src[16], const uint8_t mac[6])
 {
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
 	const struct inventory *inv = h->d->inv;
+	const struct discovered *d = discovered_find(mac);
+	bool seen = d && d->last_seen_ms > wall_ms() - ENROLL_SEEN_MS;
 	uint8_t held[6];
 
-	if (leases_mac_for_ip(inv, src, held))
+	if (memcmp(src, mapped, 12) == 0) {
+		uint32_t ip = (uint32_t)src[12] << 24 | (uint32_t)src[13] << 16 | (uint32_t)src[14] << 8 | src[15];
+		if (leases_mac_for_ip(inv, ip, held))
+			return memcmp(held, mac, 6) == 0;
+		const struct network *n = inv_network_for(inv, ip);
+		return n && n->dhcp == DHCP_PROXY && seen;
+	}
+	if (leases6_mac_for_ip6(inv, src, held))
 		return memcmp(held, mac, 6) == 0;
-	const struct network *n = inv_network_for(inv, src);
-	const struct discovered *d = discovered_find(mac);
-	return n && n->dhcp == DHCP_PROXY && d && d->last_seen_ms > wall_ms() - ENROLL_SEEN_MS;
+	const struct network *n = inv_network_for6(inv, src);
+	return n && n->dhcp6 == DHCP_PROXY && seen;
 }
 
 static enum MHD_Result
@@ -466,10 +505,10 @@ enroll(struct MHD_Connection *c, struct http_req *r)
 {
 	enum MHD_Result res;
 	uint8_t mac[6];
-	uint32_t src = 0;
+	uint8_t src[16];
 
-	if (!http_client_ip(c, &src))
-		return http_error(c, r, 403, "enroll needs an IPv4 client");
+	if (!http_client_addr(c, src))
+		return http_error(c, r, 403, "enroll: no client address");
 	if (!enroll_allowed(r->h, src)) {
 		(*r->h->enroll.refused)++;
 		return http_error(c, r, 429, "too many enrolls; try again later");
@@ -591,8 +630,10 @@ get_list(struct MHD_Connection *c, struct http_req *r, const char *what)
 			    "boot", boot_name(ro->boot)));
 		}
 	}
-	else if (strcmp(what, "leases") == 0)
+	else if (strcmp(what, "leases") == 0) {
 		leases_foreach(r->h->d->inv, add_lease, list);
+		leases6_foreach(r->h->d->inv, add_lease6, list);
+	}
 	else {
 		uint64_t last = events_last_seq(), dflt = last > 200 ? last - 200 : 0;
 		events_since(arg_u64(c, "after", dflt), NULL, add_event, list);

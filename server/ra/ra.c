@@ -9,7 +9,8 @@
  *
  * So on every interface of a network gridbootd serves, this module sends
  * RAs that disturb no host: router lifetime 0 (no default route), no
- * prefix (no address), every other field "unspecified". In the default
+ * prefix (no address), every other field "unspecified"; M and O only
+ * where gridbootd's own DHCPv6 answers (ra_flags). In the default
  * mode (networks[].ra = "auto") only while no other router advertises on
  * that link: a real router's RAs may carry M/O flags or a prefix ours
  * would contradict. It solicits once when an interface appears, watches
@@ -118,17 +119,18 @@ rand_ms(uint64_t lo, uint64_t hi)
 	return lo + (hi > lo ? r % (hi - lo + 1) : 0);
 }
 
-/* The flags announced on a network: M=1 would send iPXE on to DHCPv6 and
- * make it wait for an answer, so both stay clear until gridbootd serves
- * DHCPv6 there. HOOK (issue 15, server/dhcp6): when the inventory says a
- * network has gridbootd's DHCPv6, set managed for stateful addresses and
- * other for boot options only. */
+/* The flags announced on a network follow gridbootd's DHCPv6 there:
+ * M=1 when it hands out addresses (dhcp6 full), O=1 when it answers boot
+ * options only (dhcp6 proxy), both clear without DHCPv6. M=1 with nobody
+ * answering DHCPv6 would send iPXE on to wait for a reply that never
+ * comes, so the flags promise only what the inventory serves. */
 static void
 ra_flags(const struct network *n, bool *managed, bool *other)
 {
-	(void)n;
-	*managed = false;
-	*other = false;
+	bool v6 = n->has_subnet6;
+
+	*managed = v6 && n->dhcp6 == DHCP_FULL;
+	*other = v6 && n->dhcp6 == DHCP_PROXY;
 }
 
 static bool
@@ -420,7 +422,7 @@ on_readable(int fd, uint32_t events, void *arg)
  * "off". Sets the flags from the network that decided. */
 static bool
 if_mode(const struct inventory *inv, const char *name, const uint32_t *addrs, int naddrs,
-    enum ramode *mode, bool *managed, bool *other)
+    const uint8_t (*addrs6)[16], int naddrs6, enum ramode *mode, bool *managed, bool *other)
 {
 	const struct grid *g = &inv->grid;
 	bool found = false;
@@ -437,6 +439,9 @@ if_mode(const struct inventory *inv, const char *name, const uint32_t *addrs, in
 		bool match = n->interface && strcmp(n->interface, name) == 0;
 		for (int i = 0; i < naddrs && !match && !n->interface; i++)
 			match = n->mask && (addrs[i] & n->mask) == n->subnet;
+		/* IPv6-only networks have no subnet: their subnet6 finds the link. */
+		for (int i = 0; i < naddrs6 && !match && !n->interface; i++)
+			match = n->has_subnet6 && ip6_in(addrs6[i], n->subnet6, n->prefix6);
 		if (!match)
 			continue;
 		if (!found || n->ra == RA_OFF || (n->ra == RA_ON && *mode == RA_AUTO)) {
@@ -506,9 +511,16 @@ if_refresh(struct ra_server *srv)
 			if (b->ifa_addr && b->ifa_addr->sa_family == AF_INET && naddrs < 16 &&
 			    strcmp(b->ifa_name, a->ifa_name) == 0)
 				addrs[naddrs++] = ntohl(((struct sockaddr_in *)b->ifa_addr)->sin_addr.s_addr);
+		uint8_t addrs6[16][16];
+		int naddrs6 = 0;
+		for (struct ifaddrs *b = all; b; b = b->ifa_next)
+			if (b->ifa_addr && b->ifa_addr->sa_family == AF_INET6 && naddrs6 < 16 &&
+			    strcmp(b->ifa_name, a->ifa_name) == 0)
+				memcpy(addrs6[naddrs6++], &((struct sockaddr_in6 *)b->ifa_addr)->sin6_addr, 16);
 		enum ramode mode = RA_AUTO;
 		bool managed = false, other = false;
-		if (!if_mode(inv, a->ifa_name, addrs, naddrs, &mode, &managed, &other))
+		if (!if_mode(inv, a->ifa_name, addrs, naddrs, (const uint8_t (*)[16])addrs6, naddrs6, &mode,
+		    &managed, &other))
 			continue;
 		const struct sockaddr_ll *ll = (const struct sockaddr_ll *)a->ifa_addr;
 		struct raif *f = if_by_index(srv, ll->sll_ifindex);

@@ -10,6 +10,7 @@
 #include "core/events.h"
 #include "core/fileroot.h"
 #include "boot/leases.h"
+#include "boot/leases6.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "tftp/tftp_packet.h"
@@ -118,6 +119,24 @@ resolve(const struct tftp_server *srv, const char *path, const uint8_t *mac, str
 	}
 }
 
+/* The MAC of the host at peer: its DHCPv4 lease or reservation, or over
+ * IPv6 its DHCPv6 one (boot/leases6.h), so generated files and the
+ * timeline know a client over either family. */
+static bool
+peer_mac(struct tftp_server *srv, const union tftp_sa *peer, uint8_t mac[6])
+{
+	if (peer->sa.sa_family == AF_INET)
+		return leases_mac_for_ip(srv->d->inv, ntohl(peer->in.sin_addr.s_addr), mac);
+	if (peer->sa.sa_family != AF_INET6)
+		return false;
+	if (IN6_IS_ADDR_V4MAPPED(&peer->in6.sin6_addr)) {
+		uint32_t a;
+		memcpy(&a, &peer->in6.sin6_addr.s6_addr[12], 4);
+		return leases_mac_for_ip(srv->d->inv, ntohl(a), mac);
+	}
+	return leases6_mac_for_ip6(srv->d->inv, peer->in6.sin6_addr.s6_addr, mac);
+}
+
 static void
 handle_request(struct tftp_server *srv, const uint8_t *pkt, size_t len, const union tftp_sa *peer,
     const union tftp_sa *local)
@@ -132,10 +151,8 @@ handle_request(struct tftp_server *srv, const uint8_t *pkt, size_t len, const un
 
 	(*srv->m_requests)++;
 	bool good = tftp_parse_request(pkt, len, &req, &why);
-	/* Garbage does not cost a lookup; anything with a name does. The
-	 * leases are IPv4's: an IPv6 client has no MAC here (yet). */
-	if ((good || req.path[0]) && peer->sa.sa_family == AF_INET &&
-	    leases_mac_for_ip(srv->d->inv, ntohl(peer->in.sin_addr.s_addr), macbuf))
+	/* Garbage does not cost a lookup; anything with a name does. */
+	if ((good || req.path[0]) && peer_mac(srv, peer, macbuf))
 		mac = macbuf;
 	if (!good) {
 		(*srv->m_bad)++;

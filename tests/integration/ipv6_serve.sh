@@ -6,7 +6,8 @@
 # link-local address (scope on the veth), and S fetches over ::1, with
 # tftp-hpa's client (-6) and curl. A 3 MB lock-step read shows the
 # transfer sockets work on IPv6 too; the per-source event-stream limit
-# holds for IPv6 clients.
+# holds for IPv6 clients; a client's IPv6 reservation makes its HTTP and
+# TFTP fetches its machine's, and lets it enroll for its own MAC only.
 . "$GRIDBOOT_TOP/tests/lib.sh"
 . "$GRIDBOOT_TOP/tests/dhcp_lib.sh"
 
@@ -29,8 +30,10 @@ head -c 3000000 /dev/urandom >"$FILES/amd64/9pc64"
 echo hello >"$FILES/small"
 cat >"$T_TMP/grid.cfg" <<EOC
 grid = { name = "t"; server = "10.93.0.1"; files = "$FILES"; state = "$T_TMP/state"; };
-networks = ( { subnet = "10.93.0.0/24"; ra = "off"; } );
+networks = ( { subnet = "10.93.0.0/24"; ra = "off"; subnet6 = "fd93::/64"; dhcp6 = "off"; } );
 kernels = ( { name = "9pc64"; arch = "amd64"; file = "amd64/9pc64"; } );
+roles = { cpu = { kernel = "9pc64"; }; };
+machines = ( { name = "v6m"; mac = "52:54:00:93:00:02"; role = "cpu"; ip6 = "fd93::2"; } );
 EOC
 check "gridbootd starts" dhcp_serve $S "$T_TMP/grid.cfg"
 check "tftp says it listens on both families" grep -q "tftp: serving .* (IPv4 and IPv6)" "$T_TMP/gridbootd.log"
@@ -72,8 +75,37 @@ hget $S "http://[::1]/files/small" "$T_TMP/hlo"
 check "HTTP over ::1" same "$FILES/small" "$T_TMP/hlo"
 hget $C "http://[fd93::1]/boot.ipxe" "$T_TMP/boot6"
 check "HTTP over IPv6: generated boot.ipxe" grep -q "#!ipxe" "$T_TMP/boot6"
-check "HTTP over IPv6: enroll refused plainly (IPv4 leases only, for now)" \
-    sh -c "ip netns exec $C curl -g -s -m 5 -o /dev/null -w '%{http_code}' -X POST -d '{}' 'http://[fd93::1]/api/v1/enroll' | grep -qx 403"
+# iPXE on an IPv6-only link must be sent on over IPv6: the scripts' URLs
+# name the address the client reached, over IPv4 grid.server.
+check "HTTP over IPv6: boot.ipxe chains to http://[fd93::1]/ipxe/..." \
+    grep -q 'chain http://\[fd93::1\]/ipxe/' "$T_TMP/boot6"
+hget $C "http://[fd93::1]/ipxe/525400930002.ipxe" "$T_TMP/m6"
+check "HTTP over IPv6: the machine's script fetches its kernel over IPv6" \
+    grep -q 'http://\[fd93::1\]/files/amd64/9pc64' "$T_TMP/m6"
+hget $C "http://10.93.0.1/boot.ipxe" "$T_TMP/boot4"
+check "HTTP over IPv4: boot.ipxe still names grid.server" grep -q 'chain http://10.93.0.1/ipxe/' "$T_TMP/boot4"
+# Who an IPv6 client is: fd93::2 is v6m's reservation (boot/leases6.h), so
+# its fetches are v6m's and it may enroll for v6m's MAC, not another's.
+hget $C "http://[fd93::1]/files/small" "$T_TMP/hv6m"
+tget $C fd93::1 small "$T_TMP/tv6m"
+hget $C "http://[fd93::1]/api/v1/machines/v6m/timeline" "$T_TMP/tl6"
+check "HTTP over IPv6: the fetch is on v6m's timeline (client known by its IPv6 address)" \
+    grep -q 'GET /files/small' "$T_TMP/tl6"
+check "TFTP over IPv6: the transfer is on v6m's timeline" grep -q '"kind":"tftp"' "$T_TMP/tl6"
+enroll6() {	# SRC-NS MAC: the HTTP status of an enroll from there
+	ip netns exec $1 curl -g -s -m 5 -o "$T_TMP/enroll.out" -w '%{http_code}' -X POST \
+	    -d "{\"mac\":\"$2\",\"cpus\":4}" 'http://[fd93::1]/api/v1/enroll'
+}
+st=$(enroll6 $C 52:54:00:93:00:02)
+check "HTTP over IPv6: enroll from v6m's reserved address for its MAC is 200 ($st)" test "$st" = 200
+st=$(enroll6 $C 52:54:00:93:00:99)
+check "HTTP over IPv6: enroll from it for another MAC is 403 ($st)" \
+    sh -c "[ '$st' = 403 ] && grep -q 'holds no lease' '$T_TMP/enroll.out'"
+ip -n $C addr add fd93::3/64 dev c0 nodad
+check "HTTP over IPv6: enroll from an address with no lease is 403" \
+    sh -c "[ \"\$(ip netns exec $C curl -g -s -m 5 -o /dev/null -w '%{http_code}' --interface fd93::3 -X POST \
+    -d '{\"mac\":\"52:54:00:93:00:02\"}' 'http://[fd93::1]/api/v1/enroll')\" = 403 ]"
+check "the facts are stored for v6m's MAC" sh -c "ip netns exec $C curl -g -fsS -m 5 'http://[fd93::1]/api/v1/discovered/52:54:00:93:00:02' | grep -q '\"cpus\":4'"
 # Per-source limits hold for IPv6 clients too: four event streams from
 # fd93::2, a fifth is 429 (as from one IPv4 address).
 for i in 1 2 3 4; do

@@ -12,6 +12,8 @@
 #     and C's solicitations get no RA from it; radvd stopped: gridbootd
 #     advertises again once radvd's RAs aged out;
 #   - networks[].ra = "off": nothing sent, solicitations only counted;
+#   - M=1 with dhcp6 full, O=1 with dhcp6 proxy (after a reload), and an
+#     IPv6-only network's link found by its address in subnet6;
 #   - 10 s of libFuzzer on the parser (make fuzz-ra).
 . "$GRIDBOOT_TOP/tests/lib.sh"
 . "$GRIDBOOT_TOP/tests/dhcp_lib.sh"
@@ -202,6 +204,46 @@ else
 fi
 check "C's solicitation is answered" sol 1000 2
 kill "$R_PID"; wait "$R_PID" 2>/dev/null
+check "gridbootd exits cleanly" stop_gridbootd
+
+# --- M and O follow gridbootd's DHCPv6 on the network ------------------------
+# dhcp6 full: M=1 (addresses from DHCPv6), O=0; a reload to dhcp6 proxy:
+# M=0, O=1 (boot options only); an IPv6-only network (subnet6, no subnet,
+# no interface) is found by br0's address in subnet6.
+ip -n $S addr add fd95::1/64 dev br0 nodad
+cfg6() {	# DHCP6-MODE [v6only]
+	if [ "${2:-}" = v6only ]; then net='subnet6 = "fd95::/64"'; else
+		net='subnet = "10.95.0.0/24"; pool = "10.95.0.50-10.95.0.60"; subnet6 = "fd95::/64"'; fi
+	[ "$1" = full ] && net="$net; pool6 = \"fd95::100-fd95::1ff\""
+	cat >"$T_TMP/grid.cfg" <<EOC
+grid = { name = "t"; server = "10.95.0.1"; files = "$T_TMP"; state = "$T_TMP/state"; };
+networks = ( { $net; dhcp6 = "$1"; } );
+kernels = ( { name = "9pc64"; arch = "amd64"; file = "amd64/9pc64"; } );
+EOC
+}
+flags() {	# M O: C's solicitation answered with these flags
+	sol 1000 2 && grep -q "Stateful address conf\. *: *$1" "$T_TMP/rdisc6.out" &&
+	    grep -q "Stateful other conf\. *: *$2" "$T_TMP/rdisc6.out"
+}
+cfg6 full
+: >"$T_TMP/gridbootd.log"
+check "gridbootd starts (subnet6, dhcp6 full)" dhcp_serve $S "$T_TMP/grid.cfg"
+check "ra watches br0" wait_for 5 grep -q "ra: br0: router advertisements auto" "$T_TMP/gridbootd.log"
+sleep 1.2
+check "dhcp6 full: M flag set, O clear" flags Yes No
+sed 's/^/#   /' "$T_TMP/rdisc6.out" | grep -i "stateful"
+cfg6 proxy
+kill -HUP $GB_PID
+check "reloaded" wait_for 10 grep -q "reload: .* OK" "$T_TMP/gridbootd.log"
+sleep 0.5
+check "dhcp6 proxy after a reload: M clear, O set" flags No Yes
+check "gridbootd exits cleanly" stop_gridbootd
+cfg6 full v6only
+: >"$T_TMP/gridbootd.log"
+check "gridbootd starts (an IPv6-only network)" dhcp_serve $S "$T_TMP/grid.cfg"
+check "ra finds br0 by its address in subnet6" wait_for 5 grep -q "ra: br0: router advertisements auto" "$T_TMP/gridbootd.log"
+sleep 1.2
+check "IPv6-only network, dhcp6 full: M set, O clear" flags Yes No
 check "gridbootd exits cleanly" stop_gridbootd
 
 # --- the parser under libFuzzer (make fuzz-ra), skipped without clang's runtime

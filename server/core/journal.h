@@ -1,0 +1,42 @@
+/* An append-only text journal with group commit: the durable half of a
+ * lease table (DHCPv4's dhcp/dhcp_lease.c, DHCPv6's dhcp6/dhcp6_lease.c).
+ *
+ * Records are single lines written with one write(2) each on an O_APPEND
+ * descriptor, so a crash tears at most the last one (it has no newline and
+ * is ignored on replay). A server appends a record when it decides a
+ * binding, holds the reply that announces it, and sends it only after
+ * journal_sync() made everything appended durable: one fdatasync per
+ * event-loop turn covers every reply of that turn. When the journal is
+ * mostly history the owner rewrites it whole (journal_rewrite, atomic). */
+#ifndef GRIDBOOT_JOURNAL_H
+#define GRIDBOOT_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct journal;
+
+/* Opens (creating statedir) statedir/name and replays each complete line
+ * through replay(arg, line); replay returns false for a record it cannot
+ * read (counted and logged, not fatal). tag prefixes log lines. The
+ * caller then writes its compact form with journal_rewrite, which also
+ * opens the file for appending. NULL on error (logged). */
+struct journal *journal_open(const char *statedir, const char *name, const char *tag,
+    bool (*replay)(void *arg, char *line), void *arg);
+void journal_close(struct journal *j);       /* syncs what is dirty */
+const char *journal_path(const struct journal *j);
+
+/* Appends one record (a whole line, ending in \n). -1 if it was not
+ * written (or j is NULL: an owner replaying into its table before
+ * journal_open returned): the caller must not announce what it records. */
+int journal_append(struct journal *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Makes every appended record durable. -1: the data may not be on disk. */
+int journal_sync(struct journal *j);
+bool journal_dirty(const struct journal *j);
+/* Records appended since the last rewrite (plus those it wrote). */
+unsigned long journal_records(const struct journal *j);
+/* Replaces the file with text (recs records) atomically and appends to
+ * the new file from then on. */
+int journal_rewrite(struct journal *j, const char *text, size_t len, unsigned long recs);
+
+#endif

@@ -1,0 +1,572 @@
+/* dhcp6: the module. One UDP socket on port 547 joined to
+ * All_DHCP_Relay_Agents_and_Servers (ff02::1:2) on the served interfaces;
+ * the receive path (parse, pick the network by relay link-address or
+ * arrival interface, dhcp6_handle) and the send path (back to the sender:
+ * the client on 546 or the relay on 547), and the group commit: Replies
+ * announcing a binding wait until the end-of-turn hook made the journal
+ * durable (core/journal.h, as DHCPv4's). */
+#include "core/module.h"
+#include "dhcp6/dhcp6_explain.h"
+#include "dhcp6/dhcp6_handle.h"
+#include "dhcp6/dhcp6_lease.h"
+#include "core/events.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define SERVER_PORT 547
+#define MAXPEND     512
+#define RX_BATCH    64
+#define MAX_LEASES  (1u << 20)  /* the table's cap even for a huge pool6 */
+
+struct pend6 {
+	struct sockaddr_in6 to;
+	struct in6_pktinfo pi;
+	size_t len;
+	uint8_t buf[D6_MAXREPLY];
+};
+
+struct addr6 {
+	int index;
+	char name[IF_NAMESIZE];
+	uint8_t a[16];
+};
+
+struct dhcp6_server {
+	struct daemon *d;
+	int fd;
+	struct pend6 *pend;
+	int npend;
+	struct addr6 *addrs;
+	size_t naddrs;
+	uint64_t addrs_at;
+	uint8_t sid[DUID_MAX];
+	size_t sid_len;
+	struct dhcp6_leases *leases;
+	uint64_t *msgs[D6_NTYPES], *replies[D6_NTYPES], *drops[D6P_NPERR], *drop_iface,
+	    *drop_net, *drop_journal, *drop_send, *drop_invalid, *fsyncs, *silent, *bound;
+	struct ratelimit rl_bad, rl_send, rl_net;
+};
+
+static void
+metrics_register(struct dhcp6_server *srv)
+{
+	char l[64];
+
+	for (int t = 1; t < D6_NTYPES; t++) {
+		snprintf(l, sizeof l, "type=\"%s\"", dhcp6_type_name(t));
+		srv->msgs[t] = metric_counter("gridboot_dhcp6_messages_total", l,
+		    "DHCPv6 messages received, by type");
+		srv->replies[t] = metric_counter("gridboot_dhcp6_replies_total", l,
+		    "DHCPv6 replies sent, by type");
+	}
+	for (int e = 1; e < D6P_NPERR; e++) {
+		snprintf(l, sizeof l, "reason=\"%s\"", dhcp6_perr_name[e]);
+		srv->drops[e] = metric_counter("gridboot_dhcp6_drops_total", l,
+		    "DHCPv6 datagrams dropped, by reason");
+	}
+	srv->drop_iface = metric_counter("gridboot_dhcp6_drops_total", "reason=\"interface\"", NULL);
+	srv->drop_net = metric_counter("gridboot_dhcp6_drops_total", "reason=\"no_network\"", NULL);
+	srv->drop_journal = metric_counter("gridboot_dhcp6_drops_total", "reason=\"journal\"", NULL);
+	srv->drop_send = metric_counter("gridboot_dhcp6_drops_total", "reason=\"send\"", NULL);
+	srv->drop_invalid = metric_counter("gridboot_dhcp6_drops_total", "reason=\"invalid\"", NULL);
+	srv->silent = metric_counter("gridboot_dhcp6_unanswered_total", NULL,
+	    "valid DHCPv6 messages that needed no reply");
+	srv->fsyncs = metric_counter("gridboot_dhcp6_journal_syncs_total", NULL,
+	    "fdatasync calls on the DHCPv6 lease journal");
+	srv->bound = metric_gauge("gridboot_dhcp6_leases", NULL,
+	    "DHCPv6 lease table entries (offers, bindings, declines)");
+}
+
+/* ---- interfaces ---- */
+
+/* grid.interfaces, and never loopback unless it names it. */
+static bool
+if_allowed(const struct dhcp6_server *srv, const char *name)
+{
+	if (srv->d->inv->grid.ninterfaces == 0 && strcmp(name, "lo") == 0)
+		return false;
+	return inv_interface_served(srv->d->inv, name);
+}
+
+/* Re-reads our IPv6 addresses and joins ff02::1:2 on every allowed
+ * interface (again: joining twice only fails with EADDRINUSE). */
+static void
+if_refresh(struct dhcp6_server *srv)
+{
+	struct ifaddrs *all, *a;
+	size_t n = 0;
+
+	srv->addrs_at = mono_ms();
+	if (getifaddrs(&all) < 0)
+		return;
+	for (a = all; a; a = a->ifa_next)
+		n += a->ifa_addr && a->ifa_addr->sa_family == AF_INET6;
+	free(srv->addrs);
+	srv->addrs = ecalloc(n + 1, sizeof *srv->addrs);
+	srv->naddrs = 0;
+	for (a = all; a; a = a->ifa_next) {
+		if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET6)
+			continue;
+		struct addr6 *f = &srv->addrs[srv->naddrs++];
+		f->index = (int)if_nametoindex(a->ifa_name);
+		str_copy(f->name, a->ifa_name, sizeof f->name);
+		memcpy(f->a, &((struct sockaddr_in6 *)a->ifa_addr)->sin6_addr, 16);
+		if (if_allowed(srv, a->ifa_name)) {
+			struct ipv6_mreq mr = { .ipv6mr_interface = (unsigned)f->index };
+			inet_pton(AF_INET6, "ff02::1:2", &mr.ipv6mr_multiaddr);
+			setsockopt(srv->fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, &mr, sizeof mr);
+		}
+	}
+	freeifaddrs(all);
+}
+
+static bool
+link_local(const uint8_t a[16])
+{
+	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
+
+/* The network a multicast on ifindex belongs to: one naming the
+ * interface, else one whose subnet6 holds an address of it. host gets
+ * our address there (grid.server6 wins). */
+static const struct network *
+net_for_iface(struct dhcp6_server *srv, int ifindex, uint8_t host[16], bool *allowed)
+{
+	const struct inventory *inv = srv->d->inv;
+
+	if (mono_ms() - srv->addrs_at > 30000)
+		if_refresh(srv);
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < srv->naddrs; i++) {
+			struct addr6 *f = &srv->addrs[i];
+			if (f->index != ifindex)
+				continue;
+			*allowed = if_allowed(srv, f->name);
+			for (size_t k = 0; k < inv->nnetworks; k++) {
+				const struct network *n = &inv->networks[k];
+				if (!n->has_subnet6)
+					continue;
+				bool named = n->interface && strcmp(n->interface, f->name) == 0;
+				if (ip6_in(f->a, n->subnet6, n->prefix6) || (named && !link_local(f->a))) {
+					memcpy(host, f->a, 16);
+					return n;
+				}
+			}
+		}
+		if (pass == 0 && mono_ms() - srv->addrs_at > 1000)
+			if_refresh(srv);
+		else
+			break;
+	}
+	return NULL;
+}
+
+/* Any address of ours in n's subnet6 (for a relayed client). */
+static bool
+host_in(struct dhcp6_server *srv, const struct network *n, uint8_t host[16])
+{
+	for (size_t i = 0; i < srv->naddrs; i++)
+		if (ip6_in(srv->addrs[i].a, n->subnet6, n->prefix6)) {
+			memcpy(host, srv->addrs[i].a, 16);
+			return true;
+		}
+	return false;
+}
+
+/* ---- sending and the group commit ---- */
+
+static void
+send_one(struct dhcp6_server *srv, const struct pend6 *p)
+{
+	char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	struct iovec iov = { (void *)p->buf, p->len };
+	struct msghdr mh = { .msg_name = (void *)&p->to, .msg_namelen = sizeof p->to,
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+
+	memset(cbuf, 0, sizeof cbuf);
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = IPPROTO_IPV6;
+	cm->cmsg_type = IPV6_PKTINFO;
+	cm->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+	memcpy(CMSG_DATA(cm), &p->pi, sizeof p->pi);
+	if (sendmsg(srv->fd, &mh, 0) < 0) {
+		char a[46];
+		(*srv->drop_send)++;
+		ip6_format(p->to.sin6_addr.s6_addr, a);
+		log_limited(&srv->rl_send, LOG_WARNING, "dhcp6: send to %s: %s", a, strerror(errno));
+		return;
+	}
+	/* The type of the innermost message, for the counters. */
+	size_t at = 0;
+	while (at + 38 <= p->len && p->buf[at] == D6_RELAY_REPL) {
+		at += 34;
+		size_t next = 0;
+		while (at + 4 <= p->len) {
+			uint16_t code = (uint16_t)(p->buf[at] << 8 | p->buf[at + 1]);
+			uint16_t len = (uint16_t)(p->buf[at + 2] << 8 | p->buf[at + 3]);
+			if (code == D6O_RELAY_MSG) {
+				next = at + 4;
+				break;
+			}
+			at += 4 + (size_t)len;
+		}
+		if (next == 0)
+			return;
+		at = next;
+	}
+	if (at < p->len && p->buf[at] < D6_NTYPES && p->buf[at] > 0)
+		(*srv->replies[p->buf[at]])++;
+}
+
+static void
+commit_turn(void *arg)
+{
+	struct dhcp6_server *srv = arg;
+
+	*srv->bound = dhcp6_lease_count(srv->leases);
+	if (srv->npend == 0 && !dhcp6_lease_dirty(srv->leases))
+		return;
+	int rc = dhcp6_lease_sync(srv->leases);
+	(*srv->fsyncs)++;
+	for (int i = 0; i < srv->npend; i++) {
+		if (rc == 0)
+			send_one(srv, &srv->pend[i]);
+		else
+			(*srv->drop_journal)++;
+	}
+	srv->npend = 0;
+}
+
+/* ---- receiving ---- */
+
+static void
+timeline(const struct d6_msg *req, const struct dhcp6_out *o)
+{
+	const uint8_t *mac = req->has_mac ? req->mac : NULL;
+	char a[46] = "(no address)";
+
+	for (int i = 0; i < o->reply.nia; i++)
+		if (o->reply.ia[i].has_addr) {
+			ip6_format(o->reply.ia[i].addr, a);
+			break;
+		}
+	if (!o->send) {
+		log_debug("dhcp6: %s: no reply (%s)", dhcp6_type_name(req->type), o->why ? o->why : "-");
+		if (req->type == D6_SOLICIT || req->type == D6_REQUEST)
+			events_emit(mac, EVK_DHCP, "DHCPv6 %s: no reply: %s", dhcp6_type_name(req->type),
+			    o->why ? o->why : "-");
+		return;
+	}
+	events_emit(mac, EVK_DHCP, "DHCPv6 %s -> %s %s%s%s%s%s", dhcp6_type_name(req->type),
+	    dhcp6_type_name(o->reply.type), a, o->reply.url ? " url " : "",
+	    o->reply.url ? o->reply.url : "", o->why ? ": " : "", o->why ? o->why : "");
+	log_debug("dhcp6: %s -> %s %s (%s; %s)", dhcp6_type_name(req->type),
+	    dhcp6_type_name(o->reply.type), a, boot_client_name(o->boot.client), o->boot.why);
+}
+
+/* The network of a relayed message: the link-address of the relay
+ * nearest the client that has one (RFC 8415 19.1.1). */
+static const struct network *
+net_for_relay(struct dhcp6_server *srv, const struct d6_msg *req)
+{
+	for (int i = req->nrelay - 1; i >= 0; i--)
+		if (!ip6_zero(req->relay[i].link))
+			return inv_network_for6(srv->d->inv, req->relay[i].link);
+	return NULL;
+}
+
+static void
+handle(struct dhcp6_server *srv, const uint8_t *buf, size_t len,
+    const struct sockaddr_in6 *from, const struct in6_pktinfo *pi)
+{
+	/* Scratch for one message at a time, static to keep ~10 KiB of relay
+	 * layers and replies off the stack; nothing lives between calls. */
+	static struct d6_msg req;
+	static struct dhcp6_out out;
+	static struct pend6 scratch;
+	enum d6_perr e = dhcp6_parse(buf, len, &req);
+	uint8_t host[16] = { 0 };
+	char hosttext[46], src[46];
+	bool allowed = true;
+
+	ip6_format(from->sin6_addr.s6_addr, src);
+	if (e != D6P_OK) {
+		(*srv->drops[e])++;
+		log_limited(&srv->rl_bad, LOG_INFO, "dhcp6: dropped a malformed datagram from %s (%s, %zu bytes)",
+		    src, dhcp6_perr_name[e], len);
+		return;
+	}
+	(*srv->msgs[req.type])++;
+	/* Without a MAC in the DUID or option 79, the client's EUI-64
+	 * link-local address still names its NIC (iPXE's does). */
+	if (!req.has_mac) {
+		const uint8_t *ll = req.nrelay ? req.relay[req.nrelay - 1].peer : from->sin6_addr.s6_addr;
+		req.has_mac = link_local(ll) && dhcp6_mac_from_eui64(ll, req.mac);
+	}
+	const struct network *net;
+	if (req.nrelay > 0) {
+		net = net_for_relay(srv, &req);
+		if (net && !host_in(srv, net, host) && !link_local(pi->ipi6_addr.s6_addr) &&
+		    pi->ipi6_addr.s6_addr[0] != 0xff)
+			memcpy(host, pi->ipi6_addr.s6_addr, 16);
+	} else {
+		net = net_for_iface(srv, pi->ipi6_ifindex, host, &allowed);
+		/* Sent to one of our addresses (not the group): that address's
+		 * network, when the interface carries several. */
+		const struct network *byaddr = pi->ipi6_addr.s6_addr[0] == 0xff ? NULL :
+		    inv_network_for6(srv->d->inv, pi->ipi6_addr.s6_addr);
+		if (net && byaddr && byaddr != net) {
+			net = byaddr;
+			memcpy(host, pi->ipi6_addr.s6_addr, 16);
+		}
+	}
+	if (!allowed) {
+		(*srv->drop_iface)++;
+		return;
+	}
+	if (net == NULL || net->dhcp6 == DHCP_OFF) {
+		(*srv->drop_net)++;
+		log_limited(&srv->rl_net, LOG_INFO, "dhcp6: %s from %s: no network with subnet6 and dhcp6 for it",
+		    dhcp6_type_name(req.type), src);
+		return;
+	}
+	if (!ip6_zero(srv->d->inv->grid.server6))
+		memcpy(host, srv->d->inv->grid.server6, 16);
+	ip6_format(host, hosttext);
+	struct dhcp6_ctx c = { .leases = srv->leases, .inv = srv->d->inv, .net = net,
+	    .host6 = ip6_zero(host) ? NULL : hosttext, .sid = srv->sid, .sid_len = srv->sid_len,
+	    .now_ms = wall_ms() };
+	dhcp6_handle(&c, &req, &out);
+	timeline(&req, &out);
+	if (!out.send) {
+		if (out.why && strncmp(out.why, "proxy", 5) != 0 && req.type != D6_CONFIRM)
+			(*srv->drop_invalid)++;
+		else
+			(*srv->silent)++;
+		return;
+	}
+	if (srv->npend == MAXPEND)
+		commit_turn(srv);
+	struct pend6 *p = out.commit ? &srv->pend[srv->npend] : &scratch;
+	p->to = *from;
+	memset(&p->pi, 0, sizeof p->pi);
+	p->pi.ipi6_ifindex = pi->ipi6_ifindex;
+	/* From the address the message reached, unless that was a group. */
+	if (pi->ipi6_addr.s6_addr[0] != 0xff)
+		p->pi.ipi6_addr = pi->ipi6_addr;
+	p->len = dhcp6_build(&req, &out.reply, srv->sid, srv->sid_len, p->buf, sizeof p->buf);
+	if (p->len == 0)
+		return;
+	if (out.commit)
+		srv->npend++;
+	else
+		send_one(srv, p);
+}
+
+static void
+on_readable(int fd, uint32_t events, void *arg)
+{
+	struct dhcp6_server *srv = arg;
+	uint8_t buf[4096];
+	char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + 64];
+
+	(void)events;
+	for (int i = 0; i < RX_BATCH; i++) {
+		struct sockaddr_in6 from;
+		struct iovec iov = { buf, sizeof buf };
+		struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof from,
+		    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+		    .msg_controllen = sizeof cbuf };
+		ssize_t n = recvmsg(fd, &mh, 0);
+		if (n < 0)
+			break;
+		struct in6_pktinfo pi = { 0 };
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+			if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO)
+				memcpy(&pi, CMSG_DATA(cm), sizeof pi);
+		handle(srv, buf, (size_t)n, &from, &pi);
+	}
+}
+
+/* ---- module ---- */
+
+/* Our DUID-UUID (RFC 6355), made once and kept in STATE/dhcp6.duid so
+ * clients renewing after a restart still find the server they know. */
+static int
+load_duid(struct dhcp6_server *srv, const char *state)
+{
+	char *path = esprintf("%s/dhcp6.duid", state), *text;
+	size_t len;
+	int n = -1;
+
+	if ((text = read_file(path, &len, 1024)) != NULL) {
+		text[strcspn(text, "\n")] = '\0';
+		n = hex_bytes_parse(text, srv->sid, sizeof srv->sid);
+		free(text);
+	}
+	if (n < 3) {
+		uint8_t r[16];
+		int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || read(fd, r, sizeof r) != (ssize_t)sizeof r) {
+			if (fd >= 0)
+				close(fd);
+			free(path);
+			return -1;
+		}
+		close(fd);
+		srv->sid[0] = 0;
+		srv->sid[1] = 4;
+		memcpy(srv->sid + 2, r, 16);
+		n = 18;
+		char hex[3 * DUID_MAX + 2];
+		hex_bytes_format(srv->sid, (size_t)n, hex, sizeof hex);
+		strcat(hex, "\n");
+		if (mkdir_p(state, 0750) < 0 || write_file_atomic(path, hex, strlen(hex)) < 0)
+			log_warn("dhcp6: %s: %s (the server DUID changes at every start)", path,
+			    strerror(errno));
+	}
+	srv->sid_len = (size_t)n;
+	free(path);
+	return 0;
+}
+
+/* What the lease table may hold: every pool address and every reserved
+ * one, never more than MAX_LEASES. */
+static size_t
+lease_cap(const struct inventory *inv)
+{
+	uint64_t n = 16;
+
+	for (size_t i = 0; i < inv->nnetworks; i++) {
+		const struct network *net = &inv->networks[i];
+		if (net->dhcp6 == DHCP_FULL && !ip6_zero(net->pool6_lo)) {
+			uint32_t lo = (uint32_t)net->pool6_lo[12] << 24 | (uint32_t)net->pool6_lo[13] << 16 |
+			    (uint32_t)net->pool6_lo[14] << 8 | net->pool6_lo[15];
+			uint32_t hi = (uint32_t)net->pool6_hi[12] << 24 | (uint32_t)net->pool6_hi[13] << 16 |
+			    (uint32_t)net->pool6_hi[14] << 8 | net->pool6_hi[15];
+			n += (uint64_t)hi - lo + 1;
+		}
+	}
+	n += inv->nmachines;
+	return n > MAX_LEASES ? MAX_LEASES : (size_t)n;
+}
+
+static void
+server_free(struct dhcp6_server *srv)
+{
+	if (srv->fd >= 0) {
+		ev_del_fd(srv->d->loop, srv->fd);
+		close(srv->fd);
+	}
+	leases6_serve(NULL);
+	dhcp6_lease_close(srv->leases);
+	free(srv->pend);
+	free(srv->addrs);
+	free(srv);
+}
+
+static int
+open_socket(struct dhcp6_server *srv)
+{
+	int one = 1, big = 4 << 20;
+	struct sockaddr_in6 sin = { .sin6_family = AF_INET6, .sin6_port = htons(SERVER_PORT),
+	    .sin6_addr = IN6ADDR_ANY_INIT };
+
+	srv->fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (srv->fd < 0)
+		return -1;
+	setsockopt(srv->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (setsockopt(srv->fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big) < 0)
+		setsockopt(srv->fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+	if (setsockopt(srv->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0 ||
+	    setsockopt(srv->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one) < 0 ||
+	    bind(srv->fd, (struct sockaddr *)&sin, sizeof sin) < 0) {
+		log_err("dhcp6: port %d: %s", SERVER_PORT, strerror(errno));
+		return -1;
+	}
+	return ev_add_fd(srv->d->loop, srv->fd, EPOLLIN, on_readable, srv);
+}
+
+static int
+dhcp6_init(struct daemon *d, void **self)
+{
+	const struct inventory *inv = d->inv;
+	bool any = false;
+
+	*self = NULL;
+	for (size_t i = 0; i < inv->nnetworks; i++)
+		any |= inv->networks[i].dhcp6 != DHCP_OFF;
+	if (!any)
+		return 0;
+	struct dhcp6_server *srv = ecalloc(1, sizeof *srv);
+	srv->d = d;
+	srv->fd = -1;
+	metrics_register(srv);
+	if (load_duid(srv, inv->grid.state) < 0 ||
+	    (srv->leases = dhcp6_lease_open(inv->grid.state, lease_cap(inv))) == NULL) {
+		server_free(srv);
+		return -1;
+	}
+	leases6_serve(srv->leases);
+	srv->pend = emalloc(MAXPEND * sizeof *srv->pend);
+	if (open_socket(srv) < 0) {
+		server_free(srv);
+		return -1;
+	}
+	if_refresh(srv);
+	ev_add_turn_hook(d->loop, commit_turn, srv);
+	*self = srv;
+	log_info("dhcp6: listening on port %d; %lu lease record(s)", SERVER_PORT,
+	    dhcp6_lease_count(srv->leases));
+	return 0;
+}
+
+static void
+dhcp6_reload(void *self, struct daemon *d, struct inventory *old)
+{
+	struct dhcp6_server *srv = self;
+
+	(void)old;
+	(void)d;
+	if (srv)
+		if_refresh(srv);    /* grid.interfaces may name new ones */
+}
+
+static void
+dhcp6_shutdown(void *self, struct daemon *d)
+{
+	struct dhcp6_server *srv = self;
+
+	if (srv == NULL)
+		return;
+	commit_turn(srv);
+	ev_del_turn_hook(d->loop, commit_turn, srv);
+	server_free(srv);
+}
+
+extern const struct module dhcp6_module;
+static const struct subcommand dhcp6_commands[] = {
+	{ "explain6", DHCP6_EXPLAIN_SYNOPSIS, dhcp6_explain_cmd },
+	{ NULL, NULL, NULL },
+};
+
+const struct module dhcp6_module = {
+	.name = "dhcp6",
+	.init = dhcp6_init,
+	.reload = dhcp6_reload,
+	.shutdown = dhcp6_shutdown,
+	.commands = dhcp6_commands,
+};
