@@ -72,12 +72,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libgridboot
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Iserver -o $@ $< $(BUILD)/libgridboot.a $(LDFLAGS) $(PKG_LIBS)
 
 # The project's own 9P client (tests/tools/p9c.c), on the server's codec.
-$(BUILD)/tools/p9c: tests/tools/p9c.c $(BUILD)/libgridboot.a
+$(BUILD)/tools/p9c: tests/tools/p9c.c tests/tools/tool_net.h $(BUILD)/libgridboot.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Iserver -o $@ $< $(BUILD)/libgridboot.a $(LDFLAGS) $(PKG_LIBS)
 
 # The project's AuthPass client (tests/tools/authpass.c).
-$(BUILD)/tools/authpass: tests/tools/authpass.c $(BUILD)/libgridboot.a
+$(BUILD)/tools/authpass: tests/tools/authpass.c tests/tools/tool_net.h $(BUILD)/libgridboot.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Iserver -o $@ $< $(BUILD)/libgridboot.a $(LDFLAGS) $(PKG_LIBS)
 

@@ -83,6 +83,8 @@ die(const char *fmt, const char *arg)
 	exit(1);
 }
 
+#include "tool_net.h"
+
 static double
 now(void)
 {
@@ -90,32 +92,6 @@ now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-dial(const char *host, int port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-
-	if (fd < 0 || inet_pton(AF_INET, host, &sa.sin_addr) != 1)
-		die("bad address %s", host);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-		die("connect: %s", strerror(errno));
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	return fd;
-}
-
-static void
-send_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-		if (k <= 0)
-			die("write: %s", k < 0 ? strerror(errno) : "closed");
-		p += k;
-		n -= (size_t)k;
-	}
 }
 
 static bool
