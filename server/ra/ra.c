@@ -143,9 +143,9 @@ ra_flags(const struct network *n, struct raflags *fl)
 	fl->managed = v6 && n->dhcp6 == DHCP_FULL;
 	fl->other = v6 && n->dhcp6 == DHCP_PROXY;
 	/* Where our DHCPv6 serves, subnet6 is on the link (L=1, A=0): a
-	 * DHCPv6 address comes without a prefix length, and UEFI's PXE
-	 * waits 10 s for a route to the server before it assumes one
-	 * (edk2 PxeBcCheckRouteTable). No address is made from it. */
+	 * DHCPv6 address comes without a prefix length, and a client that
+	 * heard this RA has a route to the server (UEFI's PXE polls 10 s for
+	 * one before it assumes it on-link). No address is made from it. */
 	fl->has_onlink = v6;
 	if (v6) {
 		memcpy(fl->onlink, n->subnet6, 16);
