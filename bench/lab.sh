@@ -15,7 +15,13 @@
 #                lifetime 0, no prefix): gridbootd stays quiet, radvd's RA
 #                ends iPXE's wait. radvd is used only here, not by the lab.
 #        none    ra = "off" and no router: iPXE's IPv6 timeout, the old wait
-#      BENCH_LAB_PHASES="1 2 3" picks phases (default all).
+#   4. netboot over IPv6 (issue 15), gridbootd only, on the lab's
+#      IPv6-only link (br6): an amd64 UEFI VM with OVMF's own IPv6 PXE
+#      (DHCPv6 -> TFTP ipxe.efi -> iPXE DHCPv6 -> HTTP) and an amd64 BIOS
+#      VM whose iPXE ROM boots from DHCPv6, one at a time,
+#      BENCH_LAB_V6_RUNS runs each (default 1): power-on to enrolled and
+#      the steps from gridbootd's timeline.
+#      BENCH_LAB_PHASES="1 2 3 4" picks phases (default all).
 # The clock runs from starting QEMU to the moment the VM's serial console
 # prints "GRIDBOOT-DISCOVERY: enrolled" (polled every 0.1 s), which comes
 # right after the server answered the POST. Ratios are anchor / gridbootd:
@@ -59,15 +65,16 @@ LAB_ACCEL_RESOLVED=$(lab_accel)
 lab_cfg "$DIR/lab.cfg" "$DIR/state"
 
 # gridbootd's RA stands in for a router (server/ra); phase 3 adds one.
-sed 's/dhcp = "full"; }/dhcp = "full"; ra = "off"; }/' "$DIR/lab.cfg" >"$DIR/lab-raoff.cfg"
+sed 's/dhcp = "full"; ra = "auto";/dhcp = "full"; ra = "off";/' "$DIR/lab.cfg" >"$DIR/lab-raoff.cfg"
 grep -q 'ra = "off"' "$DIR/lab-raoff.cfg" || { echo "bench/lab.sh: lab.cfg's network line changed" >&2; exit 1; }
 CFG=$DIR/lab.cfg
-PHASES=${BENCH_LAB_PHASES:-1 2 3}
+PHASES=${BENCH_LAB_PHASES:-1 2 3 4}
 GAPRUNS=${BENCH_LAB_GAP_RUNS:-2}
 
 lab_net_up "$NS" || exit 1
 i=1
 while [ $i -le "$N" ]; do lab_tap_add "$NS" "tap$i"; i=$((i + 1)); done
+lab_tap_add "$NS" tap6 "$LAB_BRIDGE6"
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
@@ -227,6 +234,49 @@ if has_phase 3; then
 	    "gridbootd's RA $(secs "$time_ra"), another router $(secs "$time_router"), no RA at all $(secs "$time_none")"
 	} | tee -a "$RESULTS/lab.txt.new"
 	[ "$gap_ra" != fail ] && [ "$gap_router" != fail ] || FAILED=1
+fi
+# v6_run NAME KIND MAC: one gridbootd boot of that VM on br6; appends
+# power-on to enrolled (ms, or fail) to V6T and prints the steps: ms from
+# power-on to its first DHCPv6 reply, first TFTP, iPXE's DHCPv6 (the one
+# whose URL is http), first HTTP request and the enroll.
+v6_run() {
+	name=$1 kind=$2 mac=$3
+	server_start gridbootd || { V6T="$V6T fail"; return; }
+	t0=$(now_ms)
+	p=$(lab_vm_start "$NS" "$name" "$kind" "$mac" 256 tap6 "$DIR")
+	res=""
+	while [ "$(now_ms)" -lt $((t0 + LIMIT * 1000)) ] && kill -0 "$p" 2>/dev/null; do
+		res=$(grep -ao 'GRIDBOOT-DISCOVERY: [a-z]*' "$DIR/$name.serial" 2>/dev/null)
+		[ -n "$res" ] && break
+		sleep 0.1
+	done
+	t1=$(now_ms)
+	j=0
+	while kill -0 "$p" 2>/dev/null && [ $j -lt 300 ]; do sleep 0.1; j=$((j + 1)); done
+	kill "$p" 2>/dev/null
+	ip netns exec "$NS" curl -s -m 5 "http://$LAB_SERVER/api/v1/timeline?after=0" >"$DIR/timeline6.json"
+	server_stop gridbootd
+	case $res in *enrolled) t=$((t1 - t0)) ;; *) t=fail ;; esac
+	V6T="$V6T $t"
+	steps=$(jq -r --arg m "$mac" --argjson t0 "$t0" '[.timeline[] | select(.mac == $m)] as $e
+	    | def at(f): ($e | map(select(f)) | first | if . then "\(.time_ms - $t0) ms" else "-" end);
+	    "DHCPv6 \(at(.kind == "dhcp")), TFTP \(at(.kind == "tftp")), iPXE DHCPv6 \(at(.kind == "dhcp" and (.text | test("url http")))), HTTP \(at(.kind == "http")), enroll \(at(.kind == "enroll"))"' \
+	    "$DIR/timeline6.json" 2>/dev/null)
+	echo "lab: ipv6 $name ($kind): power-on to enrolled $(secs "$t"); from power-on: $steps" >&2
+	V6S=$steps
+}
+if has_phase 4; then
+	for vm in "disc-uefi6 uefi6 52:54:00:00:00:26" "unknown6 bios6 52:54:00:00:01:06"; do
+		# shellcheck disable=SC2086
+		set -- $vm
+		V6T=""
+		r=1
+		while [ $r -le "${BENCH_LAB_V6_RUNS:-1}" ]; do v6_run "$1" "$2" "$3"; r=$((r + 1)); done
+		tm=$(echo "$V6T" | median)
+		echo "lab ($LAB_ACCEL_RESOLVED): over IPv6 only, $1 ($2): power-on to enrolled $(secs "$tm"); last run from power-on: $V6S" |
+		    tee -a "$RESULTS/lab.txt.new"
+		[ "$tm" != fail ] || FAILED=1
+	done
 fi
 mv "$RESULTS/lab.txt.new" "$RESULTS/lab.txt"
 [ -z "${FAILED:-}" ]

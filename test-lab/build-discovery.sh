@@ -90,7 +90,7 @@ build_arch() {
 	bdeb=$(fetch "$a" busybox-static) || die "cannot download busybox-static:$a from Debian's mirror"
 
 	dest=$OUT/$a
-	stamp="kernel=$(basename "$kdeb") busybox=$(basename "$bdeb") init=$(cat "$SRC/init" "$SRC/udhcpc.script" "$0" | md5sum | cut -c1-12)"
+	stamp="kernel=$(basename "$kdeb") busybox=$(basename "$bdeb") init=$(cat "$SRC/init" "$SRC/udhcpc.script" "$SRC/dhcp6c.c" "$0" | md5sum | cut -c1-12)"
 	if [ -f "$dest/version" ] && [ "$(cat "$dest/version")" = "$stamp" ] &&
 	    [ -f "$dest/initrd.gz" ]; then
 		say "$a: up to date ($stamp)"
@@ -118,6 +118,17 @@ build_arch() {
 	cp "$SRC/udhcpc.script" "$r/etc/udhcpc.script"
 	chmod 0755 "$r/init" "$r/etc/udhcpc.script" "$r/bin/busybox"
 	ln -s busybox "$r/bin/sh"
+	# The DHCPv6 client for netboots over IPv6 (busybox-static has no
+	# udhcpc6), static; without a compiler for $a the image is IPv4 only.
+	case $a in
+	amd64) dcc=cc ;;
+	arm64) dcc=aarch64-linux-gnu-gcc ;;
+	esac
+	if command -v "$dcc" >/dev/null && "$dcc" -static -Os -s -o "$r/bin/dhcp6c" "$SRC/dhcp6c.c"; then
+		:
+	else
+		say "warning: $a: no static $dcc: the image has no DHCPv6 client"
+	fi
 
 	# Each wanted module and its dependencies, dependencies first, in the
 	# order the init loads them (/etc/modules).

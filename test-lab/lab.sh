@@ -55,12 +55,15 @@ clear_state() {
 
 # The lab's VMs: name, kind (see lib.sh), MAC, memory in MiB, and the
 # files under kernels/ it needs ("-": only the discovery image). unknown1
-# is deliberately not in inventory/lab.cfg: it is enrolled as discovered.
+# and unknown6 are deliberately not in inventory/lab.cfg: they are enrolled
+# as discovered. disc-uefi6 and unknown6 are on the IPv6-only link (br6).
 lab_machines() {
 	cat <<'EOF'
 unknown1  bios  52:54:00:00:01:01 256 discovery/amd64/vmlinuz
 disc-uefi uefi  52:54:00:00:00:22 256 discovery/amd64/vmlinuz
 disc-arm  uboot 52:54:00:00:00:23 256 discovery/arm64/Image
+disc-uefi6 uefi6 52:54:00:00:00:26 256 discovery/amd64/vmlinuz
+unknown6  bios6 52:54:00:00:01:06 256 discovery/amd64/vmlinuz
 cpu1      bios  52:54:00:00:00:11 512 amd64/9pc64
 term1     bios  52:54:00:00:00:12 512 amd64/9pc64
 term2     uefi  52:54:00:00:00:14 512 amd64/9pc64,386/bootx64.efi
@@ -166,7 +169,7 @@ up() {
 			echo "$name skipped: $why" >>"$RUN/skipped"
 			continue
 		fi
-		lab_tap_add "$NS" "tap$n"
+		lab_tap_add "$NS" "tap$n" "$(lab_vm_bridge "$kind")"
 		if is_plan9 "$needs"; then
 			plan9_vm_start "$name" "$kind" "$mac" "$mem" "tap$n"
 		else

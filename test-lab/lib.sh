@@ -4,13 +4,18 @@
 # Nothing here kills by name: every process is started with a PID file
 # and stopped through it.
 #
-# The lab network is 10.99.0.0/24 with the server on the bridge at
-# 10.99.0.1, as in inventory/lab.cfg.
+# The lab network is 10.99.0.0/24 and fd99::/64 with the server on the
+# bridge br0 at 10.99.0.1 and fd99::1, as in inventory/lab.cfg. A second
+# bridge, br6, is an IPv6-only link (fd98::/64, the server at fd98::1, no
+# IPv4 at all) for the machines that netboot over IPv6.
 
 LAB_TOP=${LAB_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
 LAB_BRIDGE=br0
 LAB_SERVER=10.99.0.1
 LAB_PREFIX=24
+LAB_SERVER6=fd99::1
+LAB_BRIDGE6=br6
+LAB_SERVER6_ONLY=fd98::1
 OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
 OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
 UBOOT_ARM64=/usr/lib/u-boot/qemu_arm64/u-boot.bin
@@ -26,7 +31,13 @@ lab_net_up() {
 	# must not be eaten by a bridge port still "learning".
 	ip -n "$1" link set "$LAB_BRIDGE" type bridge stp_state 0 forward_delay 0
 	ip -n "$1" addr add "$LAB_SERVER/$LAB_PREFIX" dev "$LAB_BRIDGE"
+	# nodad: the addresses are usable at once (a fresh, private link).
+	ip -n "$1" addr add "$LAB_SERVER6/64" dev "$LAB_BRIDGE" nodad
 	ip -n "$1" link set "$LAB_BRIDGE" up
+	ip -n "$1" link add "$LAB_BRIDGE6" type bridge
+	ip -n "$1" link set "$LAB_BRIDGE6" type bridge stp_state 0 forward_delay 0
+	ip -n "$1" addr add "$LAB_SERVER6_ONLY/64" dev "$LAB_BRIDGE6" nodad
+	ip -n "$1" link set "$LAB_BRIDGE6" up
 }
 
 # iPXE waits for IPv6 autoconfiguration before it fetches anything; with
@@ -102,11 +113,19 @@ lab_veth_up() {
 	ip -n "$1" link set host0 up
 }
 
-# lab_tap_add NS TAP: a tap on the bridge for one VM.
+# lab_tap_add NS TAP [BRIDGE]: a tap on the bridge (default br0) for one VM.
 lab_tap_add() {
 	ip -n "$1" tuntap add dev "$2" mode tap || return 1
-	ip -n "$1" link set "$2" master "$LAB_BRIDGE"
+	ip -n "$1" link set "$2" master "${3:-$LAB_BRIDGE}"
 	ip -n "$1" link set "$2" up
+}
+
+# lab_vm_bridge KIND: the bridge a VM of KIND is on (br6 for the IPv6 kinds).
+lab_vm_bridge() {
+	case $1 in
+	*6) echo "$LAB_BRIDGE6" ;;
+	*) echo "$LAB_BRIDGE" ;;
+	esac
 }
 
 # lab_net_down NS [HOSTIF]: removes the namespace (and with it the bridge,
@@ -167,9 +186,15 @@ lab_accel_probe() {	# accel: 0 if the ROM sends DHCP under it
 #           then boot.scr.uimg over TFTP). virtio-net must be modern-only:
 #           through the legacy interface U-Boot 2023.01 reads the MAC as
 #           52:52:52:52:52:52 and DHCPs with that instead of the NIC's.
+#   uefi6   as uefi, on the IPv6-only link, with OVMF's IPv4 PXE switched
+#           off and its IPv6 PXE on (fw_cfg opt/org.tianocore/IPv4PXESupport
+#           and IPv6PXESupport; OVMF's default is IPv4 only): DHCPv6 ->
+#           TFTP ipxe.efi -> iPXE DHCPv6 -> HTTP boot.ipxe, all over IPv6
+#   bios6   as bios, on the IPv6-only link: iPXE's DHCPv4 goes unanswered
+#           and it boots from DHCPv6's option 59
 lab_vm_arch() {
 	case $1 in
-	bios|uefi) echo amd64 ;;
+	bios|uefi|bios6|uefi6) echo amd64 ;;
 	uboot) echo arm64 ;;
 	esac
 }
@@ -188,14 +213,18 @@ lab_vm_start() {
 	[ "$sock" = sock ] && rm -f "$dir/$name.sock" &&
 	    serial="-chardev socket,id=s0,path=$dir/$name.sock,server=on,wait=off,logfile=$dir/$name.serial -serial chardev:s0"
 	common="-m $mem -display none -monitor none -no-reboot $serial -pidfile $dir/$name.pid -name $name $extra"
+	pxe6=""
 	case $kind in
-	bios)
+	bios|bios6)
 		set -- qemu-system-x86_64 -M pc -accel "$accel" $common $net \
 		    -device "e1000,netdev=n0,mac=$mac" -boot n
 		;;
-	uefi)
+	uefi|uefi6)
 		cp "$OVMF_VARS" "$dir/$name.vars"
-		set -- qemu-system-x86_64 -M q35 -accel "$accel" $common $net \
+		[ "$kind" = uefi6 ] && pxe6="-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=n
+		    -fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=y"
+		# shellcheck disable=SC2086
+		set -- qemu-system-x86_64 -M q35 -accel "$accel" $common $net $pxe6 \
 		    -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \
 		    -drive "if=pflash,format=raw,unit=1,file=$dir/$name.vars" \
 		    -device "virtio-net-pci,netdev=n0,mac=$mac,romfile=,bootindex=1"

@@ -342,6 +342,12 @@ dhcp6_handle(const struct dhcp6_ctx *c, const struct d6_msg *req, struct dhcp6_o
 		o->send = true;
 		r->rapid = req->rapid;
 		r->type = req->rapid ? D6_REPLY : D6_ADVERTISE;
+		/* Preference 255 (RFC 8415 18.2.1): the client requests at
+		 * once instead of collecting Advertises for its first
+		 * retransmission time; OVMF's PXE waited 5 s without it. In
+		 * full mode this server is the network's; proxy mode
+		 * (below) leaves the choice to the site's server. */
+		r->preference = !req->rapid;
 		assign(c, req, o, req->rapid);
 		boot_options(c, req, o);
 		break;

@@ -37,6 +37,8 @@
 #include "config/plan9ini.h"
 #include "core/util.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
@@ -522,11 +524,15 @@ enroll(struct MHD_Connection *c, struct http_req *r)
 		return http_error(c, r, 400, "needs \"mac\": a MAC address like 52:54:00:00:00:11");
 	}
 	if (!speaks_for(r->h, src, mac)) {
-		char m[18];
+		char m[18], a[INET6_ADDRSTRLEN];
 		mac_format(mac, m);
 		json_decref(j);
 		(*r->h->enroll.refused)++;
-		return http_error(c, r, 403, "this address holds no lease for %s", m);
+		if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)(const void *)src))
+			inet_ntop(AF_INET, src + 12, a, sizeof a);
+		else
+			inet_ntop(AF_INET6, src, a, sizeof a);
+		return http_error(c, r, 403, "this address (%s) holds no lease for %s", a, m);
 	}
 	if (discovered_facts_depth(j) > DISCOVERED_MAX_DEPTH) {
 		json_decref(j);

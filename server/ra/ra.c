@@ -9,8 +9,9 @@
  *
  * So on every interface of a network gridbootd serves, this module sends
  * RAs that disturb no host: router lifetime 0 (no default route), no
- * prefix (no address), every other field "unspecified"; M and O only
- * where gridbootd's own DHCPv6 answers (ra_flags). In the default
+ * prefix to make an address from, every other field "unspecified"; M
+ * and O, and subnet6 as on-link only (L=1, A=0), where gridbootd's own
+ * DHCPv6 answers (ra_flags). In the default
  * mode (networks[].ra = "auto") only while no other router advertises on
  * that link: a real router's RAs may carry M/O flags or a prefix ours
  * would contradict. It solicits once when an interface appears, watches
@@ -71,6 +72,9 @@ struct raif {
 	char name[IF_NAMESIZE];
 	enum ramode mode;
 	bool managed, other;        /* the M and O flags we announce */
+	bool has_onlink;            /* announce onlink/onlink_len as on-link only */
+	uint8_t onlink[16];
+	int onlink_len;
 	bool has_mac;
 	uint8_t mac[6];
 	bool seen;                  /* found again by the last refresh */
@@ -124,13 +128,29 @@ rand_ms(uint64_t lo, uint64_t hi)
  * options only (dhcp6 proxy), both clear without DHCPv6. M=1 with nobody
  * answering DHCPv6 would send iPXE on to wait for a reply that never
  * comes, so the flags promise only what the inventory serves. */
-static void
-ra_flags(const struct network *n, bool *managed, bool *other)
-{
-	bool v6 = n->has_subnet6;
+struct raflags {
+	bool managed, other;
+	bool has_onlink;            /* subnet6, announced on-link only */
+	uint8_t onlink[16];
+	int onlink_len;
+};
 
-	*managed = v6 && n->dhcp6 == DHCP_FULL;
-	*other = v6 && n->dhcp6 == DHCP_PROXY;
+static void
+ra_flags(const struct network *n, struct raflags *fl)
+{
+	bool v6 = n->has_subnet6 && n->dhcp6 != DHCP_OFF;
+
+	fl->managed = v6 && n->dhcp6 == DHCP_FULL;
+	fl->other = v6 && n->dhcp6 == DHCP_PROXY;
+	/* Where our DHCPv6 serves, subnet6 is on the link (L=1, A=0): a
+	 * DHCPv6 address comes without a prefix length, and a client that
+	 * heard this RA has a route to the server (UEFI's PXE polls 10 s for
+	 * one before it assumes it on-link). No address is made from it. */
+	fl->has_onlink = v6;
+	if (v6) {
+		memcpy(fl->onlink, n->subnet6, 16);
+		fl->onlink_len = n->prefix6;
+	}
 }
 
 static bool
@@ -174,8 +194,9 @@ send_to(struct raif *f, const struct in6_addr *to, const uint8_t *buf, size_t le
 static void
 send_ra(struct raif *f, const struct in6_addr *to, bool solicited)
 {
-	uint8_t buf[64];
-	size_t len = ra_build(buf, sizeof buf, f->managed, f->other, f->has_mac ? f->mac : NULL);
+	uint8_t buf[96];
+	size_t len = ra_build(buf, sizeof buf, f->managed, f->other, f->has_onlink ? f->onlink : NULL,
+	    f->onlink_len, f->has_mac ? f->mac : NULL);
 
 	if (len && send_to(f, to, buf, len))
 		(*(solicited ? f->srv->m_sent_sol : f->srv->m_sent_unsol))++;
@@ -283,14 +304,14 @@ on_rs(struct raif *f, const struct in6_addr *src)
 }
 
 /* Another gridbootd on the link sends what we send (lifetime 0, no
- * prefix, the same flags): if both went quiet on seeing the other, the
+ * prefix or just the on-link one, the same flags): if both went quiet on seeing the other, the
  * link would have no advertisement at all. The one with the lower MAC
  * keeps advertising; the other yields to it as to any router. */
 static bool
 yields_to_us(const struct raif *f, const struct ra_msg *m)
 {
-	bool like_ours = m->router_lifetime == 0 && m->nprefixes == 0 && m->cur_hop_limit == 0 &&
-	    m->managed == f->managed && m->other == f->other;
+	bool like_ours = m->router_lifetime == 0 && m->nprefixes == (f->has_onlink ? 1 : 0) &&
+	    m->cur_hop_limit == 0 && m->managed == f->managed && m->other == f->other;
 	return like_ours && f->has_mac && m->has_slla && memcmp(f->mac, m->slla, 6) < 0;
 }
 
@@ -422,7 +443,7 @@ on_readable(int fd, uint32_t events, void *arg)
  * "off". Sets the flags from the network that decided. */
 static bool
 if_mode(const struct inventory *inv, const char *name, const uint32_t *addrs, int naddrs,
-    const uint8_t (*addrs6)[16], int naddrs6, enum ramode *mode, bool *managed, bool *other)
+    const uint8_t (*addrs6)[16], int naddrs6, enum ramode *mode, struct raflags *fl)
 {
 	const struct grid *g = &inv->grid;
 	bool found = false;
@@ -446,7 +467,7 @@ if_mode(const struct inventory *inv, const char *name, const uint32_t *addrs, in
 			continue;
 		if (!found || n->ra == RA_OFF || (n->ra == RA_ON && *mode == RA_AUTO)) {
 			*mode = n->ra;
-			ra_flags(n, managed, other);
+			ra_flags(n, fl);
 		}
 		found = true;
 	}
@@ -518,13 +539,14 @@ if_refresh(struct ra_server *srv)
 			    strcmp(b->ifa_name, a->ifa_name) == 0)
 				memcpy(addrs6[naddrs6++], &((struct sockaddr_in6 *)b->ifa_addr)->sin6_addr, 16);
 		enum ramode mode = RA_AUTO;
-		bool managed = false, other = false;
+		struct raflags fl = { 0 };
 		if (!if_mode(inv, a->ifa_name, addrs, naddrs, (const uint8_t (*)[16])addrs6, naddrs6, &mode,
-		    &managed, &other))
+		    &fl))
 			continue;
 		const struct sockaddr_ll *ll = (const struct sockaddr_ll *)a->ifa_addr;
 		struct raif *f = if_by_index(srv, ll->sll_ifindex);
-		if (f == NULL) {
+		bool fresh = f == NULL;
+		if (fresh) {
 			if (srv->nifs == MAXIFS)
 				continue;
 			f = ecalloc(1, sizeof *f);
@@ -535,13 +557,10 @@ if_refresh(struct ra_server *srv)
 			ev_timer_init(&f->t_resp, on_respond, f);
 			srv->ifs[srv->nifs++] = f;
 			f->mode = mode;
-			f->managed = managed;
-			f->other = other;
 			if (ll->sll_halen == 6) {
 				memcpy(f->mac, ll->sll_addr, 6);
 				f->has_mac = true;
 			}
-			if_start(f);
 		} else if (f->mode != mode) {
 			log_info("ra: %s: router advertisements now %s", f->name,
 			    mode == RA_ON ? "on" : mode == RA_OFF ? "off" : "auto");
@@ -551,9 +570,14 @@ if_refresh(struct ra_server *srv)
 			f->quiet = mode == RA_AUTO && f->other_count > 0 &&
 			    ev_now(srv->d->loop) < f->other_until;
 		}
-		f->managed = managed;
-		f->other = other;
+		f->managed = fl.managed;
+		f->other = fl.other;
+		f->has_onlink = fl.has_onlink;
+		memcpy(f->onlink, fl.onlink, 16);
+		f->onlink_len = fl.onlink_len;
 		f->seen = true;
+		if (fresh)
+			if_start(f);
 	}
 	freeifaddrs(all);
 	for (int i = 0; i < srv->nifs;) {

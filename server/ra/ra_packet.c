@@ -89,7 +89,8 @@ ra_parse(const uint8_t *msg, size_t len, const uint8_t src[16], int hoplimit, st
 }
 
 size_t
-ra_build(uint8_t *buf, size_t cap, bool managed, bool other, const uint8_t *mac)
+ra_build(uint8_t *buf, size_t cap, bool managed, bool other, const uint8_t *onlink,
+    int onlink_len, const uint8_t *mac)
 {
 	struct wr w = wr_make(buf, cap);
 
@@ -101,6 +102,16 @@ ra_build(uint8_t *buf, size_t cap, bool managed, bool other, const uint8_t *mac)
 	wr_be16(&w, 0);                     /* router lifetime 0: not a default router */
 	wr_be32(&w, 0);                     /* reachable time: unspecified */
 	wr_be32(&w, 0);                     /* retrans timer: unspecified */
+	if (onlink) {
+		wr_u8(&w, OPT_PREFIX);
+		wr_u8(&w, 4);                   /* 32 bytes */
+		wr_u8(&w, (uint8_t)onlink_len);
+		wr_u8(&w, 0x80);                /* L: on-link; not A: no address */
+		wr_be32(&w, RA_ONLINK_LIFETIME); /* valid lifetime */
+		wr_be32(&w, 0);                 /* preferred lifetime */
+		wr_be32(&w, 0);                 /* reserved */
+		wr_bytes(&w, onlink, 16);
+	}
 	if (mac) {
 		wr_u8(&w, OPT_SLLA);
 		wr_u8(&w, 1);

@@ -44,11 +44,15 @@ enum ra_perr ra_parse(const uint8_t *msg, size_t len, const uint8_t src[16], int
     struct ra_msg *out);
 
 /* What gridbootd announces: M and O as given, everything else zero
- * ("unspecified"): no prefix, router lifetime 0, so a host gets neither
- * an address nor a default route from it. With mac, a source link-layer
+ * ("unspecified"), router lifetime 0: a host gets no default route from
+ * it. With onlink (16 bytes, onlink_len bits), one prefix option saying
+ * only that the prefix is on the link (L=1, A=0: no address from it, a
+ * valid lifetime of RA_ONLINK_LIFETIME s). With mac, a source link-layer
  * option. Returns the length written (checksum left 0 for the kernel),
  * or 0 if cap is too small. */
-size_t ra_build(uint8_t *buf, size_t cap, bool managed, bool other, const uint8_t *mac);
+#define RA_ONLINK_LIFETIME 1800
+size_t ra_build(uint8_t *buf, size_t cap, bool managed, bool other, const uint8_t *onlink,
+    int onlink_len, const uint8_t *mac);
 
 /* A Router Solicitation from us (RFC 4861 4.1), to learn at start whether
  * another router is on the link. */

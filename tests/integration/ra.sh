@@ -12,7 +12,8 @@
 #     and C's solicitations get no RA from it; radvd stopped: gridbootd
 #     advertises again once radvd's RAs aged out;
 #   - networks[].ra = "off": nothing sent, solicitations only counted;
-#   - M=1 with dhcp6 full, O=1 with dhcp6 proxy (after a reload), and an
+#   - M=1 with dhcp6 full, O=1 with dhcp6 proxy (after a reload), subnet6
+#     as an on-link-only prefix (L=1, A=0: a route, no address), and an
 #     IPv6-only network's link found by its address in subnet6;
 #   - 10 s of libFuzzer on the parser (make fuzz-ra).
 . "$GRIDBOOT_TOP/tests/lib.sh"
@@ -231,7 +232,11 @@ check "gridbootd starts (subnet6, dhcp6 full)" dhcp_serve $S "$T_TMP/grid.cfg"
 check "ra watches br0" wait_for 5 grep -q "ra: br0: router advertisements auto" "$T_TMP/gridbootd.log"
 sleep 1.2
 check "dhcp6 full: M flag set, O clear" flags Yes No
-sed 's/^/#   /' "$T_TMP/rdisc6.out" | grep -i "stateful"
+sed 's/^/#   /' "$T_TMP/rdisc6.out" | grep -i "stateful\|prefix\|on-link\|autonomous"
+check "subnet6 announced as a prefix, on-link only (L=1, A=0)" sh -c "grep -q 'Prefix *: *fd95::/64' '$T_TMP/rdisc6.out' &&
+    grep -q 'On-link *: *Yes' '$T_TMP/rdisc6.out' && grep -q 'Autonomous address conf.*: *No' '$T_TMP/rdisc6.out'"
+check "C's kernel: an on-link route for fd95::/64, no address from it" \
+    sh -c "ip -n $C -6 route show fd95::/64 | grep -q c0 && [ -z \"\$(ip -n $C -6 addr show dev c0 scope global)\" ]"
 cfg6 proxy
 kill -HUP $GB_PID
 check "reloaded" wait_for 10 grep -q "reload: .* OK" "$T_TMP/gridbootd.log"

@@ -123,6 +123,7 @@ test_reservations(void)
 	ask(0, &m, &o);
 	CHECK(o.send && o.reply.type == D6_ADVERTISE && addr_is(&o, 0, "fd9a::11"),
 	    "reservation by DUID");
+	CHECK(o.reply.preference, "a full network's Advertise carries Preference 255");
 	m = msg(D6_SOLICIT, 77);
 	m.has_mac = true;
 	memcpy(m.mac, "\x52\x54\x00\x00\x00\x12", 6);

@@ -16,16 +16,26 @@ main(void)
 	struct ra_msg m;
 	const uint8_t mac[6] = { 0x52, 0x54, 0, 0, 0, 0x11 };
 
-	size_t n = ra_build(b, sizeof b, false, false, mac);
+	size_t n = ra_build(b, sizeof b, false, false, NULL, 0, mac);
 	CHECK(n == 24, "our RA: 16 bytes and an 8-byte SLLA option (%zu)", n);
 	CHECK(ra_parse(b, n, ll, 255, &m) == RAP_OK, "our RA parses");
 	CHECK(m.type == ICMP6_RA && m.router_lifetime == 0 && m.nprefixes == 0 &&
 	    !m.managed && !m.other, "lifetime 0, no prefix, M=O=0");
 	CHECK(m.has_slla && memcmp(m.slla, mac, 6) == 0, "SLLA carries the MAC");
-	n = ra_build(b, sizeof b, true, true, NULL);
+	n = ra_build(b, sizeof b, true, true, NULL, 0, NULL);
 	CHECK(n == 16 && ra_parse(b, n, ll, 255, &m) == RAP_OK && m.managed && m.other && !m.has_slla,
 	    "M and O when asked (the DHCPv6 hook), no SLLA without a MAC");
-	CHECK(ra_build(b, 20, false, false, mac) == 0, "too small a buffer: 0");
+	CHECK(ra_build(b, 20, false, false, NULL, 0, mac) == 0, "too small a buffer: 0");
+	{
+		uint8_t big[96];
+		const uint8_t p6[16] = { 0xfd, 0x99 };
+		size_t k = ra_build(big, sizeof big, true, false, p6, 64, mac);
+		CHECK(k == 56 && ra_parse(big, k, ll, 255, &m) == RAP_OK && m.nprefixes == 1 && m.managed,
+		    "with subnet6: one prefix option (%zu bytes)", k);
+		CHECK(big[16] == 3 && big[17] == 4 && big[18] == 64 && big[19] == 0x80 &&
+		    memcmp(big + 32, p6, 16) == 0, "the prefix option: fd99::/64, L=1, A=0");
+		CHECK(ra_build(big, 50, true, false, p6, 64, mac) == 0, "no room for it: 0");
+	}
 
 	CHECK(ra_parse(b, 16, global, 255, &m) == RAP_SOURCE, "RA from a global address: source");
 	CHECK(ra_parse(b, 16, ll, 64, &m) == RAP_HOPLIMIT, "RA with hop limit 64: hoplimit");
@@ -38,7 +48,7 @@ main(void)
 	CHECK(ra_parse(b, 16, ll, 255, &m) == RAP_TYPE, "a neighbour solicitation: type");
 
 	/* An RA with a prefix option (type 3, 4 units) counts it. */
-	n = ra_build(b, sizeof b, false, false, NULL);
+	n = ra_build(b, sizeof b, false, false, NULL, 0, NULL);
 	memset(b + n, 0, 32);
 	b[n] = 3;
 	b[n + 1] = 4;
