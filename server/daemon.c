@@ -168,13 +168,13 @@ static void
 finish_load(struct daemon *d)
 {
 	struct reload_job *j = d->job;
-	uint64_t t0 = mono_ms();
+	uint64_t t0 = mono_us();
 
 	if (!pthread_equal(j->thread, pthread_self()))
 		pthread_join(j->thread, NULL);
 	d->job = NULL;
 	bool ok = apply(d, j->result, &j->errs);
-	*R.m_swap_us = (mono_ms() - t0) * 1000;
+	*R.m_swap_us = mono_us() - t0;
 	*R.m_load_ms = j->load_ms;
 	*R.m_ended = (uint64_t)wall_ms();
 	*R.m_running = 0;
@@ -237,11 +237,11 @@ on_turn_end(void *arg)
 	if (d->ready) {
 		struct reload_waiter *w = d->ready_waiters;
 		struct inventory *next = d->ready;
-		uint64_t t0 = mono_ms();
+		uint64_t t0 = mono_us();
 		d->ready = NULL;
 		d->ready_waiters = NULL;
 		apply(d, next, NULL);
-		*R.m_swap_us = (mono_ms() - t0) * 1000;
+		*R.m_swap_us = mono_us() - t0;
 		tell(w, true);
 	}
 	if (d->job && R.done)

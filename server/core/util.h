@@ -30,6 +30,7 @@ char *move_aside(const char *path);
 bool str_has_prefix(const char *s, const char *prefix);
 
 uint64_t mono_ms(void);    /* monotonic clock, milliseconds */
+uint64_t mono_us(void);    /* ... microseconds */
 int64_t wall_ms(void);     /* wall clock, milliseconds since the epoch */
 
 /* MAC and IPv4 text forms. IPv4 addresses are kept in host byte order. */
