@@ -99,8 +99,10 @@ lab-down:
 
 # drawterm from the host to the lab's cpu1 as glenda: a window, or with
 # CMD='...' the command's output (docs/lab.md).
+# CMD goes through the environment: on the make command line, a | or ;
+# in it would otherwise run on the host.
 lab-drawterm:
-	sh test-lab/lab.sh drawterm $(CMD)
+	CMD="$(CMD)" sh -c 'if [ -n "$$CMD" ]; then exec sh test-lab/lab.sh drawterm "$$CMD"; else exec sh test-lab/lab.sh drawterm; fi' 
 
 # Downloads the 9front release into kernels/ (needs the internet; never
 # part of `make test`). See kernels/README.md.

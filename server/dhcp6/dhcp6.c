@@ -56,7 +56,8 @@ struct dhcp6_server {
 	size_t sid_len;
 	struct dhcp6_leases *leases;
 	uint64_t *msgs[D6_NTYPES], *replies[D6_NTYPES], *drops[D6P_NPERR], *drop_iface,
-	    *drop_net, *drop_journal, *drop_send, *drop_invalid, *fsyncs, *silent, *bound;
+	    *drop_net, *drop_journal, *drop_send, *drop_invalid, *fsyncs, *silent, *bound,
+	    *relayed;
 	struct ratelimit rl_bad, rl_send, rl_net;
 };
 
@@ -84,6 +85,8 @@ metrics_register(struct dhcp6_server *srv)
 	srv->drop_invalid = metric_counter("gridboot_dhcp6_drops_total", "reason=\"invalid\"", NULL);
 	srv->silent = metric_counter("gridboot_dhcp6_unanswered_total", NULL,
 	    "valid DHCPv6 messages that needed no reply");
+	srv->relayed = metric_counter("gridboot_dhcp6_relayed_total", NULL,
+	    "DHCPv6 messages that came in Relay-Forw (counted by their inner type too)");
 	srv->fsyncs = metric_counter("gridboot_dhcp6_journal_syncs_total", NULL,
 	    "fdatasync calls on the DHCPv6 lease journal");
 	srv->bound = metric_gauge("gridboot_dhcp6_leases", NULL,
@@ -318,6 +321,7 @@ handle(struct dhcp6_server *srv, const uint8_t *buf, size_t len,
 	}
 	const struct network *net;
 	if (req.nrelay > 0) {
+		(*srv->relayed)++;
 		net = net_for_relay(srv, &req);
 		if (net && !host_in(srv, net, host) && !link_local(pi->ipi6_addr.s6_addr) &&
 		    pi->ipi6_addr.s6_addr[0] != 0xff)

@@ -10,8 +10,8 @@
  * 9P: create, remove and wstat are refused.
  *
  * Nodes live until p9_synth_free; build the tree first, free the sessions
- * before the tree. The grid tree (machines/NAME/role ...) is meant to be
- * built on this. */
+ * before the tree. Used by the unit tests and the 9P session fuzzer only;
+ * the grid tree (p9_grid.c) has its own nodes. */
 #ifndef GRIDBOOT_P9_SYNTH_H
 #define GRIDBOOT_P9_SYNTH_H
 

@@ -643,7 +643,7 @@ metrics_register(struct ra_server *srv)
 	char l[64];
 
 	srv->m_sent_sol = metric_counter("gridboot_ra_sent_total", "kind=\"solicited\"",
-	    "router advertisements sent (router lifetime 0, no prefix)");
+	    "router advertisements sent (router lifetime 0)");
 	srv->m_sent_unsol = metric_counter("gridboot_ra_sent_total", "kind=\"unsolicited\"", NULL);
 	srv->m_rs = metric_counter("gridboot_ra_solicitations_total", NULL,
 	    "router solicitations received on served interfaces");

@@ -117,7 +117,8 @@ sh test-lab/lab.sh status | sed 's/^/# /'
 
 t1=$(date +%s)
 make -s lab-down >/dev/null 2>&1
-ok "make lab-down in $(($(date +%s) - t1)) s"
+down_rc=$?
+if [ "$down_rc" = 0 ]; then ok "make lab-down in $(($(date +%s) - t1)) s"; else not_ok "make lab-down exited $down_rc"; fi
 left=
 ip netns list | grep -q '^gblab' && left="$left namespace"
 ip link show gblab0 >/dev/null 2>&1 && left="$left veth"
