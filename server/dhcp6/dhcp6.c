@@ -38,6 +38,8 @@ struct pend6 {
 	uint8_t buf[D6_MAXREPLY];
 };
 
+#define REFRESH_MS 30000      /* interfaces and multicast joins re-read */
+
 struct addr6 {
 	int index;
 	char name[IF_NAMESIZE];
@@ -52,6 +54,7 @@ struct dhcp6_server {
 	struct addr6 *addrs;
 	size_t naddrs;
 	uint64_t addrs_at;
+	struct ev_timer t_refresh;  /* joins ff02::1:2 on links that appear later */
 	uint8_t sid[DUID_MAX];
 	size_t sid_len;
 	struct dhcp6_leases *leases;
@@ -150,7 +153,7 @@ net_for_iface(struct dhcp6_server *srv, int ifindex, uint8_t host[16], bool *all
 {
 	const struct inventory *inv = srv->d->inv;
 
-	if (mono_ms() - srv->addrs_at > 30000)
+	if (mono_ms() - srv->addrs_at > REFRESH_MS)
 		if_refresh(srv);
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < srv->naddrs; i++) {
@@ -471,6 +474,7 @@ lease_cap(const struct inventory *inv)
 static void
 server_free(struct dhcp6_server *srv)
 {
+	ev_timer_stop(srv->d->loop, &srv->t_refresh);
 	if (srv->fd >= 0) {
 		ev_del_fd(srv->d->loop, srv->fd);
 		close(srv->fd);
@@ -504,6 +508,19 @@ open_socket(struct dhcp6_server *srv)
 	return ev_add_fd(srv->d->loop, srv->fd, EPOLLIN, on_readable, srv);
 }
 
+/* A client multicasts to ff02::1:2, which a link hears only once we have
+ * joined it there: a served interface that comes up after the start
+ * (a bridge, a VLAN, a recreated tap) would never trigger the refresh
+ * on the receive path, so the joins are renewed on a timer too. */
+static void
+on_refresh(void *arg)
+{
+	struct dhcp6_server *srv = arg;
+
+	if_refresh(srv);
+	ev_timer_arm(srv->d->loop, &srv->t_refresh, REFRESH_MS);
+}
+
 static int
 dhcp6_init(struct daemon *d, void **self)
 {
@@ -518,6 +535,7 @@ dhcp6_init(struct daemon *d, void **self)
 	struct dhcp6_server *srv = ecalloc(1, sizeof *srv);
 	srv->d = d;
 	srv->fd = -1;
+	ev_timer_init(&srv->t_refresh, on_refresh, srv);
 	metrics_register(srv);
 	if (load_duid(srv, inv->grid.state) < 0 ||
 	    (srv->leases = dhcp6_lease_open(inv->grid.state, lease_cap(inv))) == NULL) {
@@ -531,6 +549,7 @@ dhcp6_init(struct daemon *d, void **self)
 		return -1;
 	}
 	if_refresh(srv);
+	ev_timer_arm(d->loop, &srv->t_refresh, REFRESH_MS);
 	ev_add_turn_hook(d->loop, commit_turn, srv);
 	*self = srv;
 	log_info("dhcp6: listening on port %d; %lu lease record(s)", SERVER_PORT,
