@@ -277,6 +277,21 @@ discovered_find(const uint8_t mac[6])
 	return find(mac);
 }
 
+bool
+discovered_admit(const uint8_t mac[6], int64_t now_ms)
+{
+	static int64_t window;      /* one budget for the one store */
+	static int fresh;
+
+	if (find(mac) != NULL)
+		return true;
+	if (now_ms / 1000 != window) {
+		window = now_ms / 1000;
+		fresh = 0;
+	}
+	return fresh++ < DISCOVERED_NEW_PER_SEC;
+}
+
 const struct discovered *
 discovered_seen(const uint8_t mac[6], int client_arch, const char *vendor_class,
     const char *uuid)

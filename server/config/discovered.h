@@ -38,6 +38,13 @@ const struct discovered *discovered_find(const uint8_t mac[6]);
  * NULL when the table is full of enrolled machines. */
 const struct discovered *discovered_seen(const uint8_t mac[6], int client_arch,
     const char *vendor_class, const char *uuid);
+/* Whether a sighting of mac may be recorded now: always for a machine
+ * already in the store, else at most DISCOVERED_NEW_PER_SEC new records a
+ * second, whichever protocol saw them (the store holds 4096 and evicts
+ * the oldest never-enrolled one: a flood of made-up MACs must not push
+ * out real machines faster than people can see them). */
+#define DISCOVERED_NEW_PER_SEC 20
+bool discovered_admit(const uint8_t mac[6], int64_t now_ms);
 /* Stores the enroll facts (JSON object text, at most DISCOVERED_MAX_FACTS
  * bytes, nested at most DISCOVERED_MAX_DEPTH deep), kept as compact text
  * (d->facts_json); the next discovered_flush() persists them. Over the

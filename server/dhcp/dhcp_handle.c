@@ -110,29 +110,16 @@ uuid_text(const struct dhcp_msg *req, char out[40])
 		    u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
 }
 
-/* The discovered store holds at most 4096 records and evicts the oldest
- * never-enrolled one: a flood of random MACs must not push out real
- * machines faster than people can see them. At most DISCOVER_RATE new
- * records a second; known ones only update last_seen. */
-#define DISCOVER_RATE 20
-
+/* Unknown machines are recorded as discovered within the store's one
+ * budget of new records a second (discovered_admit); known ones only
+ * update last_seen. */
 static void
 record_unknown(const struct dhcp_ctx *c, const struct dhcp_msg *req)
 {
-	/* A rate limiter on the process-wide discovered store: static like
-	 * the others (struct ratelimit), nothing of the module's state. */
-	static int64_t window;
-	static int fresh;
 	char uuid[40];
 
-	if (discovered_find(req->chaddr) == NULL) {
-		if (c->now_ms / 1000 != window) {
-			window = c->now_ms / 1000;
-			fresh = 0;
-		}
-		if (fresh++ >= DISCOVER_RATE)
-			return;
-	}
+	if (!discovered_admit(req->chaddr, c->now_ms))
+		return;
 	uuid_text(req, uuid);
 	discovered_seen(req->chaddr, req->arch, req->vendor, uuid);
 }

@@ -200,26 +200,13 @@ release(const struct dhcp6_ctx *c, const struct d6_msg *req, bool decline)
 }
 
 /* An unknown netbooting machine with a MAC is recorded as discovered,
- * as DHCPv4 does (the API's unknown machines, enroll over IPv6), at most
- * DISCOVER6_RATE new records a second so a flood of made-up DUIDs cannot
- * push out real machines; known ones only update last_seen. */
-#define DISCOVER6_RATE 20
-
+ * as DHCPv4 does (the API's unknown machines, enroll over IPv6), within
+ * the store's one budget of new records (discovered_admit). */
 static void
 record_unknown(const struct dhcp6_ctx *c, const struct d6_msg *req)
 {
-	static int64_t window;      /* like struct ratelimit: process-wide, as the store is */
-	static int fresh;
-
-	if (discovered_find(req->mac) == NULL) {
-		if (c->now_ms / 1000 != window) {
-			window = c->now_ms / 1000;
-			fresh = 0;
-		}
-		if (fresh++ >= DISCOVER6_RATE)
-			return;
-	}
-	discovered_seen(req->mac, req->arch, req->vendor, "");
+	if (discovered_admit(req->mac, c->now_ms))
+		discovered_seen(req->mac, req->arch, req->vendor, "");
 }
 
 static void

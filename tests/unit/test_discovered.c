@@ -107,6 +107,21 @@ main(void)
 	size_t bytes2 = 0;
 	CHECK(discovered_enrolled(&bytes2) == enrolled + 1 && bytes2 <= DISCOVERED_MAX_FACTS_TOTAL,
 	    "the same enrolled records come back (%zu)", discovered_enrolled(NULL));
+	/* One budget of new records a second for the store, whichever DHCP
+	 * (v4 or v6) asks: a known MAC is always admitted. */
+	int64_t t = 5000000;
+	int admitted = 0;
+	for (unsigned i = 0; i < 3 * DISCOVERED_NEW_PER_SEC; i++) {
+		mac_of(0x500000 + i, mac);
+		admitted += discovered_admit(mac, t + (i % 2));  /* both "protocols", one second */
+	}
+	CHECK(admitted == DISCOVERED_NEW_PER_SEC, "%d new MACs admitted in one second, not more (%d)",
+	    DISCOVERED_NEW_PER_SEC, admitted);
+	mac_of(0x500000, mac);      /* the first admitted, now recorded */
+	CHECK(discovered_seen(mac, 7, "PXEClient", "") != NULL && discovered_admit(mac, t),
+	    "a known machine is admitted over the budget");
+	mac_of(0x5fffff, mac);
+	CHECK(discovered_admit(mac, t + 1000), "the next second has a new budget");
 	discovered_close();
 	char *rm = esprintf("rm -rf %s", dir);
 	CHECK(system(rm) == 0, "clean up");
