@@ -115,6 +115,12 @@ else
 fi
 sh test-lab/lab.sh status | sed 's/^/# /'
 
+# What the consoles showed, for the record (the run directory goes with
+# lab-down).
+for m in cpu1 term1; do
+	echo "# $m console, last lines:"
+	tr -d '\r' <"$RUN/$m.serial" 2>/dev/null | grep -v '^$' | tail -n 12 | sed 's/^/#   | /'
+done
 t1=$(date +%s)
 make -s lab-down >/dev/null 2>&1
 down_rc=$?
