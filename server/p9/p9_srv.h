@@ -23,7 +23,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "p9/p9_fcall.h"
+#include "proto/p9_fcall.h"
 
 #define P9_MAXFIDS 4096
 #define P9_MIN_MSIZE 256

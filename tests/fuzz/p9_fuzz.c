@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "p9/p9_fcall.h"
+#include "proto/p9_fcall.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,14 +1,15 @@
 #!/bin/sh
 # Checks the direction of use in server/ (docs/ARCHITECTURE.md, "Layers"):
 # a file may include headers of its own layer or below, a service folder
-# none of its siblings, and curve/ nothing outside itself. Prints one line
+# none of its siblings, curve/ nothing outside itself, and proto/ (wire
+# codecs more than one service speaks) only core/, which never includes it. Prints one line
 # per violation as FILE:LINE: includes HEADER (why) and exits 1 if any.
 # usage: check-layers.sh [SERVER_DIR]   (default: server)
 dir=${1:-server}
 
 rank() {	# folder of a path relative to SERVER_DIR -> layer number
 	case $1 in
-	core|curve) echo 0 ;;
+	core|curve|proto) echo 0 ;;
 	config) echo 1 ;;
 	boot) echo 2 ;;
 	.) echo 4 ;;    # main.c, daemon.c, modules.c: the top
@@ -33,6 +34,10 @@ for f in $(cd "$dir" && find . -name '*.[ch]' | sed 's|^\./||' | sort); do
 			why="a sibling service's folder"
 		elif [ "$from" = curve ] && [ "$to" != curve ]; then
 			why="curve/ depends on nothing else"
+		elif [ "$from" = proto ] && [ "$to" != proto ] && [ "$to" != core ]; then
+			why="proto/ depends on core/ alone"
+		elif [ "$from" = core ] && [ "$to" = proto ]; then
+			why="a layer above core"
 		fi
 		if [ -n "$why" ]; then
 			echo "$dir/$f:$line: includes $hdr ($why)"

@@ -1,5 +1,5 @@
 /* p9c: the project's own 9P client, for tests and benchmarks. It speaks
- * 9P2000 or 9P2000.L through the server's codec (server/p9/p9_fcall.h)
+ * 9P2000 or 9P2000.L through the server's codec (server/proto/p9_fcall.h)
  * over TCP, one connection per worker, and prints what it did.
  *
  * usage: p9c [-L] [-m MSIZE] [-a ANAME] [-u UNAME] [-c CONNS] [-n COUNT]
@@ -40,7 +40,7 @@
 #include "auth/authkey.h"
 #include "auth/authmsg.h"
 #include "auth/authpak.h"
-#include "p9/p9_fcall.h"
+#include "proto/p9_fcall.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

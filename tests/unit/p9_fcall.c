@@ -1,6 +1,6 @@
-/* The 9P codec (server/p9/p9_fcall.c): every message round-trips, known
+/* The 9P codec (server/proto/p9_fcall.c): every message round-trips, known
  * layouts are byte-exact, and malformed frames are refused. */
-#include "p9/p9_fcall.h"
+#include "proto/p9_fcall.h"
 #include "unit.h"
 
 static uint8_t frame[8192], again[8192];

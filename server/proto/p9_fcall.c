@@ -4,7 +4,7 @@
  * direction over a `struct codec`: decoding reads the fields through the
  * bounds-checked reader, encoding writes the same fields in the same order.
  * One description per message means encode and decode cannot drift apart. */
-#include "p9/p9_fcall.h"
+#include "proto/p9_fcall.h"
 
 #include <string.h>
 
