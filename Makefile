@@ -128,7 +128,7 @@ FUZZ_SRCS_p9 := server/proto/p9_fcall.c
 FUZZ_SRCS_p9sess := server/proto/p9_fcall.c server/p9/p9_srv.c server/p9/p9_export.c \
     server/p9/p9_synth.c server/core/util.c
 FUZZ_SRCS_authreq := server/auth/authport.c server/auth/authsrv.c server/auth/authkey.c \
-                     server/auth/authmsg.c server/auth/authpak.c server/auth/rcpu.c \
+                     server/auth/authmsg.c server/auth/authpak.c server/auth/rcpu.c server/proto/p9_fcall.c \
                      server/curve/field448.c server/curve/ed448.c
 FUZZ_LIBS_authreq := -lssl -lcrypto
 FUZZ_SRCS_ra := server/ra/ra_packet.c

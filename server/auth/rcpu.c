@@ -9,6 +9,8 @@
 #include <openssl/err.h>
 #include <openssl/rand.h>
 
+#include "proto/p9_fcall.h"
+
 static bool
 out_put(struct rcpu_out *o, const void *p, size_t n)
 {
@@ -218,6 +220,20 @@ ticket(struct rcpu *r, SSL_CTX *ctx, const uint8_t *p, size_t n, struct rcpu_out
 	return RCPU_MORE;
 }
 
+/* SSL_read returned n <= 0: what TLS wrote goes out, and either it waits
+ * for more records or the session ends with why. */
+static enum rcpu_result
+tls_stalled(struct rcpu *r, int n, struct rcpu_out *out, const char *why)
+{
+	int e = SSL_get_error(r->ssl, n);
+	if (!drain_tls(r, out))
+		return fail(r, "out of memory");
+	if (e == SSL_ERROR_WANT_READ)
+		return RCPU_MORE;
+	ERR_clear_error();
+	return fail(r, why);
+}
+
 /* The script's "%7ld\n" header and body, read through TLS. */
 static enum rcpu_result
 tls_read(struct rcpu *r, struct rcpu_out *out)
@@ -246,14 +262,9 @@ tls_read(struct rcpu *r, struct rcpu_out *out)
 			return RCPU_SCRIPT;
 		}
 	}
-	int e = SSL_get_error(r->ssl, n);
-	if (!drain_tls(r, out))
-		return fail(r, "out of memory");
-	if (e == SSL_ERROR_WANT_READ)
-		return RCPU_MORE;
-	ERR_clear_error();
-	return fail(r, SSL_is_init_finished(r->ssl) ? "TLS: closed or broken before the script"
-	    : "TLS handshake failed (a different session secret?)");
+	return tls_stalled(r, n, out, SSL_is_init_finished(r->ssl) ?
+	    "TLS: closed or broken before the script" :
+	    "TLS handshake failed (a different session secret?)");
 }
 
 /* The next of our queued 9P requests, one at a time: drawterm serves
@@ -262,16 +273,29 @@ tls_read(struct rcpu *r, struct rcpu_out *out)
 static bool
 p9_send_next(struct rcpu *r)
 {
-	if (r->p9q.n - r->p9_pos < 4)
+	if (r->p9q.n - r->p9_pos < P9_HDRSZ)
 		return true;
 	const uint8_t *m = r->p9q.p + r->p9_pos;
-	uint32_t size = (uint32_t)m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 |
-	    (uint32_t)m[3] << 24;
+	struct rd rd = rd_make(m, P9_HDRSZ);
+	uint32_t size = rd_le32(&rd);   /* our own frame, from p9_encode */
 	r->p9_pos += size;
 	return SSL_write(r->ssl, m, (int)size) == (int)size;
 }
 
-/* Counts the 9P replies in the stream; the last one ends the session. */
+/* Bytes of the reply frame being collected in r->p9in: its size field
+ * once the 4 bytes are in, else those 4. 0: a size no reply can have. */
+static size_t
+p9_reply_size(const struct rcpu *r)
+{
+	if (r->p9in.n < 4)
+		return 4;
+	struct rd rd = rd_make(r->p9in.p, 4);
+	uint32_t size = rd_le32(&rd);
+	return size < P9_HDRSZ || size > RCPU_P9_REPLY_MAX ? 0 : size;
+}
+
+/* Reads the 9P replies in the stream, each whole and through the codec;
+ * every one sends our next request, the last ends the session. */
 static enum rcpu_result
 p9_replies(struct rcpu *r, struct rcpu_out *out)
 {
@@ -280,39 +304,33 @@ p9_replies(struct rcpu *r, struct rcpu_out *out)
 
 	while ((n = SSL_read(r->ssl, buf, sizeof buf)) > 0) {
 		for (size_t i = 0; i < (size_t)n;) {
-			if (r->p9_left) {
-				size_t k = (size_t)n - i < r->p9_left ? (size_t)n - i : r->p9_left;
-				r->p9_left -= (uint32_t)k;
-				i += k;
-				continue;
-			}
-			r->p9_hdr[r->p9_have++] = buf[i++];
-			if (r->p9_have < sizeof r->p9_hdr)
-				continue;
-			uint32_t size = (uint32_t)r->p9_hdr[0] | (uint32_t)r->p9_hdr[1] << 8 |
-			    (uint32_t)r->p9_hdr[2] << 16 | (uint32_t)r->p9_hdr[3] << 24;
-			if (size < 7 || size > 65536)
+			size_t want = p9_reply_size(r);
+			size_t k = (size_t)n - i < want - r->p9in.n ? (size_t)n - i : want - r->p9in.n;
+			if (!out_put(&r->p9in, buf + i, k))
+				return fail(r, "out of memory");
+			i += k;
+			want = p9_reply_size(r);
+			if (want == 0)
 				return fail(r, "9P: a reply of impossible size");
-			r->p9_errors += r->p9_hdr[4] == 107;	/* Rerror */
-			r->p9_left = size - 5;
-			r->p9_have = 0;
+			if (r->p9in.n < want)
+				continue;
+			struct p9_fcall f;
+			const char *why;
+			if (p9_decode(r->p9in.p, r->p9in.n, P9_2000, &f, &why) < 0)
+				return fail(r, "9P: a reply that does not decode");
+			r->p9_errors += f.type == P9_RERROR;
+			r->p9in.n = 0;
 			r->p9_got++;
 			if (!p9_send_next(r))
 				return fail(r, "TLS: cannot write");
 		}
-		if (r->p9_got >= r->p9_want && r->p9_left == 0) {
+		if (r->p9_got >= r->p9_want && r->p9in.n == 0) {
 			(void)SSL_shutdown(r->ssl);
 			r->st = RCPU_DONE;
 			return drain_tls(r, out) ? RCPU_END : fail(r, "out of memory");
 		}
 	}
-	int e = SSL_get_error(r->ssl, n);
-	if (!drain_tls(r, out))
-		return fail(r, "out of memory");
-	if (e == SSL_ERROR_WANT_READ)
-		return RCPU_MORE;
-	ERR_clear_error();
-	return fail(r, "TLS: closed before the 9P replies");
+	return tls_stalled(r, n, out, "TLS: closed before the 9P replies");
 }
 
 enum rcpu_result
@@ -375,48 +393,15 @@ rcpu_input(struct rcpu *r, SSL_CTX *ctx, const uint8_t *p, size_t n, struct rcpu
 	return fail(r, "bytes after the end");
 }
 
-/* 9P messages, little-endian: size[4] type[1] tag[2] ... */
-static void
-p9_put(struct rcpu_out *o, const void *p, size_t n, bool *ok)
+/* One request through the codec, appended to o. */
+static bool
+p9_request(struct rcpu_out *o, const struct p9_fcall *f)
 {
-	*ok = *ok && out_put(o, p, n);
-}
+	uint8_t frame[RCPU_P9_MSIZE];
+	struct wr w = wr_make(frame, sizeof frame);
+	size_t n = p9_encode(&w, f, P9_2000);
 
-static void
-p9_int(struct rcpu_out *o, uint64_t v, int bytes, bool *ok)
-{
-	uint8_t b[8];
-	for (int i = 0; i < bytes; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
-	p9_put(o, b, (size_t)bytes, ok);
-}
-
-static void
-p9_str(struct rcpu_out *o, const char *s, bool *ok)
-{
-	p9_int(o, strlen(s), 2, ok);
-	p9_put(o, s, strlen(s), ok);
-}
-
-/* Starts a message: its size is patched by p9_end. */
-static size_t
-p9_begin(struct rcpu_out *o, int type, int tag, bool *ok)
-{
-	size_t at = o->n;
-	p9_int(o, 0, 4, ok);
-	p9_int(o, (uint64_t)type, 1, ok);
-	p9_int(o, (uint64_t)tag, 2, ok);
-	return at;
-}
-
-static void
-p9_end(struct rcpu_out *o, size_t at, bool *ok)
-{
-	if (!*ok)
-		return;
-	uint32_t n = (uint32_t)(o->n - at);
-	for (int i = 0; i < 4; i++)
-		o->p[at + (size_t)i] = (uint8_t)(n >> (8 * i));
+	return n > 0 && out_put(o, frame, n);
 }
 
 /* What a cpu server's rc would do to print: as the 9P client of the
@@ -426,45 +411,23 @@ p9_end(struct rcpu_out *o, size_t at, bool *ok)
 int
 rcpu_cons_write(const char *user, const char *text, size_t len, struct rcpu_out *o)
 {
-	enum { Tversion = 100, Tattach = 104, Twalk = 110, Topen = 112, Twrite = 118, Tclunk = 120 };
-	enum { MSIZE = 8192, CHUNK = MSIZE - 24 };
-	bool ok = true;
-	size_t at;
+	enum { CHUNK = RCPU_P9_MSIZE - P9_IOHDRSZ };
 	int tag = 1;
+	bool ok = p9_request(o, &(struct p9_fcall){ .type = P9_TVERSION, .tag = P9_NOTAG,
+	    .msize = RCPU_P9_MSIZE, .version = p9_str_of("9P2000") });
 
-	at = p9_begin(o, Tversion, 0xFFFF, &ok);
-	p9_int(o, MSIZE, 4, &ok);
-	p9_str(o, "9P2000", &ok);
-	p9_end(o, at, &ok);
-	at = p9_begin(o, Tattach, tag++, &ok);
-	p9_int(o, 0, 4, &ok);
-	p9_int(o, 0xFFFFFFFFu, 4, &ok);
-	p9_str(o, user, &ok);
-	p9_str(o, "", &ok);
-	p9_end(o, at, &ok);
-	at = p9_begin(o, Twalk, tag++, &ok);
-	p9_int(o, 0, 4, &ok);
-	p9_int(o, 1, 4, &ok);
-	p9_int(o, 2, 2, &ok);
-	p9_str(o, "dev", &ok);
-	p9_str(o, "cons", &ok);
-	p9_end(o, at, &ok);
-	at = p9_begin(o, Topen, tag++, &ok);
-	p9_int(o, 1, 4, &ok);
-	p9_int(o, 1, 1, &ok);           /* OWRITE */
-	p9_end(o, at, &ok);
+	ok = ok && p9_request(o, &(struct p9_fcall){ .type = P9_TATTACH, .tag = (uint16_t)tag++,
+	    .fid = 0, .afid = P9_NOFID, .uname = p9_str_of(user), .aname = p9_str_of("") });
+	ok = ok && p9_request(o, &(struct p9_fcall){ .type = P9_TWALK, .tag = (uint16_t)tag++,
+	    .fid = 0, .newfid = 1, .nwname = 2, .wname = { p9_str_of("dev"), p9_str_of("cons") } });
+	ok = ok && p9_request(o, &(struct p9_fcall){ .type = P9_TOPEN, .tag = (uint16_t)tag++,
+	    .fid = 1, .mode = P9_OWRITE });
 	for (size_t off = 0; off < len; off += CHUNK) {
 		size_t n = len - off < CHUNK ? len - off : CHUNK;
-		at = p9_begin(o, Twrite, tag++, &ok);
-		p9_int(o, 1, 4, &ok);
-		p9_int(o, off, 8, &ok);
-		p9_int(o, n, 4, &ok);
-		p9_put(o, text + off, n, &ok);
-		p9_end(o, at, &ok);
+		ok = ok && p9_request(o, &(struct p9_fcall){ .type = P9_TWRITE, .tag = (uint16_t)tag++,
+		    .fid = 1, .offset = off, .count = (uint32_t)n, .data = (const uint8_t *)text + off });
 	}
-	at = p9_begin(o, Tclunk, tag, &ok);
-	p9_int(o, 1, 4, &ok);
-	p9_end(o, at, &ok);
+	ok = ok && p9_request(o, &(struct p9_fcall){ .type = P9_TCLUNK, .tag = (uint16_t)tag, .fid = 1 });
 	return ok ? tag + 1 : -1;      /* tags 1..tag and Tversion's */
 }
 
@@ -486,6 +449,7 @@ rcpu_end(struct rcpu *r)
 	if (r->ssl)
 		SSL_free(r->ssl);       /* frees both BIOs */
 	rcpu_out_free(&r->p9q);
+	rcpu_out_free(&r->p9in);
 	ERR_clear_error();
 	OPENSSL_cleanse(r, sizeof *r);
 }

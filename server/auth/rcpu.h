@@ -48,6 +48,8 @@
 #define RCPU_CHOICE_MAX 128     /* "dp9ik DOM\0" is at most 6 + 47 + 1 */
 #define RCPU_SCRIPT_MAX 65536
 #define RCPU_SECRETLEN 256
+#define RCPU_P9_MSIZE 8192      /* our Tversion's; Twrites of text fit it */
+#define RCPU_P9_REPLY_MAX 65536 /* a longer reply is refused */
 
 enum rcpu_state { RCPU_CHOICE, RCPU_CCHAL, RCPU_PAKY, RCPU_TICKET, RCPU_TLS, RCPU_9P, RCPU_DONE };
 
@@ -81,9 +83,7 @@ struct rcpu {
 	uint8_t hdr[8];                 /* "%7ld\n" */
 	size_t nhdr, script_len, script_got;
 	unsigned p9_want, p9_got, p9_errors;  /* replies to our 9P requests */
-	uint8_t p9_hdr[5];              /* size[4] type[1] of the reply being read */
-	size_t p9_have;
-	uint32_t p9_left;               /* bytes of its body still to skip */
+	struct rcpu_out p9in;           /* the reply being read, whole */
 	struct rcpu_out p9q;            /* our requests, sent one per reply */
 	size_t p9_pos;
 	const char *why;                /* on RCPU_FAIL */
