@@ -249,6 +249,52 @@ get_ip_list(struct ctx *c, config_setting_t *group, const char *path,
 	return n;
 }
 
+/* key = "FIRST-LAST" (a network's pool and pool6): the text, with its
+ * first half copied into lo (cap bytes) and *hi at its second; NULL when
+ * absent or not a range (reported). */
+static const char *
+get_range(struct ctx *c, config_setting_t *group, const char *path,
+    const char *key, char *lo, size_t cap, const char **hi)
+{
+	const char *s = get_str(c, group, path, key, false);
+	char kp[128], *dash;
+
+	if (s == NULL)
+		return NULL;
+	if (str_copy(lo, s, cap) >= cap || (dash = strchr(lo, '-')) == NULL) {
+		bad(c, config_setting_get_member(group, key), kpath(kp, path, key),
+		    "\"%s\" is not a range FIRST-LAST", s);
+		return NULL;
+	}
+	*dash = '\0';
+	*hi = dash + 1;
+	return s;
+}
+
+/* key = "full", "proxy" or "off" (a network's dhcp and dhcp6): *out
+ * stays as it was when the key is absent or wrong (reported). Returns
+ * whether the key is there. */
+static bool
+get_dhcpmode(struct ctx *c, config_setting_t *group, const char *path,
+    const char *key, enum dhcpmode *out)
+{
+	const char *s = get_str(c, group, path, key, false);
+	char kp[128];
+
+	if (s == NULL)
+		return false;
+	if (strcmp(s, "full") == 0)
+		*out = DHCP_FULL;
+	else if (strcmp(s, "proxy") == 0)
+		*out = DHCP_PROXY;
+	else if (strcmp(s, "off") == 0)
+		*out = DHCP_OFF;
+	else
+		bad(c, config_setting_get_member(group, key), kpath(kp, path, key),
+		    "\"%s\" is not one of full, proxy, off", s);
+	return true;
+}
+
 static char *
 abs_path(struct ctx *c, const char *p)
 {
@@ -667,19 +713,14 @@ get_ip6(struct ctx *c, config_setting_t *group, const char *path, const char *ke
 static void
 parse_pool6(struct ctx *c, config_setting_t *n, const char *path, struct network *net)
 {
-	const char *s = get_str(c, n, path, "pool6", false);
 	config_setting_t *ps = config_setting_get_member(n, "pool6");
-	char kp[128], lo[96], *dash;
+	char kp[128], lo[96];
+	const char *hi, *s = get_range(c, n, path, "pool6", lo, sizeof lo, &hi);
 
 	if (s == NULL)
 		return;
 	keypath(kp, sizeof kp, path, "pool6");
-	if (str_copy(lo, s, sizeof lo) >= sizeof lo || (dash = strchr(lo, '-')) == NULL) {
-		bad(c, ps, kp, "\"%s\" is not a range FIRST-LAST", s);
-		return;
-	}
-	*dash = '\0';
-	if (!ip6_parse(lo, net->pool6_lo) || !ip6_parse(dash + 1, net->pool6_hi))
+	if (!ip6_parse(lo, net->pool6_lo) || !ip6_parse(hi, net->pool6_hi))
 		bad(c, ps, kp, "\"%s\" is not a range of IPv6 addresses FIRST-LAST", s);
 	else if (memcmp(net->pool6_lo, net->pool6_hi, 16) > 0)
 		bad(c, ps, kp, "\"%s\": the first address is after the last", s);
@@ -736,19 +777,9 @@ parse_network6(struct ctx *c, config_setting_t *n, const char *path, struct netw
 			}
 	}
 	net->dhcp6 = net->has_subnet6 ? DHCP_FULL : DHCP_OFF;
-	if ((s = get_str(c, n, path, "dhcp6", false)) != NULL) {
-		config_setting_t *at = config_setting_get_member(n, "dhcp6");
-		if (strcmp(s, "full") == 0)
-			net->dhcp6 = DHCP_FULL;
-		else if (strcmp(s, "proxy") == 0)
-			net->dhcp6 = DHCP_PROXY;
-		else if (strcmp(s, "off") == 0)
-			net->dhcp6 = DHCP_OFF;
-		else
-			bad(c, at, kpath(kp, path, "dhcp6"), "\"%s\" is not one of full, proxy, off", s);
-		if (net->dhcp6 != DHCP_OFF && !net->has_subnet6)
-			bad(c, at, kpath(kp, path, "dhcp6"), "needs subnet6");
-	}
+	if (get_dhcpmode(c, n, path, "dhcp6", &net->dhcp6) &&
+	    net->dhcp6 != DHCP_OFF && !net->has_subnet6)
+		bad(c, config_setting_get_member(n, "dhcp6"), kpath(kp, path, "dhcp6"), "needs subnet6");
 	if (net->dhcp6 == DHCP_PROXY && !ip6_zero(net->pool6_lo))
 		bad(c, config_setting_get_member(n, "pool6"), kpath(kp, path, "pool6"),
 		    "a proxy network hands out no addresses (dhcp6 = \"proxy\")");
@@ -842,19 +873,14 @@ inv_network_for6(const struct inventory *inv, const uint8_t ip6[16])
 static void
 parse_pool(struct ctx *c, config_setting_t *n, const char *path, struct network *net)
 {
-	const char *s = get_str(c, n, path, "pool", false);
 	config_setting_t *ps = config_setting_get_member(n, "pool");
-	char kp[128], lo[32], *dash;
+	char kp[128], lo[32];
+	const char *hi, *s = get_range(c, n, path, "pool", lo, sizeof lo, &hi);
 
 	if (s == NULL)
 		return;
 	keypath(kp, sizeof kp, path, "pool");
-	if (str_copy(lo, s, sizeof lo) >= sizeof lo || (dash = strchr(lo, '-')) == NULL) {
-		bad(c, ps, kp, "\"%s\" is not a range FIRST-LAST", s);
-		return;
-	}
-	*dash = '\0';
-	if (!ip_parse(lo, &net->pool_lo) || !ip_parse(dash + 1, &net->pool_hi)) {
+	if (!ip_parse(lo, &net->pool_lo) || !ip_parse(hi, &net->pool_hi)) {
 		bad(c, ps, kp, "\"%s\" is not a range of IPv4 addresses FIRST-LAST", s);
 		net->pool_lo = net->pool_hi = 0;
 		return;
@@ -915,17 +941,7 @@ parse_network(struct ctx *c, config_setting_t *n, int idx, struct network *net)
 	get_int(c, n, path, "lease", 60, 365 * 86400, &lease);
 	net->lease = (uint32_t)lease;
 	net->dhcp = DHCP_FULL;
-	if ((s = get_str(c, n, path, "dhcp", false)) != NULL) {
-		if (strcmp(s, "full") == 0)
-			net->dhcp = DHCP_FULL;
-		else if (strcmp(s, "proxy") == 0)
-			net->dhcp = DHCP_PROXY;
-		else if (strcmp(s, "off") == 0)
-			net->dhcp = DHCP_OFF;
-		else
-			bad(c, config_setting_get_member(n, "dhcp"), kpath(kp, path, "dhcp"),
-			    "\"%s\" is not one of full, proxy, off", s);
-	}
+	get_dhcpmode(c, n, path, "dhcp", &net->dhcp);
 	if ((s = get_str(c, n, path, "interface", false)) != NULL)
 		net->interface = estrdup(s);
 	net->ra = RA_AUTO;
