@@ -157,7 +157,7 @@ cmd_plan9ini(int argc, char **argv)
 	const char *which = argv[o.argi];
 	struct machine *m = inv_machine_lookup(inv, which);
 	uint8_t mac[6];
-	/* Names have no ':' (inventory.c): this was meant as a MAC. */
+	/* Names have no ':' (inventory_value.c: name_ok): this was meant as a MAC. */
 	if (m == NULL && strchr(which, ':') && !mac_parse(which, mac)) {
 		fprintf(stderr, "gridbootd: %s: not a MAC address like 52:54:00:00:00:11 "
 		    "(nor a machine's name)\n", which);

@@ -178,7 +178,7 @@ struct speaksfor {
 	int line;
 };
 
-/* The keys machines are indexed by (inventory.c: inv_index). */
+/* The keys machines are indexed by (inventory_index.c: inv_index). */
 enum inv_key { KEY_MAC, KEY_IP, KEY_NAME, KEY_IP6, KEY_DUID, KEY_COUNT };
 
 struct inventory {
