@@ -6,7 +6,6 @@
 #include "core/log.h"
 #include "core/util.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -19,18 +18,6 @@ static char *
 store_path(const char *statedir)
 {
 	return esprintf("%s/assignments.json", statedir);
-}
-
-
-static bool
-name_ok(const char *s)
-{
-	if (*s == '\0' || strlen(s) > 27)
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.')
-			return false;
-	return true;
 }
 
 bool

@@ -262,6 +262,9 @@ const char *inv_loader(const struct inventory *inv, const char *kind);
 /* True if grid.interfaces is empty or names ifname (both DHCP servers). */
 bool inv_interface_served(const struct inventory *inv, const char *ifname);
 
+/* A Plan 9 user, machine, role or export name: letters, digits, '-',
+ * '_' or '.', at most 27 bytes (Plan 9's ANAMELEN is 28). */
+bool name_ok(const char *s);
 const char *arch_name(enum arch a);
 const char *firmware_name(enum firmware f);
 /* The inventory's spellings back to values; false for anything else. */

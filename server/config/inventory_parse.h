@@ -68,7 +68,6 @@ char *abs_path(struct ctx *c, const char *p);
 void get_plan9ini(struct ctx *c, config_setting_t *parent, const char *path,
     struct kvlist *out);
 void load_template(struct ctx *c, const char *name, struct kvlist *out);
-bool name_ok(const char *s);
 bool path_ok(const char *p);
 
 /* inventory_grid.c: grid = { ... } */
