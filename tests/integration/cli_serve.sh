@@ -92,7 +92,9 @@ mkdir -p "$T_TMP/files"
 ip netns exec $NS "$G" serve -c "$cfg" -d -l debug >"$T_TMP/gridbootd.log" 2>&1 &
 GB_PID=$!
 track_pid $GB_PID
-wait_for 10 grep -q "serving " "$T_TMP/gridbootd.log"; check "serve starts" [ $? -eq 0 ]
+# "info: serving FILE", the last start-up line: TFTP's "serving" comes
+# before the signals are set up, and a SIGHUP then would kill the daemon.
+wait_for 10 grep -q "^[0-9:.]* info: serving " "$T_TMP/gridbootd.log"; check "serve starts" [ $? -eq 0 ]
 
 mk_inventory ', { name = "cpu2"; mac = "52:54:00:00:00:12"; ip = "10.9.0.12"; role = "cpu"; }'
 kill -HUP $GB_PID
