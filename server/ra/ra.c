@@ -505,7 +505,7 @@ if_start(struct raif *f)
  * solicitation), gone ones stop, the mode and flags of the others follow
  * the inventory. */
 static void
-if_refresh(void *arg)
+links_apply(void *arg)
 {
 	struct ra_server *srv = arg;
 	const struct inventory *inv = srv->d->inv;
@@ -652,8 +652,8 @@ ra_init(struct daemon *d, void **self)
 		return -1;
 	}
 	ev_timer_init(&srv->t_tick, on_tick, srv);
-	srv->netif = netif_follow(&d->netif, d->loop, &srv->on_links, if_refresh, srv);
-	if_refresh(srv);
+	srv->netif = netif_follow(&d->netif, d->loop, &srv->on_links, links_apply, srv);
+	links_apply(srv);
 	ev_timer_arm(d->loop, &srv->t_tick, 1000);
 	*self = srv;
 	return 0;
@@ -667,7 +667,7 @@ ra_reload(void *self, struct daemon *d, struct inventory *old)
 	(void)d;
 	(void)old;
 	if (srv->fd >= 0)
-		if_refresh(srv);
+		links_apply(srv);
 }
 
 static void
