@@ -18,6 +18,7 @@
 struct inventory;
 struct errlist;
 struct reload_job;
+struct netif;
 
 /* The descriptor budget, shared by the services: TFTP sizes its transfer
  * table from what RLIMIT_NOFILE leaves after FD_RESERVE, which keeps room
@@ -53,6 +54,7 @@ struct daemon {
 	struct inventory *ready;    /* derived by a role change, swapped at turn end */
 	struct reload_waiter *ready_waiters;
 	void *state[8];             /* each module's, by its index in the table */
+	struct netif *netif;        /* the interface table (core/netif.h): netif_ref */
 };
 
 /* How a subcommand loads an inventory: the daemon's own loader, with

@@ -1,21 +1,23 @@
 /* dhcp: the module. Sockets on grid.dhcp_port (and grid.proxy_port when a
  * network runs proxyDHCP), the receive path (parse, pick the network by
  * arrival interface or relay address, dhcp_handle), the send path (relay,
- * unicast, broadcast, or ARP-less unicast to a client without an address),
- * and the group commit: ACKs that announce a new binding wait in a queue
- * until the end-of-turn hook has made the lease journal durable. */
+ * unicast, broadcast, or ARP-less unicast to a client without an address).
+ * ACKs that announce a new binding wait in core/holdq.h's queue until the
+ * lease journal is durable; the arrival interface's network comes from
+ * the daemon's interface table (core/netif.h) through config/onlink.h. */
 #include "core/module.h"
 #include "dhcp/dhcp_explain.h"
 #include "dhcp/dhcp_handle.h"
 #include "dhcp/dhcp_lease.h"
+#include "config/onlink.h"
 #include "core/events.h"
+#include "core/holdq.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ifaddrs.h>
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <netinet/in.h>
@@ -29,7 +31,6 @@
 #define CLIENT_PORT 68
 #define SERVER_PORT 67
 #define MAXSOCKS    17
-#define MAXPEND     2048
 #define RX_BATCH    64
 
 struct dhcp_server;
@@ -46,17 +47,10 @@ struct dest {
 	uint32_t src;               /* our address, for IP_PKTINFO */
 };
 
-struct pend {
+/* Where a held ACK goes (the group commit's opaque destination). */
+struct held {
 	struct sock *s;
 	struct dest d;
-	size_t len;
-	uint8_t buf[DHCP_MAXREPLY];
-};
-
-struct ifa {
-	int index;
-	char name[IF_NAMESIZE];
-	uint32_t addr, mask;
 };
 
 /* The module's state: dhcp_init allocates it, every later hook gets it
@@ -65,16 +59,17 @@ struct dhcp_server {
 	struct daemon *d;
 	struct sock socks[MAXSOCKS];
 	int nsocks;
-	struct pend *pend;
-	int npend;
-	struct ifa *ifas;
-	size_t nifas;
-	uint64_t ifas_at;
+	struct holdq *held;         /* ACKs waiting for the journal's sync */
+	struct netif *netif;        /* the daemon's interface table */
 	uint64_t *msgs[9], *replies[9], *drops[DP_NPERR], *drop_iface, *drop_net,
 	    *drop_journal, *drop_send, *drop_hops, *fsyncs, *silent;
 	struct ratelimit rl_bad, rl_send, rl_net;
 	struct dhcp_leases *leases;
 	struct dhcp_pools pools;    /* what dhcp_handle remembers of the pools */
+	/* Scratch for one request at a time (the loop has one thread), here
+	 * to keep about 2 KiB off the stack: no state between calls. */
+	struct dhcp_msg req;
+	struct dhcp_out out;
 };
 
 static void
@@ -104,70 +99,18 @@ metrics_register(struct dhcp_server *srv)
 
 /* ---- interfaces ---- */
 
-static void
-if_refresh(struct dhcp_server *srv)
-{
-	struct ifaddrs *all, *a;
-	size_t n = 0;
-
-	srv->ifas_at = mono_ms();
-	if (getifaddrs(&all) < 0)
-		return;
-	for (a = all; a; a = a->ifa_next)
-		n += a->ifa_addr && a->ifa_addr->sa_family == AF_INET;
-	free(srv->ifas);
-	srv->ifas = ecalloc(n + 1, sizeof *srv->ifas);
-	srv->nifas = 0;
-	for (a = all; a; a = a->ifa_next) {
-		if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET || !a->ifa_netmask)
-			continue;
-		struct ifa *f = &srv->ifas[srv->nifas++];
-		f->index = (int)if_nametoindex(a->ifa_name);
-		str_copy(f->name, a->ifa_name, sizeof f->name);
-		f->addr = ntohl(((struct sockaddr_in *)a->ifa_addr)->sin_addr.s_addr);
-		f->mask = ntohl(((struct sockaddr_in *)a->ifa_netmask)->sin_addr.s_addr);
-	}
-	freeifaddrs(all);
-}
-
-static bool
-if_allowed(const struct dhcp_server *srv, const char *name)
-{
-	return inv_interface_served(srv->d->inv, name);
-}
-
-/* The network a broadcast on ifindex belongs to: one naming the interface,
- * else one containing an address of it. Sets our address there. */
+/* The network a broadcast on ifindex belongs to (config/onlink.h) and our
+ * address there; allowed is false on an interface grid.interfaces leaves
+ * out. */
 static const struct network *
 net_for_iface(struct dhcp_server *srv, int ifindex, uint32_t *server_id, bool *allowed)
 {
-	const struct inventory *inv = srv->d->inv;
+	const struct netif_link *l = netif_by_index(srv->netif, ifindex);
 
-	if (mono_ms() - srv->ifas_at > 30000)
-		if_refresh(srv);
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < srv->nifas; i++) {
-			struct ifa *f = &srv->ifas[i];
-			if (f->index != ifindex)
-				continue;
-			*allowed = if_allowed(srv, f->name);
-			for (size_t k = 0; k < inv->nnetworks; k++) {
-				struct network *n = &inv->networks[k];
-				bool named = n->interface && strcmp(n->interface, f->name) == 0;
-				/* An IPv6-only network (no subnet) is not DHCPv4's. */
-				if (n->mask && (named || (f->addr & n->mask) == n->subnet)) {
-					*server_id = f->addr;
-					return n;
-				}
-			}
-		}
-		/* An interface we have not seen yet: look again, at most once a second. */
-		if (pass == 0 && mono_ms() - srv->ifas_at > 1000)
-			if_refresh(srv);
-		else
-			break;
-	}
-	return NULL;
+	if (l == NULL)
+		return NULL;
+	*allowed = onlink_served(srv->d->inv, l);
+	return onlink_net4(srv->d->inv, l, server_id);
 }
 
 /* ---- sending ---- */
@@ -258,26 +201,34 @@ pick_dest(struct sock *s, const struct dhcp_msg *req, const struct dhcp_reply *r
 	d->to.sin_addr.s_addr = htonl(r->yiaddr);
 }
 
-/* ---- group commit ---- */
+/* ---- group commit (core/holdq.h) ---- */
 
-static void
-commit_turn(void *arg)
+static int
+held_sync(void *arg)
 {
 	struct dhcp_server *srv = arg;
 
-	if (srv->npend == 0 && !dhcp_lease_dirty(srv->leases))
-		return;
-	int rc = dhcp_lease_sync(srv->leases);
-	(*srv->fsyncs)++;
-	for (int i = 0; i < srv->npend; i++) {
-		struct pend *p = &srv->pend[i];
-		if (rc == 0)
-			send_one(p->s, &p->d, p->buf, p->len);
-		else
-			(*srv->drop_journal)++;
-	}
-	srv->npend = 0;
+	return dhcp_lease_sync(srv->leases);
 }
+
+static bool
+held_dirty(void *arg)
+{
+	struct dhcp_server *srv = arg;
+
+	return dhcp_lease_dirty(srv->leases);
+}
+
+static void
+held_send(void *arg, const void *dest, const uint8_t *buf, size_t len)
+{
+	const struct held *h = dest;
+
+	(void)arg;
+	send_one(h->s, &h->d, buf, len);
+}
+
+static const struct holdq_ops held_ops = { held_sync, held_dirty, held_send };
 
 /* ---- receiving ---- */
 
@@ -309,14 +260,12 @@ static void
 handle(struct sock *s, const uint8_t *buf, size_t len, const struct sockaddr_in *from,
     int ifindex, uint32_t local)
 {
-	/* Scratch for one request at a time (the loop has one thread), static
-	 * only to keep about 2 KiB off the stack: no state between calls. */
-	static struct dhcp_msg req;
-	static struct dhcp_out out;
 	struct dhcp_server *srv = s->srv;
+	struct dhcp_msg *req = &srv->req;
+	struct dhcp_out *out = &srv->out;
 	struct dhcp_ctx c = { .leases = srv->leases, .pools = &srv->pools, .inv = srv->d->inv,
 	    .proxy_port = s->proxy, .now_ms = wall_ms(), .src = ntohl(from->sin_addr.s_addr) };
-	enum dhcp_perr e = dhcp_parse(buf, len, &req);
+	enum dhcp_perr e = dhcp_parse(buf, len, req);
 	bool allowed = true;
 
 	if (e != DP_OK) {
@@ -325,20 +274,20 @@ handle(struct sock *s, const uint8_t *buf, size_t len, const struct sockaddr_in 
 		    inet_ntoa(from->sin_addr), dhcp_perr_name[e], len);
 		return;
 	}
-	(*srv->msgs[req.type])++;
-	if (req.hops > 16) {
+	(*srv->msgs[req->type])++;
+	if (req->hops > 16) {
 		(*srv->drop_hops)++;
 		return;
 	}
-	if (req.giaddr) {
-		c.net = inv_network_for(c.inv, req.giaddr);
+	if (req->giaddr) {
+		c.net = inv_network_for(c.inv, req->giaddr);
 		c.server_id = local;
 	} else
 		c.net = net_for_iface(srv, ifindex, &c.server_id, &allowed);
 	/* A unicast renewal from a routed client names its network by ciaddr. */
-	if (!req.giaddr && req.ciaddr && from->sin_addr.s_addr &&
-	    (c.net == NULL || (req.ciaddr & c.net->mask) != c.net->subnet)) {
-		c.net = inv_network_for(c.inv, req.ciaddr);
+	if (!req->giaddr && req->ciaddr && from->sin_addr.s_addr &&
+	    (c.net == NULL || (req->ciaddr & c.net->mask) != c.net->subnet)) {
+		c.net = inv_network_for(c.inv, req->ciaddr);
 		c.server_id = local;
 	}
 	if (!allowed) {
@@ -348,29 +297,29 @@ handle(struct sock *s, const uint8_t *buf, size_t len, const struct sockaddr_in 
 	if (c.net == NULL) {
 		(*srv->drop_net)++;
 		log_limited(&srv->rl_net, LOG_INFO, "dhcp: %s from %s: no network in the inventory for it",
-		    dhcp_type_name(req.type), inet_ntoa(from->sin_addr));
+		    dhcp_type_name(req->type), inet_ntoa(from->sin_addr));
 		return;
 	}
-	dhcp_handle(&c, &req, &out);
-	timeline(&req, &out);
-	if (!out.send) {
+	dhcp_handle(&c, req, out);
+	timeline(req, out);
+	if (!out->send) {
 		(*srv->silent)++;
 		return;
 	}
-	struct dest d;
-	pick_dest(s, &req, &out.reply, from, ifindex, c.server_id, &d);
-	if (srv->npend == MAXPEND)
-		commit_turn(srv);
-	struct pend *p = &srv->pend[srv->npend];
-	p->len = dhcp_build(&req, &out.reply, p->buf, sizeof p->buf);
-	if (p->len == 0)
+	/* Built in the queue's next slot: held there when it announces a
+	 * binding (sent after the journal's sync), else sent from it now. */
+	void *dest;
+	uint8_t *rbuf = holdq_slot(srv->held, &dest);
+	struct held *h = dest;
+	h->s = s;
+	pick_dest(s, req, &out->reply, from, ifindex, c.server_id, &h->d);
+	size_t rlen = dhcp_build(req, &out->reply, rbuf, DHCP_MAXREPLY);
+	if (rlen == 0)
 		return;
-	if (out.commit) {
-		p->s = s;
-		p->d = d;
-		srv->npend++;
-	} else
-		send_one(s, &d, p->buf, p->len);
+	if (out->commit)
+		holdq_hold(srv->held, rlen);
+	else
+		send_one(s, &h->d, rbuf, rlen);
 }
 
 static void
@@ -460,14 +409,17 @@ open_port(struct dhcp_server *srv, int port, bool proxy)
 static void
 server_free(struct dhcp_server *srv)
 {
+	if (srv == NULL)
+		return;
+	holdq_free(srv->held);      /* sends what waits, while the sockets are open */
 	for (int i = 0; i < srv->nsocks; i++) {
 		ev_del_fd(srv->d->loop, srv->socks[i].fd);
 		close(srv->socks[i].fd);
 	}
 	leases_serve(NULL);
 	dhcp_lease_close(srv->leases);
-	free(srv->pend);
-	free(srv->ifas);
+	if (srv->netif)
+		netif_unref(&srv->d->netif);
 	free(srv);
 }
 
@@ -492,14 +444,14 @@ dhcp_init(struct daemon *d, void **self)
 		return -1;
 	}
 	leases_serve(srv->leases);
-	srv->pend = emalloc(MAXPEND * sizeof *srv->pend);
-	if_refresh(srv);
+	srv->held = holdq_new(d->loop, DHCP_MAXREPLY, sizeof(struct held), &held_ops, srv,
+	    srv->fsyncs, srv->drop_journal);
+	srv->netif = netif_ref(&d->netif, d->loop);
 	if (open_port(srv, inv->grid.dhcp_port, false) < 0 ||
 	    (proxy && open_port(srv, inv->grid.proxy_port, true) < 0)) {
 		server_free(srv);
 		return -1;
 	}
-	ev_add_turn_hook(d->loop, commit_turn, srv);
 	*self = srv;
 	log_info("dhcp: listening on port %d%s; %lu lease record(s)", inv->grid.dhcp_port,
 	    proxy ? " and the proxy port" : "", dhcp_lease_count(srv->leases));
@@ -517,13 +469,8 @@ dhcp_reload(void *self, struct daemon *d, struct inventory *old)
 static void
 dhcp_shutdown(void *self, struct daemon *d)
 {
-	struct dhcp_server *srv = self;
-
-	if (srv == NULL)
-		return;
-	commit_turn(srv);
-	ev_del_turn_hook(d->loop, commit_turn, srv);
-	server_free(srv);
+	(void)d;
+	server_free(self);
 }
 
 /* Declared in server/modules.h, the table of every module. */

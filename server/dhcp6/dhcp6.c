@@ -2,14 +2,17 @@
  * All_DHCP_Relay_Agents_and_Servers (ff02::1:2) on the served interfaces;
  * the receive path (parse, pick the network by relay link-address or
  * arrival interface, dhcp6_handle) and the send path (back to the sender:
- * the client on 546 or the relay on 547), and the group commit: Replies
- * announcing a binding wait until the end-of-turn hook made the journal
- * durable (core/journal.h, as DHCPv4's). */
+ * the client on 546 or the relay on 547). Replies announcing a binding
+ * wait in core/holdq.h's queue until the journal is durable, as DHCPv4's;
+ * links and our addresses come from the daemon's interface table
+ * (core/netif.h), their networks from config/onlink.h. */
 #include "core/module.h"
 #include "dhcp6/dhcp6_explain.h"
 #include "dhcp6/dhcp6_handle.h"
 #include "dhcp6/dhcp6_lease.h"
+#include "config/onlink.h"
 #include "core/events.h"
+#include "core/holdq.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/util.h"
@@ -17,7 +20,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -27,34 +29,21 @@
 #include <unistd.h>
 
 #define SERVER_PORT 547
-#define MAXPEND     512
 #define RX_BATCH    64
 #define MAX_LEASES  (1u << 20)  /* the table's cap even for a huge pool6 */
 
-struct pend6 {
+/* Where a reply goes (the group commit's opaque destination). */
+struct dest6 {
 	struct sockaddr_in6 to;
 	struct in6_pktinfo pi;
-	size_t len;
-	uint8_t buf[D6_MAXREPLY];
-};
-
-#define REFRESH_MS 30000      /* interfaces and multicast joins re-read */
-
-struct addr6 {
-	int index;
-	char name[IF_NAMESIZE];
-	uint8_t a[16];
 };
 
 struct dhcp6_server {
 	struct daemon *d;
 	int fd;
-	struct pend6 *pend;
-	int npend;
-	struct addr6 *addrs;
-	size_t naddrs;
-	uint64_t addrs_at;
-	struct ev_timer t_refresh;  /* joins ff02::1:2 on links that appear later */
+	struct holdq *held;         /* Replies waiting for the journal's sync */
+	struct netif *netif;        /* the daemon's interface table */
+	struct netif_listener on_links; /* joins ff02::1:2 on links that appear later */
 	uint8_t sid[DUID_MAX];
 	size_t sid_len;
 	struct dhcp6_leases *leases;
@@ -62,6 +51,10 @@ struct dhcp6_server {
 	    *drop_net, *drop_journal, *drop_send, *drop_invalid, *fsyncs, *silent, *bound,
 	    *relayed;
 	struct ratelimit rl_bad, rl_send, rl_net;
+	/* Scratch for one message at a time, here to keep ~6 KiB of relay
+	 * layers and replies off the stack; nothing lives between calls. */
+	struct d6_msg req;
+	struct dhcp6_out out;
 };
 
 static void
@@ -100,43 +93,30 @@ metrics_register(struct dhcp6_server *srv)
 
 /* grid.interfaces, and never loopback unless it names it. */
 static bool
-if_allowed(const struct dhcp6_server *srv, const char *name)
+if_allowed(const struct dhcp6_server *srv, const struct netif_link *l)
 {
-	if (srv->d->inv->grid.ninterfaces == 0 && strcmp(name, "lo") == 0)
+	if (srv->d->inv->grid.ninterfaces == 0 && strcmp(l->name, "lo") == 0)
 		return false;
-	return inv_interface_served(srv->d->inv, name);
+	return onlink_served(srv->d->inv, l);
 }
 
-/* Re-reads our IPv6 addresses and joins ff02::1:2 on every allowed
- * interface (again: joining twice only fails with EADDRINUSE). */
+/* After every re-read of the interface table (and a reload): joins
+ * ff02::1:2 on every allowed link with an IPv6 address, which a client's
+ * Solicit reaches only then. Joining twice only fails with EADDRINUSE. */
 static void
-if_refresh(struct dhcp6_server *srv)
+join_links(void *arg)
 {
-	struct ifaddrs *all, *a;
-	size_t n = 0;
+	struct dhcp6_server *srv = arg;
+	struct ipv6_mreq mr;
 
-	srv->addrs_at = mono_ms();
-	if (getifaddrs(&all) < 0)
-		return;
-	for (a = all; a; a = a->ifa_next)
-		n += a->ifa_addr && a->ifa_addr->sa_family == AF_INET6;
-	free(srv->addrs);
-	srv->addrs = ecalloc(n + 1, sizeof *srv->addrs);
-	srv->naddrs = 0;
-	for (a = all; a; a = a->ifa_next) {
-		if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET6)
+	inet_pton(AF_INET6, "ff02::1:2", &mr.ipv6mr_multiaddr);
+	for (size_t i = 0; i < netif_count(srv->netif); i++) {
+		const struct netif_link *l = netif_at(srv->netif, i);
+		if (l->n6 == 0 || !if_allowed(srv, l))
 			continue;
-		struct addr6 *f = &srv->addrs[srv->naddrs++];
-		f->index = (int)if_nametoindex(a->ifa_name);
-		str_copy(f->name, a->ifa_name, sizeof f->name);
-		memcpy(f->a, &((struct sockaddr_in6 *)a->ifa_addr)->sin6_addr, 16);
-		if (if_allowed(srv, a->ifa_name)) {
-			struct ipv6_mreq mr = { .ipv6mr_interface = (unsigned)f->index };
-			inet_pton(AF_INET6, "ff02::1:2", &mr.ipv6mr_multiaddr);
-			setsockopt(srv->fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, &mr, sizeof mr);
-		}
+		mr.ipv6mr_interface = (unsigned)l->index;
+		setsockopt(srv->fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, &mr, sizeof mr);
 	}
-	freeifaddrs(all);
 }
 
 static bool
@@ -145,60 +125,41 @@ link_local(const uint8_t a[16])
 	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
 }
 
-/* The network a multicast on ifindex belongs to: one naming the
- * interface, else one whose subnet6 holds an address of it. host gets
- * our address there (grid.server6 wins). */
+/* The network a multicast on ifindex belongs to (config/onlink.h); host
+ * gets our address there (grid.server6 wins, later). */
 static const struct network *
 net_for_iface(struct dhcp6_server *srv, int ifindex, uint8_t host[16], bool *allowed)
 {
-	const struct inventory *inv = srv->d->inv;
+	const struct netif_link *l = netif_by_index(srv->netif, ifindex);
 
-	if (mono_ms() - srv->addrs_at > REFRESH_MS)
-		if_refresh(srv);
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < srv->naddrs; i++) {
-			struct addr6 *f = &srv->addrs[i];
-			if (f->index != ifindex)
-				continue;
-			*allowed = if_allowed(srv, f->name);
-			for (size_t k = 0; k < inv->nnetworks; k++) {
-				const struct network *n = &inv->networks[k];
-				if (!n->has_subnet6)
-					continue;
-				bool named = n->interface && strcmp(n->interface, f->name) == 0;
-				if (ip6_in(f->a, n->subnet6, n->prefix6) || (named && !link_local(f->a))) {
-					memcpy(host, f->a, 16);
-					return n;
-				}
-			}
-		}
-		if (pass == 0 && mono_ms() - srv->addrs_at > 1000)
-			if_refresh(srv);
-		else
-			break;
-	}
-	return NULL;
+	if (l == NULL)
+		return NULL;
+	*allowed = if_allowed(srv, l);
+	return onlink_net6(srv->d->inv, l, host);
 }
 
 /* Any address of ours in n's subnet6 (for a relayed client). */
 static bool
 host_in(struct dhcp6_server *srv, const struct network *n, uint8_t host[16])
 {
-	for (size_t i = 0; i < srv->naddrs; i++)
-		if (ip6_in(srv->addrs[i].a, n->subnet6, n->prefix6)) {
-			memcpy(host, srv->addrs[i].a, 16);
-			return true;
-		}
+	for (size_t i = 0; i < netif_count(srv->netif); i++) {
+		const struct netif_link *l = netif_at(srv->netif, i);
+		for (size_t k = 0; k < l->n6; k++)
+			if (ip6_in(l->a6[k], n->subnet6, n->prefix6)) {
+				memcpy(host, l->a6[k], 16);
+				return true;
+			}
+	}
 	return false;
 }
 
 /* ---- sending and the group commit ---- */
 
 static void
-send_one(struct dhcp6_server *srv, const struct pend6 *p)
+send_one(struct dhcp6_server *srv, const struct dest6 *p, const uint8_t *buf, size_t len)
 {
 	char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-	struct iovec iov = { (void *)p->buf, p->len };
+	struct iovec iov = { (void *)buf, len };
 	struct msghdr mh = { .msg_name = (void *)&p->to, .msg_namelen = sizeof p->to,
 	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
 
@@ -217,44 +178,49 @@ send_one(struct dhcp6_server *srv, const struct pend6 *p)
 	}
 	/* The type of the innermost message, for the counters. */
 	size_t at = 0;
-	while (at + 38 <= p->len && p->buf[at] == D6_RELAY_REPL) {
+	while (at + 38 <= len && buf[at] == D6_RELAY_REPL) {
 		at += 34;
 		size_t next = 0;
-		while (at + 4 <= p->len) {
-			uint16_t code = (uint16_t)(p->buf[at] << 8 | p->buf[at + 1]);
-			uint16_t len = (uint16_t)(p->buf[at + 2] << 8 | p->buf[at + 3]);
+		while (at + 4 <= len) {
+			uint16_t code = (uint16_t)(buf[at] << 8 | buf[at + 1]);
+			uint16_t olen = (uint16_t)(buf[at + 2] << 8 | buf[at + 3]);
 			if (code == D6O_RELAY_MSG) {
 				next = at + 4;
 				break;
 			}
-			at += 4 + (size_t)len;
+			at += 4 + (size_t)olen;
 		}
 		if (next == 0)
 			return;
 		at = next;
 	}
-	if (at < p->len && p->buf[at] < D6_NTYPES && p->buf[at] > 0)
-		(*srv->replies[p->buf[at]])++;
+	if (at < len && buf[at] < D6_NTYPES && buf[at] > 0)
+		(*srv->replies[buf[at]])++;
 }
 
-static void
-commit_turn(void *arg)
+static int
+held_sync(void *arg)
 {
 	struct dhcp6_server *srv = arg;
 
-	*srv->bound = dhcp6_lease_count(srv->leases);
-	if (srv->npend == 0 && !dhcp6_lease_dirty(srv->leases))
-		return;
-	int rc = dhcp6_lease_sync(srv->leases);
-	(*srv->fsyncs)++;
-	for (int i = 0; i < srv->npend; i++) {
-		if (rc == 0)
-			send_one(srv, &srv->pend[i]);
-		else
-			(*srv->drop_journal)++;
-	}
-	srv->npend = 0;
+	return dhcp6_lease_sync(srv->leases);
 }
+
+static bool
+held_dirty(void *arg)
+{
+	struct dhcp6_server *srv = arg;
+
+	return dhcp6_lease_dirty(srv->leases);
+}
+
+static void
+held_send(void *arg, const void *dest, const uint8_t *buf, size_t len)
+{
+	send_one(arg, dest, buf, len);
+}
+
+static const struct holdq_ops held_ops = { held_sync, held_dirty, held_send };
 
 /* ---- receiving ---- */
 
@@ -298,12 +264,9 @@ static void
 handle(struct dhcp6_server *srv, const uint8_t *buf, size_t len,
     const struct sockaddr_in6 *from, const struct in6_pktinfo *pi)
 {
-	/* Scratch for one message at a time, static to keep ~10 KiB of relay
-	 * layers and replies off the stack; nothing lives between calls. */
-	static struct d6_msg req;
-	static struct dhcp6_out out;
-	static struct pend6 scratch;
-	enum d6_perr e = dhcp6_parse(buf, len, &req);
+	struct d6_msg *req = &srv->req;
+	struct dhcp6_out *out = &srv->out;
+	enum d6_perr e = dhcp6_parse(buf, len, req);
 	uint8_t host[16] = { 0 };
 	char hosttext[46], src[46];
 	bool allowed = true;
@@ -315,17 +278,17 @@ handle(struct dhcp6_server *srv, const uint8_t *buf, size_t len,
 		    src, dhcp6_perr_name[e], len);
 		return;
 	}
-	(*srv->msgs[req.type])++;
+	(*srv->msgs[req->type])++;
 	/* Without a MAC in the DUID or option 79, the client's EUI-64
 	 * link-local address still names its NIC (iPXE's does). */
-	if (!req.has_mac) {
-		const uint8_t *ll = req.nrelay ? req.relay[req.nrelay - 1].peer : from->sin6_addr.s6_addr;
-		req.has_mac = link_local(ll) && dhcp6_mac_from_eui64(ll, req.mac);
+	if (!req->has_mac) {
+		const uint8_t *ll = req->nrelay ? req->relay[req->nrelay - 1].peer : from->sin6_addr.s6_addr;
+		req->has_mac = link_local(ll) && dhcp6_mac_from_eui64(ll, req->mac);
 	}
 	const struct network *net;
-	if (req.nrelay > 0) {
+	if (req->nrelay > 0) {
 		(*srv->relayed)++;
-		net = net_for_relay(srv, &req);
+		net = net_for_relay(srv, req);
 		if (net && !host_in(srv, net, host) && !link_local(pi->ipi6_addr.s6_addr) &&
 		    pi->ipi6_addr.s6_addr[0] != 0xff)
 			memcpy(host, pi->ipi6_addr.s6_addr, 16);
@@ -347,7 +310,7 @@ handle(struct dhcp6_server *srv, const uint8_t *buf, size_t len,
 	if (net == NULL || net->dhcp6 == DHCP_OFF) {
 		(*srv->drop_net)++;
 		log_limited(&srv->rl_net, LOG_INFO, "dhcp6: %s from %s: no network with subnet6 and dhcp6 for it",
-		    dhcp6_type_name(req.type), src);
+		    dhcp6_type_name(req->type), src);
 		return;
 	}
 	if (!ip6_zero(srv->d->inv->grid.server6))
@@ -356,31 +319,34 @@ handle(struct dhcp6_server *srv, const uint8_t *buf, size_t len,
 	struct dhcp6_ctx c = { .leases = srv->leases, .inv = srv->d->inv, .net = net,
 	    .host6 = ip6_zero(host) ? NULL : hosttext, .sid = srv->sid, .sid_len = srv->sid_len,
 	    .now_ms = wall_ms() };
-	dhcp6_handle(&c, &req, &out);
-	timeline(&req, &out);
-	if (!out.send) {
-		if (out.why && strncmp(out.why, "proxy", 5) != 0 && req.type != D6_CONFIRM)
+	dhcp6_handle(&c, req, out);
+	*srv->bound = dhcp6_lease_count(srv->leases);
+	timeline(req, out);
+	if (!out->send) {
+		if (out->why && strncmp(out->why, "proxy", 5) != 0 && req->type != D6_CONFIRM)
 			(*srv->drop_invalid)++;
 		else
 			(*srv->silent)++;
 		return;
 	}
-	if (srv->npend == MAXPEND)
-		commit_turn(srv);
-	struct pend6 *p = out.commit ? &srv->pend[srv->npend] : &scratch;
+	/* Built in the queue's next slot: held there when it announces a
+	 * binding (sent after the journal's sync), else sent from it now. */
+	void *dest;
+	uint8_t *rbuf = holdq_slot(srv->held, &dest);
+	struct dest6 *p = dest;
 	p->to = *from;
 	memset(&p->pi, 0, sizeof p->pi);
 	p->pi.ipi6_ifindex = pi->ipi6_ifindex;
 	/* From the address the message reached, unless that was a group. */
 	if (pi->ipi6_addr.s6_addr[0] != 0xff)
 		p->pi.ipi6_addr = pi->ipi6_addr;
-	p->len = dhcp6_build(&req, &out.reply, srv->sid, srv->sid_len, p->buf, sizeof p->buf);
-	if (p->len == 0)
+	size_t rlen = dhcp6_build(req, &out->reply, srv->sid, srv->sid_len, rbuf, D6_MAXREPLY);
+	if (rlen == 0)
 		return;
-	if (out.commit)
-		srv->npend++;
+	if (out->commit)
+		holdq_hold(srv->held, rlen);
 	else
-		send_one(srv, p);
+		send_one(srv, p, rbuf, rlen);
 }
 
 static void
@@ -474,15 +440,17 @@ lease_cap(const struct inventory *inv)
 static void
 server_free(struct dhcp6_server *srv)
 {
-	ev_timer_stop(srv->d->loop, &srv->t_refresh);
+	if (srv == NULL)
+		return;
+	holdq_free(srv->held);      /* sends what waits, while the socket is open */
+	if (srv->netif)
+		netif_unfollow(&srv->d->netif, &srv->on_links);
 	if (srv->fd >= 0) {
 		ev_del_fd(srv->d->loop, srv->fd);
 		close(srv->fd);
 	}
 	leases6_serve(NULL);
 	dhcp6_lease_close(srv->leases);
-	free(srv->pend);
-	free(srv->addrs);
 	free(srv);
 }
 
@@ -508,19 +476,6 @@ open_socket(struct dhcp6_server *srv)
 	return ev_add_fd(srv->d->loop, srv->fd, EPOLLIN, on_readable, srv);
 }
 
-/* A client multicasts to ff02::1:2, which a link hears only once we have
- * joined it there: a served interface that comes up after the start
- * (a bridge, a VLAN, a recreated tap) would never trigger the refresh
- * on the receive path, so the joins are renewed on a timer too. */
-static void
-on_refresh(void *arg)
-{
-	struct dhcp6_server *srv = arg;
-
-	if_refresh(srv);
-	ev_timer_arm(srv->d->loop, &srv->t_refresh, REFRESH_MS);
-}
-
 static int
 dhcp6_init(struct daemon *d, void **self)
 {
@@ -535,7 +490,6 @@ dhcp6_init(struct daemon *d, void **self)
 	struct dhcp6_server *srv = ecalloc(1, sizeof *srv);
 	srv->d = d;
 	srv->fd = -1;
-	ev_timer_init(&srv->t_refresh, on_refresh, srv);
 	metrics_register(srv);
 	if (load_duid(srv, inv->grid.state) < 0 ||
 	    (srv->leases = dhcp6_lease_open(inv->grid.state, lease_cap(inv))) == NULL) {
@@ -543,41 +497,39 @@ dhcp6_init(struct daemon *d, void **self)
 		return -1;
 	}
 	leases6_serve(srv->leases);
-	srv->pend = emalloc(MAXPEND * sizeof *srv->pend);
+	*srv->bound = dhcp6_lease_count(srv->leases);
+	srv->held = holdq_new(d->loop, D6_MAXREPLY, sizeof(struct dest6), &held_ops, srv,
+	    srv->fsyncs, srv->drop_journal);
 	if (open_socket(srv) < 0) {
 		server_free(srv);
 		return -1;
 	}
-	if_refresh(srv);
-	ev_timer_arm(d->loop, &srv->t_refresh, REFRESH_MS);
-	ev_add_turn_hook(d->loop, commit_turn, srv);
+	/* A client multicasts to ff02::1:2, which a link hears only once we
+	 * have joined it there: a served interface that comes up after the
+	 * start (a bridge, a VLAN, a recreated tap) is joined when the
+	 * interface table hears of it. */
+	srv->netif = netif_follow(&d->netif, d->loop, &srv->on_links, join_links, srv);
+	join_links(srv);
 	*self = srv;
 	log_info("dhcp6: listening on port %d; %lu lease record(s)", SERVER_PORT,
 	    dhcp6_lease_count(srv->leases));
 	return 0;
 }
 
+/* grid.interfaces may name new links to join. */
 static void
 dhcp6_reload(void *self, struct daemon *d, struct inventory *old)
 {
-	struct dhcp6_server *srv = self;
-
-	(void)old;
-	(void)d;
-	if (srv)
-		if_refresh(srv);    /* grid.interfaces may name new ones */
+	(void)old, (void)d;
+	if (self)
+		join_links(self);
 }
 
 static void
 dhcp6_shutdown(void *self, struct daemon *d)
 {
-	struct dhcp6_server *srv = self;
-
-	if (srv == NULL)
-		return;
-	commit_turn(srv);
-	ev_del_turn_hook(d->loop, commit_turn, srv);
-	server_free(srv);
+	(void)d;
+	server_free(self);
 }
 
 extern const struct module dhcp6_module;

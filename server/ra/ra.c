@@ -28,9 +28,15 @@
  * Unsolicited RAs: the first three at most 16 s apart, then every
  * 200..600 s (RFC 4861 6.2.4, defaults of 6.2.1).
  *
+ * The links and their addresses come from the daemon's interface table
+ * (core/netif.h), which tells this module when they change, so a link
+ * that comes up later is advertised on at once; which networks are on a
+ * link is config/onlink.h's answer, as for DHCP and DHCPv6.
+ *
  * The ICMPv6 raw socket is opened at start, as root; grid.user keeps it. */
 #include "core/module.h"
 #include "config/inventory.h"
+#include "config/onlink.h"
 #include "core/events.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -39,11 +45,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
-#include <netpacket/packet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +63,6 @@
 #define MAX_INTERVAL_MS        600000   /* MaxRtrAdvInterval default */
 #define UNKNOWN_HOLD_MS        1800000  /* 3 * 600 s: another router seen once */
 #define PROBE_MS               1000     /* our RS at start: answers come within 0.5 s */
-#define REFRESH_MS             30000    /* look for new interfaces */
 #define MAXPEND                8        /* solicited unicast RAs queued per interface */
 #define UNICAST_PER_SEC        20       /* solicited unicast RAs per interface per second */
 #define MAXIFS                 64
@@ -103,8 +106,9 @@ struct ra_server {
 	int fd;
 	struct raif *ifs[MAXIFS];
 	int nifs;
-	struct ev_timer t_refresh;
-	uint64_t last_refresh;
+	struct ev_timer t_tick;     /* once a second: other routers age out */
+	struct netif *netif;        /* the daemon's interface table */
+	struct netif_listener on_links;
 	uint64_t *m_sent_sol, *m_sent_unsol, *m_rs, *m_other, *m_quiet, *m_drop[RAP_NPERR],
 	    *m_drop_iface, *m_send_err;
 	struct ratelimit rl_bad, rl_send;
@@ -438,32 +442,20 @@ on_readable(int fd, uint32_t events, void *arg)
 
 /* ---- interfaces ---- */
 
-/* The mode the inventory gives an interface: off wins over on, on over
- * auto, so a link two networks share is never advertised against one's
- * "off". Sets the flags from the network that decided. */
+/* The mode the inventory gives a link: off wins over on, on over auto,
+ * so a link two networks share is never advertised against one's "off".
+ * Sets the flags from the network that decided. */
 static bool
-if_mode(const struct inventory *inv, const char *name, const uint32_t *addrs, int naddrs,
-    const uint8_t (*addrs6)[16], int naddrs6, enum ramode *mode, struct raflags *fl)
+if_mode(const struct inventory *inv, const struct netif_link *l, enum ramode *mode,
+    struct raflags *fl)
 {
-	const struct grid *g = &inv->grid;
 	bool found = false;
 
-	if (g->ninterfaces > 0) {
-		bool listed = false;
-		for (int i = 0; i < g->ninterfaces; i++)
-			listed |= strcmp(g->interfaces[i], name) == 0;
-		if (!listed)
-			return false;
-	}
+	if (!onlink_served(inv, l))
+		return false;
 	for (size_t k = 0; k < inv->nnetworks; k++) {
 		const struct network *n = &inv->networks[k];
-		bool match = n->interface && strcmp(n->interface, name) == 0;
-		for (int i = 0; i < naddrs && !match && !n->interface; i++)
-			match = n->mask && (addrs[i] & n->mask) == n->subnet;
-		/* IPv6-only networks have no subnet: their subnet6 finds the link. */
-		for (int i = 0; i < naddrs6 && !match && !n->interface; i++)
-			match = n->has_subnet6 && ip6_in(addrs6[i], n->subnet6, n->prefix6);
-		if (!match)
+		if (!onlink_has(n, l))
 			continue;
 		if (!found || n->ra == RA_OFF || (n->ra == RA_ON && *mode == RA_AUTO)) {
 			*mode = n->ra;
@@ -508,59 +500,41 @@ if_start(struct raif *f)
 	    f->mode == RA_ON ? "on" : f->mode == RA_OFF ? "off" : "auto (only while no other router advertises)");
 }
 
-/* What the interface list and the inventory say now: new interfaces
- * start (auto ones with a solicitation), gone ones stop, the mode and
- * flags of the others follow the inventory. */
+/* What the interface table and the inventory say now (after every
+ * re-read of the table, and a reload): new links start (auto ones with a
+ * solicitation), gone ones stop, the mode and flags of the others follow
+ * the inventory. */
 static void
-if_refresh(struct ra_server *srv)
+links_apply(void *arg)
 {
-	struct ifaddrs *all;
+	struct ra_server *srv = arg;
 	const struct inventory *inv = srv->d->inv;
 
-	if (getifaddrs(&all) < 0)
-		return;
 	for (int i = 0; i < srv->nifs; i++)
 		srv->ifs[i]->seen = false;
-	for (struct ifaddrs *a = all; a; a = a->ifa_next) {
-		if (!a->ifa_addr || a->ifa_addr->sa_family != AF_PACKET)
+	for (size_t i = 0; i < netif_count(srv->netif); i++) {
+		const struct netif_link *l = netif_at(srv->netif, i);
+		if ((l->flags & IFF_LOOPBACK) || !(l->flags & IFF_UP) || !(l->flags & IFF_MULTICAST))
 			continue;
-		if ((a->ifa_flags & IFF_LOOPBACK) || !(a->ifa_flags & IFF_UP) || !(a->ifa_flags & IFF_MULTICAST))
-			continue;
-		uint32_t addrs[16];
-		int naddrs = 0;
-		for (struct ifaddrs *b = all; b; b = b->ifa_next)
-			if (b->ifa_addr && b->ifa_addr->sa_family == AF_INET && naddrs < 16 &&
-			    strcmp(b->ifa_name, a->ifa_name) == 0)
-				addrs[naddrs++] = ntohl(((struct sockaddr_in *)b->ifa_addr)->sin_addr.s_addr);
-		uint8_t addrs6[16][16];
-		int naddrs6 = 0;
-		for (struct ifaddrs *b = all; b; b = b->ifa_next)
-			if (b->ifa_addr && b->ifa_addr->sa_family == AF_INET6 && naddrs6 < 16 &&
-			    strcmp(b->ifa_name, a->ifa_name) == 0)
-				memcpy(addrs6[naddrs6++], &((struct sockaddr_in6 *)b->ifa_addr)->sin6_addr, 16);
 		enum ramode mode = RA_AUTO;
 		struct raflags fl = { 0 };
-		if (!if_mode(inv, a->ifa_name, addrs, naddrs, (const uint8_t (*)[16])addrs6, naddrs6, &mode,
-		    &fl))
+		if (!if_mode(inv, l, &mode, &fl))
 			continue;
-		const struct sockaddr_ll *ll = (const struct sockaddr_ll *)a->ifa_addr;
-		struct raif *f = if_by_index(srv, ll->sll_ifindex);
+		struct raif *f = if_by_index(srv, l->index);
 		bool fresh = f == NULL;
 		if (fresh) {
 			if (srv->nifs == MAXIFS)
 				continue;
 			f = ecalloc(1, sizeof *f);
 			f->srv = srv;
-			f->index = ll->sll_ifindex;
-			str_copy(f->name, a->ifa_name, sizeof f->name);
+			f->index = l->index;
+			str_copy(f->name, l->name, sizeof f->name);
 			ev_timer_init(&f->t_unsol, on_unsolicited, f);
 			ev_timer_init(&f->t_resp, on_respond, f);
 			srv->ifs[srv->nifs++] = f;
 			f->mode = mode;
-			if (ll->sll_halen == 6) {
-				memcpy(f->mac, ll->sll_addr, 6);
-				f->has_mac = true;
-			}
+			f->has_mac = l->has_mac;
+			memcpy(f->mac, l->mac, 6);
 		} else if (f->mode != mode) {
 			log_info("ra: %s: router advertisements now %s", f->name,
 			    mode == RA_ON ? "on" : mode == RA_OFF ? "off" : "auto");
@@ -579,7 +553,6 @@ if_refresh(struct ra_server *srv)
 		if (fresh)
 			if_start(f);
 	}
-	freeifaddrs(all);
 	for (int i = 0; i < srv->nifs;) {
 		if (srv->ifs[i]->seen) {
 			i++;
@@ -591,7 +564,7 @@ if_refresh(struct ra_server *srv)
 	}
 }
 
-/* Once a second: other routers age out; every REFRESH_MS, interfaces. */
+/* Once a second: other routers age out. */
 static void
 on_tick(void *arg)
 {
@@ -600,11 +573,7 @@ on_tick(void *arg)
 
 	for (int i = 0; i < srv->nifs; i++)
 		age_out(srv->ifs[i], now);
-	if (now - srv->last_refresh >= REFRESH_MS) {
-		srv->last_refresh = now;
-		if_refresh(srv);
-	}
-	ev_timer_arm(srv->d->loop, &srv->t_refresh, 1000);
+	ev_timer_arm(srv->d->loop, &srv->t_tick, 1000);
 }
 
 /* ---- the module ---- */
@@ -682,10 +651,10 @@ ra_init(struct daemon *d, void **self)
 		free(srv);
 		return -1;
 	}
-	ev_timer_init(&srv->t_refresh, on_tick, srv);
-	srv->last_refresh = mono_ms();
-	if_refresh(srv);
-	ev_timer_arm(d->loop, &srv->t_refresh, 1000);
+	ev_timer_init(&srv->t_tick, on_tick, srv);
+	srv->netif = netif_follow(&d->netif, d->loop, &srv->on_links, links_apply, srv);
+	links_apply(srv);
+	ev_timer_arm(d->loop, &srv->t_tick, 1000);
 	*self = srv;
 	return 0;
 }
@@ -698,7 +667,7 @@ ra_reload(void *self, struct daemon *d, struct inventory *old)
 	(void)d;
 	(void)old;
 	if (srv->fd >= 0)
-		if_refresh(srv);
+		links_apply(srv);
 }
 
 static void
@@ -709,7 +678,8 @@ ra_shutdown(void *self, struct daemon *d)
 	for (int i = 0; i < srv->nifs; i++)
 		if_free(srv, srv->ifs[i]);
 	if (srv->fd >= 0) {
-		ev_timer_stop(d->loop, &srv->t_refresh);
+		ev_timer_stop(d->loop, &srv->t_tick);
+		netif_unfollow(&d->netif, &srv->on_links);
 		ev_del_fd(d->loop, srv->fd);
 		close(srv->fd);
 	}

@@ -1,0 +1,53 @@
+/* Replies held until the journal is durable: the group commit of the
+ * lease servers (DHCPv4's dhcp/dhcp.c, DHCPv6's dhcp6/dhcp6.c).
+ *
+ * A server that recorded a binding (core/journal.h) must not announce it
+ * before the record is on disk. It builds the announcing reply into a
+ * slot of this queue with the reply's destination beside it (both opaque
+ * here), and at the end of the loop turn the queue makes the journal
+ * durable once (the owner's sync: journal_sync and whatever the owner does
+ * after it) and then hands every held reply to the owner's send, in the
+ * order they were held; if the sync failed none is sent, each is counted
+ * as a drop, and the clients ask again. One fdatasync covers every reply
+ * of a turn. A full queue commits at once, before the next reply is held.
+ *
+ * Nothing here knows a protocol: the owner's sync, dirty and send, the
+ * two counters, and the largest reply and destination it will store. */
+#ifndef GRIDBOOT_HOLDQ_H
+#define GRIDBOOT_HOLDQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct evloop;
+struct holdq;
+
+struct holdq_ops {
+	/* Makes everything appended durable: 0, or -1 if it may not be. */
+	int (*sync)(void *arg);
+	/* True when something was appended since the last sync (a record
+	 * with no reply held, e.g. a release, still wants its sync). */
+	bool (*dirty)(void *arg);
+	/* Sends one held reply (called only after a successful sync). */
+	void (*send)(void *arg, const void *dest, const uint8_t *buf, size_t len);
+};
+
+/* A queue for replies of at most maxlen bytes with a destination of
+ * destlen bytes; it registers its end-of-turn hook on loop. syncs counts
+ * each sync, drops each reply a failed sync kept back (both may be NULL). */
+struct holdq *holdq_new(struct evloop *loop, size_t maxlen, size_t destlen,
+    const struct holdq_ops *ops, void *arg, uint64_t *syncs, uint64_t *drops);
+/* Commits what is held, removes the hook and frees q (NULL is fine). */
+void holdq_free(struct holdq *q);
+
+/* Room for the next reply: its buffer (maxlen bytes) and *dest (destlen
+ * bytes), valid until holdq_hold or the next holdq_slot. The owner may
+ * also build a reply it sends at once there and never hold it. */
+uint8_t *holdq_slot(struct holdq *q, void **dest);
+/* Holds the reply built in the last slot (len bytes) until the sync. */
+void holdq_hold(struct holdq *q, size_t len);
+/* The end-of-turn work, also for callers that must flush now. */
+void holdq_commit(struct holdq *q);
+
+#endif

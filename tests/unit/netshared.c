@@ -1,0 +1,188 @@
+/* The pieces DHCP, DHCPv6 and RA share: the hold-until-synced queue
+ * (core/holdq.h), the interface table (core/netif.h, read from this
+ * host) and the one "which network is on this link" (config/onlink.h). */
+#include "core/evloop.h"
+#include "core/holdq.h"
+#include "core/netif.h"
+#include "config/onlink.h"
+#include "unit.h"
+#include "unit_inv.h"
+
+#include <arpa/inet.h>
+
+/* ---- holdq: a fake journal and a fake wire ---- */
+
+struct fake {
+	int sync_rc, syncs_called;
+	bool dirty;
+	char sent[4096];            /* "dest:payload," in the order sent */
+	int nsent, synced_when_sent;
+};
+
+static int
+f_sync(void *arg)
+{
+	struct fake *f = arg;
+
+	f->syncs_called++;
+	f->dirty = false;
+	return f->sync_rc;
+}
+
+static bool
+f_dirty(void *arg)
+{
+	return ((struct fake *)arg)->dirty;
+}
+
+static void
+f_send(void *arg, const void *dest, const uint8_t *buf, size_t len)
+{
+	struct fake *f = arg;
+	size_t n = strlen(f->sent);
+
+	snprintf(f->sent + n, sizeof f->sent - n, "%d:%.*s,", *(const int *)dest, (int)len,
+	    (const char *)buf);
+	f->nsent++;
+	f->synced_when_sent = f->syncs_called;
+}
+
+static const struct holdq_ops f_ops = { f_sync, f_dirty, f_send };
+
+static void
+hold(struct holdq *q, int to, const char *text, bool keep)
+{
+	void *dest;
+	uint8_t *buf = holdq_slot(q, &dest);
+
+	*(int *)dest = to;
+	memcpy(buf, text, strlen(text));
+	if (keep)
+		holdq_hold(q, strlen(text));
+}
+
+static void
+test_holdq(void)
+{
+	struct evloop *loop = ev_new();
+	struct fake f = { 0 };
+	uint64_t syncs = 0, drops = 0;
+	struct holdq *q = holdq_new(loop, 64, sizeof(int), &f_ops, &f, &syncs, &drops);
+
+	ev_run_once(loop, 0);
+	CHECK(f.syncs_called == 0 && syncs == 0, "an idle turn syncs nothing");
+	f.dirty = true;
+	hold(q, 1, "ack-a", true);
+	hold(q, 2, "not-held", false);
+	hold(q, 3, "ack-b", true);
+	CHECK(f.nsent == 0, "nothing held leaves before the end of the turn");
+	ev_run_once(loop, 0);
+	CHECK(f.syncs_called == 1 && syncs == 1, "one sync for the turn (%d)", f.syncs_called);
+	CHECK_STR(f.sent, "1:ack-a,3:ack-b,", "held replies sent in order, the unheld slot never");
+	CHECK(f.synced_when_sent == 1, "sent after the sync");
+	ev_run_once(loop, 0);
+	CHECK(f.syncs_called == 1, "the next idle turn syncs nothing");
+	f.dirty = true;
+	ev_run_once(loop, 0);
+	CHECK(f.syncs_called == 2, "a record with no reply held still gets its sync");
+
+	/* A failed sync: nothing leaves, each held reply is a counted drop. */
+	f.sent[0] = '\0';
+	f.nsent = 0;
+	f.sync_rc = -1;
+	hold(q, 4, "x", true);
+	hold(q, 5, "y", true);
+	ev_run_once(loop, 0);
+	CHECK(f.nsent == 0 && drops == 2, "a failed sync sends nothing and counts 2 drops (%llu)",
+	    (unsigned long long)drops);
+	f.sync_rc = 0;
+
+	/* A full queue commits before it holds more. */
+	int before = f.syncs_called;
+	for (int i = 0; i < 2048; i++)
+		hold(q, i, "z", true);
+	CHECK(f.syncs_called == before && f.nsent == 0, "2048 held without a sync");
+	hold(q, 9999, "last", true);
+	CHECK(f.syncs_called == before + 1 && f.nsent == 2048, "the 2049th forces the sync first (%d sent)",
+	    f.nsent);
+	holdq_free(q);
+	CHECK(f.syncs_called == before + 2 && f.nsent == 2049, "freeing the queue sends what waits");
+	ev_free(loop);
+}
+
+/* ---- onlink: one link, made by hand ---- */
+
+static void
+test_onlink(void)
+{
+	struct inventory *inv = unit_inventory(
+	    "grid = { name = \"t\"; server = \"10.5.0.1\"; files = \"/tmp\"; state = \"/tmp/gbd-unit-state\"; };\n"
+	    "networks = ( { subnet = \"10.5.0.0/24\"; },\n"
+	    "             { subnet = \"10.6.0.0/24\"; interface = \"eth9\"; },\n"
+	    "             { subnet6 = \"fd05::/64\"; },\n"
+	    "             { subnet = \"10.7.0.0/24\"; subnet6 = \"fd07::/64\"; interface = \"br7\"; } );\n");
+	struct netif_addr4 a4[2] = { { 0x0a060001, 0xffffff00 }, { 0x0a050001, 0xffffff00 } };
+	uint8_t a6[2][16] = { { 0xfe, 0x80, [15] = 1 }, { 0xfd, 0x05, [15] = 1 } };
+	struct netif_link l = { .index = 3, .name = "eth0", .a4 = a4, .n4 = 2,
+	    .a6 = (const uint8_t (*)[16])a6, .n6 = 2 };
+	uint32_t addr = 0;
+	uint8_t host[16] = { 0 };
+
+	if (inv == NULL) {
+		CHECK(0, "inventory loads");
+		return;
+	}
+	CHECK(onlink_has(&inv->networks[0], &l), "a network naming no interface: by its subnet");
+	CHECK(!onlink_has(&inv->networks[1], &l), "a network naming another interface is not here, "
+	    "even with an address in its subnet");
+	CHECK(onlink_has(&inv->networks[2], &l), "an IPv6-only network: by its subnet6");
+	const struct network *n = onlink_net4(inv, &l, &addr);
+	CHECK(n == &inv->networks[0] && addr == 0x0a050001, "DHCPv4: the network and our address in it");
+	n = onlink_net6(inv, &l, host);
+	CHECK(n == &inv->networks[2] && host[0] == 0xfd && host[1] == 0x05,
+	    "DHCPv6: the IPv6-only network and our address in subnet6, not the link-local one");
+	/* A link the network names: any address of the family, but never a
+	 * link-local one for DHCPv6. */
+	struct netif_addr4 b4[1] = { { 0xc0a80001, 0xffffff00 } };
+	struct netif_link br = { .index = 4, .name = "br7", .a4 = b4, .n4 = 1,
+	    .a6 = (const uint8_t (*)[16])a6, .n6 = 1 };
+	n = onlink_net4(inv, &br, &addr);
+	CHECK(n == &inv->networks[3] && addr == 0xc0a80001, "DHCPv4 on a named link: its address");
+	CHECK(onlink_net6(inv, &br, host) == NULL, "DHCPv6 on a named link with only a link-local address: none");
+	CHECK(onlink_served(inv, &l), "without grid.interfaces every link is served");
+	inv_unref(inv);
+}
+
+/* ---- netif: this host's table ---- */
+
+static void
+test_netif(void)
+{
+	struct evloop *loop = ev_new();
+	struct netif *slot = NULL;
+	struct netif *t = netif_ref(&slot, loop);
+	unsigned lo = if_nametoindex("lo");
+
+	CHECK(t && slot == t && netif_ref(&slot, loop) == t, "one table, shared by its users");
+	const struct netif_link *l = netif_by_index(t, (int)lo);
+	CHECK(l && strcmp(l->name, "lo") == 0 && (l->flags & IFF_LOOPBACK), "lo by its index");
+	bool has127 = false;
+	for (size_t i = 0; l && i < l->n4; i++)
+		has127 |= l->a4[i].addr == 0x7f000001 && l->a4[i].mask == 0xff000000;
+	CHECK(has127, "lo holds 127.0.0.1/8");
+	CHECK(netif_by_index(t, 1 << 30) == NULL, "no link with a made-up index");
+	netif_unref(&slot);
+	CHECK(slot == t, "the table lives while a user is left");
+	netif_unref(&slot);
+	CHECK(slot == NULL, "the last unref frees it");
+	ev_free(loop);
+}
+
+int
+main(void)
+{
+	test_holdq();
+	test_onlink();
+	test_netif();
+	return UNIT_DONE();
+}
