@@ -84,11 +84,14 @@ NSPAWN=$!
 # Stopped by SIGTERM: nspawn asks the container's systemd to power off.
 on_cleanup "kill -TERM $NSPAWN 2>/dev/null; i=0; while kill -0 $NSPAWN 2>/dev/null && [ \$i -lt 100 ]; do sleep 0.1; i=\$((i + 1)); done; kill -KILL $NSPAWN 2>/dev/null"
 LEADER=""
-leader() { LEADER=$(ps --ppid $NSPAWN -o pid= 2>/dev/null | head -n 1 | tr -d ' '); [ -n "$LEADER" ]; }
+# The container's init: nspawn's child named systemd (an intermediate
+# child of nspawn's comes and goes first).
+leader() { LEADER=$(ps --ppid $NSPAWN -o pid=,comm= 2>/dev/null | awk '$2 == "systemd" { print $1; exit }'); [ -n "$LEADER" ]; }
 wait_for 20 leader || skip_all "systemd-nspawn did not start a container ($(tail -n 1 $T_TMP/console.log))"
 in_c() { nsenter -t "$LEADER" -a -- "$@"; }
 booted() { s=$(in_c systemctl is-system-running 2>/dev/null); [ "$s" = running ] || [ "$s" = degraded ]; }
-wait_for 60 booted || skip_all "the container's systemd did not finish booting ($(in_c systemctl is-system-running 2>&1))"
+wait_for 60 booted || kill -0 $NSPAWN 2>/dev/null || { sed 's/^/# console: /' $T_TMP/console.log | tail -n 20; skip_all "the container stopped while booting"; }
+wait_for 1 booted || skip_all "the container's systemd did not finish booting ($(in_c systemctl is-system-running 2>&1))"
 ok "Debian 12 booted with systemd as init in nspawn ($(( $(date +%s) - t0 ))s)"
 check "the package installs in it" sh -c "nsenter -t $LEADER -a -- dpkg -i /mnt/share/gridbootd_0.1_amd64.deb >$T_TMP/dpkg.log 2>&1"
 sed 's/^/# dpkg: /' $T_TMP/dpkg.log | grep -i 'warn\|error'

@@ -2,13 +2,13 @@
 # build-deb.sh TOP OUTDIR: the Debian package of the tree at TOP, built with
 # dpkg-buildpackage -us -uc -b from a copy of the files git would ship
 # (tracked and untracked, not ignored), in OUTDIR/deb-HASH where HASH
-# covers those files' names and contents: a second caller with the same
-# tree (package.sh, then systemd_nspawn.sh in one make test) reuses the
-# build. Prints the directory (gridbootd_*.deb, the .changes, build.log);
+# covers those files' names and contents outside tests/ (nothing of which
+# goes into the package): a second caller with the same tree (package.sh,
+# then systemd_nspawn.sh in one make test) reuses the build. Prints the directory (gridbootd_*.deb, the .changes, build.log);
 # exit 1 with the log's tail on stderr when the build fails.
 set -eu
 top=$1 out=$2
-hash=$(cd "$top" && git ls-files -co --exclude-standard -z | sort -z |
+hash=$(cd "$top" && git ls-files -co --exclude-standard -z -- . ':!tests' | sort -z |
 	xargs -0 sha256sum 2>/dev/null | sha256sum | cut -c1-16)
 dir=$out/deb-$hash
 if ls "$dir"/gridbootd_*.deb >/dev/null 2>&1; then
