@@ -2,7 +2,7 @@
 # tests need, builds with ASan+UBSan and runs every test; `make lab` runs
 # the QEMU lab. See README.md.
 
-PKGS     := libconfig libmicrohttpd jansson libssl libcrypto
+PKGS     := libconfig libmicrohttpd jansson libssl libcrypto libsystemd
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
@@ -28,6 +28,9 @@ UNITSRCS := $(wildcard tests/unit/*.c)
 UNITS    := $(UNITSRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all clean test units deps lab lab-down lab-drawterm bench kernels install
+
+# The first rule is make's default goal: a plain `make` builds, never installs.
+all: $(BUILD)/gridbootd
 
 # `make install`: the daemon, its man pages, the systemd unit, the web
 # page and templates, and the example inventory as the default one (never
@@ -55,7 +58,6 @@ install: $(BUILD)/gridbootd
 	chmod 644 $(DESTDIR)$(UNITDIR)/gridbootd.service
 	[ -e $(DESTDIR)$(SYSCONFDIR)/gridboot/gridboot.cfg ] || \
 	    install -m 644 $(DESTDIR)$(DATADIR)/examples/gridboot.cfg $(DESTDIR)$(SYSCONFDIR)/gridboot/gridboot.cfg
-all: $(BUILD)/gridbootd
 
 $(BUILD)/obj/%.o: server/%.c $(HDRS)
 	@mkdir -p $(dir $@)

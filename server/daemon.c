@@ -6,7 +6,12 @@
  * machine inventory takes half a second): the thread gets the path and
  * returns an inventory or an error list, and touches nothing the loop
  * uses. It says it is done through an eventfd; the loop then joins it and
- * swaps the result in at the end of that turn, as a reload always was. */
+ * swaps the result in at the end of that turn, as a reload always was.
+ *
+ * Under systemd (Type=notify) it says READY=1 once it serves, RELOADING=1
+ * and READY=1 around each load, STOPPING=1 on SIGTERM, through
+ * libsystemd's sd_notify, which does nothing where NOTIFY_SOCKET is not
+ * set (a terminal, another init, the tests). */
 #include "daemon.h"
 #include "core/privdrop.h"
 #include "config/assignments.h"
@@ -21,10 +26,13 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #define modules gridboot_modules
@@ -104,6 +112,22 @@ apply(struct daemon *d, struct inventory *next, struct errlist *errs)
 	return true;
 }
 
+/* A word to systemd; a failure to say it never stops the daemon. */
+static void notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void
+notify(const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	int err = sd_notify(0, msg);
+	if (err < 0)
+		log_warn("sd_notify: %s", strerror(-err));
+}
+
 static void
 tell(struct reload_waiter *w, bool ok)
 {
@@ -155,6 +179,7 @@ start_load(struct daemon *d)
 	*R.m_running = 1;
 	*R.m_started = (uint64_t)wall_ms();
 	log_info("reload: loading %s", d->config_path);
+	notify("RELOADING=1\nSTATUS=loading %s", d->config_path);
 	int err = pthread_create(&j->thread, NULL, load_thread, j);
 	if (err != 0) {
 		log_err("reload: no thread (%s): loading on the loop", strerror(err));
@@ -174,6 +199,8 @@ finish_load(struct daemon *d)
 		pthread_join(j->thread, NULL);
 	d->job = NULL;
 	bool ok = apply(d, j->result, &j->errs);
+	notify("READY=1\nSTATUS=serving %s: %zu machines%s", d->config_path, d->inv->nmachines,
+	    ok ? "" : " (the last reload failed)");
 	*R.m_swap_us = mono_us() - t0;
 	*R.m_load_ms = j->load_ms;
 	*R.m_ended = (uint64_t)wall_ms();
@@ -329,6 +356,7 @@ on_signal(int fd, uint32_t events, void *arg)
 		case SIGTERM:
 		case SIGINT:
 			log_info("signal %d: shutting down", (int)si.ssi_signo);
+			notify("STOPPING=1");
 			ev_stop(d->loop);
 			break;
 		}
@@ -426,6 +454,7 @@ daemon_serve(const char *config_path, bool foreground, int loglevel,
 	if (privdrop(d.inv->grid.user, d.inv->grid.state, pidfile) < 0)
 		goto out;
 	log_info("serving %s: %zu machines", config_path, d.inv->nmachines);
+	notify("READY=1\nSTATUS=serving %s: %zu machines", config_path, d.inv->nmachines);
 	events_emit(NULL, EVK_SYSTEM, "gridbootd started: %zu machines", d.inv->nmachines);
 	rc = ev_run(d.loop) < 0 ? 1 : 0;
 out:

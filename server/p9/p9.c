@@ -12,6 +12,7 @@
 #include "core/authgate.h"
 #include "core/conn.h"
 #include "core/events.h"
+#include "core/fileroot.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/module.h"
@@ -19,15 +20,28 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* One export as served: refcounted, since fids opened before a reload keep
  * the export they were walked in until they are clunked. */
+/* What a generated ndb laid over an export is made from: the daemon (its
+ * current inventory), the path it is laid at as the client sees it, and
+ * the export's directory (has it a /lib/ndb/common of its own?). */
+struct ndb_src {
+	struct p9_server *srv;
+	char *self, *dir;
+};
+
 struct served {
 	int refs;
 	char *name;
 	struct p9_export *x;
+	struct ndb_src ndb[16];
+	size_t nndb;
 };
 
 struct p9_server;
@@ -82,6 +96,10 @@ served_unref(struct served *sv)
 {
 	if (sv && --sv->refs == 0) {
 		p9_export_free(sv->x);
+		for (size_t i = 0; i < sv->nndb; i++) {
+			free(sv->ndb[i].self);
+			free(sv->ndb[i].dir);
+		}
 		free(sv->name);
 		free(sv);
 	}
@@ -248,18 +266,33 @@ static const struct p9_backend mux_backend = {
 
 /* ---- exports from the inventory ---- */
 
+/* Looked up at each render: the site may add or remove it. */
+static bool
+has_ndb_common(const char *dir)
+{
+	struct stat st;
+	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int fd = dfd < 0 ? -1 : fileroot_open_regular(dfd, "lib/ndb/common", &st);
+
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	return fd >= 0;
+}
+
 static char *
 make_ndb(void *arg, size_t *len)
 {
-	struct p9_server *srv = arg;
+	struct ndb_src *ns = arg;
 
-	return ndb_render(srv->d->inv, len);
+	return ndb_render_root(ns->srv->d->inv, ns->self, !has_ndb_common(ns->dir), len);
 }
 
 static uint32_t
 inventory_version(void *arg)
 {
-	return (uint32_t)((struct p9_server *)arg)->d->inv->serial;
+	return (uint32_t)((struct ndb_src *)arg)->srv->d->inv->serial;
 }
 
 static struct served *
@@ -268,22 +301,26 @@ serve_export(struct p9_server *srv, const struct export *e)
 	struct p9_overlay ov[16];
 	size_t nov = 0;
 	char err[256];
-
-	for (size_t i = 0; i < e->generated.n && nov < nelem(ov); i++)
-		if (strcmp(e->generated.v[i].val, "ndb") == 0)
-			ov[nov++] = (struct p9_overlay){ e->generated.v[i].key, make_ndb,
-			    inventory_version, srv };
-	struct p9_export_opts o = { .dir = e->path, .writable = (const char *const *)e->writable,
-	    .owner = e->owner, .overlays = ov, .noverlays = nov };
-	struct p9_export *x = p9_export_new(&o, err, sizeof err);
-	if (x == NULL) {
-		log_warn("9p: export \"%s\": %s; not served", e->name, err);
-		return NULL;
-	}
 	struct served *sv = ecalloc(1, sizeof *sv);
+
 	sv->refs = 1;
 	sv->name = estrdup(e->name);
-	sv->x = x;
+	for (size_t i = 0; i < e->generated.n && nov < nelem(ov); i++)
+		if (strcmp(e->generated.v[i].val, "ndb") == 0) {
+			struct ndb_src *ns = &sv->ndb[sv->nndb++];
+			*ns = (struct ndb_src){ srv, esprintf("/%s", e->generated.v[i].key),
+			    estrdup(e->path) };
+			ov[nov++] = (struct p9_overlay){ e->generated.v[i].key, make_ndb,
+			    inventory_version, ns };
+		}
+	struct p9_export_opts o = { .dir = e->path, .writable = (const char *const *)e->writable,
+	    .owner = e->owner, .overlays = ov, .noverlays = nov };
+	sv->x = p9_export_new(&o, err, sizeof err);
+	if (sv->x == NULL) {
+		log_warn("9p: export \"%s\": %s; not served", e->name, err);
+		served_unref(sv);
+		return NULL;
+	}
 	return sv;
 }
 

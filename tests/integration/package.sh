@@ -35,25 +35,23 @@ check "a second make install keeps an existing inventory" grep -q '^# mine' "$D/
 check "the default inventory path is in --help and the man page" \
 	sh -c "'$GRIDBOOTD' --help | grep -q /etc/gridboot/gridboot.cfg && grep -q 'etc/gridboot/gridboot.cfg' '$GRIDBOOT_TOP/man/gridbootd.8'"
 
-# The Debian package, built from a copy of the tree.
-S=$T_TMP/src/gridboot
-mkdir -p "$S"
-(cd "$GRIDBOOT_TOP" && git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$S") 2>/dev/null
-(cd "$S" && dpkg-buildpackage -us -uc -b) >"$T_TMP/build.log" 2>&1
-check "dpkg-buildpackage -us -uc -b builds the package" test -f "$T_TMP/src/gridbootd_0.1_amd64.deb"
-[ -f "$T_TMP/src/gridbootd_0.1_amd64.deb" ] || { tail -n 30 "$T_TMP/build.log" | sed 's/^/# /'; t_done; exit 1; }
-lintian "$T_TMP/src/gridboot_0.1_amd64.changes" >"$T_TMP/lintian.log" 2>&1
+# The Debian package, built from a copy of the tree (tests/tools/build-deb.sh,
+# kept beside the daemon for systemd_nspawn.sh).
+DEBDIR=$(sh "$GRIDBOOT_TOP/tests/tools/build-deb.sh" "$GRIDBOOT_TOP" "$(dirname "$GRIDBOOTD")" 2>"$T_TMP/build.log")
+check "dpkg-buildpackage -us -uc -b builds the package" test -f "$DEBDIR/gridbootd_0.1_amd64.deb"
+[ -f "$DEBDIR/gridbootd_0.1_amd64.deb" ] || { tail -n 30 "$T_TMP/build.log" | sed 's/^/# /'; t_done; exit 1; }
+lintian "$DEBDIR/gridboot_0.1_amd64.changes" >"$T_TMP/lintian.log" 2>&1
 sed 's/^/# lintian: /' "$T_TMP/lintian.log" | grep -v 'root privileges'
 check "lintian reports no errors" sh -c "! grep -q '^E:' '$T_TMP/lintian.log'"
 
 had_user=$(getent passwd gridboot >/dev/null && echo yes || echo no)
 on_cleanup "dpkg --purge gridbootd >/dev/null 2>&1; [ $had_user = no ] && deluser --system gridboot >/dev/null 2>&1; rm -rf /srv/gridboot 2>/dev/null"
-check "the package installs" sh -c "dpkg -i '$T_TMP/src/gridbootd_0.1_amd64.deb' >'$T_TMP/dpkg.log' 2>&1"
+check "the package installs" sh -c "dpkg -i '$DEBDIR/gridbootd_0.1_amd64.deb' >'$T_TMP/dpkg.log' 2>&1"
 check "it made the gridboot user" sh -c "getent passwd gridboot >/dev/null"
 check "the unit is installed and not enabled" \
 	sh -c "[ -f /lib/systemd/system/gridbootd.service ] && [ ! -e /etc/systemd/system/multi-user.target.wants/gridbootd.service ]"
-check "the unit is sandboxed (ProtectSystem, PrivateTmp, capabilities, state directory)" \
-	sh -c "grep -q '^ProtectSystem=strict' /lib/systemd/system/gridbootd.service && grep -q '^PrivateTmp=yes' /lib/systemd/system/gridbootd.service && grep -q '^CapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_NET_ADMIN' /lib/systemd/system/gridbootd.service && grep -q '^StateDirectory=gridboot' /lib/systemd/system/gridbootd.service"
+check "the unit is sandboxed (ProtectSystem, PrivateTmp, capabilities, state directory), Type=notify" \
+	sh -c "grep -q '^ProtectSystem=strict' /lib/systemd/system/gridbootd.service && grep -q '^PrivateTmp=yes' /lib/systemd/system/gridbootd.service && grep -q '^CapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_NET_ADMIN CAP_NET_RAW' /lib/systemd/system/gridbootd.service && grep -q '^ReadWritePaths=/var/lib/gridboot' /lib/systemd/system/gridbootd.service && grep -q '^Type=notify' /lib/systemd/system/gridbootd.service && grep -q '^RestrictAddressFamilies=.*AF_INET6' /lib/systemd/system/gridbootd.service"
 if command -v systemd-analyze >/dev/null 2>&1; then
 	check "systemd-analyze verify accepts the unit" \
 		sh -c "systemd-analyze verify /lib/systemd/system/gridbootd.service 2>&1 | grep -v 'gridbootd.service' | { ! grep -qi 'error\\|invalid'; }"

@@ -1,5 +1,8 @@
 /* The generated network database (server/boot/ndb.c) in 9front's ndb form:
- * the exact text for a small grid, and an address-less machine. */
+ * the exact text for a small grid, and an address-less machine; as the
+ * root of a machine's database (ndb_render_root), a database= entry first
+ * that keeps /net/ndb and /lib/ndb/common, and the service entries only
+ * when asked for. */
 #include "unit.h"
 #include "unit_inv.h"
 #include "boot/ndb.h"
@@ -40,6 +43,31 @@ main(void)
 	    "sys=cpu1 ether=525400000011 ip=10.99.0.11\n"
 	    "sys=term1 ether=525400000012\n",
 	    "ipnet with mask, gateway, dns, fs, auth, authdom; one sys per machine");
+	free(text);
+
+	text = ndb_render_root(inv, "/lib/ndb/local", false, &len);
+	body = strstr(text, "\n\n");
+	CHECK(len == strlen(text), "root form: the length is the text's");
+	CHECK(body && strncmp(body + 2,
+	    "database=\n\tfile=/net/ndb\n\tfile=/lib/ndb/local\n\tfile=/lib/ndb/common\n\n"
+	    "ipnet=lab-0 ", 81) == 0,
+	    "root form: the database= entry first names /net/ndb, itself and /lib/ndb/common");
+	CHECK(strstr(text, "sys=cpu1 ether=525400000011 ip=10.99.0.11\n") != NULL,
+	    "root form: the machines are there");
+	CHECK(strstr(text, "tcp=ticket") == NULL, "root form: no service entries unless asked");
+	free(text);
+
+	text = ndb_render_root(inv, "/lib/ndb/local", true, &len);
+	const char *svc = strstr(text, "sys=term1 ether=525400000012\n\n");
+	CHECK_STR(svc ? svc + 30 : NULL,
+	    "tcp=ticket port=567\n"
+	    "tcp=9fs port=564\n"
+	    "tcp=rcpu port=17019\n"
+	    "tcp=cpu port=17010\n"
+	    "tcp=exportfs port=17007\n"
+	    "udp=dns port=53\n"
+	    "tcp=dns port=53\n",
+	    "root form with services: ticket 567, 9fs 564, rcpu 17019, cpu 17010, exportfs 17007, dns 53 last");
 	free(text);
 	inv_unref(inv);
 	return UNIT_DONE();
