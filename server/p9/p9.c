@@ -1,13 +1,12 @@
 /* The 9P module: TCP grid.p9_port (564) on core/conn, one p9_session per
- * connection, and the backends the attach name picks: an export named in
- * the inventory ("" is the root diskless machines mount) or, for "grid",
- * the grid tree. A blocked read (an events file) is answered when the
+ * connection over the attach-name multiplexer (p9_mux.c: an export named
+ * in the inventory, "" the root diskless machines mount, or "grid", the
+ * grid tree). A blocked read (an events file) is answered when the
  * timeline moves. docs/9p.md. */
-#include "p9/p9_export.h"
 #include "p9/p9_grid.h"
+#include "p9/p9_mux.h"
 #include "p9/p9_srv.h"
 #include "boot/leases.h"
-#include "boot/ndb.h"
 #include "config/inventory.h"
 #include "core/authgate.h"
 #include "core/conn.h"
@@ -21,14 +20,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* One export as served: refcounted, since fids opened before a reload keep
- * the export they were walked in until they are clunked. */
-struct served {
-	int refs;
-	char *name;
-	struct p9_export *x;
-};
 
 struct p9_server;
 
@@ -45,265 +36,11 @@ struct p9_server {
 	struct daemon *d;
 	struct conn_listener *l;
 	int port;
-	struct p9_grid *grid;
-	struct served **exports;
-	size_t nexports;
+	struct p9_mux mux;              /* the sessions' backend context */
 	struct p9_conn *conns;
 	int subscription;
-	uint64_t *m_attach, *m_bad;
+	uint64_t *m_bad;
 };
-
-/* ---- the attach-name mux: a backend over the grid tree and exports ---- */
-
-struct mnode {
-	const struct p9_backend *be;
-	void *ctx;
-	void *node;
-	struct served *sv;              /* held while the node lives; NULL: grid */
-};
-
-/* An inner call's op: the inner backend's context, the outer's user. */
-static struct p9_op
-inner_op(const struct p9_op *op, const struct mnode *m)
-{
-	struct p9_op in = { .ctx = m->ctx, .uname = op->uname, .dialect = op->dialect };
-	return in;
-}
-
-static void
-take_ename(struct p9_op *op, const struct p9_op *in)
-{
-	if (in->ename[0])
-		str_copy(op->ename, in->ename, sizeof op->ename);
-}
-
-static void
-served_unref(struct served *sv)
-{
-	if (sv && --sv->refs == 0) {
-		p9_export_free(sv->x);
-		free(sv->name);
-		free(sv);
-	}
-}
-
-static int
-m_attach(struct p9_op *op, const char *aname, void **node, struct p9_qid *qid)
-{
-	struct p9_server *srv = op->ctx;
-	struct mnode *m = ecalloc(1, sizeof *m);
-
-	if (strcmp(aname, "grid") == 0) {
-		m->be = &p9_grid_backend;
-		m->ctx = srv->grid;
-	} else {
-		for (size_t i = 0; i < srv->nexports && m->sv == NULL; i++)
-			if (strcmp(srv->exports[i]->name, aname) == 0)
-				m->sv = srv->exports[i];
-		if (m->sv == NULL) {
-			free(m);
-			snprintf(op->ename, sizeof op->ename, "no export \"%s\" (the grid has: grid%s)",
-			    aname, srv->nexports ? " and its exports" : "");
-			return -ENOENT;
-		}
-		m->sv->refs++;
-		m->be = &p9_export_backend;
-		m->ctx = m->sv->x;
-	}
-	struct p9_op in = inner_op(op, m);
-	int rc = m->be->attach(&in, aname, &m->node, qid);
-	take_ename(op, &in);
-	if (rc < 0) {
-		served_unref(m->sv);
-		free(m);
-		return rc;
-	}
-	(*srv->m_attach)++;
-	*node = m;
-	return 0;
-}
-
-static int
-m_clone(struct p9_op *op, void *node, void **copy)
-{
-	struct mnode *m = node, *c = emalloc(sizeof *c);
-	struct p9_op in = inner_op(op, m);
-
-	*c = *m;
-	int rc = m->be->clone(&in, m->node, &c->node);
-	take_ename(op, &in);
-	if (rc < 0) {
-		free(c);
-		return rc;
-	}
-	if (c->sv)
-		c->sv->refs++;
-	*copy = c;
-	return 0;
-}
-
-/* Each forwarder: the inner call with the inner op, its reason kept. */
-#define FORWARD(call) do { \
-	struct mnode *m = node; \
-	struct p9_op in = inner_op(op, m); \
-	__typeof__(call) rc_ = call; \
-	take_ename(op, &in); \
-	return rc_; \
-} while (0)
-
-static int
-m_walk1(struct p9_op *op, void *node, const char *name, struct p9_qid *qid)
-{
-	FORWARD(m->be->walk1(&in, m->node, name, qid));
-}
-
-static int
-m_open(struct p9_op *op, void *node, uint8_t mode, struct p9_qid *qid)
-{
-	FORWARD(m->be->open(&in, m->node, mode, qid));
-}
-
-static int
-m_create(struct p9_op *op, void *node, const char *name, uint32_t perm, uint8_t mode,
-    struct p9_qid *qid)
-{
-	FORWARD(m->be->create(&in, m->node, name, perm, mode, qid));
-}
-
-static ssize_t
-m_read(struct p9_op *op, void *node, uint64_t off, void *buf, uint32_t count)
-{
-	FORWARD(m->be->read(&in, m->node, off, buf, count));
-}
-
-static ssize_t
-m_write(struct p9_op *op, void *node, uint64_t off, const void *buf, uint32_t count)
-{
-	FORWARD(m->be->write(&in, m->node, off, buf, count));
-}
-
-static int
-m_stat(struct p9_op *op, void *node, struct p9_dir *d)
-{
-	FORWARD(m->be->stat(&in, m->node, d));
-}
-
-static int
-m_wstat(struct p9_op *op, void *node, const struct p9_wstat *ws)
-{
-	FORWARD(m->be->wstat(&in, m->node, ws));
-}
-
-static int
-m_remove(struct p9_op *op, void *node)
-{
-	FORWARD(m->be->remove(&in, m->node));
-}
-
-static int
-m_readdir(struct p9_op *op, void *node, uint64_t index, struct p9_dir *d)
-{
-	FORWARD(m->be->readdir(&in, m->node, index, d));
-}
-
-static int
-m_statfs(struct p9_op *op, void *node, struct p9_statfs *sf)
-{
-	if (((struct mnode *)node)->be->statfs == NULL) {
-		memset(sf, 0, sizeof *sf);
-		sf->type = 0x01021997;  /* V9FS_MAGIC */
-		sf->bsize = 4096;
-		sf->namelen = P9_NAMEMAX;
-		return 0;
-	}
-	FORWARD(m->be->statfs(&in, m->node, sf));
-}
-
-static void
-m_clunk(struct p9_op *op, void *node)
-{
-	struct mnode *m = node;
-	struct p9_op in = inner_op(op, m);
-
-	m->be->clunk(&in, m->node);
-	served_unref(m->sv);
-	free(m);
-}
-
-static const struct p9_backend mux_backend = {
-	.attach = m_attach,
-	.clone = m_clone,
-	.walk1 = m_walk1,
-	.open = m_open,
-	.create = m_create,
-	.read = m_read,
-	.write = m_write,
-	.stat = m_stat,
-	.wstat = m_wstat,
-	.remove = m_remove,
-	.clunk = m_clunk,
-	.readdir = m_readdir,
-	.statfs = m_statfs,
-};
-
-/* ---- exports from the inventory ---- */
-
-static char *
-make_ndb(void *arg, size_t *len)
-{
-	struct p9_server *srv = arg;
-
-	return ndb_render(srv->d->inv, len);
-}
-
-static uint32_t
-inventory_version(void *arg)
-{
-	return (uint32_t)((struct p9_server *)arg)->d->inv->serial;
-}
-
-static struct served *
-serve_export(struct p9_server *srv, const struct export *e)
-{
-	struct p9_overlay ov[16];
-	size_t nov = 0;
-	char err[256];
-
-	for (size_t i = 0; i < e->generated.n && nov < nelem(ov); i++)
-		if (strcmp(e->generated.v[i].val, "ndb") == 0)
-			ov[nov++] = (struct p9_overlay){ e->generated.v[i].key, make_ndb,
-			    inventory_version, srv };
-	struct p9_export_opts o = { .dir = e->path, .writable = (const char *const *)e->writable,
-	    .owner = e->owner, .overlays = ov, .noverlays = nov };
-	struct p9_export *x = p9_export_new(&o, err, sizeof err);
-	if (x == NULL) {
-		log_warn("9p: export \"%s\": %s; not served", e->name, err);
-		return NULL;
-	}
-	struct served *sv = ecalloc(1, sizeof *sv);
-	sv->refs = 1;
-	sv->name = estrdup(e->name);
-	sv->x = x;
-	return sv;
-}
-
-/* The inventory's exports, replacing the list (fids keep the old ones). */
-static void
-load_exports(struct p9_server *srv)
-{
-	const struct inventory *inv = srv->d->inv;
-
-	for (size_t i = 0; i < srv->nexports; i++)
-		served_unref(srv->exports[i]);
-	free(srv->exports);
-	srv->exports = ecalloc(inv->nexports + 1, sizeof *srv->exports);
-	srv->nexports = 0;
-	for (size_t i = 0; i < inv->nexports; i++) {
-		struct served *sv = serve_export(srv, &inv->exports[i]);
-		if (sv)
-			srv->exports[srv->nexports++] = sv;
-	}
-}
 
 /* ---- connections ---- */
 
@@ -343,7 +80,7 @@ p9_on_open(struct conn *c)
 
 	pc->srv = srv;
 	pc->c = c;
-	pc->s = p9_session_new(&mux_backend, srv, 0);
+	pc->s = p9_session_new(&p9_mux_backend, &srv->mux, 0);
 	if (srv->d->inv->grid.p9_auth) {
 		void *arg;
 		const struct authgate_ops *gate = authgate_get(&arg);
@@ -462,7 +199,7 @@ listen_on(struct p9_server *srv, int port)
 	}
 	srv->port = port;
 	log_info("9p: listening on tcp port %d; %zu export(s) and the grid tree", port,
-	    srv->nexports);
+	    srv->mux.nexports);
 	return 0;
 }
 
@@ -474,11 +211,12 @@ p9_init(struct daemon *d, void **self)
 	struct p9_server *srv = ecalloc(1, sizeof *srv);
 
 	srv->d = d;
-	srv->grid = p9_grid_new(d);
-	srv->m_attach = metric_counter("gridboot_9p_attaches_total", NULL, "9P attaches");
+	srv->mux.d = d;
+	srv->mux.grid = p9_grid_new(d);
+	srv->mux.m_attach = metric_counter("gridboot_9p_attaches_total", NULL, "9P attaches");
 	srv->m_bad = metric_counter("gridboot_9p_bad_frames_total", NULL,
 	    "9P frames too broken to answer");
-	load_exports(srv);
+	p9_mux_load_exports(&srv->mux);
 	srv->subscription = events_subscribe(on_event, srv);
 	if (listen_on(srv, d->inv->grid.p9_port) < 0) {
 		/* The daemon shuts down only modules that started. */
@@ -495,7 +233,7 @@ p9_reload(void *self, struct daemon *d, struct inventory *old)
 	struct p9_server *srv = self;
 
 	(void)old;
-	load_exports(srv);
+	p9_mux_load_exports(&srv->mux);
 	if (d->inv->grid.p9_port != srv->port) {
 		struct conn_listener *was = srv->l;
 		int wasport = srv->port;
@@ -519,10 +257,8 @@ p9_shutdown(void *self, struct daemon *d)
 	if (srv->l)
 		conn_listener_close(srv->l);    /* closes every session */
 	events_unsubscribe(srv->subscription);
-	for (size_t i = 0; i < srv->nexports; i++)
-		served_unref(srv->exports[i]);
-	free(srv->exports);
-	p9_grid_free(srv->grid);
+	p9_mux_free_exports(&srv->mux);
+	p9_grid_free(srv->mux.grid);
 	free(srv);
 }
 

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 enum gkind { GK_ROOT, GK_MACHINES, GK_MACHINE, GK_DISCOVERED, GK_DISC, GK_FILE };
 
@@ -125,15 +124,6 @@ node_name(const struct gnode *n)
 	}
 }
 
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void
 fill_dir(struct p9_op *op, const struct gnode *n, struct p9_dir *d)
 {
@@ -150,7 +140,7 @@ fill_dir(struct p9_op *op, const struct gnode *n, struct p9_dir *d)
 	str_copy(d->muid, "gridboot", sizeof d->muid);
 	d->unix_mode = perm | (dir ? S_IFDIR : S_IFREG);
 	d->nlink = 1;
-	d->atime_ns = d->mtime_ns = d->ctime_ns = now_ns();
+	d->atime_ns = d->mtime_ns = d->ctime_ns = wall_ns();
 }
 
 /* ---- walking ---- */
