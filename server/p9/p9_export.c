@@ -487,13 +487,8 @@ x_read(struct p9_op *op, void *node, uint64_t off, void *buf, uint32_t count)
 	struct xnode *n = node;
 
 	(void)op;
-	if (n->ov && n->text) {
-		if (off >= n->len)
-			return 0;
-		size_t k = MIN((size_t)count, n->len - (size_t)off);
-		memcpy(buf, n->text + off, k);
-		return (ssize_t)k;
-	}
+	if (n->ov && n->text)
+		return p9_read_text(n->text, n->len, off, buf, count);
 	if (n->fd < 0)
 		return -EBADF;
 	if (off > INT64_MAX)

@@ -434,11 +434,7 @@ g_read(struct p9_op *op, void *node, uint64_t off, void *buf, uint32_t count)
 		return -ENOENT;
 	if (files[n->file].stream)
 		return read_stream(n, buf, count);
-	if (off >= n->len)
-		return 0;
-	size_t k = MIN((size_t)count, n->len - (size_t)off);
-	memcpy(buf, n->text + off, k);
-	return (ssize_t)k;
+	return p9_read_text(n->text, n->len, off, buf, count);
 }
 
 /* ---- writes: role changes, adoption ---- */

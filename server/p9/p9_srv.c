@@ -78,6 +78,16 @@ p9_errno_text(int err)
 	}
 }
 
+ssize_t
+p9_read_text(const char *text, size_t len, uint64_t off, void *buf, uint32_t count)
+{
+	if (off >= len)
+		return 0;
+	size_t k = MIN((size_t)count, len - (size_t)off);
+	memcpy(buf, text + off, k);
+	return (ssize_t)k;
+}
+
 /* ---- names ---- */
 
 bool

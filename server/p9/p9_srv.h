@@ -164,6 +164,10 @@ void p9_session_set_guest_none(struct p9_session *s, bool allow);
  * it off; the glue turns it on once it can sendfile. */
 void p9_session_set_zero_copy(struct p9_session *s, uint32_t min_count);
 
+/* A read at off of a text a backend made (a generated file): copies what
+ * there is, 0 at or past the end. */
+ssize_t p9_read_text(const char *text, size_t len, uint64_t off, void *buf, uint32_t count);
+
 /* The 9P text for an errno ("file does not exist" for ENOENT ...). */
 const char *p9_errno_text(int err);
 

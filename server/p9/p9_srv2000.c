@@ -9,6 +9,17 @@
 
 /* ---- open, create ---- */
 
+/* The fid is open now (by open or create): its mode, and the reply. */
+static const char *
+opened(struct req *r, struct fid *f, uint8_t mode, uint8_t rtype)
+{
+	f->omode = mode & 3;
+	f->orclose = (mode & P9_ORCLOSE) != 0;
+	f->dir_offset = f->dir_index = 0;
+	struct p9_fcall out = { .type = rtype, .qid = f->qid, .iounit = iounit(r->s) };
+	return reply(r, &out);
+}
+
 const char *
 open_fid(struct req *r, struct fid *f, uint8_t mode, uint8_t rtype)
 {
@@ -21,11 +32,7 @@ open_fid(struct req *r, struct fid *f, uint8_t mode, uint8_t rtype)
 	int rc = r->s->be->open(&r->op, f->node, mode & (3 | P9_OTRUNC), &f->qid);
 	if (rc < 0)
 		return fail_be(r, rc);
-	f->omode = mode & 3;
-	f->orclose = (mode & P9_ORCLOSE) != 0;
-	f->dir_offset = f->dir_index = 0;
-	struct p9_fcall out = { .type = rtype, .qid = f->qid, .iounit = iounit(r->s) };
-	return reply(r, &out);
+	return opened(r, f, mode, rtype);
 }
 
 const char *
@@ -55,11 +62,7 @@ create_in(struct req *r, struct fid *f, struct p9_str name, uint32_t perm, uint8
 	int rc = r->s->be->create(&r->op, f->node, nbuf, perm, mode & (3 | P9_OTRUNC), &f->qid);
 	if (rc < 0)
 		return fail_be(r, rc);
-	f->omode = mode & 3;
-	f->orclose = (mode & P9_ORCLOSE) != 0;
-	f->dir_offset = f->dir_index = 0;
-	struct p9_fcall out = { .type = rtype, .qid = f->qid, .iounit = iounit(r->s) };
-	return reply(r, &out);
+	return opened(r, f, mode, rtype);
 }
 
 const char *

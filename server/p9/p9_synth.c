@@ -253,11 +253,7 @@ s_read(struct p9_op *op, void *node, uint64_t off, void *buf, uint32_t count)
 	struct sfid *f = node;
 
 	(void)op;
-	if (off >= f->len)
-		return 0;
-	size_t n = MIN((size_t)count, f->len - (size_t)off);
-	memcpy(buf, f->text + off, n);
-	return (ssize_t)n;
+	return p9_read_text(f->text, f->len, off, buf, count);
 }
 
 static ssize_t
