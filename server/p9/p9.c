@@ -214,6 +214,9 @@ p9_init(struct daemon *d, void **self)
 	srv->mux.d = d;
 	srv->mux.grid = p9_grid_new(d);
 	srv->mux.m_attach = metric_counter("gridboot_9p_attaches_total", NULL, "9P attaches");
+	srv->mux.fds.max = FD_9P_FILES;
+	srv->mux.fds.gauge = metric_gauge("gridboot_9p_open_files", NULL,
+	    "Descriptors of files 9P clients hold open (one per file, shared by its fids)");
 	srv->m_bad = metric_counter("gridboot_9p_bad_frames_total", NULL,
 	    "9P frames too broken to answer");
 	p9_mux_load_exports(&srv->mux);

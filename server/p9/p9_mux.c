@@ -244,7 +244,7 @@ serve_export(struct p9_mux *mx, const struct export *e)
 			ov[nov++] = (struct p9_overlay){ e->generated.v[i].key, make_ndb,
 			    inventory_version, mx };
 	struct p9_export_opts o = { .dir = e->path, .writable = (const char *const *)e->writable,
-	    .owner = e->owner, .overlays = ov, .noverlays = nov };
+	    .owner = e->owner, .overlays = ov, .noverlays = nov, .fds = &mx->fds };
 	struct p9_export *x = p9_export_new(&o, err, sizeof err);
 	if (x == NULL) {
 		log_warn("9p: export \"%s\": %s; not served", e->name, err);

@@ -7,6 +7,7 @@
 #ifndef GRIDBOOT_P9_MUX_H
 #define GRIDBOOT_P9_MUX_H
 
+#include "p9/p9_export.h"
 #include "p9/p9_srv.h"
 
 #include <stddef.h>
@@ -23,6 +24,7 @@ struct p9_mux {
 	struct served **exports;
 	size_t nexports;
 	uint64_t *m_attach;             /* gridboot_9p_attaches_total */
+	struct p9_fdcount fds;          /* every export's open files, capped */
 };
 
 extern const struct p9_backend p9_mux_backend;

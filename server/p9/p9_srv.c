@@ -22,6 +22,9 @@
 const char Eunknownfid[] = "fid unknown or out of range";
 const char Edupfid[] = "duplicate fid";
 const char Etoomanyfids[] = "too many fids";
+#define STR_(x) #x
+#define STR(x) STR_(x)
+const char Etoomanyopen[] = "too many open files in this session (9P limit " STR(P9_MAXOPEN) ")";
 const char Enoauth[] = "authentication not required";
 const char Enoversion[] = "version not negotiated";
 const char Etoobig[] = "message larger than msize";
@@ -168,6 +171,8 @@ fid_clunk(struct p9_session *s, struct fid *f)
 	if (f->auth)
 		s->gate->end(f->auth);
 	else {
+		if (f->omode != -1)
+			s->nopen--;
 		if (f->orclose)
 			rc = s->be->remove(&op, f->node);
 		s->be->clunk(&op, f->node);

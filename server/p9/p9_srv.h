@@ -26,6 +26,7 @@
 #include "p9/p9_fcall.h"
 
 #define P9_MAXFIDS 4096
+#define P9_MAXOPEN 512          /* open fids per session (afids aside) */
 #define P9_MIN_MSIZE 256
 #define P9_DEFAULT_MSIZE (65536 + P9_IOHDRSZ)
 #define P9_ERRMAX 128

@@ -14,6 +14,7 @@ static const char *
 opened(struct req *r, struct fid *f, uint8_t mode, uint8_t rtype)
 {
 	f->omode = mode & 3;
+	r->s->nopen++;
 	f->orclose = (mode & P9_ORCLOSE) != 0;
 	f->dir_offset = f->dir_index = 0;
 	struct p9_fcall out = { .type = rtype, .qid = f->qid, .iounit = iounit(r->s) };
@@ -25,6 +26,8 @@ open_fid(struct req *r, struct fid *f, uint8_t mode, uint8_t rtype)
 {
 	if (f->omode != -1)
 		return fail(r, EBUSY, Eopen);
+	if (r->s->nopen >= P9_MAXOPEN)
+		return fail(r, EMFILE, Etoomanyopen);
 	if ((f->qid.type & P9_QTDIR) && ((mode & 3) != P9_OREAD || (mode & P9_OTRUNC)))
 		return fail(r, EISDIR, Eisdir);
 	if (f->guest && ((mode & 3) != P9_OREAD || (mode & (P9_OTRUNC | P9_ORCLOSE))))
@@ -53,6 +56,8 @@ create_in(struct req *r, struct fid *f, struct p9_str name, uint32_t perm, uint8
 
 	if (f->omode != -1)
 		return fail(r, EBUSY, Eopen);
+	if (r->s->nopen >= P9_MAXOPEN)
+		return fail(r, EMFILE, Etoomanyopen);
 	if (!(f->qid.type & P9_QTDIR))
 		return fail(r, ENOTDIR, Ecreatenondir);
 	if (!name_copy(name, nbuf, false))

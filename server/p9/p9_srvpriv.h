@@ -23,6 +23,7 @@
 extern const char Eunknownfid[];
 extern const char Edupfid[];
 extern const char Etoomanyfids[];
+extern const char Etoomanyopen[];
 extern const char Enoauth[];
 extern const char Enoversion[];
 extern const char Etoobig[];
@@ -85,6 +86,7 @@ struct p9_session {
 	uint32_t zero_copy_min;
 	struct fid *fids[FID_BUCKETS];
 	unsigned nfids;
+	unsigned nopen;                 /* fids open (afids aside): P9_MAXOPEN */
 	struct pending pend[MAXPENDING];
 	int npend;
 	const struct authgate_ops *gate;        /* NULL: Tauth is refused */
