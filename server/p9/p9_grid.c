@@ -500,6 +500,15 @@ write_adopt(struct p9_op *op, struct gnode *n, const void *buf, uint32_t count)
 	return count;
 }
 
+static bool
+is_admin(const struct grid *gr, const char *uname)
+{
+	for (int i = 0; i < gr->nadmins; i++)
+		if (strcmp(gr->admins[i], uname) == 0)
+			return true;
+	return false;
+}
+
 static ssize_t
 g_write(struct p9_op *op, void *node, uint64_t off, const void *buf, uint32_t count)
 {
@@ -508,13 +517,19 @@ g_write(struct p9_op *op, void *node, uint64_t off, const void *buf, uint32_t co
 	(void)off;              /* control files: each write is one command */
 	if (!still_there(op, n))
 		return -ENOENT;
-	/* The API asks a token for this; here it takes an authenticated
-	 * attach (grid.p9_auth), or a grid that says anyone may (a lab). */
+	/* The API asks a token for this; here it takes a grid administrator
+	 * (grid.admins) proved by an authenticated attach (grid.p9_auth), or
+	 * a grid that says anyone may (a lab). */
 	const struct grid *gr = &((struct p9_grid *)op->ctx)->d->inv->grid;
 	if (!gr->p9_auth && !gr->p9_grid_open) {
 		snprintf(op->ename, sizeof op->ename, "the grid tree is read-only: changes need "
 		    "grid.p9_auth (an authenticated user) or grid.p9_grid_open");
 		return -EACCES;
+	}
+	if (!gr->p9_grid_open && !is_admin(gr, op->uname)) {
+		snprintf(op->ename, sizeof op->ename, "%s is not a grid administrator "
+		    "(grid.admins): the grid tree is read-only to them", op->uname);
+		return -EPERM;
 	}
 	if (n->file == GF_M_ROLE)
 		return write_role(op, n, buf, count);
