@@ -30,13 +30,27 @@ struct p9_conn {
 	struct p9_session *s;
 	struct p9_conn *prev, *next;
 	bool versioned;
+	bool attached;                  /* the handshake is over */
+	bool auth, nonone;              /* the policy the session was given */
+	uint32_t idle_ms;               /* what conn_set_idle was last told */
 };
+
+/* A session that holds no fid (it never attached, or clunked them all)
+ * is closed after this long without a frame; one that holds fids (a
+ * mounted root, idle for hours) is not. */
+#define FIDLESS_IDLE_MS 10000
+
+/* Every session together holds at most this many bytes of listings and
+ * generated texts (each P9_SESSION_BYTES): past it, "out of 9P memory on
+ * this server". */
+#define P9_TOTAL_BYTES (128u << 20)
 
 struct p9_server {
 	struct daemon *d;
 	struct conn_listener *l;
 	int port;
 	struct p9_mux mux;              /* the sessions' backend context */
+	struct p9_budget total;         /* bytes every session's fids hold */
 	struct p9_conn *conns;
 	int subscription;
 	uint64_t *m_bad;
@@ -72,6 +86,48 @@ p9_frame(struct conn *c, const uint8_t *p, size_t len)
 	return size < P9_HDRSZ ? CONN_FRAME_BAD : (int64_t)size;
 }
 
+/* The inventory's authentication policy, onto the session. */
+static void
+set_policy(struct p9_conn *pc)
+{
+	const struct grid *gr = &pc->srv->d->inv->grid;
+
+	pc->auth = gr->p9_auth;
+	pc->nonone = gr->p9_nonone;
+	if (!gr->p9_auth) {
+		p9_session_set_auth(pc->s, NULL, NULL, false);
+		return;
+	}
+	void *arg;
+	const struct authgate_ops *gate = authgate_get(&arg);
+	p9_session_set_auth(pc->s, gate, arg, true);
+	p9_session_set_guest_none(pc->s, !gr->p9_nonone);
+	if (gate == NULL)
+		log_warn("9p: grid.p9_auth is set but the auth server has no keys: "
+		    "every attach is refused");
+}
+
+/* After a reload: a session let in under a looser policy than the new
+ * one (p9_auth turned on, or p9_nonone with a session that never proved
+ * anyone) is closed, so that no fid outlives the rule that would refuse
+ * it; the others take the new policy. */
+static void
+recheck_sessions(struct p9_server *srv)
+{
+	const struct grid *gr = &srv->d->inv->grid;
+
+	for (struct p9_conn *pc = srv->conns, *next; pc; pc = next) {
+		next = pc->next;
+		bool tighter = (gr->p9_auth && !pc->auth) ||
+		    (gr->p9_auth && gr->p9_nonone && !pc->nonone &&
+		    !p9_session_authenticated(pc->s));
+		if (tighter)
+			conn_close(pc->c, "9P authentication policy changed by reload");
+		else if (pc->auth != gr->p9_auth || pc->nonone != gr->p9_nonone)
+			set_policy(pc);
+	}
+}
+
 static void
 p9_on_open(struct conn *c)
 {
@@ -81,15 +137,8 @@ p9_on_open(struct conn *c)
 	pc->srv = srv;
 	pc->c = c;
 	pc->s = p9_session_new(&p9_mux_backend, &srv->mux, 0);
-	if (srv->d->inv->grid.p9_auth) {
-		void *arg;
-		const struct authgate_ops *gate = authgate_get(&arg);
-		p9_session_set_auth(pc->s, gate, arg, true);
-		p9_session_set_guest_none(pc->s, !srv->d->inv->grid.p9_nonone);
-		if (gate == NULL)
-			log_warn("9p: grid.p9_auth is set but the auth server has no keys: "
-			    "every attach is refused");
-	}
+	p9_session_set_budget(pc->s, P9_SESSION_BYTES, &srv->total);
+	set_policy(pc);
 	pc->next = srv->conns;
 	if (srv->conns)
 		srv->conns->prev = pc;
@@ -127,12 +176,18 @@ p9_on_frame(struct conn *c, const uint8_t *p, size_t len)
 		return;
 	}
 	send_reply(pc, &out);
-	if (p[4] == P9_TATTACH && out.len > 4 && out.data[4] == P9_RATTACH)
+	if (p[4] == P9_TATTACH && out.len > 4 && out.data[4] == P9_RATTACH) {
 		attached(pc, p, len);
-	if (p[4] == P9_TVERSION) {
-		/* Frames after Tversion are bounded by the msize it fixed. */
+		if (!pc->attached)      /* the handshake ends at the first attach */
+			conn_established(c);
+		pc->attached = true;
+	}
+	if (p[4] == P9_TVERSION)        /* later frames: bounded by its msize */
 		conn_set_max_frame(c, p9_session_msize(pc->s));
-		conn_established(c);
+	uint32_t idle = p9_session_nfids(pc->s) == 0 ? FIDLESS_IDLE_MS : 0;
+	if (idle != pc->idle_ms) {
+		pc->idle_ms = idle;
+		conn_set_idle(c, idle);
 	}
 	if (p9_session_npending(pc->s))
 		resume(pc);
@@ -177,8 +232,10 @@ on_event(const struct bootevent *ev, void *arg)
 	}
 }
 
-/* A mounted root stays idle for hours: no idle timeout. A client that
- * stops reading its replies is cut after a minute. */
+/* A mounted root stays idle for hours: no idle timeout while a session
+ * holds fids (FIDLESS_IDLE_MS otherwise). The handshake (Tversion, the
+ * auth exchange, the first attach) has 10 s. A client that stops reading
+ * its replies is cut after a minute. */
 static const struct conn_limits p9_limits = {
 	.max_frame = P9_DEFAULT_MSIZE,
 	.high_water = 4 * P9_DEFAULT_MSIZE,
@@ -214,6 +271,9 @@ p9_init(struct daemon *d, void **self)
 	srv->mux.d = d;
 	srv->mux.grid = p9_grid_new(d);
 	srv->mux.m_attach = metric_counter("gridboot_9p_attaches_total", NULL, "9P attaches");
+	srv->total.max = P9_TOTAL_BYTES;
+	srv->total.gauge = metric_gauge("gridboot_9p_bytes_held", NULL,
+	    "Bytes of directory listings and generated texts 9P fids hold");
 	srv->mux.fds.max = FD_9P_FILES;
 	srv->mux.fds.gauge = metric_gauge("gridboot_9p_open_files", NULL,
 	    "Descriptors of files 9P clients hold open (one per file, shared by its fids)");
@@ -237,6 +297,7 @@ p9_reload(void *self, struct daemon *d, struct inventory *old)
 
 	(void)old;
 	p9_mux_load_exports(&srv->mux);
+	recheck_sessions(srv);
 	if (d->inv->grid.p9_port != srv->port) {
 		struct conn_listener *was = srv->l;
 		int wasport = srv->port;

@@ -65,6 +65,7 @@ struct xnode {
 	struct shared_fd *sfd;
 	struct listed *list;
 	size_t nlist;
+	struct p9_held held;            /* list and text, charged to the session */
 	const struct p9_overlay *ov;    /* a generated file laid over path */
 	char *text;                     /* its text, made at open */
 	size_t len;
@@ -319,6 +320,7 @@ list_free(struct xnode *n)
 	free(n->list);
 	n->list = NULL;
 	n->nlist = 0;
+	p9_unhold(&n->held);            /* a node holds a listing or a text */
 }
 
 /* ---- shared descriptors ---- */
@@ -482,7 +484,14 @@ x_open(struct p9_op *op, void *node, uint8_t mode, struct p9_qid *qid)
 		if (wants_write(mode))
 			return refuse(op);
 		free(n->text);
+		p9_unhold(&n->held);
 		n->text = n->ov->make(n->ov->arg, &n->len);
+		int rc = p9_hold(op, &n->held, n->len);
+		if (rc < 0) {
+			free(n->text);
+			n->text = NULL;
+			return rc;
+		}
 		*qid = overlay_qid(n->ov);
 		return 0;
 	}
@@ -790,8 +799,9 @@ name_order(const void *a, const void *b)
 /* Lists the open directory: names and stats of its directories and
  * regular files, sorted so that listings are stable. */
 static int
-take_listing(struct xnode *n)
+take_listing(struct p9_op *op, struct xnode *n)
 {
+	size_t bytes = 0;
 	int dfd = openat(n->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	size_t cap = 0;
@@ -817,8 +827,14 @@ take_listing(struct xnode *n)
 		}
 		n->list[n->nlist].name = estrdup(de->d_name);
 		n->list[n->nlist++].st = st;
+		bytes += sizeof *n->list + strlen(de->d_name) + 1;
 	}
 	closedir(d);
+	int rc = p9_hold(op, &n->held, bytes);
+	if (rc < 0) {
+		list_free(n);
+		return rc;
+	}
 	if (n->nlist > 1)
 		qsort(n->list, n->nlist, sizeof *n->list, name_order);
 	return 0;
@@ -832,7 +848,7 @@ x_readdir(struct p9_op *op, void *node, uint64_t index, struct p9_dir *d)
 	if (n->fd < 0)
 		return -EBADF;
 	if (index == 0 || n->list == NULL) {
-		int rc = take_listing(n);
+		int rc = take_listing(op, n);
 		if (rc < 0)
 			return rc;
 	}

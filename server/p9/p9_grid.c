@@ -66,6 +66,7 @@ struct gnode {
 	uint64_t cursor;                /* stream files: last event seq read */
 	uint8_t (*list)[6];             /* discovered/: the MACs a listing started with */
 	size_t nlist;
+	struct p9_held held;            /* text or list, charged to the session */
 };
 
 static const struct inventory *
@@ -110,10 +111,8 @@ qid_of(const struct p9_op *op, const struct gnode *n)
 }
 
 static const char *
-node_name(const struct gnode *n)
+node_name(const struct gnode *n, char hex[13])
 {
-	static char hex[13];
-
 	switch (n->kind) {
 	case GK_ROOT: return "/";
 	case GK_MACHINES: return "machines";
@@ -134,7 +133,8 @@ fill_dir(struct p9_op *op, const struct gnode *n, struct p9_dir *d)
 	d->qid = qid_of(op, n);
 	d->mode = perm | (dir ? P9_DMDIR : 0);
 	d->length = 0;          /* generated: the size is known only when read */
-	str_copy(d->name, node_name(n), sizeof d->name);
+	char hex[13];
+	str_copy(d->name, node_name(n, hex), sizeof d->name);
 	str_copy(d->uid, "gridboot", sizeof d->uid);
 	str_copy(d->gid, "gridboot", sizeof d->gid);
 	str_copy(d->muid, "gridboot", sizeof d->muid);
@@ -259,6 +259,7 @@ g_clone(struct p9_op *op, void *node, void **copy)
 	n->len = 0;
 	n->list = NULL;
 	n->nlist = 0;
+	n->held = (struct p9_held){ 0 };
 	*copy = n;
 	return 0;
 }
@@ -364,6 +365,8 @@ g_open(struct p9_op *op, void *node, uint8_t mode, struct p9_qid *qid)
 		else if (wants_read) {
 			struct strbuf t = { 0 };
 			int rc = make_text(op, n, &t);
+			if (rc == 0)
+				rc = p9_hold(op, &n->held, t.len);
 			if (rc < 0) {
 				free(t.p);
 				return rc;
@@ -587,6 +590,7 @@ g_clunk(struct p9_op *op, void *node)
 	struct gnode *n = node;
 
 	(void)op;
+	p9_unhold(&n->held);
 	free(n->text);
 	free(n->list);
 	free(n);
@@ -646,7 +650,15 @@ g_readdir(struct p9_op *op, void *node, uint64_t index, struct p9_dir *d)
 			free(n->list);
 			n->list = NULL;
 			n->nlist = 0;
+			p9_unhold(&n->held);
 			discovered_foreach(collect_mac, n);
+			int rc = p9_hold(op, &n->held, n->nlist * sizeof *n->list);
+			if (rc < 0) {
+				free(n->list);
+				n->list = NULL;
+				n->nlist = 0;
+				return rc;
+			}
 		}
 		if (index >= n->nlist)
 			return 0;

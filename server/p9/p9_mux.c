@@ -36,7 +36,8 @@ struct mnode {
 static struct p9_op
 inner_op(const struct p9_op *op, const struct mnode *m)
 {
-	struct p9_op in = { .ctx = m->ctx, .uname = op->uname, .dialect = op->dialect };
+	struct p9_op in = { .ctx = m->ctx, .uname = op->uname, .dialect = op->dialect,
+	    .budget = op->budget };
 	return in;
 }
 

@@ -25,6 +25,8 @@ const char Etoomanyfids[] = "too many fids";
 #define STR_(x) #x
 #define STR(x) STR_(x)
 const char Etoomanyopen[] = "too many open files in this session (9P limit " STR(P9_MAXOPEN) ")";
+const char Etoomanyafids[] = "too many authentication fids in this session (9P limit "
+    STR(P9_MAXAFIDS) ")";
 const char Enoauth[] = "authentication not required";
 const char Enoversion[] = "version not negotiated";
 const char Etoobig[] = "message larger than msize";
@@ -91,6 +93,70 @@ p9_read_text(const char *text, size_t len, uint64_t off, void *buf, uint32_t cou
 	return (ssize_t)k;
 }
 
+/* ---- the byte budget ---- */
+
+static void
+budget_add(struct p9_budget *b, size_t n, bool refund)
+{
+	b->held = refund ? b->held - MIN(n, b->held) : b->held + n;
+	if (b->gauge)
+		*b->gauge = b->held;
+}
+
+int
+p9_charge(struct p9_op *op, size_t n)
+{
+	struct p9_budget *b = op->budget;
+
+	if (b == NULL)
+		return 0;
+	if (b->max && b->held + n > b->max) {
+		snprintf(op->ename, sizeof op->ename, "out of 9P memory for this session "
+		    "(limit %zu MiB)", b->max >> 20);
+		return -ENOMEM;
+	}
+	if (b->total && b->total->max && b->total->held + n > b->total->max) {
+		snprintf(op->ename, sizeof op->ename, "out of 9P memory on this server "
+		    "(limit %zu MiB)", b->total->max >> 20);
+		return -ENOMEM;
+	}
+	budget_add(b, n, false);
+	if (b->total)
+		budget_add(b->total, n, false);
+	return 0;
+}
+
+void
+p9_refund(struct p9_budget *b, size_t n)
+{
+	if (b == NULL)
+		return;
+	budget_add(b, n, true);
+	if (b->total)
+		budget_add(b->total, n, true);
+}
+
+int
+p9_hold(struct p9_op *op, struct p9_held *h, size_t n)
+{
+	if (h->n && h->b != op->budget)
+		p9_unhold(h);           /* never two budgets in one hold */
+	int rc = p9_charge(op, n);
+	if (rc == 0) {
+		h->b = op->budget;
+		h->n += n;
+	}
+	return rc;
+}
+
+void
+p9_unhold(struct p9_held *h)
+{
+	p9_refund(h->b, h->n);
+	h->b = NULL;
+	h->n = 0;
+}
+
 /* ---- names ---- */
 
 bool
@@ -153,6 +219,7 @@ op_init(struct p9_op *op, struct p9_session *s, const char *uname)
 	op->uname = uname;
 	op->dialect = s->dialect;
 	op->ename[0] = 0;
+	op->budget = &s->budget;
 }
 
 /* Takes the fid out of the table, removing its file first when it was
@@ -168,9 +235,10 @@ fid_clunk(struct p9_session *s, struct fid *f)
 	for (int i = 0; i < s->npend; i++)
 		if (s->pend[i].fid == f->num)
 			s->pend[i].dead = true;
-	if (f->auth)
+	if (f->auth) {
 		s->gate->end(f->auth);
-	else {
+		s->nafids--;
+	} else if (f->node) {           /* NULL: an afid whose exchange never started */
 		if (f->omode != -1)
 			s->nopen--;
 		if (f->orclose)
@@ -275,6 +343,10 @@ h_auth(struct req *r)
 		return s->auth_required ?
 		    fail(r, EACCES, "authentication required, but the auth server has no keys") :
 		    fail(r, EOPNOTSUPP, Enoauth);
+	/* Each exchange costs memory and, later, a key step: one client
+	 * needs one afid at a time, a second covers a retry. */
+	if (s->nafids >= P9_MAXAFIDS)
+		return fail(r, EMFILE, Etoomanyafids);
 	struct fid *f = fid_new(r, r->in->afid, &err);
 	if (f == NULL)
 		return err;
@@ -283,6 +355,7 @@ h_auth(struct req *r)
 		fid_clunk(s, f);
 		return fail(r, EPERM, "the auth server has no key for this server's host owner");
 	}
+	s->nafids++;
 	f->omode = P9_ORDWR;
 	f->qid = (struct p9_qid){ P9_QTAUTH, 0, ++s->next_authpath };
 	struct p9_fcall out = { .type = P9_RAUTH, .qid = f->qid };
@@ -825,6 +898,7 @@ p9_session_new(const struct p9_backend *be, void *ctx, uint32_t max_msize)
 	s->max_msize = max_msize ? MAX(max_msize, (uint32_t)P9_MIN_MSIZE) : P9_DEFAULT_MSIZE;
 	s->msize = s->max_msize;
 	s->out = emalloc(s->max_msize);
+	s->budget.max = P9_SESSION_BYTES;
 	return s;
 }
 
@@ -865,10 +939,23 @@ p9_session_set_auth(struct p9_session *s, const struct authgate_ops *gate, void 
 	s->auth_required = required;    /* without a gate: nobody attaches */
 }
 
+bool
+p9_session_authenticated(const struct p9_session *s)
+{
+	return s->authenticated;
+}
+
 void
 p9_session_set_guest_none(struct p9_session *s, bool allow)
 {
 	s->guest_none = allow;
+}
+
+void
+p9_session_set_budget(struct p9_session *s, size_t max, struct p9_budget *total)
+{
+	s->budget.max = max;
+	s->budget.total = total;
 }
 
 void

@@ -24,6 +24,7 @@ extern const char Eunknownfid[];
 extern const char Edupfid[];
 extern const char Etoomanyfids[];
 extern const char Etoomanyopen[];
+extern const char Etoomanyafids[];
 extern const char Enoauth[];
 extern const char Enoversion[];
 extern const char Etoobig[];
@@ -87,6 +88,8 @@ struct p9_session {
 	struct fid *fids[FID_BUCKETS];
 	unsigned nfids;
 	unsigned nopen;                 /* fids open (afids aside): P9_MAXOPEN */
+	unsigned nafids;                /* P9_MAXAFIDS */
+	struct p9_budget budget;        /* bytes its fids hold */
 	struct pending pend[MAXPENDING];
 	int npend;
 	const struct authgate_ops *gate;        /* NULL: Tauth is refused */
