@@ -72,6 +72,9 @@ inv_free(struct inventory *inv)
 	for (int i = 0; i < g->ninterfaces; i++)
 		free(g->interfaces[i]);
 	free(g->interfaces);
+	for (int i = 0; i < g->nadmins; i++)
+		free(g->admins[i]);
+	free(g->admins);
 	for (size_t i = 0; i < inv->nnetworks; i++)
 		free(inv->networks[i].interface);
 	free(inv->networks);

@@ -155,6 +155,8 @@ struct grid {
 	bool p9_auth;               /* 9P attaches must authenticate (docs/auth.md) */
 	bool p9_nonone;             /* ... and none may not attach unproved, even to read */
 	bool p9_grid_open;          /* anyone may write the grid tree (a lab) */
+	char **admins;              /* who may write it with p9_auth (default: authid) */
+	int nadmins;
 	/* auth module (docs/auth.md) */
 	int auth_port, rcpu_port;
 	bool auth_des;              /* p9sk1 too, as authsrv without -N */

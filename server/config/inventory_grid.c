@@ -17,7 +17,7 @@ static const char *const grid_keys[] = {
 	"tftp_port", "dhcp_port", "proxy_port", "fs", "auth", "plan9ini",
 	"loaders", "api_token", "unknown", "interfaces", "user",
 	"web", "ipxe_scripts", "http_per_source",  /* HTTP module */
-	"p9_port", "p9_auth", "p9_nonone", "p9_grid_open",  /* 9P module */
+	"p9_port", "p9_auth", "p9_nonone", "p9_grid_open", "admins",  /* 9P module */
 	"auth_port", "rcpu_port", "auth_des", "authid", "keys", "speaksfor",
 	"serve_nvram", "p9any",     /* auth module */
 	"server6",                  /* DHCPv6 module */
@@ -136,6 +136,35 @@ parse_p9any(struct ctx *c, config_setting_t *g, struct grid *gr)
 	gr->p9any = estrdup(buf[0] ? buf : "dp9ik");
 }
 
+/* grid.admins = [ "bootes", "glenda" ]: the users who may change the grid
+ * through the 9P grid tree (roles, adoption) with grid.p9_auth, as the API
+ * asks its token; by default the host owner (grid.authid) alone. */
+static void
+parse_admins(struct ctx *c, config_setting_t *g, struct grid *gr)
+{
+	config_setting_t *l = config_setting_get_member(g, "admins");
+	int n = l ? config_setting_length(l) : 0;
+
+	gr->admins = ecalloc((size_t)(l ? n : 1) + 1, sizeof *gr->admins);
+	if (l == NULL) {
+		gr->admins[gr->nadmins++] = estrdup(gr->authid);
+		return;
+	}
+	if (!config_setting_is_array(l) && !config_setting_is_list(l)) {
+		bad(c, l, "grid.admins", "must be a list of user names [ \"bootes\", \"glenda\" ]");
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *v = config_setting_get_string_elem(l, (unsigned)i);
+		if (v == NULL || !name_ok(v)) {
+			bad(c, l, "grid.admins", "element %d is not a Plan 9 user name (letters, "
+			    "digits, '-', '_' or '.', at most 27)", i + 1);
+			continue;
+		}
+		gr->admins[gr->nadmins++] = estrdup(v);
+	}
+}
+
 /* The auth module's settings (docs/auth.md). */
 static void
 parse_grid_auth(struct ctx *c, config_setting_t *g, struct grid *gr)
@@ -164,6 +193,7 @@ parse_grid_auth(struct ctx *c, config_setting_t *g, struct grid *gr)
 		gr->keys = esprintf("%s/keys", gr->state);
 	parse_speaksfor(c, g, gr);
 	parse_p9any(c, g, gr);
+	parse_admins(c, g, gr);
 }
 
 void

@@ -23,12 +23,15 @@ struct netif;
 /* The descriptor budget, shared by the services: TFTP sizes its transfer
  * table from what RLIMIT_NOFILE leaves after FD_RESERVE, which keeps room
  * for HTTP's connections (a socket and at most one open file each, for
- * sendfile) and FD_OTHERS for everything else (listeners, epoll, timers,
- * signalfd, logs, 9P and auth connections). HTTP lowers its connection
- * cap when the limit is too small for HTTP_MAX_CONNS. */
+ * sendfile), FD_9P_FILES for the files 9P clients hold open (9P refuses
+ * an open beyond it, whatever its clients do) and FD_OTHERS for everything
+ * else (listeners, epoll, timers, signalfd, logs, 9P and auth
+ * connections). HTTP lowers its connection cap when the limit is too
+ * small for HTTP_MAX_CONNS. */
 #define HTTP_MAX_CONNS 1000
 #define FD_OTHERS 256
-#define FD_RESERVE (2 * HTTP_MAX_CONNS + FD_OTHERS)
+#define FD_9P_FILES 2048
+#define FD_RESERVE (2 * HTTP_MAX_CONNS + FD_OTHERS + FD_9P_FILES)
 
 /* Someone waiting for an asked-for reload (an API call that answers with
  * the reloaded machine). Lives inside its owner; done runs once, at the

@@ -32,6 +32,7 @@ bool str_has_prefix(const char *s, const char *prefix);
 uint64_t mono_ms(void);    /* monotonic clock, milliseconds */
 uint64_t mono_us(void);    /* ... microseconds */
 int64_t wall_ms(void);     /* wall clock, milliseconds since the epoch */
+int64_t wall_ns(void);     /* ... nanoseconds (file times: 9P mtime/atime) */
 
 /* MAC and IPv4 text forms. IPv4 addresses are kept in host byte order. */
 bool mac_parse(const char *s, uint8_t mac[6]);

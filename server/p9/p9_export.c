@@ -25,8 +25,23 @@ struct id_name {
 	char name[P9_UNAMEMAX];
 };
 
+/* One open file's descriptor, shared by every fid that opened the same
+ * inode for the same access (reads and writes are positional, pread and
+ * pwrite, so nothing else is per fid): a client that opens one file 4 000
+ * times holds one descriptor, not 4 000. */
+struct shared_fd {
+	int fd;
+	dev_t dev;
+	ino_t ino;
+	int acc;                        /* O_RDONLY, O_WRONLY, O_RDWR */
+	unsigned refs;
+	struct shared_fd *next;
+};
+
 struct p9_export {
 	int rootfd;                     /* O_PATH | O_DIRECTORY */
+	struct shared_fd *fds;          /* the open files, each once */
+	struct p9_fdcount *count;       /* every export's, with its cap; or NULL */
 	char **writable;                /* clean relative prefixes */
 	int nwritable;
 	char owner[P9_UNAMEMAX];
@@ -46,9 +61,11 @@ struct listed {
 
 struct xnode {
 	char *path;                     /* relative, no leading '/', "" = root */
-	int fd;                         /* open file or directory, -1 */
+	int fd;                         /* open file or directory (sfd's), -1 */
+	struct shared_fd *sfd;
 	struct listed *list;
 	size_t nlist;
+	struct p9_held held;            /* list and text, charged to the session */
 	const struct p9_overlay *ov;    /* a generated file laid over path */
 	char *text;                     /* its text, made at open */
 	size_t len;
@@ -303,6 +320,82 @@ list_free(struct xnode *n)
 	free(n->list);
 	n->list = NULL;
 	n->nlist = 0;
+	p9_unhold(&n->held);            /* a node holds a listing or a text */
+}
+
+/* ---- shared descriptors ---- */
+
+static bool
+fds_full(const struct p9_export *x)
+{
+	return x->count && x->count->max && x->count->open >= x->count->max;
+}
+
+static int
+too_many_files(struct p9_op *op, const struct p9_export *x)
+{
+	snprintf(op->ename, sizeof op->ename, "too many files open on this server "
+	    "(9P limit %u)", x->count ? x->count->max : 0);
+	return -ENFILE;
+}
+
+static void
+count_fds(struct p9_export *x, int by)
+{
+	if (x->count == NULL)
+		return;
+	x->count->open = (unsigned)((int)x->count->open + by);
+	if (x->count->gauge)
+		*x->count->gauge = x->count->open;
+}
+
+/* Gives n the descriptor fd (just opened, st its fstat), or the one already
+ * open for the same inode and access, closing fd; refused when the
+ * module's cap on open files is reached. Takes fd in every case. */
+static int
+fd_share(struct p9_op *op, struct p9_export *x, struct xnode *n, int fd,
+    const struct stat *st, int flags)
+{
+	int acc = flags & O_ACCMODE;
+	struct shared_fd *e;
+
+	for (e = x->fds; e; e = e->next)
+		if (e->dev == st->st_dev && e->ino == st->st_ino && e->acc == acc)
+			break;
+	if (e) {
+		close(fd);
+	} else {
+		if (fds_full(x)) {
+			close(fd);
+			return too_many_files(op, x);
+		}
+		e = ecalloc(1, sizeof *e);
+		*e = (struct shared_fd){ fd, st->st_dev, st->st_ino, acc, 0, x->fds };
+		x->fds = e;
+		count_fds(x, 1);
+	}
+	e->refs++;
+	n->sfd = e;
+	n->fd = e->fd;
+	return 0;
+}
+
+/* n lets go of its descriptor; the last fid of a file closes it. */
+static void
+fd_release(struct p9_export *x, struct xnode *n)
+{
+	struct shared_fd *e = n->sfd, **pp;
+
+	n->sfd = NULL;
+	n->fd = -1;
+	if (e == NULL || --e->refs > 0)
+		return;
+	for (pp = &x->fds; *pp != e; pp = &(*pp)->next)
+		;
+	*pp = e->next;
+	close(e->fd);
+	free(e);
+	count_fds(x, -1);
 }
 
 static int
@@ -391,7 +484,14 @@ x_open(struct p9_op *op, void *node, uint8_t mode, struct p9_qid *qid)
 		if (wants_write(mode))
 			return refuse(op);
 		free(n->text);
+		p9_unhold(&n->held);
 		n->text = n->ov->make(n->ov->arg, &n->len);
+		int rc = p9_hold(op, &n->held, n->len);
+		if (rc < 0) {
+			free(n->text);
+			n->text = NULL;
+			return rc;
+		}
 		*qid = overlay_qid(n->ov);
 		return 0;
 	}
@@ -401,16 +501,18 @@ x_open(struct p9_op *op, void *node, uint8_t mode, struct p9_qid *qid)
 	bool isdir = S_ISDIR(st.st_mode);
 	if (wants_write(mode) && (isdir || !writable_path(x, n->path, false)))
 		return refuse(op);
-	int fd = open_beneath(x, n->path, (uint64_t)open_flags(mode, isdir), 0);
+	int flags = open_flags(mode, isdir);
+	int fd = open_beneath(x, n->path, (uint64_t)flags, 0);
 	if (fd < 0)
-		return resolve_errno(errno);
+		return errno == EMFILE || errno == ENFILE ? too_many_files(op, x) :
+		    resolve_errno(errno);
 	if (fstat(fd, &st) < 0 || !served_type(st.st_mode) || S_ISDIR(st.st_mode) != isdir) {
 		close(fd);
 		return -EACCES;
 	}
-	if (n->fd >= 0)
-		close(n->fd);
-	n->fd = fd;
+	fd_release(x, n);
+	if ((rc = fd_share(op, x, n, fd, &st, flags)) < 0)
+		return rc;
 	*qid = qid_of(&st);
 	return 0;
 }
@@ -436,6 +538,10 @@ x_create(struct p9_op *op, void *node, const char *name, uint32_t perm, uint8_t 
 
 	if (!writable_path(x, path, true) || overlay_at(x, path)) {
 		rc = refuse(op);
+		goto out;
+	}
+	if (fds_full(x)) {              /* a new file would need a descriptor */
+		rc = too_many_files(op, x);
 		goto out;
 	}
 	dirfd = open_beneath(x, n->path, O_PATH | O_DIRECTORY, 0);
@@ -464,10 +570,11 @@ x_create(struct p9_op *op, void *node, const char *name, uint32_t perm, uint8_t 
 		rc = -errno;
 		goto out;
 	}
-	if (n->fd >= 0)
-		close(n->fd);
-	n->fd = fd;
+	fd_release(x, n);
+	rc = fd_share(op, x, n, fd, &st, (perm & P9_DMDIR) ? O_RDONLY : open_flags(mode, false));
 	fd = -1;
+	if (rc < 0)
+		goto out;
 	free(n->path);
 	n->path = path;
 	path = NULL;
@@ -487,13 +594,8 @@ x_read(struct p9_op *op, void *node, uint64_t off, void *buf, uint32_t count)
 	struct xnode *n = node;
 
 	(void)op;
-	if (n->ov && n->text) {
-		if (off >= n->len)
-			return 0;
-		size_t k = MIN((size_t)count, n->len - (size_t)off);
-		memcpy(buf, n->text + off, k);
-		return (ssize_t)k;
-	}
+	if (n->ov && n->text)
+		return p9_read_text(n->text, n->len, off, buf, count);
 	if (n->fd < 0)
 		return -EBADF;
 	if (off > INT64_MAX)
@@ -681,9 +783,7 @@ x_clunk(struct p9_op *op, void *node)
 {
 	struct xnode *n = node;
 
-	(void)op;
-	if (n->fd >= 0)
-		close(n->fd);
+	fd_release(op->ctx, n);
 	list_free(n);
 	free(n->text);
 	free(n->path);
@@ -699,8 +799,9 @@ name_order(const void *a, const void *b)
 /* Lists the open directory: names and stats of its directories and
  * regular files, sorted so that listings are stable. */
 static int
-take_listing(struct xnode *n)
+take_listing(struct p9_op *op, struct xnode *n)
 {
+	size_t bytes = 0;
 	int dfd = openat(n->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	size_t cap = 0;
@@ -726,8 +827,14 @@ take_listing(struct xnode *n)
 		}
 		n->list[n->nlist].name = estrdup(de->d_name);
 		n->list[n->nlist++].st = st;
+		bytes += sizeof *n->list + strlen(de->d_name) + 1;
 	}
 	closedir(d);
+	int rc = p9_hold(op, &n->held, bytes);
+	if (rc < 0) {
+		list_free(n);
+		return rc;
+	}
 	if (n->nlist > 1)
 		qsort(n->list, n->nlist, sizeof *n->list, name_order);
 	return 0;
@@ -741,7 +848,7 @@ x_readdir(struct p9_op *op, void *node, uint64_t index, struct p9_dir *d)
 	if (n->fd < 0)
 		return -EBADF;
 	if (index == 0 || n->list == NULL) {
-		int rc = take_listing(n);
+		int rc = take_listing(op, n);
 		if (rc < 0)
 			return rc;
 	}
@@ -830,6 +937,7 @@ p9_export_new(const struct p9_export_opts *o, char *err, size_t errcap)
 	}
 	struct p9_export *x = ecalloc(1, sizeof *x);
 	x->rootfd = fd;
+	x->count = o->fds;
 	x->self_uid = geteuid();
 	x->self_gid = getegid();
 	str_copy(x->owner, o->owner ? o->owner : "glenda", sizeof x->owner);

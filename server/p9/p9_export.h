@@ -44,12 +44,24 @@ struct p9_overlay {
 	void *arg;
 };
 
+/* Open files: each open fid holds a descriptor, shared by the fids that
+ * opened the same inode for the same access, so the count is of distinct
+ * open files. One count for every export of the module: an open or create
+ * that would need a descriptor beyond max (0: no cap) is refused with
+ * ENFILE, "too many files open on this server (9P limit N)"; so is an
+ * open when the process itself is out of descriptors. */
+struct p9_fdcount {
+	unsigned open, max;
+	uint64_t *gauge;                        /* set to open, or NULL */
+};
+
 struct p9_export_opts {
 	const char *dir;                        /* host directory */
 	const char *const *writable;            /* NULL-terminated, or NULL */
 	const char *owner;                      /* NULL: "glenda" */
 	const struct p9_overlay *overlays;      /* generated files, or NULL */
 	size_t noverlays;
+	struct p9_fdcount *fds;                 /* NULL: counted nowhere, no cap */
 };
 
 struct p9_export;

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 enum gkind { GK_ROOT, GK_MACHINES, GK_MACHINE, GK_DISCOVERED, GK_DISC, GK_FILE };
 
@@ -67,6 +66,7 @@ struct gnode {
 	uint64_t cursor;                /* stream files: last event seq read */
 	uint8_t (*list)[6];             /* discovered/: the MACs a listing started with */
 	size_t nlist;
+	struct p9_held held;            /* text or list, charged to the session */
 };
 
 static const struct inventory *
@@ -111,10 +111,8 @@ qid_of(const struct p9_op *op, const struct gnode *n)
 }
 
 static const char *
-node_name(const struct gnode *n)
+node_name(const struct gnode *n, char hex[13])
 {
-	static char hex[13];
-
 	switch (n->kind) {
 	case GK_ROOT: return "/";
 	case GK_MACHINES: return "machines";
@@ -123,15 +121,6 @@ node_name(const struct gnode *n)
 	case GK_DISC: mac_hex(n->mac, hex); return hex;
 	default: return files[n->file].name;
 	}
-}
-
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static void
@@ -144,13 +133,14 @@ fill_dir(struct p9_op *op, const struct gnode *n, struct p9_dir *d)
 	d->qid = qid_of(op, n);
 	d->mode = perm | (dir ? P9_DMDIR : 0);
 	d->length = 0;          /* generated: the size is known only when read */
-	str_copy(d->name, node_name(n), sizeof d->name);
+	char hex[13];
+	str_copy(d->name, node_name(n, hex), sizeof d->name);
 	str_copy(d->uid, "gridboot", sizeof d->uid);
 	str_copy(d->gid, "gridboot", sizeof d->gid);
 	str_copy(d->muid, "gridboot", sizeof d->muid);
 	d->unix_mode = perm | (dir ? S_IFDIR : S_IFREG);
 	d->nlink = 1;
-	d->atime_ns = d->mtime_ns = d->ctime_ns = now_ns();
+	d->atime_ns = d->mtime_ns = d->ctime_ns = wall_ns();
 }
 
 /* ---- walking ---- */
@@ -269,6 +259,7 @@ g_clone(struct p9_op *op, void *node, void **copy)
 	n->len = 0;
 	n->list = NULL;
 	n->nlist = 0;
+	n->held = (struct p9_held){ 0 };
 	*copy = n;
 	return 0;
 }
@@ -374,6 +365,8 @@ g_open(struct p9_op *op, void *node, uint8_t mode, struct p9_qid *qid)
 		else if (wants_read) {
 			struct strbuf t = { 0 };
 			int rc = make_text(op, n, &t);
+			if (rc == 0)
+				rc = p9_hold(op, &n->held, t.len);
 			if (rc < 0) {
 				free(t.p);
 				return rc;
@@ -444,11 +437,7 @@ g_read(struct p9_op *op, void *node, uint64_t off, void *buf, uint32_t count)
 		return -ENOENT;
 	if (files[n->file].stream)
 		return read_stream(n, buf, count);
-	if (off >= n->len)
-		return 0;
-	size_t k = MIN((size_t)count, n->len - (size_t)off);
-	memcpy(buf, n->text + off, k);
-	return (ssize_t)k;
+	return p9_read_text(n->text, n->len, off, buf, count);
 }
 
 /* ---- writes: role changes, adoption ---- */
@@ -514,6 +503,15 @@ write_adopt(struct p9_op *op, struct gnode *n, const void *buf, uint32_t count)
 	return count;
 }
 
+static bool
+is_admin(const struct grid *gr, const char *uname)
+{
+	for (int i = 0; i < gr->nadmins; i++)
+		if (strcmp(gr->admins[i], uname) == 0)
+			return true;
+	return false;
+}
+
 static ssize_t
 g_write(struct p9_op *op, void *node, uint64_t off, const void *buf, uint32_t count)
 {
@@ -522,13 +520,19 @@ g_write(struct p9_op *op, void *node, uint64_t off, const void *buf, uint32_t co
 	(void)off;              /* control files: each write is one command */
 	if (!still_there(op, n))
 		return -ENOENT;
-	/* The API asks a token for this; here it takes an authenticated
-	 * attach (grid.p9_auth), or a grid that says anyone may (a lab). */
+	/* The API asks a token for this; here it takes a grid administrator
+	 * (grid.admins) proved by an authenticated attach (grid.p9_auth), or
+	 * a grid that says anyone may (a lab). */
 	const struct grid *gr = &((struct p9_grid *)op->ctx)->d->inv->grid;
 	if (!gr->p9_auth && !gr->p9_grid_open) {
 		snprintf(op->ename, sizeof op->ename, "the grid tree is read-only: changes need "
 		    "grid.p9_auth (an authenticated user) or grid.p9_grid_open");
 		return -EACCES;
+	}
+	if (!gr->p9_grid_open && !is_admin(gr, op->uname)) {
+		snprintf(op->ename, sizeof op->ename, "%s is not a grid administrator "
+		    "(grid.admins): the grid tree is read-only to them", op->uname);
+		return -EPERM;
 	}
 	if (n->file == GF_M_ROLE)
 		return write_role(op, n, buf, count);
@@ -586,6 +590,7 @@ g_clunk(struct p9_op *op, void *node)
 	struct gnode *n = node;
 
 	(void)op;
+	p9_unhold(&n->held);
 	free(n->text);
 	free(n->list);
 	free(n);
@@ -645,7 +650,15 @@ g_readdir(struct p9_op *op, void *node, uint64_t index, struct p9_dir *d)
 			free(n->list);
 			n->list = NULL;
 			n->nlist = 0;
+			p9_unhold(&n->held);
 			discovered_foreach(collect_mac, n);
+			int rc = p9_hold(op, &n->held, n->nlist * sizeof *n->list);
+			if (rc < 0) {
+				free(n->list);
+				n->list = NULL;
+				n->nlist = 0;
+				return rc;
+			}
 		}
 		if (index >= n->nlist)
 			return 0;

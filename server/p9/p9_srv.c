@@ -1,4 +1,5 @@
-/* The 9P request engine (see p9_srv.h).
+/* The 9P request engine (see p9_srv.h): the session, its fid table and
+ * the dispatcher (p9_srvpriv.h says which file holds which handlers).
  *
  * p9_session_handle decodes a frame and calls one handler. A handler either
  * encodes its R-message into the session's reply buffer and returns NULL,
@@ -6,7 +7,7 @@
  * counts: the dispatcher then rewinds the writer and encodes Rerror (or
  * Rlerror for .L). So every request gets exactly one reply, by
  * construction. */
-#include "p9/p9_srv.h"
+#include "p9/p9_srvpriv.h"
 #include "core/authgate.h"
 #include "core/util.h"
 
@@ -16,95 +17,41 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* Error texts of the protocol itself, after lib9p and the Plan 9 kernel. */
-static const char Eunknownfid[] = "fid unknown or out of range";
-static const char Edupfid[] = "duplicate fid";
-static const char Etoomanyfids[] = "too many fids";
-static const char Enoauth[] = "authentication not required";
-static const char Enoversion[] = "version not negotiated";
-static const char Etoobig[] = "message larger than msize";
-static const char Ebadmsg[] = "bad message";
-static const char Eopen[] = "fid already open";
-static const char Eguest[] = "none without authentication may only read";
-static const char Ecloneopen[] = "cannot clone open fid";
-static const char Ewalknodir[] = "walk in non-directory";
-static const char Ewalktoolong[] = "too many names in walk";
-static const char Enotexist[] = "file does not exist";
-static const char Eisdir[] = "is a directory";
-static const char Enotdir[] = "not a directory";
-static const char Ecreatenondir[] = "create in non-directory";
-static const char Ebadname[] = "bad character in file name";
-static const char Enotread[] = "file not open for reading";
-static const char Enotwrite[] = "file not open for writing";
-static const char Ebadoffset[] = "bad offset in directory read";
-static const char Ecountsmall[] = "read count too small for a directory entry";
-static const char Ewstatfixed[] = "wstat can't change type, dev, qid or directory bit";
-static const char Ewstatuid[] = "wstat can't change owner";
-static const char Ebadstat[] = "bad stat entry in wstat";
-static const char Exdev[] = "rename across directories";
-static const char Enotsup[] = "operation not supported";
-static const char Emsize[] = "msize too small";
-static const char Etoolarge[] = "reply larger than msize";
-
-struct fid {
-	uint32_t num;
-	struct fid *next;               /* hash chain */
-	void *node;                     /* the backend's */
-	struct p9_qid qid;
-	int omode;                      /* -1: not open */
-	bool orclose;
-	uint64_t dir_offset;            /* 9P2000 directory reads: next offset */
-	uint64_t dir_index;             /* ... and the entry it starts at */
-	char uname[P9_UNAMEMAX];
-	void *auth;                     /* an afid: its exchange (core/authgate.h) */
-	bool guest;                     /* none without authentication: reads only */
-};
-
-#define FID_BUCKETS 256
-#define MAXPENDING 16           /* blocked reads per session */
-
-/* A read the backend could not answer yet (-EAGAIN: an events file with
- * nothing new). It is answered by p9_session_resume once it can be, with
- * an error once its fid is clunked, or never when flushed. */
-struct pending {
-	uint16_t tag;
-	uint32_t fid, count;
-	uint64_t offset;
-	bool dead;                      /* its fid was clunked: answer an error */
-};
-
-struct p9_session {
-	const struct p9_backend *be;
-	void *ctx;
-	uint32_t max_msize, msize;
-	enum p9_dialect dialect;
-	bool versioned;
-	uint32_t zero_copy_min;
-	struct fid *fids[FID_BUCKETS];
-	unsigned nfids;
-	struct pending pend[MAXPENDING];
-	int npend;
-	const struct authgate_ops *gate;        /* NULL: Tauth is refused */
-	void *gate_arg;
-	bool auth_required;
-	bool guest_none;                /* with auth_required: none may attach unproved */
-	bool authenticated;             /* an afid here proved someone */
-	uint64_t next_authpath;
-	uint8_t *out;                   /* max_msize bytes: every reply goes here */
-};
-
-/* One request in flight. */
-struct req {
-	struct p9_session *s;
-	const struct p9_fcall *in;
-	struct wr w;
-	struct p9_reply *reply;
-	struct p9_op op;
-	int ecode;                      /* errno for Rlerror */
-	bool deferred;                  /* no reply now: a pending read */
-};
+const char Eunknownfid[] = "fid unknown or out of range";
+const char Edupfid[] = "duplicate fid";
+const char Etoomanyfids[] = "too many fids";
+#define STR_(x) #x
+#define STR(x) STR_(x)
+const char Etoomanyopen[] = "too many open files in this session (9P limit " STR(P9_MAXOPEN) ")";
+const char Etoomanyafids[] = "too many authentication fids in this session (9P limit "
+    STR(P9_MAXAFIDS) ")";
+const char Enoauth[] = "authentication not required";
+const char Enoversion[] = "version not negotiated";
+const char Etoobig[] = "message larger than msize";
+const char Ebadmsg[] = "bad message";
+const char Eopen[] = "fid already open";
+const char Eguest[] = "none without authentication may only read";
+const char Ecloneopen[] = "cannot clone open fid";
+const char Ewalknodir[] = "walk in non-directory";
+const char Ewalktoolong[] = "too many names in walk";
+const char Enotexist[] = "file does not exist";
+const char Eisdir[] = "is a directory";
+const char Enotdir[] = "not a directory";
+const char Ecreatenondir[] = "create in non-directory";
+const char Ebadname[] = "bad character in file name";
+const char Enotread[] = "file not open for reading";
+const char Enotwrite[] = "file not open for writing";
+const char Ebadoffset[] = "bad offset in directory read";
+const char Ecountsmall[] = "read count too small for a directory entry";
+const char Ewstatfixed[] = "wstat can't change type, dev, qid or directory bit";
+const char Ewstatuid[] = "wstat can't change owner";
+const char Ebadstat[] = "bad stat entry in wstat";
+const char Exdev[] = "rename across directories";
+const char Enotsup[] = "operation not supported";
+const char Emsize[] = "msize too small";
+const char Etoolarge[] = "reply larger than msize";
 
 /* ---- errors ---- */
 
@@ -136,21 +83,78 @@ p9_errno_text(int err)
 	}
 }
 
-static const char *
-fail(struct req *r, int ecode, const char *text)
+ssize_t
+p9_read_text(const char *text, size_t len, uint64_t off, void *buf, uint32_t count)
 {
-	r->ecode = ecode;
-	return text;
+	if (off >= len)
+		return 0;
+	size_t k = MIN((size_t)count, len - (size_t)off);
+	memcpy(buf, text + off, k);
+	return (ssize_t)k;
 }
 
-/* A backend failure: its own reason if it gave one. */
-static const char *
-fail_be(struct req *r, long rc)
-{
-	int e = rc < 0 && rc > -4096 ? (int)-rc : EIO;
+/* ---- the byte budget ---- */
 
-	r->ecode = e;
-	return r->op.ename[0] ? r->op.ename : p9_errno_text(e);
+static void
+budget_add(struct p9_budget *b, size_t n, bool refund)
+{
+	b->held = refund ? b->held - MIN(n, b->held) : b->held + n;
+	if (b->gauge)
+		*b->gauge = b->held;
+}
+
+int
+p9_charge(struct p9_op *op, size_t n)
+{
+	struct p9_budget *b = op->budget;
+
+	if (b == NULL)
+		return 0;
+	if (b->max && b->held + n > b->max) {
+		snprintf(op->ename, sizeof op->ename, "out of 9P memory for this session "
+		    "(limit %zu MiB)", b->max >> 20);
+		return -ENOMEM;
+	}
+	if (b->total && b->total->max && b->total->held + n > b->total->max) {
+		snprintf(op->ename, sizeof op->ename, "out of 9P memory on this server "
+		    "(limit %zu MiB)", b->total->max >> 20);
+		return -ENOMEM;
+	}
+	budget_add(b, n, false);
+	if (b->total)
+		budget_add(b->total, n, false);
+	return 0;
+}
+
+void
+p9_refund(struct p9_budget *b, size_t n)
+{
+	if (b == NULL)
+		return;
+	budget_add(b, n, true);
+	if (b->total)
+		budget_add(b->total, n, true);
+}
+
+int
+p9_hold(struct p9_op *op, struct p9_held *h, size_t n)
+{
+	if (h->n && h->b != op->budget)
+		p9_unhold(h);           /* never two budgets in one hold */
+	int rc = p9_charge(op, n);
+	if (rc == 0) {
+		h->b = op->budget;
+		h->n += n;
+	}
+	return rc;
+}
+
+void
+p9_unhold(struct p9_held *h)
+{
+	p9_refund(h->b, h->n);
+	h->b = NULL;
+	h->n = 0;
 }
 
 /* ---- names ---- */
@@ -161,19 +165,6 @@ p9_name_ok(const char *s, size_t len)
 	if (len == 0 || len > P9_NAMEMAX || memchr(s, '/', len) || memchr(s, 0, len))
 		return false;
 	return !(len == 1 && s[0] == '.') && !(len == 2 && s[0] == '.' && s[1] == '.');
-}
-
-/* Copies a valid name (or, for walks, "..") into buf. */
-static bool
-name_copy(struct p9_str n, char buf[P9_NAMEMAX + 1], bool dotdot_ok)
-{
-	bool dotdot = n.len == 2 && n.s[0] == '.' && n.s[1] == '.';
-
-	if (!(dotdot && dotdot_ok) && !p9_name_ok(n.s, n.len))
-		return false;
-	memcpy(buf, n.s, n.len);
-	buf[n.len] = 0;
-	return true;
 }
 
 /* ---- the fid table ---- */
@@ -188,7 +179,7 @@ fid_slot(struct p9_session *s, uint32_t num)
 	return pp;
 }
 
-static struct fid *
+struct fid *
 fid_get(struct p9_session *s, uint32_t num)
 {
 	return *fid_slot(s, num);
@@ -228,6 +219,7 @@ op_init(struct p9_op *op, struct p9_session *s, const char *uname)
 	op->uname = uname;
 	op->dialect = s->dialect;
 	op->ename[0] = 0;
+	op->budget = &s->budget;
 }
 
 /* Takes the fid out of the table, removing its file first when it was
@@ -243,9 +235,12 @@ fid_clunk(struct p9_session *s, struct fid *f)
 	for (int i = 0; i < s->npend; i++)
 		if (s->pend[i].fid == f->num)
 			s->pend[i].dead = true;
-	if (f->auth)
+	if (f->auth) {
 		s->gate->end(f->auth);
-	else {
+		s->nafids--;
+	} else if (f->node) {           /* NULL: an afid whose exchange never started */
+		if (f->omode != -1)
+			s->nopen--;
 		if (f->orclose)
 			rc = s->be->remove(&op, f->node);
 		s->be->clunk(&op, f->node);
@@ -265,7 +260,7 @@ clunk_all(struct p9_session *s)
 }
 
 /* The fid a request names, with r->op set up for its user. */
-static struct fid *
+struct fid *
 req_fid(struct req *r, uint32_t num)
 {
 	struct fid *f = fid_get(r->s, num);
@@ -278,41 +273,6 @@ req_fid(struct req *r, uint32_t num)
 	if (f)
 		op_init(&r->op, r->s, f->uname);
 	return f;
-}
-
-/* ---- reply helpers ---- */
-
-static const char *
-reply(struct req *r, struct p9_fcall *f)
-{
-	f->tag = r->in->tag;
-	(void)p9_encode(&r->w, f, r->s->dialect);
-	return NULL;
-}
-
-static const char *
-reply_empty(struct req *r)
-{
-	struct p9_fcall f = { .type = (uint8_t)(r->in->type + 1) };
-	return reply(r, &f);
-}
-
-static uint32_t
-iounit(const struct p9_session *s)
-{
-	return s->msize - P9_IOHDRSZ;
-}
-
-static bool
-readable(int omode)
-{
-	return omode >= 0 && (omode & 3) != P9_OWRITE;
-}
-
-static bool
-writable(int omode)
-{
-	return omode >= 0 && ((omode & 3) == P9_OWRITE || (omode & 3) == P9_ORDWR);
 }
 
 /* ---- version, auth, attach, flush ---- */
@@ -383,6 +343,10 @@ h_auth(struct req *r)
 		return s->auth_required ?
 		    fail(r, EACCES, "authentication required, but the auth server has no keys") :
 		    fail(r, EOPNOTSUPP, Enoauth);
+	/* Each exchange costs memory and, later, a key step: one client
+	 * needs one afid at a time, a second covers a retry. */
+	if (s->nafids >= P9_MAXAFIDS)
+		return fail(r, EMFILE, Etoomanyafids);
 	struct fid *f = fid_new(r, r->in->afid, &err);
 	if (f == NULL)
 		return err;
@@ -391,6 +355,7 @@ h_auth(struct req *r)
 		fid_clunk(s, f);
 		return fail(r, EPERM, "the auth server has no key for this server's host owner");
 	}
+	s->nafids++;
 	f->omode = P9_ORDWR;
 	f->qid = (struct p9_qid){ P9_QTAUTH, 0, ++s->next_authpath };
 	struct p9_fcall out = { .type = P9_RAUTH, .qid = f->qid };
@@ -583,75 +548,10 @@ h_walk(struct req *r)
 	return reply(r, &out);
 }
 
-/* ---- open, create ---- */
-
-static const char *
-open_fid(struct req *r, struct fid *f, uint8_t mode, uint8_t rtype)
-{
-	if (f->omode != -1)
-		return fail(r, EBUSY, Eopen);
-	if ((f->qid.type & P9_QTDIR) && ((mode & 3) != P9_OREAD || (mode & P9_OTRUNC)))
-		return fail(r, EISDIR, Eisdir);
-	if (f->guest && ((mode & 3) != P9_OREAD || (mode & (P9_OTRUNC | P9_ORCLOSE))))
-		return fail(r, EROFS, Eguest);
-	int rc = r->s->be->open(&r->op, f->node, mode & (3 | P9_OTRUNC), &f->qid);
-	if (rc < 0)
-		return fail_be(r, rc);
-	f->omode = mode & 3;
-	f->orclose = (mode & P9_ORCLOSE) != 0;
-	f->dir_offset = f->dir_index = 0;
-	struct p9_fcall out = { .type = rtype, .qid = f->qid, .iounit = iounit(r->s) };
-	return reply(r, &out);
-}
-
-static const char *
-h_open(struct req *r)
-{
-	struct fid *f = req_fid(r, r->in->fid);
-
-	if (f == NULL)
-		return fail(r, EBADF, Eunknownfid);
-	return open_fid(r, f, r->in->mode, P9_ROPEN);
-}
-
-static const char *
-create_in(struct req *r, struct fid *f, struct p9_str name, uint32_t perm, uint8_t mode,
-    uint8_t rtype)
-{
-	char nbuf[P9_NAMEMAX + 1];
-
-	if (f->omode != -1)
-		return fail(r, EBUSY, Eopen);
-	if (!(f->qid.type & P9_QTDIR))
-		return fail(r, ENOTDIR, Ecreatenondir);
-	if (!name_copy(name, nbuf, false))
-		return fail(r, EINVAL, Ebadname);
-	if ((perm & P9_DMDIR) && ((mode & 3) != P9_OREAD || (mode & P9_OTRUNC)))
-		return fail(r, EISDIR, Eisdir);
-	int rc = r->s->be->create(&r->op, f->node, nbuf, perm, mode & (3 | P9_OTRUNC), &f->qid);
-	if (rc < 0)
-		return fail_be(r, rc);
-	f->omode = mode & 3;
-	f->orclose = (mode & P9_ORCLOSE) != 0;
-	f->dir_offset = f->dir_index = 0;
-	struct p9_fcall out = { .type = rtype, .qid = f->qid, .iounit = iounit(r->s) };
-	return reply(r, &out);
-}
-
-static const char *
-h_create(struct req *r)
-{
-	struct fid *f = req_fid(r, r->in->fid);
-
-	if (f == NULL)
-		return fail(r, EBADF, Eunknownfid);
-	return create_in(r, f, r->in->name, r->in->perm, r->in->mode, P9_RCREATE);
-}
-
 /* ---- read, write ---- */
 
 /* Rread's header with room for count bytes; returns where data goes. */
-static uint8_t *
+uint8_t *
 rread_begin(struct req *r, uint8_t type, uint32_t count, uint8_t **start, uint8_t **countp)
 {
 	*start = p9_frame_begin(&r->w, type, r->in->tag);
@@ -659,7 +559,7 @@ rread_begin(struct req *r, uint8_t type, uint32_t count, uint8_t **start, uint8_
 	return wr_reserve(&r->w, count);
 }
 
-static void
+void
 rread_end(struct req *r, uint8_t *start, uint8_t *countp, uint8_t *data, uint32_t n)
 {
 	struct wr cw = wr_make(countp, 4);
@@ -669,68 +569,6 @@ rread_end(struct req *r, uint8_t *start, uint8_t *countp, uint8_t *data, uint32_
 	(void)p9_frame_end(&r->w, start);
 }
 
-static uint32_t
-read_room(const struct req *r, uint32_t count)
-{
-	return MIN(count, r->s->msize - P9_READHDRSZ);
-}
-
-static void
-dir_to_stat(const struct p9_dir *d, struct p9_stat *st)
-{
-	memset(st, 0, sizeof *st);
-	st->qid = d->qid;
-	st->mode = d->mode;
-	st->atime = (uint32_t)(d->atime_ns / 1000000000);
-	st->mtime = (uint32_t)(d->mtime_ns / 1000000000);
-	st->length = (d->qid.type & P9_QTDIR) ? 0 : d->length;
-	st->name = p9_str_of(d->name);
-	st->uid = p9_str_of(d->uid);
-	st->gid = p9_str_of(d->gid);
-	st->muid = p9_str_of(d->muid);
-}
-
-/* 9P2000 directory read: whole stat entries, offsets continuing from the
- * previous read (or 0 to start over). */
-static const char *
-read_dir(struct req *r, struct fid *f)
-{
-	const struct p9_fcall *in = r->in;
-	uint32_t room = read_room(r, in->count);
-	uint8_t *start, *countp, *data;
-	uint32_t used = 0;
-	struct p9_dir d;
-	struct p9_stat st;
-
-	if (in->offset != 0 && in->offset != f->dir_offset)
-		return fail(r, EINVAL, Ebadoffset);
-	uint64_t index = in->offset == 0 ? 0 : f->dir_index;
-	data = rread_begin(r, P9_RREAD, room, &start, &countp);
-	if (data == NULL)
-		return fail(r, EIO, Etoolarge);
-	for (;;) {
-		memset(&d, 0, sizeof d);
-		int rc = r->s->be->readdir(&r->op, f->node, index, &d);
-		if (rc < 0)
-			return fail_be(r, rc);
-		if (rc == 0)
-			break;
-		dir_to_stat(&d, &st);
-		size_t need = p9_stat_size(&st);
-		if (need > room - used) {
-			if (used == 0)
-				return fail(r, EINVAL, Ecountsmall);
-			break;
-		}
-		struct wr ew = wr_make(data + used, room - used);
-		used += (uint32_t)p9_stat_encode(&ew, &st);
-		index++;
-	}
-	f->dir_offset = in->offset + used;
-	f->dir_index = index;
-	rread_end(r, start, countp, data, used);
-	return NULL;
-}
 
 static bool
 try_zero_copy(struct req *r, struct fid *f, uint32_t room)
@@ -877,466 +715,7 @@ h_remove(struct req *r)
 	return reply_empty(r);
 }
 
-/* ---- stat, wstat ---- */
-
-static const char *
-h_stat(struct req *r)
-{
-	struct fid *f = req_fid(r, r->in->fid);
-	struct p9_dir d;
-	struct p9_stat st;
-
-	if (f == NULL)
-		return fail(r, EBADF, Eunknownfid);
-	memset(&d, 0, sizeof d);
-	int rc = r->s->be->stat(&r->op, f->node, &d);
-	if (rc < 0)
-		return fail_be(r, rc);
-	dir_to_stat(&d, &st);
-	uint8_t *start = p9_frame_begin(&r->w, P9_RSTAT, r->in->tag);
-	wr_le16(&r->w, (uint16_t)p9_stat_size(&st));
-	(void)p9_stat_encode(&r->w, &st);
-	(void)p9_frame_end(&r->w, start);
-	return NULL;
-}
-
-static bool
-qid_untouched(const struct p9_qid *q)
-{
-	return q->type == 0xFF && q->vers == 0xFFFFFFFFu && q->path == ~0ULL;
-}
-
-/* Turns a Twstat entry into a change, refusing what 9P does not allow:
- * type, dev and qid can't change, nor the directory bit, nor the owner. */
-static const char *
-wstat_from_stat(struct req *r, const struct p9_stat *st, const struct fid *f,
-    struct p9_wstat *ws, char name[P9_NAMEMAX + 1], char gid[P9_UNAMEMAX])
-{
-	memset(ws, 0, sizeof *ws);
-	if (st->type != 0xFFFF || st->dev != 0xFFFFFFFFu || !qid_untouched(&st->qid))
-		return fail(r, EPERM, Ewstatfixed);
-	if (st->mode != 0xFFFFFFFFu) {
-		bool isdir = (f->qid.type & P9_QTDIR) != 0;
-		if (((st->mode & P9_DMDIR) != 0) != isdir)
-			return fail(r, EPERM, Ewstatfixed);
-		ws->valid |= P9_WS_MODE;
-		ws->perm = st->mode & 0777;
-	}
-	if (st->atime != 0xFFFFFFFFu) {
-		ws->valid |= P9_WS_ATIME;
-		ws->atime_ns = (int64_t)st->atime * 1000000000;
-	}
-	if (st->mtime != 0xFFFFFFFFu) {
-		ws->valid |= P9_WS_MTIME;
-		ws->mtime_ns = (int64_t)st->mtime * 1000000000;
-	}
-	if (st->length != ~0ULL) {
-		if (f->qid.type & P9_QTDIR)
-			return fail(r, EISDIR, Eisdir);
-		ws->valid |= P9_WS_LENGTH;
-		ws->length = st->length;
-	}
-	if (st->name.len) {
-		if (!name_copy(st->name, name, false))
-			return fail(r, EINVAL, Ebadname);
-		ws->valid |= P9_WS_NAME;
-		ws->name = name;
-	}
-	if (st->uid.len)
-		return fail(r, EPERM, Ewstatuid);
-	if (st->gid.len) {
-		if (st->gid.len >= P9_UNAMEMAX || memchr(st->gid.s, 0, st->gid.len))
-			return fail(r, EINVAL, Ebadname);
-		memcpy(gid, st->gid.s, st->gid.len);
-		gid[st->gid.len] = 0;
-		ws->valid |= P9_WS_GID;
-		ws->gid = gid;
-	}
-	return NULL;
-}
-
-static const char *
-h_wstat(struct req *r)
-{
-	struct fid *f = req_fid(r, r->in->fid);
-	struct rd rd = rd_make(r->in->stat, r->in->nstat);
-	struct p9_stat st;
-	struct p9_wstat ws;
-	char name[P9_NAMEMAX + 1], gid[P9_UNAMEMAX];
-
-	if (f == NULL)
-		return fail(r, EBADF, Eunknownfid);
-	if (!p9_stat_decode(&rd, &st) || rd_left(&rd) != 0)
-		return fail(r, EINVAL, Ebadstat);
-	const char *err = wstat_from_stat(r, &st, f, &ws, name, gid);
-	if (err)
-		return err;
-	if (ws.valid) {         /* all "don't touch": a sync request, nothing to do */
-		int rc = r->s->be->wstat(&r->op, f->node, &ws);
-		if (rc < 0)
-			return fail_be(r, rc);
-	}
-	return reply_empty(r);
-}
-
-/* ---- 9P2000.L ---- */
-
-static uint8_t
-lflags_to_mode(uint32_t flags)
-{
-	uint8_t mode = (uint8_t)(flags & P9_L_ACCMODE);
-
-	if (mode == 3)
-		mode = P9_ORDWR;
-	if (flags & P9_L_TRUNC)
-		mode |= P9_OTRUNC;
-	return mode;
-}
-
-static const char *
-h_lopen(struct req *r)
-{
-	struct fid *f = req_fid(r, r->in->fid);
-
-	if (f == NULL)
-		return fail(r, EBADF, Eunknownfid);
-	uint8_t mode = lflags_to_mode(r->in->flags);
-	if (f->qid.type & P9_QTDIR)
-		mode &= (uint8_t)~P9_OTRUNC;    /* Linux opens directories O_RDONLY anyway */
-	return open_fid(r, f, mode, P9_RLOPEN);
-}
-
-static const char *
-h_lcreate(struct req *r)
-{
-	struct fid *f = req_fid(r, r->in->fid);
-
-	if (f == NULL)
-		return fail(r, EBADF, Eunknownfid);
-	return create_in(r, f, r->in->name, r->in->perm & 0777, lflags_to_mode(r->in->flags),
-	    P9_RLCREATE);
-}
-
-/* A scratch node: a clone of dir's node, walked to name when given. */
-static const char *
-scratch_node(struct req *r, struct fid *dir, struct p9_str name, void **node,
-    struct p9_qid *qid)
-{
-	char nbuf[P9_NAMEMAX + 1];
-	const struct p9_backend *be = r->s->be;
-
-	if (!(dir->qid.type & P9_QTDIR))
-		return fail(r, ENOTDIR, Enotdir);
-	if (name.s && !name_copy(name, nbuf, false))
-		return fail(r, EINVAL, Ebadname);
-	int rc = be->clone(&r->op, dir->node, node);
-	if (rc < 0)
-		return fail_be(r, rc);
-	*qid = dir->qid;
-	if (name.s && (rc = be->walk1(&r->op, *node, nbuf, qid)) < 0) {
-		be->clunk(&r->op, *node);
-		return fail_be(r, rc);
-	}
-	return NULL;
-}
-
-static const char *
-h_mkdir(struct req *r)
-{
-	struct fid *f = req_fid(r, r->in->fid);
-	char nbuf[P9_NAMEMAX + 1];
-	void *node;
-	struct p9_qid qid;
-
-	if (f == NULL)
-		return fail(r, EBADF, Eunknownfid);
-	if (!name_copy(r->in->name, nbuf, false))
-		return fail(r, EINVAL, Ebadname);
-	const char *err = scratch_node(r, f, (struct p9_str){ NULL, 0 }, &node, &qid);
-	if (err)
-		return err;
-	int rc = r->s->be->create(&r->op, node, nbuf, P9_DMDIR | (r->in->perm & 0777),
-	    P9_OREAD, &qid);
-	r->s->be->clunk(&r->op, node);
-	if (rc < 0)
-		return fail_be(r, rc);
-	struct p9_fcall out = { .type = P9_RMKDIR, .qid = qid };
-	return reply(r, &out);
-}
-
-static const char *
-h_unlinkat(struct req *r)
-{
-	struct fid *f = req_fid(r, r->in->fid);
-	void *node;
-	struct p9_qid qid;
-
-	if (f == NULL)
-		return fail(r, EBADF, Eunknownfid);
-	const char *err = scratch_node(r, f, r->in->name, &node, &qid);
-	if (err)
-		return err;
-	bool isdir = (qid.type & P9_QTDIR) != 0;
-	bool want_dir = (r->in->flags & P9_L_AT_REMOVEDIR) != 0;
-	int rc = isdir == want_dir ? r->s->be->remove(&r->op, node) : isdir ? -EISDIR : -ENOTDIR;
-	r->s->be->clunk(&r->op, node);
-	if (rc < 0)
-		return fail_be(r, rc);
-	return reply_empty(r);
-}
-
-/* Renames within one directory only: the backend interface renames a node
- * in place (as 9P2000 wstat does). Across directories: EXDEV, which Linux's
- * mv answers by copying. */
-static const char *
-rename_in_dir(struct req *r, struct fid *olddir, struct p9_str oldname,
-    const struct p9_qid *newdir, struct p9_str newname)
-{
-	char nbuf[P9_NAMEMAX + 1];
-	void *node;
-	struct p9_qid qid;
-
-	if (!name_copy(newname, nbuf, false))
-		return fail(r, EINVAL, Ebadname);
-	if (newdir->path != olddir->qid.path)
-		return fail(r, EXDEV, Exdev);
-	const char *err = scratch_node(r, olddir, oldname, &node, &qid);
-	if (err)
-		return err;
-	struct p9_wstat ws = { .valid = P9_WS_NAME, .name = nbuf, .replace = true };
-	int rc = r->s->be->wstat(&r->op, node, &ws);
-	r->s->be->clunk(&r->op, node);
-	return rc < 0 ? fail_be(r, rc) : reply_empty(r);
-}
-
-static const char *
-h_renameat(struct req *r)
-{
-	struct fid *od = req_fid(r, r->in->fid);
-	struct fid *nd = fid_get(r->s, r->in->newfid);
-
-	if (od == NULL || nd == NULL)
-		return fail(r, EBADF, Eunknownfid);
-	return rename_in_dir(r, od, r->in->name, &nd->qid, r->in->name2);
-}
-
-/* Trename fid dfid name: fid's parent must be dfid. */
-static const char *
-h_rename(struct req *r)
-{
-	struct fid *f = req_fid(r, r->in->fid);
-	struct fid *nd = fid_get(r->s, r->in->newfid);
-	void *node;
-	struct p9_qid parent;
-
-	if (f == NULL || nd == NULL)
-		return fail(r, EBADF, Eunknownfid);
-	int rc = r->s->be->clone(&r->op, f->node, &node);
-	if (rc < 0)
-		return fail_be(r, rc);
-	rc = r->s->be->walk1(&r->op, node, "..", &parent);
-	r->s->be->clunk(&r->op, node);
-	if (rc < 0)
-		return fail_be(r, rc);
-	if (parent.path != nd->qid.path)
-		return fail(r, EXDEV, Exdev);
-	char nbuf[P9_NAMEMAX + 1];
-	if (!name_copy(r->in->name, nbuf, false))
-		return fail(r, EINVAL, Ebadname);
-	struct p9_wstat ws = { .valid = P9_WS_NAME, .name = nbuf, .replace = true };
-	rc = r->s->be->wstat(&r->op, f->node, &ws);
-	return rc < 0 ? fail_be(r, rc) : reply_empty(r);
-}
-
-static const char *
-h_getattr(struct req *r)
-{
-	struct fid *f = req_fid(r, r->in->fid);
-	struct p9_dir d;
-
-	if (f == NULL)
-		return fail(r, EBADF, Eunknownfid);
-	memset(&d, 0, sizeof d);
-	int rc = r->s->be->stat(&r->op, f->node, &d);
-	if (rc < 0)
-		return fail_be(r, rc);
-	struct p9_fcall out = { .type = P9_RGETATTR };
-	struct p9_attr *a = &out.attr;
-	a->valid = P9_GETATTR_BASIC;
-	a->qid = d.qid;
-	a->mode = d.unix_mode;
-	a->uid = d.n_uid;
-	a->gid = d.n_gid;
-	a->nlink = d.nlink ? d.nlink : 1;
-	a->size = d.length;
-	a->blksize = 4096;
-	a->blocks = d.blocks;
-	a->atime_sec = (uint64_t)(d.atime_ns / 1000000000);
-	a->atime_nsec = (uint64_t)(d.atime_ns % 1000000000);
-	a->mtime_sec = (uint64_t)(d.mtime_ns / 1000000000);
-	a->mtime_nsec = (uint64_t)(d.mtime_ns % 1000000000);
-	a->ctime_sec = (uint64_t)(d.ctime_ns / 1000000000);
-	a->ctime_nsec = (uint64_t)(d.ctime_ns % 1000000000);
-	return reply(r, &out);
-}
-
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* Tsetattr: mode, size and times; owner changes are refused, a bare ctime
- * update (Linux sends one with most changes) needs nothing. */
-static const char *
-h_setattr(struct req *r)
-{
-	struct fid *f = req_fid(r, r->in->fid);
-	const struct p9_setattr *sa = &r->in->setattr;
-	struct p9_wstat ws = { 0 };
-
-	if (f == NULL)
-		return fail(r, EBADF, Eunknownfid);
-	if (sa->valid & (P9_SETATTR_UID | P9_SETATTR_GID))
-		return fail(r, EPERM, Ewstatuid);
-	if (sa->valid & P9_SETATTR_MODE) {
-		ws.valid |= P9_WS_MODE;
-		ws.perm = sa->mode & 0777;
-	}
-	if (sa->valid & P9_SETATTR_SIZE) {
-		ws.valid |= P9_WS_LENGTH;
-		ws.length = sa->size;
-	}
-	if (sa->valid & P9_SETATTR_ATIME) {
-		ws.valid |= P9_WS_ATIME;
-		ws.atime_ns = sa->valid & P9_SETATTR_ATIME_SET ?
-		    (int64_t)(sa->atime_sec * 1000000000 + sa->atime_nsec % 1000000000) : now_ns();
-	}
-	if (sa->valid & P9_SETATTR_MTIME) {
-		ws.valid |= P9_WS_MTIME;
-		ws.mtime_ns = sa->valid & P9_SETATTR_MTIME_SET ?
-		    (int64_t)(sa->mtime_sec * 1000000000 + sa->mtime_nsec % 1000000000) : now_ns();
-	}
-	if (ws.valid) {
-		int rc = r->s->be->wstat(&r->op, f->node, &ws);
-		if (rc < 0)
-			return fail_be(r, rc);
-	}
-	return reply_empty(r);
-}
-
-static uint8_t
-dirent_type(uint32_t unix_mode)
-{
-	return (uint8_t)((unix_mode >> 12) & 017);     /* DT_* == S_IFMT >> 12 */
-}
-
-/* .L directory read: offset is the index of the next entry (each entry
- * carries the index after it), so any earlier offset can be resumed. */
-static const char *
-h_readdir(struct req *r)
-{
-	struct fid *f = req_fid(r, r->in->fid);
-	uint8_t *start, *countp, *data;
-	uint32_t used = 0;
-	struct p9_dir d;
-
-	if (f == NULL)
-		return fail(r, EBADF, Eunknownfid);
-	if (!readable(f->omode))
-		return fail(r, EBADF, Enotread);
-	if (!(f->qid.type & P9_QTDIR))
-		return fail(r, ENOTDIR, Enotdir);
-	uint32_t room = read_room(r, r->in->count);
-	data = rread_begin(r, P9_RREADDIR, room, &start, &countp);
-	if (data == NULL)
-		return fail(r, EIO, Etoolarge);
-	for (uint64_t index = r->in->offset;; index++) {
-		memset(&d, 0, sizeof d);
-		int rc = r->s->be->readdir(&r->op, f->node, index, &d);
-		if (rc < 0)
-			return fail_be(r, rc);
-		if (rc == 0)
-			break;
-		struct p9_dirent de = { d.qid, index + 1, dirent_type(d.unix_mode),
-			p9_str_of(d.name) };
-		struct wr ew = wr_make(data + used, room - used);
-		size_t n = p9_dirent_encode(&ew, &de);
-		if (n == 0) {
-			if (used == 0)
-				return fail(r, EINVAL, Ecountsmall);
-			break;
-		}
-		used += (uint32_t)n;
-	}
-	rread_end(r, start, countp, data, used);
-	return NULL;
-}
-
-static const char *
-h_statfs(struct req *r)
-{
-	struct fid *f = req_fid(r, r->in->fid);
-	struct p9_fcall out = { .type = P9_RSTATFS };
-
-	if (f == NULL)
-		return fail(r, EBADF, Eunknownfid);
-	out.statfs.bsize = 4096;
-	out.statfs.namelen = P9_NAMEMAX;
-	if (r->s->be->statfs) {
-		int rc = r->s->be->statfs(&r->op, f->node, &out.statfs);
-		if (rc < 0)
-			return fail_be(r, rc);
-	}
-	return reply(r, &out);
-}
-
-static const char *
-h_fsync(struct req *r)
-{
-	if (req_fid(r, r->in->fid) == NULL)
-		return fail(r, EBADF, Eunknownfid);
-	return reply_empty(r);  /* writes go straight to the backend */
-}
-
-/* No locking across clients: every lock is granted (advisory anyway). */
-static const char *
-h_lock(struct req *r)
-{
-	if (req_fid(r, r->in->fid) == NULL)
-		return fail(r, EBADF, Eunknownfid);
-	struct p9_fcall out = { .type = P9_RLOCK, .status = 0 };
-	return reply(r, &out);
-}
-
-static const char *
-h_getlock(struct req *r)
-{
-	if (req_fid(r, r->in->fid) == NULL)
-		return fail(r, EBADF, Eunknownfid);
-	struct p9_fcall out = { .type = P9_RGETLOCK, .lock = r->in->lock };
-	out.lock.type = 2;      /* F_UNLCK: nobody holds it */
-	return reply(r, &out);
-}
-
-static const char *
-h_unsupported(struct req *r)
-{
-	return fail(r, EOPNOTSUPP, Enotsup);
-}
-
-static const char *
-h_readlink(struct req *r)
-{
-	return fail(r, EINVAL, "not a symbolic link");  /* none are served */
-}
-
 /* ---- dispatch ---- */
-
-typedef const char *handler(struct req *r);
 
 static handler *
 handler_for(uint8_t type, enum p9_dialect d)
@@ -1519,6 +898,7 @@ p9_session_new(const struct p9_backend *be, void *ctx, uint32_t max_msize)
 	s->max_msize = max_msize ? MAX(max_msize, (uint32_t)P9_MIN_MSIZE) : P9_DEFAULT_MSIZE;
 	s->msize = s->max_msize;
 	s->out = emalloc(s->max_msize);
+	s->budget.max = P9_SESSION_BYTES;
 	return s;
 }
 
@@ -1559,10 +939,23 @@ p9_session_set_auth(struct p9_session *s, const struct authgate_ops *gate, void 
 	s->auth_required = required;    /* without a gate: nobody attaches */
 }
 
+bool
+p9_session_authenticated(const struct p9_session *s)
+{
+	return s->authenticated;
+}
+
 void
 p9_session_set_guest_none(struct p9_session *s, bool allow)
 {
 	s->guest_none = allow;
+}
+
+void
+p9_session_set_budget(struct p9_session *s, size_t max, struct p9_budget *total)
+{
+	s->budget.max = max;
+	s->budget.total = total;
 }
 
 void

@@ -26,11 +26,24 @@
 #include "proto/p9_fcall.h"
 
 #define P9_MAXFIDS 4096
+#define P9_MAXOPEN 512          /* open fids per session (afids aside) */
+#define P9_MAXAFIDS 2           /* authentication fids per session */
+#define P9_SESSION_BYTES (16u << 20)    /* listings and texts a session's fids hold */
 #define P9_MIN_MSIZE 256
 #define P9_DEFAULT_MSIZE (65536 + P9_IOHDRSZ)
 #define P9_ERRMAX 128
 #define P9_NAMEMAX 255
 #define P9_UNAMEMAX 64
+
+/* Bytes held by fids between requests (directory listings, generated
+ * texts made at open): a session's budget, and the total every session's
+ * charges also go to. A backend charges before it keeps bytes and
+ * refunds the same budget when it lets them go (at clunk). */
+struct p9_budget {
+	size_t held, max;               /* max 0: no limit */
+	struct p9_budget *total;        /* a session's: the module's, or NULL */
+	uint64_t *gauge;                /* set to held, or NULL */
+};
 
 /* Passed to every backend call. A backend that fails returns a negative
  * errno and may put a human-readable reason into ename (9P2000 clients see
@@ -41,7 +54,24 @@ struct p9_op {
 	const char *uname;              /* who attached the fid's tree */
 	enum p9_dialect dialect;
 	char ename[P9_ERRMAX];
+	struct p9_budget *budget;       /* the session's, or NULL: no limit */
 };
+
+/* Charges n bytes to op's session and the total: 0, or -ENOMEM with the
+ * reason in op->ename ("out of 9P memory for this session (limit 16 MiB)")
+ * and nothing charged. p9_refund gives back what a p9_charge took (b is
+ * op->budget at the time; NULL does nothing). */
+int p9_charge(struct p9_op *op, size_t n);
+void p9_refund(struct p9_budget *b, size_t n);
+
+/* What one node holds, charged: p9_hold charges n more (0 or -ENOMEM as
+ * p9_charge), p9_unhold gives all of it back. */
+struct p9_held {
+	struct p9_budget *b;
+	size_t n;
+};
+int p9_hold(struct p9_op *op, struct p9_held *h, size_t n);
+void p9_unhold(struct p9_held *h);
 
 /* One file as a backend describes it, for both dialects. */
 struct p9_dir {
@@ -158,11 +188,21 @@ void p9_session_set_auth(struct p9_session *s, const struct authgate_ops *gate, 
 /* With auth required, whether "none" may attach without an afid, as a
  * guest whose fids only read (9front's cwfs allows it unless nonone). */
 void p9_session_set_guest_none(struct p9_session *s, bool allow);
+/* Whether an afid of this session proved a user (an attach named it). */
+bool p9_session_authenticated(const struct p9_session *s);
 
 /* Reads of at least min_count bytes from a backend with read_fd are
  * answered with an fd range instead of copied bytes. 0 (the default) turns
  * it off; the glue turns it on once it can sendfile. */
 void p9_session_set_zero_copy(struct p9_session *s, uint32_t min_count);
+
+/* The session's byte budget (P9_SESSION_BYTES unless told) and the total
+ * it also charges (NULL: none). */
+void p9_session_set_budget(struct p9_session *s, size_t max, struct p9_budget *total);
+
+/* A read at off of a text a backend made (a generated file): copies what
+ * there is, 0 at or past the end. */
+ssize_t p9_read_text(const char *text, size_t len, uint64_t off, void *buf, uint32_t count);
 
 /* The 9P text for an errno ("file does not exist" for ENOENT ...). */
 const char *p9_errno_text(int err);

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 struct p9_synth_node {
 	char *name;
@@ -35,15 +34,6 @@ struct sfid {
 	size_t len;
 };
 
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static struct p9_synth_node *
 node_add(struct p9_synth *t, struct p9_synth_node *parent, const char *name, bool isdir)
 {
@@ -52,7 +42,7 @@ node_add(struct p9_synth *t, struct p9_synth_node *parent, const char *name, boo
 	n->name = estrdup(name);
 	n->isdir = isdir;
 	n->path = t->next_path++;
-	n->mtime_ns = now_ns();
+	n->mtime_ns = wall_ns();
 	n->parent = parent ? parent : n;
 	if (parent) {
 		if (parent->last)
@@ -149,7 +139,7 @@ void
 p9_synth_touch(struct p9_synth_node *n)
 {
 	n->vers++;
-	n->mtime_ns = now_ns();
+	n->mtime_ns = wall_ns();
 }
 
 static struct p9_qid
@@ -263,11 +253,7 @@ s_read(struct p9_op *op, void *node, uint64_t off, void *buf, uint32_t count)
 	struct sfid *f = node;
 
 	(void)op;
-	if (off >= f->len)
-		return 0;
-	size_t n = MIN((size_t)count, f->len - (size_t)off);
-	memcpy(buf, f->text + off, n);
-	return (ssize_t)n;
+	return p9_read_text(f->text, f->len, off, buf, count);
 }
 
 static ssize_t

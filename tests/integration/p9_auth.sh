@@ -8,7 +8,9 @@
 # fail at the ticket (the auth server cannot tell which); an attach
 # without an afid is refused; an afid that proved bootes does not let
 # its holder attach as glenda; none attaches unproved as a guest that
-# only reads, unless grid.p9_nonone; the daemon exits cleanly.
+# only reads, unless grid.p9_nonone; the grid tree takes a role change
+# from a grid administrator (grid.admins, by default the host owner
+# bootes) and refuses glenda's; the daemon exits cleanly.
 . "${GRIDBOOT_TOP:-.}/tests/lib.sh"
 
 P9C=${P9C:-$(dirname "$GRIDBOOTD")/tools/p9c}
@@ -29,7 +31,7 @@ grid = { name = "t"; authdom = "grid"; authid = "bootes"; server = "127.0.0.1";
          api_token = "tok-0123456789abcdef"; };
 networks = ( { subnet = "10.9.0.0/24"; dhcp = "off"; } );
 kernels = ( { name = "9pc64"; arch = "amd64"; file = "amd64/9pc64"; } );
-roles = { cpu = { kernel = "9pc64"; }; };
+roles = { cpu = { kernel = "9pc64"; }; term = { kernel = "9pc64"; }; };
 machines = ( { name = "cpu1"; mac = "52:54:00:00:00:11"; ip = "10.9.0.11"; role = "cpu"; } );
 exports = ( { path = "$X"; writable = [ "tmp" ]; } );
 EOC
@@ -91,6 +93,24 @@ check "(e) bootes with its own password attaches as bootes" sh -c \
 p9 swap $A -P "$D/bootes.pw" -u bootes -U glenda 127.0.0.1 15642 ls ''
 check "(e) the same afid (proved bootes) cannot attach as glenda: 'authentication failed'" sh -c \
     "[ \$(cat '$D/swap.rc') = 1 ] && grep -qx 'p9c: error: authentication failed' '$D/swap.out'"
+
+# grid administrators (issue 21, fault 6): on fb6bba1 any authenticated
+# user could re-role a machine through the grid tree
+echo term | timeout 30 ip netns exec $NS "$P9C" $A -P "$D/glenda.pw" -u glenda -a grid \
+    127.0.0.1 15642 put machines/cpu1/role >"$D/glendarole.out" 2>&1
+sed 's/^/# glendarole: /' "$D/glendarole.out"
+p9 role1 $A -P "$D/bootes.pw" -u bootes -a grid 127.0.0.1 15642 cat machines/cpu1/role
+check "(g) glenda, not in grid.admins, may not change a role: 'glenda is not a grid administrator'" sh -c \
+    "grep -q 'p9c: error: glenda is not a grid administrator (grid.admins)' '$D/glendarole.out' && grep -qx cpu '$D/role1.out'"
+echo term | timeout 30 ip netns exec $NS "$P9C" $A -P "$D/bootes.pw" -u bootes -a grid \
+    127.0.0.1 15642 put machines/cpu1/role >"$D/bootesrole.out" 2>&1
+p9 role2 $A -P "$D/bootes.pw" -u bootes -a grid 127.0.0.1 15642 cat machines/cpu1/role
+check "(g) bootes, the host owner and so the default grid.admins, changes it" sh -c \
+    "[ ! -s '$D/bootesrole.out' ] && grep -qx term '$D/role2.out'"
+sed 's/authid = "bootes";/authid = "bootes"; admins = [ "bootes", "no good" ];/' "$D/grid.cfg" >"$D/bad.cfg"
+"$G" check -c "$D/bad.cfg" >"$D/badcheck.out" 2>&1
+check "(g) check names a bad grid.admins entry with file and line" sh -c \
+    "grep -q 'bad.cfg:1: grid.admins: element 2 is not a Plan 9 user name' '$D/badcheck.out'"
 
 # none: 9front's aux/listen attaches as none on an authenticated
 # connection; an afid that proved bootes may attach as none. As 9front's

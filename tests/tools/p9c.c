@@ -14,6 +14,13 @@
  *   read PATH      read the whole file COUNT times, then MiB/s
  *   rawfile FILE   send FILE's bytes as they are, print each reply frame's
  *                  type and error, until the server closes or 2 s pass
+ *   hold PATH      open PATH COUNT times on new fids (a "%d" in PATH is
+ *                  the fid's number from 0, for distinct files), reading
+ *                  the first block of each; stops at the first refusal
+ *                  ("p9c: refused after N: TEXT"), prints "held N" and
+ *                  keeps them open until stdin ends (limit tests)
+ *   auths          COUNT Tauth on new afids before any attach; stops at
+ *                  the first refusal, prints "authed N" (limit tests)
  * With -c N, N workers (processes) run the command at once and the rates
  * add up. A 9P error is printed as "p9c: error: TEXT" and exits 1.
  *
@@ -352,7 +359,7 @@ p9any(struct client *c)
 }
 
 static void
-start(struct client *c, const char *host, int port)
+start_version(struct client *c, const char *host, int port)
 {
 	struct p9_fcall t = { .type = P9_TVERSION, .msize = opt_msize };
 	const char *want = opt_linux ? "9P2000.L" : "9P2000";
@@ -368,9 +375,15 @@ start(struct client *c, const char *host, int port)
 		die("the server answered version %s", "other");
 	if (c->r.msize < c->msize)
 		c->msize = c->r.msize;
+}
+
+static void
+start(struct client *c, const char *host, int port)
+{
+	start_version(c, host, port);
 	if (opt_authsrv)
 		p9any(c);
-	t = (struct p9_fcall){ .type = P9_TATTACH, .fid = 0,
+	struct p9_fcall t = { .type = P9_TATTACH, .fid = 0,
 	    .afid = opt_authsrv ? AFID : P9_NOFID, .n_uname = P9_NONUNAME };
 	t.uname = p9_str_of(opt_attach_uname ? opt_attach_uname : opt_uname);
 	t.aname = p9_str_of(opt_aname);
@@ -580,6 +593,66 @@ cmd_read(struct client *c, const char *path, long *bytes)
 	}
 }
 
+/* Holds COUNT open fids (2, 3, ...) until stdin ends; see the top. */
+static void
+cmd_hold(struct client *c, const char *path, long *held)
+{
+	char err[256], p[1024], sink[256];
+
+	for (long i = 0; i < opt_count; i++) {
+		uint32_t fid = (uint32_t)(2 + i);
+		const char *pct = strstr(path, "%d");
+		if (pct)
+			snprintf(p, sizeof p, "%.*s%ld%s", (int)(pct - path), path, i, pct + 2);
+		else
+			snprintf(p, sizeof p, "%s", path);
+		struct p9_fcall t = { .fid = fid, .count = c->msize - P9_IOHDRSZ };
+		if (!walk(c, fid, p, err, sizeof err)) {
+			printf("p9c: refused after %ld: %s\n", *held, err);
+			break;
+		}
+		t.type = opt_linux ? P9_TLOPEN : P9_TOPEN;
+		if (!rpc(c, &t, err, sizeof err)) {
+			printf("p9c: refused after %ld: %s\n", *held, err);
+			break;
+		}
+		t.type = opt_linux && (c->r.qid.type & P9_QTDIR) ? P9_TREADDIR : P9_TREAD;
+		t.offset = 0;
+		if (!rpc(c, &t, err, sizeof err)) {
+			printf("p9c: refused after %ld: %s\n", *held, err);
+			break;
+		}
+		(*held)++;
+	}
+	printf("held %ld\n", *held);
+	fflush(stdout);
+	while (read(0, sink, sizeof sink) > 0)
+		;
+}
+
+/* COUNT Tauth before any attach; see the top. */
+static void
+cmd_auths(struct client *c, long *n)
+{
+	char err[256];
+
+	for (long i = 0; i < opt_count; i++) {
+		struct p9_fcall t = { .type = P9_TAUTH, .afid = (uint32_t)(100 + i),
+		    .n_uname = P9_NONUNAME };
+		t.uname = p9_str_of(opt_uname);
+		t.aname = p9_str_of(opt_aname);
+		if (!rpc(c, &t, err, sizeof err)) {
+			printf("p9c: refused after %ld: %s\n", *n, err);
+			break;
+		}
+		(*n)++;
+	}
+	printf("authed %ld\n", *n);
+	fflush(stdout);
+	while (read(0, err, sizeof err) > 0)
+		;
+}
+
 /* Raw bytes in, one line per reply frame out; for malformed-input tests. */
 static int
 cmd_rawfile(const char *host, int port, const char *file)
@@ -632,8 +705,16 @@ worker(const char *host, int port, const char *cmd, const char *path, int out)
 	struct client c = { 0 };
 	long n = 0;
 
-	start(&c, host, port);
-	if (strcmp(cmd, "stat") == 0)
+	if (strcmp(cmd, "auths") == 0) {
+		start_version(&c, host, port);
+		cmd_auths(&c, &n);
+	} else
+		start(&c, host, port);
+	if (strcmp(cmd, "auths") == 0)
+		;
+	else if (strcmp(cmd, "hold") == 0)
+		cmd_hold(&c, path, &n);
+	else if (strcmp(cmd, "stat") == 0)
 		cmd_stat(&c, path, &n);
 	else if (strcmp(cmd, "walkopen") == 0)
 		cmd_walkopen(&c, path, &n);
@@ -711,6 +792,6 @@ main(int argc, char **argv)
 usage:
 	fprintf(stderr, "usage: p9c [-L] [-m MSIZE] [-a ANAME] [-u UNAME] [-c CONNS] [-n COUNT] "
 	    "[-A AUTHHOST:PORT [-P PASSWORD_FILE] [-U ATTACH_UNAME]] "
-	    "HOST PORT ls|cat|put|stat|walkopen|read|rawfile [PATH]\n");
+	    "HOST PORT ls|cat|put|stat|walkopen|read|rawfile|hold|auths [PATH]\n");
 	return 2;
 }
