@@ -1,5 +1,6 @@
 #include "boot/machstate.h"
 #include "core/events.h"
+#include "core/hash.h"
 #include "core/util.h"
 
 #include <stdlib.h>
@@ -25,10 +26,8 @@ static struct {
 static size_t
 mac_hash(const uint8_t mac[6])
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = fnv64(mac, 6);
 
-	for (int i = 0; i < 6; i++)
-		h = (h ^ mac[i]) * 1099511628211ull;
 	return (size_t)(h ^ (h >> 29));
 }
 

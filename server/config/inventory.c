@@ -8,6 +8,7 @@
 #include "config/inventory.h"
 #include "config/cfgscan.h"
 #include "config/plan9ini.h"
+#include "core/hash.h"
 #include "core/util.h"
 
 #include <ctype.h>
@@ -1385,11 +1386,8 @@ check_machine_address(struct ctx *c, config_setting_t *m, struct machine *ma)
 static uint64_t
 hash_bytes(const void *p, size_t n)
 {
-	const uint8_t *b = p;
-	uint64_t h = 1469598103934665603ull;    /* FNV-1a */
+	uint64_t h = fnv64(p, n);
 
-	while (n--)
-		h = (h ^ *b++) * 1099511628211ull;
 	/* FNV alone leaves neighbouring MACs and addresses (a rack's) in
 	 * neighbouring slots, and linear probes run long: mix (splitmix64). */
 	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
