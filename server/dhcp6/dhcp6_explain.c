@@ -3,9 +3,9 @@
  * DUID; the answer comes from dhcp6_handle's own helpers and the boot
  * decision, so it is what the server sends. */
 #include "boot/bootdecide.h"
+#include "boot/explain.h"
 #include "dhcp6/dhcp6_explain.h"
 #include "dhcp6/dhcp6_handle.h"
-#include "core/errlist.h"
 #include "config/inventory.h"
 #include "core/util.h"
 
@@ -34,33 +34,41 @@ rom_arch6(const struct machine *m)
 }
 
 static void
-print_address(const struct inventory *inv, const struct machine *m)
+rom_name(const struct machine *m, char *out, size_t cap)
 {
-	char a[46], b[46];
-
-	if (m && m->v6 && m->v6->has_ip6 && m->v6->network6) {
-		const struct network *n6 = m->v6->network6;
-		ip6_format(m->v6->ip6, a);
-		printf("  IA_NA     %s (reservation, network line %d, %s)\n", a, n6->line,
-		    n6->dhcp6 == DHCP_PROXY ? "proxy mode: no address from gridboot" : "full mode");
-		return;
-	}
-	for (size_t i = 0; i < inv->nnetworks; i++) {
-		const struct network *n = &inv->networks[i];
-		if (n->dhcp6 == DHCP_OFF)
-			continue;
-		if (n->dhcp6 == DHCP_PROXY) {
-			printf("  IA_NA     none on the proxy network (line %d): the site's DHCPv6 server gives it\n", n->line);
-			continue;
-		}
-		ip6_format(n->pool6_lo, a);
-		ip6_format(n->pool6_hi, b);
-		if (!ip6_zero(n->pool6_lo))
-			printf("  IA_NA     a pool6 address %s-%s (network line %d)\n", a, b, n->line);
-		else
-			printf("  IA_NA     none: network line %d has no pool6 (NoAddrsAvail)\n", n->line);
-	}
+	(void)m;
+	snprintf(out, cap, "UEFI firmware's PXE over IPv6");
 }
+
+static const struct network *
+reservation(const struct machine *m, char addr[46])
+{
+	if (m->v6 == NULL || !m->v6->has_ip6 || m->v6->network6 == NULL)
+		return NULL;
+	ip6_format(m->v6->ip6, addr);
+	return m->v6->network6;
+}
+
+static enum dhcpmode
+mode(const struct network *n)
+{
+	return n->dhcp6;
+}
+
+static bool
+pool(const struct network *n, char lo[46], char hi[46])
+{
+	ip6_format(n->pool6_lo, lo);
+	ip6_format(n->pool6_hi, hi);
+	return !ip6_zero(n->pool6_lo);
+}
+
+static const struct explain_family v6 = {
+	.proto = "DHCPv6", .o_arch = 61, .o_vendor = 16, .o_user = 15,
+	.netbooter = "a netbooting client", .rom_arch = rom_arch6, .rom_name = rom_name,
+	.addr_field = "IA_NA", .pool_word = "pool6", .no_pool = " (NoAddrsAvail)",
+	.reservation = reservation, .mode = mode, .pool = pool,
+};
 
 int
 dhcp6_explain_cmd(int argc, char **argv, inventory_load_fn *load)
@@ -129,29 +137,17 @@ dhcp6_explain_cmd(int argc, char **argv, inventory_load_fn *load)
 	}
 	str_copy(req.vendor, vendor, sizeof req.vendor);
 	req.ipxe = strcmp(uclass, "iPXE") == 0;
-	struct errlist errs = { 0 };
-	struct inventory *inv = load(cfg, &errs);
-	if (inv == NULL) {
-		errlist_print(&errs, stderr);
-		errlist_free(&errs);
+	struct inventory *inv = explain_load(load, cfg);
+	if (inv == NULL)
 		return 1;
-	}
 	char host[46] = "SERVER6";
 	if (server6)
 		str_copy(host, server6, sizeof host);
 	else if (!ip6_zero(inv->grid.server6))
 		ip6_format(inv->grid.server6, host);
 	const struct machine *m = dhcp6_machine(inv, &req);
-	if (req.arch < 0 && req.vendor[0] == '\0' && !req.ipxe) {
-		if (m && rom_arch6(m) >= 0) {
-			req.arch = rom_arch6(m);
-			snprintf(req.vendor, sizeof req.vendor, "PXEClient:Arch:%05d", req.arch);
-			printf("assumed: its UEFI firmware's PXE over IPv6 (option 61 %d, vendor class %s); "
-			    "give --arch or --vendor-class to ask as another client\n", req.arch, req.vendor);
-		} else
-			printf("assumed: a plain DHCPv6 client (no option 61, no vendor class); "
-			    "give --arch or --vendor-class to ask as a netbooting client\n");
-	}
+	if (req.arch < 0 && req.vendor[0] == '\0' && !req.ipxe)
+		req.arch = explain_assume(&v6, m, req.vendor, sizeof req.vendor);
 	char ds[3 * DUID_MAX + 1], macstr[18] = "?";
 	hex_bytes_format(req.duid, req.duid_len, ds, sizeof ds);
 	if (req.has_mac)
@@ -163,26 +159,18 @@ dhcp6_explain_cmd(int argc, char **argv, inventory_load_fn *load)
 		    m->role ? m->role->name : "-", firmware_name(m->firmware));
 	else
 		printf("  inventory: not listed (unknown machine)\n");
-	printf("  request: option 61 %s%d, option 16 \"%s\", option 15 \"%s\"%s\n",
-	    req.arch < 0 ? "absent " : "", req.arch, req.vendor, uclass, req.ipxe ? " (iPXE)" : "");
+	explain_request(&v6, req.arch, req.vendor, uclass, req.ipxe);
 	struct boot_query q;
 	struct boot_answer a;
 	dhcp6_boot_query(inv, &req, m, host, &q);
 	boot_decide(&q, &a);
-	printf("  1. client: %s%s%s\n", boot_client_name(a.client),
-	    a.firmware[0] ? ", firmware " : "", a.firmware);
-	printf("  2. decision: %s\n", a.why);
+	explain_decision(&a);
 	printf("DHCPv6 options:\n");
 	printf("  option 59 %s\n", a.boot ? a.file : "(none)");
 	if (a.http_client)
 		printf("  option 16 \"HTTPClient\"\n");
-	printf("next:\n");
-	if (a.nnext == 0)
-		printf("  nothing from gridboot\n");
-	for (int i = 0; i < a.nnext; i++)
-		printf("  %d. %s\n", i + 1, a.next[i]);
-	printf("address:\n");
-	print_address(inv, m);
+	explain_next(&a);
+	explain_address(&v6, inv, m);
 	inv_unref(inv);
 	return 0;
 }
