@@ -182,8 +182,8 @@ finish_load(struct daemon *d)
 	job_free(j);
 }
 
-void
-daemon_request_reload(struct daemon *d, struct reload_waiter *w)
+static void
+request_reload(struct daemon *d, struct reload_waiter *w)
 {
 	if (d->job || d->reload_wanted)
 		(*R.m_coalesced)++;
@@ -194,15 +194,15 @@ daemon_request_reload(struct daemon *d, struct reload_waiter *w)
 	}
 }
 
-void
-daemon_request_assignment(struct daemon *d, const uint8_t mac[6], struct reload_waiter *w)
+static void
+request_assignment(struct daemon *d, const uint8_t mac[6], struct reload_waiter *w)
 {
 	struct inventory *next = NULL;
 
 	if (d->job == NULL && !d->reload_wanted)
 		next = assignments_derive(d->ready ? d->ready : d->inv, mac);
 	if (next == NULL) {
-		daemon_request_reload(d, w);
+		request_reload(d, w);
 		return;
 	}
 	inv_unref(d->ready);
@@ -368,7 +368,9 @@ int
 daemon_serve(const char *config_path, bool foreground, int loglevel,
     const char *pidfile)
 {
-	struct daemon d = { .config_path = config_path, .foreground = foreground };
+	/* The table core/module.h's daemon_request_* calls go through. */
+	static const struct daemon_ops ops = { request_reload, request_assignment };
+	struct daemon d = { .config_path = config_path, .foreground = foreground, .ops = &ops };
 	struct errlist errs = { 0 };
 	size_t started = 0;
 	int sigfd = -1, rc = 1;
