@@ -256,25 +256,28 @@ reloads_init(struct daemon *d)
 	const char *delay = getenv("GRIDBOOT_TEST_RELOAD_DELAY_MS");
 
 	R.delay_ms = delay ? (unsigned)strtoul(delay, NULL, 10) : 0;
-	R.m_derived = metric_counter("gridboot_inventory_role_changes_derived_total", NULL,
-	    "Role changes swapped in without a full load");
-	R.m_ok = metric_counter("gridboot_inventory_reloads_total", "result=\"ok\"",
-	    "Inventory reloads by outcome");
-	R.m_failed = metric_counter("gridboot_inventory_reloads_total", "result=\"failed\"", NULL);
-	R.m_coalesced = metric_counter("gridboot_inventory_reload_requests_coalesced_total", NULL,
-	    "Reload requests folded into a load already running or asked for");
-	R.m_running = metric_gauge("gridboot_inventory_reload_running", NULL,
-	    "1 while a load runs in its thread");
-	R.m_started = metric_gauge("gridboot_inventory_reload_started_ms", NULL,
-	    "Wall clock (ms) when the last load started");
-	R.m_ended = metric_gauge("gridboot_inventory_reload_ended_ms", NULL,
-	    "Wall clock (ms) when the last load was swapped in or refused");
-	R.m_load_ms = metric_gauge("gridboot_inventory_load_ms", NULL,
-	    "How long the last load took in its thread");
-	R.m_swap_us = metric_gauge("gridboot_inventory_swap_us", NULL,
-	    "How long the last swap held the loop (modules' reload hooks), microseconds");
-	R.m_machines = metric_gauge("gridboot_inventory_machines", NULL,
-	    "Machines in the inventory being served");
+	const struct metric_def defs[] = {
+		{ &R.m_derived, "gridboot_inventory_role_changes_derived_total", NULL,
+		  "Role changes swapped in without a full load" },
+		{ &R.m_ok, "gridboot_inventory_reloads_total", "result=\"ok\"",
+		  "Inventory reloads by outcome" },
+		{ &R.m_failed, "gridboot_inventory_reloads_total", "result=\"failed\"" },
+		{ &R.m_coalesced, "gridboot_inventory_reload_requests_coalesced_total", NULL,
+		  "Reload requests folded into a load already running or asked for" },
+		{ &R.m_running, "gridboot_inventory_reload_running", NULL,
+		  "1 while a load runs in its thread", true },
+		{ &R.m_started, "gridboot_inventory_reload_started_ms", NULL,
+		  "Wall clock (ms) when the last load started", true },
+		{ &R.m_ended, "gridboot_inventory_reload_ended_ms", NULL,
+		  "Wall clock (ms) when the last load was swapped in or refused", true },
+		{ &R.m_load_ms, "gridboot_inventory_load_ms", NULL,
+		  "How long the last load took in its thread", true },
+		{ &R.m_swap_us, "gridboot_inventory_swap_us", NULL,
+		  "How long the last swap held the loop (modules' reload hooks), microseconds", true },
+		{ &R.m_machines, "gridboot_inventory_machines", NULL,
+		  "Machines in the inventory being served", true },
+	};
+	metrics_register(defs, nelem(defs));
 	*R.m_machines = d->inv->nmachines;
 	R.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (R.efd < 0)

@@ -1,6 +1,7 @@
 #include "core/metrics.h"
 #include "core/util.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,25 @@ uint64_t *
 metric_gauge(const char *name, const char *labels, const char *help)
 {
 	return lookup(name, labels, help, true);
+}
+
+uint64_t *
+metric_counterf(const char *name, const char *help, const char *labelfmt, ...)
+{
+	char labels[256];
+	va_list ap;
+
+	va_start(ap, labelfmt);
+	vsnprintf(labels, sizeof labels, labelfmt, ap);
+	va_end(ap);
+	return lookup(name, labels, help, false);
+}
+
+void
+metrics_register(const struct metric_def *defs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		*defs[i].at = lookup(defs[i].name, defs[i].labels, defs[i].help, defs[i].gauge);
 }
 
 char *

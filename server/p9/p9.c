@@ -475,9 +475,11 @@ p9_init(struct daemon *d, void **self)
 
 	srv->d = d;
 	srv->grid = p9_grid_new(d);
-	srv->m_attach = metric_counter("gridboot_9p_attaches_total", NULL, "9P attaches");
-	srv->m_bad = metric_counter("gridboot_9p_bad_frames_total", NULL,
-	    "9P frames too broken to answer");
+	const struct metric_def defs[] = {
+		{ &srv->m_attach, "gridboot_9p_attaches_total", NULL, "9P attaches" },
+		{ &srv->m_bad, "gridboot_9p_bad_frames_total", NULL, "9P frames too broken to answer" },
+	};
+	metrics_register(defs, nelem(defs));
 	load_exports(srv);
 	srv->subscription = events_subscribe(on_event, srv);
 	if (listen_on(srv, d->inv->grid.p9_port) < 0) {
