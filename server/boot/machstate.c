@@ -15,6 +15,9 @@ struct entry {
 	int64_t when;
 };
 
+/* The states: one table per process, deliberately, as the timeline it
+ * follows is (core/events.c); set up by machstate_init, freed by
+ * machstate_shutdown. */
 static struct {
 	struct entry *tab;
 	size_t cap, n;

@@ -16,6 +16,9 @@ struct metric {
 	uint64_t value;
 };
 
+/* Process-wide by nature: /metrics is this process's exposition, so every
+ * module registers into the one registry; registration happens at init,
+ * on the loop thread. */
 static struct metric *metrics[MAXMETRICS];
 static int nmetrics;
 static uint64_t overflow;   /* where registrations past the cap go */

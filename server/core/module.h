@@ -18,6 +18,7 @@
 struct inventory;
 struct errlist;
 struct reload_job;
+struct reloader;
 
 /* The descriptor budget, shared by the services: TFTP sizes its transfer
  * table from what RLIMIT_NOFILE leaves after FD_RESERVE, which keeps room
@@ -62,6 +63,7 @@ struct daemon {
 	bool reload_wanted;         /* asked for; starts at the end of this turn */
 	struct reload_waiter *waiters;  /* for the next load to start */
 	struct reload_job *job;     /* the load running in its thread, or NULL */
+	struct reloader *reloader;  /* the top's reload state (daemon.c) */
 	struct inventory *ready;    /* derived by a role change, swapped at turn end */
 	struct reload_waiter *ready_waiters;
 	void *state[8];             /* each module's, by its index in the table */
