@@ -16,41 +16,44 @@
 dir=${1:-server}
 objdir=$2
 
-rank() {	# folder of a path relative to SERVER_DIR -> layer number
-	case $1 in
-	core|curve) echo 0 ;;
-	config) echo 1 ;;
-	boot) echo 2 ;;
-	.) echo 4 ;;    # main.c, daemon.c, modules.c: the top
-	*) echo 3 ;;    # a service: dhcp, tftp, http, p9, auth, ...
-	esac
+# The rule, once, for both checks: layer numbers by folder (a path's
+# folder relative to SERVER_DIR; "." is the top) and why a use from one
+# folder of another is wrong ("" when it is fine).
+rules='
+function rank(f) {
+	if (f == "core" || f == "curve") return 0
+	if (f == "config") return 1
+	if (f == "boot") return 2
+	if (f == ".") return 4     # main.c, daemon.c, modules.c: the top
+	return 3                   # a service: dhcp, tftp, http, p9, auth, ...
 }
+function folder(p) { if (sub(/\/[^\/]*$/, "", p)) return p; return "." }
+function why(from, to,    rf, rt) {
+	rf = rank(from); rt = rank(to)
+	if (rt > rf) return "a layer above " from
+	if (rt == 3 && rf == 3 && to != from) return "a sibling service'"'"'s folder"
+	if (from == "curve" && to != "curve") return "curve/ depends on nothing else"
+	return ""
+}'
 
 bad=0
-for f in $(cd "$dir" && find . -name '*.[ch]' | sed 's|^\./||' | sort); do
-	from=$(dirname "$f")
-	rf=$(rank "$from")
-	# Only our own headers: #include "folder/name.h" (or a top-level one).
-	grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$dir/$f" |
-	    sed 's/^\([0-9]*\):.*"\(.*\)".*/\1 \2/' > /tmp/check-layers.$$
-	while read -r line hdr; do
-		to=$(dirname "$hdr")
-		rt=$(rank "$to")
-		why=
-		if [ "$rt" -gt "$rf" ]; then
-			why="a layer above $from"
-		elif [ "$rt" -eq 3 ] && [ "$rf" -eq 3 ] && [ "$to" != "$from" ]; then
-			why="a sibling service's folder"
-		elif [ "$from" = curve ] && [ "$to" != curve ]; then
-			why="curve/ depends on nothing else"
-		fi
-		if [ -n "$why" ]; then
-			echo "$dir/$f:$line: includes $hdr ($why)"
-			bad=1
-		fi
-	done < /tmp/check-layers.$$
-	rm -f /tmp/check-layers.$$
-done
+# Includes: one grep over every file. Only our own headers:
+# #include "folder/name.h" (or a top-level one).
+(cd "$dir" && find . -name '*.[ch]' | sed 's|^\./||' | sort |
+    xargs grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' /dev/null) |
+    awk "$rules"'
+	{
+		f = $0; sub(/:.*/, "", f)
+		rest = substr($0, length(f) + 2)
+		line = rest; sub(/:.*/, "", line)
+		hdr = rest; sub(/^[^"]*"/, "", hdr); sub(/".*/, "", hdr)
+		w = why(folder(f), folder(hdr))
+		if (w != "") {
+			printf "%s/%s:%s: includes %s (%s)\n", dir, f, line, hdr, w
+			bad = 1
+		}
+	}
+	END { exit bad }' dir="$dir" || bad=1
 
 # Definitions: one nm over every object (-A names the object on each line).
 if [ -n "$objdir" ]; then
@@ -62,15 +65,7 @@ if [ -n "$objdir" ]; then
 		echo "$objdir: no objects"
 		exit 1
 	fi
-	(cd "$objdir" && nm -A $objs) | awk '
-	function rank(f) {
-		if (f == "core" || f == "curve") return 0
-		if (f == "config") return 1
-		if (f == "boot") return 2
-		if (f == ".") return 4
-		return 3
-	}
-	function folder(o) { if (sub(/\/[^\/]*$/, "", o)) return o; return "." }
+	(cd "$objdir" && nm -A $objs) | awk "$rules"'
 	{
 		o = $1; sub(/:.*/, "", o)
 		n = NF
@@ -87,16 +82,9 @@ if [ -n "$objdir" ]; then
 			s = usym[i]
 			if (!(s in def))
 				continue            # libc, a library, the sanitizers
-			from = folder(uobj[i]); to = folder(def[s])
-			rf = rank(from); rt = rank(to); why = ""
-			if (rt > rf)
-				why = "a layer above " from
-			else if (rt == 3 && rf == 3 && to != from)
-				why = "a sibling service'"'"'s folder"
-			else if (from == "curve" && to != "curve")
-				why = "curve/ depends on nothing else"
-			if (why != "") {
-				printf "%s/%s: calls %s defined in %s (%s)\n", dir, uobj[i], s, def[s], why
+			w = why(folder(uobj[i]), folder(def[s]))
+			if (w != "") {
+				printf "%s/%s: calls %s defined in %s (%s)\n", dir, uobj[i], s, def[s], w
 				bad = 1
 			}
 		}
