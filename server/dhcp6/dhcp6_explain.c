@@ -70,8 +70,8 @@ static const struct explain_family v6 = {
 	.reservation = reservation, .mode = mode, .pool = pool,
 };
 
-int
-dhcp6_explain_cmd(int argc, char **argv, inventory_load_fn *load)
+static int
+explain6(struct d6_msg *rq, int argc, char **argv, inventory_load_fn *load)
 {
 	static const struct option lo[] = {
 		{ "help", no_argument, NULL, 'h' }, { "config", required_argument, NULL, 'c' },
@@ -83,12 +83,10 @@ dhcp6_explain_cmd(int argc, char **argv, inventory_load_fn *load)
 	};
 	const char *cfg = "/etc/gridboot/gridboot.cfg", *macs = NULL, *duids = NULL;
 	const char *vendor = "", *uclass = "", *server6 = NULL;
-	static struct d6_msg req;
 	int ch, n;
 	char *end;
 
-	memset(&req, 0, sizeof req);
-	req.arch = -1;
+	rq->arch = -1;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "+hc:", lo, NULL)) != -1) {
 		switch (ch) {
@@ -97,8 +95,8 @@ dhcp6_explain_cmd(int argc, char **argv, inventory_load_fn *load)
 		case 'm': macs = optarg; break;
 		case 'd': duids = optarg; break;
 		case 'a':
-			req.arch = (int)strtol(optarg, &end, 0);
-			if (*end || req.arch < 0 || req.arch > 65535) {
+			rq->arch = (int)strtol(optarg, &end, 0);
+			if (*end || rq->arch < 0 || rq->arch > 65535) {
 				fprintf(stderr, "gridbootd: --arch %s: not a number 0..65535\n", optarg);
 				return 2;
 			}
@@ -113,30 +111,30 @@ dhcp6_explain_cmd(int argc, char **argv, inventory_load_fn *load)
 		fputs(usage_explain6, stderr);
 		return 2;
 	}
-	if (macs && !mac_parse(macs, req.mac)) {
+	if (macs && !mac_parse(macs, rq->mac)) {
 		fprintf(stderr, "gridbootd: --mac %s: not a MAC address like 52:54:00:00:00:11\n", macs);
 		return 2;
 	}
 	if (macs) {
 		/* As a DUID-LL (type 3, Ethernet) would carry it. */
-		req.has_mac = true;
-		memcpy(req.duid, "\0\3\0\1", 4);
-		memcpy(req.duid + 4, req.mac, 6);
-		req.duid_len = 10;
-	} else if ((n = hex_bytes_parse(duids, req.duid, sizeof req.duid)) < 3) {
+		rq->has_mac = true;
+		memcpy(rq->duid, "\0\3\0\1", 4);
+		memcpy(rq->duid + 4, rq->mac, 6);
+		rq->duid_len = 10;
+	} else if ((n = hex_bytes_parse(duids, rq->duid, sizeof rq->duid)) < 3) {
 		fprintf(stderr, "gridbootd: --duid %s: not a DUID in hex like 00:03:00:01:52:54:00:00:00:11\n", duids);
 		return 2;
 	} else {
-		req.duid_len = (size_t)n;
-		uint16_t t = (uint16_t)(req.duid[0] << 8 | req.duid[1]);
+		rq->duid_len = (size_t)n;
+		uint16_t t = (uint16_t)(rq->duid[0] << 8 | rq->duid[1]);
 		size_t at = t == 1 ? 8 : t == 3 ? 4 : 0;
-		if (at && req.duid_len == at + 6 && req.duid[3] == 1) {
-			memcpy(req.mac, req.duid + at, 6);
-			req.has_mac = true;
+		if (at && rq->duid_len == at + 6 && rq->duid[3] == 1) {
+			memcpy(rq->mac, rq->duid + at, 6);
+			rq->has_mac = true;
 		}
 	}
-	str_copy(req.vendor, vendor, sizeof req.vendor);
-	req.ipxe = strcmp(uclass, "iPXE") == 0;
+	str_copy(rq->vendor, vendor, sizeof rq->vendor);
+	rq->ipxe = strcmp(uclass, "iPXE") == 0;
 	struct inventory *inv = explain_load(load, cfg);
 	if (inv == NULL)
 		return 1;
@@ -145,24 +143,24 @@ dhcp6_explain_cmd(int argc, char **argv, inventory_load_fn *load)
 		str_copy(host, server6, sizeof host);
 	else if (!ip6_zero(inv->grid.server6))
 		ip6_format(inv->grid.server6, host);
-	const struct machine *m = dhcp6_machine(inv, &req);
-	if (req.arch < 0 && req.vendor[0] == '\0' && !req.ipxe)
-		req.arch = explain_assume(&v6, m, req.vendor, sizeof req.vendor);
+	const struct machine *m = dhcp6_machine(inv, rq);
+	if (rq->arch < 0 && rq->vendor[0] == '\0' && !rq->ipxe)
+		rq->arch = explain_assume(&v6, m, rq->vendor, sizeof rq->vendor);
 	char ds[3 * DUID_MAX + 1], macstr[18] = "?";
-	hex_bytes_format(req.duid, req.duid_len, ds, sizeof ds);
-	if (req.has_mac)
-		mac_format(req.mac, macstr);
+	hex_bytes_format(rq->duid, rq->duid_len, ds, sizeof ds);
+	if (rq->has_mac)
+		mac_format(rq->mac, macstr);
 	printf("client DUID %s (MAC %s)\n", ds, macstr);
 	if (m)
 		printf("  inventory: machine %s (matched by %s), role %s, firmware %s\n", m->name,
-		    inv_machine_by_duid(inv, req.duid, req.duid_len) == m ? "duid" : "MAC",
+		    inv_machine_by_duid(inv, rq->duid, rq->duid_len) == m ? "duid" : "MAC",
 		    m->role ? m->role->name : "-", firmware_name(m->firmware));
 	else
 		printf("  inventory: not listed (unknown machine)\n");
-	explain_request(&v6, req.arch, req.vendor, uclass, req.ipxe);
+	explain_request(&v6, rq->arch, rq->vendor, uclass, rq->ipxe);
 	struct boot_query q;
 	struct boot_answer a;
-	dhcp6_boot_query(inv, &req, m, host, &q);
+	dhcp6_boot_query(inv, rq, m, host, &q);
 	boot_decide(&q, &a);
 	explain_decision(&a);
 	printf("DHCPv6 options:\n");
@@ -173,4 +171,16 @@ dhcp6_explain_cmd(int argc, char **argv, inventory_load_fn *load)
 	explain_address(&v6, inv, m);
 	inv_unref(inv);
 	return 0;
+}
+
+int
+dhcp6_explain_cmd(int argc, char **argv, inventory_load_fn *load)
+{
+	/* A whole message (relay layers, IAs): on the heap, neither on the
+	 * stack nor in a static that outlives the command. */
+	struct d6_msg *rq = ecalloc(1, sizeof *rq);
+	int rc = explain6(rq, argc, argv, load);
+
+	free(rq);
+	return rc;
 }
