@@ -51,14 +51,15 @@ struct reload_job {
 	uint64_t load_ms;
 };
 
-/* The loop's view of reloads: eventfd, the test knob, metrics. */
-static struct {
+/* The loop's view of reloads: eventfd, the test knob, metrics. The
+ * daemon's own, on daemon_serve's stack, reached through d->reloader. */
+struct reloader {
 	int efd;
 	bool done;                  /* the eventfd fired for d->job */
 	unsigned delay_ms;          /* GRIDBOOT_TEST_RELOAD_DELAY_MS (tests) */
 	uint64_t *m_derived, *m_ok, *m_failed, *m_coalesced, *m_running, *m_started, *m_ended,
 	    *m_load_ms, *m_swap_us, *m_machines;
-} R = { .efd = -1 };
+};
 
 static void
 log_warnings(const struct inventory *inv)
@@ -80,11 +81,12 @@ machine_known(const uint8_t mac[6], void *arg)
 static bool
 apply(struct daemon *d, struct inventory *next, struct errlist *errs)
 {
+	struct reloader *R = d->reloader;
 	struct inventory *old;
 
 	if (next == NULL) {
 		d->failed_reloads++;
-		(*R.m_failed)++;
+		(*R->m_failed)++;
 		log_err("reload: %s has %zu error(s); still serving the previous inventory",
 		    d->config_path, errs->n);
 		for (size_t i = 0; i < errs->n; i++)
@@ -105,8 +107,8 @@ apply(struct daemon *d, struct inventory *next, struct errlist *errs)
 	inv_unref(old);
 	machstate_prune();
 	d->reloads++;
-	(*R.m_ok)++;
-	*R.m_machines = next->nmachines;
+	(*R->m_ok)++;
+	*R->m_machines = next->nmachines;
 	log_info("reload: %s OK: %zu machines", d->config_path, next->nmachines);
 	events_emit(NULL, EVK_SYSTEM, "inventory reloaded: %zu machines", next->nmachines);
 	return true;
@@ -166,18 +168,19 @@ job_free(struct reload_job *j)
 static void
 start_load(struct daemon *d)
 {
+	struct reloader *R = d->reloader;
 	struct reload_job *j = ecalloc(1, sizeof *j);
 
 	j->path = estrdup(d->config_path);
-	j->efd = R.efd;
-	j->delay_ms = R.delay_ms;
+	j->efd = R->efd;
+	j->delay_ms = R->delay_ms;
 	j->waiters = d->waiters;
 	d->waiters = NULL;
 	d->reload_wanted = false;
 	d->job = j;
-	R.done = false;
-	*R.m_running = 1;
-	*R.m_started = (uint64_t)wall_ms();
+	R->done = false;
+	*R->m_running = 1;
+	*R->m_started = (uint64_t)wall_ms();
 	log_info("reload: loading %s", d->config_path);
 	notify("RELOADING=1\nSTATUS=loading %s", d->config_path);
 	int err = pthread_create(&j->thread, NULL, load_thread, j);
@@ -192,6 +195,7 @@ start_load(struct daemon *d)
 static void
 finish_load(struct daemon *d)
 {
+	struct reloader *R = d->reloader;
 	struct reload_job *j = d->job;
 	uint64_t t0 = mono_us();
 
@@ -201,19 +205,20 @@ finish_load(struct daemon *d)
 	bool ok = apply(d, j->result, &j->errs);
 	notify("READY=1\nSTATUS=serving %s: %zu machines%s", d->config_path, d->inv->nmachines,
 	    ok ? "" : " (the last reload failed)");
-	*R.m_swap_us = mono_us() - t0;
-	*R.m_load_ms = j->load_ms;
-	*R.m_ended = (uint64_t)wall_ms();
-	*R.m_running = 0;
+	*R->m_swap_us = mono_us() - t0;
+	*R->m_load_ms = j->load_ms;
+	*R->m_ended = (uint64_t)wall_ms();
+	*R->m_running = 0;
 	tell(j->waiters, ok);
 	job_free(j);
 }
 
-void
-daemon_request_reload(struct daemon *d, struct reload_waiter *w)
+static void
+request_reload(struct daemon *d, struct reload_waiter *w)
 {
+	struct reloader *R = d->reloader;
 	if (d->job || d->reload_wanted)
-		(*R.m_coalesced)++;
+		(*R->m_coalesced)++;
 	d->reload_wanted = true;
 	if (w) {
 		w->next = d->waiters;
@@ -221,20 +226,21 @@ daemon_request_reload(struct daemon *d, struct reload_waiter *w)
 	}
 }
 
-void
-daemon_request_assignment(struct daemon *d, const uint8_t mac[6], struct reload_waiter *w)
+static void
+request_assignment(struct daemon *d, const uint8_t mac[6], struct reload_waiter *w)
 {
+	struct reloader *R = d->reloader;
 	struct inventory *next = NULL;
 
 	if (d->job == NULL && !d->reload_wanted)
 		next = assignments_derive(d->ready ? d->ready : d->inv, mac);
 	if (next == NULL) {
-		daemon_request_reload(d, w);
+		request_reload(d, w);
 		return;
 	}
 	inv_unref(d->ready);
 	d->ready = next;
-	(*R.m_derived)++;
+	(*R->m_derived)++;
 	if (w) {
 		w->next = d->ready_waiters;
 		d->ready_waiters = w;
@@ -244,13 +250,13 @@ daemon_request_assignment(struct daemon *d, const uint8_t mac[6], struct reload_
 static void
 on_reload_done(int fd, uint32_t events, void *arg)
 {
+	struct daemon *d = arg;
 	uint64_t n;
 
 	(void)events;
-	(void)arg;
 	while (read(fd, &n, sizeof n) < 0 && errno == EINTR)
 		;
-	R.done = true;
+	d->reloader->done = true;
 }
 
 /* End of a loop turn, out of every library callback (MHD may not be
@@ -260,6 +266,7 @@ static void
 on_turn_end(void *arg)
 {
 	struct daemon *d = arg;
+	struct reloader *R = d->reloader;
 
 	if (d->ready) {
 		struct reload_waiter *w = d->ready_waiters;
@@ -268,10 +275,10 @@ on_turn_end(void *arg)
 		d->ready = NULL;
 		d->ready_waiters = NULL;
 		apply(d, next, NULL);
-		*R.m_swap_us = mono_us() - t0;
+		*R->m_swap_us = mono_us() - t0;
 		tell(w, true);
 	}
-	if (d->job && R.done)
+	if (d->job && R->done)
 		finish_load(d);
 	if (d->reload_wanted && d->job == NULL)
 		start_load(d);
@@ -280,38 +287,43 @@ on_turn_end(void *arg)
 static int
 reloads_init(struct daemon *d)
 {
+	struct reloader *R = d->reloader;
 	const char *delay = getenv("GRIDBOOT_TEST_RELOAD_DELAY_MS");
 
-	R.delay_ms = delay ? (unsigned)strtoul(delay, NULL, 10) : 0;
-	R.m_derived = metric_counter("gridboot_inventory_role_changes_derived_total", NULL,
-	    "Role changes swapped in without a full load");
-	R.m_ok = metric_counter("gridboot_inventory_reloads_total", "result=\"ok\"",
-	    "Inventory reloads by outcome");
-	R.m_failed = metric_counter("gridboot_inventory_reloads_total", "result=\"failed\"", NULL);
-	R.m_coalesced = metric_counter("gridboot_inventory_reload_requests_coalesced_total", NULL,
-	    "Reload requests folded into a load already running or asked for");
-	R.m_running = metric_gauge("gridboot_inventory_reload_running", NULL,
-	    "1 while a load runs in its thread");
-	R.m_started = metric_gauge("gridboot_inventory_reload_started_ms", NULL,
-	    "Wall clock (ms) when the last load started");
-	R.m_ended = metric_gauge("gridboot_inventory_reload_ended_ms", NULL,
-	    "Wall clock (ms) when the last load was swapped in or refused");
-	R.m_load_ms = metric_gauge("gridboot_inventory_load_ms", NULL,
-	    "How long the last load took in its thread");
-	R.m_swap_us = metric_gauge("gridboot_inventory_swap_us", NULL,
-	    "How long the last swap held the loop (modules' reload hooks), microseconds");
-	R.m_machines = metric_gauge("gridboot_inventory_machines", NULL,
-	    "Machines in the inventory being served");
-	*R.m_machines = d->inv->nmachines;
-	R.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (R.efd < 0)
+	R->delay_ms = delay ? (unsigned)strtoul(delay, NULL, 10) : 0;
+	const struct metric_def defs[] = {
+		{ &R->m_derived, "gridboot_inventory_role_changes_derived_total", NULL,
+		  "Role changes swapped in without a full load" },
+		{ &R->m_ok, "gridboot_inventory_reloads_total", "result=\"ok\"",
+		  "Inventory reloads by outcome" },
+		{ &R->m_failed, "gridboot_inventory_reloads_total", "result=\"failed\"" },
+		{ &R->m_coalesced, "gridboot_inventory_reload_requests_coalesced_total", NULL,
+		  "Reload requests folded into a load already running or asked for" },
+		{ &R->m_running, "gridboot_inventory_reload_running", NULL,
+		  "1 while a load runs in its thread", true },
+		{ &R->m_started, "gridboot_inventory_reload_started_ms", NULL,
+		  "Wall clock (ms) when the last load started", true },
+		{ &R->m_ended, "gridboot_inventory_reload_ended_ms", NULL,
+		  "Wall clock (ms) when the last load was swapped in or refused", true },
+		{ &R->m_load_ms, "gridboot_inventory_load_ms", NULL,
+		  "How long the last load took in its thread", true },
+		{ &R->m_swap_us, "gridboot_inventory_swap_us", NULL,
+		  "How long the last swap held the loop (modules' reload hooks), microseconds", true },
+		{ &R->m_machines, "gridboot_inventory_machines", NULL,
+		  "Machines in the inventory being served", true },
+	};
+	metrics_register(defs, nelem(defs));
+	*R->m_machines = d->inv->nmachines;
+	R->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (R->efd < 0)
 		return -1;
-	return ev_add_fd(d->loop, R.efd, EPOLLIN, on_reload_done, d);
+	return ev_add_fd(d->loop, R->efd, EPOLLIN, on_reload_done, d);
 }
 
 static void
 reloads_shutdown(struct daemon *d)
 {
+	struct reloader *R = d->reloader;
 	inv_unref(d->ready);
 	d->ready = NULL;
 	if (d->job) {
@@ -322,11 +334,11 @@ reloads_shutdown(struct daemon *d)
 		job_free(j);
 		d->job = NULL;
 	}
-	if (R.efd >= 0) {
+	if (R->efd >= 0) {
 		if (d->loop)
-			ev_del_fd(d->loop, R.efd);
-		close(R.efd);
-		R.efd = -1;
+			ev_del_fd(d->loop, R->efd);
+		close(R->efd);
+		R->efd = -1;
 	}
 }
 
@@ -396,7 +408,11 @@ int
 daemon_serve(const char *config_path, bool foreground, int loglevel,
     const char *pidfile)
 {
-	struct daemon d = { .config_path = config_path, .foreground = foreground };
+	/* The table core/module.h's daemon_request_* calls go through. */
+	static const struct daemon_ops ops = { request_reload, request_assignment };
+	struct reloader reloader = { .efd = -1 };
+	struct daemon d = { .config_path = config_path, .foreground = foreground, .ops = &ops,
+	    .reloader = &reloader };
 	struct errlist errs = { 0 };
 	size_t started = 0;
 	int sigfd = -1, rc = 1;

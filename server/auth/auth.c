@@ -573,35 +573,35 @@ nvram_source(void *ctx, const struct inventory *inv, uint8_t *out)
 /* ---- module ---- */
 
 static void
-metrics_register(struct auth_mod *A)
+register_counters(struct auth_mod *A)
 {
 	static const struct { int t; const char *name; } types[] = {
 		{ 0, "other" }, { AuthTreq, "treq" }, { AuthChal, "chal" }, { AuthPass, "pass" },
 		{ AuthPAK, "pak" },
 	};
-	char l[48];
 
-	for (size_t i = 0; i < nelem(types); i++) {
-		snprintf(l, sizeof l, "type=\"%s\"", types[i].name);
-		A->m_req[types[i].t] = metric_counter("gridboot_auth_requests_total", l,
-		    "Ticket requests on the auth port, by type");
-	}
+	for (size_t i = 0; i < nelem(types); i++)
+		A->m_req[types[i].t] = metric_counterf("gridboot_auth_requests_total",
+		    "Ticket requests on the auth port, by type", "type=\"%s\"", types[i].name);
 	for (size_t i = 0; i < nelem(A->m_req); i++)
 		if (A->m_req[i] == NULL)
 			A->m_req[i] = A->m_req[0];
-	A->m_tickets = metric_counter("gridboot_auth_tickets_total", NULL, "Ticket pairs issued");
-	A->m_errs = metric_counter("gridboot_auth_errors_total", NULL, "AuthErr replies");
-	A->m_refused = metric_counter("gridboot_auth_refused_total", NULL,
-	    "Connections refused for too many failures from their source");
-	A->m_fail[0] = metric_counter("gridboot_auth_failures_total", "port=\"auth\"",
-	    "Failures counted against a source address");
-	A->m_fail[1] = metric_counter("gridboot_auth_failures_total", "port=\"rcpu\"", NULL);
-	A->m_logins = metric_counter("gridboot_rcpu_logins_total", NULL,
-	    "rcpu connections that authenticated and completed TLS");
-	A->m_reloads = metric_counter("gridboot_auth_key_reloads_total", NULL,
-	    "Key file reloads that worked");
-	A->m_passwd = metric_counter("gridboot_auth_password_changes_total", NULL,
-	    "Passwords changed over AuthPass");
+	const struct metric_def defs[] = {
+		{ &A->m_tickets, "gridboot_auth_tickets_total", NULL, "Ticket pairs issued" },
+		{ &A->m_errs, "gridboot_auth_errors_total", NULL, "AuthErr replies" },
+		{ &A->m_refused, "gridboot_auth_refused_total", NULL,
+		  "Connections refused for too many failures from their source" },
+		{ &A->m_fail[0], "gridboot_auth_failures_total", "port=\"auth\"",
+		  "Failures counted against a source address" },
+		{ &A->m_fail[1], "gridboot_auth_failures_total", "port=\"rcpu\"" },
+		{ &A->m_logins, "gridboot_rcpu_logins_total", NULL,
+		  "rcpu connections that authenticated and completed TLS" },
+		{ &A->m_reloads, "gridboot_auth_key_reloads_total", NULL,
+		  "Key file reloads that worked" },
+		{ &A->m_passwd, "gridboot_auth_password_changes_total", NULL,
+		  "Passwords changed over AuthPass" },
+	};
+	metrics_register(defs, nelem(defs));
 }
 
 static int
@@ -646,7 +646,7 @@ auth_init(struct daemon *d, void **self)
 	A->d = d;
 	A->afid = (struct afid_keys){ d, &A->keys };
 	afid_register(&A->afid);
-	metrics_register(A);
+	register_counters(A);
 	if ((A->tls = rcpu_tls_ctx()) == NULL) {
 		log_err("auth: OpenSSL: no TLS-PSK server context");
 		goto fail;

@@ -12,6 +12,7 @@
 #include <openssl/core_names.h>
 #include <openssl/sha.h>
 
+#include "core/util.h"
 #include "curve/ed448.h"
 
 struct authkey_entry {
@@ -119,18 +120,6 @@ authkey_pakhash(struct authkey *k, const char *user)
 }
 
 /* ---- the key file ---- */
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static bool
 unhex(uint8_t *out, size_t n, const char *s)

@@ -1,5 +1,6 @@
 #include "boot/machstate.h"
 #include "core/events.h"
+#include "core/hash.h"
 #include "core/util.h"
 
 #include <stdlib.h>
@@ -14,6 +15,9 @@ struct entry {
 	int64_t when;
 };
 
+/* The states: one table per process, deliberately, as the timeline it
+ * follows is (core/events.c); set up by machstate_init, freed by
+ * machstate_shutdown. */
 static struct {
 	struct entry *tab;
 	size_t cap, n;
@@ -25,10 +29,8 @@ static struct {
 static size_t
 mac_hash(const uint8_t mac[6])
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = fnv64(mac, 6);
 
-	for (int i = 0; i < 6; i++)
-		h = (h ^ mac[i]) * 1099511628211ull;
 	return (size_t)(h ^ (h >> 29));
 }
 

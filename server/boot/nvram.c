@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+/* The registration (nvram_set_source): the one auth module of the one
+ * daemon in this process hands its key source down; NULL when none runs. */
 static nvram_keys_fn source;
 static void *source_ctx;
 

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #define IH_MAGIC 0x27051956
 #define IH_OS_LINUX 5
@@ -31,18 +32,11 @@
 #define P9_CONFADDR "0x40010000"
 #define P9_KERNADDR "0x40100000"
 
-uint32_t
-uboot_crc32(uint32_t crc, const void *data, size_t len)
+/* The image's CRCs are zlib's crc32 (IEEE 802.3, as U-Boot's own). */
+static uint32_t
+image_crc(const void *data, size_t len)
 {
-	const uint8_t *p = data;
-
-	crc = ~crc;
-	while (len--) {
-		crc ^= *p++;
-		for (int k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1)));
-	}
-	return ~crc;
+	return (uint32_t)crc32(0, data, (uInt)len);
 }
 
 uint8_t *
@@ -66,13 +60,13 @@ uboot_image(const char *name, const char *script, size_t *lenp)
 	wr_be32(&w, (uint32_t)dlen);
 	wr_be32(&w, 0);                 /* load address */
 	wr_be32(&w, 0);                 /* entry point */
-	wr_be32(&w, uboot_crc32(0, img + IH_SIZE, dlen));
+	wr_be32(&w, image_crc(img + IH_SIZE, dlen));
 	wr_u8(&w, IH_OS_LINUX);
 	wr_u8(&w, IH_ARCH_ARM64);
 	wr_u8(&w, IH_TYPE_SCRIPT);
 	wr_u8(&w, IH_COMP_NONE);
 	wr_bytes(&w, nm, IH_NMLEN);
-	uint32_t hcrc = uboot_crc32(0, img, IH_SIZE);
+	uint32_t hcrc = image_crc(img, IH_SIZE);
 	struct wr h = wr_make(img + 4, 4);
 	wr_be32(&h, hcrc);
 	*lenp = len;

@@ -10,7 +10,5 @@ enum genresult uboot_machine(const struct inventory *inv, const uint8_t *mac,
     struct genfile *out);
 /* Wraps script text in a legacy image. malloc'd, length in *len. */
 uint8_t *uboot_image(const char *name, const char *script, size_t *len);
-/* CRC-32 (IEEE 802.3), as the image header wants it. */
-uint32_t uboot_crc32(uint32_t crc, const void *data, size_t len);
 
 #endif

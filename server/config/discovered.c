@@ -8,22 +8,28 @@
 #include <string.h>
 #include <unistd.h>
 
-static struct discovered *table;
-static size_t ntable, captable;
-static size_t nenrolled;        /* records with facts */
-static size_t facts_total;      /* bytes of facts text over all records */
-static char *store_path;
-static bool dirty;              /* last_seen moved: flush within a minute */
-static bool changed_pending;    /* a new machine or new facts: flush within a second */
-static uint64_t last_save_ms;
-static struct ratelimit rl_evict;
+/* The store. One per process, deliberately: it is one file in the state
+ * directory, which one daemon owns, opened and closed by daemon_serve;
+ * DHCP, DHCPv6, the API and the grid tree all record into the same one
+ * through this file's functions. Its state is this one struct. */
+static struct {
+	struct discovered *table;
+	size_t ntable, captable;
+	size_t nenrolled;           /* records with facts */
+	size_t facts_total;         /* bytes of facts text over all records */
+	char *store_path;
+	bool dirty;                 /* last_seen moved: flush within a minute */
+	bool changed_pending;       /* a new machine or new facts: flush within a second */
+	uint64_t last_save_ms;
+	struct ratelimit rl_evict;
+} S;
 
 static struct discovered *
 find(const uint8_t mac[6])
 {
-	for (size_t i = 0; i < ntable; i++)
-		if (memcmp(table[i].mac, mac, 6) == 0)
-			return &table[i];
+	for (size_t i = 0; i < S.ntable; i++)
+		if (memcmp(S.table[i].mac, mac, 6) == 0)
+			return &S.table[i];
 	return NULL;
 }
 
@@ -58,8 +64,8 @@ save(void)
 	char *buf = emalloc(cap);
 
 	buf[len++] = '[';
-	for (size_t i = 0; i < ntable; i++) {
-		char *rec = record_text(&table[i]);
+	for (size_t i = 0; i < S.ntable; i++) {
+		char *rec = record_text(&S.table[i]);
 		size_t n = rec ? strlen(rec) : 0;
 		if (len + n + 4 > cap) {
 			cap = MAX(cap * 2, len + n + 4);
@@ -75,12 +81,12 @@ save(void)
 	buf[len++] = '\n';
 	buf[len++] = ']';
 	buf[len++] = '\n';
-	int rc = store_path ? write_file_atomic(store_path, buf, len) : 0;
+	int rc = S.store_path ? write_file_atomic(S.store_path, buf, len) : 0;
 	if (rc < 0)
-		log_err("%s: %s", store_path, strerror(errno));
+		log_err("%s: %s", S.store_path, strerror(errno));
 	free(buf);
-	dirty = changed_pending = false;
-	last_save_ms = mono_ms();
+	S.dirty = S.changed_pending = false;
+	S.last_save_ms = mono_ms();
 	return rc;
 }
 
@@ -89,8 +95,8 @@ drop_facts(struct discovered *d)
 {
 	if (d->facts_json == NULL)
 		return;
-	facts_total -= strlen(d->facts_json);
-	nenrolled--;
+	S.facts_total -= strlen(d->facts_json);
+	S.nenrolled--;
 	free(d->facts_json);
 	d->facts_json = NULL;
 }
@@ -98,9 +104,9 @@ drop_facts(struct discovered *d)
 static void
 remove_at(size_t i)
 {
-	drop_facts(&table[i]);
-	ntable--;
-	table[i] = table[ntable];
+	drop_facts(&S.table[i]);
+	S.ntable--;
+	S.table[i] = S.table[S.ntable];
 }
 
 /* Room for one more, or NULL: when full, the oldest record that never
@@ -110,21 +116,21 @@ remove_at(size_t i)
 static struct discovered *
 add(const uint8_t mac[6])
 {
-	if (ntable >= DISCOVERED_MAX) {
-		size_t victim = ntable;
-		for (size_t i = 0; i < ntable; i++)
-			if (table[i].facts_json == NULL &&
-			    (victim == ntable || table[i].last_seen_ms < table[victim].last_seen_ms))
+	if (S.ntable >= DISCOVERED_MAX) {
+		size_t victim = S.ntable;
+		for (size_t i = 0; i < S.ntable; i++)
+			if (S.table[i].facts_json == NULL &&
+			    (victim == S.ntable || S.table[i].last_seen_ms < S.table[victim].last_seen_ms))
 				victim = i;
-		if (victim == ntable)
+		if (victim == S.ntable)
 			return NULL;
 		remove_at(victim);
 	}
-	if (ntable == captable) {
-		captable = captable ? captable * 2 : 64;
-		table = erealloc(table, captable * sizeof *table);
+	if (S.ntable == S.captable) {
+		S.captable = S.captable ? S.captable * 2 : 64;
+		S.table = erealloc(S.table, S.captable * sizeof *S.table);
 	}
-	struct discovered *d = &table[ntable++];
+	struct discovered *d = &S.table[S.ntable++];
 	memset(d, 0, sizeof *d);
 	memcpy(d->mac, mac, 6);
 	d->client_arch = -1;
@@ -173,24 +179,24 @@ set_facts_text(struct discovered *d, char *text)
 	if (n > DISCOVERED_MAX_FACTS)
 		return -1;
 	drop_facts(d);
-	while (nenrolled >= DISCOVERED_MAX_ENROLLED || facts_total + n > DISCOVERED_MAX_FACTS_TOTAL) {
+	while (S.nenrolled >= DISCOVERED_MAX_ENROLLED || S.facts_total + n > DISCOVERED_MAX_FACTS_TOTAL) {
 		struct discovered *old = NULL;
-		for (size_t i = 0; i < ntable; i++)
-			if (table[i].facts_json && &table[i] != d &&
-			    (old == NULL || table[i].last_seen_ms < old->last_seen_ms))
-				old = &table[i];
+		for (size_t i = 0; i < S.ntable; i++)
+			if (S.table[i].facts_json && &S.table[i] != d &&
+			    (old == NULL || S.table[i].last_seen_ms < old->last_seen_ms))
+				old = &S.table[i];
 		if (old == NULL)
 			return -1;
 		char macs[18];
 		mac_format(old->mac, macs);
-		log_limited(&rl_evict, LOG_WARNING,
+		log_limited(&S.rl_evict, LOG_WARNING,
 		    "discovered: %s's enrolled facts give way (at most %d records, %d bytes)",
 		    macs, DISCOVERED_MAX_ENROLLED, DISCOVERED_MAX_FACTS_TOTAL);
 		drop_facts(old);
 	}
 	d->facts_json = text;
-	facts_total += n;
-	nenrolled++;
+	S.facts_total += n;
+	S.nenrolled++;
 	return 0;
 }
 
@@ -198,16 +204,16 @@ static void
 load(void)
 {
 	json_error_t err;
-	json_t *arr = json_load_file(store_path, 0, &err);
+	json_t *arr = json_load_file(S.store_path, 0, &err);
 	size_t i;
 	json_t *o;
 
 	if (arr == NULL || !json_is_array(arr)) {
-		if (access(store_path, F_OK) == 0) {
+		if (access(S.store_path, F_OK) == 0) {
 			/* Kept for the operator, never overwritten by the next save. */
-			char *to = move_aside(store_path);
+			char *to = move_aside(S.store_path);
 			log_err("%s:%d: %s; moved aside to %s, starting with no discovered machines",
-			    store_path, arr ? 0 : err.line, arr ? "not a list" : err.text,
+			    S.store_path, arr ? 0 : err.line, arr ? "not a list" : err.text,
 			    to ? to : "(could not move it)");
 			free(to);
 		}
@@ -249,7 +255,7 @@ discovered_open(const char *statedir)
 		log_err("%s: %s", statedir, strerror(errno));
 		return -1;
 	}
-	store_path = esprintf("%s/discovered.json", statedir);
+	S.store_path = esprintf("%s/discovered.json", statedir);
 	load();
 	return 0;
 }
@@ -257,18 +263,18 @@ discovered_open(const char *statedir)
 void
 discovered_close(void)
 {
-	if (dirty || changed_pending)
+	if (S.dirty || S.changed_pending)
 		save();
-	for (size_t i = 0; i < ntable; i++)
-		free(table[i].facts_json);
-	free(table);
-	table = NULL;
-	captable = 0;
-	ntable = 0;
-	nenrolled = 0;
-	facts_total = 0;
-	free(store_path);
-	store_path = NULL;
+	for (size_t i = 0; i < S.ntable; i++)
+		free(S.table[i].facts_json);
+	free(S.table);
+	S.table = NULL;
+	S.captable = 0;
+	S.ntable = 0;
+	S.nenrolled = 0;
+	S.facts_total = 0;
+	free(S.store_path);
+	S.store_path = NULL;
 }
 
 const struct discovered *
@@ -323,9 +329,9 @@ discovered_seen(const uint8_t mac[6], int client_arch, const char *vendor_class,
 	 * timer. A crash loses at most a second of sightings, and the client
 	 * is seen again at its next DHCP. */
 	if (changed)
-		changed_pending = true;
+		S.changed_pending = true;
 	else
-		dirty = true;
+		S.dirty = true;
 	return d;
 }
 
@@ -360,7 +366,7 @@ discovered_set_facts(const uint8_t mac[6], const char *json)
 	}
 	/* Written by the next tick, not inside the request: a burst of
 	 * enrolls costs one rewrite a second, not one each. */
-	changed_pending = true;
+	S.changed_pending = true;
 	return 0;
 }
 
@@ -371,8 +377,8 @@ discovered_forget(const uint8_t mac[6])
 
 	if (d == NULL)
 		return false;
-	remove_at((size_t)(d - table));
-	changed_pending = true;
+	remove_at((size_t)(d - S.table));
+	S.changed_pending = true;
 	return true;
 }
 
@@ -380,26 +386,26 @@ size_t
 discovered_enrolled(size_t *facts_bytes)
 {
 	if (facts_bytes)
-		*facts_bytes = facts_total;
-	return nenrolled;
+		*facts_bytes = S.facts_total;
+	return S.nenrolled;
 }
 
 void
 discovered_foreach(void (*fn)(const struct discovered *, void *), void *arg)
 {
-	for (size_t i = 0; i < ntable; i++)
-		fn(&table[i], arg);
+	for (size_t i = 0; i < S.ntable; i++)
+		fn(&S.table[i], arg);
 }
 
 void
 discovered_flush(void)
 {
-	if (changed_pending || (dirty && mono_ms() - last_save_ms >= 60000))
+	if (S.changed_pending || (S.dirty && mono_ms() - S.last_save_ms >= 60000))
 		save();
 }
 
 int
 discovered_flush_now(void)
 {
-	return changed_pending || dirty ? save() : 0;
+	return S.changed_pending || S.dirty ? save() : 0;
 }

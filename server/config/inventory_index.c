@@ -3,6 +3,7 @@
  * packet does not grow with the inventory; and the lookups through them. */
 #include "config/inventory.h"
 #include "config/inventory_parse.h"
+#include "core/hash.h"
 #include "core/util.h"
 
 #include <stdlib.h>
@@ -11,11 +12,8 @@
 static uint64_t
 hash_bytes(const void *p, size_t n)
 {
-	const uint8_t *b = p;
-	uint64_t h = 1469598103934665603ull;    /* FNV-1a */
+	uint64_t h = fnv64(p, n);
 
-	while (n--)
-		h = (h ^ *b++) * 1099511628211ull;
 	/* FNV alone leaves neighbouring MACs and addresses (a rack's) in
 	 * neighbouring slots, and linear probes run long: mix (splitmix64). */
 	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;

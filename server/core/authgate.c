@@ -2,6 +2,8 @@
 
 #include <stddef.h>
 
+/* The registration (authgate_register): one auth module per process hands
+ * its gate down; NULL when none runs. */
 static const struct authgate_ops *gate;
 static void *gate_arg;
 

@@ -612,24 +612,25 @@ register_metrics(struct conn_listener *l)
 	char lab[160];
 
 	snprintf(lab, sizeof lab, "listener=\"%s\"", l->name);
-	l->m_accepted = metric_counter("gridboot_conn_accepted_total", lab,
-	    "TCP connections accepted and handed to a service");
-	l->m_accept_paused = metric_counter("gridboot_conn_accept_paused_total", lab,
-	    "Times accepting paused for lack of descriptors or memory");
-	l->m_read_paused = metric_counter("gridboot_conn_read_paused_total", lab,
-	    "Times a connection stopped being read because its replies were not");
-	l->m_open = metric_gauge("gridboot_conn_open", lab, "TCP connections open");
-	snprintf(lab, sizeof lab, "listener=\"%s\",cap=\"total\"", l->name);
-	l->m_refused_total = metric_counter("gridboot_conn_refused_total", lab,
-	    "TCP connections closed at once for a connection cap");
-	snprintf(lab, sizeof lab, "listener=\"%s\",cap=\"address\"", l->name);
-	l->m_refused_addr = metric_counter("gridboot_conn_refused_total", lab, NULL);
-	for (int r = 0; r < CONN_NREASONS; r++) {
-		snprintf(lab, sizeof lab, "listener=\"%s\",reason=\"%s\"", l->name,
-		    reasons[r].label);
-		l->m_closed[r] = metric_counter("gridboot_conn_closed_total", lab,
-		    "TCP connections closed, by reason");
-	}
+	const struct metric_def defs[] = {
+		{ &l->m_accepted, "gridboot_conn_accepted_total", lab,
+		  "TCP connections accepted and handed to a service" },
+		{ &l->m_accept_paused, "gridboot_conn_accept_paused_total", lab,
+		  "Times accepting paused for lack of descriptors or memory" },
+		{ &l->m_read_paused, "gridboot_conn_read_paused_total", lab,
+		  "Times a connection stopped being read because its replies were not" },
+		{ &l->m_open, "gridboot_conn_open", lab, "TCP connections open", true },
+	};
+	metrics_register(defs, nelem(defs));
+	l->m_refused_total = metric_counterf("gridboot_conn_refused_total",
+	    "TCP connections closed at once for a connection cap",
+	    "listener=\"%s\",cap=\"total\"", l->name);
+	l->m_refused_addr = metric_counterf("gridboot_conn_refused_total", NULL,
+	    "listener=\"%s\",cap=\"address\"", l->name);
+	for (int r = 0; r < CONN_NREASONS; r++)
+		l->m_closed[r] = metric_counterf("gridboot_conn_closed_total",
+		    "TCP connections closed, by reason", "listener=\"%s\",reason=\"%s\"",
+		    l->name, reasons[r].label);
 }
 
 static int

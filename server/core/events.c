@@ -9,31 +9,39 @@
 
 #define MAXLISTENERS 64
 
-static struct bootevent *ring;
-static size_t ring_cap, ring_len, ring_head;   /* head: next slot to write */
-static uint64_t next_seq = 1;
-
-static struct listener {
+struct listener {
 	event_fn fn;
 	void *arg;
-} listeners[MAXLISTENERS];
+};
+
+/* The timeline. One per process, deliberately: every module emits into
+ * the one timeline the API, SSE and the grid tree read, and events_emit is
+ * called from places that hold no daemon (the stores, the boot layer). Its
+ * state is this one struct, set up by events_init and cleared by
+ * events_shutdown. */
+static struct {
+	struct bootevent *ring;
+	size_t ring_cap, ring_len, ring_head;   /* head: next slot to write */
+	uint64_t next_seq;
+	struct listener listeners[MAXLISTENERS];
+} E = { .next_seq = 1 };
 
 void
 events_init(size_t capacity)
 {
-	free(ring);
-	ring_cap = capacity ? capacity : 1;
-	ring = ecalloc(ring_cap, sizeof *ring);
-	ring_len = ring_head = 0;
+	free(E.ring);
+	E.ring_cap = capacity ? capacity : 1;
+	E.ring = ecalloc(E.ring_cap, sizeof *E.ring);
+	E.ring_len = E.ring_head = 0;
 }
 
 void
 events_shutdown(void)
 {
-	free(ring);
-	ring = NULL;
-	ring_cap = ring_len = ring_head = 0;
-	memset(listeners, 0, sizeof listeners);
+	free(E.ring);
+	E.ring = NULL;
+	E.ring_cap = E.ring_len = E.ring_head = 0;
+	memset(E.listeners, 0, sizeof E.listeners);
 }
 
 const char *
@@ -53,11 +61,11 @@ events_emit(const uint8_t *mac, enum evkind kind, const char *fmt, ...)
 	struct bootevent *ev;
 	va_list ap;
 
-	if (ring == NULL)
+	if (E.ring == NULL)
 		events_init(4096);
-	ev = &ring[ring_head];
+	ev = &E.ring[E.ring_head];
 	memset(ev, 0, sizeof *ev);
-	ev->seq = next_seq++;
+	ev->seq = E.next_seq++;
 	ev->time_ms = wall_ms();
 	ev->kind = kind;
 	if (mac) {
@@ -71,17 +79,17 @@ events_emit(const uint8_t *mac, enum evkind kind, const char *fmt, ...)
 	 * are not UTF-8: the API and the event stream would lose the event
 	 * (jansson refuses it) or send "data: (null)". */
 	str_sanitize(ev->text);
-	ring_head = (ring_head + 1) % ring_cap;
-	if (ring_len < ring_cap)
-		ring_len++;
+	E.ring_head = (E.ring_head + 1) % E.ring_cap;
+	if (E.ring_len < E.ring_cap)
+		E.ring_len++;
 
 	char m[18] = "-";
 	if (mac)
 		mac_format(mac, m);
 	log_debug("event %s %s %s", events_kind_name(kind), m, ev->text);
 	for (int i = 0; i < MAXLISTENERS; i++)
-		if (listeners[i].fn)
-			listeners[i].fn(ev, listeners[i].arg);
+		if (E.listeners[i].fn)
+			E.listeners[i].fn(ev, E.listeners[i].arg);
 	return ev->seq;
 }
 
@@ -89,10 +97,10 @@ size_t
 events_since(uint64_t after, const uint8_t *mac, event_fn fn, void *arg)
 {
 	size_t n = 0;
-	size_t start = (ring_head + ring_cap - ring_len) % (ring_cap ? ring_cap : 1);
+	size_t start = (E.ring_head + E.ring_cap - E.ring_len) % (E.ring_cap ? E.ring_cap : 1);
 
-	for (size_t i = 0; i < ring_len; i++) {
-		const struct bootevent *ev = &ring[(start + i) % ring_cap];
+	for (size_t i = 0; i < E.ring_len; i++) {
+		const struct bootevent *ev = &E.ring[(start + i) % E.ring_cap];
 		if (ev->seq <= after)
 			continue;
 		if (mac && (!ev->has_mac || memcmp(ev->mac, mac, 6) != 0))
@@ -106,16 +114,16 @@ events_since(uint64_t after, const uint8_t *mac, event_fn fn, void *arg)
 uint64_t
 events_last_seq(void)
 {
-	return next_seq - 1;
+	return E.next_seq - 1;
 }
 
 int
 events_subscribe(event_fn fn, void *arg)
 {
 	for (int i = 0; i < MAXLISTENERS; i++)
-		if (listeners[i].fn == NULL) {
-			listeners[i].fn = fn;
-			listeners[i].arg = arg;
+		if (E.listeners[i].fn == NULL) {
+			E.listeners[i].fn = fn;
+			E.listeners[i].arg = arg;
 			return i;
 		}
 	return -1;
@@ -125,5 +133,5 @@ void
 events_unsubscribe(int id)
 {
 	if (id >= 0 && id < MAXLISTENERS)
-		listeners[id].fn = NULL;
+		E.listeners[id].fn = NULL;
 }

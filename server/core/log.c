@@ -6,6 +6,9 @@
 #include <string.h>
 #include <time.h>
 
+/* Process-wide by nature: where this process's log lines go and how many
+ * pass, set once by log_init before anything logs, and read from every
+ * thread that logs (the reload thread too). */
 static bool log_stderr = true;
 static bool log_tee;            /* syslog, and stderr too (until serve detaches) */
 static int log_max = LOG_INFO;

@@ -1,6 +1,7 @@
 #include "core/metrics.h"
 #include "core/util.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,9 @@ struct metric {
 	uint64_t value;
 };
 
+/* Process-wide by nature: /metrics is this process's exposition, so every
+ * module registers into the one registry; registration happens at init,
+ * on the loop thread. */
 static struct metric *metrics[MAXMETRICS];
 static int nmetrics;
 static uint64_t overflow;   /* where registrations past the cap go */
@@ -47,6 +51,25 @@ uint64_t *
 metric_gauge(const char *name, const char *labels, const char *help)
 {
 	return lookup(name, labels, help, true);
+}
+
+uint64_t *
+metric_counterf(const char *name, const char *help, const char *labelfmt, ...)
+{
+	char labels[256];
+	va_list ap;
+
+	va_start(ap, labelfmt);
+	vsnprintf(labels, sizeof labels, labelfmt, ap);
+	va_end(ap);
+	return lookup(name, labels, help, false);
+}
+
+void
+metrics_register(const struct metric_def *defs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		*defs[i].at = lookup(defs[i].name, defs[i].labels, defs[i].help, defs[i].gauge);
 }
 
 char *

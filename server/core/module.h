@@ -19,6 +19,7 @@ struct inventory;
 struct errlist;
 struct reload_job;
 struct netif;
+struct reloader;
 
 /* The descriptor budget, shared by the services: TFTP sizes its transfer
  * table from what RLIMIT_NOFILE leaves after FD_RESERVE, which keeps room
@@ -44,6 +45,18 @@ struct reload_waiter {
 	struct reload_waiter *next;
 };
 
+struct daemon;
+
+/* What the top (server/daemon.c) hands the modules: its functions in a
+ * table it sets in struct daemon before the first init, so that core
+ * declares and no lower layer calls a function defined above it. The
+ * calls below go through it. */
+struct daemon_ops {
+	void (*request_reload)(struct daemon *d, struct reload_waiter *w);
+	void (*request_assignment)(struct daemon *d, const uint8_t mac[6],
+	    struct reload_waiter *w);
+};
+
 struct daemon {
 	struct evloop *loop;
 	struct inventory *inv;      /* current; modules inv_ref what they keep */
@@ -54,10 +67,12 @@ struct daemon {
 	bool reload_wanted;         /* asked for; starts at the end of this turn */
 	struct reload_waiter *waiters;  /* for the next load to start */
 	struct reload_job *job;     /* the load running in its thread, or NULL */
+	struct reloader *reloader;  /* the top's reload state (daemon.c) */
 	struct inventory *ready;    /* derived by a role change, swapped at turn end */
 	struct reload_waiter *ready_waiters;
 	void *state[8];             /* each module's, by its index in the table */
 	struct netif *netif;        /* the interface table (core/netif.h): netif_ref */
+	const struct daemon_ops *ops;   /* the top's, set before any module starts */
 };
 
 /* How a subcommand loads an inventory: the daemon's own loader, with
@@ -95,13 +110,21 @@ struct module {
  * swapped in at the end of a later turn, outside any library callback:
  * serving never waits for a load. Several asks in one turn make one load;
  * asks while a load runs make one more load after it. w (may be NULL) is
- * told the outcome. Implemented by server/daemon.c. */
-void daemon_request_reload(struct daemon *d, struct reload_waiter *w);
+ * told the outcome. Through d->ops (server/daemon.c's). */
+static inline void
+daemon_request_reload(struct daemon *d, struct reload_waiter *w)
+{
+	d->ops->request_reload(d, w);
+}
 
 /* After a role change for mac was stored (config/assignments.h): the new
  * inventory is derived from the current one, in proportion to the change,
  * and swapped in at the end of this turn; when only a full load can be
  * sure of the outcome, this is daemon_request_reload. */
-void daemon_request_assignment(struct daemon *d, const uint8_t mac[6], struct reload_waiter *w);
+static inline void
+daemon_request_assignment(struct daemon *d, const uint8_t mac[6], struct reload_waiter *w)
+{
+	d->ops->request_assignment(d, mac, w);
+}
 
 #endif

@@ -49,6 +49,19 @@ void ip6_format(const uint8_t ip[16], char out[46]);
 bool cidr6_parse(const char *s, uint8_t net[16], int *prefix);
 bool ip6_in(const uint8_t ip[16], const uint8_t net[16], int prefix);
 bool ip6_zero(const uint8_t ip[16]);
+/* One hex digit's value, or -1. Inline: the auth codecs and their fuzz
+ * target use it without linking the rest of this file. */
+static inline int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
 /* Hex bytes "00:01:ab" or "0001ab" (DUIDs); the length, or -1. */
 int hex_bytes_parse(const char *s, uint8_t *out, size_t cap);
 void hex_bytes_format(const uint8_t *b, size_t n, char *out, size_t cap);

@@ -73,28 +73,29 @@ struct dhcp_server {
 };
 
 static void
-metrics_register(struct dhcp_server *srv)
+register_counters(struct dhcp_server *srv)
 {
-	char l[64];
-
 	for (int t = 1; t <= 8; t++) {
-		snprintf(l, sizeof l, "type=\"%s\"", dhcp_type_name(t));
-		srv->msgs[t] = metric_counter("gridboot_dhcp_messages_total", l, "DHCP messages received, by type");
-		srv->replies[t] = metric_counter("gridboot_dhcp_replies_total", l, "DHCP replies sent, by type");
+		srv->msgs[t] = metric_counterf("gridboot_dhcp_messages_total",
+		    "DHCP messages received, by type", "type=\"%s\"", dhcp_type_name(t));
+		srv->replies[t] = metric_counterf("gridboot_dhcp_replies_total",
+		    "DHCP replies sent, by type", "type=\"%s\"", dhcp_type_name(t));
 	}
-	for (int e = 1; e < DP_NPERR; e++) {
-		snprintf(l, sizeof l, "reason=\"%s\"", dhcp_perr_name[e]);
-		srv->drops[e] = metric_counter("gridboot_dhcp_drops_total", l, "DHCP packets dropped, by reason");
-	}
-	srv->drop_iface = metric_counter("gridboot_dhcp_drops_total", "reason=\"interface\"", NULL);
-	srv->drop_net = metric_counter("gridboot_dhcp_drops_total", "reason=\"no_network\"", NULL);
-	srv->drop_journal = metric_counter("gridboot_dhcp_drops_total", "reason=\"journal\"", NULL);
-	srv->drop_send = metric_counter("gridboot_dhcp_drops_total", "reason=\"send\"", NULL);
-	srv->drop_hops = metric_counter("gridboot_dhcp_drops_total", "reason=\"hops\"", NULL);
-	srv->silent = metric_counter("gridboot_dhcp_unanswered_total", NULL,
-	    "valid DHCP messages that needed no reply");
-	srv->fsyncs = metric_counter("gridboot_dhcp_journal_syncs_total", NULL,
-	    "fdatasync calls on the lease journal (one per loop turn with new bindings)");
+	for (int e = 1; e < DP_NPERR; e++)
+		srv->drops[e] = metric_counterf("gridboot_dhcp_drops_total",
+		    "DHCP packets dropped, by reason", "reason=\"%s\"", dhcp_perr_name[e]);
+	const struct metric_def defs[] = {
+		{ &srv->drop_iface, "gridboot_dhcp_drops_total", "reason=\"interface\"" },
+		{ &srv->drop_net, "gridboot_dhcp_drops_total", "reason=\"no_network\"" },
+		{ &srv->drop_journal, "gridboot_dhcp_drops_total", "reason=\"journal\"" },
+		{ &srv->drop_send, "gridboot_dhcp_drops_total", "reason=\"send\"" },
+		{ &srv->drop_hops, "gridboot_dhcp_drops_total", "reason=\"hops\"" },
+		{ &srv->silent, "gridboot_dhcp_unanswered_total", NULL,
+		  "valid DHCP messages that needed no reply" },
+		{ &srv->fsyncs, "gridboot_dhcp_journal_syncs_total", NULL,
+		  "fdatasync calls on the lease journal (one per loop turn with new bindings)" },
+	};
+	metrics_register(defs, nelem(defs));
 }
 
 /* ---- interfaces ---- */
@@ -438,7 +439,7 @@ dhcp_init(struct daemon *d, void **self)
 		return 0;
 	struct dhcp_server *srv = ecalloc(1, sizeof *srv);
 	srv->d = d;
-	metrics_register(srv);
+	register_counters(srv);
 	if ((srv->leases = dhcp_lease_open(inv->grid.state)) == NULL) {
 		server_free(srv);
 		return -1;

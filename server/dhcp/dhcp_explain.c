@@ -1,9 +1,9 @@
 /* gridbootd explain -c FILE --mac M [--arch N] [--vendor-class S]
  * [--user-class S]: prints each step of the answer for one client. */
 #include "boot/bootdecide.h"
+#include "boot/explain.h"
 #include "dhcp/dhcp_explain.h"
 #include "dhcp/dhcp_handle.h"
-#include "core/errlist.h"
 #include "config/inventory.h"
 #include "core/util.h"
 
@@ -35,6 +35,60 @@ rom_arch(const struct machine *m)
 	}
 }
 
+static void
+rom_name(const struct machine *m, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s %s firmware's PXE ROM", arch_name(m->arch),
+	    firmware_name(m->firmware));
+}
+
+static const struct network *
+reservation(const struct machine *m, char addr[46])
+{
+	if (m->ip == 0 || m->network == NULL)
+		return NULL;
+	ip_format(m->ip, addr);
+	return m->network;
+}
+
+static enum dhcpmode
+mode(const struct network *n)
+{
+	return n->dhcp;
+}
+
+static bool
+pool(const struct network *n, char lo[46], char hi[46])
+{
+	ip_format(n->pool_lo, lo);
+	ip_format(n->pool_hi, hi);
+	return n->pool_lo != 0;
+}
+
+static const struct explain_family v4 = {
+	.proto = "DHCP", .o_arch = 93, .o_vendor = 60, .o_user = 77,
+	.netbooter = "a PXE client", .rom_arch = rom_arch, .rom_name = rom_name,
+	.addr_field = "yiaddr", .pool_word = "pool", .no_pool = "",
+	.reservation = reservation, .mode = mode, .pool = pool,
+};
+
+/* The inventory line, as DHCP knows a machine (its IPv4 address). */
+static void
+print_client(const uint8_t mac[6], const struct machine *m)
+{
+	char macs[18], ip[16];
+
+	mac_format(mac, macs);
+	printf("client %s\n", macs);
+	if (m) {
+		ip_format(m->ip, ip);
+		printf("  inventory: machine %s, ip %s, role %s, firmware %s, boot %s\n",
+		    m->name, m->ip ? ip : "(pool)", m->role ? m->role->name : "-",
+		    firmware_name(m->firmware), boot_name(m->boot));
+	} else
+		printf("  inventory: not listed (unknown machine)\n");
+}
+
 /* Option 43's Plan 9 sub-options, readably. */
 static void
 explain_opt43(const unsigned char *o, unsigned long len, char *out, unsigned long cap)
@@ -63,60 +117,11 @@ explain_opt43(const unsigned char *o, unsigned long len, char *out, unsigned lon
 }
 
 static void
-print_request(const uint8_t mac[6], const struct machine *m, int arch, const char *vendor,
-    const char *uclass, bool ipxe)
-{
-	char macs[18], ip[16];
-
-	mac_format(mac, macs);
-	printf("client %s\n", macs);
-	if (m) {
-		ip_format(m->ip, ip);
-		printf("  inventory: machine %s, ip %s, role %s, firmware %s, boot %s\n",
-		    m->name, m->ip ? ip : "(pool)", m->role ? m->role->name : "-",
-		    firmware_name(m->firmware), boot_name(m->boot));
-	} else
-		printf("  inventory: not listed (unknown machine)\n");
-	printf("  request: option 93 %s%d, option 60 \"%s\", option 77 \"%s\"%s\n",
-	    arch < 0 ? "absent " : "", arch, vendor, uclass, ipxe ? " (iPXE)" : "");
-}
-
-static void
-print_address(const struct inventory *inv, const struct machine *m)
-{
-	char a[16], b[16];
-
-	if (m && m->ip && m->network) {
-		ip_format(m->ip, a);
-		printf("  yiaddr    %s (reservation, network line %d, %s)\n", a, m->network->line,
-		    m->network->dhcp == DHCP_PROXY ? "proxy mode: no address from gridboot" : "full mode");
-		return;
-	}
-	for (size_t i = 0; i < inv->nnetworks; i++) {
-		const struct network *n = &inv->networks[i];
-		if (n->dhcp == DHCP_OFF)
-			continue;
-		if (n->dhcp == DHCP_PROXY) {
-			printf("  yiaddr    none on the proxy network (line %d): the site's DHCP server gives it\n", n->line);
-			continue;
-		}
-		ip_format(n->pool_lo, a);
-		ip_format(n->pool_hi, b);
-		if (n->pool_lo)
-			printf("  yiaddr    a pool address %s-%s (network line %d)\n", a, b, n->line);
-		else
-			printf("  yiaddr    none: network line %d has no pool\n", n->line);
-	}
-}
-
-static void
 print_answer(const struct boot_answer *a)
 {
 	char ip[16], o43[512];
 
-	printf("  1. client: %s%s%s\n", boot_client_name(a->client),
-	    a->firmware[0] ? ", firmware " : "", a->firmware);
-	printf("  2. decision: %s\n", a->why);
+	explain_decision(a);
 	printf("DHCP fields:\n");
 	ip_format(a->siaddr, ip);
 	printf("  siaddr    %s\n", a->boot ? ip : "0.0.0.0 (not set)");
@@ -131,11 +136,7 @@ print_answer(const struct boot_answer *a)
 		explain_opt43(a->opt43, a->opt43_len, o43, sizeof o43);
 		printf("  option 43 (Plan 9 sub-options) %s\n", o43);
 	}
-	printf("next:\n");
-	if (a->nnext == 0)
-		printf("  nothing from gridboot\n");
-	for (int i = 0; i < a->nnext; i++)
-		printf("  %d. %s\n", i + 1, a->next[i]);
+	explain_next(a);
 }
 
 int
@@ -178,27 +179,14 @@ dhcp_explain_cmd(int argc, char **argv, inventory_load_fn *load)
 		fprintf(stderr, "gridbootd: --mac %s: not a MAC address like 52:54:00:00:00:11\n", macs);
 		return 2;
 	}
-	struct errlist errs = { 0 };
-	struct inventory *inv = load(cfg, &errs);
-	if (inv == NULL) {
-		errlist_print(&errs, stderr);
-		errlist_free(&errs);
+	struct inventory *inv = explain_load(load, cfg);
+	if (inv == NULL)
 		return 1;
-	}
 	const struct machine *m = inv_machine_by_mac(inv, mac);
 	char romvendor[32];
-	if (arch < 0 && *vendor == '\0') {
-		if (m && rom_arch(m) >= 0) {
-			arch = rom_arch(m);
-			snprintf(romvendor, sizeof romvendor, "PXEClient:Arch:%05d", arch);
-			vendor = romvendor;
-			printf("assumed: its %s %s firmware's PXE ROM (option 93 %d, vendor class %s); "
-			    "give --arch or --vendor-class to ask as another client\n",
-			    arch_name(m->arch), firmware_name(m->firmware), arch, vendor);
-		} else
-			printf("assumed: a plain DHCP client (no option 93, no vendor class); "
-			    "give --arch or --vendor-class to ask as a PXE client\n");
-	}
+	if (arch < 0 && *vendor == '\0' &&
+	    (arch = explain_assume(&v4, m, romvendor, sizeof romvendor)) >= 0)
+		vendor = romvendor;
 	const struct network *n = m && m->network ? m->network : inv->nnetworks ? &inv->networks[0] : NULL;
 	bool ipxe = strcmp(uclass, "iPXE") == 0;
 	struct boot_query q = { .inv = inv, .m = m, .mac = mac, .arch = arch, .vendor = vendor,
@@ -207,10 +195,10 @@ dhcp_explain_cmd(int argc, char **argv, inventory_load_fn *load)
 	struct boot_answer a;
 
 	boot_decide(&q, &a);
-	print_request(mac, m, arch, vendor, uclass, ipxe);
+	print_client(mac, m);
+	explain_request(&v4, arch, vendor, uclass, ipxe);
 	print_answer(&a);
-	printf("address:\n");
-	print_address(inv, m);
+	explain_address(&v4, inv, m);
 	/* 9front's EFI loader reads siaddr from the main server's ACK only. */
 	if (n && n->dhcp == DHCP_PROXY && str_has_prefix(a.loader, "plan9_efi"))
 		printf("warning: proxy mode: 9front's EFI loader takes the server from the site "

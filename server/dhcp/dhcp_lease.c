@@ -8,6 +8,7 @@
 #include "dhcp/dhcp_lease.h"
 #include "core/journal.h"
 #include "core/log.h"
+#include "core/hash.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -37,10 +38,7 @@ struct dhcp_leases {
 static uint32_t
 hmac(const struct dhcp_leases *lt, const uint8_t mac[6])
 {
-	uint32_t h = 2166136261u;
-	for (int i = 0; i < 6; i++)
-		h = (h ^ mac[i]) * 16777619u;
-	return h & (lt->nbuck - 1);
+	return fnv32(mac, 6) & (lt->nbuck - 1);
 }
 
 static uint32_t

@@ -75,10 +75,10 @@ void dhcp_lease_foreach(const struct dhcp_leases *lt,
 /* Entries in use (for the start-up log, compaction and tests). */
 unsigned long dhcp_lease_count(const struct dhcp_leases *lt);
 
-/* The narrow door (implemented in dhcp/leases.c): the table boot/leases.h
- * answers from for the other modules, which hold no DHCP state. The DHCP
- * server sets it in init and clears it (NULL) in shutdown; while it is
- * NULL only the inventory's reservations are known. */
+/* The narrow door (dhcp/leases.c): registers lt's live leases with
+ * boot/leases.h, which answers the other modules (they hold no DHCP
+ * state). The DHCP server sets it in init and clears it (NULL) in
+ * shutdown; while it is NULL only the inventory's reservations are known. */
 void leases_serve(struct dhcp_leases *lt);
 
 #endif

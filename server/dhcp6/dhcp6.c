@@ -58,35 +58,33 @@ struct dhcp6_server {
 };
 
 static void
-metrics_register(struct dhcp6_server *srv)
+register_counters(struct dhcp6_server *srv)
 {
-	char l[64];
-
 	for (int t = 1; t < D6_NTYPES; t++) {
-		snprintf(l, sizeof l, "type=\"%s\"", dhcp6_type_name(t));
-		srv->msgs[t] = metric_counter("gridboot_dhcp6_messages_total", l,
-		    "DHCPv6 messages received, by type");
-		srv->replies[t] = metric_counter("gridboot_dhcp6_replies_total", l,
-		    "DHCPv6 replies sent, by type");
+		srv->msgs[t] = metric_counterf("gridboot_dhcp6_messages_total",
+		    "DHCPv6 messages received, by type", "type=\"%s\"", dhcp6_type_name(t));
+		srv->replies[t] = metric_counterf("gridboot_dhcp6_replies_total",
+		    "DHCPv6 replies sent, by type", "type=\"%s\"", dhcp6_type_name(t));
 	}
-	for (int e = 1; e < D6P_NPERR; e++) {
-		snprintf(l, sizeof l, "reason=\"%s\"", dhcp6_perr_name[e]);
-		srv->drops[e] = metric_counter("gridboot_dhcp6_drops_total", l,
-		    "DHCPv6 datagrams dropped, by reason");
-	}
-	srv->drop_iface = metric_counter("gridboot_dhcp6_drops_total", "reason=\"interface\"", NULL);
-	srv->drop_net = metric_counter("gridboot_dhcp6_drops_total", "reason=\"no_network\"", NULL);
-	srv->drop_journal = metric_counter("gridboot_dhcp6_drops_total", "reason=\"journal\"", NULL);
-	srv->drop_send = metric_counter("gridboot_dhcp6_drops_total", "reason=\"send\"", NULL);
-	srv->drop_invalid = metric_counter("gridboot_dhcp6_drops_total", "reason=\"invalid\"", NULL);
-	srv->silent = metric_counter("gridboot_dhcp6_unanswered_total", NULL,
-	    "valid DHCPv6 messages that needed no reply");
-	srv->relayed = metric_counter("gridboot_dhcp6_relayed_total", NULL,
-	    "DHCPv6 messages that came in Relay-Forw (counted by their inner type too)");
-	srv->fsyncs = metric_counter("gridboot_dhcp6_journal_syncs_total", NULL,
-	    "fdatasync calls on the DHCPv6 lease journal");
-	srv->bound = metric_gauge("gridboot_dhcp6_leases", NULL,
-	    "DHCPv6 lease table entries (offers, bindings, declines)");
+	for (int e = 1; e < D6P_NPERR; e++)
+		srv->drops[e] = metric_counterf("gridboot_dhcp6_drops_total",
+		    "DHCPv6 datagrams dropped, by reason", "reason=\"%s\"", dhcp6_perr_name[e]);
+	const struct metric_def defs[] = {
+		{ &srv->drop_iface, "gridboot_dhcp6_drops_total", "reason=\"interface\"" },
+		{ &srv->drop_net, "gridboot_dhcp6_drops_total", "reason=\"no_network\"" },
+		{ &srv->drop_journal, "gridboot_dhcp6_drops_total", "reason=\"journal\"" },
+		{ &srv->drop_send, "gridboot_dhcp6_drops_total", "reason=\"send\"" },
+		{ &srv->drop_invalid, "gridboot_dhcp6_drops_total", "reason=\"invalid\"" },
+		{ &srv->silent, "gridboot_dhcp6_unanswered_total", NULL,
+		  "valid DHCPv6 messages that needed no reply" },
+		{ &srv->relayed, "gridboot_dhcp6_relayed_total", NULL,
+		  "DHCPv6 messages that came in Relay-Forw (counted by their inner type too)" },
+		{ &srv->fsyncs, "gridboot_dhcp6_journal_syncs_total", NULL,
+		  "fdatasync calls on the DHCPv6 lease journal" },
+		{ &srv->bound, "gridboot_dhcp6_leases", NULL,
+		  "DHCPv6 lease table entries (offers, bindings, declines)", true },
+	};
+	metrics_register(defs, nelem(defs));
 }
 
 /* ---- interfaces ---- */
@@ -490,7 +488,7 @@ dhcp6_init(struct daemon *d, void **self)
 	struct dhcp6_server *srv = ecalloc(1, sizeof *srv);
 	srv->d = d;
 	srv->fd = -1;
-	metrics_register(srv);
+	register_counters(srv);
 	if (load_duid(srv, inv->grid.state) < 0 ||
 	    (srv->leases = dhcp6_lease_open(inv->grid.state, lease_cap(inv))) == NULL) {
 		server_free(srv);

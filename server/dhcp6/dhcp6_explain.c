@@ -3,9 +3,9 @@
  * DUID; the answer comes from dhcp6_handle's own helpers and the boot
  * decision, so it is what the server sends. */
 #include "boot/bootdecide.h"
+#include "boot/explain.h"
 #include "dhcp6/dhcp6_explain.h"
 #include "dhcp6/dhcp6_handle.h"
-#include "core/errlist.h"
 #include "config/inventory.h"
 #include "core/util.h"
 
@@ -34,36 +34,44 @@ rom_arch6(const struct machine *m)
 }
 
 static void
-print_address(const struct inventory *inv, const struct machine *m)
+rom_name(const struct machine *m, char *out, size_t cap)
 {
-	char a[46], b[46];
-
-	if (m && m->v6 && m->v6->has_ip6 && m->v6->network6) {
-		const struct network *n6 = m->v6->network6;
-		ip6_format(m->v6->ip6, a);
-		printf("  IA_NA     %s (reservation, network line %d, %s)\n", a, n6->line,
-		    n6->dhcp6 == DHCP_PROXY ? "proxy mode: no address from gridboot" : "full mode");
-		return;
-	}
-	for (size_t i = 0; i < inv->nnetworks; i++) {
-		const struct network *n = &inv->networks[i];
-		if (n->dhcp6 == DHCP_OFF)
-			continue;
-		if (n->dhcp6 == DHCP_PROXY) {
-			printf("  IA_NA     none on the proxy network (line %d): the site's DHCPv6 server gives it\n", n->line);
-			continue;
-		}
-		ip6_format(n->pool6_lo, a);
-		ip6_format(n->pool6_hi, b);
-		if (!ip6_zero(n->pool6_lo))
-			printf("  IA_NA     a pool6 address %s-%s (network line %d)\n", a, b, n->line);
-		else
-			printf("  IA_NA     none: network line %d has no pool6 (NoAddrsAvail)\n", n->line);
-	}
+	(void)m;
+	snprintf(out, cap, "UEFI firmware's PXE over IPv6");
 }
 
-int
-dhcp6_explain_cmd(int argc, char **argv, inventory_load_fn *load)
+static const struct network *
+reservation(const struct machine *m, char addr[46])
+{
+	if (m->v6 == NULL || !m->v6->has_ip6 || m->v6->network6 == NULL)
+		return NULL;
+	ip6_format(m->v6->ip6, addr);
+	return m->v6->network6;
+}
+
+static enum dhcpmode
+mode(const struct network *n)
+{
+	return n->dhcp6;
+}
+
+static bool
+pool(const struct network *n, char lo[46], char hi[46])
+{
+	ip6_format(n->pool6_lo, lo);
+	ip6_format(n->pool6_hi, hi);
+	return !ip6_zero(n->pool6_lo);
+}
+
+static const struct explain_family v6 = {
+	.proto = "DHCPv6", .o_arch = 61, .o_vendor = 16, .o_user = 15,
+	.netbooter = "a netbooting client", .rom_arch = rom_arch6, .rom_name = rom_name,
+	.addr_field = "IA_NA", .pool_word = "pool6", .no_pool = " (NoAddrsAvail)",
+	.reservation = reservation, .mode = mode, .pool = pool,
+};
+
+static int
+explain6(struct d6_msg *rq, int argc, char **argv, inventory_load_fn *load)
 {
 	static const struct option lo[] = {
 		{ "help", no_argument, NULL, 'h' }, { "config", required_argument, NULL, 'c' },
@@ -75,12 +83,10 @@ dhcp6_explain_cmd(int argc, char **argv, inventory_load_fn *load)
 	};
 	const char *cfg = "/etc/gridboot/gridboot.cfg", *macs = NULL, *duids = NULL;
 	const char *vendor = "", *uclass = "", *server6 = NULL;
-	static struct d6_msg req;
 	int ch, n;
 	char *end;
 
-	memset(&req, 0, sizeof req);
-	req.arch = -1;
+	rq->arch = -1;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "+hc:", lo, NULL)) != -1) {
 		switch (ch) {
@@ -89,8 +95,8 @@ dhcp6_explain_cmd(int argc, char **argv, inventory_load_fn *load)
 		case 'm': macs = optarg; break;
 		case 'd': duids = optarg; break;
 		case 'a':
-			req.arch = (int)strtol(optarg, &end, 0);
-			if (*end || req.arch < 0 || req.arch > 65535) {
+			rq->arch = (int)strtol(optarg, &end, 0);
+			if (*end || rq->arch < 0 || rq->arch > 65535) {
 				fprintf(stderr, "gridbootd: --arch %s: not a number 0..65535\n", optarg);
 				return 2;
 			}
@@ -105,84 +111,76 @@ dhcp6_explain_cmd(int argc, char **argv, inventory_load_fn *load)
 		fputs(usage_explain6, stderr);
 		return 2;
 	}
-	if (macs && !mac_parse(macs, req.mac)) {
+	if (macs && !mac_parse(macs, rq->mac)) {
 		fprintf(stderr, "gridbootd: --mac %s: not a MAC address like 52:54:00:00:00:11\n", macs);
 		return 2;
 	}
 	if (macs) {
 		/* As a DUID-LL (type 3, Ethernet) would carry it. */
-		req.has_mac = true;
-		memcpy(req.duid, "\0\3\0\1", 4);
-		memcpy(req.duid + 4, req.mac, 6);
-		req.duid_len = 10;
-	} else if ((n = hex_bytes_parse(duids, req.duid, sizeof req.duid)) < 3) {
+		rq->has_mac = true;
+		memcpy(rq->duid, "\0\3\0\1", 4);
+		memcpy(rq->duid + 4, rq->mac, 6);
+		rq->duid_len = 10;
+	} else if ((n = hex_bytes_parse(duids, rq->duid, sizeof rq->duid)) < 3) {
 		fprintf(stderr, "gridbootd: --duid %s: not a DUID in hex like 00:03:00:01:52:54:00:00:00:11\n", duids);
 		return 2;
 	} else {
-		req.duid_len = (size_t)n;
-		uint16_t t = (uint16_t)(req.duid[0] << 8 | req.duid[1]);
+		rq->duid_len = (size_t)n;
+		uint16_t t = (uint16_t)(rq->duid[0] << 8 | rq->duid[1]);
 		size_t at = t == 1 ? 8 : t == 3 ? 4 : 0;
-		if (at && req.duid_len == at + 6 && req.duid[3] == 1) {
-			memcpy(req.mac, req.duid + at, 6);
-			req.has_mac = true;
+		if (at && rq->duid_len == at + 6 && rq->duid[3] == 1) {
+			memcpy(rq->mac, rq->duid + at, 6);
+			rq->has_mac = true;
 		}
 	}
-	str_copy(req.vendor, vendor, sizeof req.vendor);
-	req.ipxe = strcmp(uclass, "iPXE") == 0;
-	struct errlist errs = { 0 };
-	struct inventory *inv = load(cfg, &errs);
-	if (inv == NULL) {
-		errlist_print(&errs, stderr);
-		errlist_free(&errs);
+	str_copy(rq->vendor, vendor, sizeof rq->vendor);
+	rq->ipxe = strcmp(uclass, "iPXE") == 0;
+	struct inventory *inv = explain_load(load, cfg);
+	if (inv == NULL)
 		return 1;
-	}
 	char host[46] = "SERVER6";
 	if (server6)
 		str_copy(host, server6, sizeof host);
 	else if (!ip6_zero(inv->grid.server6))
 		ip6_format(inv->grid.server6, host);
-	const struct machine *m = dhcp6_machine(inv, &req);
-	if (req.arch < 0 && req.vendor[0] == '\0' && !req.ipxe) {
-		if (m && rom_arch6(m) >= 0) {
-			req.arch = rom_arch6(m);
-			snprintf(req.vendor, sizeof req.vendor, "PXEClient:Arch:%05d", req.arch);
-			printf("assumed: its UEFI firmware's PXE over IPv6 (option 61 %d, vendor class %s); "
-			    "give --arch or --vendor-class to ask as another client\n", req.arch, req.vendor);
-		} else
-			printf("assumed: a plain DHCPv6 client (no option 61, no vendor class); "
-			    "give --arch or --vendor-class to ask as a netbooting client\n");
-	}
+	const struct machine *m = dhcp6_machine(inv, rq);
+	if (rq->arch < 0 && rq->vendor[0] == '\0' && !rq->ipxe)
+		rq->arch = explain_assume(&v6, m, rq->vendor, sizeof rq->vendor);
 	char ds[3 * DUID_MAX + 1], macstr[18] = "?";
-	hex_bytes_format(req.duid, req.duid_len, ds, sizeof ds);
-	if (req.has_mac)
-		mac_format(req.mac, macstr);
+	hex_bytes_format(rq->duid, rq->duid_len, ds, sizeof ds);
+	if (rq->has_mac)
+		mac_format(rq->mac, macstr);
 	printf("client DUID %s (MAC %s)\n", ds, macstr);
 	if (m)
 		printf("  inventory: machine %s (matched by %s), role %s, firmware %s\n", m->name,
-		    inv_machine_by_duid(inv, req.duid, req.duid_len) == m ? "duid" : "MAC",
+		    inv_machine_by_duid(inv, rq->duid, rq->duid_len) == m ? "duid" : "MAC",
 		    m->role ? m->role->name : "-", firmware_name(m->firmware));
 	else
 		printf("  inventory: not listed (unknown machine)\n");
-	printf("  request: option 61 %s%d, option 16 \"%s\", option 15 \"%s\"%s\n",
-	    req.arch < 0 ? "absent " : "", req.arch, req.vendor, uclass, req.ipxe ? " (iPXE)" : "");
+	explain_request(&v6, rq->arch, rq->vendor, uclass, rq->ipxe);
 	struct boot_query q;
 	struct boot_answer a;
-	dhcp6_boot_query(inv, &req, m, host, &q);
+	dhcp6_boot_query(inv, rq, m, host, &q);
 	boot_decide(&q, &a);
-	printf("  1. client: %s%s%s\n", boot_client_name(a.client),
-	    a.firmware[0] ? ", firmware " : "", a.firmware);
-	printf("  2. decision: %s\n", a.why);
+	explain_decision(&a);
 	printf("DHCPv6 options:\n");
 	printf("  option 59 %s\n", a.boot ? a.file : "(none)");
 	if (a.http_client)
 		printf("  option 16 \"HTTPClient\"\n");
-	printf("next:\n");
-	if (a.nnext == 0)
-		printf("  nothing from gridboot\n");
-	for (int i = 0; i < a.nnext; i++)
-		printf("  %d. %s\n", i + 1, a.next[i]);
-	printf("address:\n");
-	print_address(inv, m);
+	explain_next(&a);
+	explain_address(&v6, inv, m);
 	inv_unref(inv);
 	return 0;
+}
+
+int
+dhcp6_explain_cmd(int argc, char **argv, inventory_load_fn *load)
+{
+	/* A whole message (relay layers, IAs): on the heap, neither on the
+	 * stack nor in a static that outlives the command. */
+	struct d6_msg *rq = ecalloc(1, sizeof *rq);
+	int rc = explain6(rq, argc, argv, load);
+
+	free(rq);
+	return rc;
 }

@@ -2,6 +2,7 @@
 #include "dhcp6/dhcp6_handle.h"
 #include "dhcp6/dhcp6_lease.h"
 #include "config/discovered.h"
+#include "core/hash.h"
 #include "core/util.h"
 
 #include <string.h>
@@ -110,9 +111,7 @@ choose(const struct dhcp6_ctx *c, const struct d6_msg *req, const struct machine
 		return false;
 	uint32_t lo = low32(n->pool6_lo);
 	uint64_t size = (uint64_t)low32(n->pool6_hi) - lo + 1;
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < req->duid_len; i++)
-		h = (h ^ req->duid[i]) * 16777619u;
+	uint32_t h = fnv32(req->duid, req->duid_len);
 	h ^= ia->iaid * 2654435761u;
 	uint64_t start = h % size, tries = size < D6_POOL_PROBES ? size : D6_POOL_PROBES;
 	memcpy(out, n->pool6_lo, 16);

@@ -8,6 +8,7 @@
 #include "dhcp6/dhcp6_lease.h"
 #include "core/journal.h"
 #include "core/log.h"
+#include "core/hash.h"
 #include "core/util.h"
 
 #include <inttypes.h>
@@ -26,19 +27,9 @@ struct dhcp6_leases {
 };
 
 static uint32_t
-fnv(const uint8_t *p, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	while (n--)
-		h = (h ^ *p++) * 16777619u;
-	return h;
-}
-
-static uint32_t
 slot(const struct dhcp6_leases *lt, int which, const struct d6_lease *e)
 {
-	uint32_t h = which == BY_CLIENT ? fnv(e->duid, e->duid_len) : fnv(e->addr, 16);
+	uint32_t h = which == BY_CLIENT ? fnv32(e->duid, e->duid_len) : fnv32(e->addr, 16);
 	return h & (lt->nhead - 1);
 }
 
@@ -119,7 +110,7 @@ dhcp6_lease_find(struct dhcp6_leases *lt, const uint8_t *duid, size_t len, uint3
 {
 	if (lt->nhead == 0 || len == 0 || len > DUID_MAX)
 		return NULL;
-	for (uint32_t i = lt->head[BY_CLIENT][fnv(duid, len) & (lt->nhead - 1)]; i;
+	for (uint32_t i = lt->head[BY_CLIENT][fnv32(duid, len) & (lt->nhead - 1)]; i;
 	    i = lt->e[i - 1].chain[BY_CLIENT]) {
 		struct d6_lease *e = &lt->e[i - 1];
 		if (e->iaid == iaid && e->duid_len == len && memcmp(e->duid, duid, len) == 0)
@@ -136,7 +127,7 @@ dhcp6_lease_client_count(struct dhcp6_leases *lt, const uint8_t *duid, size_t le
 
 	if (lt->nhead == 0 || len == 0)
 		return 0;
-	for (uint32_t i = lt->head[BY_CLIENT][fnv(duid, len) & (lt->nhead - 1)]; i;
+	for (uint32_t i = lt->head[BY_CLIENT][fnv32(duid, len) & (lt->nhead - 1)]; i;
 	    i = lt->e[i - 1].chain[BY_CLIENT]) {
 		struct d6_lease *e = &lt->e[i - 1];
 		n += e->duid_len == len && memcmp(e->duid, duid, len) == 0 &&
@@ -150,7 +141,7 @@ dhcp6_lease_by_addr(struct dhcp6_leases *lt, const uint8_t addr[16])
 {
 	if (lt->nhead == 0)
 		return NULL;
-	for (uint32_t i = lt->head[BY_ADDR][fnv(addr, 16) & (lt->nhead - 1)]; i;
+	for (uint32_t i = lt->head[BY_ADDR][fnv32(addr, 16) & (lt->nhead - 1)]; i;
 	    i = lt->e[i - 1].chain[BY_ADDR])
 		if (memcmp(lt->e[i - 1].addr, addr, 16) == 0)
 			return &lt->e[i - 1];

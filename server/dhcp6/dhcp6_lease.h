@@ -75,8 +75,8 @@ void dhcp6_lease_foreach(const struct dhcp6_leases *lt,
     void (*fn)(const struct d6_lease *, void *), void *arg);
 unsigned long dhcp6_lease_count(const struct dhcp6_leases *lt);
 
-/* The narrow door (dhcp6/leases6.c, boot/leases6.h): set by the server's
- * init, NULL after its shutdown. */
+/* The narrow door (dhcp6/leases6.c): registers lt's live leases with
+ * boot/leases6.h; set by the server's init, NULL after its shutdown. */
 void leases6_serve(struct dhcp6_leases *lt);
 
 #endif

@@ -537,23 +537,22 @@ static void
 register_metrics(struct http_state *h)
 {
 	static const char *const cls[6] = { "other", "1xx", "2xx", "3xx", "4xx", "5xx" };
-	char labels[64];
 
 	for (int rt = 0; rt < RT_COUNT; rt++) {
-		for (int k = 2; k < 6; k++) {
-			snprintf(labels, sizeof labels, "route=\"%s\",code=\"%s\"",
-			    route_names[rt], cls[k]);
-			h->requests[rt][k] = metric_counter("gridboot_http_requests_total",
-			    labels, "HTTP requests answered, by route and status class");
-		}
-		snprintf(labels, sizeof labels, "route=\"%s\"", route_names[rt]);
-		h->bytes[rt] = metric_counter("gridboot_http_response_bytes_total", labels,
-		    "HTTP response body bytes queued, by route");
+		for (int k = 2; k < 6; k++)
+			h->requests[rt][k] = metric_counterf("gridboot_http_requests_total",
+			    "HTTP requests answered, by route and status class",
+			    "route=\"%s\",code=\"%s\"", route_names[rt], cls[k]);
+		h->bytes[rt] = metric_counterf("gridboot_http_response_bytes_total",
+		    "HTTP response body bytes queued, by route", "route=\"%s\"", route_names[rt]);
 	}
-	h->rejected_input = metric_counter("gridboot_http_bad_requests_total", NULL,
-	    "HTTP requests refused with a 4xx (bad input, unknown machine, no token)");
-	h->enroll.refused = metric_counter("gridboot_http_enroll_refused_total", NULL,
-	    "Enrolls refused: over the rate limits, or from an address without a lease for the MAC");
+	const struct metric_def defs[] = {
+		{ &h->rejected_input, "gridboot_http_bad_requests_total", NULL,
+		  "HTTP requests refused with a 4xx (bad input, unknown machine, no token)" },
+		{ &h->enroll.refused, "gridboot_http_enroll_refused_total", NULL,
+		  "Enrolls refused: over the rate limits, or from an address without a lease for the MAC" },
+	};
+	metrics_register(defs, nelem(defs));
 }
 
 /* Closes what h holds and frees it: http_shutdown, or a failed init. */

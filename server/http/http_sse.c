@@ -326,14 +326,17 @@ http_sse_init(struct http_state *h)
 {
 	struct http_sse_hub *hub = &h->sse;
 
-	hub->m_clients = metric_gauge("gridboot_http_event_streams", NULL,
-	    "Server-Sent Event streams open");
-	hub->m_events = metric_counter("gridboot_http_events_sent_total", NULL,
-	    "Boot events queued to event streams");
-	hub->m_dropped = metric_counter("gridboot_http_event_streams_dropped_total", NULL,
-	    "Event streams ended because the client read too slowly");
-	hub->m_stalled = metric_counter("gridboot_http_event_streams_stalled_total", NULL,
-	    "Event streams closed because the client stopped reading");
+	const struct metric_def defs[] = {
+		{ &hub->m_clients, "gridboot_http_event_streams", NULL,
+		  "Server-Sent Event streams open", true },
+		{ &hub->m_events, "gridboot_http_events_sent_total", NULL,
+		  "Boot events queued to event streams" },
+		{ &hub->m_dropped, "gridboot_http_event_streams_dropped_total", NULL,
+		  "Event streams ended because the client read too slowly" },
+		{ &hub->m_stalled, "gridboot_http_event_streams_stalled_total", NULL,
+		  "Event streams closed because the client stopped reading" },
+	};
+	metrics_register(defs, nelem(defs));
 	if (hub->subscription < 0)
 		hub->subscription = events_subscribe(on_event, hub);
 	ev_timer_init(&hub->keepalive, on_keepalive, h);

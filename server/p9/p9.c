@@ -270,15 +270,17 @@ p9_init(struct daemon *d, void **self)
 	srv->d = d;
 	srv->mux.d = d;
 	srv->mux.grid = p9_grid_new(d);
-	srv->mux.m_attach = metric_counter("gridboot_9p_attaches_total", NULL, "9P attaches");
+	const struct metric_def defs[] = {
+		{ &srv->mux.m_attach, "gridboot_9p_attaches_total", NULL, "9P attaches" },
+		{ &srv->m_bad, "gridboot_9p_bad_frames_total", NULL, "9P frames too broken to answer" },
+	};
+	metrics_register(defs, nelem(defs));
 	srv->total.max = P9_TOTAL_BYTES;
 	srv->total.gauge = metric_gauge("gridboot_9p_bytes_held", NULL,
 	    "Bytes of directory listings and generated texts 9P fids hold");
 	srv->mux.fds.max = FD_9P_FILES;
 	srv->mux.fds.gauge = metric_gauge("gridboot_9p_open_files", NULL,
 	    "Descriptors of files 9P clients hold open (one per file, shared by its fids)");
-	srv->m_bad = metric_counter("gridboot_9p_bad_frames_total", NULL,
-	    "9P frames too broken to answer");
 	p9_mux_load_exports(&srv->mux);
 	srv->subscription = events_subscribe(on_event, srv);
 	if (listen_on(srv, d->inv->grid.p9_port) < 0) {

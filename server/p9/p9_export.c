@@ -1,5 +1,6 @@
 /* A host directory as a 9P backend (see p9_export.h for the rules). */
 #include "p9/p9_export.h"
+#include "core/hash.h"
 #include "core/util.h"
 
 #include <dirent.h>
@@ -277,10 +278,7 @@ overlay_at(const struct p9_export *x, const char *path)
 static struct p9_qid
 overlay_qid(const struct p9_overlay *ov)
 {
-	uint64_t h = 1469598103934665603ull;
-
-	for (const char *c = ov->path; *c; c++)
-		h = (h ^ (uint8_t)*c) * 1099511628211ull;
+	uint64_t h = fnv64(ov->path, strlen(ov->path));
 	struct p9_qid q = { P9_QTFILE, ov->version(ov->arg), h | 1ull << 63 };
 	return q;
 }

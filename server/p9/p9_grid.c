@@ -12,6 +12,7 @@
 #include "config/inventory.h"
 #include "config/plan9ini.h"
 #include "core/events.h"
+#include "core/hash.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -80,16 +81,9 @@ inv_of(struct p9_op *op)
 static uint64_t
 name_hash(const struct gnode *n)
 {
-	uint64_t h = 1469598103934665603ull;
-	const char *s = n->name;
-
 	if (n->kind == GK_DISC || (n->kind == GK_FILE && n->parent == GK_DISC))
-		for (int i = 0; i < 6; i++)
-			h = (h ^ n->mac[i]) * 1099511628211ull;
-	else
-		for (; *s; s++)
-			h = (h ^ (uint8_t)*s) * 1099511628211ull;
-	return h;
+		return fnv64(n->mac, 6);
+	return fnv64(n->name, strlen(n->name));
 }
 
 /* Unique for a file's life: kind and file number in the low 16 bits, the

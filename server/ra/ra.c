@@ -607,27 +607,30 @@ open_socket(void)
 }
 
 static void
-metrics_register(struct ra_server *srv)
+register_counters(struct ra_server *srv)
 {
-	char l[64];
-
-	srv->m_sent_sol = metric_counter("gridboot_ra_sent_total", "kind=\"solicited\"",
-	    "router advertisements sent (router lifetime 0)");
-	srv->m_sent_unsol = metric_counter("gridboot_ra_sent_total", "kind=\"unsolicited\"", NULL);
-	srv->m_rs = metric_counter("gridboot_ra_solicitations_total", NULL,
-	    "router solicitations received on served interfaces");
-	srv->m_other = metric_counter("gridboot_ra_other_router_total", NULL,
-	    "router advertisements seen from other routers");
-	srv->m_quiet = metric_counter("gridboot_ra_quiet_total", NULL,
-	    "times an interface went quiet because another router advertises");
-	for (int e = 1; e < RAP_NPERR; e++) {
-		snprintf(l, sizeof l, "reason=\"%s\"", ra_perr_name[e]);
-		srv->m_drop[e] = metric_counter("gridboot_ra_drops_total", l,
-		    "ICMPv6 router discovery messages dropped, by reason");
-	}
-	srv->m_drop_iface = metric_counter("gridboot_ra_drops_total", "reason=\"interface\"", NULL);
-	srv->m_send_err = metric_counter("gridboot_ra_send_errors_total", NULL,
-	    "router advertisements the kernel refused");
+	const struct metric_def defs[] = {
+		{ &srv->m_sent_sol, "gridboot_ra_sent_total", "kind=\"solicited\"",
+		  "router advertisements sent (router lifetime 0)" },
+		{ &srv->m_sent_unsol, "gridboot_ra_sent_total", "kind=\"unsolicited\"" },
+		{ &srv->m_rs, "gridboot_ra_solicitations_total", NULL,
+		  "router solicitations received on served interfaces" },
+		{ &srv->m_other, "gridboot_ra_other_router_total", NULL,
+		  "router advertisements seen from other routers" },
+		{ &srv->m_quiet, "gridboot_ra_quiet_total", NULL,
+		  "times an interface went quiet because another router advertises" },
+	};
+	metrics_register(defs, nelem(defs));
+	for (int e = 1; e < RAP_NPERR; e++)
+		srv->m_drop[e] = metric_counterf("gridboot_ra_drops_total",
+		    "ICMPv6 router discovery messages dropped, by reason", "reason=\"%s\"",
+		    ra_perr_name[e]);
+	const struct metric_def more[] = {
+		{ &srv->m_drop_iface, "gridboot_ra_drops_total", "reason=\"interface\"" },
+		{ &srv->m_send_err, "gridboot_ra_send_errors_total", NULL,
+		  "router advertisements the kernel refused" },
+	};
+	metrics_register(more, nelem(more));
 }
 
 static int
@@ -636,7 +639,7 @@ ra_init(struct daemon *d, void **self)
 	struct ra_server *srv = ecalloc(1, sizeof *srv);
 
 	srv->d = d;
-	metrics_register(srv);
+	register_counters(srv);
 	srv->fd = open_socket();
 	if (srv->fd < 0) {
 		/* No IPv6 or no privilege: boots still work, iPXE only waits. */

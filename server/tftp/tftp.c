@@ -353,10 +353,12 @@ tftp_init(struct daemon *d, void **self)
 
 	*self = NULL;
 	srv->d = d;
-	srv->m_requests = metric_counter("gridboot_tftp_requests_total", NULL,
-	    "TFTP requests received on the server port");
-	srv->m_bad = metric_counter("gridboot_tftp_bad_requests_total", NULL,
-	    "Malformed TFTP requests");
+	const struct metric_def defs[] = {
+		{ &srv->m_requests, "gridboot_tftp_requests_total", NULL,
+		  "TFTP requests received on the server port" },
+		{ &srv->m_bad, "gridboot_tftp_bad_requests_total", NULL, "Malformed TFTP requests" },
+	};
+	metrics_register(defs, nelem(defs));
 	srv->xfers = tftp_xfer_new(d->loop, transfer_budget());
 	srv->port = d->inv->grid.tftp_port;
 	srv->fd6 = -1;

@@ -129,11 +129,8 @@ static void on_timer(void *arg);
 static uint64_t *
 outcome_counter(const char *outcome)
 {
-	char labels[64];
-
-	snprintf(labels, sizeof labels, "outcome=\"%s\"", outcome);
-	return metric_counter("gridboot_tftp_transfers_total", labels,
-	    "TFTP read requests by how they ended");
+	return metric_counterf("gridboot_tftp_transfers_total",
+	    "TFTP read requests by how they ended", "outcome=\"%s\"", outcome);
 }
 
 struct tftp_xfers *
@@ -143,18 +140,21 @@ tftp_xfer_new(struct evloop *loop, unsigned max_active)
 
 	xs->loop = loop;
 	xs->max_active = max_active;
-	xs->m_active = metric_gauge("gridboot_tftp_active_transfers", NULL,
-	    "TFTP transfers in progress");
-	xs->m_bytes = metric_counter("gridboot_tftp_bytes_total", NULL,
-	    "TFTP payload bytes sent, retransmissions included");
-	xs->m_resends = metric_counter("gridboot_tftp_retransmits_total", NULL,
-	    "TFTP windows resent after a timeout");
-	xs->m_dupacks = metric_counter("gridboot_tftp_duplicate_acks_total", NULL,
-	    "TFTP ACKs ignored because they acknowledged nothing new");
-	xs->m_sendfail = metric_counter("gridboot_tftp_send_errors_total", NULL,
-	    "DATA packets the kernel refused to send (resent by the timer)");
-	xs->m_badtid = metric_counter("gridboot_tftp_wrong_tid_total", NULL,
-	    "Packets to a transfer port from another address or port");
+	const struct metric_def defs[] = {
+		{ &xs->m_active, "gridboot_tftp_active_transfers", NULL,
+		  "TFTP transfers in progress", true },
+		{ &xs->m_bytes, "gridboot_tftp_bytes_total", NULL,
+		  "TFTP payload bytes sent, retransmissions included" },
+		{ &xs->m_resends, "gridboot_tftp_retransmits_total", NULL,
+		  "TFTP windows resent after a timeout" },
+		{ &xs->m_dupacks, "gridboot_tftp_duplicate_acks_total", NULL,
+		  "TFTP ACKs ignored because they acknowledged nothing new" },
+		{ &xs->m_sendfail, "gridboot_tftp_send_errors_total", NULL,
+		  "DATA packets the kernel refused to send (resent by the timer)" },
+		{ &xs->m_badtid, "gridboot_tftp_wrong_tid_total", NULL,
+		  "Packets to a transfer port from another address or port" },
+	};
+	metrics_register(defs, nelem(defs));
 	for (size_t i = 0; i < nelem(outcomes); i++)
 		xs->outcome_counters[i] = outcome_counter(outcomes[i]);
 	return xs;

@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 static void
 test_subst(void)
@@ -40,13 +41,6 @@ test_builtins_match_files(void)
 	CHECK(ipxe_builtin("nothing") == NULL, "unknown template name");
 }
 
-static void
-test_crc(void)
-{
-	CHECK(uboot_crc32(0, "123456789", 9) == 0xCBF43926u, "CRC32 check value");
-	CHECK(uboot_crc32(0, "", 0) == 0, "CRC32 of nothing");
-}
-
 static uint32_t
 be32(const uint8_t *p)
 {
@@ -64,10 +58,11 @@ test_uimage(void)
 	CHECK(be32(img) == 0x27051956, "magic");
 	CHECK(be32(img + 12) == 16, "data size");
 	CHECK(be32(img + 64) == 8 && be32(img + 68) == 0, "length table: 8 then 0");
-	CHECK(be32(img + 24) == uboot_crc32(0, img + 64, 16), "data CRC");
+	/* The data CRC as mkimage writes it (IEEE 802.3 over the 16 bytes). */
+	CHECK(be32(img + 24) == 0xd9340162u, "data CRC");
 	memcpy(hdr, img, 64);
 	memset(hdr + 4, 0, 4);
-	CHECK(be32(img + 4) == uboot_crc32(0, hdr, 64), "header CRC");
+	CHECK(be32(img + 4) == (uint32_t)crc32(0, hdr, 64), "header CRC");
 	CHECK(img[28] == 5 && img[29] == 22 && img[30] == 6 && img[31] == 0,
 	    "os linux, arch arm64, type script, no compression");
 	CHECK(strcmp((char *)img + 32, "gridboot test") == 0, "name");
@@ -79,7 +74,6 @@ main(void)
 {
 	test_subst();
 	test_builtins_match_files();
-	test_crc();
 	test_uimage();
 	return UNIT_DONE();
 }

@@ -178,9 +178,22 @@ test_metrics(void)
 	*a += 2;
 	(*b)++;
 	CHECK(metric_counter("gb_test_total", "kind=\"a\"", NULL) == a, "same series, same counter");
+	CHECK(metric_counterf("gb_test_total", NULL, "kind=\"%s\"", "b") == b,
+	    "formatted labels name the same series");
+	uint64_t *c = NULL, *g = NULL;
+	const struct metric_def defs[] = {
+		{ &c, "gb_test_total", "kind=\"c\"" },
+		{ &g, "gb_test_gauge", NULL, "a gauge", true },
+	};
+	metrics_register(defs, nelem(defs));
+	CHECK(c != NULL && c != a && c != b && g != NULL, "a table registers each of its series");
+	*g = 7;
 	char *text = metrics_render();
 	CHECK(strstr(text, "# TYPE gb_test_total counter\ngb_test_total{kind=\"a\"} 2\n"
-	    "gb_test_total{kind=\"b\"} 1\n") != NULL, "exposition text");
+	    "gb_test_total{kind=\"b\"} 1\ngb_test_total{kind=\"c\"} 0\n") != NULL,
+	    "exposition text");
+	CHECK(strstr(text, "# TYPE gb_test_gauge gauge\ngb_test_gauge 7\n") != NULL,
+	    "a gauge from the table");
 	free(text);
 	metrics_reset();
 }
