@@ -22,7 +22,7 @@ BENCH_TMP=$tmp
 . bench/lib.sh
 bench_init d6
 bench_need bench/dhcp6.sh kea-dhcp6 ip cc
-cc -O2 -o "$tmp/dhcp6_load" bench/dhcp6_load.c || exit 1
+cc -O2 -o "$tmp/dhcp6_load" bench/dhcp6_load.c bench/load_common.c || exit 1
 bench_link 10.91.0.2/24 10.91.0.1/24
 for ns in "$SNS" "$CNS"; do ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0; done
 ip -n "$SNS" addr add fd91::1/64 dev "$SIF" nodad
