@@ -19,7 +19,7 @@ BENCH_TMP=$tmp
 . bench/lib.sh
 bench_init dhcp
 bench_need bench/dhcp.sh dnsmasq ip cc
-cc -O2 -o "$tmp/dhcp_load" bench/dhcp_load.c || exit 1
+cc -O2 -o "$tmp/dhcp_load" bench/dhcp_load.c bench/load_common.c || exit 1
 bench_link 10.92.0.2/16 10.92.0.1/16
 
 cat >"$tmp/grid.cfg" <<EOC

@@ -22,11 +22,11 @@ BENCH_TMP=$tmp
 . bench/lib.sh
 bench_init d6
 bench_need bench/dhcp6.sh kea-dhcp6 ip cc
-cc -O2 -o "$tmp/dhcp6_load" bench/dhcp6_load.c || exit 1
+cc -O2 -o "$tmp/dhcp6_load" bench/dhcp6_load.c bench/load_common.c || exit 1
 bench_link 10.91.0.2/24 10.91.0.1/24
 for ns in "$SNS" "$CNS"; do ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0; done
-ip -n "$SNS" addr add fd91::1/64 dev "$SIF" nodad
-ip -n "$CNS" addr add fd91::2/64 dev "$CIF" nodad
+ns_addr "$SNS" "$SIF" fd91::1/64
+ns_addr "$CNS" "$CIF" fd91::2/64
 # The relayed clients live on fd92::/64, behind the generator (fd91::2).
 ip -n "$SNS" route add fd92::/64 via fd91::2
 

@@ -3,40 +3,30 @@
  * subnet) and runs whole exchanges for N distinct DUIDs, keeping W in
  * flight (closed loop): Solicit-Advertise-Request-Reply, or with "rapid"
  * Solicit-Reply (Rapid Commit). Prints exchanges per second and latency
- * percentiles, so two servers can be compared by the same client.
+ * percentiles, so two servers can be compared by the same client. The
+ * loop and its statistics are bench/load_common.c's.
  *   dhcp6_load SERVER LOCAL LINK CLIENTS WINDOW [SEED] [rapid] */
+#include "load_common.h"
+
 #include <arpa/inet.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-enum { IDLE, WAIT_ADV, WAIT_REPLY, DONE, FAILED };
-
-struct cl {
-	uint8_t state, tries;
+/* What the Advertise said, for the Request. */
+struct adv {
 	uint8_t sid[130], addr[16];
 	size_t sid_len;
-	double start, sent;
 };
 
-static struct cl *cl;
-static int fd, nclients;
+static struct load L;
+static struct adv *advs;
 static int bool_rapid;
 static uint8_t link6[16], seed;
 static struct sockaddr_in6 srv;
-
-static double
-now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static size_t
 opt(uint8_t *p, uint16_t code, const void *d, size_t n)
@@ -50,10 +40,11 @@ opt(uint8_t *p, uint16_t code, const void *d, size_t n)
 	return 4 + n;
 }
 
+/* Step 1 a Solicit, step 2 a Request. */
 static void
-send_msg(int i, uint8_t type)
+send_msg(int i, int step)
 {
-	uint8_t m[600], r[700], duid[10] = { 0, 3, 0, 1, 0x02, seed };
+	uint8_t m[600], r[700], duid[10] = { 0, 3, 0, 1, 0x02, seed }, type = step == 1 ? 1 : 3;
 	size_t n = 0, k = 0;
 
 	duid[6] = (uint8_t)(i >> 24);
@@ -67,12 +58,12 @@ send_msg(int i, uint8_t type)
 	n += opt(m + n, 1, duid, sizeof duid);
 	n += opt(m + n, 8, "\0\0", 2);
 	if (type == 3)
-		n += opt(m + n, 2, cl[i].sid, cl[i].sid_len);
+		n += opt(m + n, 2, advs[i].sid, advs[i].sid_len);
 	uint8_t ia[12 + 28] = { 0, 0, 0, 1 };
 	size_t ialen = 12;
 	if (type == 3) {
 		uint8_t aa[24] = { 0 };
-		memcpy(aa, cl[i].addr, 16);
+		memcpy(aa, advs[i].addr, 16);
 		ialen += opt(ia + 12, 5, aa, 24);
 	}
 	n += opt(m + n, 3, ia, ialen);
@@ -89,8 +80,8 @@ send_msg(int i, uint8_t type)
 	memcpy(r + k, peer, 16);
 	k += 16;
 	k += opt(r + k, 9, m, n);
-	sendto(fd, r, k, 0, (struct sockaddr *)&srv, sizeof srv);
-	cl[i].sent = now();
+	sendto(L.fd, r, k, 0, (struct sockaddr *)&srv, sizeof srv);
+	load_sent(&L, i);
 }
 
 /* Finds option code in [p, end); returns its body and length. */
@@ -110,9 +101,6 @@ find(const uint8_t *p, const uint8_t *end, uint16_t code, size_t *len)
 	return NULL;
 }
 
-static double *lat;
-static int nlat, done, failed, inflight;
-
 static void
 on_reply(const uint8_t *buf, size_t n)
 {
@@ -123,33 +111,22 @@ on_reply(const uint8_t *buf, size_t n)
 	if (m == NULL || l < 4)
 		return;
 	int i = m[1] << 16 | m[2] << 8 | m[3];
-	if (i >= nclients)
+	if (i >= L.nclients)
 		return;
-	struct cl *c = &cl[i];
+	uint8_t state = L.cl[i].state;
+	struct adv *c = &advs[i];
 	const uint8_t *ia = find(m + 4, m + l, 3, &il);
 	const uint8_t *a = ia && il > 12 ? find(ia + 12, ia + il, 5, &al) : NULL;
-	if (m[0] == 2 && c->state == WAIT_ADV && a && al >= 24) {
+	if (m[0] == 2 && state == LOAD_STEP1 && a && al >= 24) {
 		const uint8_t *s = find(m + 4, m + l, 2, &c->sid_len);
 		if (s == NULL || c->sid_len > sizeof c->sid)
 			return;
 		memcpy(c->sid, s, c->sid_len);
 		memcpy(c->addr, a, 16);
-		c->state = WAIT_REPLY;
-		c->tries = 0;
-		send_msg(i, 3);
-	} else if (m[0] == 7 && (c->state == WAIT_REPLY || (bool_rapid && c->state == WAIT_ADV)) && a) {
-		c->state = DONE;
-		lat[nlat++] = now() - c->start;
-		done++;
-		inflight--;
+		load_step2(&L, i);
+	} else if (m[0] == 7 && (state == LOAD_STEP2 || (bool_rapid && state == LOAD_STEP1)) && a) {
+		load_finish(&L, i);
 	}
-}
-
-static int
-cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
 }
 
 int
@@ -165,55 +142,26 @@ main(int argc, char **argv)
 	if (inet_pton(AF_INET6, argv[1], &srv.sin6_addr) != 1 ||
 	    inet_pton(AF_INET6, argv[2], &me.sin6_addr) != 1 || inet_pton(AF_INET6, argv[3], link6) != 1)
 		return 2;
-	nclients = atoi(argv[4]);
-	int window = atoi(argv[5]);
+	L.nclients = atoi(argv[4]);
+	L.window = atoi(argv[5]);
+	L.give_up_s = 60;
+	L.poll_ms = 50;
+	L.send = send_msg;
+	L.reply = on_reply;
 	seed = argc > 6 ? (uint8_t)strtol(argv[6], NULL, 0) : 1;
 	bool_rapid = argc > 7 && strcmp(argv[7], "rapid") == 0;
-	cl = calloc((size_t)nclients, sizeof *cl);
-	lat = calloc((size_t)nclients, sizeof *lat);
-	fd = socket(AF_INET6, SOCK_DGRAM, 0);
+	load_init(&L);
+	advs = calloc((size_t)L.nclients, sizeof *advs);
+	L.fd = socket(AF_INET6, SOCK_DGRAM, 0);
 	int big = 4 << 20;
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&me, sizeof me) < 0) {
+	setsockopt(L.fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+	if (L.fd < 0 || bind(L.fd, (struct sockaddr *)&me, sizeof me) < 0) {
 		perror("bind");
 		return 1;
 	}
-	int next = 0;
-	double t0 = now(), deadline = t0 + 60;
-	while ((done + failed < nclients) && now() < deadline) {
-		while (inflight < window && next < nclients) {
-			cl[next].state = WAIT_ADV;
-			cl[next].start = now();
-			send_msg(next, 1);
-			next++;
-			inflight++;
-		}
-		struct pollfd p = { fd, POLLIN, 0 };
-		if (poll(&p, 1, 50) > 0) {
-			uint8_t buf[4096];
-			ssize_t n;
-			while ((n = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0)
-				on_reply(buf, (size_t)n);
-		}
-		/* Retransmit after 1 s, give up after 4 tries (bounded). */
-		double t = now();
-		for (int i = 0; i < next; i++) {
-			struct cl *c = &cl[i];
-			if ((c->state != WAIT_ADV && c->state != WAIT_REPLY) || t - c->sent < 1.0)
-				continue;
-			if (++c->tries >= 4) {
-				c->state = FAILED;
-				failed++;
-				inflight--;
-				continue;
-			}
-			send_msg(i, c->state == WAIT_ADV ? 1 : 3);
-		}
-	}
-	double secs = now() - t0;
-	qsort(lat, (size_t)nlat, sizeof *lat, cmp);
+	load_run(&L);
 	printf("clients %d done %d failed %d secs %.2f exchanges_per_s %.0f p50_ms %.1f p99_ms %.1f\n",
-	    nclients, done, failed, secs, done / secs, nlat ? lat[nlat / 2] * 1000 : 0,
-	    nlat ? lat[(int)(nlat * 0.99)] * 1000 : 0);
-	return failed > nclients / 100;
+	    L.nclients, L.done, L.failed, L.seconds, L.done / L.seconds, load_pct_ms(&L, 50),
+	    load_pct_ms(&L, 99));
+	return L.failed > L.nclients / 100;
 }

@@ -2,46 +2,35 @@
  * address, source port 67) and runs full DISCOVER-OFFER-REQUEST-ACK
  * exchanges for N distinct MACs, keeping W exchanges in flight (closed
  * loop). Prints exchanges per second and latency percentiles of whole
- * DORA exchanges, so two servers can be compared by the same client.
+ * DORA exchanges, so two servers can be compared by the same client. The
+ * loop and its statistics are bench/load_common.c's.
  *   dhcp_load SERVER_IP LOCAL_IP CLIENTS WINDOW [MAC_BYTE] */
+#include "load_common.h"
+
 #include <arpa/inet.h>
-#include <errno.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-enum { IDLE, WAIT_OFFER, WAIT_ACK, DONE, FAILED };
-
-struct cl {
-	uint8_t state, tries;
+/* What the OFFER said, for the REQUEST. */
+struct offer {
 	uint32_t yiaddr, server;
-	double start, sent;
 };
 
-static struct cl *cl;
-static int fd, nclients;
+static struct load L;
+static struct offer *offers;
 static uint32_t giaddr, xidbase = 0x5a000000;
 static struct sockaddr_in srv;
 static uint8_t macbyte;
-static double last_reply, max_gap;     /* the longest wait between two replies */
 
-static double
-now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
+/* Step 1 a DISCOVER, step 2 a REQUEST. */
 static void
-send_msg(int i, uint8_t type)
+send_msg(int i, int step)
 {
-	uint8_t p[300];
+	uint8_t p[300], type = step == 1 ? 1 : 3;
 	size_t n = 240;
 
 	memset(p, 0, sizeof p);
@@ -54,7 +43,7 @@ send_msg(int i, uint8_t type)
 	memcpy(p + 236, "\x63\x82\x53\x63", 4);
 	p[n++] = 53; p[n++] = 1; p[n++] = type;
 	if (type == 3) {
-		uint32_t a = cl[i].yiaddr, s = cl[i].server;
+		uint32_t a = offers[i].yiaddr, s = offers[i].server;
 		p[n++] = 50; p[n++] = 4; memcpy(p + n, &a, 4); n += 4;
 		p[n++] = 54; p[n++] = 4; memcpy(p + n, &s, 4); n += 4;
 	}
@@ -62,12 +51,12 @@ send_msg(int i, uint8_t type)
 	p[n++] = 255;
 	if (n < 300)
 		n = 300;
-	sendto(fd, p, n, 0, (struct sockaddr *)&srv, sizeof srv);
-	cl[i].sent = now();
+	sendto(L.fd, p, n, 0, (struct sockaddr *)&srv, sizeof srv);
+	load_sent(&L, i);
 }
 
 static void
-on_reply(const uint8_t *p, ssize_t n)
+on_reply(const uint8_t *p, size_t n)
 {
 	uint32_t xid;
 	int type = 0;
@@ -75,39 +64,25 @@ on_reply(const uint8_t *p, ssize_t n)
 
 	if (n < 244 || p[0] != 2)
 		return;
-	double t = now();
-	if (last_reply > 0 && t - last_reply > max_gap)
-		max_gap = t - last_reply;
-	last_reply = t;
 	memcpy(&xid, p + 4, 4);
 	long i = (long)ntohl(xid) - (long)xidbase;
-	if (i < 0 || i >= nclients)
+	if (i < 0 || i >= L.nclients)
 		return;
-	for (ssize_t k = 240; k + 1 < n && p[k] != 255;) {
+	for (size_t k = 240; k + 1 < n && p[k] != 255;) {
 		if (p[k] == 0) { k++; continue; }
 		if (p[k] == 53) type = p[k + 2];
 		if (p[k] == 54 && p[k + 1] == 4) memcpy(&sid, p + k + 2, 4);
 		k += 2 + p[k + 1];
 	}
-	struct cl *c = &cl[i];
-	if (c->state == WAIT_OFFER && type == 2) {
-		memcpy(&c->yiaddr, p + 16, 4);
-		c->server = sid;
-		c->state = WAIT_ACK;
-		c->tries = 0;
-		send_msg((int)i, 3);
-	} else if (c->state == WAIT_ACK && type == 5) {
-		c->state = DONE;
-		c->sent = now() - c->start;     /* reuse: the latency */
-	} else if (c->state == WAIT_ACK && type == 6)
-		c->state = FAILED;
-}
-
-static int
-cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
+	uint8_t state = L.cl[i].state;
+	if (state == LOAD_STEP1 && type == 2) {
+		memcpy(&offers[i].yiaddr, p + 16, 4);
+		offers[i].server = sid;
+		load_step2(&L, (int)i);
+	} else if (state == LOAD_STEP2 && type == 5) {
+		load_finish(&L, (int)i);
+	} else if (state == LOAD_STEP2 && type == 6)
+		load_fail(&L, (int)i);
 }
 
 int
@@ -121,67 +96,30 @@ main(int argc, char **argv)
 	srv.sin_port = htons(67);
 	inet_pton(AF_INET, argv[1], &srv.sin_addr);
 	inet_pton(AF_INET, argv[2], &giaddr);
-	nclients = atoi(argv[3]);
-	int window = atoi(argv[4]), next = 0, inflight = 0, done = 0, failed = 0;
+	L.nclients = atoi(argv[3]);
+	L.window = atoi(argv[4]);
+	L.give_up_s = 120;
+	L.poll_ms = 5;
+	L.send = send_msg;
+	L.reply = on_reply;
 	macbyte = argc > 5 ? (uint8_t)strtol(argv[5], NULL, 0) : 0x42;
-	cl = calloc((size_t)nclients, sizeof *cl);
-	int *fl = calloc((size_t)window, sizeof *fl);
+	load_init(&L);
+	offers = calloc((size_t)L.nclients, sizeof *offers);
 	struct sockaddr_in me = { .sin_family = AF_INET, .sin_port = htons(67) };
 	me.sin_addr.s_addr = giaddr;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	L.fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 	int big = 4 << 20;
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&me, sizeof me) < 0) {
+	setsockopt(L.fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+	if (L.fd < 0 || bind(L.fd, (struct sockaddr *)&me, sizeof me) < 0) {
 		perror("bind");
 		return 1;
 	}
-	double t0 = now(), last = t0;
-	while (done + failed < nclients) {
-		/* Refill the window; retire finished slots. */
-		for (int s = 0; s < inflight;) {
-			struct cl *c = &cl[fl[s]];
-			if (c->state == DONE || c->state == FAILED) {
-				done += c->state == DONE;
-				failed += c->state == FAILED;
-				fl[s] = fl[--inflight];
-				continue;
-			}
-			if (now() - c->sent > 1.0) {            /* retransmit, then give up */
-				if (++c->tries > 3)
-					c->state = FAILED;
-				else
-					send_msg(fl[s], c->state == WAIT_OFFER ? 1 : 3);
-			}
-			s++;
-		}
-		while (inflight < window && next < nclients) {
-			cl[next].state = WAIT_OFFER;
-			cl[next].start = now();
-			fl[inflight++] = next;
-			send_msg(next++, 1);
-		}
-		if (done + failed >= nclients)
-			break;
-		struct pollfd pfd = { fd, POLLIN, 0 };
-		poll(&pfd, 1, 5);
-		uint8_t buf[1500];
-		ssize_t n;
-		while ((n = recv(fd, buf, sizeof buf, 0)) > 0)
-			on_reply(buf, n);
-		if (now() - last > 120) {
-			fprintf(stderr, "dhcp_load: giving up after 120 s without finishing\n");
-			break;
-		}
-	}
-	double el = now() - t0;
-	double *lat = calloc((size_t)nclients, sizeof *lat);
-	int k = 0;
-	for (int i = 0; i < nclients; i++)
-		if (cl[i].state == DONE)
-			lat[k++] = cl[i].sent * 1000;
-	qsort(lat, (size_t)k, sizeof *lat, cmp);
+	load_run(&L);
+	if (L.gave_up)
+		fprintf(stderr, "dhcp_load: giving up after 120 s without finishing\n");
+	int k = L.nlat;
 	printf("clients %d done %d failed %d seconds %.2f dora_per_s %.0f p50_ms %.2f p99_ms %.2f max_gap_ms %.1f\n",
-	    nclients, k, nclients - k, el, k / el, k ? lat[k / 2] : 0, k ? lat[k * 99 / 100] : 0,
-	    max_gap * 1000);
+	    L.nclients, k, L.nclients - k, L.seconds, k / L.seconds, load_pct_ms(&L, 50),
+	    load_pct_ms(&L, 99), L.max_gap * 1000);
 	return 0;
 }

@@ -18,7 +18,7 @@ BENCH_TMP=$tmp
 . bench/lib.sh
 bench_init inv
 bench_need bench/inventory.sh kea-dhcp4 ip cc curl
-cc -O2 -o "$tmp/dhcp_load" bench/dhcp_load.c || exit 1
+cc -O2 -o "$tmp/dhcp_load" bench/dhcp_load.c bench/load_common.c || exit 1
 bench_link 10.92.0.2/14 10.92.0.1/14
 
 ms() { echo $(( $(date +%s%N) / 1000000 )); }

@@ -1,7 +1,9 @@
 # Shared by bench/{dhcp,tftp,http}.sh: two network namespaces joined by a
 # veth pair (servers in $SNS, clients in $CNS), servers started there and
 # killed by PID at exit, the namespaces and $BENCH_TMP removed.
-# Set BENCH_TMP before bench_init; it is removed at exit.
+# Set BENCH_TMP before bench_init; it is removed at exit. Sourced from the
+# top of the tree; the namespaces are tests/netns-lib.sh's.
+. tests/netns-lib.sh
 
 # bench_init TAG: names the namespaces and sets the exit trap.
 bench_init() {
@@ -18,8 +20,7 @@ bench_cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	sleep 0.3
 	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	ip netns del "$SNS" 2>/dev/null
-	ip netns del "$CNS" 2>/dev/null
+	ns_cleanup
 	[ -n "${SNS:-}" ] && rm -rf "/etc/netns/$SNS" && rmdir /etc/netns 2>/dev/null
 	[ -n "${BENCH_TMP:-}" ] && rm -rf "$BENCH_TMP"
 }
@@ -37,14 +38,9 @@ bench_need() {
 # bench_link CLIENT_CIDR SERVER_CIDR...: the namespaces and the veth pair,
 # up, with the client's address and one or more server addresses.
 bench_link() {
-	ip netns add "$SNS" && ip netns add "$CNS" || exit 1
-	ip link add "$SIF" netns "$SNS" type veth peer name "$CIF" netns "$CNS" || exit 1
-	ip -n "$CNS" addr add "$1" dev "$CIF"
+	ns_add "$SNS" "$CNS" && ns_veth "$SNS" "$SIF" "$CNS" "$CIF" "" "$1" || exit 1
 	shift
-	for a in "$@"; do ip -n "$SNS" addr add "$a" dev "$SIF"; done
-	for ns in "$SNS" "$CNS"; do ip -n "$ns" link set lo up; done
-	ip -n "$SNS" link set "$SIF" up
-	ip -n "$CNS" link set "$CIF" up
+	ns_addr "$SNS" "$SIF" "$@" || exit 1
 }
 
 # bench_hosts LINE...: /etc/hosts inside the server namespace (ip netns

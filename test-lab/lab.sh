@@ -216,7 +216,7 @@ plan9_vm_start() {
 	if grep -q '^service=terminal' "$RUN/$name.plan9.ini"; then
 		user=$(sed -n 's/^user=//p' "$RUN/$name.plan9.ini")
 		LAB_PASSWORD=$LAB_GLENDA_PASSWORD python3 "$LAB_TOP/test-lab/console-typist.py" \
-		    "$RUN/$name.sock" "$RUN/$name.serial" "${user:-glenda}" 900 \
+		    answer "$RUN/$name.sock" "$RUN/$name.serial" "${user:-glenda}" 900 \
 		    </dev/null >"$RUN/$name.typist.log" 2>&1 &
 		echo $! >"$RUN/$name.typist.pid"
 	fi
@@ -352,15 +352,7 @@ drawterm_cpu() {
 # console NAME: stdin's lines typed on NAME's serial console socket.
 console_type() {
 	[ -S "$RUN/$1.sock" ] || { echo "lab: no console socket $RUN/$1.sock" >&2; exit 1; }
-	python3 -c '
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect(sys.argv[1])
-for line in sys.stdin:
-    for ch in line.rstrip("\n") + "\r":
-        s.send(ch.encode()); time.sleep(0.02)
-    time.sleep(1)
-s.close()' "$RUN/$1.sock"
+	python3 "$LAB_TOP/test-lab/console-typist.py" type "$RUN/$1.sock" 1
 }
 
 case ${1:-} in

@@ -1,28 +1,13 @@
 # Helpers for the DHCP integration tests (sourced after tests/lib.sh).
-# Namespaces and links are named with the gbd prefix and the test's PID.
-
-# dhcp_ns NAME...: creates network namespaces, removed at exit.
-dhcp_ns() {
-	for n in "$@"; do
-		ip netns add "$n" || return 1
-		ip -n "$n" link set lo up
-		on_cleanup "ip netns del $n 2>/dev/null"
-	done
-}
-
-# dhcp_link NS1 IF1 NS2 IF2: a veth pair between two namespaces, both up.
-dhcp_link() {
-	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3" || return 1
-	ip -n "$1" link set "$2" up
-	ip -n "$3" link set "$4" up
-}
+# Namespaces and links: tests/netns-lib.sh (ns_add, ns_veth), named with
+# the test's PID.
 
 # dhcp_serve NS CONFIG: gridbootd in namespace NS; sets GB_PID.
 dhcp_serve() {
 	ip netns exec "$1" "$GRIDBOOTD" serve -c "$2" -d -l debug >>"$T_TMP/gridbootd.log" 2>&1 &
 	GB_PID=$!
 	track_pid $GB_PID
-	wait_for 10 grep -q "serving " "$T_TMP/gridbootd.log"
+	wait_for 10 gb_serving "$T_TMP/gridbootd.log"
 }
 
 # The udhcpc script: every event's environment into $OUT.<event>.

@@ -1,6 +1,7 @@
 # Shared helpers for integration tests (sourced by sh). Each test prints
 # TAP-style lines through ok/not_ok, starts only processes it kills by PID,
-# and removes what it made in its cleanup trap.
+# and removes what it made in its cleanup trap (network namespaces made
+# with tests/netns-lib.sh's ns_add included).
 set -u
 : "${GRIDBOOTD:=$PWD/build-san/gridbootd}"
 : "${GRIDBOOT_TOP:=$PWD}"
@@ -9,6 +10,7 @@ T_FAILED=0
 T_PIDS=""
 T_CLEANUPS=""
 T_TMP=$(mktemp -d /tmp/gridboot-test.XXXXXX)
+. "$GRIDBOOT_TOP/tests/netns-lib.sh"
 [ -n "${KEEP:-}" ] && echo "# tmp: $T_TMP"
 
 ok() { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
@@ -29,6 +31,7 @@ t_cleanup() {
 		kill -9 "$p" 2>/dev/null
 	done
 	eval "$T_CLEANUPS"
+	ns_cleanup
 	[ -n "${KEEP:-}" ] || rm -rf "$T_TMP"
 }
 trap t_cleanup EXIT
@@ -46,6 +49,11 @@ wait_for() {
 	return 1
 }
 
+# gb_serving LOG: the daemon's own "serving" line is in LOG: logged once
+# every module has started and privileges are dropped (a module's line
+# such as "tftp: serving DIR" comes before it).
+gb_serving() { grep -q "^[0-9:.]* info: serving " "$1"; }
+
 # start_gridbootd CONFIG [ARGS...]: serve in the foreground, logs in
 # $T_TMP/gridbootd.log; sets GB_PID.
 start_gridbootd() {
@@ -53,7 +61,7 @@ start_gridbootd() {
 	"$GRIDBOOTD" serve -c "$cfg" -d -l debug "$@" >>"$T_TMP/gridbootd.log" 2>&1 &
 	GB_PID=$!
 	track_pid $GB_PID
-	wait_for 10 grep -q "serving " "$T_TMP/gridbootd.log"
+	wait_for 10 gb_serving "$T_TMP/gridbootd.log"
 }
 
 # stop_gridbootd: SIGTERM and wait; returns the daemon's exit status
@@ -61,6 +69,27 @@ start_gridbootd() {
 stop_gridbootd() {
 	kill -TERM "$GB_PID" 2>/dev/null
 	wait "$GB_PID"
+}
+
+# fuzz_run TARGET SECONDS WHAT: `make fuzz-TARGET` for SECONDS, one check
+# "SECONDS s of libFuzzer on WHAT: no crash (Done N runs)" (it ran and
+# exited 0); a SKIP without clang's libFuzzer runtime.
+fuzz_run() {
+	if ! { echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n){(void)d;(void)n;return 0;}' \
+	    >"$T_TMP/probe.c" && clang -fsanitize=fuzzer -o "$T_TMP/probe" "$T_TMP/probe.c" 2>/dev/null; }; then
+		ok "# SKIP clang's libFuzzer is not installed (libclang-rt-14-dev)"
+		return 0
+	fi
+	make -s -C "$GRIDBOOT_TOP" "fuzz-$1" FUZZ_TIME="$2" BUILD="$T_TMP/fz" >"$T_TMP/fuzz-$1.log" 2>&1
+	_fz_rc=$?
+	_fz_runs=$(grep -o 'Done [0-9]* runs' "$T_TMP/fuzz-$1.log")
+	if [ $_fz_rc -eq 0 ] && [ -n "$_fz_runs" ]; then
+		tail -n 3 "$T_TMP/fuzz-$1.log" | sed 's/^/# /'
+		ok "$2 s of libFuzzer on $3: no crash ($_fz_runs)"
+	else
+		tail -n 30 "$T_TMP/fuzz-$1.log" | sed 's/^/# /'
+		not_ok "$2 s of libFuzzer on $3: exit $_fz_rc, ${_fz_runs:-no runs}"
+	fi
 }
 
 t_done() {

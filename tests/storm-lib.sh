@@ -8,9 +8,7 @@ STORM_KERNEL_SIZE=${STORM_KERNEL_SIZE:-262144}
 
 storm_setup() {	# sets NS, CFG; makes the tree and inventory in $T_TMP
 	NS=gbstorm$$
-	ip netns add $NS || return 1
-	on_cleanup "ip netns del $NS 2>/dev/null"
-	ip -n $NS link set lo up
+	ns_add $NS || return 1
 	F=$T_TMP/files
 	mkdir -p "$F/disc" "$T_TMP/state"
 	head -c "$STORM_LOADER_SIZE" /dev/urandom >"$F/undionly.kpxe"
@@ -34,7 +32,7 @@ storm_start() {	# [BINARY]: gridbootd in the namespace; sets GB_PID
 	ip netns exec $NS "${1:-$GRIDBOOTD}" serve -c "$CFG" -d -l info >>"$T_TMP/gridbootd.log" 2>&1 &
 	GB_PID=$!
 	track_pid $GB_PID
-	wait_for 10 grep -q "serving " "$T_TMP/gridbootd.log"
+	wait_for 10 gb_serving "$T_TMP/gridbootd.log"
 }
 
 storm_run() {	# N OUT [MARK_AT MARK_FILE]: runs the storm in the namespace

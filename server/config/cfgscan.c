@@ -61,10 +61,10 @@ skip_string(struct scan *s)
 			s->i++;
 			return true;
 		}
+		if (ch == '\\' && s->i + 1 < s->len)
+			ch = s->t[++s->i];  /* escaped: a newline still counts */
 		if (ch == '\n')
 			s->line++;
-		if (ch == '\\')
-			s->i++;
 	}
 	return false;
 }

@@ -11,24 +11,9 @@
 # on reload keeps the old one; the nvram image is written by the
 # subcommand and served only to its machine.
 . "$GRIDBOOT_TOP/tests/lib.sh"
+. "$GRIDBOOT_TOP/tests/auth-lib.sh"
 
-if ! command -v drawterm >/dev/null; then
-	not_ok "drawterm-9front is not installed (sh tests/install-deps.sh auth)"
-	t_done
-	exit 1
-fi
-G="$GRIDBOOTD"
-NS="gbau$$"
-D="$T_TMP"
-ip netns add "$NS" || { not_ok "ip netns add"; t_done; exit 1; }
-on_cleanup "ip netns del $NS 2>/dev/null"
-ip -n "$NS" link set lo up
-ip -n "$NS" addr add 10.9.0.1/24 dev lo
-ip -n "$NS" addr add 10.9.0.11/24 dev lo
-ip -n "$NS" addr add 10.9.0.12/24 dev lo
-nsx() { ip netns exec "$NS" "$@"; }
-
-mkdir -p "$D/files" "$D/state"
+auth_setup au 10.9.0.1 10.9.0.11 10.9.0.12
 cat >"$D/grid.cfg" <<EOF
 grid = { name = "grid"; server = "10.9.0.1"; files = "files"; state = "state";
          serve_nvram = true;
@@ -41,9 +26,7 @@ machines = ( { name = "cpu1"; mac = "52:54:00:00:00:11"; ip = "10.9.0.11"; role 
 EOF
 
 # --- no key file yet: the daemon serves, the auth module waits
-ip netns exec "$NS" "$G" serve -c "$D/grid.cfg" -d -l debug >>"$D/gridbootd.log" 2>&1 &
-GB_PID=$!
-track_pid $GB_PID
+auth_serve
 # not "serving ": TFTP's start-up line says that before auth has started
 wait_for 10 grep -q "^[0-9:.]* info: serving " "$D/gridbootd.log"
 check "without a key file the auth module says it waits for one" \
@@ -65,16 +48,6 @@ wait_for 10 grep -q "auth: auth server on port 567" "$D/gridbootd.log"
 check "after a reload the auth module listens on 567 and 17019" \
     grep -q "auth: auth server on port 567 (dp9ik), rcpu on port 17019; 2 user(s)" "$D/gridbootd.log"
 
-# dt NAME USER PASSWORD: drawterm in the namespace; output in $D/NAME.out, status $D/NAME.rc
-dt() {
-	# -s points secstore at a closed port: drawterm would otherwise try the auth host
-	PASS=$3 timeout 30 ip netns exec "$NS" drawterm -G -s 'tcp!10.9.0.1!1' -a 'tcp!10.9.0.1!567' \
-	    -h 'tcp!10.9.0.1!17019' -u "$2" -c 'echo hi' >"$D/$1.out" 2>&1
-	echo $? >"$D/$1.rc"
-	sed "s/^/# $1 drawterm: /" "$D/$1.out"
-}
-metric() { nsx curl -fsS http://10.9.0.1/metrics | sed -n "s/^$1 //p"; }
-
 dt good glenda gridboot-test
 check "right password: drawterm exits 0" [ "$(cat "$D/good.rc")" = 0 ]
 check "and prints the machine list the endpoint wrote to its /dev/cons" sh -c \
@@ -92,42 +65,21 @@ check "both counted at rcpu as a hang-up before the ticket" \
     sh -c "[ \$(grep -c 'rcpu: 10.9.0.1:[0-9]*: the client hung up before its ticket' '$D/gridbootd.log') -ge 2 ]"
 
 # --- garbage
-# send SRC PORT HEX: raw bytes from SRC; prints what came back, in hex
-send() {
-	nsx python3 - "$@" <<'EOP'
-import socket, sys
-s = socket.socket()
-s.bind((sys.argv[1], 0))
-s.settimeout(5)
-s.connect(("10.9.0.1", int(sys.argv[2])))
-s.sendall(bytes.fromhex(sys.argv[3]))
-out = b""
-try:
-    while True:
-        b = s.recv(4096)
-        if not b:
-            break
-        out += b
-except socket.timeout:
-    out += b"TIMEOUT"
-print(out.hex())
-EOP
-}
 before=$(metric 'gridboot_auth_failures_total{port="auth"}')
 r=$(send 10.9.0.1 567 "474554202f20485454502f312e300d0a0d0a")
 check "HTTP on 567: AuthErr 'not a Plan 9 ticket request', then a close" \
-    [ "$r" = "05$(printf 'not a Plan 9 ticket request' | od -An -tx1 | tr -d ' \n')$(printf '%0*d' $(( (64 - 27) * 2 )) 0)" ]
+    [ "$r" = "05$(hex 'not a Plan 9 ticket request')$(printf '%0*d' $(( (64 - 27) * 2 )) 0)" ]
 r=$(send 10.9.0.1 567 "03$(printf '%0280d' 0)")
 check "AuthPass naming no user on 567: AuthErr saying so (auth_passwd.sh has the real thing)" \
-    sh -c "echo '$r' | grep -q '^05$(printf 'no user named in the password change' | od -An -tx1 | tr -d ' \n')'"
+    sh -c "echo '$r' | grep -q '^05$(hex 'no user named in the password change')'"
 after=$(metric 'gridboot_auth_failures_total{port="auth"}')
 check "the auth port's failure counter moved ($before -> $after)" [ "$after" -ge $((before + 2)) ]
 r=$(send 10.9.0.1 17019 "$(printf '41%.0s' $(seq 200))")
 check "200 bytes without a NUL on 17019: the offer, then a close" \
-    [ "$r" = "$(printf 'v.2 dp9ik@grid' | od -An -tx1 | tr -d ' \n')00" ]
+    [ "$r" = "$(hex 'v.2 dp9ik@grid')00" ]
 r=$(send 10.9.0.1 17019 "7039736b31206772696400")
 check "choosing p9sk1 on 17019 (dp9ik only): a close after the offer" \
-    [ "$r" = "$(printf 'v.2 dp9ik@grid' | od -An -tx1 | tr -d ' \n')00" ]
+    [ "$r" = "$(hex 'v.2 dp9ik@grid')00" ]
 check "logged: the choice is not dp9ik" grep -q "rcpu: 10.9.0.1:[0-9]*: p9any: the choice is not" "$D/gridbootd.log"
 n=$(metric 'gridboot_auth_failures_total{port="rcpu"}')
 check "the rcpu failure counter moved ($n)" [ "$n" -ge 4 ]
@@ -136,7 +88,7 @@ check "the rcpu failure counter moved ($n)" [ "$n" -ge 4 ]
 for i in 1 2 3 4 5 6 7 8 9 10; do send 10.9.0.12 567 "ff" >/dev/null; done
 r=$(send 10.9.0.12 567 "ff")
 check "the 11th connection from a failing source: AuthErr 'too many failures'" \
-    sh -c "echo '$r' | grep -q '^05$(printf 'too many failures from your address' | od -An -tx1 | tr -d ' \n')'"
+    sh -c "echo '$r' | grep -q '^05$(hex 'too many failures from your address')'"
 check "gridboot_auth_refused_total counts it" [ "$(metric gridboot_auth_refused_total)" -ge 1 ]
 dt good2 glenda gridboot-test
 check "another source still logs in, the daemon still serves" \
@@ -163,7 +115,4 @@ dt good3 glenda gridboot-test
 check "and glenda still logs in" [ "$(cat "$D/good3.rc")" = 0 ]
 check "no key was logged" sh -c "! grep -Eq '[0-9a-f]{32}' '$D/gridbootd.log'"
 
-stop_gridbootd
-check "gridbootd exits 0 (no sanitizer report)" [ $? -eq 0 ]
-sed 's/^/# log: /' "$D/gridbootd.log" | grep -v warn | tail -n 40
-t_done
+auth_done 40

@@ -10,22 +10,9 @@
 # p9sk1 is not offered, choosing it anyway is refused with the reason in
 # the log, and `check` refuses grid.p9any naming p9sk1.
 . "$GRIDBOOT_TOP/tests/lib.sh"
+. "$GRIDBOOT_TOP/tests/auth-lib.sh"
 
-if ! command -v drawterm >/dev/null; then
-	not_ok "drawterm-9front is not installed (sh tests/install-deps.sh auth)"
-	t_done
-	exit 1
-fi
-G="$GRIDBOOTD"
-NS="gbsk$$"
-D="$T_TMP"
-ip netns add "$NS" || { not_ok "ip netns add"; t_done; exit 1; }
-on_cleanup "ip netns del $NS 2>/dev/null"
-ip -n "$NS" link set lo up
-ip -n "$NS" addr add 10.9.2.1/24 dev lo
-nsx() { ip netns exec "$NS" "$@"; }
-
-mkdir -p "$D/files" "$D/state"
+auth_setup sk 10.9.2.1 10.9.2.1
 # cfg DES P9ANY: the inventory
 cfg() {
 	cat >"$D/grid.cfg" <<EOF
@@ -44,40 +31,10 @@ echo bootes-pw | "$G" passwd -c "$D/grid.cfg" bootes >/dev/null 2>&1
 check "keys with DES for glenda and bootes" \
     sh -c "[ \$(grep -Ec '^(glenda|bootes) aes=[0-9a-f]{32} des=[0-9a-f]{14}\$' '$D/state/keys') = 2 ]"
 
-ip netns exec "$NS" "$G" serve -c "$D/grid.cfg" -d -l debug >>"$D/gridbootd.log" 2>&1 &
-GB_PID=$!
-track_pid $GB_PID
+auth_serve
 wait_for 10 grep -q "auth: auth server on port 567" "$D/gridbootd.log"
 
-dt() {
-	PASS=$3 timeout 30 ip netns exec "$NS" drawterm -G -s 'tcp!10.9.2.1!1' -a 'tcp!10.9.2.1!567' \
-	    -h 'tcp!10.9.2.1!17019' -u "$2" -c 'echo hi' >"$D/$1.out" 2>&1
-	echo $? >"$D/$1.rc"
-	sed "s/^/# $1 drawterm: /" "$D/$1.out"
-}
-# send PORT HEX: raw bytes; prints what came back, in hex
-send() {
-	nsx python3 - "$@" <<'EOP'
-import socket, sys
-s = socket.socket()
-s.settimeout(5)
-s.connect(("10.9.2.1", int(sys.argv[1])))
-s.sendall(bytes.fromhex(sys.argv[2]))
-out = b""
-try:
-    while True:
-        b = s.recv(4096)
-        if not b:
-            break
-        out += b
-except socket.timeout:
-    out += b"TIMEOUT"
-print(out.hex())
-EOP
-}
-hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
-
-r=$(send 17019 "7800")	# "x": not a choice, so the offer and a close
+r=$(send 10.9.2.1 17019 "7800")	# "x": not a choice, so the offer and a close
 check "grid.p9any = [\"p9sk1\"]: the offer is v.2 p9sk1@grid" [ "$r" = "$(hex 'v.2 p9sk1@grid')00" ]
 dt good glenda gridboot-test
 check "drawterm with p9sk1: exit 0" [ "$(cat "$D/good.rc")" = 0 ]
@@ -94,7 +51,7 @@ check "a wrong password: drawterm says 'password mismatch with auth server', exi
 cfg true ""
 kill -HUP $GB_PID
 wait_for 10 grep -q "reload: $D/grid.cfg OK" "$D/gridbootd.log"
-r=$(send 17019 "7800")	# "x": not a choice, so the offer and a close
+r=$(send 10.9.2.1 17019 "7800")	# "x": not a choice, so the offer and a close
 check "default with DES on: v.2 dp9ik@grid p9sk1@grid" [ "$r" = "$(hex 'v.2 dp9ik@grid p9sk1@grid')00" ]
 dt both glenda gridboot-test
 check "drawterm takes dp9ik when both are offered" \
@@ -104,7 +61,7 @@ check "drawterm takes dp9ik when both are offered" \
 cfg false ""
 kill -HUP $GB_PID
 wait_for 10 sh -c "[ \$(grep -c 'reload: $D/grid.cfg OK' '$D/gridbootd.log') -ge 2 ]"
-r=$(send 17019 "$(hex 'p9sk1 grid')00")
+r=$(send 10.9.2.1 17019 "$(hex 'p9sk1 grid')00")
 check "grid.auth_des = false: the offer is dp9ik alone, choosing p9sk1 gets a close" \
     [ "$r" = "$(hex 'v.2 dp9ik@grid')00" ]
 check "logged with the reason" \
@@ -120,7 +77,4 @@ cfg true 'p9any = [ "dp9ik", "dp9ik" ];'
 "$G" check -c "$D/grid.cfg" >"$D/check2.out" 2>&1
 check "and a protocol listed twice" grep -q "grid.p9any: dp9ik is listed twice" "$D/check2.out"
 
-stop_gridbootd
-check "gridbootd exits 0 (no sanitizer report)" [ $? -eq 0 ]
-sed 's/^/# log: /' "$D/gridbootd.log" | grep -v warn | tail -n 30
-t_done
+auth_done 30

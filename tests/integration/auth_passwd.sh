@@ -10,25 +10,11 @@
 # with "DES is disabled" when it does not; the key file stays 0600, keeps
 # the other users, and the change survives a restart.
 . "$GRIDBOOT_TOP/tests/lib.sh"
+. "$GRIDBOOT_TOP/tests/auth-lib.sh"
 
-if ! command -v drawterm >/dev/null; then
-	not_ok "drawterm-9front is not installed (sh tests/install-deps.sh auth)"
-	t_done
-	exit 1
-fi
-G="$GRIDBOOTD"
 AP="$(dirname "$GRIDBOOTD")/tools/authpass"
 [ -x "$AP" ] || { not_ok "no $AP (make SAN=1 units)"; t_done; exit 1; }
-NS="gbap$$"
-D="$T_TMP"
-ip netns add "$NS" || { not_ok "ip netns add"; t_done; exit 1; }
-on_cleanup "ip netns del $NS 2>/dev/null"
-ip -n "$NS" link set lo up
-ip -n "$NS" addr add 10.9.1.1/24 dev lo
-ip -n "$NS" addr add 10.9.1.12/24 dev lo
-nsx() { ip netns exec "$NS" "$@"; }
-
-mkdir -p "$D/files" "$D/state"
+auth_setup ap 10.9.1.1 10.9.1.1 10.9.1.12
 # cfg DES: the inventory, with grid.auth_des = DES
 cfg() {
 	cat >"$D/grid.cfg" <<EOF
@@ -48,10 +34,7 @@ grep '^adm ' "$D/state/keys" >"$D/adm.before"
 # start: the daemon, waiting for its auth server's line (one more than before)
 start() {
 	n=$(grep -c "auth: auth server on port 567" "$D/gridbootd.log" 2>/dev/null)
-	# not through nsx: GB_PID must be the daemon itself (ip netns exec execs it)
-	ip netns exec "$NS" "$G" serve -c "$D/grid.cfg" -d -l debug >>"$D/gridbootd.log" 2>&1 &
-	GB_PID=$!
-	track_pid $GB_PID
+	auth_serve
 	wait_for 10 sh -c "[ \$(grep -c 'auth: auth server on port 567' '$D/gridbootd.log') -gt ${n:-0} ]"
 }
 start
@@ -65,14 +48,6 @@ ap() {
 	echo $? >"$D/$name.rc"
 	sed "s/^/# $name: /" "$D/$name.out"
 }
-# dt NAME USER PASSWORD: drawterm against the daemon, status in $D/NAME.rc
-dt() {
-	PASS=$3 timeout 30 ip netns exec "$NS" drawterm -G -s 'tcp!10.9.1.1!1' -a 'tcp!10.9.1.1!567' \
-	    -h 'tcp!10.9.1.1!17019' -u "$2" -c 'echo hi' >"$D/$1.out" 2>&1
-	echo $? >"$D/$1.rc"
-	sed "s/^/# $1 drawterm: /" "$D/$1.out"
-}
-metric() { nsx curl -fsS http://10.9.1.1/metrics | sed -n "s/^$1 //p"; }
 rc() { cat "$D/$1.rc"; }
 
 # --- dp9ik: one connection, refusals first, then the change
@@ -147,7 +122,4 @@ rmdir "$D/state/keys.tmp.$GB_PID"
 dt ro_old glenda new-password-3
 check "and the password in use is still the one before" [ "$(rc ro_old)" = 0 ]
 check "no key was logged" sh -c "! grep -Eq '[0-9a-f]{32}' '$D/gridbootd.log'"
-stop_gridbootd
-check "gridbootd exits 0 (no sanitizer report)" [ $? -eq 0 ]
-sed 's/^/# log: /' "$D/gridbootd.log" | grep -v warn | tail -n 30
-t_done
+auth_done 30

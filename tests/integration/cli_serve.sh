@@ -69,9 +69,7 @@ check "a multicast MAC in an inventory is an error" \
 
 # The daemon, in a namespace of its own so no port it binds can collide.
 NS=gbcore$$
-ip netns add $NS || { not_ok "cannot create network namespace"; t_done; exit 1; }
-on_cleanup "ip netns del $NS 2>/dev/null"
-ip -n $NS link set lo up
+ns_add $NS || { not_ok "cannot create network namespace"; t_done; exit 1; }
 
 cfg="$T_TMP/inv.cfg"
 mk_inventory() {	# extra machine lines
@@ -92,9 +90,7 @@ mkdir -p "$T_TMP/files"
 ip netns exec $NS "$G" serve -c "$cfg" -d -l debug >"$T_TMP/gridbootd.log" 2>&1 &
 GB_PID=$!
 track_pid $GB_PID
-# "info: serving FILE", the last start-up line: TFTP's "serving" comes
-# before the signals are set up, and a SIGHUP then would kill the daemon.
-wait_for 10 grep -q "^[0-9:.]* info: serving " "$T_TMP/gridbootd.log"; check "serve starts" [ $? -eq 0 ]
+wait_for 10 gb_serving "$T_TMP/gridbootd.log"; check "serve starts" [ $? -eq 0 ]
 
 mk_inventory ', { name = "cpu2"; mac = "52:54:00:00:00:12"; ip = "10.9.0.12"; role = "cpu"; }'
 kill -HUP $GB_PID

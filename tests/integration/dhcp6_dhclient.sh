@@ -10,21 +10,20 @@
 . "$GRIDBOOT_TOP/tests/dhcp_lib.sh"
 
 S=gbdS$$ C=gbdC$$ R=gbdR$$ B=gbdB$$
-dhcp_ns $S $C $R $B || { not_ok "namespaces"; t_done; exit 1; }
+ns_add $S $C $R $B || { not_ok "namespaces"; t_done; exit 1; }
 for n in $S $C $R $B; do
 	ip netns exec $n sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
 done
-dhcp_link $S gbs$$ $C gbc$$
+ns_veth $S gbs$$ $C gbc$$
 ip -n $C link set gbc$$ address 52:54:00:ff:00:02
-ip -n $S addr add 10.97.0.1/24 dev gbs$$
-ip -n $S addr add fd97::1/64 dev gbs$$ nodad
+ns_addr $S gbs$$ 10.97.0.1/24 fd97::1/64
 # relay: S --(fd98::/64)-- R --(fd99::/64)-- B (the relayed client)
-dhcp_link $S gbsr$$ $R gbrs$$
-dhcp_link $R gbrb$$ $B gbbr$$
+ns_veth $S gbsr$$ $R gbrs$$
+ns_veth $R gbrb$$ $B gbbr$$
 ip -n $B link set gbbr$$ address 52:54:00:ff:00:03
-ip -n $S addr add fd98::1/64 dev gbsr$$ nodad
-ip -n $R addr add fd98::2/64 dev gbrs$$ nodad
-ip -n $R addr add fd99::1/64 dev gbrb$$ nodad
+ns_addr $S gbsr$$ fd98::1/64
+ns_addr $R gbrs$$ fd98::2/64
+ns_addr $R gbrb$$ fd99::1/64
 ip -n $S route add fd99::/64 via fd98::2
 cat >"$T_TMP/grid.cfg" <<EOC
 grid = { name = "t"; server = "10.97.0.1"; files = "$T_TMP"; state = "$T_TMP/state";

@@ -13,16 +13,13 @@
 . "$GRIDBOOT_TOP/tests/dhcp_lib.sh"
 
 S=gbdS$$ C=gbdC$$
-dhcp_ns $S $C || { not_ok "namespaces"; t_done; exit 1; }
+ns_add $S $C || { not_ok "namespaces"; t_done; exit 1; }
 for n in $S $C; do
 	ip netns exec $n sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
 done
-dhcp_link $S gbs$$ $C gbc$$
-ip -n $S addr add 10.9.0.1/24 dev gbs$$
-ip -n $S addr add fd9a::1/64 dev gbs$$ nodad
-ip -n $S addr add fd9b::1/64 dev gbs$$ nodad
-ip -n $C addr add fd9a::50/64 dev gbc$$ nodad
-ip -n $C addr add fd9b::50/64 dev gbc$$ nodad
+ns_veth $S gbs$$ $C gbc$$
+ns_addr $S gbs$$ 10.9.0.1/24 fd9a::1/64 fd9b::1/64
+ns_addr $C gbc$$ fd9a::50/64 fd9b::50/64
 cat >"$T_TMP/grid.cfg" <<EOC
 grid = { name = "t"; server = "10.9.0.1"; files = "$T_TMP"; state = "$T_TMP/state";
   unknown = "cpu"; loaders = { ipxe_efi_x64 = "ipxe.efi"; }; };
@@ -77,17 +74,6 @@ check "gridbootd is alive" kill -0 $GB_PID
 check "gridbootd exits cleanly (no sanitizer report)" stop_gridbootd
 [ $T_FAILED -gt 0 ] && tail -n 30 "$T_TMP/gridbootd.log" | sed 's/^/# /'
 
-# A short fuzzing run of the parser and builder, if libFuzzer is here.
-if echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n){(void)d;(void)n;return 0;}' \
-    >"$T_TMP/probe.c" && clang -fsanitize=fuzzer -o "$T_TMP/probe" "$T_TMP/probe.c" 2>/dev/null; then
-	if make -s -C "$GRIDBOOT_TOP" fuzz-dhcp6 FUZZ_TIME=20 BUILD="$T_TMP/fz" >"$T_TMP/fuzz.log" 2>&1 &&
-	    grep -q 'Done [0-9]* runs' "$T_TMP/fuzz.log"; then
-		ok "20 s of libFuzzer on the DHCPv6 parser found nothing ($(grep -o 'Done [0-9]* runs' "$T_TMP/fuzz.log"))"
-	else
-		not_ok "libFuzzer on the DHCPv6 parser"
-		tail -n 30 "$T_TMP/fuzz.log" | sed 's/^/# /'
-	fi
-else
-	ok "# SKIP clang's libFuzzer is not installed"
-fi
+# A short fuzzing run of the parser, if libFuzzer is here.
+fuzz_run dhcp6 20 "the DHCPv6 parser"
 t_done

@@ -7,9 +7,9 @@
 . "$GRIDBOOT_TOP/tests/dhcp_lib.sh"
 
 S=gbdS$$ C=gbdC$$
-dhcp_ns $S $C || { not_ok "namespaces"; t_done; exit 1; }
-dhcp_link $S gbs$$ $C gbc$$
-ip -n $S addr add 10.93.0.1/24 dev gbs$$
+ns_add $S $C || { not_ok "namespaces"; t_done; exit 1; }
+ns_veth $S gbs$$ $C gbc$$
+ns_addr $S gbs$$ 10.93.0.1/24
 ip -n $C link set gbc$$ address 52:54:00:ff:00:01
 cat >"$T_TMP/grid.cfg" <<EOC
 grid = { name = "t"; server = "10.93.0.1"; files = "$T_TMP"; state = "$T_TMP/state"; };

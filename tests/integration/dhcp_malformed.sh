@@ -9,10 +9,10 @@
 . "$GRIDBOOT_TOP/tests/dhcp_lib.sh"
 
 S=gbdS$$ C=gbdC$$
-dhcp_ns $S $C || { not_ok "namespaces"; t_done; exit 1; }
-dhcp_link $S gbs$$ $C gbc$$
-ip -n $S addr add 10.94.0.1/24 dev gbs$$
-ip -n $C addr add 10.94.0.50/24 dev gbc$$
+ns_add $S $C || { not_ok "namespaces"; t_done; exit 1; }
+ns_veth $S gbs$$ $C gbc$$
+ns_addr $S gbs$$ 10.94.0.1/24
+ns_addr $C gbc$$ 10.94.0.50/24
 cat >"$T_TMP/grid.cfg" <<EOC
 grid = { name = "t"; server = "10.94.0.1"; files = "$T_TMP"; state = "$T_TMP/state";
   unknown = "cpu"; loaders = { ipxe_bios = "undionly.kpxe"; }; };
@@ -35,16 +35,5 @@ check "gridbootd exits cleanly (no sanitizer report)" stop_gridbootd
 [ $T_FAILED -gt 0 ] && tail -n 30 "$T_TMP/gridbootd.log" | sed 's/^/# /'
 
 # A short fuzzing run of the parser, if libFuzzer is here.
-if echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n){(void)d;(void)n;return 0;}' \
-    >"$T_TMP/probe.c" && clang -fsanitize=fuzzer -o "$T_TMP/probe" "$T_TMP/probe.c" 2>/dev/null; then
-	if make -s -C "$GRIDBOOT_TOP" fuzz-dhcp FUZZ_TIME=20 BUILD="$T_TMP/fz" >"$T_TMP/fuzz.log" 2>&1 &&
-	    grep -q 'Done [0-9]* runs' "$T_TMP/fuzz.log"; then
-		ok "20 s of libFuzzer on the DHCP parser found nothing ($(grep -o 'Done [0-9]* runs' "$T_TMP/fuzz.log"))"
-	else
-		not_ok "libFuzzer on the DHCP parser"
-		tail -n 30 "$T_TMP/fuzz.log" | sed 's/^/# /'
-	fi
-else
-	ok "# SKIP clang's libFuzzer is not installed"
-fi
+fuzz_run dhcp 20 "the DHCP parser"
 t_done

@@ -10,16 +10,16 @@
 . "$GRIDBOOT_TOP/tests/dhcp_lib.sh"
 
 L=gbdL$$ S=gbdS$$ D=gbdD$$ C=gbdC$$
-dhcp_ns $L $S $D $C || { not_ok "namespaces"; t_done; exit 1; }
+ns_add $L $S $D $C || { not_ok "namespaces"; t_done; exit 1; }
 ip -n $L link add gbbr$$ type bridge
 ip -n $L link set gbbr$$ up
 for pair in "$S gbs$$ gbls$$" "$D gbd$$ gbld$$" "$C gbc$$ gblc$$"; do
 	set -- $pair
-	dhcp_link "$1" "$2" $L "$3"
+	ns_veth "$1" "$2" $L "$3"
 	ip -n $L link set "$3" master gbbr$$
 done
-ip -n $S addr add 10.95.0.2/24 dev gbs$$
-ip -n $D addr add 10.95.0.1/24 dev gbd$$
+ns_addr $S gbs$$ 10.95.0.2/24
+ns_addr $D gbd$$ 10.95.0.1/24
 dhcp_script
 cat >"$T_TMP/grid.cfg" <<EOC
 grid = { name = "t"; server = "10.95.0.2"; files = "$T_TMP/files"; state = "$T_TMP/state";

@@ -9,12 +9,12 @@
 . "$GRIDBOOT_TOP/tests/dhcp_lib.sh"
 
 S=gbdS$$ R=gbdR$$ C=gbdC$$
-dhcp_ns $S $R $C || { not_ok "namespaces"; t_done; exit 1; }
-dhcp_link $S gbs$$ $R gbr$$
-dhcp_link $R gbq$$ $C gbc$$
-ip -n $S addr add 10.97.0.1/24 dev gbs$$
-ip -n $R addr add 10.97.0.2/24 dev gbr$$
-ip -n $R addr add 10.96.0.1/24 dev gbq$$
+ns_add $S $R $C || { not_ok "namespaces"; t_done; exit 1; }
+ns_veth $S gbs$$ $R gbr$$
+ns_veth $R gbq$$ $C gbc$$
+ns_addr $S gbs$$ 10.97.0.1/24
+ns_addr $R gbr$$ 10.97.0.2/24
+ns_addr $R gbq$$ 10.96.0.1/24
 ip -n $S route add 10.96.0.0/24 via 10.97.0.2
 ip netns exec $R sysctl -qw net.ipv4.ip_forward=1
 dhcp_script

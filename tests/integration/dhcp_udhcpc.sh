@@ -8,9 +8,9 @@
 . "$GRIDBOOT_TOP/tests/dhcp_lib.sh"
 
 S=gbdS$$ C=gbdC$$ SI=gbs$$ CI=gbc$$
-dhcp_ns $S $C || { not_ok "namespaces"; t_done; exit 1; }
-dhcp_link $S $SI $C $CI
-ip -n $S addr add 10.98.0.1/24 dev $SI
+ns_add $S $C || { not_ok "namespaces"; t_done; exit 1; }
+ns_veth $S $SI $C $CI
+ns_addr $S $SI 10.98.0.1/24
 dhcp_script
 cat >"$T_TMP/grid.cfg" <<EOC
 grid = {

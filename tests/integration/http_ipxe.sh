@@ -16,9 +16,7 @@ for tool in qemu-system-x86_64 dnsmasq ip; do
 done
 N=gbhttpq$$
 TAP=gbhq$$
-ip netns add $N || { not_ok "create a network namespace"; t_done; exit 1; }
-on_cleanup "ip netns del $N 2>/dev/null"
-ip -n $N link set lo up
+ns_add $N || { not_ok "create a network namespace"; t_done; exit 1; }
 ip -n $N tuntap add $TAP mode tap
 ip -n $N addr add 10.96.0.1/24 dev $TAP
 ip -n $N link set $TAP up
@@ -46,7 +44,7 @@ EOF
 ip netns exec $N "$GRIDBOOTD" serve -c "$CFG" -d -l debug >"$T_TMP/gridbootd.log" 2>&1 &
 GB_PID=$!
 track_pid $GB_PID
-check "gridbootd serves in the namespace" wait_for 10 grep -q "serving " "$T_TMP/gridbootd.log"
+check "gridbootd serves in the namespace" wait_for 10 gb_serving "$T_TMP/gridbootd.log"
 
 ip netns exec $N dnsmasq --no-daemon -C /dev/null --port=0 --user=root --no-ping \
 	--pid-file="$T_TMP/dnsmasq.pid" --interface=$TAP --bind-interfaces \

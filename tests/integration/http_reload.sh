@@ -6,9 +6,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 NS=gbhrl$$
-ip netns add $NS || { not_ok "network namespace"; t_done; exit 1; }
-on_cleanup "ip netns del $NS 2>/dev/null"
-ip -n $NS link set lo up
+ns_add $NS || { not_ok "network namespace"; t_done; exit 1; }
 cfg="$T_TMP/inv.cfg"
 mk() {
 	cat >"$cfg" <<EOC
@@ -23,7 +21,7 @@ get() { ip netns exec $NS curl -s -o /dev/null -w '%{http_code}' "http://127.0.0
 ip netns exec $NS "$GRIDBOOTD" serve -c "$cfg" -d >"$T_TMP/gridbootd.log" 2>&1 &
 GB_PID=$!
 track_pid $GB_PID
-check "gridbootd starts" wait_for 10 grep -q "serving " "$T_TMP/gridbootd.log"
+check "gridbootd starts" wait_for 10 gb_serving "$T_TMP/gridbootd.log"
 check "HTTP answers on 18082" wait_for 10 test "$(get 18082)" = 200
 
 # Something else holds 18083.

@@ -13,9 +13,9 @@
 N=${INVENTORY_SCALE_MACHINES:-100000}
 
 S=gbiS$$ C=gbiC$$ SI=gbis$$ CI=gbic$$
-dhcp_ns $S $C || { not_ok "namespaces"; t_done; exit 1; }
-dhcp_link $S $SI $C $CI
-ip -n $S addr add 10.92.0.1/14 dev $SI
+ns_add $S $C || { not_ok "namespaces"; t_done; exit 1; }
+ns_veth $S $SI $C $CI
+ns_addr $S $SI 10.92.0.1/14
 dhcp_script
 GEN_EXTRA='http_port = 18090; tftp_port = 16979; p9_port = 15640; auth_port = 15670; rcpu_port = 15671;
   api_token = "scale-token-0123456789";' \

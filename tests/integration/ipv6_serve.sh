@@ -15,13 +15,11 @@ for t in tftp curl; do
 	command -v $t >/dev/null || { not_ok "$t installed (tests/deps.d)"; t_done; exit 1; }
 done
 S=gb6S$$ C=gb6C$$
-dhcp_ns $S $C || { not_ok "namespaces"; t_done; exit 1; }
+ns_add $S $C || { not_ok "namespaces"; t_done; exit 1; }
 for n in $S $C; do ip netns exec $n sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0; done
-dhcp_link $S s0 $C c0
-ip -n $S addr add 10.93.0.1/24 dev s0
-ip -n $C addr add 10.93.0.2/24 dev c0
-ip -n $S addr add fd93::1/64 dev s0 nodad
-ip -n $C addr add fd93::2/64 dev c0 nodad
+ns_veth $S s0 $C c0 10.93.0.1/24 10.93.0.2/24
+ns_addr $S s0 fd93::1/64
+ns_addr $C c0 fd93::2/64
 LL=$(ip -n $S -6 addr show dev s0 scope link | awk '/inet6/ {sub("/.*", "", $2); print $2}')
 
 FILES=$T_TMP/files

@@ -17,9 +17,7 @@ P9C=${P9C:-$(dirname "$GRIDBOOTD")/tools/p9c}
 G="$GRIDBOOTD"
 NS=gbp9a$$
 D="$T_TMP"
-ip netns add $NS || { not_ok "network namespace"; t_done; exit 1; }
-on_cleanup "ip netns del $NS 2>/dev/null"
-ip -n $NS link set lo up
+ns_add $NS || { not_ok "network namespace"; t_done; exit 1; }
 X=$D/export
 mkdir -p "$X/tmp" "$D/state" "$D/files"
 echo "read only" >"$X/ro.txt"

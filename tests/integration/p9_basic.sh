@@ -13,9 +13,7 @@
 
 P9C=${P9C:-$(dirname "$GRIDBOOTD")/tools/p9c}
 NS=gbp9b$$
-ip netns add $NS || { not_ok "network namespace"; t_done; exit 1; }
-on_cleanup "ip netns del $NS 2>/dev/null"
-ip -n $NS link set lo up
+ns_add $NS || { not_ok "network namespace"; t_done; exit 1; }
 X=$T_TMP/export
 mkdir -p "$X/tmp" "$X/lib/ndb" "$T_TMP/state" "$T_TMP/files"
 echo "read only" >"$X/ro.txt"

@@ -65,11 +65,8 @@ start=$(sed -n 's/^ExecStart=//p' /lib/systemd/system/gridbootd.service)
 diag "ExecStartPre: $pre"
 diag "ExecStart: $start"
 NS=gbpkg$$
-ip netns add $NS || { not_ok "network namespace"; t_done; exit 1; }
-on_cleanup "ip netns del $NS 2>/dev/null"
-ip -n $NS link set lo up
-ip -n $NS link add gbpkg0 type veth peer name gbpkg1 && ip -n $NS link set gbpkg0 up &&
-	ip -n $NS link set gbpkg1 up && ip -n $NS addr add 192.168.50.1/24 dev gbpkg0
+ns_add $NS || { not_ok "network namespace"; t_done; exit 1; }
+ns_veth $NS gbpkg0 $NS gbpkg1 192.168.50.1/24
 check "ExecStartPre (check) passes with the installed example inventory" \
 	sh -c "ip netns exec $NS $pre >'$T_TMP/pre.log' 2>&1"
 ip netns exec $NS $start >"$T_TMP/serve.log" 2>&1 &

@@ -9,9 +9,9 @@
 . "$GRIDBOOT_TOP/tests/dhcp_lib.sh"
 
 S=gbpS$$ C=gbpC$$ SI=gbps$$ CI=gbpc$$
-dhcp_ns $S $C || { not_ok "namespaces"; t_done; exit 1; }
-dhcp_link $S $SI $C $CI
-ip -n $S addr add 10.93.0.1/24 dev $SI
+ns_add $S $C || { not_ok "namespaces"; t_done; exit 1; }
+ns_veth $S $SI $C $CI
+ns_addr $S $SI 10.93.0.1/24
 dhcp_script
 # nobody must reach the state directory and the files through $T_TMP.
 chmod 755 "$T_TMP"
@@ -99,7 +99,7 @@ mkcfg 81 nobody
 ip netns exec $S "$GRIDBOOTD" serve -c "$T_TMP/grid.cfg" -d -p "$T_TMP/run/gb.pid" >>"$T_TMP/gridbootd.log" 2>&1 &
 GB_PID=$!
 track_pid $GB_PID
-check "with a pidfile: serving" wait_for 10 grep -q "serving " "$T_TMP/gridbootd.log"
+check "with a pidfile: serving" wait_for 10 gb_serving "$T_TMP/gridbootd.log"
 check "the pidfile holds its PID and is nobody's" \
 	sh -c "[ \"\$(cat '$T_TMP/run/gb.pid')\" = $GB_PID ] && [ \"\$(stat -c %U '$T_TMP/run/gb.pid')\" = nobody ]"
 check "gridbootd exits cleanly" stop_gridbootd

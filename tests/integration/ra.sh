@@ -25,7 +25,7 @@ done
 RADVD=$(command -v radvd || echo /usr/sbin/radvd)
 
 S=gbrS$$ C=gbrC$$ R=gbrR$$
-dhcp_ns $S $C $R || { not_ok "namespaces"; t_done; exit 1; }
+ns_add $S $C $R || { not_ok "namespaces"; t_done; exit 1; }
 # No duplicate address detection: link-local addresses usable at once.
 for n in $S $C $R; do
 	ip netns exec $n sysctl -qw net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0
@@ -33,11 +33,11 @@ done
 ip netns exec $C sysctl -qw net.ipv6.conf.default.accept_ra=1
 ip -n $S link add br0 type bridge
 ip -n $S link set br0 type bridge stp_state 0 forward_delay 0
-dhcp_link $S sc$$ $C c0
-dhcp_link $S sr$$ $R r0
+ns_veth $S sc$$ $C c0
+ns_veth $S sr$$ $R r0
 ip -n $S link set sc$$ master br0
 ip -n $S link set sr$$ master br0
-ip -n $S addr add 10.95.0.1/24 dev br0
+ns_addr $S br0 10.95.0.1/24
 ip -n $S link set br0 up
 
 cfg() {	# RA-MODE
@@ -179,7 +179,7 @@ EOC
 ip netns exec $R "$GRIDBOOTD" serve -c "$T_TMP/r/grid.cfg" -d -l debug >"$T_TMP/r/gridbootd.log" 2>&1 &
 R_PID=$!
 track_pid $R_PID
-check "a second gridbootd starts in R" wait_for 10 grep -q "serving " "$T_TMP/r/gridbootd.log"
+check "a second gridbootd starts in R" wait_for 10 gb_serving "$T_TMP/r/gridbootd.log"
 rmetric() { ip netns exec $R curl -fsS -m 2 http://10.95.0.2/metrics | sed -n "s/^$1 //p"; }
 smac=$(ip -n $S link show br0 | awk '/link\/ether/ {print $2}')
 rmac=$(ip -n $R link show r0 | awk '/link\/ether/ {print $2}')
@@ -252,14 +252,6 @@ check "IPv6-only network, dhcp6 full: M set, O clear" flags Yes No
 check "gridbootd exits cleanly" stop_gridbootd
 
 # --- the parser under libFuzzer (make fuzz-ra), skipped without clang's runtime
-if echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n){(void)d;(void)n;return 0;}' \
-    >"$T_TMP/probe.c" && clang -fsanitize=fuzzer -o "$T_TMP/probe" "$T_TMP/probe.c" 2>/dev/null; then
-	make -s -C "$GRIDBOOT_TOP" fuzz-ra FUZZ_TIME=10 BUILD="$T_TMP/fz" >"$T_TMP/fuzz.log" 2>&1
-	rc=$?
-	runs=$(grep -o 'Done [0-9]* runs' "$T_TMP/fuzz.log")
-	check "10 s of libFuzzer on the RS/RA parser: no crash ($runs)" sh -c "[ $rc -eq 0 ] && [ -n '$runs' ]"
-else
-	ok "# SKIP clang's libFuzzer is not installed (libclang-rt-14-dev)"
-fi
+fuzz_run ra 10 "the RS/RA parser"
 [ $T_FAILED -gt 0 ] && { tail -n 40 "$T_TMP/gridbootd.log"; tail -n 10 "$T_TMP/radvd.log"; } | sed 's/^/# /'
 t_done

@@ -17,9 +17,7 @@ if ! command -v nft >/dev/null 2>&1; then
 	exit 0
 fi
 NS=gbtftp$$
-ip netns add "$NS" || { not_ok "netns $NS"; t_done; exit 1; }
-on_cleanup "ip netns del $NS 2>/dev/null"
-ip -n "$NS" link set lo up
+ns_add "$NS" || { not_ok "netns $NS"; t_done; exit 1; }
 nx() { ip netns exec "$NS" "$@"; }
 nx nft add table inet gbloss &&
 nx nft add chain inet gbloss in '{ type filter hook input priority 0; }' &&

@@ -123,18 +123,9 @@ prompt() {
 	*) text | grep -q '^\(term\)\?% \|[^a-z]term% ' ;;
 	esac
 }
-type_line() {
-	python3 - "$sock" "$1" <<'EOP'
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect(sys.argv[1])
-for ch in sys.argv[2] + "\r":
-    s.send(ch.encode())
-    time.sleep(0.02)
-time.sleep(0.5)
-s.close()
-EOP
-}
+# type_line TEXT: one line on the serial console (through stdin: a
+# password never shows in ps)
+type_line() { printf '%s\n' "$1" | python3 "$LAB_TOP/test-lab/console-typist.py" type "$sock" 0.5; }
 i=0
 answered=0
 while [ $i -lt "$WAIT" ] && ! prompt; do
@@ -171,18 +162,7 @@ ns | grep -i boot
 echo written by \$sysname >/tmp/$mark; cat /tmp/$mark; ls -l /tmp/$mark"} ;;
 	esac
 	# type on the serial line: one line at a time, a pause between
-	python3 - "$sock" "$CMDS" <<'EOP'
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.connect(sys.argv[1])
-time.sleep(1)
-for line in sys.argv[2].split("\n"):
-    for ch in line + "\r":
-        s.send(ch.encode())
-        time.sleep(0.02)
-    time.sleep(4)
-s.close()
-EOP
+	printf '%s\n' "$CMDS" | python3 "$LAB_TOP/test-lab/console-typist.py" type "$sock" 4 1
 	sleep 3
 	if [ -n "$mark" ] && [ -f "$root/usr/glenda/tmp/$mark" ]; then
 		echo "# ROOTDIR/usr/glenda/tmp/$mark: $(cat "$root/usr/glenda/tmp/$mark")"

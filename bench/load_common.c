@@ -1,0 +1,149 @@
+/* The closed loop and statistics of the DHCP load generators
+ * (load_common.h). */
+#include "load_common.h"
+
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+
+double
+load_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void
+load_init(struct load *l)
+{
+	l->cl = calloc((size_t)l->nclients, sizeof *l->cl);
+	l->lat = calloc((size_t)l->nclients, sizeof *l->lat);
+	if (l->cl == NULL || l->lat == NULL)
+		abort();
+}
+
+void
+load_sent(struct load *l, int i)
+{
+	l->cl[i].sent = load_now();
+}
+
+void
+load_step2(struct load *l, int i)
+{
+	if (l->cl[i].state != LOAD_STEP1)
+		return;
+	l->cl[i].state = LOAD_STEP2;
+	l->cl[i].tries = 0;
+	l->send(i, 2);
+}
+
+void
+load_finish(struct load *l, int i)
+{
+	struct load_client *c = &l->cl[i];
+	if (c->state != LOAD_STEP1 && c->state != LOAD_STEP2)
+		return;
+	c->state = LOAD_DONE;
+	l->lat[l->nlat++] = load_now() - c->start;
+	l->done++;
+}
+
+void
+load_fail(struct load *l, int i)
+{
+	struct load_client *c = &l->cl[i];
+	if (c->state != LOAD_STEP1 && c->state != LOAD_STEP2)
+		return;
+	c->state = LOAD_FAILED;
+	l->failed++;
+}
+
+/* Retires the ended clients of the window; sends a late step again, or
+ * fails its client after three resends. */
+static void
+tend(struct load *l, int *fl, int *inflight)
+{
+	double t = load_now();
+
+	for (int s = 0; s < *inflight;) {
+		struct load_client *c = &l->cl[fl[s]];
+		if (c->state == LOAD_STEP1 || c->state == LOAD_STEP2) {
+			if (t - c->sent <= 1.0) {
+				s++;
+				continue;
+			}
+			if (++c->tries <= 3) {
+				l->send(fl[s], c->state == LOAD_STEP1 ? 1 : 2);
+				s++;
+				continue;
+			}
+			load_fail(l, fl[s]);
+		}
+		fl[s] = fl[--*inflight];
+	}
+}
+
+/* Every datagram waiting, to the protocol; the gap between two kept. */
+static void
+receive(struct load *l)
+{
+	struct pollfd pfd = { l->fd, POLLIN, 0 };
+	uint8_t buf[4096];
+	ssize_t n;
+
+	if (poll(&pfd, 1, l->poll_ms) <= 0)
+		return;
+	while ((n = recv(l->fd, buf, sizeof buf, MSG_DONTWAIT)) > 0) {
+		double t = load_now();
+		if (l->last_reply > 0 && t - l->last_reply > l->max_gap)
+			l->max_gap = t - l->last_reply;
+		l->last_reply = t;
+		l->reply(buf, (size_t)n);
+	}
+}
+
+static int
+cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+void
+load_run(struct load *l)
+{
+	int *fl = calloc((size_t)l->window, sizeof *fl);
+	int next = 0, inflight = 0;
+	double t0 = load_now();
+
+	if (fl == NULL)
+		abort();
+	while (l->done + l->failed < l->nclients) {
+		if (load_now() - t0 > l->give_up_s) {
+			l->gave_up = 1;
+			break;
+		}
+		tend(l, fl, &inflight);
+		while (inflight < l->window && next < l->nclients) {
+			l->cl[next].state = LOAD_STEP1;
+			l->cl[next].start = load_now();
+			fl[inflight++] = next;
+			l->send(next++, 1);
+		}
+		if (l->done + l->failed >= l->nclients)
+			break;
+		receive(l);
+	}
+	l->seconds = load_now() - t0;
+	qsort(l->lat, (size_t)l->nlat, sizeof *l->lat, cmp);
+	free(fl);
+}
+
+double
+load_pct_ms(const struct load *l, int pct)
+{
+	return l->nlat ? l->lat[l->nlat * pct / 100] * 1000 : 0;
+}
