@@ -467,7 +467,7 @@ auth_secret(const char *keys_path, bool create, uint8_t secret[32], char *err, s
 	char *path = esprintf("%s/keyseed", dirname(copy));
 	size_t n = 0;
 	bool ok = false;
-	char *data = read_file(path, &n, 64);
+	char *data = read_state_file(path, &n, 64);
 
 	free(copy);
 	if (data && n == 32) {
@@ -480,7 +480,7 @@ auth_secret(const char *keys_path, bool create, uint8_t secret[32], char *err, s
 		if (!ok)
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 	} else {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, state_strerror(errno));
 	}
 	if (data) {
 		OPENSSL_cleanse(data, n);
@@ -511,8 +511,8 @@ auth_keys_read(const char *path, struct auth_keyfile *kf, char *err, size_t errl
 	}
 	if (!auth_secret(path, true, secret, err, errlen))
 		return false;
-	if ((text = read_file(path, &n, 4 << 20)) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if ((text = read_state_file(path, &n, 4 << 20)) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, state_strerror(errno));
 		OPENSSL_cleanse(secret, sizeof secret);
 		return false;
 	}

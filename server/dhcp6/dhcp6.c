@@ -419,7 +419,7 @@ load_duid(struct dhcp6_server *srv, const char *state)
 	size_t len;
 	int n = -1;
 
-	if ((text = read_file(path, &len, 1024)) != NULL) {
+	if ((text = read_state_file(path, &len, 1024)) != NULL) {
 		text[strcspn(text, "\n")] = '\0';
 		n = hex_bytes_parse(text, srv->sid, sizeof srv->sid);
 		free(text);
