@@ -81,7 +81,12 @@ $(BUILD)/tools/authpass: tests/tools/authpass.c tests/tools/tool_net.h $(BUILD)/
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Iserver -o $@ $< $(BUILD)/libgridboot.a $(LDFLAGS) $(PKG_LIBS)
 
-units: $(UNITS) $(BUILD)/tools/p9c $(BUILD)/tools/authpass
+# Logins as fast as one source sends them (tests/tools/authflood.c).
+$(BUILD)/tools/authflood: tests/tools/authflood.c tests/tools/tool_net.h $(BUILD)/libgridboot.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Iserver -o $@ $< $(BUILD)/libgridboot.a $(LDFLAGS) $(PKG_LIBS)
+
+units: $(UNITS) $(BUILD)/tools/p9c $(BUILD)/tools/authpass $(BUILD)/tools/authflood
 
 # Installs the Debian packages the build and the tests use (idempotent).
 deps:
