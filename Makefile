@@ -134,7 +134,7 @@ FUZZ_SRCS_p9sess := server/p9/p9_fcall.c server/p9/p9_srv.c server/p9/p9_export.
     server/p9/p9_synth.c server/core/util.c
 FUZZ_SRCS_authreq := server/auth/authport.c server/auth/authsrv.c server/auth/authkey.c \
                      server/auth/authmsg.c server/auth/authpak.c server/auth/rcpu.c \
-                     server/curve/field448.c server/curve/ed448.c
+                     server/curve/field448.c server/curve/ed448.c server/core/limiter.c
 FUZZ_LIBS_authreq := -lssl -lcrypto
 FUZZ_SRCS_ra := server/ra/ra_packet.c
 $(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(SRCS) $(HDRS)
