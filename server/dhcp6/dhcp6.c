@@ -324,7 +324,12 @@ handle(struct dhcp6_server *srv, const uint8_t *buf, size_t len,
 	}
 	const struct network *net;
 	if (req.nrelay > 0) {
+		char ifn[IF_NAMESIZE];
 		(*srv->relayed)++;
+		/* grid.interfaces holds for relays too: a Relay-Forw that
+		 * arrived on a link we do not serve is dropped, as a direct
+		 * Solicit there is. */
+		allowed = if_indextoname((unsigned)pi->ipi6_ifindex, ifn) && if_allowed(srv, ifn);
 		net = net_for_relay(srv, &req);
 		if (net && !host_in(srv, net, host) && !link_local(pi->ipi6_addr.s6_addr) &&
 		    pi->ipi6_addr.s6_addr[0] != 0xff)
