@@ -83,7 +83,12 @@ $(BUILD)/tools/authpass: tests/tools/authpass.c tests/tools/tool_net.h $(BUILD)/
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Iserver -o $@ $< $(BUILD)/libgridboot.a $(LDFLAGS) $(PKG_LIBS)
 
-units: $(UNITS) $(BUILD)/tools/p9c $(BUILD)/tools/authpass
+# Logins as fast as one source sends them (tests/tools/authflood.c).
+$(BUILD)/tools/authflood: tests/tools/authflood.c tests/tools/tool_net.h $(BUILD)/libgridboot.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Iserver -o $@ $< $(BUILD)/libgridboot.a $(LDFLAGS) $(PKG_LIBS)
+
+units: $(UNITS) $(BUILD)/tools/p9c $(BUILD)/tools/authpass $(BUILD)/tools/authflood
 
 # Installs the Debian packages the build and the tests use (idempotent).
 deps:
@@ -132,7 +137,7 @@ FUZZ_SRCS_p9sess := server/proto/p9_fcall.c server/p9/p9_srv.c server/p9/p9_srv2
     server/p9/p9_synth.c server/core/util.c
 FUZZ_SRCS_authreq := server/auth/authport.c server/auth/authsrv.c server/auth/authkey.c \
                      server/auth/authmsg.c server/auth/authpak.c server/auth/rcpu.c server/proto/p9_fcall.c \
-                     server/curve/field448.c server/curve/ed448.c
+                     server/curve/field448.c server/curve/ed448.c server/core/limiter.c
 FUZZ_LIBS_authreq := -lssl -lcrypto
 FUZZ_SRCS_ra := server/ra/ra_packet.c
 $(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(SRCS) $(HDRS)

@@ -48,6 +48,8 @@ struct auth_mod {
 	struct conn_listener *auth, *rcpu;
 	SSL_CTX *tls;
 	struct auth_faillimit fl;
+	struct auth_reqlimit rq;        /* AuthPAK/AuthTreq per source and user */
+	uint64_t *m_limited[2];         /* by source, by user */
 	struct ratelimit rl_fail, rl_refused;
 	uint64_t *m_req[24], *m_tickets, *m_errs, *m_refused, *m_fail[2], *m_logins, *m_reloads,
 	    *m_passwd;
@@ -201,6 +203,30 @@ passreq(struct conn *c, struct aconn *a, const uint8_t *p, size_t len)
 	OPENSSL_cleanse(&r, sizeof r);
 }
 
+/* AuthPAK and AuthTreq spend against their source and users whatever
+ * their outcome (auth.h); over a limit, AuthErr and a close. */
+static bool
+over_limit(struct conn *c, struct aconn *a, const uint8_t *p, size_t len)
+{
+	struct auth_mod *A = mod_of(c);
+	struct auth_ticketreq tr;
+	uint8_t addr[16] = { [10] = 0xff, [11] = 0xff }, e[1 + AUTH_AERRLEN];
+	const char *why, *by = "source";
+
+	if ((p[0] != AuthPAK && p[0] != AuthTreq) || !authmsg_treq_decode(p, len, &tr))
+		return false;
+	memcpy(addr + 12, &conn_peer(c)->sin_addr, 4);
+	if ((why = auth_reqlimit_check(&A->rq, addr, &tr, conn_now(c), &by)) == NULL)
+		return false;
+	(*A->m_limited[by[0] == 'u'])++;
+	log_limited(&A->rl_refused, LOG_NOTICE, "auth: %s: refused (%s limit, user %s): %s",
+	    conn_peer_str(c), by, tr.hostid[0] ? tr.hostid : tr.uid, why);
+	authmsg_error(e, why);
+	conn_send(c, e, sizeof e);
+	finish(c, &a->closing, "request limit");
+	return true;
+}
+
 static void
 auth_on_frame(struct conn *c, const uint8_t *p, size_t len)
 {
@@ -228,6 +254,14 @@ auth_on_frame(struct conn *c, const uint8_t *p, size_t len)
 	}
 	if (a->need) {
 		a->need = 0;
+		if (!auth_ys_ok(p, len)) {
+			(*A->m_errs)++;
+			authmsg_error(e, "AuthPAK: degenerate Y (the identity) refused");
+			conn_send(c, e, sizeof e);
+			failed(c, 0, "AuthPAK: a degenerate Y (the identity)");
+			finish(c, &a->closing, "degenerate AuthPAK Y");
+			return;
+		}
 		if (!authsrv_pak_ys(&a->s, p, len)) {
 			failed(c, 0, "AuthPAK: a Y that does not decode");
 			finish(c, &a->closing, "bad AuthPAK");
@@ -243,6 +277,8 @@ auth_on_frame(struct conn *c, const uint8_t *p, size_t len)
 		return;
 	}
 	(*A->m_req[p[0] < nelem(A->m_req) ? p[0] : 0])++;
+	if (over_limit(c, a, p, len))
+		return;
 	/* a reload may have swapped them since the last request */
 	a->s.keys = A->keys;
 	a->s.sf = A->d->inv->grid.speaksfor;
@@ -467,7 +503,7 @@ auth_secret(const char *keys_path, bool create, uint8_t secret[32], char *err, s
 	char *path = esprintf("%s/keyseed", dirname(copy));
 	size_t n = 0;
 	bool ok = false;
-	char *data = read_file(path, &n, 64);
+	char *data = read_state_file(path, &n, 64);
 
 	free(copy);
 	if (data && n == 32) {
@@ -480,7 +516,7 @@ auth_secret(const char *keys_path, bool create, uint8_t secret[32], char *err, s
 		if (!ok)
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 	} else {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, state_strerror(errno));
 	}
 	if (data) {
 		OPENSSL_cleanse(data, n);
@@ -511,8 +547,8 @@ auth_keys_read(const char *path, struct auth_keyfile *kf, char *err, size_t errl
 	}
 	if (!auth_secret(path, true, secret, err, errlen))
 		return false;
-	if ((text = read_file(path, &n, 4 << 20)) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if ((text = read_state_file(path, &n, 4 << 20)) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, state_strerror(errno));
 		OPENSSL_cleanse(secret, sizeof secret);
 		return false;
 	}
@@ -594,6 +630,9 @@ register_counters(struct auth_mod *A)
 		{ &A->m_fail[0], "gridboot_auth_failures_total", "port=\"auth\"",
 		  "Failures counted against a source address" },
 		{ &A->m_fail[1], "gridboot_auth_failures_total", "port=\"rcpu\"" },
+		{ &A->m_limited[0], "gridboot_auth_limited_total", "by=\"source\"",
+		  "AuthPAK/AuthTreq refused over the request limits (docs/security.md)" },
+		{ &A->m_limited[1], "gridboot_auth_limited_total", "by=\"user\"" },
 		{ &A->m_logins, "gridboot_rcpu_logins_total", NULL,
 		  "rcpu connections that authenticated and completed TLS" },
 		{ &A->m_reloads, "gridboot_auth_key_reloads_total", NULL,
@@ -647,6 +686,7 @@ auth_init(struct daemon *d, void **self)
 	A->afid = (struct afid_keys){ d, &A->keys };
 	afid_register(&A->afid);
 	register_counters(A);
+	auth_reqlimit_init(&A->rq);
 	if ((A->tls = rcpu_tls_ctx()) == NULL) {
 		log_err("auth: OpenSSL: no TLS-PSK server context");
 		goto fail;

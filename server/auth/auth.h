@@ -15,6 +15,8 @@
 #include <stdint.h>
 
 #include "auth/authkey.h"
+#include "auth/authmsg.h"
+#include "core/limiter.h"
 #include "core/module.h"
 
 /* The next frame's length on the auth port: 0 to read more, else its
@@ -46,6 +48,42 @@ struct auth_faillimit {
 /* 0 when addr may connect now, else the milliseconds it must wait. */
 uint64_t auth_fail_wait(const struct auth_faillimit *fl, uint32_t addr, uint64_t now);
 void auth_fail_note(struct auth_faillimit *fl, uint32_t addr, uint64_t now);
+
+/* Ticket service requests (AuthPAK, AuthTreq) per source and per user,
+ * whatever their outcome: a wrong password never shows as a failure to
+ * the server (the client just cannot open the ticket), so counting only
+ * failures let 40 guesses a second through. A source gets a burst of
+ * AUTH_REQ_SRC_BURST requests, then one every AUTH_REQ_SRC_EVERY_MS; each
+ * user whose key an AuthPAK uses (uid alone, or authid and hostid) gets
+ * AUTH_REQ_USER_BURST, then one every AUTH_REQ_USER_EVERY_MS. A drawterm
+ * login costs about four requests from its source and one AuthPAK for
+ * each of the user and the cpu server's owner. Over a limit: AuthErr
+ * "too many requests ..." and the connection closes; nothing else is
+ * spent (no key looked up, no curve arithmetic). */
+#define AUTH_REQ_SRC_BURST 40
+#define AUTH_REQ_SRC_EVERY_MS 500
+#define AUTH_REQ_USER_BURST 40
+#define AUTH_REQ_USER_EVERY_MS 1000
+#define AUTH_REQ_SOURCES 256
+#define AUTH_REQ_USERS 256
+
+struct auth_reqlimit {
+	struct lim_slot src_v[AUTH_REQ_SOURCES], user_v[AUTH_REQ_USERS];
+	struct lim_table src, user;
+};
+
+void auth_reqlimit_init(struct auth_reqlimit *rl);
+/* NULL when the request from addr (16 bytes, IPv4 mapped) may go on,
+ * else the AuthErr reason; *by is then "source" or "user". */
+const char *auth_reqlimit_check(struct auth_reqlimit *rl, const uint8_t addr[16],
+    const struct auth_ticketreq *tr, uint64_t now, const char **by);
+
+/* The client's Y's after an AuthPAK reply: false when one is degenerate.
+ * In 9front's decaf encoding the identity (and with it every low-order
+ * point, which decaf folds onto it) is the all-zero string: with it the
+ * shared secret no longer depends on the password's blinding point the
+ * way the protocol needs, so it is refused before any arithmetic. */
+bool auth_ys_ok(const uint8_t *ys, size_t n);
 
 /* The key file: 0600, owned by us; the server's secret for fabricated
  * keys (9front's keyseed) beside it in DIR/keyseed, made once. false with

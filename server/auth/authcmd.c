@@ -128,17 +128,28 @@ ask_password(const char *user, char *pw, size_t cap)
 
 /* Run as root for a daemon that drops to grid.user (which owns the state
  * directory after its first start): the key file and keyseed go to the
- * directory's owner, so a reload can still read them. */
+ * directory's owner, so a reload can still read them. The key file was
+ * given by descriptor before its rename (write_file_atomic_mode); keyseed,
+ * kept as it was, is opened again by descriptor: that user may have
+ * swapped it for a link while we waited for the password, and a chown by
+ * path would then hand them whatever the link names. */
 static void
 give_to_dir_owner(const char *path)
 {
 	char *copy = estrdup(path), *dir = dirname(copy), *seed = esprintf("%s/keyseed", dir);
-	struct stat st;
+	struct stat st, fst;
+	int fd;
 
 	if (geteuid() == 0 && stat(dir, &st) == 0 && st.st_uid != 0) {
-		if (chown(path, st.st_uid, st.st_gid) < 0 || chown(seed, st.st_uid, st.st_gid) < 0)
-			fprintf(stderr, "gridbootd: passwd: warning: chown to the state's owner: %s\n",
-			    strerror(errno));
+		if ((fd = state_open(seed, O_RDONLY)) < 0)
+			fprintf(stderr, "gridbootd: passwd: warning: %s: %s\n", seed, state_strerror(errno));
+		else {
+			if (fstat(fd, &fst) == 0 && fst.st_uid != st.st_uid &&
+			    fchown(fd, st.st_uid, st.st_gid) < 0)
+				fprintf(stderr, "gridbootd: passwd: warning: %s: chown to the state's owner: %s\n",
+				    seed, strerror(errno));
+			close(fd);
+		}
 	}
 	free(seed);
 	free(copy);

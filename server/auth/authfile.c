@@ -78,8 +78,8 @@ auth_keys_update(const char *path, const char *user, const char *line,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return false;
 	}
-	if ((old = read_file(path, &n, 4 << 20)) == NULL && errno != ENOENT) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if ((old = read_state_file(path, &n, 4 << 20)) == NULL && errno != ENOENT) {
+		snprintf(err, errlen, "%s: %s", path, state_strerror(errno));
 		close(lk);
 		return false;
 	}

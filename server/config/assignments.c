@@ -79,11 +79,11 @@ load_store(const char *statedir, bool *corrupt)
 	char *path = store_path(statedir);
 	json_error_t err;
 	json_t *root = NULL;
-	char *text = read_file(path, NULL, STORE_MAX);
+	char *text = read_state_file(path, NULL, STORE_MAX);
 
 	*corrupt = text == NULL && errno != ENOENT;
 	if (*corrupt)
-		log_warn("%s: %s; ignoring it", path, strerror(errno));
+		log_warn("%s: %s; ignoring it", path, state_strerror(errno));
 	if (text != NULL) {
 		root = json_loads(text, 0, &err);
 		if (root == NULL || !json_is_array(json_object_get(root, "assignments"))) {

@@ -204,19 +204,30 @@ static void
 load(void)
 {
 	json_error_t err;
-	json_t *arr = json_load_file(S.store_path, 0, &err);
-	size_t i;
-	json_t *o;
+	size_t i, len = 0;
+	json_t *o, *arr = NULL;
+	/* By descriptor, refusing a link or a FIFO grid.user planted. */
+	char *stored = read_state_file(S.store_path, &len, (size_t)1 << 30);
+	int rerr = errno;
+	bool readable = stored != NULL;
 
+	if (!readable && rerr == ENOENT)
+		return;
+	if (readable)
+		arr = json_loadb(stored, len, 0, &err);
+	free(stored);
 	if (arr == NULL || !json_is_array(arr)) {
-		if (access(S.store_path, F_OK) == 0) {
-			/* Kept for the operator, never overwritten by the next save. */
-			char *to = move_aside(S.store_path);
+		/* Kept for the operator, never overwritten by the next save
+		 * (a link or a FIFO is moved by name, its target untouched). */
+		char *to = move_aside(S.store_path);
+		if (!readable)
+			log_err("%s: %s; moved aside to %s, starting with no discovered machines",
+			    S.store_path, state_strerror(rerr), to ? to : "(could not move it)");
+		else
 			log_err("%s:%d: %s; moved aside to %s, starting with no discovered machines",
 			    S.store_path, arr ? 0 : err.line, arr ? "not a list" : err.text,
 			    to ? to : "(could not move it)");
-			free(to);
-		}
+		free(to);
 		json_decref(arr);
 		return;
 	}

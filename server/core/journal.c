@@ -61,9 +61,9 @@ journal_open(const char *statedir, const char *name, const char *tag,
 	j->fd = -1;
 	j->tag = tag;
 	j->path = esprintf("%s/%s", statedir, name);
-	text = read_file(j->path, &len, (size_t)1 << 30);
+	text = read_state_file(j->path, &len, (size_t)1 << 30);
 	if (text == NULL && errno != ENOENT) {
-		log_err("%s: %s: %s", tag, j->path, strerror(errno));
+		log_err("%s: %s: %s", tag, j->path, state_strerror(errno));
 		journal_close(j);
 		return NULL;
 	}
@@ -125,16 +125,9 @@ journal_rewrite(struct journal *j, const char *text, size_t len, unsigned long r
 	/* The file rename() just put there, unless grid.user swapped it:
 	 * never follow a link, and append only to a plain file of our own
 	 * with no other name. */
-	struct stat st;
-	j->fd = open(j->path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
-	if (j->fd >= 0 && (fstat(j->fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_nlink != 1 || st.st_uid != geteuid())) {
-		close(j->fd);
-		j->fd = -1;
-		errno = EPERM;
-	}
+	j->fd = state_open(j->path, O_WRONLY | O_APPEND);
 	if (j->fd < 0) {
-		log_err("%s: %s: %s", j->tag, j->path, strerror(errno));
+		log_err("%s: %s: %s", j->tag, j->path, state_strerror(errno));
 		return -1;
 	}
 	j->recs = recs;

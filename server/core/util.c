@@ -311,6 +311,28 @@ write_file_atomic(const char *path, const void *data, size_t len)
 	return write_file_atomic_mode(path, data, len, 0640);
 }
 
+/* Root writing into a directory another user owns: that user's file, by
+ * descriptor (the temporary nobody else can have opened), so that the
+ * daemon, once it runs as that user, can still rewrite it. */
+static int
+give_to_dir_owner(int fd, const char *path)
+{
+	char *copy;
+	struct stat st;
+	int rc;
+
+	if (geteuid() != 0)
+		return 0;
+	copy = estrdup(path);
+	rc = stat(dirname(copy), &st);
+	free(copy);
+	if (rc < 0)
+		return -1;
+	if (st.st_uid == 0)
+		return 0;
+	return fchown(fd, st.st_uid, st.st_gid);
+}
+
 int
 write_file_atomic_mode(const char *path, const void *data, size_t len, int mode)
 {
@@ -339,7 +361,7 @@ write_file_atomic_mode(const char *path, const void *data, size_t len, int mode)
 		p += n;
 		len -= (size_t)n;
 	}
-	if (fsync(fd) < 0)
+	if (fsync(fd) < 0 || give_to_dir_owner(fd, path) < 0)
 		goto fail_fd;
 	if (close(fd) < 0) {
 		fd = -1;
@@ -363,15 +385,77 @@ fail:
 	return -1;
 }
 
+static char *read_fd(int fd, size_t *lenp, size_t max);
+
 char *
 read_file(const char *path, size_t *lenp, size_t max)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	return fd < 0 ? NULL : read_fd(fd, lenp, max);
+}
+
+/* The owner a state file may have besides us: the directory's, when we
+ * are root (the files of grid.user). (uid_t)-1 for none. */
+static uid_t
+dir_owner(const char *path)
+{
+	char *copy;
+	struct stat st;
+	int rc;
+
+	if (geteuid() != 0)
+		return (uid_t)-1;
+	copy = estrdup(path);
+	rc = stat(dirname(copy), &st);
+	free(copy);
+	return rc == 0 ? st.st_uid : (uid_t)-1;
+}
+
+int
+state_open(const char *path, int flags)
+{
+	int fd = open(path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	int e = 0;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		e = errno;
+	else if (!S_ISREG(st.st_mode))
+		e = ENODEV;
+	else if (st.st_nlink != 1)
+		e = EMLINK;
+	else if (st.st_uid != geteuid() && st.st_uid != dir_owner(path))
+		e = EPERM;
+	if (e) {
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+const char *
+state_strerror(int err)
+{
+	switch (err) {
+	case ELOOP: return "a symbolic link (refused: a state file is never followed)";
+	case ENODEV: return "not a regular file (refused)";
+	case EMLINK: return "has another link (refused)";
+	case EPERM: return "owned by another user (refused)";
+	}
+	return strerror(err);
+}
+
+/* The rest of a read, from an open descriptor that read_*_file owns. */
+static char *
+read_fd(int fd, size_t *lenp, size_t max)
+{
 	size_t len = 0, cap = 4096;
 	char *buf;
 
-	if (fd < 0)
-		return NULL;
 	buf = emalloc(cap + 1);
 	for (;;) {
 		ssize_t n;
@@ -404,6 +488,14 @@ read_file(const char *path, size_t *lenp, size_t max)
 	if (lenp)
 		*lenp = len;
 	return buf;
+}
+
+char *
+read_state_file(const char *path, size_t *lenp, size_t max)
+{
+	int fd = state_open(path, O_RDONLY);
+
+	return fd < 0 ? NULL : read_fd(fd, lenp, max);
 }
 
 int

@@ -66,13 +66,29 @@ hexval(int c)
 int hex_bytes_parse(const char *s, uint8_t *out, size_t cap);
 void hex_bytes_format(const uint8_t *b, size_t n, char *out, size_t cap);
 
-/* Writes data to path atomically: temp file, fsync, rename, fsync dir. */
+/* Writes data to path atomically: temp file, fsync, rename, fsync dir.
+ * Run as root in a directory another user owns (the state directory of a
+ * daemon with grid.user), the new file is given to that owner by
+ * descriptor before the rename, never chowned later by path. */
 int write_file_atomic(const char *path, const void *data, size_t len);
 /* The same with the new file's mode (0600 for secrets: the temp file is
  * created with it, never wider, even for a moment). */
 int write_file_atomic_mode(const char *path, const void *data, size_t len, int mode);
 /* Reads a whole small file; NULL with errno set on failure. */
 char *read_file(const char *path, size_t *len, size_t max);
+
+/* Files in the state directory, which grid.user owns: whoever runs as
+ * that user can plant anything there, and root reads and chowns those
+ * files (start-up before the drop, gridbootd passwd). state_open opens one
+ * by descriptor and accepts only a regular file with one link,
+ * owned by us or (when we are root) by the directory's owner; it never
+ * follows a symbolic link (O_NOFOLLOW) and never blocks on a FIFO
+ * (O_NONBLOCK, then fstat). A refusal sets errno to ELOOP (a link),
+ * ENODEV (not a regular file), EMLINK (another name) or EPERM (a
+ * stranger's file); state_strerror says which in words. */
+int state_open(const char *path, int flags);      /* O_RDONLY, O_WRONLY | O_APPEND */
+char *read_state_file(const char *path, size_t *len, size_t max);
+const char *state_strerror(int err);
 int mkdir_p(const char *path, int mode);
 
 /* Text built by appending, growing as needed; p is malloc'd (or NULL while

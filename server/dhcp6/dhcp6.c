@@ -285,7 +285,12 @@ handle(struct dhcp6_server *srv, const uint8_t *buf, size_t len,
 	}
 	const struct network *net;
 	if (req->nrelay > 0) {
+		const struct netif_link *l = netif_by_index(srv->netif, pi->ipi6_ifindex);
 		(*srv->relayed)++;
+		/* grid.interfaces holds for relays too: a Relay-Forw that
+		 * arrived on a link we do not serve is dropped, as a direct
+		 * Solicit there is. */
+		allowed = l != NULL && if_allowed(srv, l);
 		net = net_for_relay(srv, req);
 		if (net && !host_in(srv, net, host) && !link_local(pi->ipi6_addr.s6_addr) &&
 		    pi->ipi6_addr.s6_addr[0] != 0xff)
@@ -383,7 +388,7 @@ load_duid(struct dhcp6_server *srv, const char *state)
 	size_t len;
 	int n = -1;
 
-	if ((text = read_file(path, &len, 1024)) != NULL) {
+	if ((text = read_state_file(path, &len, 1024)) != NULL) {
 		text[strcspn(text, "\n")] = '\0';
 		n = hex_bytes_parse(text, srv->sid, sizeof srv->sid);
 		free(text);

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static void restart(void *arg);
@@ -273,6 +274,125 @@ route(struct MHD_Connection *c, struct http_req *r, const char *method, const ch
  * queued that early makes MHD close the connection, fine for a bad
  * request, wasteful for a good one). Later calls bring the body, if any;
  * the last one (no more body) routes the request. */
+/* ---- connections: the per-source cap by /64, the header deadline ---- */
+
+static struct http_conn *
+conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+static bool
+addr_of(const struct sockaddr *sa, uint8_t addr[16])
+{
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (sa->sa_family == AF_INET6) {
+		memcpy(addr, ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr, 16);
+		return true;
+	}
+	if (sa->sa_family == AF_INET) {
+		memcpy(addr, mapped, 12);
+		memcpy(addr + 12, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+		return true;
+	}
+	return false;
+}
+
+/* MHD's accept policy: at most grid.http_per_source connections from one
+ * source, an IPv6 source being its /64 (a host may use every address of
+ * its prefix; MHD's own per-IP limit counts each apart). */
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *sa, socklen_t salen)
+{
+	struct http_state *h = cls;
+	uint8_t addr[16], key[LIM_KEYLEN];
+	int n = 0;
+	char who[64];
+
+	(void)salen;
+	if (!addr_of(sa, addr))
+		return MHD_YES;
+	lim_key_addr(key, addr);
+	for (struct http_conn *hc = h->conns; hc; hc = hc->next)
+		n += memcmp(hc->key, key, LIM_KEYLEN) == 0;
+	if (n < h->d->inv->grid.http_per_source)
+		return MHD_YES;
+	(*h->m_refused_src)++;
+	lim_key_format(key, who, sizeof who);
+	log_limited(&h->rl_cap, LOG_NOTICE, "http: %s: refused: %d connections from that source "
+	    "(grid.http_per_source)", who, n);
+	return MHD_NO;
+}
+
+static void header_check(void *arg);
+
+static void
+on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_state *h = cls;
+	struct http_conn *hc = *socket_context;
+	uint8_t addr[16] = { 0 };
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		hc = ecalloc(1, sizeof *hc);
+		hc->c = c;
+		http_client_addr(c, addr);
+		lim_key_addr(hc->key, addr);
+		hc->wait_since = mono_ms();
+		hc->next = h->conns;
+		if (h->conns)
+			h->conns->prev = hc;
+		h->conns = hc;
+		*socket_context = hc;
+		if (!ev_timer_armed(&h->header_timer))
+			ev_timer_arm(h->d->loop, &h->header_timer, 1000);
+		return;
+	}
+	if (hc == NULL)
+		return;
+	if (hc->prev)
+		hc->prev->next = hc->next;
+	else
+		h->conns = hc->next;
+	if (hc->next)
+		hc->next->prev = hc->prev;
+	free(hc);
+	*socket_context = NULL;
+}
+
+/* Each second while connections are open: a header that has taken more
+ * than HTTP_HEADER_S closes its connection. MHD has no call to close one,
+ * so the socket is shut down under it; MHD sees the end at its next read
+ * and closes as for a peer that left. */
+static void
+header_check(void *arg)
+{
+	struct http_state *h = arg;
+	uint64_t now = mono_ms();
+	char who[64];
+
+	for (struct http_conn *hc = h->conns; hc; hc = hc->next) {
+		if (hc->wait_since == 0 || now - hc->wait_since < HTTP_HEADER_S * 1000)
+			continue;
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(hc->c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		hc->wait_since = 0;
+		if (ci == NULL)
+			continue;
+		shutdown(ci->connect_fd, SHUT_RDWR);
+		(*h->m_header_timeouts)++;
+		lim_key_format(hc->key, who, sizeof who);
+		log_limited(&h->rl_cap, LOG_NOTICE, "http: %s: closed: no complete request header "
+		    "within %d s", who, HTTP_HEADER_S);
+	}
+	if (h->conns)
+		ev_timer_arm(h->d->loop, &h->header_timer, 1000);
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
     const char *version, const char *upload, size_t *upload_size, void **con_cls)
@@ -284,6 +404,9 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		url++;
 	if (r == NULL) {
 		size_t hdrs = 0;
+		struct http_conn *hc = conn_of(c);
+		if (hc)
+			hc->wait_since = 0;     /* the header is complete */
 		r = ecalloc(1, sizeof *r);
 		*con_cls = r;
 		r->h = cls;
@@ -336,10 +459,12 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
 	struct http_req *r = *con_cls;
+	struct http_conn *hc = conn_of(c);
 
 	(void)cls;
-	(void)c;
 	(void)toe;
+	if (hc)
+		hc->wait_since = mono_ms();     /* the next request's header */
 	if (r) {
 		free(r->body);
 		free(r);
@@ -445,13 +570,15 @@ mhd_listen(struct http_state *h, int port, unsigned limit)
 	struct MHD_Daemon *m = NULL;
 
 	for (int v6 = 1; v6 >= 0 && m == NULL; v6--)
-		m = MHD_start_daemon(flags | (v6 ? MHD_USE_DUAL_STACK : 0), (uint16_t)port, NULL, NULL,
+		m = MHD_start_daemon(flags | (v6 ? MHD_USE_DUAL_STACK : 0), (uint16_t)port,
+		    /* One host must not hold every connection: on_accept
+		     * counts an IPv6 source by its /64. */
+		    on_accept, h,
 		    on_request, h,
 		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		    MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 		    MHD_OPTION_CONNECTION_LIMIT, limit,
-		    /* One host must not hold every connection. */
-		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)h->d->inv->grid.http_per_source,
 		    /* Idle or stalled (a peer that stopped reading makes no
 		     * progress): closed after this long. */
 		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_S,
@@ -549,6 +676,10 @@ register_metrics(struct http_state *h)
 	const struct metric_def defs[] = {
 		{ &h->rejected_input, "gridboot_http_bad_requests_total", NULL,
 		  "HTTP requests refused with a 4xx (bad input, unknown machine, no token)" },
+		{ &h->m_refused_src, "gridboot_http_refused_total", "cap=\"source\"",
+		  "HTTP connections refused at accept: over grid.http_per_source (IPv6 by /64)" },
+		{ &h->m_header_timeouts, "gridboot_http_header_timeouts_total", NULL,
+		  "HTTP connections closed for a request header not complete within HTTP_HEADER_S" },
 		{ &h->enroll.refused, "gridboot_http_enroll_refused_total", NULL,
 		  "Enrolls refused: over the rate limits, or from an address without a lease for the MAC" },
 	};
@@ -560,6 +691,7 @@ static void
 state_free(struct http_state *h)
 {
 	ev_timer_stop(h->d->loop, &h->restart_timer);
+	ev_timer_stop(h->d->loop, &h->header_timer);
 	stop_mhd(h);
 	/* Again, for when MHD was not running (a failed start or restart):
 	 * the keepalive and the subscription point into h. */
@@ -582,6 +714,8 @@ http_init(struct daemon *d, void **self)
 	h->sse.subscription = -1;
 	ev_timer_init(&h->timer, on_timer, h);
 	ev_timer_init(&h->restart_timer, restart, h);
+	ev_timer_init(&h->header_timer, header_check, h);
+	h->enroll.src = (struct lim_table){ .v = h->enroll.src_v, .n = nelem(h->enroll.src_v) };
 	register_metrics(h);
 	open_roots(h, d->inv);
 	http_sse_init(h);

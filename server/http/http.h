@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "core/limiter.h"
 #include "core/log.h"
 #include "core/module.h"
 #include "config/inventory.h"
@@ -23,6 +24,11 @@
 #define HTTP_MAX_HEADERS 8192       /* more header bytes get 431 */
 #define HTTP_MAX_BODY (64 * 1024)   /* larger request bodies get 413 */
 #define HTTP_IDLE_S 30              /* no progress either way for this long: closed */
+/* The whole request header, from accept (or from the end of the previous
+ * request on a kept-alive connection) to its blank line: a client that
+ * trickles header lines to keep its slot is closed after this long,
+ * however often it speaks (MHD's timeout restarts at every byte). */
+#define HTTP_HEADER_S 15
 
 /* Which part of the server a request went to (a label on the counters). */
 enum http_route {
@@ -63,19 +69,24 @@ struct http_sse_hub {
 	uint64_t *m_clients, *m_events, *m_dropped, *m_stalled;
 };
 
-/* A token bucket (http_api.c's enroll limits). */
-struct http_bucket {
-	int tokens;
-	int64_t stamp_ms;           /* monotonic; 0: never used */
+/* http_api.c's enroll limits (core/limiter.h): a bucket per source (an
+ * IPv6 source by its /64) and one shared by the enrolls that pass the
+ * lease check. */
+struct http_enroll_limit {
+	struct lim_bucket all;
+	struct lim_slot src_v[256];
+	struct lim_table src;
+	uint64_t *refused;          /* 403 and 429 answers */
 };
 
-struct http_enroll_limit {
-	struct http_bucket all;
-	struct http_enroll_src {
-		uint8_t ip[16];         /* IPv4 as ::ffff:a.b.c.d */
-		struct http_bucket b;
-	} src[256];
-	uint64_t *refused;          /* 403 and 429 answers */
+/* One open connection (MHD's socket context, http.c): its source key
+ * (IPv6 by /64) for grid.http_per_source, and since when it has been
+ * waiting for a request header (0: a request is in progress). */
+struct http_conn {
+	struct http_conn *next, *prev;
+	struct MHD_Connection *c;
+	uint8_t key[LIM_KEYLEN];
+	uint64_t wait_since;        /* mono_ms */
 };
 
 /* The module's state: http_init allocates it and returns it as the
@@ -97,6 +108,10 @@ struct http_state {
 	struct http_sse_hub sse;
 	struct http_enroll_limit enroll;
 	struct http_req *enrolls;   /* answered once the discovered store is synced */
+	struct http_conn *conns;    /* every open connection */
+	struct ev_timer header_timer;   /* HTTP_HEADER_S, checked each second */
+	uint64_t *m_refused_src, *m_header_timeouts;
+	struct ratelimit rl_cap;
 };
 
 /* Reply helpers. Each queues a response on c and returns what the access

@@ -423,56 +423,25 @@ assign_discovered(struct MHD_Connection *c, struct http_req *r, const uint8_t ma
 #define ENROLL_ALL_EVERY_MS 50          /* 20 a second over all sources */
 #define ENROLL_SEEN_MS (10 * 60 * 1000) /* proxy networks: DHCP seen this recently */
 
+/* The source's own bucket, before anything else is read: a source over
+ * its limit is refused without a look at its body. */
 static bool
-take_token(struct http_bucket *b, int burst, int every_ms, int64_t now)
+enroll_src_allowed(struct http_state *h, const uint8_t src[16])
 {
-	if (b->stamp_ms == 0) {
-		b->tokens = burst;
-		b->stamp_ms = now;
-	}
-	int64_t refill = (now - b->stamp_ms) / every_ms;
-	if (refill > 0) {
-		b->tokens = (int)MIN((int64_t)burst, b->tokens + refill);
-		b->stamp_ms += refill * every_ms;
-	}
-	if (b->tokens == 0)
-		return false;
-	b->tokens--;
-	return true;
+	struct http_enroll_limit *el = &h->enroll;
+	uint8_t key[LIM_KEYLEN];
+
+	lim_key_addr(key, src);
+	return lim_take(lim_find(&el->src, key), ENROLL_SRC_BURST, ENROLL_SRC_EVERY_MS, mono_ms());
 }
 
+/* The shared bucket, only for an enroll that passed the lease check: a
+ * crowd of sources that hold no lease (300 rotating IPv6 addresses) must
+ * not spend the budget the real machines need. */
 static bool
-enroll_allowed(struct http_state *h, const uint8_t src[16])
+enroll_all_allowed(struct http_state *h)
 {
-	int64_t now = (int64_t)mono_ms();
-	struct http_enroll_limit *el = &h->enroll;
-	struct http_bucket *b = NULL;
-	struct http_enroll_src *oldest = &el->src[0];
-
-	for (size_t i = 0; i < nelem(el->src); i++) {
-		if (memcmp(el->src[i].ip, src, 16) == 0 && el->src[i].b.stamp_ms) {
-			b = &el->src[i].b;
-			break;
-		}
-		if (el->src[i].b.stamp_ms < oldest->b.stamp_ms)
-			oldest = &el->src[i];
-	}
-	if (b == NULL) {
-		/* The least recently refilled slot: a source that has been
-		 * quiet longest has its full burst back anyway. */
-		*oldest = (struct http_enroll_src){ .b = { 0 } };
-		memcpy(oldest->ip, src, 16);
-		b = &oldest->b;
-	}
-	/* The source's own bucket first: a source over its limit must not
-	 * drain the shared one, or one host could starve every other. */
-	if (!take_token(b, ENROLL_SRC_BURST, ENROLL_SRC_EVERY_MS, now))
-		return false;
-	if (!take_token(&el->all, ENROLL_ALL_BURST, ENROLL_ALL_EVERY_MS, now)) {
-		b->tokens++;            /* not spent: refused by the shared limit */
-		return false;
-	}
-	return true;
+	return lim_take(&h->enroll.all, ENROLL_ALL_BURST, ENROLL_ALL_EVERY_MS, mono_ms());
 }
 
 /* May the host at src (IPv4 as ::ffff:a.b.c.d) speak for mac? It must
@@ -511,9 +480,9 @@ enroll(struct MHD_Connection *c, struct http_req *r)
 
 	if (!http_client_addr(c, src))
 		return http_error(c, r, 403, "enroll: no client address");
-	if (!enroll_allowed(r->h, src)) {
+	if (!enroll_src_allowed(r->h, src)) {
 		(*r->h->enroll.refused)++;
-		return http_error(c, r, 429, "too many enrolls; try again later");
+		return http_error(c, r, 429, "too many enrolls from this address; try again later");
 	}
 	json_t *j = body_object(c, r, &res);
 	if (j == NULL)
@@ -533,6 +502,11 @@ enroll(struct MHD_Connection *c, struct http_req *r)
 		else
 			inet_ntop(AF_INET6, src, a, sizeof a);
 		return http_error(c, r, 403, "this address (%s) holds no lease for %s", a, m);
+	}
+	if (!enroll_all_allowed(r->h)) {
+		json_decref(j);
+		(*r->h->enroll.refused)++;
+		return http_error(c, r, 429, "too many enrolls; try again later");
 	}
 	if (discovered_facts_depth(j) > DISCOVERED_MAX_DEPTH) {
 		json_decref(j);

@@ -269,14 +269,19 @@ http_sse(struct MHD_Connection *c, struct http_req *r)
 
 	if (hub->nclients >= SSE_MAX_CLIENTS)
 		return http_error(c, r, 503, "too many event streams open");
-	if (http_client_addr(c, src))
-		for (struct sse *o = hub->clients; o; o = o->next)
-			mine += memcmp(o->src, src, 16) == 0;
-	else
+	/* One source: an IPv4 address or an IPv6 /64 (core/limiter.h). */
+	if (http_client_addr(c, src)) {
+		uint8_t key[LIM_KEYLEN], okey[LIM_KEYLEN];
+		lim_key_addr(key, src);
+		for (struct sse *o = hub->clients; o; o = o->next) {
+			lim_key_addr(okey, o->src);
+			mine += memcmp(okey, key, LIM_KEYLEN) == 0;
+		}
+	} else
 		memset(src, 0, sizeof src);
 	if (mine >= SSE_MAX_PER_SOURCE)
-		return http_error(c, r, 429, "at most %d event streams from one address",
-		    SSE_MAX_PER_SOURCE);
+		return http_error(c, r, 429, "at most %d event streams from one address "
+		    "(an IPv6 source counts by its /64)", SSE_MAX_PER_SOURCE);
 	s = ecalloc(1, sizeof *s);
 	s->hub = hub;
 	s->conn = c;

@@ -19,7 +19,12 @@
  * when that router has been silent for three of its longest observed
  * intervals (or its router lifetime, if longer; 1800 s, RFC 4861's
  * largest MaxRtrAdvInterval times three, until two of its RAs gave an
- * interval). "on" always sends, "off" never.
+ * interval). One RA must not silence ours for its whole router lifetime
+ * (up to 18 h, anyone on the link can forge one): the hold is capped at
+ * HOLD_MAX_MS, and when it ends we solicit once (RS) and wait PROBE_MS
+ * before speaking; a real router answers and renews the hold, a forged
+ * RA's sender seldom does. The timeline names the router we yield to.
+ * "on" always sends, "off" never.
  *
  * Solicited RAs (RFC 4861 6.2.6) wait a random 0..MAX_RA_DELAY_TIME and
  * go unicast to the soliciting address (RFC 7772), a few at a time per
@@ -62,6 +67,7 @@
 #define MIN_INTERVAL_MS        200000   /* MinRtrAdvInterval default: 0.33 * Max */
 #define MAX_INTERVAL_MS        600000   /* MaxRtrAdvInterval default */
 #define UNKNOWN_HOLD_MS        1800000  /* 3 * 600 s: another router seen once */
+#define HOLD_MAX_MS            300000   /* then re-checked with an RS */
 #define PROBE_MS               1000     /* our RS at start: answers come within 0.5 s */
 #define MAXPEND                8        /* solicited unicast RAs queued per interface */
 #define UNICAST_PER_SEC        20       /* solicited unicast RAs per interface per second */
@@ -88,6 +94,7 @@ struct raif {
 	int other_count;
 	uint32_t other_lifetime_ms;
 	struct in6_addr other_addr;
+	bool rechecking;            /* hold over: our RS went out, answers awaited */
 	/* what we send */
 	uint64_t probe_until;       /* our start-up RS's answers are awaited until then */
 	uint64_t last_mcast;
@@ -109,6 +116,7 @@ struct ra_server {
 	struct ev_timer t_tick;     /* once a second: other routers age out */
 	struct netif *netif;        /* the daemon's interface table */
 	struct netif_listener on_links;
+	uint64_t hold_max_ms;       /* HOLD_MAX_MS; tests shorten it */
 	uint64_t *m_sent_sol, *m_sent_unsol, *m_rs, *m_other, *m_quiet, *m_drop[RAP_NPERR],
 	    *m_drop_iface, *m_send_err;
 	struct ratelimit rl_bad, rl_send;
@@ -338,7 +346,10 @@ on_other_ra(struct raif *f, const struct in6_addr *src, const struct ra_msg *m)
 	uint64_t hold = f->other_count >= 2 ? 3 * f->other_gap : UNKNOWN_HOLD_MS;
 	if (f->other_lifetime_ms > hold)
 		hold = f->other_lifetime_ms;
+	if (hold > srv->hold_max_ms)
+		hold = srv->hold_max_ms;
 	f->other_until = now + hold;
+	f->rechecking = false;
 	if (f->quiet || f->mode != RA_AUTO)
 		return;
 	f->quiet = true;
@@ -347,10 +358,15 @@ on_other_ra(struct raif *f, const struct in6_addr *src, const struct ra_msg *m)
 	f->resp_mcast = false;
 	ev_timer_stop(srv->d->loop, &f->t_resp);
 	inet_ntop(AF_INET6, src, a, sizeof a);
-	log_info("ra: %s: router %s advertises (lifetime %u s, %d prefixes%s%s); not advertising here",
-	    f->name, a, m->router_lifetime, m->nprefixes, m->managed ? ", M" : "", m->other ? ", O" : "");
-	events_emit(NULL, EVK_SYSTEM, "ra: %s: router %s advertises; gridbootd's router advertisements stop",
-	    f->name, a);
+	char mac[18] = "no MAC";
+	if (m->has_slla)
+		mac_format(m->slla, mac);
+	log_info("ra: %s: router %s (%s) advertises (lifetime %u s, %d prefixes%s%s); not advertising "
+	    "here for %llu s, then re-checking", f->name, a, mac, m->router_lifetime, m->nprefixes,
+	    m->managed ? ", M" : "", m->other ? ", O" : "", (unsigned long long)(hold / 1000));
+	events_emit(NULL, EVK_SYSTEM, "ra: %s: yielding to router %s (%s, lifetime %u s): gridbootd's "
+	    "router advertisements stop for %llu s, then it re-checks", f->name, a, mac,
+	    m->router_lifetime, (unsigned long long)(hold / 1000));
 }
 
 /* Once a second (on_tick): another router's advertisements age out. */
@@ -359,6 +375,14 @@ age_out(struct raif *f, uint64_t now)
 {
 	if (!f->quiet || now < f->other_until)
 		return;
+	if (!f->rechecking) {
+		/* Is it still there? A router answers an RS within 0.5 s. */
+		f->rechecking = true;
+		f->other_until = now + PROBE_MS;
+		send_rs(f);
+		return;
+	}
+	f->rechecking = false;
 	f->quiet = false;
 	f->other_count = 0;
 	f->other_gap = 0;
@@ -639,6 +663,8 @@ ra_init(struct daemon *d, void **self)
 	struct ra_server *srv = ecalloc(1, sizeof *srv);
 
 	srv->d = d;
+	const char *hm = getenv("GRIDBOOT_TEST_RA_HOLD_MAX_MS");
+	srv->hold_max_ms = hm && atoi(hm) > 0 ? (uint64_t)atoi(hm) : HOLD_MAX_MS;
 	register_counters(srv);
 	srv->fd = open_socket();
 	if (srv->fd < 0) {
