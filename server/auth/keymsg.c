@@ -9,13 +9,14 @@
 struct kmsg_rule {
 	uint8_t type;
 	uint16_t min, max;
+	uint16_t unit;          /* the body is a multiple of it (0: any) */
 };
 
 static const struct kmsg_rule rules[] = {
 	{ KM_LOAD, 0, 0 },
 	{ KM_TREQ, 1 + AUTH_TICKREQLEN, 1 + AUTH_TICKREQLEN },
-	{ KM_YS, AUTH_PAKYLEN, 2 * AUTH_PAKYLEN },
-	{ KM_PASSREQ, 1 + AUTH_PASSREQLEN0, 1 + AUTH_PASSREQLEN1 },
+	{ KM_YS, AUTH_PAKYLEN, 2 * AUTH_PAKYLEN, AUTH_PAKYLEN },
+	{ KM_PASSREQ, 1 + AUTH_PASSREQLEN0, 1 + AUTH_PASSREQLEN1 },	/* checked: one of two */
 	{ KM_END, 0, 0 },
 	{ KM_RSTART, KM_RSTART_LEN, KM_RSTART_LEN },
 	{ KM_RIN, 2, KM_RIN_MAX },
@@ -41,7 +42,10 @@ bool
 kmsg_len_ok(uint8_t type, size_t len)
 {
 	const struct kmsg_rule *r = rule_of(type);
-	return r && len >= r->min && len <= r->max;
+	if (r == NULL || len < r->min || len > r->max || (r->unit && len % r->unit))
+		return false;
+	/* a Passwordreq is of one form or the other, nothing between */
+	return type != KM_PASSREQ || len == 1 + AUTH_PASSREQLEN0 || len == 1 + AUTH_PASSREQLEN1;
 }
 
 size_t
