@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -39,7 +40,8 @@
 
 #include <openssl/crypto.h>
 
-#define KP_SESSIONS 1024        /* a tag's slot is tag % KP_SESSIONS */
+#define KP_SESSIONS 1024
+#define KP_NICE 10        /* a tag's slot is tag % KP_SESSIONS */
 
 enum { S_FREE, S_AUTH, S_RCPU };
 
@@ -650,6 +652,9 @@ keyproc_main(const char *path, const char *user, int fd_async, int fd_sync, int 
 	/* read as root, as before the split; reloads read as grid.user */
 	kp->first_ok = keyproc_load(kp, kp->first_err, sizeof kp->first_err);
 	kp->fd = fd_sync;
+	/* its Ed448 work yields the CPU to the network process's loop:
+	 * DHCP and HTTP answer first when both want a core */
+	(void)setpriority(PRIO_PROCESS, 0, KP_NICE);
 	if (drop_user(path, user, err, sizeof err) < 0 || seccomp_on(err, sizeof err) < 0) {
 		kp_log(kp, LOG_ERR, "key process: %s", err);
 		_exit(1);
