@@ -392,13 +392,17 @@ static const struct conn_ops auth_ops = {
 
 /* ---- rcpu (17019) ---- */
 
-/* One rcpu connection: r has no keys; until TLS its steps run in the key
- * process (tag) and r follows its state, then the session secret comes
- * back and TLS runs here. */
+/* One rcpu connection: r has no keys. Until TLS its steps run in the key
+ * process (tag), sent without waiting; r.st is the state the steps sent
+ * so far lead to (the protocol's order is fixed), which is enough to cut
+ * the next frame; the replies come back in order (rcpu_reply). After the
+ * ticket's reply, which brings the session secret, TLS runs here. */
 struct rconn {
 	struct rcpu r;
 	uint32_t tag;
 	char why[64];
+	unsigned waiting;       /* steps sent, replies not in */
+	bool ticketed;          /* the ticket was sent: nothing is cut until TLS */
 	bool closing;
 };
 
@@ -439,6 +443,8 @@ auth_machine_list(const struct inventory *inv, size_t *len)
 	return out;
 }
 
+static void rcpu_reply(void *arg, uint32_t tag, const struct kmsg *m);
+
 static void
 rcpu_open(struct conn *c)
 {
@@ -450,7 +456,7 @@ rcpu_open(struct conn *c)
 		return;
 	struct rconn *rc = ecalloc(1, sizeof *rc);
 	conn_set_user(c, rc);
-	rc->tag = kc_open(A->kc, NULL, NULL);
+	rc->tag = kc_open(A->kc, rcpu_reply, c);
 	if (rc->tag == 0) {
 		(*A->m_busy)++;
 		conn_close(c, "key process busy");
@@ -481,7 +487,70 @@ rcpu_frame_cb(struct conn *c, const uint8_t *p, size_t len)
 	struct rconn *rc = conn_user(c);
 	if (rc == NULL || rc->closing)
 		return len ? (int64_t)len : CONN_FRAME_MORE;   /* swallowed */
+	if (rc->ticketed && rc->r.st < RCPU_TLS)
+		return CONN_FRAME_MORE;         /* TLS waits for the secret */
 	return rcpu_frame(&rc->r, p, len);
+}
+
+/* The state a step leads to when the key process accepts it: p9any's
+ * order (rcpu.h). A step it refuses ends the connection anyway. */
+static void
+predict(struct rconn *rc, const uint8_t *p, size_t len)
+{
+	switch (rc->r.st) {
+	case RCPU_CHOICE:
+		rc->r.p9sk1 = len > 6 && memcmp(p, "p9sk1 ", 6) == 0;
+		rc->r.st = RCPU_CCHAL;
+		break;
+	case RCPU_CCHAL:
+		rc->r.st = rc->r.p9sk1 ? RCPU_TICKET : RCPU_PAKY;
+		break;
+	case RCPU_PAKY:
+		rc->r.st = RCPU_TICKET;
+		break;
+	default:
+		rc->ticketed = true;
+		break;
+	}
+}
+
+static void rcpu_result(struct conn *c, struct rconn *rc, enum rcpu_result res,
+    struct rcpu_out *o);
+
+/* A step's reply from the key process, in order. */
+static void
+rcpu_reply(void *arg, uint32_t tag, const struct kmsg *m)
+{
+	struct conn *c = arg;
+	struct rconn *rc = conn_user(c);
+	struct auth_mod *A = mod_of(c);
+	struct rcpu_out o = { 0 };
+	struct rcpu *got;
+
+	if (rc == NULL || rc->tag != tag || rc->waiting == 0)
+		return;
+	rc->waiting--;
+	if (rc->closing)
+		return;
+	got = ecalloc(1, sizeof *got);
+	enum rcpu_result res = kc_rcpu_reply(m, got, rc->why, &o);
+	if (res == RCPU_AUTHED) {
+		/* the ticket opened: who, and the secret TLS-PSK needs */
+		memcpy(rc->r.user, got->user, sizeof rc->r.user);
+		memcpy(rc->r.secret, got->secret, got->nsecret);
+		rc->r.nsecret = got->nsecret;
+		rc->r.p9sk1 = got->p9sk1;
+		rc->r.why = NULL;
+		res = rcpu_tls_begin(&rc->r, A->tls) ? RCPU_MORE : RCPU_FAIL;
+		if (res == RCPU_FAIL)
+			rc->r.why = "TLS: out of memory";
+	} else if (res == RCPU_FAIL) {
+		rc->r.why = got->why ? rc->why : "the key process refused the step";
+		rc->r.st = RCPU_DONE;
+	}
+	OPENSSL_cleanse(got, sizeof *got);
+	free(got);
+	rcpu_result(c, rc, res, &o);
 }
 
 static void
@@ -493,18 +562,30 @@ rcpu_on_frame(struct conn *c, const uint8_t *p, size_t len)
 
 	if (rc == NULL || rc->closing)
 		return;
-	enum rcpu_result res;
 	if (rc->r.st < RCPU_TLS) {
-		/* a step that needs the host owner's key: the key process's */
-		res = kc_rcpu_input(A->kc, rc->tag, &rc->r, rc->why, true, p, len, &o);
-		if (res == RCPU_AUTHED) {
-			res = rcpu_tls_begin(&rc->r, A->tls) ? RCPU_MORE : RCPU_FAIL;
-			if (res == RCPU_FAIL)
-				rc->r.why = "TLS: out of memory";
+		/* a step that needs the host owner's key: to the key process,
+		 * and the loop goes on; rcpu_reply has the answer */
+		uint8_t body[KM_RIN_MAX];
+		body[0] = KMF_SECRET;
+		if (len > sizeof body - 1 || (memcpy(body + 1, p, len),
+		    kc_send(A->kc, rc->tag, KM_RIN, body, len + 1)) < 0) {
+			(*A->m_busy)++;
+			finish(c, &rc->closing, "key process busy");
+			return;
 		}
-	} else {
-		res = rcpu_input(&rc->r, A->tls, p, len, &o);
+		rc->waiting++;
+		predict(rc, p, len);
+		return;
 	}
+	rcpu_result(c, rc, rcpu_input(&rc->r, A->tls, p, len, &o), &o);
+}
+
+static void
+rcpu_result(struct conn *c, struct rconn *rc, enum rcpu_result res, struct rcpu_out *op)
+{
+	struct auth_mod *A = mod_of(c);
+	struct rcpu_out o = *op;
+
 	switch (res) {
 	case RCPU_MORE:
 		rsend(c, &o);
