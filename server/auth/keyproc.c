@@ -640,10 +640,14 @@ keyproc_main(const char *path, const char *user, int fd_async, int fd_sync, int 
 	int fds[2] = { fd_async, fd_sync };
 	char err[200];
 
-	/* dies with the network process; the daemon's signals are its */
+	/* dies with the network process */
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	/* a stop (systemd signals the whole cgroup, a terminal its process
+	 * group) is the daemon's: it closes the pairs and the key process
+	 * follows, so its death never reads as a crash */
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	if (getppid() != ppid)
 		_exit(1);       /* the daemon died before PDEATHSIG was set */
