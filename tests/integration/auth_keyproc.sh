@@ -7,7 +7,7 @@
 # works); the key process is confined (grid.user, no capabilities,
 # no_new_privs, seccomp filter, no socket but its two pairs); a reload
 # re-reads the key file in it; killing it stops the daemon with exit 1 and
-# a log line; stopping the daemon takes the key process with it.
+# a log line; stopping or killing the daemon takes the key process with it.
 . "$GRIDBOOT_TOP/tests/lib.sh"
 
 if ! command -v drawterm >/dev/null; then
@@ -117,5 +117,13 @@ i=0
 while kill -0 "$KP_PID" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 check "a stopped daemon exits 0 ($rc) and its key process is gone" \
     sh -c "[ $rc = 0 ] && ! kill -0 $KP_PID 2>/dev/null"
+# a crash of the network process takes the key process with it (PDEATHSIG)
+start
+check "restarted again" [ -n "$KP_PID" ]
+kill -KILL "$GB_PID"
+wait "$GB_PID" 2>/dev/null
+i=0
+while kill -0 "$KP_PID" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+check "SIGKILL to the daemon: its key process is gone too" sh -c "! kill -0 $KP_PID 2>/dev/null"
 grep -E "error|refused" "$D/gridbootd.log" | sed 's/^/# log: /'
 t_done
