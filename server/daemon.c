@@ -453,6 +453,11 @@ daemon_serve(const char *config_path, bool foreground, int loglevel,
 		goto out;
 	}
 	log_also_stderr(false);
+	for (size_t i = 0; i < started; i++)
+		if (modules[i]->started && d.state[i] && modules[i]->started(d.state[i], &d) < 0) {
+			log_err("%s: failed to start", modules[i]->name);
+			goto out;
+		}
 	/* After the fork: a signalfd's epoll wake-up belongs to the process
 	 * that registered it, so the detached child must make its own. */
 	if ((sigfd = setup_signals(&d)) < 0) {
@@ -472,7 +477,7 @@ daemon_serve(const char *config_path, bool foreground, int loglevel,
 	log_info("serving %s: %zu machines", config_path, d.inv->nmachines);
 	notify("READY=1\nSTATUS=serving %s: %zu machines", config_path, d.inv->nmachines);
 	events_emit(NULL, EVK_SYSTEM, "gridbootd started: %zu machines", d.inv->nmachines);
-	rc = ev_run(d.loop) < 0 ? 1 : 0;
+	rc = ev_run(d.loop) < 0 || d.fatal ? 1 : 0;
 out:
 	reloads_shutdown(&d);
 	if (sigfd >= 0)

@@ -1,7 +1,9 @@
 /* p9any with dp9ik (or p9sk1, grid.p9any) over a 9P afid (core/authgate.h): the same server side
  * as rcpu's (rcpu.c), as the grid's host owner, ending at our
  * authenticator instead of TLS. The file server sees bytes and, at the
- * end, a user name; the keys stay here. */
+ * end, a user name; the steps that need the host owner's key run in the
+ * key process (keyclient.h), each a short synchronous call: the afid's
+ * read and write are synchronous for the 9P server. */
 #include "auth/afid.h"
 #include "auth/rcpu.h"
 #include "config/inventory.h"
@@ -17,7 +19,10 @@
 #define AFID_INMAX 512
 
 struct afid {
-	struct rcpu r;
+	struct keyclient *kc;
+	uint32_t tag;
+	char why[64];
+	struct rcpu r;          /* no keys: the key process's state, followed */
 	struct rcpu_out out;
 	size_t outpos;
 	uint8_t in[AFID_INMAX];
@@ -29,18 +34,16 @@ static void *
 afid_start(void *arg)
 {
 	struct afid_keys *k = arg;
-	uint8_t aes[AUTH_AESKEYLEN], des[AUTH_DESKEYLEN];
-	bool has_des;
 	const struct grid *g = &k->d->inv->grid;
+	uint32_t tag = kc_open(*k->kc, NULL, NULL);
 
-	if (*k->keys == NULL || !authkey_lookup(*k->keys, g->authid, aes, des, &has_des))
+	if (tag == 0)
 		return NULL;
 	struct afid *x = ecalloc(1, sizeof *x);
-	bool ok = rcpu_start(&x->r, g->authid, g->authdom, aes, has_des ? des : NULL, g->p9any,
-	    &x->out);
-	OPENSSL_cleanse(aes, sizeof aes);
-	OPENSSL_cleanse(des, sizeof des);
-	if (!ok) {
+	x->kc = *k->kc;
+	x->tag = tag;
+	if (!kc_rcpu_start(x->kc, tag, g->authid, g->authdom, g->p9any, &x->r, x->why, &x->out)) {
+		kc_close(x->kc, tag);
 		rcpu_out_free(&x->out);
 		free(x);
 		return NULL;
@@ -70,7 +73,8 @@ afid_write(void *arg, const void *p, size_t n, const char **why)
 		}
 		if (k == 0 || (size_t)k > x->inlen)
 			return (ssize_t)n;
-		enum rcpu_result res = rcpu_input(&x->r, NULL, x->in, (size_t)k, &x->out);
+		enum rcpu_result res = kc_rcpu_input(x->kc, x->tag, &x->r, x->why, false, x->in,
+		    (size_t)k, &x->out);
 		memmove(x->in, x->in + k, x->inlen - (size_t)k);
 		x->inlen -= (size_t)k;
 		if (res == RCPU_FAIL) {
@@ -111,6 +115,7 @@ afid_end(void *arg)
 
 	if (x == NULL)
 		return;
+	kc_close(x->kc, x->tag);
 	rcpu_end(&x->r);
 	rcpu_out_free(&x->out);
 	OPENSSL_cleanse(x, sizeof *x);

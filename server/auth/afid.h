@@ -3,12 +3,12 @@
 #ifndef GRIDBOOT_AFID_H
 #define GRIDBOOT_AFID_H
 
-#include "auth/authkey.h"
+#include "auth/keyclient.h"
 #include "core/module.h"
 
 struct afid_keys {
 	struct daemon *d;
-	struct auth_keyfile **keys;     /* the module's current key file */
+	struct keyclient **kc;          /* the module's key process */
 };
 
 void afid_register(struct afid_keys *k);

@@ -1,14 +1,18 @@
 /* auth: the module. The Plan 9 auth server on grid.auth_port (567) and the
  * rcpu endpoint on grid.rcpu_port (17019), both on core/conn; the key
- * file (grid.keys) and its secret; the per-source failure limiter; the
+ * process that holds the key file (grid.keys) and its secret (keyproc.h;
+ * this process never reads either); the per-source failure limiter; the
  * host owner's nvram image for boot/nvram.h. docs/auth.md. */
 #include "auth/auth.h"
 #include "auth/authsrv.h"
 #include "auth/afid.h"
 #include "auth/rcpu.h"
+#include "auth/keyclient.h"
+#include "auth/keyproc.h"
 #include "core/authgate.h"
 #include "boot/nvram.h"
 #include "config/inventory.h"
+#include "core/buf.h"
 #include "core/conn.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -21,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,7 +49,11 @@
  * source as their ctx. */
 struct auth_mod {
 	struct daemon *d;
-	struct auth_keyfile *keys;      /* NULL: no key file yet, not serving */
+	struct keyclient *kc;           /* the key process */
+	char *keys_path;                /* the key file it holds (grid.keys at start) */
+	bool keyed;                     /* listening: a key file is (to be) loaded */
+	bool loaded;                    /* the key process answered its first load */
+	size_t nusers;
 	struct conn_listener *auth, *rcpu;
 	SSL_CTX *tls;
 	struct auth_faillimit fl;
@@ -52,7 +61,7 @@ struct auth_mod {
 	uint64_t *m_limited[2];         /* by source, by user */
 	struct ratelimit rl_fail, rl_refused;
 	uint64_t *m_req[24], *m_tickets, *m_errs, *m_refused, *m_fail[2], *m_logins, *m_reloads,
-	    *m_passwd;
+	    *m_passwd, *m_busy;
 	struct afid_keys afid;          /* what the 9P afid exchange reads */
 };
 
@@ -114,52 +123,34 @@ finish(struct conn *c, bool *closing, const char *why)
 
 /* ---- the auth server (567) ---- */
 
+/* One auth port connection. Its session (authsrv.h) lives in the key
+ * process under tag: each step is sent there and the loop goes on; the
+ * reply comes back in order as an event (auth_reply). At most one reply
+ * that decides the next frame's size (a Ticketreq's, a Passwordreq's) is
+ * awaited at a time, and until it is in no frame is cut: the protocol is
+ * lock-step, a client that sends ahead waits for its idle timeout. */
 struct aconn {
-	struct authsrv s;
+	uint32_t tag;           /* 0: no session (the key process is full) */
 	size_t need;
 	bool closing, ticketed, refused;
+	bool passing;           /* after the AuthTp ticket, as the key process says */
+	bool sized;             /* awaiting the reply that says what to read next */
+	uint8_t q[4];           /* the steps awaiting replies, in order */
+	unsigned nq;
+	char user[AUTH_ANAMELEN];
 };
 
-static void keys_drop(struct auth_keyfile *kf);
-
-/* AuthPass's store (authsrv_setkey_fn): the user's new line into the key
- * file on disk, and the file as written becomes the one in use. */
-static bool
-keystore_set(void *ctx, const char *user, const struct authkey *k, char *why, size_t whylen)
-{
-	struct auth_mod *A = ctx;
-	const struct grid *g = &A->d->inv->grid;
-	struct auth_keyfile *kf = ecalloc(1, sizeof *kf);
-	char line[256], err[512];
-	bool ok;
-
-	ok = authkey_line_keys(line, sizeof line, user, k->aes, g->auth_des ? k->des : NULL)
-	    && auth_keys_update(g->keys, user, line, A->keys->secret, kf, err, sizeof err);
-	OPENSSL_cleanse(line, sizeof line);
-	if (!ok) {
-		free(kf);
-		log_err("auth: password change for %s: %s", user, err);
-		snprintf(why, whylen, "can't write key: see the auth server's log");
-		return false;
-	}
-	keys_drop(A->keys);
-	A->keys = kf;
-	(*A->m_passwd)++;
-	logmsg(LOG_NOTICE, "auth: %s's password changed (AuthPass); %s rewritten, %zu user(s)", user,
-	    g->keys, kf->n);
-	return true;
-}
+static void auth_reply(void *arg, uint32_t tag, const struct kmsg *m);
 
 static void
 auth_open(struct conn *c)
 {
 	struct auth_mod *A = mod_of(c);
 	struct aconn *a = ecalloc(1, sizeof *a);
-	authsrv_init(&a->s, A->keys, A->d->inv->grid.auth_des, NULL, NULL);
-	a->s.setkey = keystore_set;
-	a->s.setkey_ctx = A;
 	conn_set_user(c, a);
-	refused(c, true, &a->refused);
+	if (refused(c, true, &a->refused))
+		return;
+	a->tag = kc_open(A->kc, auth_reply, c);
 }
 
 static int64_t
@@ -168,39 +159,75 @@ auth_frame_cb(struct conn *c, const uint8_t *p, size_t len)
 	struct aconn *a = conn_user(c);
 	if (a && (a->refused || a->closing))
 		return len ? (int64_t)len : CONN_FRAME_MORE;	/* read and dropped */
+	if (a && a->sized)
+		return CONN_FRAME_MORE;
 	return a ? auth_frame(a->need, p, len) : CONN_FRAME_BAD;
 }
 
-/* A Passwordreq after the AuthTp ticket. */
+/* A step to the key process: KM_TREQ, KM_YS or KM_PASSREQ with its flag
+ * byte (none for the Y's). false: it could not be sent (answered). */
+static bool
+ask(struct conn *c, struct aconn *a, uint8_t type, uint8_t flags, const uint8_t *p, size_t len)
+{
+	struct auth_mod *A = mod_of(c);
+	uint8_t body[1 + AUTH_PASSREQLEN1 + AUTH_TICKREQLEN];
+	size_t n = 0;
+
+	if (type != KM_YS)
+		body[n++] = flags;
+	memcpy(body + n, p, len);
+	n += len;
+	if (a->tag == 0 || a->nq == sizeof a->q || kc_send(A->kc, a->tag, type, body, n) < 0) {
+		uint8_t e[1 + AUTH_AERRLEN];
+		(*A->m_busy)++;
+		authmsg_error(e, "auth server busy: try again");
+		conn_send(c, e, sizeof e);
+		log_limited(&A->rl_fail, LOG_WARNING, "auth: %s: the key process's queue is full",
+		    conn_peer_str(c));
+		finish(c, &a->closing, "key process busy");
+		OPENSSL_cleanse(body, sizeof body);
+		return false;
+	}
+	OPENSSL_cleanse(body, sizeof body);
+	a->q[a->nq++] = type;
+	a->sized = type != KM_YS;
+	return true;
+}
+
+/* A Passwordreq after the AuthTp ticket: to the key process. */
 static void
 passreq(struct conn *c, struct aconn *a, const uint8_t *p, size_t len)
 {
 	struct auth_mod *A = mod_of(c);
-	struct authsrv_reply r;
-	char user[AUTH_ANAMELEN];
+	(void)ask(c, a, KM_PASSREQ, A->d->inv->grid.auth_des ? KMF_DES : 0, p, len);
+}
 
-	memcpy(user, a->s.pt.cuid, sizeof user);
-	a->s.keys = A->keys;
-	a->s.des_ok = A->d->inv->grid.auth_des;
-	authsrv_passreq(&a->s, p, len, &r);
-	if (r.len)
-		conn_send(c, r.out, r.len);
-	if (r.len && r.out[0] == AuthErr) {
+/* The key process's answer to a Passwordreq. */
+static void
+passreq_done(struct conn *c, struct aconn *a, const struct authsrv_reply *r)
+{
+	struct auth_mod *A = mod_of(c);
+	const char *user = a->user;
+
+	if (r->len)
+		conn_send(c, r->out, r->len);
+	if (r->changed)
+		(*A->m_passwd)++;
+	if (r->len && r->out[0] == AuthErr) {
 		char why[AUTH_AERRLEN + 48];
 		(*A->m_errs)++;
 		snprintf(why, sizeof why, "password change for %s: AuthErr \"%.64s\"", user,
-		    (const char *)r.out + 1);
-		if (r.fail)
+		    (const char *)r->out + 1);
+		if (r->fail)
 			failed(c, 0, why);
 		else
 			log_info("auth: %s: %s", conn_peer_str(c), why);
 	}
-	if (!a->s.passing)
+	if (!a->passing)
 		conn_set_idle(c, AUTH_PORT_WAIT_MS);
-	a->need = r.need;
-	if (r.close)
+	a->need = r->need;
+	if (r->close)
 		finish(c, &a->closing, "password change done");
-	OPENSSL_cleanse(&r, sizeof r);
 }
 
 /* AuthPAK and AuthTreq spend against their source and users whatever
@@ -232,7 +259,6 @@ auth_on_frame(struct conn *c, const uint8_t *p, size_t len)
 {
 	struct auth_mod *A = mod_of(c);
 	struct aconn *a = conn_user(c);
-	struct authsrv_reply r;
 	uint8_t e[1 + AUTH_AERRLEN];
 
 	if (a == NULL || a->closing)
@@ -247,7 +273,7 @@ auth_on_frame(struct conn *c, const uint8_t *p, size_t len)
 		finish(c, &a->closing, "too many failures");
 		return;
 	}
-	if (a->need && a->s.passing) {
+	if (a->need && a->passing) {
 		a->need = 0;
 		passreq(c, a, p, len);
 		return;
@@ -262,10 +288,7 @@ auth_on_frame(struct conn *c, const uint8_t *p, size_t len)
 			finish(c, &a->closing, "degenerate AuthPAK Y");
 			return;
 		}
-		if (!authsrv_pak_ys(&a->s, p, len)) {
-			failed(c, 0, "AuthPAK: a Y that does not decode");
-			finish(c, &a->closing, "bad AuthPAK");
-		}
+		(void)ask(c, a, KM_YS, 0, p, len);
 		return;
 	}
 	if (len == 1) {
@@ -279,35 +302,101 @@ auth_on_frame(struct conn *c, const uint8_t *p, size_t len)
 	(*A->m_req[p[0] < nelem(A->m_req) ? p[0] : 0])++;
 	if (over_limit(c, a, p, len))
 		return;
-	/* a reload may have swapped them since the last request */
-	a->s.keys = A->keys;
-	a->s.sf = A->d->inv->grid.speaksfor;
-	a->s.nsf = (size_t)A->d->inv->grid.nspeaksfor;
-	a->s.des_ok = A->d->inv->grid.auth_des;
-	authsrv_request(&a->s, p, &r);
-	if (r.len)
-		conn_send(c, r.out, r.len);
-	if (r.len && r.out[0] == AuthErr) {
+	/* grid.speaksfor is applied here (it is no secret, and a reload
+	 * changes it here): the key process gets the answer */
+	struct auth_ticketreq tr;
+	const struct grid *g = &A->d->inv->grid;
+	authmsg_treq_decode(p, AUTH_TICKREQLEN, &tr);
+	uint8_t flags = g->auth_des ? KMF_DES : 0;
+	if (authkey_speaksfor(g->speaksfor, (size_t)g->nspeaksfor, tr.hostid, tr.uid))
+		flags |= KMF_SPEAKS;
+	a->user[0] = p[0];      /* the request type, for treq_done */
+	(void)ask(c, a, KM_TREQ, flags, p, AUTH_TICKREQLEN);
+}
+
+/* The key process's answer to a Ticketreq (type t). */
+static void
+treq_done(struct conn *c, struct aconn *a, uint8_t t, const struct authsrv_reply *r, bool form1)
+{
+	struct auth_mod *A = mod_of(c);
+
+	if (r->len)
+		conn_send(c, r->out, r->len);
+	if (r->len && r->out[0] == AuthErr) {
 		(*A->m_errs)++;
 		char why[AUTH_AERRLEN + 32];
-		snprintf(why, sizeof why, "request type %u: AuthErr \"%.64s\"", p[0], (const char *)r.out + 1);
+		snprintf(why, sizeof why, "request type %u: AuthErr \"%.64s\"", t, (const char *)r->out + 1);
 		failed(c, 0, why);
-	} else if (a->s.passing) {
+	} else if (a->passing) {
 		/* a person answers questions and types the new password twice */
 		conn_established(c);
 		conn_set_idle(c, AUTH_PASS_IDLE_MS);
 		log_debug("auth: %s: AuthTp ticket for %s (%s); waiting for the password request",
-		    conn_peer_str(c), a->s.pt.cuid, a->s.pt.form ? "dp9ik" : "p9sk1");
-	} else if (p[0] == AuthTreq && r.len && r.out[0] == AuthOK) {
+		    conn_peer_str(c), a->user, form1 ? "dp9ik" : "p9sk1");
+	} else if (t == AuthTreq && r->len && r->out[0] == AuthOK) {
 		(*A->m_tickets)++;
-		log_debug("auth: %s: tickets (%s)", conn_peer_str(c), a->s.form1 ? "dp9ik" : "p9sk1");
+		log_debug("auth: %s: tickets (%s)", conn_peer_str(c), form1 ? "dp9ik" : "p9sk1");
 		if (!a->ticketed)
 			conn_established(c);
 		a->ticketed = true;
 	}
-	a->need = r.need;
-	if (r.close)
+	a->need = r->need;
+	if (r->close)
 		finish(c, &a->closing, "request done");
+}
+
+/* A reply from the key process for this connection's session, in the
+ * order of its steps. */
+static void
+auth_reply(void *arg, uint32_t tag, const struct kmsg *m)
+{
+	struct conn *c = arg;
+	struct aconn *a = conn_user(c);
+	struct authsrv_reply r;
+
+	if (a == NULL || a->tag != tag || a->nq == 0)
+		return;
+	uint8_t step = a->q[0];
+	memmove(a->q, a->q + 1, --a->nq);
+	if (step != KM_YS)
+		a->sized = false;
+	if (a->closing)
+		return;
+	if (m->type != KM_AREPLY) {
+		failed(c, 0, "the key process refused the request");
+		finish(c, &a->closing, "key process refused");
+		return;
+	}
+	struct rd rd = rd_make(m->body, m->len);
+	uint8_t f = rd_u8(&rd);
+	memset(&r, 0, sizeof r);
+	r.need = rd_le16(&rd);
+	const uint8_t *cuid = rd_bytes(&rd, AUTH_ANAMELEN);
+	r.len = rd_left(&rd);
+	if (rd.err || r.need > 2 * AUTH_PAKYLEN + AUTH_PASSREQLEN1) {
+		finish(c, &a->closing, "key process reply");
+		return;
+	}
+	memcpy(r.out, rd.p, r.len);
+	r.close = f & KMA_CLOSE;
+	r.fail = f & KMA_FAIL;
+	r.changed = f & KMA_CHANGED;
+	a->passing = f & KMA_PASSING;
+	if (step == KM_YS) {
+		if (f & KMA_BADY) {
+			failed(c, 0, "AuthPAK: a Y that does not decode");
+			finish(c, &a->closing, "bad AuthPAK");
+		}
+	} else if (step == KM_PASSREQ) {
+		passreq_done(c, a, &r);
+	} else {
+		uint8_t t = (uint8_t)a->user[0];
+		if (a->passing) {
+			memcpy(a->user, cuid, AUTH_ANAMELEN);
+			a->user[AUTH_ANAMELEN - 1] = 0;
+		}
+		treq_done(c, a, t, &r, f & KMA_FORM1);
+	}
 	OPENSSL_cleanse(&r, sizeof r);
 }
 
@@ -321,10 +410,11 @@ auth_on_close(struct conn *c, const char *reason)
 	if (!a->closing && (strcmp(reason, conn_reason_name(CONN_HANDSHAKE)) == 0 ||
 	    strcmp(reason, conn_reason_name(CONN_TOO_BIG)) == 0))
 		failed(c, 0, reason);
-	else if (!a->closing && a->s.passing && strcmp(reason, conn_reason_name(CONN_PEER)) == 0)
+	else if (!a->closing && a->passing && strcmp(reason, conn_reason_name(CONN_PEER)) == 0)
 		/* 9front's passwd hangs up when its AuthTp ticket does not open */
 		failed(c, 0, "the client hung up after its password-change ticket: a wrong password?");
-	authsrv_wipe(&a->s);
+	/* a reply still on its way is dropped with the tag */
+	kc_close(mod_of(c)->kc, a->tag);
 	free(a);
 	conn_set_user(c, NULL);
 }
@@ -338,8 +428,17 @@ static const struct conn_ops auth_ops = {
 
 /* ---- rcpu (17019) ---- */
 
+/* One rcpu connection: r has no keys. Until TLS its steps run in the key
+ * process (tag), sent without waiting; r.st is the state the steps sent
+ * so far lead to (the protocol's order is fixed), which is enough to cut
+ * the next frame; the replies come back in order (rcpu_reply). After the
+ * ticket's reply, which brings the session secret, TLS runs here. */
 struct rconn {
 	struct rcpu r;
+	uint32_t tag;
+	char why[64];
+	unsigned waiting;       /* steps sent, replies not in */
+	bool ticketed;          /* the ticket was sent: nothing is cut until TLS */
 	bool closing;
 };
 
@@ -380,28 +479,33 @@ auth_machine_list(const struct inventory *inv, size_t *len)
 	return out;
 }
 
+static void rcpu_reply(void *arg, uint32_t tag, const struct kmsg *m);
+
 static void
 rcpu_open(struct conn *c)
 {
 	struct auth_mod *A = mod_of(c);
 	struct rcpu_out o = { 0 };
-	uint8_t aes[AUTH_AESKEYLEN], des[AUTH_DESKEYLEN];
-	bool has_des;
 	const struct grid *g = &A->d->inv->grid;
 
 	if (refused(c, false, NULL))
 		return;
-	if (!authkey_lookup(A->keys, g->authid, aes, des, &has_des)) {
+	struct rconn *rc = ecalloc(1, sizeof *rc);
+	conn_set_user(c, rc);
+	rc->tag = kc_open(A->kc, rcpu_reply, c);
+	if (rc->tag == 0) {
+		(*A->m_busy)++;
+		conn_close(c, "key process busy");
+		return;
+	}
+	bool ok = kc_rcpu_start(A->kc, rc->tag, g->authid, g->authdom, g->p9any, &rc->r, rc->why, &o);
+	if (!ok && rc->r.why && strcmp(rc->r.why, "no key for the host owner") == 0) {
+		rcpu_out_free(&o);
 		log_limited(&A->rl_fail, LOG_ERR, "rcpu: no key for the host owner %s in %s "
 		    "(gridbootd passwd -c FILE %s)", g->authid, g->keys, g->authid);
 		conn_close(c, "no host owner key");
 		return;
 	}
-	struct rconn *rc = ecalloc(1, sizeof *rc);
-	conn_set_user(c, rc);
-	bool ok = rcpu_start(&rc->r, g->authid, g->authdom, aes, has_des ? des : NULL, g->p9any, &o);
-	OPENSSL_cleanse(aes, sizeof aes);
-	OPENSSL_cleanse(des, sizeof des);
 	if (!ok) {
 		rcpu_out_free(&o);
 		if (rc->r.why)
@@ -419,7 +523,70 @@ rcpu_frame_cb(struct conn *c, const uint8_t *p, size_t len)
 	struct rconn *rc = conn_user(c);
 	if (rc == NULL || rc->closing)
 		return len ? (int64_t)len : CONN_FRAME_MORE;   /* swallowed */
+	if (rc->ticketed && rc->r.st < RCPU_TLS)
+		return CONN_FRAME_MORE;         /* TLS waits for the secret */
 	return rcpu_frame(&rc->r, p, len);
+}
+
+/* The state a step leads to when the key process accepts it: p9any's
+ * order (rcpu.h). A step it refuses ends the connection anyway. */
+static void
+predict(struct rconn *rc, const uint8_t *p, size_t len)
+{
+	switch (rc->r.st) {
+	case RCPU_CHOICE:
+		rc->r.p9sk1 = len > 6 && memcmp(p, "p9sk1 ", 6) == 0;
+		rc->r.st = RCPU_CCHAL;
+		break;
+	case RCPU_CCHAL:
+		rc->r.st = rc->r.p9sk1 ? RCPU_TICKET : RCPU_PAKY;
+		break;
+	case RCPU_PAKY:
+		rc->r.st = RCPU_TICKET;
+		break;
+	default:
+		rc->ticketed = true;
+		break;
+	}
+}
+
+static void rcpu_result(struct conn *c, struct rconn *rc, enum rcpu_result res,
+    struct rcpu_out *o);
+
+/* A step's reply from the key process, in order. */
+static void
+rcpu_reply(void *arg, uint32_t tag, const struct kmsg *m)
+{
+	struct conn *c = arg;
+	struct rconn *rc = conn_user(c);
+	struct auth_mod *A = mod_of(c);
+	struct rcpu_out o = { 0 };
+	struct rcpu *got;
+
+	if (rc == NULL || rc->tag != tag || rc->waiting == 0)
+		return;
+	rc->waiting--;
+	if (rc->closing)
+		return;
+	got = ecalloc(1, sizeof *got);
+	enum rcpu_result res = kc_rcpu_reply(m, got, rc->why, &o);
+	if (res == RCPU_AUTHED) {
+		/* the ticket opened: who, and the secret TLS-PSK needs */
+		memcpy(rc->r.user, got->user, sizeof rc->r.user);
+		memcpy(rc->r.secret, got->secret, got->nsecret);
+		rc->r.nsecret = got->nsecret;
+		rc->r.p9sk1 = got->p9sk1;
+		rc->r.why = NULL;
+		res = rcpu_tls_begin(&rc->r, A->tls) ? RCPU_MORE : RCPU_FAIL;
+		if (res == RCPU_FAIL)
+			rc->r.why = "TLS: out of memory";
+	} else if (res == RCPU_FAIL) {
+		rc->r.why = got->why ? rc->why : "the key process refused the step";
+		rc->r.st = RCPU_DONE;
+	}
+	OPENSSL_cleanse(got, sizeof *got);
+	free(got);
+	rcpu_result(c, rc, res, &o);
 }
 
 static void
@@ -431,7 +598,31 @@ rcpu_on_frame(struct conn *c, const uint8_t *p, size_t len)
 
 	if (rc == NULL || rc->closing)
 		return;
-	switch (rcpu_input(&rc->r, A->tls, p, len, &o)) {
+	if (rc->r.st < RCPU_TLS) {
+		/* a step that needs the host owner's key: to the key process,
+		 * and the loop goes on; rcpu_reply has the answer */
+		uint8_t body[KM_RIN_MAX];
+		body[0] = KMF_SECRET;
+		if (len > sizeof body - 1 || (memcpy(body + 1, p, len),
+		    kc_send(A->kc, rc->tag, KM_RIN, body, len + 1)) < 0) {
+			(*A->m_busy)++;
+			finish(c, &rc->closing, "key process busy");
+			return;
+		}
+		rc->waiting++;
+		predict(rc, p, len);
+		return;
+	}
+	rcpu_result(c, rc, rcpu_input(&rc->r, A->tls, p, len, &o), &o);
+}
+
+static void
+rcpu_result(struct conn *c, struct rconn *rc, enum rcpu_result res, struct rcpu_out *op)
+{
+	struct auth_mod *A = mod_of(c);
+	struct rcpu_out o = *op;
+
+	switch (res) {
 	case RCPU_MORE:
 		rsend(c, &o);
 		return;
@@ -482,6 +673,7 @@ rcpu_on_close(struct conn *c, const char *reason)
 		/* drawterm finds a wrong password itself (its ticket does not
 		 * open) and hangs up here; an unknown user looks the same */
 		failed(c, 1, "the client hung up before its ticket: a wrong password or unknown user?");
+	kc_close(mod_of(c)->kc, rc->tag);
 	rcpu_end(&rc->r);
 	free(rc);
 	conn_set_user(c, NULL);
@@ -561,29 +753,6 @@ auth_keys_read(const char *path, struct auth_keyfile *kf, char *err, size_t errl
 	return ok;
 }
 
-static struct auth_keyfile *
-keys_load(const char *path)
-{
-	struct auth_keyfile *kf = ecalloc(1, sizeof *kf);
-	char err[256];
-
-	if (!auth_keys_read(path, kf, err, sizeof err)) {
-		log_err("auth: key file %s", err);
-		free(kf);
-		return NULL;
-	}
-	return kf;
-}
-
-static void
-keys_drop(struct auth_keyfile *kf)
-{
-	if (kf) {
-		authkey_free(kf);
-		free(kf);
-	}
-}
-
 bool
 auth_nvram_from(const struct auth_keyfile *kf, const struct inventory *inv, uint8_t *out)
 {
@@ -599,11 +768,24 @@ auth_nvram_from(const struct auth_keyfile *kf, const struct inventory *inv, uint
 	return ok;
 }
 
+/* The image the host owner's machines fetch: made in the key process,
+ * a short wait (no Ed448 in it). */
 static bool
 nvram_source(void *ctx, const struct inventory *inv, uint8_t *out)
 {
 	struct auth_mod *A = ctx;
-	return auth_nvram_from(A->keys, inv, out);
+	uint8_t body[KM_NVRAM_LEN] = { 0 }, buf[KMSG_MAX];
+	struct kmsg m;
+	bool ok;
+
+	memcpy(body, inv->grid.authid, strnlen(inv->grid.authid, AUTH_ANAMELEN - 1));
+	memcpy(body + AUTH_ANAMELEN, inv->grid.authdom, strnlen(inv->grid.authdom, AUTH_DOMLEN - 1));
+	body[KM_NVRAM_LEN - 1] = inv->grid.auth_des ? KMF_DES : 0;
+	ok = kc_call(A->kc, 0, KM_NVRAM, body, sizeof body, KM_NVIMG, buf, &m) && m.body[0];
+	if (ok)
+		memcpy(out, m.body + 1, NVRAM_LEN);
+	OPENSSL_cleanse(buf, sizeof buf);
+	return ok;
 }
 
 /* ---- module ---- */
@@ -639,6 +821,8 @@ register_counters(struct auth_mod *A)
 		  "Key file reloads that worked" },
 		{ &A->m_passwd, "gridboot_auth_password_changes_total", NULL,
 		  "Passwords changed over AuthPass" },
+		{ &A->m_busy, "gridboot_auth_keyproc_busy_total", NULL,
+		  "Requests refused because the key process's queue or session table was full" },
 	};
 	metrics_register(defs, nelem(defs));
 }
@@ -667,11 +851,18 @@ listen_all(struct auth_mod *A)
 		log_err("auth: rcpu port %d: %s", g->rcpu_port, strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+static void
+announce(struct auth_mod *A)
+{
+	const struct grid *g = &A->d->inv->grid;
+
 	nvram_set_source(nvram_source, A);
 	log_info("auth: auth server on port %d (%s), rcpu on port %d; %zu user(s) in %s; "
 	    "host owner %s@%s", g->auth_port, g->auth_des ? "dp9ik and p9sk1" : "dp9ik",
-	    g->rcpu_port, A->keys->n, g->keys, g->authid, g->authdom);
-	return 0;
+	    g->rcpu_port, A->nusers, g->keys, g->authid, g->authdom);
 }
 
 static void auth_shutdown(void *self, struct daemon *d);
@@ -683,7 +874,7 @@ auth_init(struct daemon *d, void **self)
 
 	*self = A;
 	A->d = d;
-	A->afid = (struct afid_keys){ d, &A->keys };
+	A->afid = (struct afid_keys){ d, &A->kc };
 	afid_register(&A->afid);
 	register_counters(A);
 	auth_reqlimit_init(&A->rq);
@@ -696,14 +887,86 @@ auth_init(struct daemon *d, void **self)
 		    "(gridbootd passwd -c FILE USER, then a reload)", d->inv->grid.keys);
 		return 0;
 	}
-	if ((A->keys = keys_load(d->inv->grid.keys)) == NULL || listen_all(A) < 0)
+	/* bound now, as root; served once the key process has the keys */
+	if (listen_all(A) < 0)
 		goto fail;
+	A->keyed = true;
 	return 0;
 fail:
 	/* the daemon calls shutdown only for modules that started */
 	auth_shutdown(A, d);
 	*self = NULL;
 	return -1;
+}
+
+/* The key process died: nothing that needs a key can be answered, so the
+ * daemon stops (exit 1) and its supervisor starts both again. */
+static void
+keyproc_dead(void *arg, const char *why)
+{
+	struct auth_mod *A = arg;
+
+	log_err("auth: the key process %s: stopping the daemon", why);
+	A->d->fatal = true;
+	ev_stop(A->d->loop);
+}
+
+/* The key process's answer to a load (KM_LOADED), at start or on a
+ * reload: it read the key file as root at start, then as grid.user. */
+static void
+keys_loaded(void *arg, uint32_t tag, const struct kmsg *m)
+{
+	struct auth_mod *A = arg;
+	uint32_t n;
+	bool first = !A->loaded;
+
+	(void)tag;
+	A->loaded = true;
+	memcpy(&n, m->body + 1, 4);
+	if (!m->body[0]) {
+		if (first && !A->keyed)
+			return;         /* no key file: waiting for one, said in init */
+		log_err("auth: key file %.*s", (int)(m->len - 5), (const char *)m->body + 5);
+		if (first) {
+			/* as a bad key file at start always did: no start */
+			keyproc_dead(A, "could not read the key file");
+			return;
+		}
+		if (A->keyed)
+			log_err("auth: keeping the key file loaded before (%zu user(s))", A->nusers);
+		return;
+	}
+	A->nusers = n;
+	if (first) {
+		if (A->keyed)
+			announce(A);
+		return;         /* made between init and now: served from a reload */
+	}
+	(*A->m_reloads)++;
+	log_info("auth: key file %s: %zu user(s)", A->keys_path, A->nusers);
+	if (!A->keyed) {
+		if (A->auth == NULL && listen_all(A) < 0) {
+			log_err("auth: still not serving");
+			return;
+		}
+		A->keyed = true;
+		announce(A);
+	}
+}
+
+/* Forks the key process (still root, after the daemon detached); its
+ * first answer says whether the key file it read is good. The loop does
+ * not wait for it: requests queue behind that load. */
+static int
+auth_started(void *self, struct daemon *d)
+{
+	struct auth_mod *A = self;
+
+	A->keys_path = estrdup(d->inv->grid.keys);
+	A->kc = kc_start(d->loop, A->keys_path, d->inv->grid.user, keyproc_dead, keys_loaded, A);
+	if (A->kc == NULL || kc_load(A->kc) < 0)
+		return -1;
+	return 0;
 }
 
 static void
@@ -716,20 +979,15 @@ auth_reload(void *self, struct daemon *d, struct inventory *old)
 	const struct grid *g = &d->inv->grid;
 	if (A->auth && (g->auth_port != old->grid.auth_port || g->rcpu_port != old->grid.rcpu_port))
 		log_warn("auth: port changes take effect at the next restart");
-	if (access(g->keys, F_OK) != 0 && A->keys == NULL)
+	if (strcmp(g->keys, old->grid.keys) != 0)
+		log_warn("auth: grid.keys changes take effect at the next restart (the key process "
+		    "holds %s)", old->grid.keys);
+	if (A->kc == NULL || (!A->keyed && access(A->keys_path, F_OK) != 0))
 		return;
-	struct auth_keyfile *kf = keys_load(g->keys);
-	if (kf == NULL) {
-		if (A->keys)
-			log_err("auth: keeping the key file loaded before (%zu user(s))", A->keys->n);
-		return;
-	}
-	keys_drop(A->keys);
-	A->keys = kf;
-	(*A->m_reloads)++;
-	log_info("auth: key file %s: %zu user(s)", g->keys, kf->n);
-	if (A->auth == NULL && listen_all(A) < 0)
-		log_err("auth: still not serving");
+	/* the key process re-reads the key file and keyseed itself;
+	 * keys_loaded has its answer */
+	if (kc_load(A->kc) < 0)
+		log_err("auth: the key process cannot take the reload now");
 }
 
 static void
@@ -746,10 +1004,30 @@ auth_shutdown(void *self, struct daemon *d)
 		conn_listener_close(A->auth);
 	if (A->rcpu)
 		conn_listener_close(A->rcpu);
-	keys_drop(A->keys);
+	kc_stop(A->kc);
+	free(A->keys_path);
 	SSL_CTX_free(A->tls);
 	OPENSSL_cleanse(A, sizeof *A);
 	free(A);
+}
+
+/* `gridbootd keyproc PATH USER PPID`: the key process, spawned by the
+ * daemon with its socketpairs as descriptors 3 and 4 (keyclient.c); not
+ * for people (no synopsis). */
+static int
+auth_cmd_keyproc(int argc, char **argv, inventory_load_fn *load)
+{
+	int t3 = 0, t4 = 0;
+	socklen_t l = sizeof t3;
+
+	(void)load;
+	if (argc != 4 || getsockopt(3, SOL_SOCKET, SO_TYPE, &t3, &l) < 0 ||
+	    getsockopt(4, SOL_SOCKET, SO_TYPE, &t4, &l) < 0 || t3 != SOCK_SEQPACKET ||
+	    t4 != SOCK_SEQPACKET) {
+		fprintf(stderr, "gridbootd keyproc: started by gridbootd serve only\n");
+		return 2;
+	}
+	keyproc_main(argv[1], argv[2][0] ? argv[2] : NULL, 3, 4, atoi(argv[3]));
 }
 
 static const struct subcommand auth_commands[] = {
@@ -760,6 +1038,7 @@ static const struct subcommand auth_commands[] = {
 	{ "nvram", "  nvram -c FILE MACHINE -o OUT\n"
 	           "                             write the host owner's nvram image for MACHINE\n",
 	  auth_cmd_nvram },
+	{ "keyproc", "", auth_cmd_keyproc },
 	{ NULL, NULL, NULL },
 };
 
@@ -768,6 +1047,7 @@ extern const struct module auth_module;
 const struct module auth_module = {
 	.name = "auth",
 	.init = auth_init,
+	.started = auth_started,
 	.reload = auth_reload,
 	.shutdown = auth_shutdown,
 	.commands = auth_commands,

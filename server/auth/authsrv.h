@@ -55,6 +55,8 @@ struct authsrv {
 	const struct auth_keyfile *keys;
 	const struct speaksfor *sf;	/* grid.speaksfor; NULL: only oneself */
 	size_t nsf;
+	int speaks;		/* -1: by sf; else the caller applied grid.speaksfor
+				 * (the key process gets the answer, not the rules) */
 	bool des_ok;		/* false: 9front's authsrv -N, dp9ik only */
 	bool form1;		/* tickets in form 1 (set by a PAK, or !des_ok) */
 	authpak_rand_fn rand;

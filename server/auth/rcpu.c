@@ -198,11 +198,16 @@ ticket(struct rcpu *r, SSL_CTX *ctx, const uint8_t *p, size_t n, struct rcpu_out
 	authkey_wipe(&r->key);
 	if (!ok)
 		return fail(r, "out of memory or randomness");
-	if (ctx == NULL) {      /* a 9P afid: authenticated, no TLS */
-		OPENSSL_cleanse(r->secret, sizeof r->secret);
+	if (ctx == NULL) {      /* a 9P afid, or the key process: no TLS here */
 		r->st = RCPU_DONE;
 		return RCPU_AUTHED;
 	}
+	return rcpu_tls_begin(r, ctx) ? RCPU_MORE : fail(r, "TLS: out of memory");
+}
+
+bool
+rcpu_tls_begin(struct rcpu *r, SSL_CTX *ctx)
+{
 	/* TLS starts with the client's hello: set up the BIOs now */
 	r->ssl = SSL_new(ctx);
 	r->rbio = BIO_new(BIO_s_mem());
@@ -211,13 +216,13 @@ ticket(struct rcpu *r, SSL_CTX *ctx, const uint8_t *p, size_t n, struct rcpu_out
 		BIO_free(r->rbio);
 		BIO_free(r->wbio);
 		r->rbio = r->wbio = NULL;
-		return fail(r, "TLS: out of memory");
+		return false;
 	}
 	SSL_set_bio(r->ssl, r->rbio, r->wbio);
 	SSL_set_app_data(r->ssl, r);
 	SSL_set_accept_state(r->ssl);
 	r->st = RCPU_TLS;
-	return RCPU_MORE;
+	return true;
 }
 
 /* SSL_read returned n <= 0: what TLS wrote goes out, and either it waits

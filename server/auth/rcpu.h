@@ -105,9 +105,14 @@ bool rcpu_start(struct rcpu *r, const char *authid, const char *dom,
  * for bytes that never make one, else its size. */
 int64_t rcpu_frame(const struct rcpu *r, const uint8_t *p, size_t len);
 /* With ctx NULL the exchange ends after our authenticator (RCPU_AUTHED):
- * p9any over a 9P afid, which needs no TLS. */
+ * p9any over a 9P afid, which needs no TLS, or the key process's half of
+ * rcpu (keyproc.c); r->secret then holds the session secret. */
 enum rcpu_result rcpu_input(struct rcpu *r, SSL_CTX *ctx, const uint8_t *p, size_t n,
     struct rcpu_out *out);
+/* TLS from here: r->secret and r->nsecret are the session secret (the
+ * key process's, after its RCPU_AUTHED) and the client's hello is next.
+ * false: out of memory. */
+bool rcpu_tls_begin(struct rcpu *r, SSL_CTX *ctx);
 /* 9P messages (client side) that write text to /dev/cons of the
  * namespace drawterm exports: what our "rc" does instead of running the
  * script. */

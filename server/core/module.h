@@ -73,6 +73,7 @@ struct daemon {
 	void *state[8];             /* each module's, by its index in the table */
 	struct netif *netif;        /* the interface table (core/netif.h): netif_ref */
 	const struct daemon_ops *ops;   /* the top's, set before any module starts */
+	bool fatal;                 /* a module stopped the loop on a fault: exit 1 */
 };
 
 /* How a subcommand loads an inventory: the daemon's own loader, with
@@ -97,6 +98,11 @@ struct module {
 	/* Binds and registers with d->loop; *self is the module's state,
 	 * handed back to every later hook. < 0 fails start-up. */
 	int (*init)(struct daemon *d, void **self);
+	/* Start-up is done and the daemon has detached, still as root, just
+	 * before the privilege drop: where a helper process is forked that
+	 * must outlive the detaching fork (the auth module's key process).
+	 * < 0 stops the daemon. May be NULL. */
+	int (*started)(void *self, struct daemon *d);
 	/* d->inv was just swapped for a valid new inventory; old is alive
 	 * for the call. Runs on the loop thread, at the end of a turn, never
 	 * from inside another module's callback. */

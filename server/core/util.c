@@ -333,10 +333,18 @@ give_to_dir_owner(int fd, const char *path)
 	return fchown(fd, st.st_uid, st.st_gid);
 }
 
+static int tmp_id;      /* 0: getpid() */
+
+void
+write_file_tmp_id(int id)
+{
+	tmp_id = id;
+}
+
 int
 write_file_atomic_mode(const char *path, const void *data, size_t len, int mode)
 {
-	char *tmp = esprintf("%s.tmp.%d", path, (int)getpid());
+	char *tmp = esprintf("%s.tmp.%d", path, tmp_id ? tmp_id : (int)getpid());
 	const uint8_t *p = data;
 	int fd, saved;
 

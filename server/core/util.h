@@ -74,6 +74,10 @@ int write_file_atomic(const char *path, const void *data, size_t len);
 /* The same with the new file's mode (0600 for secrets: the temp file is
  * created with it, never wider, even for a moment). */
 int write_file_atomic_mode(const char *path, const void *data, size_t len, int mode);
+/* The number in the temporary names (PATH.tmp.N): getpid() unless set; a
+ * helper process (the auth module's key process) writes under the
+ * daemon's, so one daemon's leftovers have one name. */
+void write_file_tmp_id(int id);
 /* Reads a whole small file; NULL with errno set on failure. */
 char *read_file(const char *path, size_t *len, size_t max);
 

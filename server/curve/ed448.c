@@ -99,8 +99,12 @@ ed448_scalarmul(struct ed448_pt *r, const uint8_t k[ED448_BYTES], const struct e
 		pt_cmov(&acc, &sum, scalar_bit(k, i));
 	}
 	*r = acc;
-	memset(&dbl, 0, sizeof(dbl));
-	memset(&sum, 0, sizeof(sum));
+	/* explicit_bzero: a memset of locals that die here is a dead store the
+	 * compiler removes at -O2 (objdump showed no zeroing); these hold
+	 * multiples of the point under the secret scalar */
+	explicit_bzero(&dbl, sizeof(dbl));
+	explicit_bzero(&sum, sizeof(sum));
+	explicit_bzero(&acc, sizeof(acc));
 }
 
 int
@@ -300,7 +304,7 @@ ed448_spake_y(uint8_t y[ED448_BYTES], const uint8_t x[ED448_BYTES],
 	ed448_scalarmul(&q, x, &g);
 	ed448_add(&q, &q, blind);
 	ed448_decaf_encode(y, &q);
-	memset(&q, 0, sizeof(q));
+	explicit_bzero(&q, sizeof(q));
 }
 
 int
@@ -313,6 +317,7 @@ ed448_spake_z(uint8_t z[ED448_BYTES], const uint8_t x[ED448_BYTES],
 	ed448_add(&q, &q, &nb);
 	ed448_scalarmul(&q, x, &q);
 	ed448_decaf_encode(z, &q);
-	memset(&q, 0, sizeof(q));
+	explicit_bzero(&q, sizeof(q));
+	explicit_bzero(&nb, sizeof(nb));
 	return ok;
 }
