@@ -34,7 +34,7 @@ storm_start() {	# [BINARY]: gridbootd in the namespace; sets GB_PID
 	ip netns exec $NS "${1:-$GRIDBOOTD}" serve -c "$CFG" -d -l info >>"$T_TMP/gridbootd.log" 2>&1 &
 	GB_PID=$!
 	track_pid $GB_PID
-	wait_for 10 grep -q "serving " "$T_TMP/gridbootd.log"
+	wait_for 10 grep -q "info: serving " "$T_TMP/gridbootd.log"
 }
 
 storm_run() {	# N OUT [MARK_AT MARK_FILE]: runs the storm in the namespace

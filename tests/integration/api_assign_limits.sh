@@ -32,7 +32,7 @@ api() { ip netns exec $NS curl -s -o "$T_TMP/body" -w '%{http_code}' \
 ip netns exec $NS "$GRIDBOOTD" serve -c "$cfg" -d -l debug >"$T_TMP/gridbootd.log" 2>&1 &
 GB_PID=$!
 track_pid $GB_PID
-check "gridbootd starts" wait_for 10 grep -q "serving " "$T_TMP/gridbootd.log"
+check "gridbootd starts" wait_for 10 grep -q "info: serving " "$T_TMP/gridbootd.log"
 wait_for 10 sh -c "ip netns exec $NS curl -s http://127.0.0.1:18081/api/v1/machines >/dev/null"
 
 code=$(api -X PUT -d '{"role":"efi9"}' http://127.0.0.1:18081/api/v1/machines/cpu1/role)
@@ -56,7 +56,7 @@ check "check still passes with bad stored records (rc $rc)" [ $rc -eq 0 ]
 ip netns exec $NS "$GRIDBOOTD" serve -c "$cfg" -d -l debug >"$T_TMP/gridbootd2.log" 2>&1 &
 GB_PID=$!
 track_pid $GB_PID
-check "gridbootd starts with bad stored records" wait_for 10 grep -q "serving " "$T_TMP/gridbootd2.log"
+check "gridbootd starts with bad stored records" wait_for 10 grep -q "info: serving " "$T_TMP/gridbootd2.log"
 check "the bad records are logged as skipped" grep -q "role efi9: bootfile .*; skipped" "$T_TMP/gridbootd2.log"
 check "a stored arm64 UEFI machine stays UEFI (not U-Boot)" \
 	sh -c "ip netns exec $NS curl -s http://127.0.0.1:18081/api/v1/machines/arm88 | grep -q '\"firmware\": *\"uefi\"'"
@@ -72,7 +72,7 @@ printf '[{"mac": "52:54:00:00:00:55", "facts": {"cpus": 3' >"$T_TMP/state/discov
 ip netns exec $NS "$GRIDBOOTD" serve -c "$cfg" -d -l debug >"$T_TMP/gridbootd3.log" 2>&1 &
 GB_PID=$!
 track_pid $GB_PID
-check "gridbootd starts with corrupt stores" wait_for 10 grep -q "serving " "$T_TMP/gridbootd3.log"
+check "gridbootd starts with corrupt stores" wait_for 10 grep -q "info: serving " "$T_TMP/gridbootd3.log"
 check "a corrupt discovered.json is moved aside, kept as it was" \
 	sh -c "grep -q '\"cpus\": 3' '$T_TMP'/state/discovered.json.corrupt-* && grep -q 'moved aside to' '$T_TMP/gridbootd3.log'"
 code=$(api -X PUT -d '{"role":"cpu"}' http://127.0.0.1:18081/api/v1/machines/cpu1/role)

@@ -46,7 +46,7 @@ EOF
 ip netns exec $N "$GRIDBOOTD" serve -c "$CFG" -d -l debug >"$T_TMP/gridbootd.log" 2>&1 &
 GB_PID=$!
 track_pid $GB_PID
-check "gridbootd serves in the namespace" wait_for 10 grep -q "serving " "$T_TMP/gridbootd.log"
+check "gridbootd serves in the namespace" wait_for 10 grep -q "info: serving " "$T_TMP/gridbootd.log"
 
 ip netns exec $N dnsmasq --no-daemon -C /dev/null --port=0 --user=root --no-ping \
 	--pid-file="$T_TMP/dnsmasq.pid" --interface=$TAP --bind-interfaces \

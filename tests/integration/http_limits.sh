@@ -97,7 +97,7 @@ fdstart() {	# LIMIT
 	sh -c "ulimit -n $1 && exec '$GRIDBOOTD' serve -c '$CFG' -d -l debug" >>"$T_TMP/fd.log" 2>&1 &
 	GB_PID=$!
 	track_pid $GB_PID
-	wait_for 10 grep -q "serving " "$T_TMP/fd.log"
+	wait_for 10 grep -q "info: serving " "$T_TMP/fd.log"
 }
 fdstart 3000
 check "3000 descriptors: 744 TFTP transfers, 2256 kept for HTTP and the rest" \

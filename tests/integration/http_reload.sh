@@ -23,7 +23,7 @@ get() { ip netns exec $NS curl -s -o /dev/null -w '%{http_code}' "http://127.0.0
 ip netns exec $NS "$GRIDBOOTD" serve -c "$cfg" -d >"$T_TMP/gridbootd.log" 2>&1 &
 GB_PID=$!
 track_pid $GB_PID
-check "gridbootd starts" wait_for 10 grep -q "serving " "$T_TMP/gridbootd.log"
+check "gridbootd starts" wait_for 10 grep -q "info: serving " "$T_TMP/gridbootd.log"
 check "HTTP answers on 18082" wait_for 10 test "$(get 18082)" = 200
 
 # Something else holds 18083.

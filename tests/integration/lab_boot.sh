@@ -71,7 +71,7 @@ ip netns exec "$NS" "$GRIDBOOTD" serve -c "$DIR/lab.cfg" -d -l debug \
     </dev/null >>"$DIR/gridbootd.log" 2>&1 &
 GB_PID=$!
 track_pid $GB_PID
-if wait_for 15 grep -q "serving " "$DIR/gridbootd.log"; then
+if wait_for 15 grep -q "info: serving " "$DIR/gridbootd.log"; then
 	ok "gridbootd serves in $NS"
 else
 	tail -n 20 "$DIR/gridbootd.log" | sed 's/^/# /'

@@ -83,7 +83,7 @@ ip netns exec "$NS" "$GRIDBOOTD" serve -c "$DIR/grid.cfg" -d -l debug \
     </dev/null >>"$DIR/gridbootd.log" 2>&1 &
 GB_PID=$!
 track_pid $GB_PID
-check "gridbootd serves" wait_for 15 grep -q "serving " "$DIR/gridbootd.log"
+check "gridbootd serves" wait_for 15 grep -q "info: serving " "$DIR/gridbootd.log"
 
 K=$LAB_TOP/kernels/discovery/amd64
 ip netns exec "$NS" qemu-system-x86_64 -M pc -accel tcg -m 384 -display none \

@@ -179,7 +179,7 @@ EOC
 ip netns exec $R "$GRIDBOOTD" serve -c "$T_TMP/r/grid.cfg" -d -l debug >"$T_TMP/r/gridbootd.log" 2>&1 &
 R_PID=$!
 track_pid $R_PID
-check "a second gridbootd starts in R" wait_for 10 grep -q "serving " "$T_TMP/r/gridbootd.log"
+check "a second gridbootd starts in R" wait_for 10 grep -q "info: serving " "$T_TMP/r/gridbootd.log"
 rmetric() { ip netns exec $R curl -fsS -m 2 http://10.95.0.2/metrics | sed -n "s/^$1 //p"; }
 smac=$(ip -n $S link show br0 | awk '/link\/ether/ {print $2}')
 rmac=$(ip -n $R link show r0 | awk '/link\/ether/ {print $2}')
