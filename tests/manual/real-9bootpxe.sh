@@ -44,7 +44,7 @@ ip netns exec "$ns" "$LAB_TOP/build/gridbootd" serve -c "$tmp/grid.cfg" -d -l de
     </dev/null >"$tmp/gridbootd.log" 2>&1 &
 echo $! >"$tmp/gridbootd.pid"
 i=0
-until grep -q "serving " "$tmp/gridbootd.log" || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+until grep -q "info: serving " "$tmp/gridbootd.log" || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
 lab_vm_start "$ns" cpu9 bios 52:54:00:9b:00:01 512 tap9 "$tmp" >/dev/null
 serial=$tmp/cpu9.serial
 i=0

@@ -103,7 +103,7 @@ lab_tap_add "$ns" "$tap"
 ip netns exec "$ns" "$G" serve -c "$tmp/grid.cfg" -d -l debug </dev/null >"$tmp/gridbootd.log" 2>&1 &
 echo $! >"$tmp/gridbootd.pid"
 i=0
-until grep -q "serving " "$tmp/gridbootd.log" || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+until grep -q "info: serving " "$tmp/gridbootd.log" || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
 
 # The serial console: a unix socket (to type on) whose log is the transcript.
 serial=$tmp/$name.serial sock=$tmp/$name.sock
