@@ -54,6 +54,12 @@ wait_for() {
 # such as "tftp: serving DIR" comes before it).
 gb_serving() { grep -q "^[0-9:.]* info: serving " "$1"; }
 
+# free_port udp|tcp: a port of loopback nobody has bound right now (for
+# a daemon in the host's namespace, where other tests run at once).
+free_port() {
+	python3 -c 'import socket, sys; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if sys.argv[1] == "udp" else socket.SOCK_STREAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' "$1"
+}
+
 # start_gridbootd CONFIG [ARGS...]: serve in the foreground, logs in
 # $T_TMP/gridbootd.log; sets GB_PID.
 start_gridbootd() {

@@ -3,9 +3,7 @@
 # port of loopback, and small checks on its descriptors.
 
 # free_udp_port: a port nobody has bound right now.
-free_udp_port() {
-	python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+free_udp_port() { free_port udp; }
 
 # tftp_setup: creates $FILES (with a 4 MiB random k4) and $CFG, starts
 # gridbootd serving them on $PORT. Machine cpu1 (52:54:00:00:00:11) has
@@ -21,7 +19,8 @@ tftp_setup() {
 	CFG=$T_TMP/grid.cfg
 	cat >"$CFG" <<CFGEOF
 grid = { name = "t"; server = "127.0.0.1"; files = "$FILES"; state = "$T_TMP/state";
-  tftp_port = $PORT; http_port = $HPORT; dhcp_port = $DPORT; proxy_port = $XPORT; };
+  tftp_port = $PORT; http_port = $HPORT; dhcp_port = $DPORT; proxy_port = $XPORT;
+  p9_port = $(free_port tcp); };
 networks = ( { subnet = "127.0.0.0/8"; dhcp = "off"; } );
 kernels = ( { name = "9pc64"; arch = "amd64"; file = "k4"; } );
 roles = { cpu = { kernel = "9pc64"; plan9ini = { service = "cpu"; }; }; };

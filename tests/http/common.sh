@@ -45,6 +45,7 @@ grid = {
   tftp_port = $((HTTP_PORT + 1));
   dhcp_port = $((HTTP_PORT + 2));
   proxy_port = $((HTTP_PORT + 3));
+  p9_port = $(free_port tcp);
   api_token = "test-token-0123456789";
   unknown = "discover";
   loaders = { plan9_efi_x64 = "efi/bootx64.efi"; plan9_bios = "efi/9bootpxe"; };
