@@ -9,6 +9,9 @@
 # (limit 16 MiB)") and 128 MiB for all ("out of 9P memory on this server
 # (limit 128 MiB)"), shown as gridboot_9p_bytes_held; a session has at most
 # two afids ("too many authentication fids in this session (9P limit 2)").
+# Fids that start reading the same unchanged directory within a second
+# share one listing, so the daemon's RSS stays near where it was (each
+# fid is still charged the listing's bytes).
 . "${GRIDBOOT_TOP:-.}/tests/lib.sh"
 
 P9C=${P9C:-$(dirname "$GRIDBOOTD")/tools/p9c}
@@ -66,6 +69,9 @@ check "(1) a session's listings stop at 16 MiB: 'out of 9P memory for this sessi
     grep -q '^p9c: refused after [0-9]*: out of 9P memory for this session (limit 16 MiB)$' "$D/one.out"
 check "(1) gridboot_9p_bytes_held is within 16 MiB ($held)" \
     sh -c "[ -n '$held' ] && [ '$held' -gt 0 ] && [ '$held' -le $((16 * MIB)) ]"
+rss1=$(rss_mb)
+check "(1) the fids share one listing: RSS grew by less than 40 MB ($rss0 -> $rss1 MB; 562 on fb6bba1)" \
+    [ $((rss1 - rss0)) -lt 40 ]
 exec 7>&-
 check "(1) and given back when the session ends" wait_for 30 held_is 0
 
@@ -84,6 +90,8 @@ check "(2) all sessions together stop at 128 MiB: 'out of 9P memory on this serv
     grep -q 'out of 9P memory on this server (limit 128 MiB)' "$D"/ten*.out
 check "(2) gridboot_9p_bytes_held is within 128 MiB ($held)" \
     sh -c "[ -n '$held' ] && [ '$held' -le $((128 * MIB)) ]"
+rss2=$(rss_mb)
+check "(2) RSS grew by less than 160 MB ($rss0 -> $rss2 MB)" [ $((rss2 - rss0)) -lt 160 ]
 check "(2) a new session still lists a small directory" sh -c \
     "timeout 20 ip netns exec $NS '$P9C' $A 127.0.0.1 15645 ls '' | grep -qx big"
 exec 7>&-
