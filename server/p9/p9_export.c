@@ -42,6 +42,7 @@ struct shared_fd {
 struct p9_export {
 	int rootfd;                     /* O_PATH | O_DIRECTORY */
 	struct shared_fd *fds;          /* the open files, each once */
+	struct listing *listings;       /* the directory listings fids hold */
 	struct p9_fdcount *count;       /* every export's, with its cap; or NULL */
 	char **writable;                /* clean relative prefixes */
 	int nwritable;
@@ -60,12 +61,27 @@ struct listed {
 	struct stat st;
 };
 
+/* A directory's listing, shared by the fids that start reading the same
+ * directory, unchanged (same mtime and ctime), within LISTING_SHARE_MS of
+ * its taking: 400 fids reading one 3 000-entry directory hold one listing
+ * (each is still charged its bytes: p9_hold). */
+#define LISTING_SHARE_MS 1000
+struct listing {
+	unsigned refs;
+	dev_t dev;
+	ino_t ino;
+	struct timespec mtim, ctim;
+	uint64_t taken_ms;
+	struct listed *v;
+	size_t n, bytes;
+	struct listing *next;
+};
+
 struct xnode {
 	char *path;                     /* relative, no leading '/', "" = root */
 	int fd;                         /* open file or directory (sfd's), -1 */
 	struct shared_fd *sfd;
-	struct listed *list;
-	size_t nlist;
+	struct listing *ls;             /* an open directory's, once read */
 	struct p9_held held;            /* list and text, charged to the session */
 	const struct p9_overlay *ov;    /* a generated file laid over path */
 	char *text;                     /* its text, made at open */
@@ -311,13 +327,25 @@ node_new(const char *path)
 }
 
 static void
-list_free(struct xnode *n)
+listing_unref(struct p9_export *x, struct listing *l)
 {
-	for (size_t i = 0; i < n->nlist; i++)
-		free(n->list[i].name);
-	free(n->list);
-	n->list = NULL;
-	n->nlist = 0;
+	if (l == NULL || --l->refs > 0)
+		return;
+	struct listing **pp = &x->listings;
+	while (*pp != l)
+		pp = &(*pp)->next;
+	*pp = l->next;
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].name);
+	free(l->v);
+	free(l);
+}
+
+static void
+list_free(struct p9_export *x, struct xnode *n)
+{
+	listing_unref(x, n->ls);
+	n->ls = NULL;
 	p9_unhold(&n->held);            /* a node holds a listing or a text */
 }
 
@@ -782,7 +810,7 @@ x_clunk(struct p9_op *op, void *node)
 	struct xnode *n = node;
 
 	fd_release(op->ctx, n);
-	list_free(n);
+	list_free(op->ctx, n);
 	free(n->text);
 	free(n->path);
 	free(n);
@@ -796,22 +824,34 @@ name_order(const void *a, const void *b)
 
 /* Lists the open directory: names and stats of its directories and
  * regular files, sorted so that listings are stable. */
-static int
-take_listing(struct p9_op *op, struct xnode *n)
+static bool
+same_dir(const struct listing *l, const struct stat *st)
 {
-	size_t bytes = 0;
+	return l->dev == st->st_dev && l->ino == st->st_ino &&
+	    l->mtim.tv_sec == st->st_mtim.tv_sec && l->mtim.tv_nsec == st->st_mtim.tv_nsec &&
+	    l->ctim.tv_sec == st->st_ctim.tv_sec && l->ctim.tv_nsec == st->st_ctim.tv_nsec &&
+	    mono_ms() - l->taken_ms < LISTING_SHARE_MS;
+}
+
+/* Reads the open directory: names and stats of its directories and regular
+ * files, sorted so that listings are stable. */
+static struct listing *
+read_listing(struct xnode *n, const struct stat *dst, int *err)
+{
 	int dfd = openat(n->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
 	size_t cap = 0;
 	struct dirent *de;
 
 	if (d == NULL) {
-		int e = errno;
+		*err = errno;
 		if (dfd >= 0)
 			close(dfd);
-		return -e;
+		return NULL;
 	}
-	list_free(n);
+	struct listing *l = ecalloc(1, sizeof *l);
+	*l = (struct listing){ .refs = 1, .dev = dst->st_dev, .ino = dst->st_ino,
+	    .mtim = dst->st_mtim, .ctim = dst->st_ctim, .taken_ms = mono_ms() };
 	while ((de = readdir(d)) != NULL) {
 		struct stat st;
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
@@ -819,23 +859,48 @@ take_listing(struct p9_op *op, struct xnode *n)
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 		    !served_type(st.st_mode))
 			continue;
-		if (n->nlist == cap) {
+		if (l->n == cap) {
 			cap = cap ? cap * 2 : 32;
-			n->list = erealloc(n->list, cap * sizeof *n->list);
+			l->v = erealloc(l->v, cap * sizeof *l->v);
 		}
-		n->list[n->nlist].name = estrdup(de->d_name);
-		n->list[n->nlist++].st = st;
-		bytes += sizeof *n->list + strlen(de->d_name) + 1;
+		l->v[l->n].name = estrdup(de->d_name);
+		l->v[l->n++].st = st;
+		l->bytes += sizeof *l->v + strlen(de->d_name) + 1;
 	}
 	closedir(d);
-	int rc = p9_hold(op, &n->held, bytes);
-	if (rc < 0) {
-		list_free(n);
-		return rc;
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof *l->v, name_order);
+	return l;
+}
+
+/* The listing a read from index 0 sees: one taken moments ago of the same
+ * unchanged directory, or a new one; charged to the session. */
+static int
+take_listing(struct p9_op *op, struct xnode *n)
+{
+	struct p9_export *x = op->ctx;
+	struct listing *l;
+	struct stat dst;
+	int err = 0;
+
+	list_free(x, n);
+	if (fstat(n->fd, &dst) < 0)
+		return -errno;
+	for (l = x->listings; l && !same_dir(l, &dst); l = l->next)
+		;
+	if (l)
+		l->refs++;
+	else if ((l = read_listing(n, &dst, &err)) == NULL)
+		return -err;
+	else {
+		l->next = x->listings;
+		x->listings = l;
 	}
-	if (n->nlist > 1)
-		qsort(n->list, n->nlist, sizeof *n->list, name_order);
-	return 0;
+	n->ls = l;
+	int rc = p9_hold(op, &n->held, l->bytes);
+	if (rc < 0)
+		list_free(x, n);
+	return rc;
 }
 
 static int
@@ -845,20 +910,21 @@ x_readdir(struct p9_op *op, void *node, uint64_t index, struct p9_dir *d)
 
 	if (n->fd < 0)
 		return -EBADF;
-	if (index == 0 || n->list == NULL) {
+	if (index == 0 || n->ls == NULL) {
 		int rc = take_listing(op, n);
 		if (rc < 0)
 			return rc;
 	}
-	if (index >= n->nlist)
+	if (index >= n->ls->n)
 		return 0;
-	char *child = child_path(n->path, n->list[index].name);
+	const struct listed *e = &n->ls->v[index];
+	char *child = child_path(n->path, e->name);
 	const struct p9_overlay *ov = overlay_at(op->ctx, child);
 	free(child);
 	if (ov)
 		overlay_dir(op->ctx, ov, d);
 	else
-		fill_dir(op->ctx, &n->list[index].st, n->list[index].name, d);
+		fill_dir(op->ctx, &e->st, e->name, d);
 	return 1;
 }
 

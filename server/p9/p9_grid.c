@@ -52,8 +52,18 @@ static const struct gfile_info {
 
 static const char *const root_dirs[] = { "machines", "discovered" };
 
+/* A file's text as an open made it, shared: the ndb of one inventory is
+ * rendered once however many fids open it (the grid keeps the last). */
+struct gtext {
+	unsigned refs;
+	unsigned long serial;           /* the inventory it was made from */
+	size_t len;
+	char *p;
+};
+
 struct p9_grid {
 	struct daemon *d;
+	struct gtext *ndb;              /* the current inventory's, or NULL */
 };
 
 struct gnode {
@@ -62,8 +72,7 @@ struct gnode {
 	enum gkind parent;              /* GK_FILE: the directory kind it is in */
 	char name[32];                  /* the machine's name (GK_MACHINE and below) */
 	uint8_t mac[6];                 /* the machine's or discovered record's MAC */
-	char *text;                     /* the snapshot an open made */
-	size_t len;
+	struct gtext *text;             /* the snapshot an open made */
 	uint64_t cursor;                /* stream files: last event seq read */
 	uint8_t (*list)[6];             /* discovered/: the MACs a listing started with */
 	size_t nlist;
@@ -250,7 +259,6 @@ g_clone(struct p9_op *op, void *node, void **copy)
 	(void)op;
 	*n = *o;
 	n->text = NULL;         /* an open fid is never cloned (walk(5)) */
-	n->len = 0;
 	n->list = NULL;
 	n->nlist = 0;
 	n->held = (struct p9_held){ 0 };
@@ -337,6 +345,52 @@ make_text(struct p9_op *op, struct gnode *n, struct strbuf *t)
 	}
 }
 
+static void
+gtext_unref(struct gtext *t)
+{
+	if (t && --t->refs == 0) {
+		free(t->p);
+		free(t);
+	}
+}
+
+/* n's text: the shared ndb when it is of the current inventory, else a
+ * new one; charged to the session either way. */
+static int
+open_text(struct p9_op *op, struct gnode *n)
+{
+	struct p9_grid *g = op->ctx;
+	unsigned long serial = g->d->inv->serial;
+	struct gtext *t = NULL;
+
+	if (n->file == GF_NDB && g->ndb && g->ndb->serial == serial) {
+		t = g->ndb;
+		t->refs++;
+	} else {
+		struct strbuf sb = { 0 };
+		int rc = make_text(op, n, &sb);
+		if (rc < 0) {
+			free(sb.p);
+			return rc;
+		}
+		t = ecalloc(1, sizeof *t);
+		*t = (struct gtext){ 1, serial, sb.len, sb.p };
+		if (n->file == GF_NDB) {
+			gtext_unref(g->ndb);
+			g->ndb = t;
+			t->refs++;
+		}
+	}
+	int rc = p9_hold(op, &n->held, t->len);
+	if (rc < 0) {
+		gtext_unref(t);
+		return rc;
+	}
+	gtext_unref(n->text);
+	n->text = t;
+	return 0;
+}
+
 static int
 g_open(struct p9_op *op, void *node, uint8_t mode, struct p9_qid *qid)
 {
@@ -357,16 +411,9 @@ g_open(struct p9_op *op, void *node, uint8_t mode, struct p9_qid *qid)
 		if (files[n->file].stream)
 			n->cursor = events_last_seq();
 		else if (wants_read) {
-			struct strbuf t = { 0 };
-			int rc = make_text(op, n, &t);
-			if (rc == 0)
-				rc = p9_hold(op, &n->held, t.len);
-			if (rc < 0) {
-				free(t.p);
+			int rc = open_text(op, n);
+			if (rc < 0)
 				return rc;
-			}
-			n->text = t.p;
-			n->len = t.len;
 		}
 	}
 	*qid = qid_of(op, n);
@@ -431,7 +478,7 @@ g_read(struct p9_op *op, void *node, uint64_t off, void *buf, uint32_t count)
 		return -ENOENT;
 	if (files[n->file].stream)
 		return read_stream(n, buf, count);
-	return p9_read_text(n->text, n->len, off, buf, count);
+	return n->text ? p9_read_text(n->text->p, n->text->len, off, buf, count) : 0;
 }
 
 /* ---- writes: role changes, adoption ---- */
@@ -585,7 +632,7 @@ g_clunk(struct p9_op *op, void *node)
 
 	(void)op;
 	p9_unhold(&n->held);
-	free(n->text);
+	gtext_unref(n->text);
 	free(n->list);
 	free(n);
 }
@@ -692,5 +739,7 @@ p9_grid_new(struct daemon *d)
 void
 p9_grid_free(struct p9_grid *g)
 {
+	if (g)
+		gtext_unref(g->ndb);
 	free(g);
 }

@@ -28,7 +28,7 @@
 #define P9_MAXFIDS 4096
 #define P9_MAXOPEN 512          /* open fids per session (afids aside) */
 #define P9_MAXAFIDS 2           /* authentication fids per session */
-#define P9_SESSION_BYTES (16u << 20)    /* listings and texts a session's fids hold */
+#define P9_SESSION_BYTES (32u << 20)    /* listings and texts a session's fids hold */
 #define P9_MIN_MSIZE 256
 #define P9_DEFAULT_MSIZE (65536 + P9_IOHDRSZ)
 #define P9_ERRMAX 128
@@ -58,7 +58,7 @@ struct p9_op {
 };
 
 /* Charges n bytes to op's session and the total: 0, or -ENOMEM with the
- * reason in op->ename ("out of 9P memory for this session (limit 16 MiB)")
+ * reason in op->ename ("out of 9P memory for this session (limit 32 MiB)")
  * and nothing charged. p9_refund gives back what a p9_charge took (b is
  * op->budget at the time; NULL does nothing). */
 int p9_charge(struct p9_op *op, size_t n);

@@ -5,10 +5,13 @@
 # keep a listing each (400 of them grew the daemon's RSS from 15 to
 # 228 MB), and Tauth after Tauth builds an exchange each (4 000 cost 8 MB).
 # Now the listings and generated texts a session's fids hold are charged
-# to a budget of 16 MiB a session ("out of 9P memory for this session
-# (limit 16 MiB)") and 128 MiB for all ("out of 9P memory on this server
+# to a budget of 32 MiB a session ("out of 9P memory for this session
+# (limit 32 MiB)") and 128 MiB for all ("out of 9P memory on this server
 # (limit 128 MiB)"), shown as gridboot_9p_bytes_held; a session has at most
 # two afids ("too many authentication fids in this session (9P limit 2)").
+# Fids that start reading the same unchanged directory within a second
+# share one listing, so the daemon's RSS stays near where it was (each
+# fid is still charged the listing's bytes).
 . "${GRIDBOOT_TOP:-.}/tests/lib.sh"
 
 P9C=${P9C:-$(dirname "$GRIDBOOTD")/tools/p9c}
@@ -62,14 +65,17 @@ wait_for 120 all_held one 1
 sed 's/^/# /' "$D/one.out"
 held=$(metric gridboot_9p_bytes_held)
 diag "bytes held: $held; RSS $rss0 -> $(rss_mb) MB"
-check "(1) a session's listings stop at 16 MiB: 'out of 9P memory for this session (limit 16 MiB)'" \
-    grep -q '^p9c: refused after [0-9]*: out of 9P memory for this session (limit 16 MiB)$' "$D/one.out"
-check "(1) gridboot_9p_bytes_held is within 16 MiB ($held)" \
-    sh -c "[ -n '$held' ] && [ '$held' -gt 0 ] && [ '$held' -le $((16 * MIB)) ]"
+check "(1) a session's listings stop at 32 MiB: 'out of 9P memory for this session (limit 32 MiB)'" \
+    grep -q '^p9c: refused after [0-9]*: out of 9P memory for this session (limit 32 MiB)$' "$D/one.out"
+check "(1) gridboot_9p_bytes_held is within 32 MiB ($held)" \
+    sh -c "[ -n '$held' ] && [ '$held' -gt 0 ] && [ '$held' -le $((32 * MIB)) ]"
+rss1=$(rss_mb)
+check "(1) the fids share one listing: RSS grew by less than 40 MB ($rss0 -> $rss1 MB; 562 on fb6bba1)" \
+    [ $((rss1 - rss0)) -lt 40 ]
 exec 7>&-
 check "(1) and given back when the session ends" wait_for 30 held_is 0
 
-# (2) ten sessions, 40 fids each: 10 x 16 MiB would pass the 128 MiB total
+# (2) ten sessions, 40 fids each: 10 x 32 MiB would pass the 128 MiB total
 exec 7<>"$D/hold.in"
 for i in 0 1 2 3 4 5 6 7 8 9; do
 	ip netns exec $NS "$P9C" $A -n 40 127.0.0.1 15645 hold big <"$D/hold.in" >"$D/ten$i.out" 2>&1 7>&- &
@@ -84,6 +90,8 @@ check "(2) all sessions together stop at 128 MiB: 'out of 9P memory on this serv
     grep -q 'out of 9P memory on this server (limit 128 MiB)' "$D"/ten*.out
 check "(2) gridboot_9p_bytes_held is within 128 MiB ($held)" \
     sh -c "[ -n '$held' ] && [ '$held' -le $((128 * MIB)) ]"
+rss2=$(rss_mb)
+check "(2) RSS grew by less than 160 MB ($rss0 -> $rss2 MB)" [ $((rss2 - rss0)) -lt 160 ]
 check "(2) a new session still lists a small directory" sh -c \
     "timeout 20 ip netns exec $NS '$P9C' $A 127.0.0.1 15645 ls '' | grep -qx big"
 exec 7>&-

@@ -599,6 +599,37 @@ test_fids(void)
 	CHECK(attach(1, "glenda") == P9_RATTACH, "attach again");
 }
 
+/* Issue 21, faults 1 and 4: open fids per session, and the byte budget
+ * the listings are charged to. */
+static void
+test_limits(void)
+{
+	int ok = 0;
+	for (uint32_t i = 0; i < P9_MAXOPEN + 10; i++)
+		if (walk(1, 2000 + i, "hello.txt") == P9_RWALK && fid_open(2000 + i, P9_OREAD) == P9_ROPEN)
+			ok++;
+	CHECK(ok == P9_MAXOPEN, "%d of %d opens taken", ok, P9_MAXOPEN + 10);
+	CHECK(walk(1, 9000, "hello.txt") == P9_RWALK && fid_open(9000, P9_OREAD) == P9_RERROR &&
+	    strcmp(err(), "too many open files in this session (9P limit 512)") == 0,
+	    "the next open is refused: %s", err());
+	CHECK(clunk(2000) == P9_RCLUNK && fid_open(9000, P9_OREAD) == P9_ROPEN,
+	    "a clunk gives an open back");
+	for (uint32_t i = 0; i < P9_MAXOPEN + 10; i++)
+		clunk(2000 + i);
+	clunk(9000);
+	/* a budget smaller than one listing refuses the directory read */
+	p9_session_set_budget(S, 16, NULL);
+	CHECK(walk(1, 3, "dir") == P9_RWALK && fid_open(3, P9_OREAD) == P9_ROPEN &&
+	    fid_read(3, 0, 8192) == P9_RERROR &&
+	    strcmp(err(), "out of 9P memory for this session (limit 0 MiB)") == 0,
+	    "a listing over the session's budget is refused: %s", err());
+	clunk(3);
+	p9_session_set_budget(S, P9_SESSION_BYTES, NULL);
+	CHECK(walk(1, 3, "dir") == P9_RWALK && fid_open(3, P9_OREAD) == P9_ROPEN &&
+	    fid_read(3, 0, 8192) == P9_RREAD, "and read within it");
+	clunk(3);
+}
+
 /* ---- 9P2000.L ---- */
 
 static uint8_t
@@ -834,6 +865,7 @@ main(void)
 		test_dirread();
 		test_create_write();
 		test_fids();
+		test_limits();
 		test_dotl();
 		p9_session_free(S);
 		S = NULL;
