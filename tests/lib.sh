@@ -53,7 +53,7 @@ start_gridbootd() {
 	"$GRIDBOOTD" serve -c "$cfg" -d -l debug "$@" >>"$T_TMP/gridbootd.log" 2>&1 &
 	GB_PID=$!
 	track_pid $GB_PID
-	wait_for 10 grep -q "serving " "$T_TMP/gridbootd.log"
+	wait_for 10 grep -q "info: serving " "$T_TMP/gridbootd.log"
 }
 
 # stop_gridbootd: SIGTERM and wait; returns the daemon's exit status
