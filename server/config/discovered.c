@@ -1,4 +1,5 @@
 #include "config/discovered.h"
+#include "core/limiter.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -297,16 +298,11 @@ discovered_find(const uint8_t mac[6])
 bool
 discovered_admit(const uint8_t mac[6], int64_t now_ms)
 {
-	static int64_t window;      /* one budget for the one store */
-	static int fresh;
+	static struct lim_window w; /* one budget for the one store */
 
 	if (find(mac) != NULL)
 		return true;
-	if (now_ms / 1000 != window) {
-		window = now_ms / 1000;
-		fresh = 0;
-	}
-	return fresh++ < DISCOVERED_NEW_PER_SEC;
+	return lim_window_take(&w, DISCOVERED_NEW_PER_SEC, 1000, (uint64_t)now_ms);
 }
 
 const struct discovered *

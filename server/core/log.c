@@ -93,21 +93,17 @@ logmsg(int level, const char *fmt, ...)
 void
 log_limited(struct ratelimit *rl, int level, const char *fmt, ...)
 {
-	uint64_t sec = mono_ms() / 1000;
+	uint64_t now = mono_ms();
 	va_list ap;
 
-	if (sec != rl->window) {
-		if (rl->suppressed > 0)
-			logmsg(level, "(%u similar messages suppressed)", rl->suppressed);
-		rl->window = sec;
-		rl->count = 0;
+	if (rl->suppressed > 0 && now - rl->w.start >= 1000) {
+		logmsg(level, "(%u similar messages suppressed)", rl->suppressed);
 		rl->suppressed = 0;
 	}
-	if (rl->count >= RATELIMIT_BURST) {
+	if (!lim_window_take(&rl->w, RATELIMIT_BURST, 1000, now)) {
 		rl->suppressed++;
 		return;
 	}
-	rl->count++;
 	va_start(ap, fmt);
 	vlog(level, fmt, ap);
 	va_end(ap);

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <syslog.h>
 
+#include "core/limiter.h"
+
 void log_init(const char *ident, bool to_stderr, int level);
 /* With syslog, copy warnings and errors to stderr too (serve, until it
  * has detached: where syslog is absent a failed start must still say why). */
@@ -21,11 +23,11 @@ void logmsg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 #define log_info(...) logmsg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...) logmsg(LOG_DEBUG, __VA_ARGS__)
 
-/* One per call site: at most `burst` messages per second, then a count of
- * what was suppressed once the second is over. */
+/* One per call site: at most `burst` messages per second (a fixed window
+ * of core/limiter.h), then a count of what was suppressed once the second
+ * is over. */
 struct ratelimit {
-	uint64_t window;
-	unsigned count;
+	struct lim_window w;
 	unsigned suppressed;
 };
 #define RATELIMIT_BURST 5

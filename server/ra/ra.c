@@ -43,6 +43,7 @@
 #include "config/inventory.h"
 #include "config/onlink.h"
 #include "core/events.h"
+#include "core/limiter.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/util.h"
@@ -104,8 +105,7 @@ struct raif {
 	bool resp_mcast;
 	struct in6_addr resp_to[MAXPEND];
 	int nresp;
-	uint64_t bucket_at;         /* unicast rate limit: this second's start */
-	int bucket_n;
+	struct lim_window unicast;  /* UNICAST_PER_SEC (core/limiter.h) */
 };
 
 struct ra_server {
@@ -295,20 +295,15 @@ on_rs(struct raif *f, const struct in6_addr *src)
 	(*f->srv->m_rs)++;
 	if (f->mode == RA_OFF || (f->mode == RA_AUTO && f->quiet))
 		return;
-	if (now - f->bucket_at >= 1000) {
-		f->bucket_at = now;
-		f->bucket_n = 0;
-	}
 	bool queued = false;
 	for (int i = 0; i < f->nresp; i++)
 		queued |= IN6_ARE_ADDR_EQUAL(&f->resp_to[i], src);
 	if (!queued && !f->resp_mcast) {
-		if (IN6_IS_ADDR_UNSPECIFIED(src) || f->nresp == MAXPEND || f->bucket_n >= UNICAST_PER_SEC)
+		if (IN6_IS_ADDR_UNSPECIFIED(src) || f->nresp == MAXPEND ||
+		    !lim_window_take(&f->unicast, UNICAST_PER_SEC, 1000, now))
 			f->resp_mcast = true;
-		else {
+		else
 			f->resp_to[f->nresp++] = *src;
-			f->bucket_n++;
-		}
 	}
 	/* One delay from the first solicitation covers those that follow. */
 	if (!ev_timer_armed(&f->t_resp))
