@@ -34,7 +34,7 @@ EOF2
 ip netns exec $NS "$GRIDBOOTD" serve -c "$T_TMP/grid.cfg" -d -l debug >>"$T_TMP/gridbootd.log" 2>&1 &
 GB_PID=$!
 track_pid $GB_PID
-wait_for 10 grep -q "info: serving " "$T_TMP/gridbootd.log" || { not_ok "daemon up"; cat "$T_TMP/gridbootd.log"; t_done; exit 1; }
+wait_for 10 gb_serving "$T_TMP/gridbootd.log" || { not_ok "daemon up"; cat "$T_TMP/gridbootd.log"; t_done; exit 1; }
 metric() { nsx curl -fsS http://10.9.70.1/metrics | sed -n "s/^$1 //p"; }
 
 # The crowd: 60 /64s round robin for 8 s, a new connection per enroll.

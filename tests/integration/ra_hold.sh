@@ -32,7 +32,7 @@ GRIDBOOT_TEST_RA_HOLD_MAX_MS=5000 ip netns exec $S "$GRIDBOOTD" serve -c "$T_TMP
     >>"$T_TMP/gridbootd.log" 2>&1 &
 GB_PID=$!
 track_pid $GB_PID
-wait_for 10 grep -q "info: serving " "$T_TMP/gridbootd.log" || { not_ok "daemon up"; t_done; exit 1; }
+wait_for 10 gb_serving "$T_TMP/gridbootd.log" || { not_ok "daemon up"; t_done; exit 1; }
 wait_for 5 grep -q "ra: s0: router advertisements auto" "$T_TMP/gridbootd.log"
 sleep 1.5	# gridbootd's own start-up RS
 metric() { ip netns exec $S curl -fsS -m 2 http://10.96.0.1/metrics | sed -n "s/^$1 //p"; }

@@ -65,7 +65,7 @@ asnobody "ln -s '$T_TMP/rootonly2' '$T_TMP/state/assignments.json' && mkfifo '$T
 ip netns exec $S "$G" serve -c "$T_TMP/grid.cfg" -d -l debug >>"$T_TMP/gridbootd.log" 2>&1 &
 GB_PID=$!
 track_pid $GB_PID
-check "start-up completes with a FIFO at discovered.json" wait_for 10 grep -q "info: serving " "$T_TMP/gridbootd.log"
+check "start-up completes with a FIFO at discovered.json" wait_for 10 gb_serving "$T_TMP/gridbootd.log"
 check "the contents of the root-only file never reach the log" \
 	sh -c "! grep -q TOPSECRET '$T_TMP/gridbootd.log'"
 check "assignments.json as a link is refused, saying why" \
