@@ -19,8 +19,7 @@ AF="$(dirname "$GRIDBOOTD")/tools/authflood"
 [ -x "$AF" ] || { not_ok "no $AF (make SAN=1 units)"; t_done; exit 1; }
 NS="gbal$$"
 D="$T_TMP"
-ip netns add "$NS" || { not_ok "ip netns add"; t_done; exit 1; }
-on_cleanup "ip netns del $NS 2>/dev/null"
+ns_add "$NS" || { not_ok "ip netns add"; t_done; exit 1; }
 ip -n "$NS" link set lo up
 for a in 1 12 13 14 15 16 17; do ip -n "$NS" addr add 10.9.2.$a/24 dev lo; done
 nsx() { ip netns exec "$NS" "$@"; }

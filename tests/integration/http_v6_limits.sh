@@ -10,8 +10,7 @@
 . "$GRIDBOOT_TOP/tests/lib.sh"
 
 NS=gbv6l$$
-ip netns add $NS || { not_ok "ip netns add"; t_done; exit 1; }
-on_cleanup "ip netns del $NS 2>/dev/null"
+ns_add $NS || { not_ok "ip netns add"; t_done; exit 1; }
 nsx() { ip netns exec $NS "$@"; }
 ip -n $NS link set lo up
 ip -n $NS addr add 10.9.64.1/24 dev lo

@@ -17,8 +17,7 @@
 P9C=${P9C:-$(dirname "$GRIDBOOTD")/tools/p9c}
 NS=gbp9m$$
 D=$T_TMP
-ip netns add $NS || { not_ok "network namespace"; t_done; exit 1; }
-on_cleanup "ip netns del $NS 2>/dev/null"
+ns_add $NS || { not_ok "network namespace"; t_done; exit 1; }
 ip -n $NS link set lo up
 X=$D/export
 mkdir -p "$X/big" "$D/state" "$D/files"

@@ -14,8 +14,7 @@
 
 P9C=${P9C:-$(dirname "$GRIDBOOTD")/tools/p9c}
 NS=gbp9n$$
-ip netns add $NS || { not_ok "network namespace"; t_done; exit 1; }
-on_cleanup "ip netns del $NS 2>/dev/null"
+ns_add $NS || { not_ok "network namespace"; t_done; exit 1; }
 ip -n $NS link set lo up
 SITE=$T_TMP/site BARE=$T_TMP/bare
 mkdir -p "$SITE/lib/ndb" "$BARE/lib/ndb" "$T_TMP/state" "$T_TMP/files"

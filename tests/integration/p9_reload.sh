@@ -14,8 +14,7 @@
 P9C=${P9C:-$(dirname "$GRIDBOOTD")/tools/p9c}
 NS=gbp9r$$
 D=$T_TMP
-ip netns add $NS || { not_ok "network namespace"; t_done; exit 1; }
-on_cleanup "ip netns del $NS 2>/dev/null"
+ns_add $NS || { not_ok "network namespace"; t_done; exit 1; }
 ip -n $NS link set lo up
 mkdir -p "$D/export" "$D/state" "$D/files"
 cat >"$D/grid.cfg" <<EOC
