@@ -26,8 +26,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* One export as served: refcounted, since fids opened before a reload keep
- * the export they were walked in until they are clunked. */
 /* What a generated ndb laid over an export is made from: the daemon (its
  * current inventory), the path it is laid at as the client sees it, and
  * the export's directory (has it a /lib/ndb/common of its own?). */
@@ -36,6 +34,8 @@ struct ndb_src {
 	char *self, *dir;
 };
 
+/* One export as served: refcounted, since fids opened before a reload keep
+ * the export they were walked in until they are clunked. */
 struct served {
 	int refs;
 	char *name;
