@@ -22,7 +22,7 @@ dhcp_serve() {
 	ip netns exec "$1" "$GRIDBOOTD" serve -c "$2" -d -l debug >>"$T_TMP/gridbootd.log" 2>&1 &
 	GB_PID=$!
 	track_pid $GB_PID
-	wait_for 10 grep -q "serving " "$T_TMP/gridbootd.log"
+	wait_for 10 grep -q "info: serving " "$T_TMP/gridbootd.log"
 }
 
 # The udhcpc script: every event's environment into $OUT.<event>.

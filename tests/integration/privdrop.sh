@@ -99,7 +99,7 @@ mkcfg 81 nobody
 ip netns exec $S "$GRIDBOOTD" serve -c "$T_TMP/grid.cfg" -d -p "$T_TMP/run/gb.pid" >>"$T_TMP/gridbootd.log" 2>&1 &
 GB_PID=$!
 track_pid $GB_PID
-check "with a pidfile: serving" wait_for 10 grep -q "serving " "$T_TMP/gridbootd.log"
+check "with a pidfile: serving" wait_for 10 grep -q "info: serving " "$T_TMP/gridbootd.log"
 check "the pidfile holds its PID and is nobody's" \
 	sh -c "[ \"\$(cat '$T_TMP/run/gb.pid')\" = $GB_PID ] && [ \"\$(stat -c %U '$T_TMP/run/gb.pid')\" = nobody ]"
 check "gridbootd exits cleanly" stop_gridbootd
