@@ -376,6 +376,18 @@ on_signal(int fd, uint32_t events, void *arg)
 }
 
 static int
+block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	return sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
+static int
 setup_signals(struct daemon *d)
 {
 	sigset_t set;
@@ -386,7 +398,7 @@ setup_signals(struct daemon *d)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+	if (block_signals() < 0)
 		return -1;
 	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (fd < 0)
@@ -418,6 +430,10 @@ daemon_serve(const char *config_path, bool foreground, int loglevel,
 	int sigfd = -1, rc = 1;
 
 	log_init("gridbootd", foreground, loglevel);
+	/* SIGHUP and SIGTERM wait, blocked, for the signalfd the loop reads
+	 * (setup_signals): one arriving during start-up (a reload asked for
+	 * as soon as a log line appears) must not kill the daemon */
+	block_signals();
 	/* Until it detaches, the terminal that started it hears why it failed. */
 	log_also_stderr(!foreground);
 	if (gridboot_nmodules > nelem(d.state)) {

@@ -137,6 +137,7 @@ struct aconn {
 	bool sized;             /* awaiting the reply that says what to read next */
 	uint8_t q[4];           /* the steps awaiting replies, in order */
 	unsigned nq;
+	uint8_t treq;           /* the type of the Ticketreq awaiting its reply */
 	char user[AUTH_ANAMELEN];
 };
 
@@ -310,7 +311,7 @@ auth_on_frame(struct conn *c, const uint8_t *p, size_t len)
 	uint8_t flags = g->auth_des ? KMF_DES : 0;
 	if (authkey_speaksfor(g->speaksfor, (size_t)g->nspeaksfor, tr.hostid, tr.uid))
 		flags |= KMF_SPEAKS;
-	a->user[0] = p[0];      /* the request type, for treq_done */
+	a->treq = p[0];
 	(void)ask(c, a, KM_TREQ, flags, p, AUTH_TICKREQLEN);
 }
 
@@ -390,7 +391,7 @@ auth_reply(void *arg, uint32_t tag, const struct kmsg *m)
 	} else if (step == KM_PASSREQ) {
 		passreq_done(c, a, &r);
 	} else {
-		uint8_t t = (uint8_t)a->user[0];
+		uint8_t t = a->treq;
 		if (a->passing) {
 			memcpy(a->user, cuid, AUTH_ANAMELEN);
 			a->user[AUTH_ANAMELEN - 1] = 0;

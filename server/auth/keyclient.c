@@ -129,7 +129,8 @@ deliver(struct keyclient *kc, const uint8_t *p, ssize_t n)
 	if (m.type == KM_REFUSED)
 		log_err("auth: the key process refused our request (tag %u): %.*s", m.tag, (int)m.len,
 		    (const char *)m.body);
-	s->fn(s->arg, m.tag, &m);
+	if (s->fn)              /* afids' replies come on the sync pair */
+		s->fn(s->arg, m.tag, &m);
 }
 
 static void flush(struct keyclient *kc);

@@ -535,8 +535,10 @@ give_keyseed(const char *path, uid_t uid, gid_t gid)
 	int fd = open(seed, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 
 	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
-	    st.st_uid == 0)
-		(void)fchown(fd, uid, gid);
+	    st.st_uid == 0) {
+		int rc = fchown(fd, uid, gid);
+		(void)rc;       /* a failure shows at the next reload, which cannot read it */
+	}
 	if (fd >= 0)
 		close(fd);
 	free(seed);
