@@ -31,3 +31,8 @@ udhcpc_run() {
 
 # envval FILE KEY: a value from a udhcpc env dump.
 envval() { sed -n "s/^$2=//p" "$1" 2>/dev/null | head -n1; }
+
+# dhcp_ns NS...: namespaces for a DHCP test (tests/netns-lib.sh's ns_add);
+# dhcp_link NS1 IF1 NS2 IF2: a veth pair between them, both ends up.
+dhcp_ns() { ns_add "$@"; }
+dhcp_link() { ns_veth "$1" "$2" "$3" "$4"; }
