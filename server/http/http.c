@@ -557,7 +557,11 @@ conn_limit(void)
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
 	    rl.rlim_cur >= FD_RESERVE)
 		return HTTP_MAX_CONNS;
-	return rl.rlim_cur > FD_OTHERS + 128 ? (unsigned)(rl.rlim_cur - FD_OTHERS) / 2 : 64;
+	if (rl.rlim_cur <= FD_OTHERS + 128)
+		return 64;
+	/* FD_RESERVE holds 9P's files too, so a limit below it may still
+	 * give every HTTP connection its two */
+	return (unsigned)MIN((rl.rlim_cur - FD_OTHERS) / 2, (rlim_t)HTTP_MAX_CONNS);
 }
 
 /* One listener for IPv4 and IPv6 ([::], IPv4 clients as mapped
