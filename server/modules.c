@@ -4,8 +4,11 @@
 #include "config/loader.h"
 #include "core/util.h"
 
+/* Started in this order and shut down in reverse: auth comes before p9
+ * because 9P sessions hold afids on the auth module's key client, so p9
+ * must close its sessions before auth stops the key process. */
 const struct module *const gridboot_modules[] = {
-	&dhcp_module, &tftp_module, &http_module, &p9_module, &auth_module,
+	&dhcp_module, &tftp_module, &http_module, &auth_module, &p9_module,
 	&ra_module,
 	&dhcp6_module,
 };
