@@ -393,14 +393,12 @@ fail:
 	return -1;
 }
 
-static char *read_fd(int fd, size_t *lenp, size_t max);
-
 char *
 read_file(const char *path, size_t *lenp, size_t max)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	return fd < 0 ? NULL : read_fd(fd, lenp, max);
+	return fd < 0 ? NULL : read_fd_close(fd, lenp, max);
 }
 
 /* The owner a state file may have besides us: the directory's, when we
@@ -457,9 +455,8 @@ state_strerror(int err)
 	return strerror(err);
 }
 
-/* The rest of a read, from an open descriptor that read_*_file owns. */
-static char *
-read_fd(int fd, size_t *lenp, size_t max)
+char *
+read_fd_close(int fd, size_t *lenp, size_t max)
 {
 	size_t len = 0, cap = 4096;
 	char *buf;
@@ -503,7 +500,7 @@ read_state_file(const char *path, size_t *lenp, size_t max)
 {
 	int fd = state_open(path, O_RDONLY);
 
-	return fd < 0 ? NULL : read_fd(fd, lenp, max);
+	return fd < 0 ? NULL : read_fd_close(fd, lenp, max);
 }
 
 int

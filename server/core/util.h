@@ -80,6 +80,8 @@ int write_file_atomic_mode(const char *path, const void *data, size_t len, int m
 void write_file_tmp_id(int id);
 /* Reads a whole small file; NULL with errno set on failure. */
 char *read_file(const char *path, size_t *len, size_t max);
+/* The same from an open descriptor, which it closes in every case. */
+char *read_fd_close(int fd, size_t *len, size_t max);
 
 /* Files in the state directory, which grid.user owns: whoever runs as
  * that user can plant anything there, and root reads and chowns those

@@ -1,5 +1,7 @@
 /* A host directory as a 9P backend (see p9_export.h for the rules). */
 #include "p9/p9_export.h"
+#include "p9/p9_owner.h"
+#include "core/log.h"
 #include "core/hash.h"
 #include "core/util.h"
 
@@ -53,12 +55,18 @@ struct p9_export {
 	int next_user, next_group;
 	struct p9_overlay *overlays;    /* paths copied, clean */
 	int noverlays;
+	/* The export's adm/users as last read, and what it was then. */
+	struct p9_users *groupfile;
+	struct stat users_st;
+	uint64_t users_checked_ms;
+	bool untaggable;                /* the filesystem said ENOTSUP: logged once */
 };
 
 /* One entry of a directory listing, taken when a read starts at 0. */
 struct listed {
 	char *name;
 	struct stat st;
+	struct p9_owner *tag;           /* NULL: untagged */
 };
 
 /* A directory's listing, shared by the fids that start reading the same
@@ -236,6 +244,112 @@ group_name(struct p9_export *x, gid_t gid)
 	return gid == x->self_gid ? x->owner : id_name(x->groups, &x->next_group, gid, true);
 }
 
+/* An untagged file's Plan 9 owner: as the host ids show (p9_export.h). */
+static void
+owner_untagged(struct p9_export *x, const struct stat *st, struct p9_owner *o)
+{
+	str_copy(o->uid, owner_name(x, st->st_uid), sizeof o->uid);
+	str_copy(o->gid, group_name(x, st->st_gid), sizeof o->gid);
+	str_copy(o->muid, o->uid, sizeof o->muid);
+}
+
+static void
+owner_of_fd(struct p9_export *x, int fd, const struct stat *st, struct p9_owner *o)
+{
+	if (!p9_owner_get(fd, o))
+		owner_untagged(x, st, o);
+}
+
+/* The file at path: its stat and its Plan 9 owner. */
+static int
+inspect(struct p9_export *x, const char *path, struct stat *st, struct p9_owner *o)
+{
+	int fd = open_beneath(x, path, O_PATH, 0);
+
+	if (fd < 0)
+		return resolve_errno(errno);
+	int rc = fstat(fd, st) < 0 ? -errno : 0;
+	if (rc == 0)
+		owner_of_fd(x, fd, st, o);
+	close(fd);
+	return rc;
+}
+
+/* Tags fd; a filesystem without user attributes leaves files untagged
+ * (said once: ownership then shows as for untagged files). */
+static void
+owner_tag(struct p9_export *x, int fd, const struct p9_owner *o)
+{
+	int rc = p9_owner_set(fd, o);
+
+	if (rc == -ENOTSUP || rc == -EOPNOTSUPP) {
+		if (!x->untaggable)
+			log_warn("9p: the export's filesystem keeps no user.* attributes: "
+			    "files stay untagged (owned by the export's owner)");
+		x->untaggable = true;
+	} else if (rc < 0) {
+		log_debug("9p: tagging an owner: %s", strerror(-rc));
+	}
+}
+
+/* The export's adm/users, re-read when it changed, looked at no more than
+ * once a second; NULL when it has none (each user is its own group). */
+#define USERS_RECHECK_MS 1000
+#define USERS_MAX_BYTES (256 * 1024)
+static const struct p9_users *
+users_of(struct p9_export *x)
+{
+	uint64_t now = mono_ms();
+	struct stat st;
+
+	if (x->users_checked_ms && now - x->users_checked_ms < USERS_RECHECK_MS)
+		return x->groupfile;
+	x->users_checked_ms = now;
+	int fd = open_beneath(x, "adm/users", O_RDONLY | O_NONBLOCK, 0);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		p9_users_free(x->groupfile);
+		x->groupfile = NULL;
+		return NULL;
+	}
+	if (x->groupfile && st.st_ino == x->users_st.st_ino && st.st_dev == x->users_st.st_dev &&
+	    st.st_size == x->users_st.st_size &&
+	    st.st_mtim.tv_sec == x->users_st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == x->users_st.st_mtim.tv_nsec) {
+		close(fd);
+		return x->groupfile;
+	}
+	size_t len = 0;
+	char *text = read_fd_close(fd, &len, USERS_MAX_BYTES);
+	p9_users_free(x->groupfile);
+	x->groupfile = NULL;
+	if (text == NULL) {
+		log_warn("9p: adm/users: unreadable or over %d bytes; groups are users alone",
+		    USERS_MAX_BYTES);
+		return NULL;
+	}
+	int bad = 0;
+	x->groupfile = p9_users_parse(text, len, &bad);
+	free(text);
+	if (bad)
+		log_warn("9p: adm/users: %d malformed lines skipped", bad);
+	x->users_st = st;
+	return x->groupfile;
+}
+
+/* May op's user have want on a file of owner o and mode m? Refuses with
+ * Plan 9's "permission denied" when not. */
+static int
+check_access(struct p9_op *op, const struct p9_owner *o, mode_t m, int want)
+{
+	struct p9_export *x = op->ctx;
+
+	if (p9_may(users_of(x), op->uname, o, (uint32_t)(m & 0777), want))
+		return 0;
+	return refuse(op);
+}
+
 /* ---- qids and stats ---- */
 
 static int64_t
@@ -259,15 +373,15 @@ qid_of(const struct stat *st)
 }
 
 static void
-fill_dir(struct p9_export *x, const struct stat *st, const char *name, struct p9_dir *d)
+fill_dir(const struct stat *st, const struct p9_owner *o, const char *name, struct p9_dir *d)
 {
 	d->qid = qid_of(st);
 	d->mode = (uint32_t)(st->st_mode & 0777) | (S_ISDIR(st->st_mode) ? P9_DMDIR : 0);
 	d->length = S_ISDIR(st->st_mode) ? 0 : (uint64_t)st->st_size;
 	str_copy(d->name, name, sizeof d->name);
-	str_copy(d->uid, owner_name(x, st->st_uid), sizeof d->uid);
-	str_copy(d->gid, group_name(x, st->st_gid), sizeof d->gid);
-	str_copy(d->muid, d->uid, sizeof d->muid);
+	str_copy(d->uid, o->uid, sizeof d->uid);
+	str_copy(d->gid, o->gid, sizeof d->gid);
+	str_copy(d->muid, o->muid, sizeof d->muid);
 	d->unix_mode = st->st_mode;
 	d->n_uid = st->st_uid;
 	d->n_gid = st->st_gid;
@@ -310,7 +424,9 @@ overlay_dir(struct p9_export *x, const struct p9_overlay *ov, struct p9_dir *d)
 	free(text);
 	clock_gettime(CLOCK_REALTIME, &st.st_mtim);
 	st.st_atim = st.st_ctim = st.st_mtim;
-	fill_dir(x, &st, base_name(ov->path), d);
+	struct p9_owner o;
+	owner_untagged(x, &st, &o);
+	fill_dir(&st, &o, base_name(ov->path), d);
 	d->qid = overlay_qid(ov);
 }
 
@@ -335,8 +451,10 @@ listing_unref(struct p9_export *x, struct listing *l)
 	while (*pp != l)
 		pp = &(*pp)->next;
 	*pp = l->next;
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
 		free(l->v[i].name);
+		free(l->v[i].tag);
+	}
 	free(l->v);
 	free(l);
 }
@@ -497,6 +615,25 @@ wants_write(uint8_t mode)
 	return (mode & 3) == P9_OWRITE || (mode & 3) == P9_ORDWR || (mode & P9_OTRUNC);
 }
 
+/* What an open asks of the permission bits, as Plan 9's: OREAD read,
+ * OWRITE write, ORDWR both, OEXEC execute (read, for a directory),
+ * OTRUNC write. */
+static int
+open_wants(uint8_t mode, bool isdir)
+{
+	int want = 0;
+
+	switch (mode & 3) {
+	case P9_OREAD: want = P9_MAY_READ; break;
+	case P9_OWRITE: want = P9_MAY_WRITE; break;
+	case P9_ORDWR: want = P9_MAY_READ | P9_MAY_WRITE; break;
+	default: want = isdir ? P9_MAY_READ : P9_MAY_EXEC; break;
+	}
+	if (mode & P9_OTRUNC)
+		want |= P9_MAY_WRITE;
+	return want;
+}
+
 /* Opens the node's file, checking that it is still a directory or regular
  * file of the kind the fid was walked to. */
 static int
@@ -521,12 +658,15 @@ x_open(struct p9_op *op, void *node, uint8_t mode, struct p9_qid *qid)
 		*qid = overlay_qid(n->ov);
 		return 0;
 	}
-	int rc = stat_path(x, n->path, &st);
+	struct p9_owner o;
+	int rc = inspect(x, n->path, &st, &o);
 	if (rc < 0)
 		return rc;
 	bool isdir = S_ISDIR(st.st_mode);
 	if (wants_write(mode) && (isdir || !writable_path(x, n->path, false)))
 		return refuse(op);
+	if ((rc = check_access(op, &o, st.st_mode, open_wants(mode, isdir))) < 0)
+		return rc;
 	int flags = open_flags(mode, isdir);
 	int fd = open_beneath(x, n->path, (uint64_t)flags, 0);
 	if (fd < 0)
@@ -535,6 +675,12 @@ x_open(struct p9_op *op, void *node, uint8_t mode, struct p9_qid *qid)
 	if (fstat(fd, &st) < 0 || !served_type(st.st_mode) || S_ISDIR(st.st_mode) != isdir) {
 		close(fd);
 		return -EACCES;
+	}
+	/* The last modifier: who opened it for writing (once per open, not
+	 * per write). */
+	if (wants_write(mode) && strcmp(o.muid, op->uname) != 0) {
+		str_copy(o.muid, op->uname, sizeof o.muid);
+		owner_tag(x, fd, &o);
 	}
 	fd_release(x, n);
 	if ((rc = fd_share(op, x, n, fd, &st, flags)) < 0)
@@ -575,6 +721,10 @@ x_create(struct p9_op *op, void *node, const char *name, uint32_t perm, uint8_t 
 		rc = resolve_errno(errno);
 		goto out;
 	}
+	struct p9_owner dir_owner, o;
+	owner_of_fd(x, dirfd, &dst, &dir_owner);
+	if ((rc = check_access(op, &dir_owner, dst.st_mode, P9_MAY_WRITE)) < 0)
+		goto out;
 	mode_t m = create_perm(perm, &dst);
 	if (perm & P9_DMDIR) {
 		if (mkdirat(dirfd, name, m) < 0) {
@@ -596,6 +746,11 @@ x_create(struct p9_op *op, void *node, const char *name, uint32_t perm, uint8_t 
 		rc = -errno;
 		goto out;
 	}
+	/* Plan 9's rule: the creator owns it, in the directory's group. */
+	str_copy(o.uid, op->uname, sizeof o.uid);
+	str_copy(o.gid, dir_owner.gid, sizeof o.gid);
+	str_copy(o.muid, op->uname, sizeof o.muid);
+	owner_tag(x, fd, &o);
 	fd_release(x, n);
 	rc = fd_share(op, x, n, fd, &st, (perm & P9_DMDIR) ? O_RDONLY : open_flags(mode, false));
 	fd = -1;
@@ -670,10 +825,11 @@ x_stat(struct p9_op *op, void *node, struct p9_dir *d)
 		overlay_dir(op->ctx, n->ov, d);
 		return 0;
 	}
-	int rc = stat_path(op->ctx, n->path, &st);
+	struct p9_owner o;
+	int rc = inspect(op->ctx, n->path, &st, &o);
 	if (rc < 0)
 		return rc;
-	fill_dir(op->ctx, &st, n->path[0] ? base_name(n->path) : "/", d);
+	fill_dir(&st, &o, n->path[0] ? base_name(n->path) : "/", d);
 	return 0;
 }
 
@@ -753,6 +909,48 @@ rename_node(struct p9_export *x, struct xnode *n, const struct p9_wstat *ws)
 	return 0;
 }
 
+/* Who may change what, as Plan 9's file servers decide: the length
+ * needs write permission; the mode the owner or the group's leader; the
+ * times the owner or a writer; the name write permission in the
+ * directory; the group the owner going to a group they are in, or the
+ * leader of both groups. */
+static int
+wstat_allowed(struct p9_op *op, struct xnode *n, const struct stat *st,
+    const struct p9_owner *o, const struct p9_wstat *ws)
+{
+	struct p9_export *x = op->ctx;
+	const struct p9_users *u = users_of(x);
+	bool owner = strcmp(op->uname, "none") != 0 && strcmp(op->uname, o->uid) == 0;
+	bool leader = strcmp(op->uname, "none") != 0 && p9_users_leader(u, op->uname, o->gid);
+	bool writer = p9_may(u, op->uname, o, (uint32_t)(st->st_mode & 0777), P9_MAY_WRITE);
+	int rc;
+
+	if ((ws->valid & P9_WS_LENGTH) && !writer)
+		return refuse(op);
+	if ((ws->valid & P9_WS_MODE) && !owner && !leader)
+		return refuse(op);
+	if ((ws->valid & (P9_WS_ATIME | P9_WS_MTIME)) && !owner && !writer)
+		return refuse(op);
+	if ((ws->valid & P9_WS_GID) && ws->gid && strcmp(ws->gid, o->gid) != 0) {
+		bool to_own = owner && p9_users_member(u, op->uname, ws->gid);
+		bool leads_both = leader && p9_users_leader(u, op->uname, ws->gid);
+		if (strlen(ws->gid) >= P9_UNAMEMAX || strchr(ws->gid, ':') || !(to_own || leads_both))
+			return refuse(op);
+	}
+	if (ws->valid & P9_WS_NAME) {
+		char *parent = parent_path(n->path);
+		struct stat dst;
+		struct p9_owner dir_owner;
+		rc = inspect(x, parent, &dst, &dir_owner);
+		free(parent);
+		if (rc < 0)
+			return rc;
+		if ((rc = check_access(op, &dir_owner, dst.st_mode, P9_MAY_WRITE)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int
 x_wstat(struct p9_op *op, void *node, const struct p9_wstat *ws)
 {
@@ -766,14 +964,26 @@ x_wstat(struct p9_op *op, void *node, const struct p9_wstat *ws)
 		return refuse(op);
 	if (meta && !writable_path(x, n->path, true))
 		return refuse(op);
-	if (ws->valid & P9_WS_GID) {
-		str_copy(op->ename, "wstat can't change group", sizeof op->ename);
-		return -EPERM;
-	}
 	int fd = open_beneath(x, n->path, O_PATH, 0);
 	if (fd < 0)
 		return resolve_errno(errno);
-	int rc = apply_wstat(x, n, fd, ws);
+	struct stat st;
+	struct p9_owner o;
+	int rc = fstat(fd, &st) < 0 ? -errno : 0;
+	if (rc == 0) {
+		owner_of_fd(x, fd, &st, &o);
+		rc = wstat_allowed(op, n, &st, &o, ws);
+	}
+	if (rc == 0)
+		rc = apply_wstat(x, n, fd, ws);
+	if (rc == 0 && (ws->valid & P9_WS_GID)) {
+		str_copy(o.gid, ws->gid, sizeof o.gid);
+		if (p9_owner_set(fd, &o) < 0) {
+			str_copy(op->ename, "wstat can't change group on this filesystem",
+			    sizeof op->ename);
+			rc = -EPERM;
+		}
+	}
 	close(fd);
 	if (rc == 0 && (ws->valid & P9_WS_NAME))
 		rc = rename_node(x, n, ws);
@@ -796,7 +1006,16 @@ x_remove(struct p9_op *op, void *node)
 	if (dirfd < 0)
 		return resolve_errno(errno);
 	const char *base = base_name(n->path);
-	if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	struct stat dst;
+	struct p9_owner dir_owner;
+	if (fstat(dirfd, &dst) < 0) {
+		close(dirfd);
+		return -errno;
+	}
+	owner_of_fd(x, dirfd, &dst, &dir_owner);
+	if ((rc = check_access(op, &dir_owner, dst.st_mode, P9_MAY_WRITE)) < 0)
+		;       /* removing is writing the directory, as in Plan 9 */
+	else if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		rc = -errno;
 	else if (unlinkat(dirfd, base, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
 		rc = -errno;
@@ -863,9 +1082,15 @@ read_listing(struct xnode *n, const struct stat *dst, int *err)
 			cap = cap ? cap * 2 : 32;
 			l->v = erealloc(l->v, cap * sizeof *l->v);
 		}
-		l->v[l->n].name = estrdup(de->d_name);
-		l->v[l->n++].st = st;
+		struct p9_owner o;
+		struct listed *e = &l->v[l->n++];
+		*e = (struct listed){ estrdup(de->d_name), st, NULL };
 		l->bytes += sizeof *l->v + strlen(de->d_name) + 1;
+		if (p9_owner_getat(dirfd(d), de->d_name, &o)) {
+			e->tag = emalloc(sizeof o);
+			*e->tag = o;
+			l->bytes += sizeof o;
+		}
 	}
 	closedir(d);
 	if (l->n > 1)
@@ -921,10 +1146,16 @@ x_readdir(struct p9_op *op, void *node, uint64_t index, struct p9_dir *d)
 	char *child = child_path(n->path, e->name);
 	const struct p9_overlay *ov = overlay_at(op->ctx, child);
 	free(child);
-	if (ov)
+	if (ov) {
 		overlay_dir(op->ctx, ov, d);
-	else
-		fill_dir(op->ctx, &e->st, e->name, d);
+	} else {
+		struct p9_owner o;
+		if (e->tag)
+			o = *e->tag;
+		else
+			owner_untagged(op->ctx, &e->st, &o);
+		fill_dir(&e->st, &o, e->name, d);
+	}
 	return 1;
 }
 
@@ -1043,6 +1274,7 @@ p9_export_free(struct p9_export *x)
 	for (int i = 0; i < x->noverlays; i++)
 		free((char *)x->overlays[i].path);
 	free(x->overlays);
+	p9_users_free(x->groupfile);
 	close(x->rootfd);
 	free(x);
 }
