@@ -91,10 +91,23 @@ rm -rf "$K/root.new"
 mkdir -p "$K/root.new"
 bsdtar -x -f "$isof" -C "$K/root.new" 2>/dev/null || die "cannot extract $iso"
 for d in env dev proc net net.alt srv mnt/term mnt/wsys mnt/temp n tmp root fd \
-    bin shr sys/log usr/glenda/lib usr/glenda/tmp; do
+    bin shr sys/log usr/glenda/lib usr/glenda/tmp usr/bootes/lib usr/bootes/tmp; do
 	mkdir -p "$K/root.new/$d"
 done
 chmod -R u+w "$K/root.new"
+# Plan 9 ownership (docs/9p.md): the export checks permissions per file,
+# so each home is its user's (the user.plan9 attribute), and tmp/ is open
+# to all. Everything else stays untagged: the export's owner's, readable.
+chmod 0777 "$K/root.new/tmp"
+python3 - "$K/root.new" <<'EOP' || die "cannot tag the homes (user.plan9)"
+import os, sys
+root = sys.argv[1]
+for user in ("glenda", "bootes"):
+    home = os.path.join(root, "usr", user)
+    for dirpath, dirs, files in os.walk(home):
+        for name in [dirpath] + [os.path.join(dirpath, f) for f in files]:
+            os.setxattr(name, "user.plan9", ("%s:%s:%s" % (user, user, user)).encode())
+EOP
 rm -rf "$K/root.old"
 [ -d "$K/root" ] && mv "$K/root" "$K/root.old"
 mv "$K/root.new" "$K/root" && rm -rf "$K/root.old"

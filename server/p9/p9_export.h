@@ -12,18 +12,22 @@
  * Writes: the export is read-only except beneath the writable prefixes,
  * paths relative to the export ("tmp", "usr/glenda"). Inside a prefix P a
  * client may create, remove, rename and wstat anything strictly below P,
- * and open for writing or truncate P itself when it is a file. The host's
- * own permissions still apply on top (the daemon's uid does the I/O).
+ * and open for writing or truncate P itself when it is a file, each as
+ * the file's Plan 9 permissions allow the attaching user (p9_owner.h:
+ * owner, group from the export's adm/users, other; creating and removing
+ * need write permission in the directory). The host's own permissions
+ * still apply on top (the daemon's uid does the I/O).
  *
- * Ownership in stats: files owned by the daemon's own uid (or group) are
- * shown as owned by the export's `owner` (default "glenda"); others by the
- * host user or group name (getpwuid/getgrgid, cached), "none" when the id
- * has no name. Why: the tree is unpacked by, and files created over 9P
- * belong to, the daemon's user, whose host name means nothing to a Plan 9
- * client; showing them as the one Plan 9 user the tree is for keeps
- * `ls -l` sensible without storing anything extra on disk. The attaching
- * uname grants nothing: there is no authentication, so permissions come
- * from the writable prefixes alone. */
+ * Ownership: a file's Plan 9 owner, group and muid are its user.plan9
+ * attribute (p9_owner.h), set at create (the creator, the directory's
+ * group) and at each open for writing (muid). An untagged file owned by
+ * the daemon's own uid (or group) is shown as owned by the export's
+ * `owner` (default "glenda"); others by the host user or group name
+ * (getpwuid/getgrgid, cached), "none" when the id has no name. Why: a
+ * tree unpacked by the daemon's user means nothing to a Plan 9 client by
+ * its host name; the one Plan 9 user the tree is for keeps `ls -l`
+ * sensible. The attaching uname is proved with grid.p9_auth and taken as
+ * given without it. */
 #ifndef GRIDBOOT_P9_EXPORT_H
 #define GRIDBOOT_P9_EXPORT_H
 

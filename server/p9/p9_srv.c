@@ -400,6 +400,52 @@ attach_auth(struct req *r, const char *uname, bool *guest)
 }
 
 
+/* Linux's client (access=user, 9P2000.L's default) attaches first with
+ * the mount's uname (uname=, and no number), then once per local uid with
+ * the number alone. A number-only attach is taken as the name an earlier
+ * attach on this connection gave with that number, else as the name the
+ * mount gave without one: the Linux machine's users act as the user its
+ * mount named, as with access=any. With grid.p9_auth the name must still
+ * be proved by the attach's own afid, so this grants nothing there. */
+static void
+numbered_name(struct p9_session *s, const struct p9_fcall *in, char uname[P9_UNAMEMAX])
+{
+	const char *mount_name = NULL;
+
+	if (in->uname.len > 0 || in->n_uname == P9_NONUNAME)
+		return;
+	for (int i = 0; i < s->nnumbered; i++) {
+		if (s->numbered[i].n == in->n_uname) {
+			str_copy(uname, s->numbered[i].name, P9_UNAMEMAX);
+			return;
+		}
+		if (s->numbered[i].n == P9_NONUNAME)
+			mount_name = s->numbered[i].name;
+	}
+	if (mount_name)
+		str_copy(uname, mount_name, P9_UNAMEMAX);
+}
+
+/* Remembers the name a named attach gave (with its number or none); the
+ * first P9_NUMBERED_MAX numbers only. */
+static void
+numbered_learn(struct p9_session *s, const struct p9_fcall *in, const char *uname)
+{
+	int i;
+
+	if (in->uname.len == 0)
+		return;
+	for (i = 0; i < s->nnumbered && s->numbered[i].n != in->n_uname; i++)
+		;
+	if (i == s->nnumbered) {
+		if (s->nnumbered == P9_NUMBERED_MAX)
+			return;
+		s->nnumbered++;
+	}
+	s->numbered[i].n = in->n_uname;
+	str_copy(s->numbered[i].name, uname, sizeof s->numbered[i].name);
+}
+
 static const char *
 h_attach(struct req *r)
 {
@@ -414,6 +460,7 @@ h_attach(struct req *r)
 	memcpy(aname, in->aname.s, in->aname.len);
 	aname[in->aname.len] = 0;
 	uname_copy(uname, in);
+	numbered_name(r->s, in, uname);
 	bool guest = false;
 	if ((err = attach_auth(r, uname, &guest)) != NULL)
 		return err;
@@ -432,6 +479,7 @@ h_attach(struct req *r)
 		free(f);
 		return err;
 	}
+	numbered_learn(r->s, in, uname);
 	struct p9_fcall out = { .type = P9_RATTACH, .qid = f->qid };
 	return reply(r, &out);
 }

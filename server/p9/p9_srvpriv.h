@@ -78,6 +78,8 @@ struct pending {
 	bool dead;                      /* its fid was clunked: answer an error */
 };
 
+#define P9_NUMBERED_MAX 4
+
 struct p9_session {
 	const struct p9_backend *be;
 	void *ctx;
@@ -98,6 +100,10 @@ struct p9_session {
 	bool guest_none;                /* with auth_required: none may attach unproved */
 	bool authenticated;             /* an afid here proved someone */
 	uint64_t next_authpath;
+	/* .L: the names attaches gave with a numeric n_uname, for later
+	 * attaches that give only the number (numbered_name). */
+	struct { uint32_t n; char name[P9_UNAMEMAX]; } numbered[P9_NUMBERED_MAX];
+	int nnumbered;
 	uint8_t *out;                   /* max_msize bytes: every reply goes here */
 };
 

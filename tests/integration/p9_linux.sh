@@ -6,7 +6,9 @@
 # fetched from gridbootd that mounts exports with version=9p2000.L and
 # version=9p2000 and reports each check as a "P9T ok/not ok" line on the
 # serial console: list, a 64 MiB file's sha256, a write where the export
-# allows it, a refused write where it does not, and a role change written
+# allows it, a refused write where it does not, Plan 9 ownership as another
+# user (bob reads but may not write glenda's 0644 file; his own new file is
+# tagged his), and a role change written
 # into the grid tree, which the API must then show.
 . "${GRIDBOOT_TOP:-.}/tests/lib.sh"
 LAB_TOP=$GRIDBOOT_TOP
@@ -35,6 +37,14 @@ fi
 head -c $((64 << 20)) /dev/urandom >"$DIR/export/big"
 BIGSUM=$(sha256sum "$DIR/export/big" | cut -d' ' -f1)
 echo "read only" >"$DIR/export/ro.txt"
+# Plan 9 ownership (issue 22, part 4): a 0644 file of glenda's that bob,
+# attaching as bob, may read but not write; tmp/ is open to all (0777) so
+# that bob may create there.
+chmod 0777 "$DIR/export/tmp"
+echo "glenda's" >"$DIR/export/tmp/glenda-file"
+chmod 0644 "$DIR/export/tmp/glenda-file"
+python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.plan9", b"glenda:glenda:glenda")' \
+    "$DIR/export/tmp/glenda-file"
 echo "hand-edited, hidden by the generated one" >"$DIR/export/lib/ndb/local"
 
 # The guest's script, served by gridbootd's own HTTP from grid.files.
@@ -55,6 +65,12 @@ for v in 9p2000.L 9p2000; do
 	D="\$v: cpu1's plan9.ini"; t sh -c "grep -qx sysname=cpu1 /mnt/grid-\$v/machines/cpu1/plan9.ini"
 	umount /mnt/\$v /mnt/grid-\$v
 done
+mkdir -p /mnt/bob
+D="9p2000.L as bob: mount"; t mount -t 9p -o trans=tcp,port=564,version=9p2000.L,uname=bob \$HOST /mnt/bob
+D="9p2000.L as bob: reads glenda's 0644 file"; t grep -qx "glenda's" /mnt/bob/tmp/glenda-file
+D="9p2000.L as bob: may not write it (permission denied)"; t sh -c "(echo bob >>/mnt/bob/tmp/glenda-file) 2>/mnt/bob-err; [ \\\$? -ne 0 ] && grep -qi 'permission denied' /mnt/bob-err"
+D="9p2000.L as bob: creates tmp/bob-file"; t sh -c "echo bob >/mnt/bob/tmp/bob-file"
+umount /mnt/bob
 mount -t 9p -o trans=tcp,port=564,version=9p2000.L,uname=glenda,aname=grid \$HOST /mnt/grid-9p2000.L
 D="grid: a bad role is refused as invalid"; t sh -c "echo cpuu 2>&1 >/mnt/grid-9p2000.L/machines/cpu1/role | grep -q 'Invalid argument'"
 D="grid: write a role"; t sh -c "echo term >/mnt/grid-9p2000.L/machines/cpu1/role"
@@ -107,7 +123,11 @@ while IFS= read -r l; do
 	esac
 done <"$DIR/p9t"
 n=$(grep -ac '^P9T \(ok\|not ok\) - ' "$DIR/guest.serial")
-check "the guest ran all 25 checks (ran $n)" [ "$n" -eq 25 ]
+check "the guest ran all 29 checks (ran $n)" [ "$n" -eq 29 ]
+tag() { python3 -c 'import os, sys; print(os.getxattr(sys.argv[1], "user.plan9").decode())' "$1" 2>&1; }
+check "bob's file is his on disk: user.plan9 $(tag "$DIR/export/tmp/bob-file")" \
+    [ "$(tag "$DIR/export/tmp/bob-file")" = "bob:glenda:bob" ]
+check "glenda's file is unchanged" grep -qx "glenda's" "$DIR/export/tmp/glenda-file"
 
 role=$(ip netns exec "$NS" curl -s -m 5 "http://$LAB_SERVER/api/v1/machines/cpu1" | jq -r .role)
 check "the API shows the role written over 9P (role: $role)" [ "$role" = term ]

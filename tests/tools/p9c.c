@@ -4,6 +4,7 @@
  *
  * usage: p9c [-L] [-m MSIZE] [-a ANAME] [-u UNAME] [-c CONNS] [-n COUNT]
  *            [-A AUTHHOST:PORT [-P PASSWORD_FILE] [-U ATTACH_UNAME]]
+ *            [-M MODE] [-G GROUP] [-S SOURCE_ADDRESS]
  *            HOST PORT COMMAND [PATH]
  * commands:
  *   ls PATH        names in a directory, one a line
@@ -21,6 +22,13 @@
  *                  keeps them open until stdin ends (limit tests)
  *   auths          COUNT Tauth on new afids before any attach; stops at
  *                  the first refusal, prints "authed N" (limit tests)
+ *   mkdir PATH     create a directory (perm -M, default 0775)
+ *   rm PATH        remove
+ *   dir PATH       one stat: "MODE UID GID MUID NAME" (mode in octal)
+ *   chmod PATH     Twstat of the mode to -M's
+ *   chgrp PATH     Twstat of the group to -G's
+ * put's new files get perm -M (default 0644). mkdir, rm, dir, chmod and
+ * chgrp speak 9P2000 only.
  * With -c N, N workers (processes) run the command at once and the rates
  * add up. A 9P error is printed as "p9c: error: TEXT" and exits 1.
  *
@@ -76,7 +84,8 @@ struct client {
 };
 
 static const char *opt_aname = "", *opt_uname = "glenda";
-static const char *opt_authsrv, *opt_passfile, *opt_attach_uname;
+static const char *opt_authsrv, *opt_passfile, *opt_attach_uname, *opt_group;
+static long opt_mode = -1;
 static uint32_t opt_msize = 8192 + 24;
 static long opt_count = 1;
 static bool opt_linux;
@@ -533,7 +542,7 @@ cmd_put(struct client *c, const char *path)
 	else {
 		snprintf(parent, sizeof parent, "%.*s", base ? (int)(base - path) : 0, path);
 		walk_must(c, 1, parent);
-		struct p9_fcall t = { .fid = 1, .perm = 0644 };
+		struct p9_fcall t = { .fid = 1, .perm = opt_mode >= 0 ? (uint32_t)opt_mode : 0644 };
 		t.name = p9_str_of(base ? base + 1 : path);
 		if (opt_linux) {
 			t.type = P9_TLCREATE;
@@ -551,6 +560,85 @@ cmd_put(struct client *c, const char *path)
 		must(c, &t);
 		off += c->r.count;
 	}
+	clunk(c, 1);
+}
+
+/* Walks fid 1 to PATH's parent; the last element's name in *base. */
+static void
+walk_parent(struct client *c, const char *path, const char **base)
+{
+	char parent[1024];
+	const char *slash = strrchr(path, '/');
+
+	snprintf(parent, sizeof parent, "%.*s", slash ? (int)(slash - path) : 0, path);
+	walk_must(c, 1, parent);
+	*base = slash ? slash + 1 : path;
+}
+
+static void
+cmd_mkdir(struct client *c, const char *path)
+{
+	const char *base;
+
+	walk_parent(c, path, &base);
+	struct p9_fcall t = { .type = P9_TCREATE, .fid = 1, .mode = P9_OREAD,
+	    .perm = P9_DMDIR | (opt_mode >= 0 ? (uint32_t)opt_mode : 0775) };
+	t.name = p9_str_of(base);
+	must(c, &t);
+	clunk(c, 1);
+}
+
+static void
+cmd_rm(struct client *c, const char *path)
+{
+	walk_must(c, 1, path);
+	struct p9_fcall t = { .type = P9_TREMOVE, .fid = 1 };
+	must(c, &t);
+}
+
+static void
+cmd_dir(struct client *c, const char *path)
+{
+	struct p9_stat st;
+
+	walk_must(c, 1, path);
+	struct p9_fcall t = { .type = P9_TSTAT, .fid = 1 };
+	must(c, &t);
+	struct rd r = rd_make(c->r.stat, c->r.nstat);
+	if (!p9_stat_decode(&r, &st))
+		die("bad stat%s", "");
+	printf("%o %.*s %.*s %.*s %.*s\n", st.mode & 0777, st.uid.len, st.uid.s, st.gid.len,
+	    st.gid.s, st.muid.len, st.muid.s, st.name.len, st.name.s);
+	clunk(c, 1);
+}
+
+/* A Twstat that changes only what is given: every other field "don't
+ * touch" (~0 numbers, empty strings). */
+static void
+wstat_one(struct client *c, const char *path, uint32_t mode, const char *gid)
+{
+	struct p9_stat st = { .type = 0xFFFF, .dev = ~0u, .mode = mode, .atime = ~0u,
+	    .mtime = ~0u, .length = ~0ull };
+	uint8_t buf[512];
+	struct wr w = wr_make(buf, sizeof buf);
+
+	st.qid = (struct p9_qid){ 0xFF, ~0u, ~0ull };
+	st.gid = p9_str_of(gid ? gid : "");
+	walk_must(c, 1, path);
+	if (mode != ~0u) {      /* the type bits stay as they are (DMDIR) */
+		struct p9_fcall q = { .type = P9_TSTAT, .fid = 1 };
+		struct p9_stat cur;
+		must(c, &q);
+		struct rd r = rd_make(c->r.stat, c->r.nstat);
+		if (!p9_stat_decode(&r, &cur))
+			die("bad stat%s", "");
+		st.mode = (cur.mode & ~0777u) | (mode & 0777);
+	}
+	size_t n = p9_stat_encode(&w, &st);
+	if (n == 0)
+		die("stat does not fit%s", "");
+	struct p9_fcall t = { .type = P9_TWSTAT, .fid = 1, .nstat = (uint16_t)n, .stat = buf };
+	must(c, &t);
 	clunk(c, 1);
 }
 
@@ -726,8 +814,18 @@ worker(const char *host, int port, const char *cmd, const char *path, int out)
 		cmd_cat(&c, path);
 	else if (strcmp(cmd, "put") == 0)
 		cmd_put(&c, path);
+	else if (strcmp(cmd, "mkdir") == 0)
+		cmd_mkdir(&c, path);
+	else if (strcmp(cmd, "rm") == 0)
+		cmd_rm(&c, path);
+	else if (strcmp(cmd, "dir") == 0)
+		cmd_dir(&c, path);
+	else if (strcmp(cmd, "chmod") == 0 && opt_mode >= 0)
+		wstat_one(&c, path, (uint32_t)opt_mode, NULL);
+	else if (strcmp(cmd, "chgrp") == 0 && opt_group)
+		wstat_one(&c, path, ~0u, opt_group);
 	else
-		die("unknown command %s", cmd);
+		die("unknown command %s (or chmod without -M, chgrp without -G)", cmd);
 	fflush(stdout);
 	if (write(out, &n, sizeof n) != (ssize_t)sizeof n)
 		die("pipe%s", "");
@@ -742,8 +840,11 @@ main(int argc, char **argv)
 	int ch, conns = 1, fds[2];
 	long total = 0;
 
-	while ((ch = getopt(argc, argv, "A:LP:U:a:c:m:n:u:")) != -1) {
+	while ((ch = getopt(argc, argv, "A:G:LM:P:S:U:a:c:m:n:u:")) != -1) {
 		switch (ch) {
+		case 'S': dial_source = optarg; break;
+		case 'G': opt_group = optarg; break;
+		case 'M': opt_mode = strtol(optarg, NULL, 8); break;
 		case 'A': opt_authsrv = optarg; break;
 		case 'P': opt_passfile = optarg; break;
 		case 'U': opt_attach_uname = optarg; break;
@@ -792,6 +893,8 @@ main(int argc, char **argv)
 usage:
 	fprintf(stderr, "usage: p9c [-L] [-m MSIZE] [-a ANAME] [-u UNAME] [-c CONNS] [-n COUNT] "
 	    "[-A AUTHHOST:PORT [-P PASSWORD_FILE] [-U ATTACH_UNAME]] "
-	    "HOST PORT ls|cat|put|stat|walkopen|read|rawfile|hold|auths [PATH]\n");
+	    "[-M MODE] [-G GROUP] [-S SOURCE] "
+	    "HOST PORT ls|cat|put|stat|walkopen|read|rawfile|hold|auths|mkdir|rm|dir|chmod|chgrp "
+	    "[PATH]\n");
 	return 2;
 }
