@@ -73,6 +73,19 @@ fn term%{ $* }
 echo gridboot-profile: $user on $sysname
 EOP
 
+# Plan 9 ownership (docs/9p.md): gridbootd checks permissions per file, so
+# each home is its user's (the user.plan9 attribute); the rest stays
+# untagged, the export owner's, readable by all.
+mkdir -p "$out/usr/bootes/lib" "$out/usr/bootes/tmp"
+chmod 777 "$out/usr/bootes/tmp"
+python3 - "$out" <<'EOT' || { echo "not ok - cannot tag the homes (user.plan9)"; exit 1; }
+import os, sys
+for user in ("glenda", "bootes"):
+    for dirpath, dirs, files in os.walk(os.path.join(sys.argv[1], "usr", user)):
+        for name in [dirpath] + [os.path.join(dirpath, f) for f in files]:
+            os.setxattr(name, "user.plan9", ("%s:%s:%s" % (user, user, user)).encode())
+EOT
+
 n=$(wc -l <"$missing")
 echo "# root in $out: $(find "$out" -type f | wc -l) files; $n blobs missing from the mirrors:"
 sed 's/^/#   /' "$missing"
