@@ -47,12 +47,6 @@ struct keyclient {
 	uint64_t dropped;       /* replies for sessions already gone */
 };
 
-pid_t
-kc_pid(const struct keyclient *kc)
-{
-	return kc->pid;
-}
-
 /* ---- the key process's death ---- */
 
 /* Its pair closes as it exits; reaping follows within moments. */

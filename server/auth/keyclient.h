@@ -32,7 +32,6 @@ struct keyclient *kc_start(struct evloop *loop, const char *path, const char *us
     kc_dead_fn dead, kc_reply_fn ctl, void *arg);
 /* Closes the pairs (the key process exits on EOF) and reaps it. */
 void kc_stop(struct keyclient *kc);
-pid_t kc_pid(const struct keyclient *kc);
 
 /* A new session's tag (never 0), whose replies go to fn(arg); 0 when
  * every slot is taken. kc_close ends it: a reply still on its way is

@@ -377,18 +377,6 @@ discovered_set_facts(const uint8_t mac[6], const char *json)
 	return 0;
 }
 
-bool
-discovered_forget(const uint8_t mac[6])
-{
-	struct discovered *d = find(mac);
-
-	if (d == NULL)
-		return false;
-	remove_at((size_t)(d - S.table));
-	S.changed_pending = true;
-	return true;
-}
-
 size_t
 discovered_enrolled(size_t *facts_bytes)
 {

@@ -58,7 +58,6 @@ struct json_t;
 int discovered_facts_depth(const struct json_t *j);
 /* Records with facts, and (if facts_bytes) the bytes of facts they hold. */
 size_t discovered_enrolled(size_t *facts_bytes);
-bool discovered_forget(const uint8_t mac[6]);
 void discovered_foreach(void (*fn)(const struct discovered *, void *), void *arg);
 /* Writes what is due (called every second from the daemon's timer). */
 void discovered_flush(void);

@@ -251,7 +251,6 @@ struct machine *inv_machine_by_name(const struct inventory *inv, const char *nam
 struct machine *inv_machine_by_ip(const struct inventory *inv, uint32_t ip);
 /* Accepts a machine name or any MAC spelling. */
 struct machine *inv_machine_lookup(const struct inventory *inv, const char *name_or_mac);
-const struct export *inv_export(const struct inventory *inv, const char *name);
 struct role *inv_role(const struct inventory *inv, const char *name);
 struct kernel *inv_kernel(const struct inventory *inv, const char *name);
 struct network *inv_network_for(const struct inventory *inv, uint32_t ip);

@@ -170,11 +170,3 @@ parse_exports(struct ctx *c, config_setting_t *root)
 	}
 }
 
-const struct export *
-inv_export(const struct inventory *inv, const char *name)
-{
-	for (size_t i = 0; i < inv->nexports; i++)
-		if (inv->exports[i].name && strcmp(inv->exports[i].name, name) == 0)
-			return &inv->exports[i];
-	return NULL;
-}

@@ -20,12 +20,6 @@ struct journal {
 	unsigned long recs;
 };
 
-const char *
-journal_path(const struct journal *j)
-{
-	return j->path;
-}
-
 static void
 replay(struct journal *j, char *text, size_t len, bool (*fn)(void *, char *), void *arg)
 {

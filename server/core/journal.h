@@ -24,7 +24,6 @@ struct journal;
 struct journal *journal_open(const char *statedir, const char *name, const char *tag,
     bool (*replay)(void *arg, char *line), void *arg);
 void journal_close(struct journal *j);       /* syncs what is dirty */
-const char *journal_path(const struct journal *j);
 
 /* Appends one record (a whole line, ending in \n). -1 if it was not
  * written (or j is NULL: an owner replaying into its table before

@@ -34,12 +34,6 @@ log_also_stderr(bool on)
 	log_tee = on;
 }
 
-void
-log_set_level(int level)
-{
-	log_max = level;
-}
-
 int
 log_level_parse(const char *name)
 {

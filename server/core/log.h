@@ -14,7 +14,6 @@ void log_init(const char *ident, bool to_stderr, int level);
 /* With syslog, copy warnings and errors to stderr too (serve, until it
  * has detached: where syslog is absent a failed start must still say why). */
 void log_also_stderr(bool on);
-void log_set_level(int level);
 int log_level_parse(const char *name);   /* "debug", "info", ...; -1 if unknown */
 void logmsg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

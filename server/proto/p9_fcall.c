@@ -115,12 +115,6 @@ p9_put_str(struct wr *w, struct p9_str s)
 		wr_bytes(w, s.s, s.len);
 }
 
-void
-p9_put_cstr(struct wr *w, const char *s)
-{
-	p9_put_str(w, p9_str_of(s));
-}
-
 struct p9_str
 p9_get_str(struct rd *r)
 {

@@ -231,7 +231,6 @@ size_t p9_frame_end(struct wr *w, uint8_t *start);
 void p9_put_qid(struct wr *w, const struct p9_qid *q);
 struct p9_qid p9_get_qid(struct rd *r);
 void p9_put_str(struct wr *w, struct p9_str s);
-void p9_put_cstr(struct wr *w, const char *s);
 struct p9_str p9_get_str(struct rd *r);
 struct p9_str p9_str_of(const char *s);        /* strlen, clamped to 65535 */
 bool p9_str_eq(struct p9_str a, const char *b);
