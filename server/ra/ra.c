@@ -17,11 +17,10 @@
  * would contradict. It solicits once when an interface appears, watches
  * every RA, goes quiet when another router's is seen, and speaks again
  * when that router has been silent for three of its longest observed
- * intervals (or its router lifetime, if longer; 1800 s, RFC 4861's
- * largest MaxRtrAdvInterval times three, until two of its RAs gave an
- * interval). One RA must not silence ours for its whole router lifetime
- * (up to 18 h, anyone on the link can forge one): the hold is capped at
- * HOLD_MAX_MS, and when it ends we solicit once (RS) and wait PROBE_MS
+ * intervals (or its router lifetime, if longer; the whole cap until two
+ * of its RAs gave an interval). One RA must not silence ours for its whole
+ * router lifetime (up to 18 h, anyone on the link can forge one): the hold
+ * is capped at HOLD_MAX_MS, and when it ends we solicit once (RS) and wait PROBE_MS
  * before speaking; a real router answers and renews the hold, a forged
  * RA's sender seldom does. The timeline names the router we yield to.
  * "on" always sends, "off" never.
@@ -67,7 +66,6 @@
 #define INITIAL_COUNT          3        /* MAX_INITIAL_RTR_ADVERTISEMENTS */
 #define MIN_INTERVAL_MS        200000   /* MinRtrAdvInterval default: 0.33 * Max */
 #define MAX_INTERVAL_MS        600000   /* MaxRtrAdvInterval default */
-#define UNKNOWN_HOLD_MS        1800000  /* 3 * 600 s: another router seen once */
 #define HOLD_MAX_MS            300000   /* then re-checked with an RS */
 #define PROBE_MS               1000     /* our RS at start: answers come within 0.5 s */
 #define MAXPEND                8        /* solicited unicast RAs queued per interface */
@@ -338,7 +336,8 @@ on_other_ra(struct raif *f, const struct in6_addr *src, const struct ra_msg *m)
 	f->other_addr = *src;
 	if (yields_to_us(f, m))
 		return;
-	uint64_t hold = f->other_count >= 2 ? 3 * f->other_gap : UNKNOWN_HOLD_MS;
+	/* Seen once, its interval is unknown: held for the whole cap. */
+	uint64_t hold = f->other_count >= 2 ? 3 * f->other_gap : srv->hold_max_ms;
 	if (f->other_lifetime_ms > hold)
 		hold = f->other_lifetime_ms;
 	if (hold > srv->hold_max_ms)
