@@ -133,8 +133,8 @@ FUZZ_SRCS_dhcp6 := server/dhcp6/dhcp6_packet.c
 FUZZ_SRCS_tftp := server/tftp/tftp_packet.c
 FUZZ_SRCS_p9 := server/proto/p9_fcall.c
 FUZZ_SRCS_p9sess := server/proto/p9_fcall.c server/p9/p9_srv.c server/p9/p9_srv2000.c \
-    server/p9/p9_srvL.c server/p9/p9_export.c \
-    server/p9/p9_synth.c server/core/util.c
+    server/p9/p9_srvL.c server/p9/p9_export.c server/p9/p9_owner.c \
+    server/p9/p9_synth.c server/core/util.c server/core/log.c server/core/limiter.c
 FUZZ_SRCS_authreq := server/auth/authport.c server/auth/authsrv.c server/auth/authkey.c \
                      server/auth/authmsg.c server/auth/authpak.c server/auth/rcpu.c server/proto/p9_fcall.c \
                      server/curve/field448.c server/curve/ed448.c server/core/limiter.c
