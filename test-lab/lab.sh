@@ -57,10 +57,12 @@ clear_state() {
 # files under kernels/ it needs ("-": only the discovery image). unknown1
 # and unknown6 are deliberately not in inventory/lab.cfg: they are enrolled
 # as discovered. disc-uefi6 and unknown6 are on the IPv6-only link (br6).
+# disc-http boots through OVMF's own UEFI HTTP boot (no PXE, no TFTP).
 lab_machines() {
 	cat <<'EOF'
 unknown1  bios  52:54:00:00:01:01 256 discovery/amd64/vmlinuz
 disc-uefi uefi  52:54:00:00:00:22 256 discovery/amd64/vmlinuz
+disc-http uefihttp 52:54:00:00:00:27 256 discovery/amd64/vmlinuz
 disc-arm  uboot 52:54:00:00:00:23 256 discovery/arm64/Image
 disc-uefi6 uefi6 52:54:00:00:00:26 256 discovery/amd64/vmlinuz
 unknown6  bios6 52:54:00:00:01:06 256 discovery/amd64/vmlinuz
@@ -242,7 +244,7 @@ row() {	# name kind mac
 	ev=$(jq -r --arg m "$mac" '[.timeline[]? | select(.mac == $m)][-1] // empty |
 	    "\(.kind): \(.text)"' "$RUN/api.timeline" 2>/dev/null | cut -c1-60)
 	res=$(grep -a -o 'GRIDBOOT-DISCOVERY: [a-z]*' "$RUN/$name.serial" 2>/dev/null | tail -n1 | cut -d' ' -f2)
-	printf '%-10s %-6s %-6s %-17s %-15s %-8s %-9s %s\n' "$name" "$(lab_vm_arch "$kind")" "$kind" \
+	printf '%-10s %-6s %-8s %-17s %-15s %-8s %-9s %s\n' "$name" "$(lab_vm_arch "$kind")" "$kind" \
 	    "$mac" "$state" "$vm" "${res:--}" "${ev:--}"
 }
 
@@ -250,7 +252,7 @@ table() {
 	api /api/v1/machines >"$RUN/api.machines" || :
 	api /api/v1/discovered >"$RUN/api.discovered" || :
 	api /api/v1/timeline >"$RUN/api.timeline" || :
-	printf '%-10s %-6s %-6s %-17s %-15s %-8s %-9s %s\n' MACHINE ARCH FW MAC STATE VM CONSOLE "LAST EVENT"
+	printf '%-10s %-6s %-8s %-17s %-15s %-8s %-9s %s\n' MACHINE ARCH FW MAC STATE VM CONSOLE "LAST EVENT"
 	[ -f "$RUN/vms" ] || return 0
 	while read -r name kind mac mem; do
 		row "$name" "$kind" "$mac"

@@ -192,9 +192,16 @@ lab_accel_probe() {	# accel: 0 if the ROM sends DHCP under it
 #           TFTP ipxe.efi -> iPXE DHCPv6 -> HTTP boot.ipxe, all over IPv6
 #   bios6   as bios, on the IPv6-only link: iPXE's DHCPv4 goes unanswered
 #           and it boots from DHCPv6's option 59
+#   uefihttp as uefi, with both of OVMF's PXE drivers switched off
+#           (IPv4PXESupport and IPv6PXESupport "n"): OVMF makes a boot
+#           option for each of its load-file drivers on the NIC, and with
+#           PXE on, "UEFI PXEv4" comes before "UEFI HTTPv4" and would take
+#           gridbootd's PXE answer (TFTP). With PXE off the NIC's first
+#           option is HTTPv4: DHCP as HTTPClient -> HTTP GET ipxe.efi (by
+#           the firmware) -> iPXE DHCP -> HTTP boot.ipxe; no TFTP at all
 lab_vm_arch() {
 	case $1 in
-	bios|uefi|bios6|uefi6) echo amd64 ;;
+	bios|uefi|bios6|uefi6|uefihttp) echo amd64 ;;
 	uboot) echo arm64 ;;
 	esac
 }
@@ -219,10 +226,12 @@ lab_vm_start() {
 		set -- qemu-system-x86_64 -M pc -accel "$accel" $common $net \
 		    -device "e1000,netdev=n0,mac=$mac" -boot n
 		;;
-	uefi|uefi6)
+	uefi|uefi6|uefihttp)
 		cp "$OVMF_VARS" "$dir/$name.vars"
 		[ "$kind" = uefi6 ] && pxe6="-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=n
 		    -fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=y"
+		[ "$kind" = uefihttp ] && pxe6="-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=n
+		    -fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=n"
 		# shellcheck disable=SC2086
 		set -- qemu-system-x86_64 -M q35 -accel "$accel" $common $net $pxe6 \
 		    -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_CODE" \

@@ -166,8 +166,13 @@ decide_loader(const struct boot_query *q, const struct role *role, struct boot_a
 	str_copy(a->loader, kind, sizeof a->loader);
 	a->boot = true;
 	if (a->client == BC_HTTP) {
+		/* A loader is a file of grid.files, which HTTP serves under
+		 * /files/ only: the URL without it was a 404 (what OVMF's
+		 * HTTP boot got before tests/integration/lab_httpboot.sh). */
+		char fpath[sizeof a->file];
+		snprintf(fpath, sizeof fpath, "files/%s", path);
 		a->http_client = true;
-		http_url(a, q, path);
+		http_url(a, q, fpath);
 		addnext(a, "HTTP GET %s", a->file);
 	} else if (q->host6) {
 		/* DHCPv6 has no siaddr: the TFTP server is in the URL (RFC 5970). */

@@ -411,7 +411,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 		*con_cls = r;
 		r->h = cls;
 		r->route = classify(url);
-		r->mutating = !method_is(method, "GET") && !method_is(method, "HEAD");
+		r->head = method_is(method, "HEAD");
+		r->mutating = !method_is(method, "GET") && !r->head;
 		if (strlen(url) > HTTP_MAX_URL)
 			return http_error(c, r, 414, "request target longer than %d bytes", HTTP_MAX_URL);
 		MHD_get_connection_values(c, MHD_HEADER_KIND, sum_header, &hdrs);

@@ -42,6 +42,7 @@ struct http_req {
 	struct http_state *h;       /* the module's state (MHD's cls) */
 	enum http_route route;
 	bool mutating;              /* POST/PUT/DELETE */
+	bool head;                  /* HEAD: the headers only (MHD drops the body) */
 	bool rejected;              /* a reply is queued already; drop the body */
 	char *body;
 	size_t len, cap;

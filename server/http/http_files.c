@@ -50,6 +50,9 @@ content_type(const char *path)
 		{ ".txt", "text/plain; charset=utf-8" },
 		{ ".ipxe", "text/plain; charset=utf-8" },
 		{ ".ini", "text/plain; charset=utf-8" },
+		/* UEFI HTTP boot takes the type from this (UEFI 2.10 24.7.3),
+		 * before it falls back to the name's extension. */
+		{ ".efi", "application/efi" },
 	};
 	size_t n = strlen(path);
 
@@ -138,16 +141,36 @@ not_modified(struct MHD_Connection *c, const char *etag, time_t mtime)
 	return false;
 }
 
+/* The client's User-Agent for the timeline: printable ASCII only, at most
+ * 40 characters, "-" if none. It tells who fetched a file, e.g. OVMF's
+ * HTTP boot ("UefiHttpBoot/1.0") from iPXE, on the same address. */
 static void
-note_download(const struct http_state *h, struct MHD_Connection *c, const char *path,
+user_agent(struct MHD_Connection *c, char out[41])
+{
+	const char *ua = http_header(c, MHD_HTTP_HEADER_USER_AGENT);
+	size_t n = 0;
+
+	for (; ua && ua[n] && n < 40; n++)
+		out[n] = ua[n] >= 0x20 && ua[n] < 0x7f ? ua[n] : '?';
+	out[n] = '\0';
+	if (n == 0)
+		str_copy(out, "-", 41);
+}
+
+/* One event per download, not per range request of it. A HEAD is named
+ * as such: UEFI HTTP boot asks for the size with one before its GET. */
+static void
+note_download(const struct http_req *r, struct MHD_Connection *c, const char *path,
     uint64_t off, uint64_t size)
 {
 	uint8_t mac[6];
+	char ua[41];
 
-	/* One event per download, not per range request of it. */
-	if (off == 0 && http_client_mac(h, c, mac))
-		events_emit(mac, EVK_HTTP, "GET /files/%s (%llu bytes)", path,
-		    (unsigned long long)size);
+	if (off == 0 && http_client_mac(r->h, c, mac)) {
+		user_agent(c, ua);
+		events_emit(mac, EVK_HTTP, "%s /files/%s (%llu bytes, %s)", r->head ? "HEAD" : "GET",
+		    path, (unsigned long long)size, ua);
+	}
 }
 
 static enum MHD_Result
@@ -238,6 +261,6 @@ http_files(struct MHD_Connection *c, struct http_req *r, int rootfd, const char 
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
 	*r->h->bytes[r->route] += len;
 	if (!is_web)
-		note_download(r->h, c, path, off, (uint64_t)st.st_size);
+		note_download(r, c, path, off, (uint64_t)st.st_size);
 	return http_reply(c, r, status, resp);
 }

@@ -51,7 +51,7 @@ check "the rapid-commit binding is journaled" grep -q "^B fd9a::1" "$T_TMP/state
 
 out=$(ip netns exec $C $P fd9a::1 relay fd9a::1 32); echo "$out" | sed 's/^/# /'
 check "32 relay layers answered with 32 Relay-Replies" sh -c "echo '$out' | grep -q 'type 2 relays 32 outer-ifid if31'"
-check "UEFI HTTP client behind relays: http URL and HTTPClient" sh -c "echo '$out' | grep -q 'url http://\[fd9a::1\]:80/ipxe.efi vendor HTTPClient'"
+check "UEFI HTTP client behind relays: http URL and HTTPClient" sh -c "echo '$out' | grep -q 'url http://\[fd9a::1\]:80/files/ipxe.efi vendor HTTPClient'"
 
 out=$(ip netns exec $C $P fd9a::1 ipxe); echo "$out" | sed 's/^/# /'
 check "iPXE gets its boot script over HTTP on IPv6" sh -c "echo '$out' | grep -q 'url http://\[fd9a::1\]:80/boot.ipxe'"

@@ -66,7 +66,8 @@ main(void)
 
 	ask(m, 16, "HTTPClient", false, &a);
 	CHECK(a.http_client, "HTTP Boot gets option 60 HTTPClient");
-	CHECK_STR(a.file, "http://10.0.0.1:8080/bootx64.efi", "HTTP Boot gets a URL");
+	CHECK_STR(a.file, "http://10.0.0.1:8080/files/bootx64.efi",
+	    "HTTP Boot gets a URL of the loader under /files/, where HTTP serves it");
 
 	ask(m, 22, "U-Boot", false, &a);
 	CHECK_STR(a.file, "boot.scr.uimg", "U-Boot gets the script image");
