@@ -54,11 +54,14 @@ put_machine(struct strbuf *t, const struct machine *m)
 }
 
 /* The service names the grid's machines dial by (9front's /lib/ndb/common
- * gives them; an export without one gets them here): the auth server's
- * ticket service, 9P, rcpu and the old cpu, exportfs, and dns. */
+ * gives them; an export without one gets them here), with 9front's names
+ * and ports: the auth server's ticket service, 9P, rcpu, the old cpu
+ * service (`ncpu` 17010: what cpu(1) before rcpu dials by default, and
+ * what its cpu server listens on; `cpu` is 17013 in 9front's table),
+ * exportfs, and dns. */
 static const struct { const char *proto, *name; int port; } services[] = {
 	{ "tcp", "ticket", 567 }, { "tcp", "9fs", 564 }, { "tcp", "rcpu", 17019 },
-	{ "tcp", "cpu", 17010 }, { "tcp", "exportfs", 17007 },
+	{ "tcp", "ncpu", 17010 }, { "tcp", "cpu", 17013 }, { "tcp", "exportfs", 17007 },
 	{ "udp", "dns", 53 }, { "tcp", "dns", 53 },
 };
 

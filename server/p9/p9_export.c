@@ -198,9 +198,13 @@ writable_path(const struct p9_export *x, const char *path, bool strictly)
 	return false;
 }
 
+/* Plan 9's "permission denied"; the debug log says who, where and why
+ * (which of the export's rules refused), so a client that fails at boot
+ * can be traced to the file. */
 static int
-refuse(struct p9_op *op)
+refuse(struct p9_op *op, const char *path, const char *why)
 {
+	log_debug("9p: %s: /%s: permission denied (%s)", op->uname, path, why);
 	str_copy(op->ename, "permission denied", sizeof op->ename);
 	return -EACCES;
 }
@@ -341,13 +345,17 @@ users_of(struct p9_export *x)
 /* May op's user have want on a file of owner o and mode m? Refuses with
  * Plan 9's "permission denied" when not. */
 static int
-check_access(struct p9_op *op, const struct p9_owner *o, mode_t m, int want)
+check_access(struct p9_op *op, const char *path, const struct p9_owner *o, mode_t m, int want)
 {
 	struct p9_export *x = op->ctx;
+	char why[160];
 
 	if (p9_may(users_of(x), op->uname, o, (uint32_t)(m & 0777), want))
 		return 0;
-	return refuse(op);
+	snprintf(why, sizeof why, "wants %s%s%s; %s:%s %03o",
+	    want & P9_MAY_READ ? "r" : "", want & P9_MAY_WRITE ? "w" : "",
+	    want & P9_MAY_EXEC ? "x" : "", o->uid, o->gid, (unsigned)(m & 0777));
+	return refuse(op, path, why);
 }
 
 /* ---- qids and stats ---- */
@@ -645,7 +653,7 @@ x_open(struct p9_op *op, void *node, uint8_t mode, struct p9_qid *qid)
 
 	if (n->ov) {
 		if (wants_write(mode))
-			return refuse(op);
+			return refuse(op, n->ov->path, "a generated file");
 		free(n->text);
 		p9_unhold(&n->held);
 		n->text = n->ov->make(n->ov->arg, &n->len);
@@ -664,8 +672,8 @@ x_open(struct p9_op *op, void *node, uint8_t mode, struct p9_qid *qid)
 		return rc;
 	bool isdir = S_ISDIR(st.st_mode);
 	if (wants_write(mode) && (isdir || !writable_path(x, n->path, false)))
-		return refuse(op);
-	if ((rc = check_access(op, &o, st.st_mode, open_wants(mode, isdir))) < 0)
+		return refuse(op, n->path, isdir ? "opening a directory to write" : "not below a writable path");
+	if ((rc = check_access(op, n->path, &o, st.st_mode, open_wants(mode, isdir))) < 0)
 		return rc;
 	int flags = open_flags(mode, isdir);
 	int fd = open_beneath(x, n->path, (uint64_t)flags, 0);
@@ -709,7 +717,7 @@ x_create(struct p9_op *op, void *node, const char *name, uint32_t perm, uint8_t 
 	int dirfd = -1, fd = -1, rc = 0;
 
 	if (!writable_path(x, path, true) || overlay_at(x, path)) {
-		rc = refuse(op);
+		rc = refuse(op, path, "creating: not below a writable path, or a generated file");
 		goto out;
 	}
 	if (fds_full(x)) {              /* a new file would need a descriptor */
@@ -723,7 +731,7 @@ x_create(struct p9_op *op, void *node, const char *name, uint32_t perm, uint8_t 
 	}
 	struct p9_owner dir_owner, o;
 	owner_of_fd(x, dirfd, &dst, &dir_owner);
-	if ((rc = check_access(op, &dir_owner, dst.st_mode, P9_MAY_WRITE)) < 0)
+	if ((rc = check_access(op, n->path, &dir_owner, dst.st_mode, P9_MAY_WRITE)) < 0)
 		goto out;
 	mode_t m = create_perm(perm, &dst);
 	if (perm & P9_DMDIR) {
@@ -926,26 +934,26 @@ wstat_allowed(struct p9_op *op, struct xnode *n, const struct stat *st,
 	int rc;
 
 	if ((ws->valid & P9_WS_LENGTH) && !writer)
-		return refuse(op);
+		return refuse(op, n->path, "wstat length: not a writer");
 	if ((ws->valid & P9_WS_MODE) && !owner && !leader)
-		return refuse(op);
+		return refuse(op, n->path, "wstat mode: neither owner nor group leader");
 	if ((ws->valid & (P9_WS_ATIME | P9_WS_MTIME)) && !owner && !writer)
-		return refuse(op);
+		return refuse(op, n->path, "wstat times: neither owner nor writer");
 	if ((ws->valid & P9_WS_GID) && ws->gid && strcmp(ws->gid, o->gid) != 0) {
 		bool to_own = owner && p9_users_member(u, op->uname, ws->gid);
 		bool leads_both = leader && p9_users_leader(u, op->uname, ws->gid);
 		if (strlen(ws->gid) >= P9_UNAMEMAX || strchr(ws->gid, ':') || !(to_own || leads_both))
-			return refuse(op);
+			return refuse(op, n->path, "wstat group");
 	}
 	if (ws->valid & P9_WS_NAME) {
 		char *parent = parent_path(n->path);
 		struct stat dst;
 		struct p9_owner dir_owner;
 		rc = inspect(x, parent, &dst, &dir_owner);
+		if (rc == 0)
+			rc = check_access(op, parent, &dir_owner, dst.st_mode, P9_MAY_WRITE);
 		free(parent);
 		if (rc < 0)
-			return rc;
-		if ((rc = check_access(op, &dir_owner, dst.st_mode, P9_MAY_WRITE)) < 0)
 			return rc;
 	}
 	return 0;
@@ -959,11 +967,11 @@ x_wstat(struct p9_op *op, void *node, const struct p9_wstat *ws)
 	unsigned meta = ws->valid & (unsigned)~P9_WS_LENGTH;
 
 	if (n->ov)
-		return refuse(op);
+		return refuse(op, n->path, "wstat of a generated file");
 	if ((ws->valid & P9_WS_LENGTH) && !writable_path(x, n->path, false))
-		return refuse(op);
+		return refuse(op, n->path, "wstat length: not below a writable path");
 	if (meta && !writable_path(x, n->path, true))
-		return refuse(op);
+		return refuse(op, n->path, "wstat: not below a writable path");
 	int fd = open_beneath(x, n->path, O_PATH, 0);
 	if (fd < 0)
 		return resolve_errno(errno);
@@ -998,22 +1006,27 @@ x_remove(struct p9_op *op, void *node)
 	struct stat st;
 
 	if (n->ov || !writable_path(x, n->path, true))
-		return refuse(op);
+		return refuse(op, n->path, "remove: not below a writable path, or a generated file");
 	char *parent = parent_path(n->path);
 	int dirfd = open_beneath(x, parent, O_PATH | O_DIRECTORY, 0);
 	int rc = 0;
-	free(parent);
-	if (dirfd < 0)
+	if (dirfd < 0) {
+		free(parent);
 		return resolve_errno(errno);
+	}
 	const char *base = base_name(n->path);
 	struct stat dst;
 	struct p9_owner dir_owner;
 	if (fstat(dirfd, &dst) < 0) {
+		rc = -errno;
 		close(dirfd);
-		return -errno;
+		free(parent);
+		return rc;
 	}
 	owner_of_fd(x, dirfd, &dst, &dir_owner);
-	if ((rc = check_access(op, &dir_owner, dst.st_mode, P9_MAY_WRITE)) < 0)
+	rc = check_access(op, parent, &dir_owner, dst.st_mode, P9_MAY_WRITE);
+	free(parent);
+	if (rc < 0)
 		;       /* removing is writing the directory, as in Plan 9 */
 	else if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		rc = -errno;

@@ -7,7 +7,10 @@
 # it, cs reads the generated file alone and `tcp!AUTH!ticket` cannot be
 # translated: issue 22). An export with its own lib/ndb/common gets no
 # service entries (the site's file gives them); one without gets ticket 567,
-# 9fs 564, rcpu 17019, cpu 17010, exportfs 17007 and dns 53, and loses them
+# 9fs 564, rcpu 17019, ncpu 17010 (the old cpu service: 9front's cpu(1)
+# dials tcp!HOST!ncpu; a 2016 terminal's `cpu -h cpu1` failed with
+# `cs: can't translate service` when this file called it cpu), cpu 17013,
+# exportfs 17007 and dns 53, and loses them
 # as soon as a common file appears. A service is then looked up through the
 # database= chain as libndb's ndbopen orders it.
 . "${GRIDBOOT_TOP:-.}/tests/lib.sh"
@@ -72,7 +75,7 @@ for dl in "" -L; do
 	port=$(lookup tcp ticket "$T_TMP/site.local" "$T_TMP/site.common")
 	check "$v: ... tcp!AUTH!ticket resolves through the site's common file (port ${port:-none})" [ "${port:-}" = 1567 ]
 	check "$v: without lib/ndb/common: the same database= entry" has_db "$T_TMP/bare.local"
-	for s in tcp:ticket:567 tcp:9fs:564 tcp:rcpu:17019 tcp:cpu:17010 tcp:exportfs:17007 udp:dns:53; do
+	for s in tcp:ticket:567 tcp:9fs:564 tcp:rcpu:17019 tcp:ncpu:17010 tcp:cpu:17013 tcp:exportfs:17007 udp:dns:53; do
 		IFS=: read -r proto name want <<EOS
 $s
 EOS

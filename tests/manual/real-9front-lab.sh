@@ -3,7 +3,18 @@
 # brings up cpu1 (cpu server, BIOS, host owner from its nvram image) and
 # term1 (terminal, glenda's password typed on its serial console by the
 # lab), both from gridbootd alone; drawterm from the host to cpu1 as glenda
-# must print `cpu1`; then `make lab-down` must leave nothing behind. Prints
+# must print `cpu1`; then the grid is used from the consoles (issue 22),
+# each step typed on a serial console and checked, the transcript kept as
+# `# NAME| ` lines: on term1 as glenda, `ndb/csquery` translates
+# tcp!AUTH!ticket (the generated ndb keeps the service names), `cpu -h cpu1`
+# (rcpu where the root has it) prints cpu1 (through gridbootd's auth
+# server, by name); on cpu1 as bootes (the host owner, a grid
+# administrator) the grid tree is mounted with authentication, listed, and
+# term1's role changed by writing machines/term1/role, as the API then
+# shows (and changed back); as glenda on term1 the same write is refused;
+# `passwd` on term1 changes glenda's password over AuthPass, and drawterm
+# then logs in with the new one and not the old. Then `make lab-down` must
+# leave nothing behind. Prints
 # each machine's power-on -> up time (up: its first 9P attach, gridbootd's
 # timeline) and TAP lines. Not part of `make test`: it needs the 9front files
 # in kernels/ (docs/lab.md: `make kernels`, or the Feb 2016 binaries), root,
@@ -27,6 +38,8 @@ T0=$(date +%s)
 ok() { n=$((n + 1)); echo "ok $n - $* [+$(($(date +%s) - T0)) s]"; }
 not_ok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $* [+$(($(date +%s) - T0)) s]"; }
 api() { ip netns exec gblab curl -s -m 2 "http://10.99.0.1$1"; }
+# glenda's lab password as test-lab/lab.sh sets it (passwd below changes it).
+LAB_GLENDA_PASSWORD_OLD=${LAB_GLENDA_PASSWORD:-glenda-lab-pw}
 
 for f in amd64/9pc64 root/amd64/init; do
 	[ -f "kernels/$f" ] || { echo "1..0 # SKIP no kernels/$f (docs/lab.md)"; exit 0; }
@@ -113,6 +126,97 @@ if echo "$out" | grep -q 'cpu1$'; then
 else
 	not_ok "drawterm printed cpu1"
 fi
+
+# ---- Using the grid from the consoles (issue 22) ----
+# on NAME SECONDS PATTERN LINE...: types the lines on NAME's console (1.5 s
+# apart), then waits at most SECONDS for PATTERN (grep -E) in what the
+# console printed since; the new output is in $T/out and shown as the
+# transcript. Returns grep's verdict.
+on() {
+	name=$1 secs=$2 pat=$3
+	shift 3
+	b=$(wc -c <"$RUN/$name.serial")
+	for l in "$@"; do printf '%s\n' "$l"; done |
+	    python3 test-lab/console-typist.py type "$RUN/$name.sock" "${PAUSE:-1.5}"
+	j=0
+	while :; do
+		tail -c +$((b + 1)) "$RUN/$name.serial" | tr -d '\r' >"$T/out"
+		grep -Eq "$pat" "$T/out" && break
+		[ $j -ge "$secs" ] && break
+		sleep 1
+		j=$((j + 1))
+	done
+	grep -v '^$' "$T/out" | sed "s/^/# $name| /"
+	grep -Eq "$pat" "$T/out"
+}
+role_of() { api "/api/v1/machines/$1" | jq -r '.role // empty' 2>/dev/null; }
+auth=10.99.0.1
+
+# The generated ndb keeps 9front's service names (its database= entry).
+if on term1 10 "/net/tcp/clone $auth!567" "echo 'tcp!$auth!ticket' | ndb/csquery"; then
+	ok "term1: ndb/csquery translates tcp!$auth!ticket to /net/tcp/clone $auth!567"
+else
+	not_ok "term1: ndb/csquery translates tcp!$auth!ticket"
+fi
+
+# term1 -> cpu1 by name, authenticated through gridbootd (p9any, dp9ik).
+cpucmd=cpu
+[ -f kernels/root/rc/bin/rcpu ] || [ -f kernels/root/amd64/bin/rcpu ] && cpucmd=rcpu
+if on term1 60 '^cpu1(term% )?$|^cpu1$' "$cpucmd -h cpu1 -c cat /dev/sysname"; then
+	ok "term1: $cpucmd -h cpu1 -c cat /dev/sysname printed cpu1"
+else
+	not_ok "term1: $cpucmd -h cpu1 -c cat /dev/sysname printed cpu1"
+fi
+
+# The grid tree, mounted with authentication by the host owner on cpu1's
+# console: a role changed by a write, seen in the API, and changed back.
+if on cpu1 20 'term1' "srv tcp!$auth!9fs gsrv" "mount /srv/gsrv /n/grid grid" "ls /n/grid/machines"; then
+	ok "cpu1 (bootes): the grid tree mounted with authentication; ls /n/grid/machines lists term1"
+else
+	not_ok "cpu1 (bootes): mount of the grid tree, ls /n/grid/machines"
+fi
+before=$(role_of term1)
+other=cpu
+[ "$before" = cpu ] && other=terminal
+on cpu1 10 "^$other" "echo $other >/n/grid/machines/term1/role" "cat /n/grid/machines/term1/role"
+after=$(role_of term1)
+if [ "$after" = "$other" ]; then
+	ok "cpu1 (bootes): echo $other >machines/term1/role; the API says role $after (was $before)"
+else
+	not_ok "cpu1 (bootes): the role write shows in the API (role ${after:-none}, wanted $other)"
+fi
+on cpu1 10 '# $' "echo $before >/n/grid/machines/term1/role" >/dev/null
+[ "$(role_of term1)" = "$before" ] || echo "# term1's role not restored: $(role_of term1)"
+
+# The same write as glenda on term1 is refused: she is no grid administrator.
+if on term1 20 'not a grid administrator' "srv tcp!$auth!9fs gsrv" "mount /srv/gsrv /n/grid grid" \
+    "cat /n/grid/machines/term1/state" "echo $other >/n/grid/machines/term1/role" &&
+    [ "$(role_of term1)" = "$before" ]; then
+	ok "term1 (glenda): the role write is refused (not a grid administrator); the API still says $before"
+else
+	not_ok "term1 (glenda): the role write refused, role unchanged ($(role_of term1))"
+fi
+
+# passwd on term1 (AuthPass), then drawterm with the new password and the old.
+newpw=glenda-lab-pw-new
+PAUSE=3 on term1 20 'Inferno/POP password\? \(y/n\) n' passwd "$LAB_GLENDA_PASSWORD_OLD" y "$newpw" "$newpw" n
+i=0
+until grep -q "glenda's password changed (AuthPass)" "$RUN/gridbootd.log" || [ $i -ge 10 ]; do
+	sleep 1
+	i=$((i + 1))
+done
+if grep "glenda's password changed (AuthPass)" "$RUN/gridbootd.log" | sed 's/^/# gridbootd: /' | grep -q .; then
+	ok "term1: passwd changed glenda's password over AuthPass"
+else
+	not_ok "term1: passwd changed glenda's password (gridbootd's log says nothing)"
+fi
+out=$(LAB_GLENDA_PASSWORD=$newpw LAB_DRAWTERM_TIMEOUT=30 sh test-lab/lab.sh drawterm 'cat /dev/sysname' 2>&1)
+echo "$out" | sed 's/^/# drawterm (new password): /'
+if echo "$out" | grep -q 'cpu1$'; then ok "drawterm with the new password printed cpu1"; else not_ok "drawterm with the new password"; fi
+out=$(LAB_GLENDA_PASSWORD=$LAB_GLENDA_PASSWORD_OLD LAB_DRAWTERM_TIMEOUT=30 sh test-lab/lab.sh drawterm 'cat /dev/sysname' 2>&1)
+echo "$out" | sed 's/^/# drawterm (old password): /'
+if echo "$out" | grep -q 'cpu1$'; then not_ok "drawterm with the old password is refused"; else ok "drawterm with the old password is refused"; fi
+
 sh test-lab/lab.sh status | sed 's/^/# /'
 
 # What the consoles showed, for the record (the run directory goes with

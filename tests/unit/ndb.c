@@ -63,11 +63,12 @@ main(void)
 	    "tcp=ticket port=567\n"
 	    "tcp=9fs port=564\n"
 	    "tcp=rcpu port=17019\n"
-	    "tcp=cpu port=17010\n"
+	    "tcp=ncpu port=17010\n"
+	    "tcp=cpu port=17013\n"
 	    "tcp=exportfs port=17007\n"
 	    "udp=dns port=53\n"
 	    "tcp=dns port=53\n",
-	    "root form with services: ticket 567, 9fs 564, rcpu 17019, cpu 17010, exportfs 17007, dns 53 last");
+	    "root form with services: ticket 567, 9fs 564, rcpu 17019, ncpu 17010, cpu 17013 (9front's names), exportfs 17007, dns 53 last");
 	free(text);
 	inv_unref(inv);
 	return UNIT_DONE();
