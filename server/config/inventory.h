@@ -151,6 +151,7 @@ struct grid {
 	char *ipxe_scripts;         /* directory of iPXE templates, or NULL */
 	struct kvlist ipxe;         /* template name -> text read from it */
 	int http_per_source;        /* HTTP connections from one address (32) */
+	int http_workers;           /* HTTP threads; 0: on the loop (cores) */
 	int p9_port;                /* 9P module (docs/9p.md) */
 	bool p9_auth;               /* 9P attaches must authenticate (docs/auth.md) */
 	bool p9_nonone;             /* ... and none may not attach unproved, even to read */
