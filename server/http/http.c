@@ -725,10 +725,11 @@ mhd_start(struct http_state *h, unsigned limit)
 	     * an IPv6 source by its /64. */
 	    on_accept, h,
 	    on_request, h,
+	    /* First, or MHD logs its complaint about the order itself. */
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 	    MHD_OPTION_LISTEN_SOCKET, h->listenfd,
 	    /* 1 is no pool: MHD's one internal thread. */
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(h->workers > 1 ? h->workers : 0),
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 	    MHD_OPTION_CONNECTION_LIMIT, limit,
