@@ -206,7 +206,8 @@ struct inventory {
 	struct errlist warnings;
 	/* Hash indexes of machines by MAC, address and name, built at load:
 	 * lookups per packet do not grow with the inventory. */
-	uint32_t *index[KEY_COUNT];
+	uint32_t *index[KEY_COUNT];     /* NULL: no machine has that key */
+	uint8_t *index_tag[KEY_COUNT];  /* a byte of each slot's hash */
 	size_t index_cap;
 	/* An inventory derived from another by one role change (inv_derive)
 	 * has its own machine table, indexes and warnings and borrows the
