@@ -35,7 +35,7 @@ kea_cfg() {
 	awk -v n="$1" -v dir="$tmp" 'BEGIN {
 		printf "{ \"Dhcp4\": { \"interfaces-config\": { \"interfaces\": [] },\n"
 		printf "  \"lease-database\": { \"type\": \"memfile\", \"persist\": false },\n"
-		printf "  \"valid-lifetime\": 3600,\n  \"subnet4\": [ { \"id\": 1, \"subnet\": \"10.92.0.0/14\",\n"
+		printf "  \"valid-lifetime\": 3600,\n  \"subnet4\": [ { \"id\": 1, \"subnet\": \"%s\",\n", (n > 196608 ? "10.64.0.0/10" : "10.92.0.0/14")
 		printf "    \"pools\": [ { \"pool\": \"10.92.1.1 - 10.92.255.254\" } ],\n"
 		printf "    \"option-data\": [ { \"name\": \"routers\", \"data\": \"10.92.0.1\" } ],\n"
 		printf "    \"reservations\": [\n"

@@ -113,7 +113,13 @@ ipxe_subst(const char *t, const struct kvlist *vars)
 
 	while (*t) {
 		const char *end, *val = NULL;
-		if (t[0] == '$' && t[1] == '{' && (end = strchr(t + 2, '}')) != NULL) {
+		if (t[0] != '$') {      /* the text up to the next '$' at once */
+			size_t n = strcspn(t, "$");
+			fwrite(t, 1, n, f);
+			t += n;
+			continue;
+		}
+		if (t[1] == '{' && (end = strchr(t + 2, '}')) != NULL) {
 			for (size_t i = 0; i < vars->n && !val; i++)
 				if (strlen(vars->v[i].key) == (size_t)(end - t - 2) &&
 				    memcmp(vars->v[i].key, t + 2, (size_t)(end - t - 2)) == 0)

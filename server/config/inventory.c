@@ -36,8 +36,10 @@ inv_free(struct inventory *inv)
 
 	if (inv->base) {
 		free(inv->machines);
-		for (int k = 0; k < KEY_COUNT; k++)
+		for (int k = 0; k < KEY_COUNT; k++) {
 			free(inv->index[k]);
+			free(inv->index_tag[k]);
+		}
 		errlist_free(&inv->warnings);
 		inv_unref(inv->base);
 		free(inv);
@@ -108,8 +110,10 @@ inv_free(struct inventory *inv)
 	}
 	free(inv->exports);
 	errlist_free(&inv->warnings);
-	for (int k = 0; k < KEY_COUNT; k++)
+	for (int k = 0; k < KEY_COUNT; k++) {
 		free(inv->index[k]);
+		free(inv->index_tag[k]);
+	}
 	free(inv->path);
 	free(inv->dir);
 	free(inv);
@@ -267,8 +271,12 @@ inv_derive(const struct inventory *old)
 	inv->machines = emalloc((n + 1) * sizeof *inv->machines);
 	memcpy(inv->machines, old->machines, n * sizeof *inv->machines);
 	for (int k = 0; k < KEY_COUNT; k++) {
+		if (old->index[k] == NULL)
+			continue;
 		inv->index[k] = emalloc(old->index_cap * sizeof *inv->index[k]);
 		memcpy(inv->index[k], old->index[k], old->index_cap * sizeof *inv->index[k]);
+		inv->index_tag[k] = emalloc(old->index_cap);
+		memcpy(inv->index_tag[k], old->index_tag[k], old->index_cap);
 	}
 	inv->warnings = (struct errlist){ 0 };
 	if (old->warnings.n) {

@@ -151,6 +151,7 @@ struct grid {
 	char *ipxe_scripts;         /* directory of iPXE templates, or NULL */
 	struct kvlist ipxe;         /* template name -> text read from it */
 	int http_per_source;        /* HTTP connections from one address (32) */
+	int http_workers;           /* HTTP threads; 0: on the loop (cores) */
 	int p9_port;                /* 9P module (docs/9p.md) */
 	bool p9_auth;               /* 9P attaches must authenticate (docs/auth.md) */
 	bool p9_nonone;             /* ... and none may not attach unproved, even to read */
@@ -205,7 +206,8 @@ struct inventory {
 	struct errlist warnings;
 	/* Hash indexes of machines by MAC, address and name, built at load:
 	 * lookups per packet do not grow with the inventory. */
-	uint32_t *index[KEY_COUNT];
+	uint32_t *index[KEY_COUNT];     /* NULL: no machine has that key */
+	uint8_t *index_tag[KEY_COUNT];  /* a byte of each slot's hash */
 	size_t index_cap;
 	/* An inventory derived from another by one role change (inv_derive)
 	 * has its own machine table, indexes and warnings and borrows the

@@ -11,12 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const grid_keys[] = {
 	"name", "authdom", "server", "files", "templates", "state", "http_port",
 	"tftp_port", "dhcp_port", "proxy_port", "fs", "auth", "plan9ini",
 	"loaders", "api_token", "unknown", "interfaces", "user",
-	"web", "ipxe_scripts", "http_per_source",  /* HTTP module */
+	"web", "ipxe_scripts", "http_per_source", "http_workers",  /* HTTP module */
 	"p9_port", "p9_auth", "p9_nonone", "p9_grid_open", "admins",  /* 9P module */
 	"auth_port", "rcpu_port", "auth_des", "authid", "keys", "speaksfor",
 	"serve_nvram", "p9any",     /* auth module */
@@ -196,6 +197,16 @@ parse_grid_auth(struct ctx *c, config_setting_t *g, struct grid *gr)
 	parse_admins(c, g, gr);
 }
 
+/* grid.http_workers' default: one HTTP thread per core this process may
+ * run on, at most 16 (more wait on the one loop's lock, evloop.h). */
+static int
+default_workers(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > 16 ? 16 : (int)n;
+}
+
 void
 parse_grid(struct ctx *c, config_setting_t *root)
 {
@@ -209,6 +220,7 @@ parse_grid(struct ctx *c, config_setting_t *root)
 	gr->proxy_port = 4011;
 	gr->p9_port = 564;
 	gr->http_per_source = 32;
+	gr->http_workers = default_workers();
 	gr->auth_port = 567;
 	gr->rcpu_port = 17019;
 	if (g == NULL || !config_setting_is_group(g)) {
@@ -241,6 +253,7 @@ parse_grid(struct ctx *c, config_setting_t *root)
 	get_int(c, g, "grid", "proxy_port", 1, 65535, &gr->proxy_port);
 	get_int(c, g, "grid", "p9_port", 1, 65535, &gr->p9_port);
 	get_int(c, g, "grid", "http_per_source", 1, 65536, &gr->http_per_source);
+	get_int(c, g, "grid", "http_workers", 0, 64, &gr->http_workers);
 	parse_grid_auth(c, g, gr);
 	gr->nfs = get_ip_list(c, g, "grid", "fs", gr->fs, 2);
 	gr->nauth = get_ip_list(c, g, "grid", "auth", gr->auth, 2);

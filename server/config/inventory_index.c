@@ -61,7 +61,16 @@ key_equal(const struct machine *a, const struct machine *b, enum inv_key k)
 }
 
 /* Slots hold machine number + 1; 0 is empty. Sized at twice the machine
- * count rounded up to a power of two, so probes stay short. */
+ * count rounded up to a power of two, so probes stay short. Beside each
+ * slot, a byte of the key's hash: a probe past another machine's slot
+ * reads that byte, not the machine (a cache miss per probe at a million
+ * machines). A key no machine has gets no table. */
+static uint8_t
+hash_tag(uint64_t h)
+{
+	return (uint8_t)(h >> 56);
+}
+
 void
 index_reset(struct inventory *inv)
 {
@@ -71,9 +80,29 @@ index_reset(struct inventory *inv)
 		cap *= 2;
 	for (int k = 0; k < KEY_COUNT; k++) {
 		free(inv->index[k]);
+		free(inv->index_tag[k]);
 		inv->index[k] = ecalloc(cap, sizeof *inv->index[k]);
+		inv->index_tag[k] = emalloc(cap);
 	}
 	inv->index_cap = cap;
+}
+
+/* Frees the tables of keys no machine has (most inventories: DUIDs and
+ * IPv6 addresses; 8 MB each at a million machines). */
+void
+index_trim(struct inventory *inv)
+{
+	for (int k = 0; k < KEY_COUNT; k++) {
+		bool used = false;
+		for (size_t i = 0; i < inv->nmachines && !used; i++)
+			used = key_present(&inv->machines[i], k);
+		if (!used) {
+			free(inv->index[k]);
+			free(inv->index_tag[k]);
+			inv->index[k] = NULL;
+			inv->index_tag[k] = NULL;
+		}
+	}
 }
 
 /* The first machine with the same key as probe, or NULL. */
@@ -81,34 +110,44 @@ static struct machine *
 index_find(const struct inventory *inv, const struct machine *probe, enum inv_key k)
 {
 	size_t mask = inv->index_cap - 1;
+	uint64_t h;
 
-	if (inv->index_cap == 0 || !key_present(probe, k))
+	if (inv->index[k] == NULL || !key_present(probe, k))
 		return NULL;
-	for (size_t i = key_hash(probe, k) & mask;; i = (i + 1) & mask) {
+	h = key_hash(probe, k);
+	for (size_t i = h & mask;; i = (i + 1) & mask) {
 		uint32_t v = inv->index[k][i];
 		if (v == 0)
 			return NULL;
-		if (key_equal(&inv->machines[v - 1], probe, k))
+		if (inv->index_tag[k][i] == hash_tag(h) && key_equal(&inv->machines[v - 1], probe, k))
 			return &inv->machines[v - 1];
 	}
 }
 
 /* Adds machine i under each key it has, unless an earlier one holds it
- * (lookups answer the first, as a scan would). */
-void
+ * (lookups answer the first, as a scan would). False when a key of it
+ * has no table (trimmed: inv_index_add then rebuilds). */
+bool
 index_add(struct inventory *inv, size_t i)
 {
 	const struct machine *m = &inv->machines[i];
 	size_t mask = inv->index_cap - 1;
 
 	for (int k = 0; k < KEY_COUNT; k++) {
-		if (!key_present(m, k) || index_find(inv, m, k) != NULL)
+		if (!key_present(m, k))
 			continue;
-		size_t j = key_hash(m, k) & mask;
+		if (inv->index[k] == NULL)
+			return false;
+		if (index_find(inv, m, k) != NULL)
+			continue;
+		uint64_t h = key_hash(m, k);
+		size_t j = h & mask;
 		while (inv->index[k][j] != 0)
 			j = (j + 1) & mask;
 		inv->index[k][j] = (uint32_t)i + 1;
+		inv->index_tag[k][j] = hash_tag(h);
 	}
+	return true;
 }
 
 void
@@ -117,15 +156,14 @@ inv_index(struct inventory *inv)
 	index_reset(inv);
 	for (size_t i = 0; i < inv->nmachines; i++)
 		index_add(inv, i);
+	index_trim(inv);
 }
 
 void
 inv_index_add(struct inventory *inv, size_t i)
 {
-	if (2 * inv->nmachines > inv->index_cap)
+	if (2 * inv->nmachines > inv->index_cap || !index_add(inv, i))
 		inv_index(inv);
-	else
-		index_add(inv, i);
 }
 
 struct machine *

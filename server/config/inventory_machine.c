@@ -171,7 +171,7 @@ check_machine_unique(struct ctx *c, config_setting_t *m, struct machine *ma, siz
 		bad(c, config_setting_get_member(m, "duid"), kp,
 		    "already used by %s on line %d", o->name ? o->name : "?", o->line);
 	}
-	index_add(inv, i);
+	(void)index_add(inv, i);   /* every table exists while parsing */
 }
 
 static void
@@ -233,6 +233,7 @@ parse_machines_sliced(struct ctx *c)
 		config_destroy(&cfg);
 	}
 	free(b.p);
+	index_trim(inv);
 }
 
 void
@@ -256,4 +257,5 @@ parse_machines(struct ctx *c, config_setting_t *root)
 	index_reset(inv);
 	for (size_t i = 0; i < inv->nmachines; i++)
 		parse_one_machine(c, config_setting_get_elem(l, (unsigned)i), i);
+	index_trim(inv);
 }

@@ -97,7 +97,8 @@ void parse_machines(struct ctx *c, config_setting_t *root);
 
 /* inventory_index.c: the machine indexes */
 void index_reset(struct inventory *inv);
-void index_add(struct inventory *inv, size_t i);
+bool index_add(struct inventory *inv, size_t i);
+void index_trim(struct inventory *inv);
 
 /* inventory_export.c: exports */
 void parse_exports(struct ctx *c, config_setting_t *root);

@@ -3,8 +3,10 @@
 #include "core/util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 struct fd_slot {
@@ -27,7 +29,24 @@ struct evloop {
 	int nhooks;
 	uint64_t now;
 	bool stop;
+	/* The big lock (evloop.h): held by the loop's thread except while
+	 * it waits in epoll_wait; taken by other threads around their
+	 * callbacks into the daemon's state. */
+	pthread_mutex_t big;
+	pthread_t owner;
+	int wakefd;             /* eventfd: another thread wants a turn */
 };
+
+static void
+on_wake(int fd, uint32_t events, void *arg)
+{
+	uint64_t n;
+
+	(void)events;
+	(void)arg;
+	if (read(fd, &n, sizeof n) < 0 && errno != EAGAIN)
+		log_debug("evloop: wake: %s", strerror(errno));
+}
 
 struct evloop *
 ev_new(void)
@@ -39,8 +58,50 @@ ev_new(void)
 		free(loop);
 		return NULL;
 	}
+	loop->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (loop->wakefd < 0 || ev_add_fd(loop, loop->wakefd, EPOLLIN, on_wake, loop) < 0) {
+		if (loop->wakefd >= 0)
+			close(loop->wakefd);
+		close(loop->epfd);
+		free(loop->fds);
+		free(loop);
+		return NULL;
+	}
+	pthread_mutex_init(&loop->big, NULL);
+	pthread_mutex_lock(&loop->big);
+	loop->owner = pthread_self();
 	loop->now = mono_ms();
 	return loop;
+}
+
+void
+ev_lock(struct evloop *loop)
+{
+	pthread_mutex_lock(&loop->big);
+	/* The loop may have slept for a while: the time this caller's
+	 * work sees is now, not the loop's last turn. */
+	loop->now = mono_ms();
+}
+
+void
+ev_unlock(struct evloop *loop)
+{
+	pthread_mutex_unlock(&loop->big);
+}
+
+void
+ev_wake(struct evloop *loop)
+{
+	uint64_t one = 1;
+
+	if (write(loop->wakefd, &one, sizeof one) < 0 && errno != EAGAIN)
+		log_debug("evloop: wake: %s", strerror(errno));
+}
+
+bool
+ev_on_loop_thread(const struct evloop *loop)
+{
+	return pthread_equal(loop->owner, pthread_self()) != 0;
 }
 
 void
@@ -48,6 +109,9 @@ ev_free(struct evloop *loop)
 {
 	if (loop == NULL)
 		return;
+	pthread_mutex_unlock(&loop->big);
+	pthread_mutex_destroy(&loop->big);
+	close(loop->wakefd);
 	close(loop->epfd);
 	free(loop->fds);
 	free(loop->heap);
@@ -181,6 +245,10 @@ ev_timer_arm(struct evloop *loop, struct ev_timer *t, uint64_t delay_ms)
 	}
 	heap_set(loop, loop->nheap++, t);
 	heap_up(loop, t->slot);
+	/* From another thread (under the big lock): the loop may be asleep
+	 * with a deadline computed before this timer existed. */
+	if (!ev_on_loop_thread(loop))
+		ev_wake(loop);
 }
 
 void
@@ -248,10 +316,16 @@ int
 ev_run_once(struct evloop *loop, int timeout_ms)
 {
 	struct epoll_event evs[64];
-	int n = epoll_wait(loop->epfd, evs, (int)nelem(evs), next_timeout(loop, timeout_ms));
+	int timeout = next_timeout(loop, timeout_ms);
 
-	if (n < 0 && errno != EINTR)
+	pthread_mutex_unlock(&loop->big);
+	int n = epoll_wait(loop->epfd, evs, (int)nelem(evs), timeout);
+	int err = errno;
+	pthread_mutex_lock(&loop->big);
+	if (n < 0 && err != EINTR) {
+		errno = err;
 		return -1;
+	}
 	loop->now = mono_ms();
 	for (int i = 0; i < n; i++) {
 		int fd = evs[i].data.fd;

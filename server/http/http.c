@@ -1,10 +1,20 @@
-/* http: libmicrohttpd driven from the daemon's event loop, and the router.
+/* http: libmicrohttpd, its threads or the daemon's event loop, and the router.
  *
- * MHD runs in "external epoll" mode: no thread of its own. Its epoll
- * descriptor sits in our loop; when it is readable, or when the timer MHD
- * asks for expires, we call MHD_run and re-arm the timer from
- * MHD_get_timeout. So every handler runs on the loop's thread and may read
- * the inventory and the stores without locks.
+ * With grid.http_workers = N > 0 (the default: one per core), MHD runs a
+ * pool of N threads, each with its own epoll, sharing the listening
+ * socket. Every callback into this module takes the loop's big lock
+ * (core/evloop.h: http_enter/http_leave), so handlers still run one at a
+ * time and read the inventory and the stores as on the loop; what runs in
+ * parallel is MHD's part: accept, recv, parsing, send and sendfile, which
+ * is most of a small request's cost (docs/http.md has the profile).
+ * The socket is bound at init, as root; the threads start at the first
+ * loop turn, after the detaching fork, the key process's fork and the
+ * privilege drop, so none of those meets a thread.
+ *
+ * With grid.http_workers = 0, MHD runs in "external epoll" mode: no
+ * thread of its own. Its epoll descriptor sits in our loop; when it is
+ * readable, or when the timer MHD asks for expires, we call MHD_run and
+ * re-arm the timer from MHD_get_timeout.
  *
  * Namespace:
  *   /boot.ipxe, /ipxe/, /plan9.ini/, /cfg/pxe/, /boot.scr.uimg, /uboot/
@@ -53,18 +63,25 @@ count(struct http_req *r, unsigned status)
 }
 
 enum MHD_Result
-http_reply(struct MHD_Connection *c, struct http_req *r, unsigned status,
+http_reply_shared(struct MHD_Connection *c, struct http_req *r, unsigned status,
     struct MHD_Response *resp)
 {
-	enum MHD_Result ret;
-
 	if (resp == NULL)
 		return MHD_NO;
 	count(r, status);
 	if (r)
 		r->rejected = status >= 400;
-	ret = MHD_queue_response(c, status, resp);
-	MHD_destroy_response(resp);
+	return MHD_queue_response(c, status, resp);
+}
+
+enum MHD_Result
+http_reply(struct MHD_Connection *c, struct http_req *r, unsigned status,
+    struct MHD_Response *resp)
+{
+	enum MHD_Result ret = http_reply_shared(c, r, status, resp);
+
+	if (resp)
+		MHD_destroy_response(resp);
 	return ret;
 }
 
@@ -305,14 +322,12 @@ addr_of(const struct sockaddr *sa, uint8_t addr[16])
  * source, an IPv6 source being its /64 (a host may use every address of
  * its prefix; MHD's own per-IP limit counts each apart). */
 static enum MHD_Result
-on_accept(void *cls, const struct sockaddr *sa, socklen_t salen)
+accept_policy(struct http_state *h, const struct sockaddr *sa)
 {
-	struct http_state *h = cls;
 	uint8_t addr[16], key[LIM_KEYLEN];
 	int n = 0;
 	char who[64];
 
-	(void)salen;
 	if (!addr_of(sa, addr))
 		return MHD_YES;
 	lim_key_addr(key, addr);
@@ -327,13 +342,24 @@ on_accept(void *cls, const struct sockaddr *sa, socklen_t salen)
 	return MHD_NO;
 }
 
+static enum MHD_Result
+on_accept(void *cls, const struct sockaddr *sa, socklen_t salen)
+{
+	struct http_state *h = cls;
+	bool locked = http_enter(h);
+	enum MHD_Result res = accept_policy(h, sa);
+
+	(void)salen;
+	http_leave(h, locked);
+	return res;
+}
+
 static void header_check(void *arg);
 
 static void
-on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+connection_event(struct http_state *h, struct MHD_Connection *c, void **socket_context,
     enum MHD_ConnectionNotificationCode toe)
 {
-	struct http_state *h = cls;
 	struct http_conn *hc = *socket_context;
 	uint8_t addr[16] = { 0 };
 
@@ -362,6 +388,17 @@ on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 		hc->next->prev = hc->prev;
 	free(hc);
 	*socket_context = NULL;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_state *h = cls;
+	bool locked = http_enter(h);
+
+	connection_event(h, c, socket_context, toe);
+	http_leave(h, locked);
 }
 
 /* Each second while connections are open: a header that has taken more
@@ -393,13 +430,32 @@ header_check(void *arg)
 		ev_timer_arm(h->d->loop, &h->header_timer, 1000);
 }
 
+/* Which worker thread serves a request, for its counter: numbered as
+ * each first serves one, under the lock. */
+static _Thread_local int worker_id = -1;
+
+static void
+count_worker(struct http_state *h)
+{
+	if (h->workers == 0)
+		return;
+	if (worker_id < 0 || worker_id >= h->nworker_ids) {
+		if (h->nworker_ids >= (int)nelem(h->m_worker))
+			return;
+		worker_id = h->nworker_ids++;
+		h->m_worker[worker_id] = metric_counterf("gridboot_http_worker_requests_total",
+		    "HTTP requests by the worker thread that took them (grid.http_workers)",
+		    "worker=\"%d\"", worker_id);
+	}
+	(*h->m_worker[worker_id])++;
+}
+
 static enum MHD_Result
-on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-    const char *version, const char *upload, size_t *upload_size, void **con_cls)
+handle_request(struct http_state *h, struct MHD_Connection *c, const char *url,
+    const char *method, const char *upload, size_t *upload_size, void **con_cls)
 {
 	struct http_req *r = *con_cls;
 
-	(void)version;
 	while (*url == '/')
 		url++;
 	if (r == NULL) {
@@ -409,7 +465,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 			hc->wait_since = 0;     /* the header is complete */
 		r = ecalloc(1, sizeof *r);
 		*con_cls = r;
-		r->h = cls;
+		r->h = h;
+		count_worker(h);
 		r->route = classify(url);
 		r->head = method_is(method, "HEAD");
 		r->mutating = !method_is(method, "GET") && !r->head;
@@ -452,17 +509,38 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 	}
 	if (r->too_big)
 		return http_error(c, r, 413, "request body larger than %d bytes", HTTP_MAX_BODY);
+	if (h->stopping)    /* nothing may be suspended now */
+		return http_error(c, r, 503, "the HTTP server is restarting");
 	return route(c, r, method, url);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+    const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct http_state *h = cls;
+	bool locked = http_enter(h);
+	enum MHD_Result res = handle_request(h, c, url, method, upload, upload_size, con_cls);
+	struct http_req *r = *con_cls;
+
+	(void)version;
+	/* What a POST, PUT or DELETE changed may need the loop's turn (a
+	 * store's commit, a reload): wake it rather than wait for a timer. */
+	if (r && r->mutating && *upload_size == 0)
+		h->want_turn = true;
+	http_leave(h, locked);
+	return res;
 }
 
 static void
 on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
+	struct http_state *h = cls;
 	struct http_req *r = *con_cls;
+	bool locked = http_enter(h);
 	struct http_conn *hc = conn_of(c);
 
-	(void)cls;
 	(void)toe;
 	if (hc)
 		hc->wait_since = mono_ms();     /* the next request's header */
@@ -471,6 +549,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		free(r);
 		*con_cls = NULL;
 	}
+	http_leave(h, locked);
 }
 
 static void
@@ -478,6 +557,7 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	struct http_state *h = cls;
 	char msg[512];
+	bool locked = http_enter(h);
 
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	msg[strcspn(msg, "\n")] = '\0';
@@ -487,21 +567,48 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 		log_debug("http: libmicrohttpd: %s", msg);
 	else
 		log_limited(&h->rl_mhd, LOG_WARNING, "http: libmicrohttpd: %s", msg);
+	http_leave(h, locked);
 }
 
-/* ---- MHD in our loop ---- */
+/* ---- MHD's threads, or MHD in our loop ---- */
+
+bool
+http_enter(struct http_state *h)
+{
+	/* On the loop's own thread (workers = 0, or MHD logging from a call
+	 * the loop made) the lock is already held. */
+	if (h->workers == 0 || ev_on_loop_thread(h->d->loop))
+		return false;
+	ev_lock(h->d->loop);
+	return true;
+}
+
+void
+http_leave(struct http_state *h, bool locked)
+{
+	bool wake;
+
+	if (!locked)
+		return;
+	/* An enroll or a role change waits for the loop's end of turn. */
+	wake = h->want_turn;
+	h->want_turn = false;
+	ev_unlock(h->d->loop);
+	if (wake)
+		ev_wake(h->d->loop);
+}
 
 static void arm_timer(struct http_state *h);
 
 /* MHD handles one step per connection per MHD_run; a few rounds while it
  * says work is pending save a trip through epoll, bounded so the other
- * modules keep their turn. */
+ * modules keep their turn. Only on the loop: workers drive themselves. */
 static void
 drive(struct http_state *h)
 {
 	MHD_UNSIGNED_LONG_LONG t;
 
-	if (h->mhd == NULL)
+	if (h->mhd == NULL || h->workers > 0)
 		return;
 	for (int i = 0; i < 4; i++) {
 		MHD_run(h->mhd);
@@ -509,6 +616,13 @@ drive(struct http_state *h)
 			break;
 	}
 	arm_timer(h);
+}
+
+void
+http_run_now(struct http_state *h)
+{
+	if (h->workers == 0)
+		ev_timer_arm(h->d->loop, &h->timer, 0);
 }
 
 static void
@@ -530,7 +644,7 @@ arm_timer(struct http_state *h)
 {
 	MHD_UNSIGNED_LONG_LONG t;
 
-	if (h->mhd && MHD_get_timeout(h->mhd, &t) == MHD_YES)
+	if (h->mhd && h->workers == 0 && MHD_get_timeout(h->mhd, &t) == MHD_YES)
 		ev_timer_arm(h->d->loop, &h->timer, t > 60000 ? 60000 : t);
 	else
 		ev_timer_stop(h->d->loop, &h->timer);
@@ -544,7 +658,7 @@ on_turn(void *arg)
 	struct http_state *h = arg;
 
 	http_api_enrolls_sync(h);
-	if (h->mhd && !ev_timer_armed(&h->timer))
+	if (h->mhd && h->workers == 0 && !ev_timer_armed(&h->timer))
 		arm_timer(h);
 }
 
@@ -566,77 +680,160 @@ conn_limit(void)
 }
 
 /* One listener for IPv4 and IPv6 ([::], IPv4 clients as mapped
- * addresses); on a host without IPv6, IPv4 only. */
+ * addresses); on a host without IPv6, IPv4 only. Bound here, as root,
+ * and handed to MHD, which closes it when it stops. */
+static int
+listen_socket(int port, bool *v6)
+{
+	int one = 1, zero = 0, err = 0;
+
+	for (int fam6 = 1; fam6 >= 0; fam6--) {
+		struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port),
+		    .sin6_addr = IN6ADDR_ANY_INIT };
+		struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+		    .sin_addr.s_addr = htonl(INADDR_ANY) };
+		int fd = socket(fam6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			err = errno;
+			continue;
+		}
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (fam6)
+			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+		if ((fam6 ? bind(fd, (struct sockaddr *)&a6, sizeof a6) :
+		    bind(fd, (struct sockaddr *)&a4, sizeof a4)) == 0 && listen(fd, 512) == 0) {
+			*v6 = fam6;
+			return fd;
+		}
+		err = errno;
+		close(fd);
+	}
+	errno = err;
+	return -1;
+}
+
 static struct MHD_Daemon *
-mhd_listen(struct http_state *h, int port, unsigned limit)
+mhd_start(struct http_state *h, unsigned limit)
 {
 	unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
 	    MHD_USE_ERROR_LOG;
-	struct MHD_Daemon *m = NULL;
 
-	for (int v6 = 1; v6 >= 0 && m == NULL; v6--)
-		m = MHD_start_daemon(flags | (v6 ? MHD_USE_DUAL_STACK : 0), (uint16_t)port,
-		    /* One host must not hold every connection: on_accept
-		     * counts an IPv6 source by its /64. */
-		    on_accept, h,
-		    on_request, h,
-		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
-		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-		    MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
-		    MHD_OPTION_CONNECTION_LIMIT, limit,
-		    /* Idle or stalled (a peer that stopped reading makes no
-		     * progress): closed after this long. */
-		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_S,
-		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-		    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-		    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)512,
-		    /* daemon.c ignores SIGPIPE; saying so lets MHD use sendfile
-		     * for descriptor responses instead of pread + send. */
-		    MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int)1,
-		    MHD_OPTION_END);
-	return m;
+	if (h->workers > 0)
+		flags |= MHD_USE_INTERNAL_POLLING_THREAD;
+	return MHD_start_daemon(flags, 0,
+	    /* One host must not hold every connection: on_accept counts
+	     * an IPv6 source by its /64. */
+	    on_accept, h,
+	    on_request, h,
+	    /* First, or MHD logs its complaint about the order itself. */
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+	    MHD_OPTION_LISTEN_SOCKET, h->listenfd,
+	    /* 1 is no pool: MHD's one internal thread. */
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(h->workers > 1 ? h->workers : 0),
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+	    MHD_OPTION_CONNECTION_LIMIT, limit,
+	    /* Idle or stalled (a peer that stopped reading makes no
+	     * progress): closed after this long. */
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_S,
+	    /* MHD zeroes all of it after each request: no larger than the
+	     * headers it must hold (HTTP_MAX_HEADERS) need. */
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_POOL,
+	    /* daemon.c ignores SIGPIPE; saying so lets MHD use sendfile
+	     * for descriptor responses instead of pread + send. */
+	    MHD_OPTION_SIGPIPE_HANDLED_BY_APP, (int)1,
+	    MHD_OPTION_END);
 }
 
+/* MHD on the bound socket: on the loop, or in its worker threads. */
 static int
-start_mhd(struct http_state *h, int port)
+run_mhd(struct http_state *h)
 {
 	unsigned limit = conn_limit();
 
-	h->mhd = mhd_listen(h, port, limit);
+	h->stopping = false;
+	h->nworker_ids = 0;
+	h->mhd = mhd_start(h, limit);
 	if (h->mhd == NULL) {
+		log_err("http: cannot start libmicrohttpd on port %d: %s", h->port, strerror(errno));
+		close(h->listenfd);
+		h->listenfd = -1;
+		return -1;
+	}
+	h->listenfd = -1;   /* MHD's now */
+	if (h->workers == 0) {
+		const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->mhd,
+		    MHD_DAEMON_INFO_EPOLL_FD);
+		h->epfd = di ? di->epoll_fd : -1;
+		if (h->epfd < 0 || ev_add_fd(h->d->loop, h->epfd, EPOLLIN, on_epoll, h) < 0) {
+			log_err("http: cannot add libmicrohttpd's epoll descriptor to the loop");
+			ev_unlock(h->d->loop);
+			MHD_stop_daemon(h->mhd);
+			ev_lock(h->d->loop);
+			h->mhd = NULL;
+			return -1;
+		}
+		arm_timer(h);
+	}
+	log_info("http: serving on port %d %s (at most %u connections, %d per source)", h->port,
+	    h->workers ? "from worker threads" : "on the event loop", limit,
+	    h->d->inv->grid.http_per_source);
+	if (h->workers)
+		log_info("http: %d worker threads (grid.http_workers)", h->workers);
+	return 0;
+}
+
+static void
+on_start_timer(void *arg)
+{
+	struct http_state *h = arg;
+
+	if (h->mhd == NULL && h->listenfd >= 0 && run_mhd(h) < 0)
+		log_err("http: not serving until the next good reload");
+}
+
+/* Binds the port now; MHD starts now on the loop, or for worker threads
+ * at the first loop turn (this module's header says why). */
+static int
+start_mhd(struct http_state *h, int port)
+{
+	bool v6 = false;
+
+	h->listenfd = listen_socket(port, &v6);
+	if (h->listenfd < 0) {
 		log_err("http: cannot listen on port %d: %s", port, strerror(errno));
 		return -1;
 	}
-	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-	h->epfd = di ? di->epoll_fd : -1;
-	if (h->epfd < 0 || ev_add_fd(h->d->loop, h->epfd, EPOLLIN, on_epoll, h) < 0) {
-		log_err("http: cannot add libmicrohttpd's epoll descriptor to the loop");
-		MHD_stop_daemon(h->mhd);
-		h->mhd = NULL;
-		return -1;
-	}
 	h->port = port;
-	const union MHD_DaemonInfo *li = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_LISTEN_FD);
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof ss;
-	bool v6 = li && getsockname(li->listen_fd, (struct sockaddr *)&ss, &sl) == 0 &&
-	    ss.ss_family == AF_INET6;
-	log_info("http: listening on port %d, %s (at most %u connections, %d per source)", port,
-	    v6 ? "IPv4 and IPv6" : "IPv4 only", limit, h->d->inv->grid.http_per_source);
-	arm_timer(h);
-	return 0;
+	h->workers = h->d->inv->grid.http_workers;
+	log_info("http: listening on port %d, %s", port, v6 ? "IPv4 and IPv6" : "IPv4 only");
+	if (h->workers > 0) {
+		ev_timer_arm(h->d->loop, &h->start_timer, 0);
+		return 0;
+	}
+	return run_mhd(h);
 }
 
 static void
 stop_mhd(struct http_state *h)
 {
+	ev_timer_stop(h->d->loop, &h->start_timer);
+	if (h->listenfd >= 0) {     /* bound, MHD not started */
+		close(h->listenfd);
+		h->listenfd = -1;
+	}
 	if (h->mhd == NULL)
 		return;
-	ev_del_fd(h->d->loop, h->epfd);
+	if (h->epfd >= 0)
+		ev_del_fd(h->d->loop, h->epfd);
+	h->stopping = true;
 	http_api_enrolls_sync(h);   /* resumes waiting enrolls (answered below) */
 	ev_timer_stop(h->d->loop, &h->timer);
 	http_sse_shutdown(h);       /* resumes suspended streams first */
+	/* The workers finish their callbacks, which take the lock. */
+	ev_unlock(h->d->loop);
 	MHD_stop_daemon(h->mhd);
+	ev_lock(h->d->loop);
 	h->mhd = NULL;
 	h->epfd = -1;
 }
@@ -657,6 +854,7 @@ open_dir(const char *path, const char *what)
 static void
 open_roots(struct http_state *h, const struct inventory *inv)
 {
+	http_files_flush(h);    /* its entries name files of the old roots */
 	if (h->filesfd >= 0)
 		close(h->filesfd);
 	if (h->webfd >= 0)
@@ -685,6 +883,8 @@ register_metrics(struct http_state *h)
 		  "HTTP connections refused at accept: over grid.http_per_source (IPv6 by /64)" },
 		{ &h->m_header_timeouts, "gridboot_http_header_timeouts_total", NULL,
 		  "HTTP connections closed for a request header not complete within HTTP_HEADER_S" },
+		{ &h->m_small_hits, "gridboot_http_small_file_hits_total", NULL,
+		  "Files under 64 KiB answered from memory (a response built once a second at most)" },
 		{ &h->enroll.refused, "gridboot_http_enroll_refused_total", NULL,
 		  "Enrolls refused: over the rate limits, or from an address without a lease for the MAC" },
 	};
@@ -701,6 +901,8 @@ state_free(struct http_state *h)
 	/* Again, for when MHD was not running (a failed start or restart):
 	 * the keepalive and the subscription point into h. */
 	http_sse_shutdown(h);
+	http_files_flush(h);
+	free(h->small);
 	if (h->filesfd >= 0)
 		close(h->filesfd);
 	if (h->webfd >= 0)
@@ -715,11 +917,12 @@ http_init(struct daemon *d, void **self)
 
 	*self = NULL;
 	h->d = d;
-	h->epfd = h->filesfd = h->webfd = -1;
+	h->epfd = h->filesfd = h->webfd = h->listenfd = -1;
 	h->sse.subscription = -1;
 	ev_timer_init(&h->timer, on_timer, h);
 	ev_timer_init(&h->restart_timer, restart, h);
 	ev_timer_init(&h->header_timer, header_check, h);
+	ev_timer_init(&h->start_timer, on_start_timer, h);
 	h->enroll.src = (struct lim_table){ .v = h->enroll.src_v, .n = nelem(h->enroll.src_v) };
 	register_metrics(h);
 	open_roots(h, d->inv);
@@ -758,7 +961,8 @@ http_reload(void *self, struct daemon *d, struct inventory *old)
 	open_roots(h, d->inv);
 	/* Also when the last restart failed to listen: a reload that puts the
 	 * old port back must bring HTTP back. */
-	if (d->inv->grid.http_port != h->port || h->mhd == NULL)
+	if (d->inv->grid.http_port != h->port || (h->mhd == NULL && h->listenfd < 0) ||
+	    d->inv->grid.http_workers != h->workers)
 		ev_timer_arm(d->loop, &h->restart_timer, 0);
 }
 

@@ -1,9 +1,12 @@
 /* Internal to the HTTP module (server/http*.c): the shared state, the
  * reply helpers every route uses, and each route's entry point.
  *
- * Everything here runs inside the one event loop: libmicrohttpd is started
- * without an internal thread and driven through its epoll descriptor, so a
- * route handler may read the inventory and the stores directly. */
+ * libmicrohttpd runs either on the loop (grid.http_workers = 0: driven
+ * through its epoll descriptor) or in grid.http_workers threads of its
+ * own, which take the loop's big lock (core/evloop.h) around every call
+ * into this module (http_enter/http_leave). Either way one thread at a
+ * time runs the code here, so a route handler may read the inventory and
+ * the stores directly; the threads' sockets and parsing run in parallel. */
 #ifndef GRIDBOOT_HTTP_H
 #define GRIDBOOT_HTTP_H
 
@@ -23,6 +26,7 @@
 #define HTTP_MAX_URL 1024           /* longer request targets get 414 */
 #define HTTP_MAX_HEADERS 8192       /* more header bytes get 431 */
 #define HTTP_MAX_BODY (64 * 1024)   /* larger request bodies get 413 */
+#define HTTP_CONN_POOL (32 * 1024)  /* MHD's memory per connection */
 #define HTTP_IDLE_S 30              /* no progress either way for this long: closed */
 /* The whole request header, from accept (or from the end of the previous
  * request on a kept-alive connection) to its blank line: a client that
@@ -52,6 +56,7 @@ struct http_req {
 	struct MHD_Connection *conn;
 	uint8_t mac[6];
 	bool reload_done, reload_ok;
+	bool removed;               /* a DELETE of an assignment: answer ok */
 	/* An enroll waiting for its facts to be on disk (http_api.c). */
 	struct http_req *next_enroll;
 	bool enroll_done, enroll_ok;
@@ -113,11 +118,33 @@ struct http_state {
 	struct ev_timer header_timer;   /* HTTP_HEADER_S, checked each second */
 	uint64_t *m_refused_src, *m_header_timeouts;
 	struct ratelimit rl_cap;
+	/* Workers (http.c): 0 while MHD runs on the loop. Set only while
+	 * MHD is stopped, so its threads read it without the lock. */
+	int workers;
+	int listenfd;               /* bound at init as root; MHD's once started */
+	bool stopping;              /* MHD is being stopped: suspend nothing */
+	bool want_turn;             /* a handler left work for the loop's turn */
+	int nworker_ids;            /* worker threads that have served a request */
+	struct ev_timer start_timer;    /* workers start after the privilege drop */
+	uint64_t *m_worker[64];     /* requests by worker */
+	struct http_small *small;   /* small files' responses (http_files.c) */
+	uint64_t *m_small_hits;
 };
+
+/* Around every callback from libmicrohttpd into this module: the loop's
+ * big lock when MHD runs in threads of its own (nothing on the loop). */
+bool http_enter(struct http_state *h);
+void http_leave(struct http_state *h, bool locked);
+/* MHD on the loop must run this turn (a connection was resumed); a no-op
+ * for workers, which MHD_resume_connection wakes itself. */
+void http_run_now(struct http_state *h);
 
 /* Reply helpers. Each queues a response on c and returns what the access
  * handler must return. They count the request by route and status. */
 enum MHD_Result http_reply(struct MHD_Connection *c, struct http_req *r,
+    unsigned status, struct MHD_Response *resp);
+/* The same for a response kept (a cached file's): not destroyed. */
+enum MHD_Result http_reply_shared(struct MHD_Connection *c, struct http_req *r,
     unsigned status, struct MHD_Response *resp);
 /* Takes ownership of data (malloc'd). */
 enum MHD_Result http_reply_text(struct MHD_Connection *c, struct http_req *r,
@@ -145,6 +172,8 @@ bool http_boot(struct MHD_Connection *c, struct http_req *r, const char *path,
     enum MHD_Result *res);
 enum MHD_Result http_files(struct MHD_Connection *c, struct http_req *r,
     int rootfd, const char *path, bool is_web);
+/* Drops the small files' cache (a reload: the roots change). */
+void http_files_flush(struct http_state *h);
 enum MHD_Result http_api(struct MHD_Connection *c, struct http_req *r,
     const char *method, const char *path);
 /* Authorization: Bearer <grid.api_token>, compared in constant time; never

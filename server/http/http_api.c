@@ -333,12 +333,14 @@ on_reloaded(bool ok, void *arg)
 	r->reload_done = true;
 	MHD_resume_connection(r->conn);
 	/* MHD sees the resumed connection when it next runs: now. */
-	ev_timer_arm(r->h->d->loop, &r->h->timer, 0);
+	http_run_now(r->h);
 }
 
 enum MHD_Result
 http_api_reload_answer(struct MHD_Connection *c, struct http_req *r)
 {
+	if (r->removed)     /* the file no longer has it, whatever the load said */
+		return http_reply_json(c, r, 200, json_pack("{s:b}", "ok", 1));
 	if (!r->reload_ok)
 		return http_reply_json(c, r, 202, json_pack("{s:b, s:b, s:s}", "stored", 1,
 		    "applied", 0, "error",
@@ -366,6 +368,7 @@ apply_assignment(struct MHD_Connection *c, struct http_req *r, const uint8_t mac
 	r->waiter = (struct reload_waiter){ .done = on_reloaded, .arg = r };
 	MHD_suspend_connection(c);
 	daemon_request_assignment(r->h->d, mac, &r->waiter);
+	r->h->want_turn = true;     /* a worker wakes the loop for it */
 	return MHD_YES;
 }
 
@@ -528,6 +531,7 @@ enroll(struct MHD_Connection *c, struct http_req *r)
 	r->conn = c;
 	r->next_enroll = r->h->enrolls;
 	r->h->enrolls = r;
+	r->h->want_turn = true;     /* a worker wakes the loop for it */
 	MHD_suspend_connection(c);
 	return MHD_YES;
 }
@@ -547,7 +551,7 @@ http_api_enrolls_sync(struct http_state *h)
 		r->enroll_ok = ok;
 		MHD_resume_connection(r->conn);
 	}
-	ev_timer_arm(h->d->loop, &h->timer, 0);     /* MHD sees them now */
+	http_run_now(h);     /* MHD sees them now */
 }
 
 enum MHD_Result
@@ -641,8 +645,15 @@ assignments(struct MHD_Connection *c, struct http_req *r, const char *method, ch
 		return http_error(c, r, 500, "cannot write the assignments file");
 	if (rc == 0)
 		return http_error(c, r, 404, "no assignment for %s", p[1]);
-	daemon_request_reload(r->h->d, NULL);
-	return http_reply_json(c, r, 200, json_pack("{s:b}", "ok", 1));
+	/* Answered once the reload has run, so the caller's next request
+	 * sees the inventory role (as a role change's does). */
+	r->removed = true;
+	r->conn = c;
+	r->waiter = (struct reload_waiter){ .done = on_reloaded, .arg = r };
+	MHD_suspend_connection(c);
+	daemon_request_reload(r->h->d, &r->waiter);
+	r->h->want_turn = true;     /* a worker wakes the loop for it */
+	return MHD_YES;
 }
 
 enum MHD_Result

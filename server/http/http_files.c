@@ -7,7 +7,15 @@
  * HTTP caching and partial transfers: a strong ETag from size, mtime and
  * inode, Last-Modified, If-None-Match / If-Modified-Since (304), and one
  * byte range (Range: bytes=a-b, a-, -n) with If-Range; several ranges are
- * answered with the whole file, which RFC 9110 allows. */
+ * answered with the whole file, which RFC 9110 allows.
+ *
+ * Small files (iPXE scripts, plan9.ini templates, the web page) are served
+ * from memory: the whole response, headers included, is built once and
+ * queued again for each request, checked against the file at most once a
+ * second (as fileroot's descriptors are). A response is reference counted
+ * by MHD, so an entry replaced while connections still send it stays
+ * alive until they are done. Bounded: SMALL_SLOTS files of at most
+ * SMALL_MAX bytes each. */
 #include "core/fileroot.h"
 #include "http/http.h"
 #include "core/events.h"
@@ -23,6 +31,28 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "core/hash.h"
+
+#define SMALL_MAX (64 * 1024)
+#define SMALL_SLOTS 64
+#define SMALL_FRESH_MS 1000
+
+struct small_file {
+	char *path;                 /* NULL: a free slot */
+	uint32_t hash;
+	bool is_web;
+	struct MHD_Response *resp;  /* 200, the whole file, every header */
+	char etag[80];
+	time_t mtime;
+	uint64_t size;
+	uint64_t checked_ms;        /* monotonic: the file last matched */
+	uint64_t used_ms;
+};
+
+struct http_small {
+	struct small_file v[SMALL_SLOTS];
+};
 
 static bool
 has_dotdot(const char *p)
@@ -188,10 +218,175 @@ open_error(struct MHD_Connection *c, struct http_req *r, const char *path, int e
 	}
 }
 
+static void
+etag_of(const struct stat *st, char *out, size_t cap)
+{
+	snprintf(out, cap, "\"%llx-%llx-%llx\"", (unsigned long long)st->st_size,
+	    (unsigned long long)st->st_mtim.tv_sec * 1000000000ull + (unsigned long long)st->st_mtim.tv_nsec,
+	    (unsigned long long)st->st_ino);
+}
+
+static void
+small_drop(struct small_file *s)
+{
+	if (s->resp)
+		MHD_destroy_response(s->resp);
+	free(s->path);
+	memset(s, 0, sizeof *s);
+}
+
+void
+http_files_flush(struct http_state *h)
+{
+	if (h->small)
+		for (int i = 0; i < SMALL_SLOTS; i++)
+			small_drop(&h->small->v[i]);
+}
+
+static uint32_t
+small_hash(const char *path, bool is_web)
+{
+	return fnv32(path, strlen(path)) ^ (is_web ? 0x9e3779b9u : 0);
+}
+
+/* The entry for path, if it still matches the file (looked at no more than
+ * once a second); a stale one is dropped. */
+static struct small_file *
+small_get(struct http_state *h, int rootfd, const char *path, bool is_web)
+{
+	uint32_t hv = small_hash(path, is_web);
+	uint64_t now = mono_ms();
+	struct stat st;
+	char etag[80];
+
+	if (h->small == NULL)
+		return NULL;
+	for (int i = 0; i < SMALL_SLOTS; i++) {
+		struct small_file *s = &h->small->v[i];
+		if (s->path == NULL || s->hash != hv || s->is_web != is_web || strcmp(s->path, path) != 0)
+			continue;
+		if (now - s->checked_ms >= SMALL_FRESH_MS) {
+			int fd = fileroot_open_regular(rootfd, path, &st);
+			if (fd < 0) {
+				small_drop(s);
+				return NULL;
+			}
+			close(fd);
+			etag_of(&st, etag, sizeof etag);
+			if (strcmp(etag, s->etag) != 0) {
+				small_drop(s);
+				return NULL;
+			}
+			s->checked_ms = now;
+		}
+		s->used_ms = now;
+		return s;
+	}
+	return NULL;
+}
+
+/* Keeps resp (its own reference) for path; the least recently used
+ * entry makes room. */
+static void
+small_put(struct http_state *h, const char *path, bool is_web, struct MHD_Response *resp,
+    const char *etag, time_t mtime, uint64_t size)
+{
+	struct small_file *s;
+
+	if (h->small == NULL)
+		h->small = ecalloc(1, sizeof *h->small);
+	s = &h->small->v[0];
+	for (int i = 0; i < SMALL_SLOTS; i++) {
+		struct small_file *t = &h->small->v[i];
+		if (t->path == NULL) {
+			s = t;
+			break;
+		}
+		if (t->used_ms < s->used_ms)
+			s = t;
+	}
+	small_drop(s);
+	s->path = estrdup(path);
+	s->hash = small_hash(path, is_web);
+	s->is_web = is_web;
+	s->resp = resp;
+	str_copy(s->etag, etag, sizeof s->etag);
+	s->mtime = mtime;
+	s->size = size;
+	s->checked_ms = s->used_ms = mono_ms();
+}
+
+/* The whole file in memory, or NULL (too large, or it changed while read). */
+static char *
+read_small(int fd, uint64_t size)
+{
+	char *buf;
+	size_t got = 0;
+
+	if (size > SMALL_MAX)
+		return NULL;
+	buf = emalloc(size ? size : 1);
+	while (got < size) {
+		ssize_t n = pread(fd, buf + got, size - got, (off_t)got);
+		if (n <= 0) {
+			free(buf);
+			return NULL;
+		}
+		got += (size_t)n;
+	}
+	return buf;
+}
+
+static void
+add_file_headers(struct MHD_Response *resp, const char *path, const char *etag,
+    const char *lm, bool is_web)
+{
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type(path));
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, lm);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+	if (is_web)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+}
+
+static enum MHD_Result
+not_modified_reply(struct MHD_Connection *c, struct http_req *r, const char *etag)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL,
+	    MHD_RESPMEM_PERSISTENT);
+
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+	return http_reply(c, r, 304, resp);
+}
+
+/* A whole small file from memory: no open, no stat, one send. A range
+ * asks for the descriptor path. */
+static bool
+serve_small(struct MHD_Connection *c, struct http_req *r, int rootfd, const char *path,
+    bool is_web, enum MHD_Result *res)
+{
+	struct small_file *s;
+
+	if (http_header(c, MHD_HTTP_HEADER_RANGE) != NULL ||
+	    (s = small_get(r->h, rootfd, path, is_web)) == NULL)
+		return false;
+	(*r->h->m_small_hits)++;
+	if (not_modified(c, s->etag, s->mtime)) {
+		*res = not_modified_reply(c, r, s->etag);
+		return true;
+	}
+	*r->h->bytes[r->route] += s->size;
+	if (!is_web)
+		note_download(r, c, path, 0, s->size);
+	*res = http_reply_shared(c, r, 200, s->resp);
+	return true;
+}
+
 enum MHD_Result
 http_files(struct MHD_Connection *c, struct http_req *r, int rootfd, const char *path,
     bool is_web)
 {
+	enum MHD_Result res;
 	struct stat st;
 	char etag[80], lm[64], cr[96];
 	uint64_t off = 0, len;
@@ -204,18 +399,15 @@ http_files(struct MHD_Connection *c, struct http_req *r, int rootfd, const char 
 		return http_error(c, r, 400, "bad path");
 	if (rootfd < 0)
 		return open_error(c, r, path, ENOENT);
+	if (serve_small(c, r, rootfd, path, is_web, &res))
+		return res;
 	if ((fd = fileroot_open_regular(rootfd, path, &st)) < 0)
 		return open_error(c, r, path, -fd);
-	snprintf(etag, sizeof etag, "\"%llx-%llx-%llx\"", (unsigned long long)st.st_size,
-	    (unsigned long long)st.st_mtim.tv_sec * 1000000000ull + (unsigned long long)st.st_mtim.tv_nsec,
-	    (unsigned long long)st.st_ino);
+	etag_of(&st, etag, sizeof etag);
 	http_date(st.st_mtim.tv_sec, lm, sizeof lm);
 	if (not_modified(c, etag, st.st_mtim.tv_sec)) {
 		close(fd);
-		struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL,
-		    MHD_RESPMEM_PERSISTENT);
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
-		return http_reply(c, r, 304, resp);
+		return not_modified_reply(c, r, etag);
 	}
 	len = (uint64_t)st.st_size;
 	const char *range = http_header(c, MHD_HTTP_HEADER_RANGE);
@@ -246,19 +438,30 @@ http_files(struct MHD_Connection *c, struct http_req *r, int rootfd, const char 
 		len = (uint64_t)st.st_size;
 		break;
 	}
+	char *body = status == 200 ? read_small(fd, (uint64_t)st.st_size) : NULL;
+	if (body) {
+		close(fd);
+		struct MHD_Response *resp = MHD_create_response_from_buffer((size_t)st.st_size, body,
+		    MHD_RESPMEM_MUST_FREE);
+		if (resp == NULL) {
+			free(body);
+			return http_error(c, r, 500, "cannot create a response");
+		}
+		add_file_headers(resp, path, etag, lm, is_web);
+		small_put(r->h, path, is_web, resp, etag, st.st_mtim.tv_sec, (uint64_t)st.st_size);
+		*r->h->bytes[r->route] += len;
+		if (!is_web)
+			note_download(r, c, path, 0, (uint64_t)st.st_size);
+		return http_reply_shared(c, r, 200, resp);
+	}
 	struct MHD_Response *resp = MHD_create_response_from_fd_at_offset64(len, fd, off);
 	if (resp == NULL) {
 		close(fd);
 		return http_error(c, r, 500, "cannot create a response");
 	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type(path));
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, lm);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+	add_file_headers(resp, path, etag, lm, is_web);
 	if (status == 206)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
-	if (is_web)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
 	*r->h->bytes[r->route] += len;
 	if (!is_web)
 		note_download(r, c, path, off, (uint64_t)st.st_size);

@@ -153,15 +153,19 @@ on_keepalive(void *arg)
 	ev_timer_arm(h->d->loop, &h->sse.keepalive, SSE_KEEPALIVE_MS);
 }
 
-static ssize_t
-reader(void *cls, uint64_t pos, char *buf, size_t max)
+static struct http_state *
+state_of(struct http_sse_hub *hub)
 {
-	struct sse *s = cls;
+	return (struct http_state *)(void *)((char *)hub - offsetof(struct http_state, sse));
+}
+
+static ssize_t
+read_stream(struct sse *s, char *buf, size_t max)
+{
 	size_t n;
 
-	(void)pos;
 	if (s->off == s->len) {
-		if (s->closing)
+		if (s->closing || state_of(s->hub)->stopping)
 			return MHD_CONTENT_READER_END_OF_STREAM;
 		s->suspended = true;
 		MHD_suspend_connection(s->conn);
@@ -171,6 +175,19 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 	memcpy(buf, s->buf + s->off, n);
 	s->off += n;
 	return (ssize_t)n;
+}
+
+static ssize_t
+reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct sse *s = cls;
+	struct http_state *h = state_of(s->hub);
+	bool locked = http_enter(h);
+	ssize_t n = read_stream(s, buf, max);
+
+	(void)pos;
+	http_leave(h, locked);
+	return n;
 }
 
 /* Bytes of the stream the peer's TCP has acknowledged, and bytes still
@@ -208,7 +225,7 @@ end_stalled(struct http_state *h, struct sse *s)
 		(void)setsockopt(ci->connect_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 	MHD_set_connection_option(s->conn, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)1);
 	wake(s);
-	ev_timer_arm(h->d->loop, &h->timer, 0);     /* MHD sees it now */
+	http_run_now(h);     /* MHD sees it now */
 }
 
 /* A stream is stalled when bytes wait (in our queue or the socket's) and
@@ -243,6 +260,8 @@ release(void *cls)
 {
 	struct sse *s = cls;
 	struct http_sse_hub *hub = s->hub;
+	struct http_state *h = state_of(hub);
+	bool locked = http_enter(h);
 
 	if ((*s->pprev = s->next) != NULL)
 		s->next->pprev = s->pprev;
@@ -250,6 +269,7 @@ release(void *cls)
 	*hub->m_clients = (uint64_t)hub->nclients;
 	free(s->buf);
 	free(s);
+	http_leave(h, locked);
 }
 
 enum MHD_Result
@@ -361,7 +381,7 @@ http_sse_shutdown(struct http_state *h)
 		s->closing = true;
 		wake(s);
 	}
-	if (h->mhd)
+	if (h->mhd && h->workers == 0)
 		MHD_run(h->mhd);
 	ev_timer_stop(h->d->loop, &hub->keepalive);
 	ev_timer_stop(h->d->loop, &hub->watch);

@@ -3,7 +3,9 @@
 # machines (and DIR/files with the loader it names), for the scale test
 # and bench/inventory.sh. Machine i is m<i>, MAC 02:MACBYTE:<i as 4 bytes>
 # (what bench/dhcp_load.c sends for client i), address 10.93.0.0 + i in
-# 10.92.0.0/14, whose pool 10.92.1.1-10.92.255.254 serves everyone else.
+# 10.92.0.0/14, whose pool 10.92.1.1-10.92.255.254 serves everyone else
+# (over 196 608 machines the addresses run past the /14: the network is
+# then 10.64.0.0/10, the same pool).
 # Every tenth machine has a plan9.ini entry of its own; roles alternate.
 #   GEN_SERVER (10.92.0.1), GEN_PORTS ("" or extra grid keys), GEN_STATE
 set -u
@@ -11,6 +13,8 @@ n=$1
 dir=$2
 mb=${3:-16}
 server=${GEN_SERVER:-10.92.0.1}
+subnet=10.92.0.0/14
+[ "$n" -gt 196608 ] && subnet=10.64.0.0/10
 mkdir -p "$dir/files/loaders" "$dir/files/amd64" || exit 1
 : >"$dir/files/loaders/undionly.kpxe"
 : >"$dir/files/amd64/9pc64"
@@ -25,7 +29,7 @@ grid = {
   ${GEN_EXTRA:-}
 };
 networks = (
-  { subnet = "10.92.0.0/14"; router = "$server"; dns = ["$server"];
+  { subnet = "$subnet"; router = "$server"; dns = ["$server"];
     pool = "10.92.1.1-10.92.255.254"; lease = 3600; dhcp = "full"; }
 );
 kernels = ( { name = "9pc64"; arch = "amd64"; file = "amd64/9pc64"; } );
