@@ -71,6 +71,7 @@ dm_stop() {
 	wait "$DM_PID" 2>/dev/null
 	untrack_pid "$DM_PID"
 	grep -i "warn\|error\|fail\|reduc" "$A/dnsmasq.log" >>"$A/dnsmasq.warn"
+	grep DHCPNAK "$A/dnsmasq.log" | sed 's/.* [0-9a-f:]\{17\} //' >>"$A/dnsmasq.nak"
 }
 anchor_setup() {
 	ns_add $ANS || return 1
@@ -188,6 +189,7 @@ if [ -n "$SIZES" ]; then
 		: >"$T_TMP/cmp.fail"
 		: >"$T_TMP/cmp.client"
 		: >"$A/dnsmasq.warn"
+		: >"$A/dnsmasq.nak"
 		for n in $SIZES; do
 			r=1
 			while [ $r -le "$CMP_RUNS" ]; do
@@ -198,7 +200,11 @@ if [ -n "$SIZES" ]; then
 			cmp_row "$n"
 		done
 		sed 's/^/not all completed: /' "$T_TMP/cmp.fail"
+		[ -s "$T_TMP/cmp.fail" ] && echo "(where not all completed, p99 and cpu-ms are of the chains that did)"
 		head -n 3 "$A/dnsmasq.warn"
+		# An address dnsmasq offered and another client took before this
+		# one's REQUEST: "address in use", and the client starts over.
+		sort "$A/dnsmasq.nak" | uniq -c | awk '{ n = $1; $1 = ""; printf "dnsmasq DHCPNAK, all runs:%s: %d\n", $0, n }'
 		echo "cpu-ms: the server's CPU time per chain (dnsmasq's and nginx's together)."
 		echo "ratios: chains/s gridbootd / dnsmasq+nginx; p99 and cpu dnsmasq+nginx / gridbootd."
 		if [ -s "$T_TMP/cmp.ratio.1000" ]; then
