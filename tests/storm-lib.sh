@@ -36,9 +36,16 @@ storm_start() {	# [BINARY]: gridbootd in the namespace; sets GB_PID
 }
 
 storm_run() {	# N OUT [MARK_AT MARK_FILE]: runs the storm in the namespace
-	ip netns exec $NS python3 "$GRIDBOOT_TOP/tests/storm.py" "$1" $STORM_HTTP $STORM_TFTP \
-	    $STORM_DHCP undionly.kpxe "$STORM_LOADER_SIZE" disc/vmlinuz "$STORM_KERNEL_SIZE" \
-	    ${3:--1} ${4:-""} >"$2" 2>"$2.err"
+	storm_run_in $NS $STORM_HTTP $STORM_TFTP $STORM_DHCP "$@"
+}
+
+# storm_run_in NS HTTP TFTP DHCP N OUT [MARK_AT MARK_FILE]: the same storm
+# against other servers on those ports in NS (bench/storm.sh's dnsmasq
+# and nginx), serving the same tree.
+storm_run_in() {
+	ip netns exec "$1" python3 "$GRIDBOOT_TOP/tests/storm.py" "$5" "$2" "$3" "$4" \
+	    undionly.kpxe "$STORM_LOADER_SIZE" disc/vmlinuz "$STORM_KERNEL_SIZE" \
+	    ${7:--1} ${8:-""} >"$6" 2>"$6.err"
 }
 
 # storm_verify RESULT: checks against the running daemon's API that every

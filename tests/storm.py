@@ -1,24 +1,26 @@
 #!/usr/bin/env python3
 """A boot storm against one gridbootd (tests/integration/boot_storm.sh,
-bench/storm.sh): N simulated PXE clients, each a thread running the whole
-chain a BIOS PXE machine runs:
+bench/storm.sh), or against dnsmasq + nginx (bench/storm.sh's comparison):
+N simulated PXE clients, each a thread running the whole chain a BIOS PXE
+machine runs:
 
   DHCP   DISCOVER / OFFER / REQUEST / ACK, relayed: the client is its own
          relay (giaddr = 127.2.X.Y, from port 67), so each has its own
          socket and the server's network is 127.0.0.0/8
-  TFTP   the loader named in the ACK (lock-step, blksize 1468), from the
-         leased address
+  TFTP   the loader named in the ACK (its file field, or option 67 as
+         dnsmasq sends it; lock-step, blksize 1468), from the leased address
   HTTP   GET /files/KERNEL from the leased address
   enroll POST /api/v1/enroll {"mac", "n"} from the leased address
          (retried after a 429: enroll is rate-limited; STORM_ENROLL=0
          leaves it out, as for a machine the inventory knows)
 
 Every step retries on silence (bounded: the daemon may be killed and
-restarted meanwhile). When DONE_MARK clients have their ACK it creates
-MARK_FILE, so the caller can SIGKILL gridbootd mid-storm. At the end it
-prints one JSON line: completed, failed, chains per second, chain time
-percentiles, and every client's MAC, every address it was ACKed, and
-whether its enroll was answered 200. Usage:
+restarted meanwhile; the storm gives up after ten minutes). When DONE_MARK
+clients have their ACK it creates MARK_FILE, so the caller can SIGKILL
+gridbootd mid-storm. At the end it prints one JSON line: completed,
+failed, chains per second, chain time percentiles, its own CPU seconds
+(is the client the bottleneck?), and every client's MAC, every address
+it was ACKed, and whether its enroll was answered 200. Usage:
   storm.py N HTTP_PORT TFTP_PORT DHCP_PORT LOADER LOADER_SIZE KERNEL KERNEL_SIZE
            [MARK_AT MARK_FILE] [MAC_BYTE]
 """
@@ -69,6 +71,8 @@ def dhcp_parse(pkt):
             r["type"] = v[0]
         elif code == 54:
             r["sid"] = socket.inet_ntoa(v)
+        elif code == 67:                # dnsmasq names the loader here when asked
+            r["file"] = v.split(b"\0")[0].decode(errors="replace")
         i += 2 + ln
     return r
 
@@ -216,8 +220,8 @@ def main():
     start = time.time()
     for t in threads:
         t.start()
-    for t in threads:
-        t.join(600)
+    for t in threads:               # ten minutes in all, however many are stuck
+        t.join(max(0.0, start + 600 - time.time()))
     wall = time.time() - start
     done = sorted((c.t1 - c.t0) * 1000 for c in clients if c.t1)
     pct = lambda p: round(done[min(len(done) - 1, int(len(done) * p))], 1) if done else None
@@ -225,6 +229,7 @@ def main():
         "clients": a["n"], "completed": len(done),
         "failed": [(c.macs, c.error) for c in clients if c.error][:20],
         "seconds": round(wall, 2), "chains_per_s": round(len(done) / wall, 1),
+        "cpu_s": round(sum(os.times()[:2]), 2),     # the clients' own, user + system
         "p50_ms": pct(0.50), "p99_ms": pct(0.99), "max_ms": pct(1.0),
         "macs": {c.macs: {"ips": c.ips, "enrolled": c.enrolled} for c in clients},
     }))
