@@ -310,21 +310,25 @@ assignments_derive(const struct inventory *inv, const uint8_t mac[6])
 	return next;
 }
 
-void
+bool
 assignments_merge(struct inventory *inv)
 {
 	json_t *root, *a;
 	char *path;
 	size_t i;
+	bool merged = false;
 
 	bool corrupt;
 	if (inv->grid.state == NULL || (root = load_store(inv->grid.state, &corrupt)) == NULL)
-		return;
+		return false;
 	path = store_path(inv->grid.state);
-	json_array_foreach(json_object_get(root, "assignments"), i, a)
+	json_array_foreach(json_object_get(root, "assignments"), i, a) {
 		merge_one(inv, path, i, a);
+		merged = true;
+	}
 	free(path);
 	json_decref(root);
+	return merged;
 }
 
 static int

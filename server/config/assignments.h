@@ -25,8 +25,9 @@
 
 #include "config/inventory.h"
 
-/* Called by the loader (loader.h) on a parsed, valid inventory. */
-void assignments_merge(struct inventory *inv);
+/* Called by the loader (loader.h) on a parsed, valid inventory. True
+ * when the store had any assignment (the indexes must then be rebuilt). */
+bool assignments_merge(struct inventory *inv);
 
 /* Checks that role can be given to mac in inv; fills arch/firmware for a
  * machine the file does not list from client_arch (DHCP option 93, -1 if

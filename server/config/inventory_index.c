@@ -125,29 +125,36 @@ index_find(const struct inventory *inv, const struct machine *probe, enum inv_ke
 }
 
 /* Adds machine i under each key it has, unless an earlier one holds it
- * (lookups answer the first, as a scan would). False when a key of it
- * has no table (trimmed: inv_index_add then rebuilds). */
-bool
+ * (lookups answer the first, as a scan would): one probe sequence per
+ * key finds the holder or the free slot. Returns the keys (1 << k) an
+ * earlier machine holds; -1 when a key of it has no table (trimmed:
+ * inv_index_add then rebuilds). */
+int
 index_add(struct inventory *inv, size_t i)
 {
 	const struct machine *m = &inv->machines[i];
 	size_t mask = inv->index_cap - 1;
+	int held = 0;
 
 	for (int k = 0; k < KEY_COUNT; k++) {
 		if (!key_present(m, k))
 			continue;
 		if (inv->index[k] == NULL)
-			return false;
-		if (index_find(inv, m, k) != NULL)
-			continue;
+			return -1;
 		uint64_t h = key_hash(m, k);
 		size_t j = h & mask;
-		while (inv->index[k][j] != 0)
-			j = (j + 1) & mask;
+		for (; inv->index[k][j] != 0; j = (j + 1) & mask)
+			if (inv->index_tag[k][j] == hash_tag(h) &&
+			    key_equal(&inv->machines[inv->index[k][j] - 1], m, k))
+				break;
+		if (inv->index[k][j] != 0) {
+			held |= 1 << k;
+			continue;
+		}
 		inv->index[k][j] = (uint32_t)i + 1;
 		inv->index_tag[k][j] = hash_tag(h);
 	}
-	return true;
+	return held;
 }
 
 void
@@ -162,7 +169,7 @@ inv_index(struct inventory *inv)
 void
 inv_index_add(struct inventory *inv, size_t i)
 {
-	if (2 * inv->nmachines > inv->index_cap || !index_add(inv, i))
+	if (2 * inv->nmachines > inv->index_cap || index_add(inv, i) < 0)
 		inv_index(inv);
 }
 

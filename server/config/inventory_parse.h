@@ -97,7 +97,7 @@ void parse_machines(struct ctx *c, config_setting_t *root);
 
 /* inventory_index.c: the machine indexes */
 void index_reset(struct inventory *inv);
-bool index_add(struct inventory *inv, size_t i);
+int index_add(struct inventory *inv, size_t i);
 void index_trim(struct inventory *inv);
 
 /* inventory_export.c: exports */

@@ -47,8 +47,10 @@ loader_load(const char *path, const struct loader_check *checks, size_t nchecks,
 	/* Role changes made through the API or the grid tree live in
 	 * grid.state, not in the operator's file: merged over it on every
 	 * load (assignments.h, docs/http.md). */
-	assignments_merge(inv);
-	inv_index(inv);
+	/* The parse indexed every machine as it checked them; only a merge
+	 * (renamed or added machines) needs them built again. */
+	if (assignments_merge(inv))
+		inv_index(inv);
 	plan9ini_check(inv, errs);
 	for (size_t i = 0; i < nchecks && errs->n == at_start; i++)
 		checks[i].fn(inv, errs);
