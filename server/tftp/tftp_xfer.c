@@ -114,6 +114,11 @@ struct tftp_xfers {
  * add 128 KiB to the table. */
 static uint8_t pktbuf[TFTP_MAX_PACKET];
 static uint8_t scratch[TFTP_MAX_BLKSIZE];
+/* A whole window of an octet transfer: its data read at once, its
+ * datagrams sent with one sendmmsg (windowbuf holds MAX_INFLIGHT bytes,
+ * to which the window is negotiated down, or one block). */
+static uint8_t windowbuf[MAX_INFLIGHT + TFTP_MAX_BLKSIZE];
+static uint8_t windowhdr[TFTP_MAX_WINDOW][4];
 
 static void on_packet(int fd, uint32_t events, void *arg);
 static void finish(struct tftp_xfer *x, int level, const char *outcome, const char *text);
@@ -465,6 +470,53 @@ touch_deadline(struct tftp_xfer *x)
 		ev_timer_arm(x->xs->loop, &x->timer, delay);
 }
 
+/* Blocks first..first+n-1 of an octet transfer (last known): one read
+ * of their bytes, one sendmmsg. Returns 1 all sent, 0 the socket took
+ * fewer (the timer will resend), -1 the transfer was ended. */
+static int
+send_blocks(struct tftp_xfer *x, uint32_t first, unsigned n)
+{
+	struct mmsghdr msgs[TFTP_MAX_WINDOW];
+	struct iovec iov[TFTP_MAX_WINDOW][2];
+	uint64_t off = (uint64_t)(first - 1) * x->req.blksize;
+	size_t total = off >= x->src.size ? 0 :
+	    (size_t)MIN((uint64_t)n * x->req.blksize, x->src.size - off);
+	int sent;
+
+	if (!src_read(x, off, windowbuf, total)) {
+		send_error(x->fd, &x->peer, TERR_UNDEF, "file changed while being sent");
+		finish(x, LOG_WARNING, "read_error", "read error (file changed?)");
+		return -1;
+	}
+	memset(msgs, 0, n * sizeof *msgs);
+	for (unsigned i = 0; i < n; i++) {
+		size_t at = (size_t)i * x->req.blksize;
+		size_t len = at >= total ? 0 : MIN((size_t)x->req.blksize, total - at);
+		struct wr w = wr_make(windowhdr[i], 4);
+		tftp_put_data_head(&w, (uint16_t)(first + i));
+		iov[i][0] = (struct iovec){ windowhdr[i], 4 };
+		iov[i][1] = (struct iovec){ windowbuf + at, len };
+		msgs[i].msg_hdr.msg_name = &x->peer.sa;
+		msgs[i].msg_hdr.msg_namelen = tftp_sa_len(&x->peer);
+		msgs[i].msg_hdr.msg_iov = iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 2;
+	}
+	sent = sendmmsg(x->fd, msgs, n, 0);
+	if (sent < (int)n) {
+		(*x->xs->m_sendfail)++;
+		log_limited(&x->xs->rl_send, LOG_NOTICE, "tftp: %s: send: %s", x->req.path,
+		    sent < 0 ? strerror(errno) : "socket buffer full");
+		x->blocked = true;
+	}
+	for (int i = 0; i < sent; i++) {
+		x->bytes += iov[i][1].iov_len;
+		*x->xs->m_bytes += iov[i][1].iov_len;
+	}
+	if (sent > 0 && first + (uint32_t)sent - 1 > x->sent)
+		x->sent = first + (uint32_t)sent - 1;
+	return sent == (int)n;
+}
+
 /* Sends blocks acked+1 .. acked+window (up to the final block). Returns
  * false if the transfer ended. */
 static bool
@@ -473,6 +525,15 @@ send_window(struct tftp_xfer *x)
 	uint32_t b = x->acked + 1;
 	uint32_t end = x->acked + x->req.windowsize;
 
+	/* Octet with more than one block to go: the batch. */
+	if (!x->req.netascii && x->last && b < x->last && x->req.windowsize > 1) {
+		if (end > x->last)
+			end = x->last;
+		if (send_blocks(x, b, end - b + 1) < 0)
+			return false;
+		touch_deadline(x);
+		return true;
+	}
 	for (; b <= end; b++) {
 		if (x->last && b > x->last)
 			break;
