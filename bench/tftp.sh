@@ -1,11 +1,15 @@
 #!/bin/sh
-# TFTP throughput: gridbootd against tftpd-hpa and dnsmasq's TFTP, measured
+# TFTP throughput: gridbootd against tftpd-hpa, dnsmasq's TFTP and atftpd
+# (threaded, and the one anchor that negotiates windowsize), measured
 # in the same run by the same clients, between two network namespaces
 # joined by a veth pair. Cases: a 4 MiB kernel at blksize 512 without
 # options (what 9boot does: tftp-hpa's client), at blksize 1468 (atftp),
 # one client and 50 at once, plus windowsize 8 (atftp) which only gridbootd
-# negotiates. Prints MiB/s (median of RUNS) and gridbootd's ratio to the
-# best anchor. Needs root, tftp-hpa, atftp, tftpd-hpa, dnsmasq-base.
+# and atftpd negotiate. Prints MiB/s (median of RUNS) and gridbootd's ratio
+# to the best anchor. Needs root, tftp-hpa, atftp, tftpd-hpa, dnsmasq-base.
+# Debian's atftpd conflicts with tftpd-hpa (both are in.tftpd), so unless
+# it is installed its package is downloaded (apt-get download) and its
+# binary run from build/anchors/, never installed.
 set -u
 cd "$(dirname "$0")/.."
 GRIDBOOTD=${GRIDBOOTD:-$PWD/build/gridbootd}
@@ -16,11 +20,18 @@ BENCH_TMP=$T
 . bench/lib.sh
 bench_init tftp
 bench_need bench/tftp.sh tftp atftp in.tftpd dnsmasq ip
+ATFTPD=$(command -v atftpd || echo "$PWD/build/anchors/usr/sbin/atftpd")
+if [ ! -x "$ATFTPD" ]; then
+	mkdir -p build/anchors
+	(cd build/anchors && apt-get download atftpd >/dev/null 2>&1 &&
+	    dpkg-deb -x atftpd_*.deb .) ||
+	    { echo "bench/tftp.sh: cannot get atftpd (apt-get download atftpd)"; exit 1; }
+fi
 [ -x "$GRIDBOOTD" ] || { echo "bench/tftp.sh: build $GRIDBOOTD first (make)"; exit 1; }
 
-# The server side holds three addresses, one per server, so every server
+# The server side holds four addresses, one per server, so every server
 # listens on its own address.
-bench_link 10.77.0.2/24 10.77.0.1/24 10.77.0.3/24 10.77.0.4/24
+bench_link 10.77.0.2/24 10.77.0.1/24 10.77.0.3/24 10.77.0.4/24 10.77.0.5/24
 sleep 1
 
 chmod 755 "$T"
@@ -42,12 +53,16 @@ bench_serve /usr/sbin/in.tftpd -L -a 10.77.0.3:69 -s "$T/files" >"$T/tftpd.log" 
 bench_serve dnsmasq -k --port=0 --enable-tftp --tftp-root="$T/files" --tftp-max=500 \
     --listen-address=10.77.0.4 --bind-interfaces --no-resolv --no-hosts \
     --pid-file="$T/dnsmasq.pid" --log-facility="$T/dnsmasq.log"
+# atftpd: a thread per transfer (up to 100), as Debian starts it.
+bench_serve "$ATFTPD" --daemon --no-fork --port 69 --bind-address 10.77.0.5 --maxthread 100 \
+    --logfile "$T/atftpd.log" --verbose=1 "$T/files"
 sleep 1
 
 # Server table: name address port
 SERVERS="gridbootd 10.77.0.1 1069
 tftpd-hpa 10.77.0.3 69
-dnsmasq 10.77.0.4 69"
+dnsmasq 10.77.0.4 69
+atftpd 10.77.0.5 69"
 
 # fetch CLIENT ADDR PORT OUT: one 4 MiB read.
 fetch() {
@@ -87,25 +102,28 @@ wrong=$(for c in hpa512 at1468; do
 done)
 [ -z "$wrong" ] || { echo "$wrong"; exit 1; }
 
-printf '%-34s %12s %12s %12s %8s\n' "case (4 MiB, MiB/s, median of $RUNS)" gridbootd tftpd-hpa dnsmasq ratio
-bench_case() {	# LABEL CLIENT N [GRIDBOOT_CLIENT]
-	label=$1 client=$2 n=$3 gbclient=${4:-$2}
+printf '%-34s %10s %10s %10s %10s %7s\n' "case (4 MiB, MiB/s, median of $RUNS)" gridbootd tftpd-hpa \
+    dnsmasq atftpd ratio
+bench_case() {	# LABEL CLIENT N [WINDOWED_CLIENT]
+	label=$1 client=$2 n=$3 wclient=${4:-$2}
 	# Rounds interleave the servers, so a burst of load from elsewhere on
-	# the machine hits all three alike instead of one server's runs.
-	t_gb="" t_hpa="" t_dm=""
+	# the machine hits all four alike instead of one server's runs.
+	t_gb="" t_hpa="" t_dm="" t_at=""
 	r=0
 	while [ $r -lt "$RUNS" ]; do
-		t_gb="$t_gb $(run "$gbclient" 10.77.0.1 1069 "$n")"
+		t_gb="$t_gb $(run "$wclient" 10.77.0.1 1069 "$n")"
 		t_hpa="$t_hpa $(run "$client" 10.77.0.3 69 "$n")"
 		t_dm="$t_dm $(run "$client" 10.77.0.4 69 "$n")"
+		t_at="$t_at $(run "$wclient" 10.77.0.5 69 "$n")"
 		r=$((r + 1))
 	done
 	gb=$(mibs "$n" "$t_gb")
 	hpa=$(mibs "$n" "$t_hpa")
 	dm=$(mibs "$n" "$t_dm")
-	ratio=$(awk -v a="$gb" -v b="$hpa" -v c="$dm" \
-	    'BEGIN { m = b > c ? b : c; printf "%.2f", (m > 0 ? a / m : 0) }')
-	printf '%-34s %12s %12s %12s %8s\n' "$label" "$gb" "$hpa" "$dm" "$ratio"
+	at=$(mibs "$n" "$t_at")
+	ratio=$(awk -v a="$gb" -v b="$hpa" -v c="$dm" -v d="$at" \
+	    'BEGIN { m = b > c ? b : c; m = d > m ? d : m; printf "%.2f", (m > 0 ? a / m : 0) }')
+	printf '%-34s %10s %10s %10s %10s %7s\n' "$label" "$gb" "$hpa" "$dm" "$at" "$ratio"
 }
 mibs() {	# N "TIMES": MiB/s of the median time
 	t=$(echo "$2" | median)
@@ -115,10 +133,11 @@ bench_case "512 no options, 1 client" hpa512 1
 bench_case "512 no options, $CONC clients" hpa512 "$CONC"
 bench_case "1468, 1 client" at1468 1
 bench_case "1468, $CONC clients" at1468 "$CONC"
-bench_case "1468 (gridbootd windowsize 8), 1" at1468 1 at1468w8
-bench_case "1468 (gridbootd windowsize 8), $CONC" at1468 "$CONC" at1468w8
-echo "ratio = gridbootd / best of tftpd-hpa and dnsmasq (same client; the"
-echo "windowsize rows give gridbootd atftp's windowsize 8, the anchors cannot negotiate it)"
+bench_case "1468 windowsize 8, 1 client" at1468 1 at1468w8
+bench_case "1468 windowsize 8, $CONC clients" at1468 "$CONC" at1468w8
+echo "ratio = gridbootd / best of the three anchors (same client; the windowsize"
+echo "rows ask gridbootd and atftpd for windowsize 8, which tftpd-hpa and dnsmasq cannot negotiate)"
+echo "targets (issue 23): $CONC clients >= 1.2x atftpd windowed, >= 1.0x lock-step"
 grep -i "sanitizer\| err: \| warning: " "$T/gridbootd.log" | head -5
 slow=$(grep -c "(blksize " "$T/gridbootd.log")
 resends=$(grep -c ": timeout\|last ACK not seen" "$T/gridbootd.log")
