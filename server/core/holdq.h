@@ -11,6 +11,14 @@
  * as a drop, and the clients ask again. One fdatasync covers every reply
  * of a turn. A full queue commits at once, before the next reply is held.
  *
+ * The end-of-turn commit does not wait for the disk: it hands the
+ * fdatasync to the queue's thread and the loop goes on (OFFERs, TFTP,
+ * HTTP, 9P); the held batch is sent when the thread says the sync is
+ * done, and replies held meanwhile form the next batch, whose sync starts
+ * at once. A slow disk delays ACKs, not the daemon. The thread starts at
+ * the first commit (after the daemon has forked) and does nothing but
+ * fdatasync and write an eventfd.
+ *
  * Nothing here knows a protocol: the owner's sync, dirty and send, the
  * two counters, and the largest reply and destination it will store. */
 #ifndef GRIDBOOT_HOLDQ_H
@@ -31,6 +39,13 @@ struct holdq_ops {
 	bool (*dirty)(void *arg);
 	/* Sends one held reply (called only after a successful sync). */
 	void (*send)(void *arg, const void *dest, const uint8_t *buf, size_t len);
+	/* The sync in two halves, so the fdatasync runs in the queue's own
+	 * thread while the loop goes on (both NULL: sync is called inline).
+	 * sync_begin returns the descriptor to fdatasync (-1: sync inline);
+	 * sync_end runs on the loop with the fdatasync's errno and does what
+	 * sync does after it (0, or -1 if the records may not be durable). */
+	int (*sync_begin)(void *arg);
+	int (*sync_end)(void *arg, int err);
 };
 
 /* A queue for replies of at most maxlen bytes with a destination of
@@ -47,7 +62,8 @@ void holdq_free(struct holdq *q);
 uint8_t *holdq_slot(struct holdq *q, void **dest);
 /* Holds the reply built in the last slot (len bytes) until the sync. */
 void holdq_hold(struct holdq *q, size_t len);
-/* The end-of-turn work, also for callers that must flush now. */
+/* For callers that must flush now: waits for a sync in flight, then syncs
+ * and sends what is held, inline. */
 void holdq_commit(struct holdq *q);
 
 #endif

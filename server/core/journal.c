@@ -142,6 +142,23 @@ journal_sync(struct journal *j)
 	return 0;
 }
 
+int
+journal_sync_begin(struct journal *j)
+{
+	j->dirty = false;
+	return j->fd;
+}
+
+int
+journal_sync_end(struct journal *j, int err)
+{
+	if (err == 0)
+		return 0;
+	log_err("%s: fdatasync %s: %s", j->tag, j->path, strerror(err));
+	j->dirty = true;
+	return -1;
+}
+
 bool
 journal_dirty(const struct journal *j)
 {

@@ -31,6 +31,13 @@ void journal_close(struct journal *j);       /* syncs what is dirty */
 int journal_append(struct journal *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Makes every appended record durable. -1: the data may not be on disk. */
 int journal_sync(struct journal *j);
+/* The same in two halves, for a sync run by another thread (core/holdq.h):
+ * begin returns the descriptor to fdatasync, and what is appended from
+ * then on is dirty again; end takes the fdatasync's errno (0: it worked)
+ * and, on failure, logs it and leaves the journal dirty. The descriptor
+ * stays open until end (nothing rewrites the file in between). */
+int journal_sync_begin(struct journal *j);
+int journal_sync_end(struct journal *j, int err);
 bool journal_dirty(const struct journal *j);
 /* Records appended since the last rewrite (plus those it wrote). */
 unsigned long journal_records(const struct journal *j);

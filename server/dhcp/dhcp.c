@@ -229,7 +229,25 @@ held_send(void *arg, const void *dest, const uint8_t *buf, size_t len)
 	send_one(h->s, &h->d, buf, len);
 }
 
-static const struct holdq_ops held_ops = { held_sync, held_dirty, held_send };
+static int
+held_sync_begin(void *arg)
+{
+	struct dhcp_server *srv = arg;
+
+	return dhcp_lease_sync_begin(srv->leases);
+}
+
+static int
+held_sync_end(void *arg, int err)
+{
+	struct dhcp_server *srv = arg;
+
+	return dhcp_lease_sync_end(srv->leases, err);
+}
+
+static const struct holdq_ops held_ops = {
+	held_sync, held_dirty, held_send, held_sync_begin, held_sync_end,
+};
 
 /* ---- receiving ---- */
 

@@ -382,14 +382,35 @@ dhcp_lease_dirty(const struct dhcp_leases *lt)
 	return journal_dirty(lt->j);
 }
 
+/* Compact once the journal is mostly history. */
+static void
+maybe_compact(struct dhcp_leases *lt)
+{
+	if (journal_records(lt->j) > 4096 && journal_records(lt->j) > 4 * dhcp_lease_count(lt))
+		compact(lt);
+}
+
 int
 dhcp_lease_sync(struct dhcp_leases *lt)
 {
 	if (journal_sync(lt->j) < 0)
 		return -1;
-	/* Compact once the journal is mostly history. */
-	if (journal_records(lt->j) > 4096 && journal_records(lt->j) > 4 * dhcp_lease_count(lt))
-		compact(lt);
+	maybe_compact(lt);
+	return 0;
+}
+
+int
+dhcp_lease_sync_begin(struct dhcp_leases *lt)
+{
+	return journal_sync_begin(lt->j);
+}
+
+int
+dhcp_lease_sync_end(struct dhcp_leases *lt, int err)
+{
+	if (journal_sync_end(lt->j, err) < 0)
+		return -1;
+	maybe_compact(lt);
 	return 0;
 }
 

@@ -61,6 +61,10 @@ void dhcp_lease_decline(struct dhcp_leases *lt, uint32_t ip, int64_t until_ms);
 /* Makes every appended record durable; compacts when the journal is large.
  * Returns 0, or -1 if the data may not be on disk. */
 int dhcp_lease_sync(struct dhcp_leases *lt);
+/* The sync in two halves for another thread's fdatasync (core/holdq.h,
+ * core/journal.h): begin gives the descriptor, end takes its errno. */
+int dhcp_lease_sync_begin(struct dhcp_leases *lt);
+int dhcp_lease_sync_end(struct dhcp_leases *lt, int err);
 bool dhcp_lease_dirty(const struct dhcp_leases *lt);
 
 /* Frees an offer the client turned down (not journaled). */

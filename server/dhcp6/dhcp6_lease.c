@@ -379,13 +379,35 @@ dhcp6_lease_close(struct dhcp6_leases *lt)
 	free(lt);
 }
 
+/* Compact once the journal is mostly history. */
+static void
+maybe_compact(struct dhcp6_leases *lt)
+{
+	if (journal_records(lt->j) > 4096 && journal_records(lt->j) > 4 * dhcp6_lease_count(lt))
+		compact(lt);
+}
+
 int
 dhcp6_lease_sync(struct dhcp6_leases *lt)
 {
 	if (journal_sync(lt->j) < 0)
 		return -1;
-	if (journal_records(lt->j) > 4096 && journal_records(lt->j) > 4 * dhcp6_lease_count(lt))
-		compact(lt);
+	maybe_compact(lt);
+	return 0;
+}
+
+int
+dhcp6_lease_sync_begin(struct dhcp6_leases *lt)
+{
+	return journal_sync_begin(lt->j);
+}
+
+int
+dhcp6_lease_sync_end(struct dhcp6_leases *lt, int err)
+{
+	if (journal_sync_end(lt->j, err) < 0)
+		return -1;
+	maybe_compact(lt);
 	return 0;
 }
 

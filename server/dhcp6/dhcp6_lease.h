@@ -70,6 +70,10 @@ void dhcp6_lease_release(struct dhcp6_leases *lt, struct d6_lease *e);
 void dhcp6_lease_decline(struct dhcp6_leases *lt, const uint8_t addr[16], int64_t until_ms);
 
 int dhcp6_lease_sync(struct dhcp6_leases *lt);
+/* The sync in two halves for another thread's fdatasync (core/holdq.h,
+ * core/journal.h): begin gives the descriptor, end takes its errno. */
+int dhcp6_lease_sync_begin(struct dhcp6_leases *lt);
+int dhcp6_lease_sync_end(struct dhcp6_leases *lt, int err);
 bool dhcp6_lease_dirty(const struct dhcp6_leases *lt);
 void dhcp6_lease_foreach(const struct dhcp6_leases *lt,
     void (*fn)(const struct d6_lease *, void *), void *arg);

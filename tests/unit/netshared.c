@@ -9,6 +9,9 @@
 #include "unit_inv.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 /* ---- holdq: a fake journal and a fake wire ---- */
 
@@ -110,6 +113,95 @@ test_holdq(void)
 	ev_free(loop);
 }
 
+/* ---- holdq with the fdatasync in its thread ---- */
+
+struct afake {
+	struct fake f;
+	int fd;                     /* what sync_begin hands the thread */
+	int begins, ends, last_err;
+};
+
+static int
+a_begin(void *arg)
+{
+	struct afake *a = arg;
+
+	a->begins++;
+	a->f.dirty = false;
+	return a->fd;
+}
+
+static int
+a_end(void *arg, int err)
+{
+	struct afake *a = arg;
+
+	a->ends++;
+	a->last_err = err;
+	if (err)
+		a->f.dirty = true;
+	return err ? -1 : 0;
+}
+
+static const struct holdq_ops a_ops = { f_sync, f_dirty, f_send, a_begin, a_end };
+
+/* Turns until n replies were sent or dropped (at most 2 s). */
+static void
+turns_until(struct evloop *loop, const struct fake *f, const uint64_t *drops, int n)
+{
+	for (int i = 0; i < 200 && f->nsent + (int)*drops < n; i++)
+		ev_run_once(loop, 10);
+}
+
+static void
+test_holdq_async(void)
+{
+	struct evloop *loop = ev_new();
+	struct afake a = { 0 };
+	uint64_t syncs = 0, drops = 0;
+	char path[] = "/tmp/holdq-unit.XXXXXX";
+	int pipefd[2];
+
+	a.fd = mkstemp(path);
+	unlink(path);
+	struct holdq *q = holdq_new(loop, 64, sizeof(int), &a_ops, &a, &syncs, &drops);
+	a.f.dirty = true;
+	hold(q, 1, "ack-a", true);
+	ev_run_once(loop, 0);
+	CHECK(a.begins == 1 && a.f.syncs_called == 0, "the turn hands the sync to the thread "
+	    "(begin %d, inline %d)", a.begins, a.f.syncs_called);
+	CHECK(a.ends == 0 && a.f.nsent == 0, "and sends nothing before the thread says it is done");
+	hold(q, 2, "ack-b", true);      /* held while the sync is in flight */
+	turns_until(loop, &a.f, &drops, 2);
+	CHECK_STR(a.f.sent, "1:ack-a,2:ack-b,", "both sent, in order, after their syncs");
+	CHECK(a.begins == 2 && a.ends == 2 && a.last_err == 0 && syncs == 2,
+	    "the reply held meanwhile got a sync of its own (begin %d, end %d)", a.begins, a.ends);
+
+	/* fdatasync on a pipe fails (EINVAL): held replies are counted drops. */
+	if (pipe(pipefd) < 0)
+		pipefd[0] = pipefd[1] = -1;
+	a.fd = pipefd[0];
+	a.f.sent[0] = '\0';
+	a.f.nsent = 0;
+	hold(q, 3, "x", true);
+	hold(q, 4, "y", true);
+	ev_run_once(loop, 0);
+	turns_until(loop, &a.f, &drops, 2);
+	CHECK(a.f.nsent == 0 && drops == 2 && a.last_err == EINVAL,
+	    "a failed fdatasync in the thread sends nothing, 2 drops (%llu), errno %d",
+	    (unsigned long long)drops, a.last_err);
+	CHECK(a.f.dirty, "and leaves the journal dirty for the next sync");
+	int begins = a.begins;
+	for (int i = 0; i < 5; i++)
+		ev_run_once(loop, 0);
+	CHECK(a.begins == begins, "no new sync within the retry delay (%d more)", a.begins - begins);
+	holdq_free(q);
+	CHECK(a.f.syncs_called >= 1, "freeing the queue syncs inline what is dirty");
+	close(pipefd[0]);
+	close(pipefd[1]);
+	ev_free(loop);
+}
+
 /* ---- onlink: one link, made by hand ---- */
 
 static void
@@ -182,6 +274,7 @@ int
 main(void)
 {
 	test_holdq();
+	test_holdq_async();
 	test_onlink();
 	test_netif();
 	return UNIT_DONE();
