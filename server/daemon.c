@@ -104,7 +104,7 @@ apply(struct daemon *d, struct inventory *next, struct errlist *errs)
 	for (size_t i = 0; i < gridboot_nmodules; i++)
 		if (modules[i]->reload)
 			modules[i]->reload(d->state[i], d, old);
-	inv_unref(old);
+	inv_unref_later(old);
 	machstate_prune();
 	d->reloads++;
 	(*R->m_ok)++;

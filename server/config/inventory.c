@@ -22,6 +22,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -322,5 +323,32 @@ void
 inv_unref(struct inventory *inv)
 {
 	if (inv && --inv->refs == 0)
+		inv_free(inv);
+}
+
+static void *
+free_main(void *arg)
+{
+	inv_free(arg);
+	return NULL;
+}
+
+void
+inv_unref_later(struct inventory *inv)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	bool started = false;
+
+	if (inv == NULL || --inv->refs > 0)
+		return;
+	/* A derived inventory's free unrefs its base, whose count the loop
+	 * keeps: that one is freed here (it is a few large blocks). */
+	if (inv->base == NULL && pthread_attr_init(&attr) == 0) {
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		started = pthread_create(&t, &attr, free_main, inv) == 0;
+		pthread_attr_destroy(&attr);
+	}
+	if (!started)
 		inv_free(inv);
 }
