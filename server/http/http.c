@@ -318,28 +318,38 @@ addr_of(const struct sockaddr *sa, uint8_t addr[16])
 	return false;
 }
 
-/* MHD's accept policy: at most grid.http_per_source connections from one
- * source, an IPv6 source being its /64 (a host may use every address of
- * its prefix; MHD's own per-IP limit counts each apart). */
-static enum MHD_Result
-accept_policy(struct http_state *h, const struct sockaddr *sa)
+/* At most grid.http_per_source connections from one source, an IPv6
+ * source being its /64 (a host may use every address of its prefix;
+ * MHD's own per-IP limit counts each apart). True when key has room. */
+static bool
+source_has_room(struct http_state *h, const uint8_t key[LIM_KEYLEN])
 {
-	uint8_t addr[16], key[LIM_KEYLEN];
 	int n = 0;
 	char who[64];
 
-	if (!addr_of(sa, addr))
-		return MHD_YES;
-	lim_key_addr(key, addr);
 	for (struct http_conn *hc = h->conns; hc; hc = hc->next)
-		n += memcmp(hc->key, key, LIM_KEYLEN) == 0;
+		n += !hc->refused && memcmp(hc->key, key, LIM_KEYLEN) == 0;
 	if (n < h->d->inv->grid.http_per_source)
-		return MHD_YES;
+		return true;
 	(*h->m_refused_src)++;
 	lim_key_format(key, who, sizeof who);
 	log_limited(&h->rl_cap, LOG_NOTICE, "http: %s: refused: %d connections from that source "
 	    "(grid.http_per_source)", who, n);
-	return MHD_NO;
+	return false;
+}
+
+/* MHD's accept policy, the cheap refusal. With workers two threads may
+ * each admit a source's last free slot before either connection is in
+ * h->conns: connection_event checks again as it adds one. */
+static enum MHD_Result
+accept_policy(struct http_state *h, const struct sockaddr *sa)
+{
+	uint8_t addr[16], key[LIM_KEYLEN];
+
+	if (!addr_of(sa, addr))
+		return MHD_YES;
+	lim_key_addr(key, addr);
+	return source_has_room(h, key) ? MHD_YES : MHD_NO;
 }
 
 static enum MHD_Result
@@ -369,6 +379,16 @@ connection_event(struct http_state *h, struct MHD_Connection *c, void **socket_c
 		http_client_addr(c, addr);
 		lim_key_addr(hc->key, addr);
 		hc->wait_since = mono_ms();
+		if (!source_has_room(h, hc->key)) {
+			/* Kept in the list, uncounted, until MHD closes it:
+			 * the socket is shut down under it. */
+			const union MHD_ConnectionInfo *ci =
+			    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+			hc->refused = true;
+			hc->wait_since = 0;
+			if (ci)
+				shutdown(ci->connect_fd, SHUT_RDWR);
+		}
 		hc->next = h->conns;
 		if (h->conns)
 			h->conns->prev = hc;

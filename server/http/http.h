@@ -93,6 +93,7 @@ struct http_conn {
 	struct MHD_Connection *c;
 	uint8_t key[LIM_KEYLEN];
 	uint64_t wait_since;        /* mono_ms */
+	bool refused;               /* over the source's cap: being closed */
 };
 
 /* The module's state: http_init allocates it and returns it as the
