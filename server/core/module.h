@@ -23,8 +23,9 @@ struct reloader;
 
 /* The descriptor budget, shared by the services: TFTP sizes its transfer
  * table from what RLIMIT_NOFILE leaves after FD_RESERVE, which keeps room
- * for HTTP's connections (a socket and at most one open file each, for
- * sendfile), FD_9P_FILES for the files 9P clients hold open (9P refuses
+ * for HTTP's connections (a socket, our duplicate of it when HTTP runs
+ * in worker threads, and at most one open file each, for sendfile),
+ * FD_9P_FILES for the files 9P clients hold open (9P refuses
  * an open beyond it, whatever its clients do) and FD_OTHERS for everything
  * else (listeners, epoll, timers, signalfd, logs, 9P and auth
  * connections). HTTP lowers its connection cap when the limit is too
@@ -32,7 +33,7 @@ struct reloader;
 #define HTTP_MAX_CONNS 1000
 #define FD_OTHERS 256
 #define FD_9P_FILES 2048
-#define FD_RESERVE (2 * HTTP_MAX_CONNS + FD_OTHERS + FD_9P_FILES)
+#define FD_RESERVE (3 * HTTP_MAX_CONNS + FD_OTHERS + FD_9P_FILES)
 
 /* Someone waiting for an asked-for reload (an API call that answers with
  * the reloaded machine). Lives inside its owner; done runs once, at the

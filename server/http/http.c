@@ -301,6 +301,18 @@ conn_of(struct MHD_Connection *c)
 	return ci ? ci->socket_context : NULL;
 }
 
+int
+http_socket(struct MHD_Connection *c)
+{
+	struct http_conn *hc = conn_of(c);
+	const union MHD_ConnectionInfo *ci;
+
+	if (hc && hc->fd >= 0)
+		return hc->fd;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	return ci ? ci->connect_fd : -1;
+}
+
 static bool
 addr_of(const struct sockaddr *sa, uint8_t addr[16])
 {
@@ -376,6 +388,13 @@ connection_event(struct http_state *h, struct MHD_Connection *c, void **socket_c
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		hc = ecalloc(1, sizeof *hc);
 		hc->c = c;
+		hc->fd = -1;
+		if (h->workers > 0) {
+			const union MHD_ConnectionInfo *ci =
+			    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+			if (ci)
+				hc->fd = fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 0);
+		}
 		http_client_addr(c, addr);
 		lim_key_addr(hc->key, addr);
 		hc->wait_since = mono_ms();
@@ -406,6 +425,8 @@ connection_event(struct http_state *h, struct MHD_Connection *c, void **socket_c
 		h->conns = hc->next;
 	if (hc->next)
 		hc->next->prev = hc->prev;
+	if (hc->fd >= 0)
+		close(hc->fd);
 	free(hc);
 	*socket_context = NULL;
 }
@@ -435,12 +456,11 @@ header_check(void *arg)
 	for (struct http_conn *hc = h->conns; hc; hc = hc->next) {
 		if (hc->wait_since == 0 || now - hc->wait_since < HTTP_HEADER_S * 1000)
 			continue;
-		const union MHD_ConnectionInfo *ci =
-		    MHD_get_connection_info(hc->c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		int fd = http_socket(hc->c);
 		hc->wait_since = 0;
-		if (ci == NULL)
+		if (fd < 0)
 			continue;
-		shutdown(ci->connect_fd, SHUT_RDWR);
+		shutdown(fd, SHUT_RDWR);
 		(*h->m_header_timeouts)++;
 		lim_key_format(hc->key, who, sizeof who);
 		log_limited(&h->rl_cap, LOG_NOTICE, "http: %s: closed: no complete request header "
@@ -695,8 +715,8 @@ conn_limit(void)
 	if (rl.rlim_cur <= FD_OTHERS + 128)
 		return 64;
 	/* FD_RESERVE holds 9P's files too, so a limit below it may still
-	 * give every HTTP connection its two */
-	return (unsigned)MIN((rl.rlim_cur - FD_OTHERS) / 2, (rlim_t)HTTP_MAX_CONNS);
+	 * give every HTTP connection its three */
+	return (unsigned)MIN((rl.rlim_cur - FD_OTHERS) / 3, (rlim_t)HTTP_MAX_CONNS);
 }
 
 /* One listener for IPv4 and IPv6 ([::], IPv4 clients as mapped

@@ -94,6 +94,11 @@ struct http_conn {
 	uint8_t key[LIM_KEYLEN];
 	uint64_t wait_since;        /* mono_ms */
 	bool refused;               /* over the source's cap: being closed */
+	/* With workers, our own duplicate of the socket: the loop shuts a
+	 * connection down or reads its TCP state through it, never through
+	 * MHD's descriptor, which a worker may close (and the kernel give to
+	 * a new file) before MHD tells us the connection is gone. -1: none. */
+	int fd;
 };
 
 /* The module's state: http_init allocates it and returns it as the
@@ -165,6 +170,9 @@ bool http_client_addr(struct MHD_Connection *c, uint8_t addr[16]);
 /* The MAC of the machine asking, from its source address and the leases. */
 bool http_client_mac(const struct http_state *h, struct MHD_Connection *c, uint8_t mac[6]);
 const char *http_header(struct MHD_Connection *c, const char *name);
+/* The connection's socket for the loop's own calls (shutdown, TCP_INFO):
+ * our duplicate with workers (struct http_conn), else MHD's; -1 if none. */
+int http_socket(struct MHD_Connection *c);
 const char *http_arg(struct MHD_Connection *c, const char *name);
 
 /* Routes. path has no leading slash. Each returns true when it handled the

@@ -195,14 +195,13 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
 static bool
 tcp_progress(struct sse *s, uint64_t *acked, int *outq)
 {
-	const union MHD_ConnectionInfo *ci =
-	    MHD_get_connection_info(s->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	int fd = http_socket(s->conn);
 	struct tcp_info ti;
 	socklen_t len = sizeof ti;
 
 	memset(&ti, 0, sizeof ti);
-	if (ci == NULL || getsockopt(ci->connect_fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
-	    ioctl(ci->connect_fd, SIOCOUTQ, outq) < 0)
+	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+	    ioctl(fd, SIOCOUTQ, outq) < 0)
 		return false;
 	*acked = ti.tcpi_bytes_acked;
 	return true;
@@ -213,16 +212,15 @@ tcp_progress(struct sse *s, uint64_t *acked, int *outq)
 static void
 end_stalled(struct http_state *h, struct sse *s)
 {
-	const union MHD_ConnectionInfo *ci =
-	    MHD_get_connection_info(s->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	int fd = http_socket(s->conn);
 	struct linger lg = { 1, 0 };
 
 	s->stalled = s->closing = true;
 	(*h->sse.m_stalled)++;
 	log_limited(&h->rl_bad, LOG_INFO,
 	    "http: an event stream's peer read nothing for %d s: closing it", SSE_STALL_MS / 1000);
-	if (ci)
-		(void)setsockopt(ci->connect_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	if (fd >= 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 	MHD_set_connection_option(s->conn, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)1);
 	wake(s);
 	http_run_now(h);     /* MHD sees it now */
