@@ -21,6 +21,7 @@
 #include <linux/sockios.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -50,8 +51,14 @@ struct sse {
 	uint64_t progress_ms;       /* monotonic: the peer last acknowledged bytes, or none waited */
 	uint64_t acked;             /* the peer's TCP acknowledged this many bytes */
 	bool stalled;               /* being closed for it */
+	/* buf, len, off, cap, closing and suspended, between the loop (or a
+	 * handler) and MHD's reader. The reader runs with MHD's response
+	 * lock held, so it takes this and never the loop's big lock (which
+	 * a handler holds while it queues a response: the other order). */
+	pthread_mutex_t mu;
 };
 
+/* With s->mu held. */
 static void
 wake(struct sse *s)
 {
@@ -62,7 +69,26 @@ wake(struct sse *s)
 }
 
 static void
+close_stream(struct sse *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->closing = true;
+	wake(s);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void push_locked(struct sse *s, const char *text, size_t n);
+
+static void
 push(struct sse *s, const char *text, size_t n)
+{
+	pthread_mutex_lock(&s->mu);
+	push_locked(s, text, n);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void
+push_locked(struct sse *s, const char *text, size_t n)
 {
 	if (s->closing)
 		return;
@@ -165,7 +191,7 @@ read_stream(struct sse *s, char *buf, size_t max)
 	size_t n;
 
 	if (s->off == s->len) {
-		if (s->closing || state_of(s->hub)->stopping)
+		if (s->closing)     /* http_sse_shutdown sets it on every stream */
 			return MHD_CONTENT_READER_END_OF_STREAM;
 		s->suspended = true;
 		MHD_suspend_connection(s->conn);
@@ -181,12 +207,12 @@ static ssize_t
 reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct sse *s = cls;
-	struct http_state *h = state_of(s->hub);
-	bool locked = http_enter(h);
-	ssize_t n = read_stream(s, buf, max);
+	ssize_t n;
 
 	(void)pos;
-	http_leave(h, locked);
+	pthread_mutex_lock(&s->mu);
+	n = read_stream(s, buf, max);
+	pthread_mutex_unlock(&s->mu);
 	return n;
 }
 
@@ -215,14 +241,14 @@ end_stalled(struct http_state *h, struct sse *s)
 	int fd = http_socket(s->conn);
 	struct linger lg = { 1, 0 };
 
-	s->stalled = s->closing = true;
+	s->stalled = true;
 	(*h->sse.m_stalled)++;
 	log_limited(&h->rl_bad, LOG_INFO,
 	    "http: an event stream's peer read nothing for %d s: closing it", SSE_STALL_MS / 1000);
 	if (fd >= 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 	MHD_set_connection_option(s->conn, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)1);
-	wake(s);
+	close_stream(s);
 	http_run_now(h);     /* MHD sees it now */
 }
 
@@ -241,8 +267,11 @@ on_watch(void *arg)
 	for (struct sse *s = h->sse.clients; s; s = s->next) {
 		if (s->stalled)
 			continue;
+		pthread_mutex_lock(&s->mu);
+		bool drained = s->off == s->len;
+		pthread_mutex_unlock(&s->mu);
 		if (!tcp_progress(s, &acked, &outq) || acked != s->acked ||
-		    (outq == 0 && s->off == s->len)) {
+		    (outq == 0 && drained)) {
 			s->acked = acked;
 			s->progress_ms = now;
 			continue;
@@ -265,6 +294,7 @@ release(void *cls)
 		s->next->pprev = s->pprev;
 	hub->nclients--;
 	*hub->m_clients = (uint64_t)hub->nclients;
+	pthread_mutex_destroy(&s->mu);
 	free(s->buf);
 	free(s);
 	http_leave(h, locked);
@@ -301,12 +331,14 @@ http_sse(struct MHD_Connection *c, struct http_req *r)
 		return http_error(c, r, 429, "at most %d event streams from one address "
 		    "(an IPv6 source counts by its /64)", SSE_MAX_PER_SOURCE);
 	s = ecalloc(1, sizeof *s);
+	pthread_mutex_init(&s->mu, NULL);
 	s->hub = hub;
 	s->conn = c;
 	memcpy(s->src, src, sizeof s->src);
 	s->progress_ms = mono_ms();
 	if (macs) {
 		if (!mac_parse(macs, s->mac)) {
+			pthread_mutex_destroy(&s->mu);
 			free(s);
 			return http_error(c, r, 400, "mac=%s is not a MAC address", macs);
 		}
@@ -376,8 +408,7 @@ http_sse_shutdown(struct http_state *h)
 	struct http_sse_hub *hub = &h->sse;
 
 	for (struct sse *s = hub->clients; s; s = s->next) {
-		s->closing = true;
-		wake(s);
+		close_stream(s);
 	}
 	if (h->mhd && h->workers == 0)
 		MHD_run(h->mhd);
