@@ -35,16 +35,28 @@
 
 struct dhcp_server;
 
-struct sock {
-	int fd;
-	bool proxy;                 /* bound to grid.proxy_port */
-	struct dhcp_server *srv;    /* its owner, for the loop's callback */
-};
-
 struct dest {
 	struct sockaddr_in to;
 	int ifindex;
 	uint32_t src;               /* our address, for IP_PKTINFO */
+};
+
+/* Replies of a turn, sent with one sendmmsg at its end (or when full):
+ * on this kind of machine a system call's entry and exit cost as much
+ * as the UDP send itself. Allocated at a socket's first reply. */
+#define TX_BATCH 64
+struct txq {
+	int n;
+	struct dest d[TX_BATCH];
+	size_t len[TX_BATCH];
+	uint8_t buf[TX_BATCH][DHCP_MAXREPLY];
+};
+
+struct sock {
+	int fd;
+	bool proxy;                 /* bound to grid.proxy_port */
+	struct dhcp_server *srv;    /* its owner, for the loop's callback */
+	struct txq *tx;
 };
 
 /* Where a held ACK goes (the group commit's opaque destination). */
@@ -136,37 +148,90 @@ arp_inject(int fd, int ifindex, uint32_t ip, const uint8_t mac[6])
 }
 
 static void
-send_one(struct sock *s, const struct dest *d, const uint8_t *buf, size_t len)
+count_reply(struct sock *s, const uint8_t *buf, size_t len)
 {
-	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-	struct iovec iov = { (void *)buf, len };
-	struct msghdr mh = { .msg_name = (void *)&d->to, .msg_namelen = sizeof d->to,
-	    .msg_iov = &iov, .msg_iovlen = 1 };
-
-	/* Pin the interface and source so broadcasts leave where the client is. */
-	if (d->ifindex > 0) {
-		memset(cbuf, 0, sizeof cbuf);
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof cbuf;
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = IPPROTO_IP;
-		cm->cmsg_type = IP_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
-		struct in_pktinfo *pi = (struct in_pktinfo *)CMSG_DATA(cm);
-		pi->ipi_ifindex = d->ifindex;
-		pi->ipi_spec_dst.s_addr = htonl(d->src);
-	}
-	if (sendmsg(s->fd, &mh, 0) < 0) {
-		(*s->srv->drop_send)++;
-		log_limited(&s->srv->rl_send, LOG_WARNING, "dhcp: send to %s: %s",
-		    inet_ntoa(d->to.sin_addr), strerror(errno));
-		return;
-	}
 	uint8_t type = 0;
+
 	if (len > 242 && buf[240] == 53)
 		type = buf[242];
 	if (type >= 1 && type <= 8)
 		(*s->srv->replies[type])++;
+}
+
+/* Sends what s->tx holds, in order; a datagram the kernel refuses is
+ * counted and logged, and the rest still go. */
+static void
+flush_tx(struct sock *s)
+{
+	struct txq *q = s->tx;
+	struct mmsghdr m[TX_BATCH];
+	struct iovec iov[TX_BATCH];
+	char cbuf[TX_BATCH][CMSG_SPACE(sizeof(struct in_pktinfo))];
+	int done = 0;
+
+	if (q == NULL || q->n == 0)
+		return;
+	memset(m, 0, (size_t)q->n * sizeof *m);
+	for (int i = 0; i < q->n; i++) {
+		struct msghdr *mh = &m[i].msg_hdr;
+		iov[i] = (struct iovec){ q->buf[i], q->len[i] };
+		mh->msg_name = &q->d[i].to;
+		mh->msg_namelen = sizeof q->d[i].to;
+		mh->msg_iov = &iov[i];
+		mh->msg_iovlen = 1;
+		/* Pin the interface and source so broadcasts leave where the
+		 * client is. */
+		if (q->d[i].ifindex > 0) {
+			memset(cbuf[i], 0, sizeof cbuf[i]);
+			mh->msg_control = cbuf[i];
+			mh->msg_controllen = sizeof cbuf[i];
+			struct cmsghdr *cm = CMSG_FIRSTHDR(mh);
+			cm->cmsg_level = IPPROTO_IP;
+			cm->cmsg_type = IP_PKTINFO;
+			cm->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+			struct in_pktinfo *pi = (struct in_pktinfo *)CMSG_DATA(cm);
+			pi->ipi_ifindex = q->d[i].ifindex;
+			pi->ipi_spec_dst.s_addr = htonl(q->d[i].src);
+		}
+	}
+	while (done < q->n) {
+		int sent = sendmmsg(s->fd, m + done, (unsigned)(q->n - done), 0);
+		if (sent <= 0) {
+			(*s->srv->drop_send)++;
+			log_limited(&s->srv->rl_send, LOG_WARNING, "dhcp: send to %s: %s",
+			    inet_ntoa(q->d[done].to.sin_addr), strerror(errno));
+			done++;
+			continue;
+		}
+		for (int i = done; i < done + sent; i++)
+			count_reply(s, q->buf[i], q->len[i]);
+		done += sent;
+	}
+	q->n = 0;
+}
+
+static void
+send_one(struct sock *s, const struct dest *d, const uint8_t *buf, size_t len)
+{
+	if (s->tx == NULL)
+		s->tx = ecalloc(1, sizeof *s->tx);
+	if (s->tx->n == TX_BATCH)
+		flush_tx(s);
+	struct txq *q = s->tx;
+	q->d[q->n] = *d;
+	q->len[q->n] = MIN(len, sizeof q->buf[0]);
+	memcpy(q->buf[q->n], buf, q->len[q->n]);
+	q->n++;
+}
+
+/* The end of every loop turn: this turn's replies leave. */
+static void
+flush_all(void *arg)
+{
+	struct dhcp_server *srv = arg;
+
+	for (int i = 0; i < srv->nsocks; i++)
+		flush_tx(&srv->socks[i]);
 }
 
 /* RFC 2131 4.1: relay, then ciaddr, then broadcast, then unicast to the
@@ -341,33 +406,40 @@ handle(struct sock *s, const uint8_t *buf, size_t len, const struct sockaddr_in 
 		send_one(s, &h->d, rbuf, rlen);
 }
 
+/* Up to RX_BATCH datagrams per wake-up, with one recvmmsg. Static: the
+ * loop has one thread and nothing survives the call. */
+static uint8_t rx_buf[RX_BATCH][4096];
+static char rx_cbuf[RX_BATCH][CMSG_SPACE(sizeof(struct in_pktinfo)) + 64];
+
 static void
 on_readable(int fd, uint32_t events, void *arg)
 {
 	struct sock *s = arg;
-	uint8_t buf[4096];
-	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo)) + 64];
+	struct mmsghdr m[RX_BATCH];
+	struct iovec iov[RX_BATCH];
+	struct sockaddr_in from[RX_BATCH];
 
 	(void)events;
+	memset(m, 0, sizeof m);
 	for (int i = 0; i < RX_BATCH; i++) {
-		struct sockaddr_in from;
-		struct iovec iov = { buf, sizeof buf };
-		struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof from,
-		    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-		    .msg_controllen = sizeof cbuf };
-		ssize_t n = recvmsg(fd, &mh, 0);
-		if (n < 0)
-			break;
+		iov[i] = (struct iovec){ rx_buf[i], sizeof rx_buf[i] };
+		m[i].msg_hdr = (struct msghdr){ .msg_name = &from[i], .msg_namelen = sizeof from[i],
+		    .msg_iov = &iov[i], .msg_iovlen = 1, .msg_control = rx_cbuf[i],
+		    .msg_controllen = sizeof rx_cbuf[i] };
+	}
+	int n = recvmmsg(fd, m, RX_BATCH, 0, NULL);
+	for (int i = 0; i < n; i++) {
+		struct msghdr *mh = &m[i].msg_hdr;
 		int ifindex = 0;
 		uint32_t local = 0;
-		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
 			if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
 				struct in_pktinfo pi;
 				memcpy(&pi, CMSG_DATA(cm), sizeof pi);
 				ifindex = pi.ipi_ifindex;
 				local = ntohl(pi.ipi_spec_dst.s_addr);
 			}
-		handle(s, buf, (size_t)n, &from, ifindex, local);
+		handle(s, rx_buf[i], m[i].msg_len, &from[i], ifindex, local);
 	}
 }
 
@@ -431,9 +503,12 @@ server_free(struct dhcp_server *srv)
 	if (srv == NULL)
 		return;
 	holdq_free(srv->held);      /* sends what waits, while the sockets are open */
+	flush_all(srv);
+	ev_del_turn_hook(srv->d->loop, flush_all, srv);
 	for (int i = 0; i < srv->nsocks; i++) {
 		ev_del_fd(srv->d->loop, srv->socks[i].fd);
 		close(srv->socks[i].fd);
+		free(srv->socks[i].tx);
 	}
 	leases_serve(NULL);
 	dhcp_lease_close(srv->leases);
@@ -465,6 +540,7 @@ dhcp_init(struct daemon *d, void **self)
 	leases_serve(srv->leases);
 	srv->held = holdq_new(d->loop, DHCP_MAXREPLY, sizeof(struct held), &held_ops, srv,
 	    srv->fsyncs, srv->drop_journal);
+	ev_add_turn_hook(d->loop, flush_all, srv);
 	srv->netif = netif_ref(&d->netif, d->loop);
 	if (open_port(srv, inv->grid.dhcp_port, false) < 0 ||
 	    (proxy && open_port(srv, inv->grid.proxy_port, true) < 0)) {
