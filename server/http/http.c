@@ -551,6 +551,11 @@ handle_request(struct http_state *h, struct MHD_Connection *c, const char *url,
 		return http_error(c, r, 413, "request body larger than %d bytes", HTTP_MAX_BODY);
 	if (h->stopping)    /* nothing may be suspended now */
 		return http_error(c, r, 503, "the HTTP server is restarting");
+	/* What a POST, PUT or DELETE changes may need the loop's turn (an
+	 * enroll's commit, a role change's reload): a worker wakes the loop
+	 * for it as it lets go of the lock, rather than wait for a timer. */
+	if (r->mutating)
+		h->want_turn = true;
 	return route(c, r, method, url);
 }
 
@@ -561,13 +566,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 	struct http_state *h = cls;
 	bool locked = http_enter(h);
 	enum MHD_Result res = handle_request(h, c, url, method, upload, upload_size, con_cls);
-	struct http_req *r = *con_cls;
 
 	(void)version;
-	/* What a POST, PUT or DELETE changed may need the loop's turn (a
-	 * store's commit, a reload): wake it rather than wait for a timer. */
-	if (r && r->mutating && *upload_size == 0)
-		h->want_turn = true;
 	http_leave(h, locked);
 	return res;
 }

@@ -368,7 +368,6 @@ apply_assignment(struct MHD_Connection *c, struct http_req *r, const uint8_t mac
 	r->waiter = (struct reload_waiter){ .done = on_reloaded, .arg = r };
 	MHD_suspend_connection(c);
 	daemon_request_assignment(r->h->d, mac, &r->waiter);
-	r->h->want_turn = true;     /* a worker wakes the loop for it */
 	return MHD_YES;
 }
 
@@ -531,7 +530,6 @@ enroll(struct MHD_Connection *c, struct http_req *r)
 	r->conn = c;
 	r->next_enroll = r->h->enrolls;
 	r->h->enrolls = r;
-	r->h->want_turn = true;     /* a worker wakes the loop for it */
 	MHD_suspend_connection(c);
 	return MHD_YES;
 }
@@ -652,7 +650,6 @@ assignments(struct MHD_Connection *c, struct http_req *r, const char *method, ch
 	r->waiter = (struct reload_waiter){ .done = on_reloaded, .arg = r };
 	MHD_suspend_connection(c);
 	daemon_request_reload(r->h->d, &r->waiter);
-	r->h->want_turn = true;     /* a worker wakes the loop for it */
 	return MHD_YES;
 }
 
