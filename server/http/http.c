@@ -776,8 +776,6 @@ mhd_start(struct http_state *h, unsigned limit)
 	    /* Idle or stalled (a peer that stopped reading makes no
 	     * progress): closed after this long. */
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_S,
-	    /* MHD zeroes all of it after each request: no larger than the
-	     * headers it must hold (HTTP_MAX_HEADERS) need. */
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_POOL,
 	    /* daemon.c ignores SIGPIPE; saying so lets MHD use sendfile
 	     * for descriptor responses instead of pread + send. */
