@@ -14,6 +14,7 @@
  * set (a terminal, another init, the tests). */
 #include "daemon.h"
 #include "core/privdrop.h"
+#include "core/store.h"
 #include "config/assignments.h"
 #include "config/discovered.h"
 #include "core/events.h"
@@ -457,6 +458,9 @@ daemon_serve(const char *config_path, bool foreground, int loglevel,
 		goto out;
 	}
 	ev_add_turn_hook(d.loop, on_turn_end, &d);
+	d.store = store_new(d.loop, d.inv->grid.store, d.inv->grid.state, d.inv->grid.instance);
+	if (d.store == NULL)
+		goto out;
 	for (; started < gridboot_nmodules; started++) {
 		if (modules[started]->init && modules[started]->init(&d, &d.state[started]) < 0) {
 			log_err("%s: failed to start", modules[started]->name);
@@ -504,6 +508,7 @@ out:
 	/* After grid.user the directory may forbid removing it: empty it. */
 	if (pidfile && rc == 0 && unlink(pidfile) < 0 && truncate(pidfile, 0) < 0)
 		log_warn("%s: %s", pidfile, strerror(errno));
+	store_free(d.store);
 	ev_free(d.loop);
 	discovered_close();
 	machstate_shutdown();

@@ -3,6 +3,7 @@
 #include "daemon.h"
 #include "modules.h"
 #include "config/inventory.h"
+#include "core/store.h"
 #include "core/log.h"
 #include "config/plan9ini.h"
 #include "core/util.h"
@@ -135,7 +136,17 @@ cmd_check(int argc, char **argv)
 		return 1;
 	for (size_t i = 0; i < inv->warnings.n; i++)
 		fprintf(stderr, "warning: %s\n", inv->warnings.msg[i]);
-	printf("inventory OK: %zu machine%s\n", inv->nmachines, inv->nmachines == 1 ? "" : "s");
+	/* A shared store must be reachable for serve to be of use: say so
+	 * now, with the line that names it (docs/scale.md). */
+	char why[256];
+	if (store_probe(inv->grid.store, why, sizeof why) < 0) {
+		fprintf(stderr, "%s:%d: grid.store: the database cannot be reached: %s\n",
+		    o.config, inv->grid.store_line, why);
+		inv_unref(inv);
+		return 1;
+	}
+	printf("inventory OK: %zu machine%s%s\n", inv->nmachines, inv->nmachines == 1 ? "" : "s",
+	    store_spec_is_pg(inv->grid.store) ? "; the store's database answers" : "");
 	inv_unref(inv);
 	return 0;
 }

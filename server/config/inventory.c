@@ -68,6 +68,8 @@ inv_free(struct inventory *inv)
 	free(g->api_token);
 	free(g->user);
 	free(g->web);
+	free(g->store);
+	free(g->instance);
 	free(g->ipxe_scripts);
 	kv_free(&g->ipxe);
 	kv_free(&g->plan9ini);

@@ -135,6 +135,9 @@ struct grid {
 	char *files;                /* absolute path of the served tree */
 	char *templates;            /* absolute path of plan9ini templates, or NULL */
 	char *state;                /* state directory (leases, discovered, API changes) */
+	char *store;                /* "files" or a postgresql:// URI (core/store.h) */
+	int store_line;
+	char *instance;             /* this daemon's name among several on one store */
 	int http_port, tftp_port, dhcp_port, proxy_port;
 	uint32_t fs[MAXADDRS], auth[MAXADDRS];
 	int nfs, nauth;

@@ -16,7 +16,7 @@
 static const char *const grid_keys[] = {
 	"name", "authdom", "server", "files", "templates", "state", "http_port",
 	"tftp_port", "dhcp_port", "proxy_port", "fs", "auth", "plan9ini",
-	"loaders", "api_token", "unknown", "interfaces", "user",
+	"loaders", "api_token", "unknown", "interfaces", "user", "store", "instance",
 	"web", "ipxe_scripts", "http_per_source", "http_workers",  /* HTTP module */
 	"p9_port", "p9_auth", "p9_nonone", "p9_grid_open", "admins",  /* 9P module */
 	"auth_port", "rcpu_port", "auth_des", "authid", "keys", "speaksfor",
@@ -197,6 +197,36 @@ parse_grid_auth(struct ctx *c, config_setting_t *g, struct grid *gr)
 	parse_admins(c, g, gr);
 }
 
+/* grid.store and grid.instance (docs/scale.md): where leases live, and
+ * this daemon's name among several that share a database. */
+static void
+parse_store(struct ctx *c, config_setting_t *g, struct grid *gr)
+{
+	const char *s;
+	char host[64];
+
+	if ((s = get_str(c, g, "grid", "store", false)) != NULL) {
+		if (strcmp(s, "files") != 0 && strncmp(s, "postgresql://", 13) != 0 &&
+		    strncmp(s, "postgres://", 11) != 0)
+			bad(c, config_setting_get_member(g, "store"), "grid.store",
+			    "\"%s\": use \"files\" or a postgresql:// URI", s);
+		gr->store = estrdup(s);
+		gr->store_line = src_line(c, config_setting_get_member(g, "store"));
+	}
+	if ((s = get_str(c, g, "grid", "instance", false)) != NULL) {
+		if (!name_ok(s))
+			bad(c, config_setting_get_member(g, "instance"), "grid.instance",
+			    "\"%s\": use letters, digits, '-', '_' or '.', at most 27", s);
+		gr->instance = estrdup(s);
+	} else {
+		if (gethostname(host, sizeof host) < 0)
+			host[0] = '\0';
+		host[sizeof host - 1] = '\0';
+		host[strcspn(host, ".")] = '\0';
+		gr->instance = estrdup(host[0] && name_ok(host) ? host : "gridbootd");
+	}
+}
+
 /* grid.http_workers' default: one HTTP thread per core this process may
  * run on, at most 16 (more wait on the one loop's lock, evloop.h). */
 static int
@@ -247,6 +277,7 @@ parse_grid(struct ctx *c, config_setting_t *root)
 		gr->templates = abs_path(c, s);
 	s = get_str(c, g, "grid", "state", false);
 	gr->state = abs_path(c, s ? s : "/var/lib/gridboot");
+	parse_store(c, g, gr);
 	get_int(c, g, "grid", "http_port", 1, 65535, &gr->http_port);
 	get_int(c, g, "grid", "tftp_port", 1, 65535, &gr->tftp_port);
 	get_int(c, g, "grid", "dhcp_port", 1, 65535, &gr->dhcp_port);

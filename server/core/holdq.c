@@ -37,6 +37,7 @@ struct holdq {
 	struct batch cur;           /* held this turn (or since the sync began) */
 	struct batch fly;           /* waiting for the sync in flight */
 	bool inflight;
+	bool async;                 /* the flight is the owner's (HOLDQ_ASYNC) */
 	/* The sync thread: one job at a time, the loop hands it over. */
 	pthread_t thread;
 	bool started, quit;
@@ -118,6 +119,15 @@ wait_flight(struct holdq *q)
 {
 	if (!q->inflight)
 		return;
+	/* An owner's flight (a database's commit) cannot be waited for on
+	 * the loop: its replies are dropped (the clients ask again), and its
+	 * late holdq_sync_done is ignored. */
+	if (q->async) {
+		q->async = false;
+		q->job_err = ECANCELED;
+		finish_flight(q);
+		return;
+	}
 	pthread_mutex_lock(&q->mu);
 	while (!q->job_done)
 		pthread_cond_wait(&q->cv, &q->mu);
@@ -190,12 +200,19 @@ start_flight(struct holdq *q)
 
 	if (q->inflight || ev_timer_armed(&q->retry) || !pending(q))
 		return;
-	if (q->ops->sync_begin == NULL || !start_thread(q)) {
+	if (q->ops->sync_begin == NULL) {
 		commit_inline(q);
 		return;
 	}
-	if ((fd = q->ops->sync_begin(q->arg)) < 0) {
+	if ((fd = q->ops->sync_begin(q->arg)) < 0 && fd != HOLDQ_ASYNC) {
 		release(q, &q->cur, q->ops->sync_end(q->arg, EBADF));
+		return;
+	}
+	if (fd >= 0 && !start_thread(q)) {
+		int err = fdatasync(fd) < 0 ? errno : 0;
+		if (q->syncs)
+			(*q->syncs)++;
+		release(q, &q->cur, q->ops->sync_end(q->arg, err));
 		return;
 	}
 	if (q->syncs)
@@ -204,6 +221,10 @@ start_flight(struct holdq *q)
 	q->fly = q->cur;
 	q->cur = t;
 	q->inflight = true;
+	if (fd == HOLDQ_ASYNC) {
+		q->async = true;
+		return;
+	}
 	pthread_mutex_lock(&q->mu);
 	q->job_fd = fd;
 	pthread_cond_broadcast(&q->cv);
@@ -268,12 +289,29 @@ holdq_free(struct holdq *q)
 	free(q);
 }
 
+void
+holdq_sync_done(struct holdq *q, int err)
+{
+	if (!q->inflight || !q->async)
+		return;
+	q->async = false;
+	pthread_mutex_lock(&q->mu);
+	q->job_err = err;
+	pthread_mutex_unlock(&q->mu);
+	finish_flight(q);
+	start_flight(q);
+}
+
 uint8_t *
 holdq_slot(struct holdq *q, void **dest)
 {
 	struct batch *b = &q->cur;
 
-	if (b->n == HOLDQ_MAX)
+	/* Full while the owner's commit is out: these wait no longer (a
+	 * database slower than the clients must not grow the queue). */
+	if (b->n == HOLDQ_MAX && q->async)
+		release(q, b, -1);
+	else if (b->n == HOLDQ_MAX)
 		holdq_commit(q);
 	if (b->n == b->cap) {
 		b->cap = b->cap ? 2 * b->cap : 16;

@@ -47,6 +47,9 @@ struct holdq_ops {
 	int (*sync_begin)(void *arg);
 	int (*sync_end)(void *arg, int err);
 };
+/* sync_begin's answer when the owner commits by itself (a database on the
+ * loop, core/store.h): it calls holdq_sync_done when the commit is over. */
+#define HOLDQ_ASYNC (-2)
 
 /* A queue for replies of at most maxlen bytes with a destination of
  * destlen bytes; it registers its end-of-turn hook on loop. syncs counts
@@ -62,6 +65,9 @@ void holdq_free(struct holdq *q);
 uint8_t *holdq_slot(struct holdq *q, void **dest);
 /* Holds the reply built in the last slot (len bytes) until the sync. */
 void holdq_hold(struct holdq *q, size_t len);
+/* The owner's commit begun with HOLDQ_ASYNC is over: err 0 sends its
+ * replies, anything else drops them. On the loop's thread. */
+void holdq_sync_done(struct holdq *q, int err);
 /* For callers that must flush now: waits for a sync in flight, then syncs
  * and sends what is held, inline. */
 void holdq_commit(struct holdq *q);

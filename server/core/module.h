@@ -73,6 +73,7 @@ struct daemon {
 	struct reload_waiter *ready_waiters;
 	void *state[8];             /* each module's, by its index in the table */
 	struct netif *netif;        /* the interface table (core/netif.h): netif_ref */
+	struct store *store;        /* where durable claims live (core/store.h) */
 	const struct daemon_ops *ops;   /* the top's, set before any module starts */
 	bool fatal;                 /* a module stopped the loop on a fault: exit 1 */
 };

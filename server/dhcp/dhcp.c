@@ -12,6 +12,7 @@
 #include "config/onlink.h"
 #include "core/events.h"
 #include "core/holdq.h"
+#include "core/store.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/util.h"
@@ -63,6 +64,8 @@ struct sock {
 struct held {
 	struct sock *s;
 	struct dest d;
+	uint8_t mac[6];             /* the binding it announces: sent only if */
+	uint32_t ip;                /* the store kept it (a database may refuse) */
 };
 
 /* The module's state: dhcp_init allocates it, every later hook gets it
@@ -74,7 +77,8 @@ struct dhcp_server {
 	struct holdq *held;         /* ACKs waiting for the journal's sync */
 	struct netif *netif;        /* the daemon's interface table */
 	uint64_t *msgs[9], *replies[9], *drops[DP_NPERR], *drop_iface, *drop_net,
-	    *drop_journal, *drop_send, *drop_hops, *fsyncs, *silent;
+	    *drop_journal, *drop_send, *drop_hops, *drop_refused, *other_instance, *fsyncs,
+	    *silent;
 	struct ratelimit rl_bad, rl_send, rl_net;
 	struct dhcp_leases *leases;
 	struct dhcp_pools pools;    /* what dhcp_handle remembers of the pools */
@@ -102,6 +106,9 @@ register_counters(struct dhcp_server *srv)
 		{ &srv->drop_journal, "gridboot_dhcp_drops_total", "reason=\"journal\"" },
 		{ &srv->drop_send, "gridboot_dhcp_drops_total", "reason=\"send\"" },
 		{ &srv->drop_hops, "gridboot_dhcp_drops_total", "reason=\"hops\"" },
+		{ &srv->drop_refused, "gridboot_dhcp_drops_total", "reason=\"store_refused\"" },
+		{ &srv->other_instance, "gridboot_dhcp_other_instance_total", NULL,
+		  "DHCP clients left to another gridbootd sharing the store (their bucket)" },
 		{ &srv->silent, "gridboot_dhcp_unanswered_total", NULL,
 		  "valid DHCP messages that needed no reply" },
 		{ &srv->fsyncs, "gridboot_dhcp_journal_syncs_total", NULL,
@@ -288,10 +295,27 @@ held_dirty(void *arg)
 static void
 held_send(void *arg, const void *dest, const uint8_t *buf, size_t len)
 {
+	struct dhcp_server *srv = arg;
 	const struct held *h = dest;
+	struct dhcp_lease *e = dhcp_lease_by_mac(srv->leases, h->mac);
 
-	(void)arg;
+	/* The database gave the address to another instance's client
+	 * between our bind and its commit: say nothing, the client's next
+	 * DISCOVER gets another. */
+	if (e == NULL || e->ip != h->ip || e->state != LS_BOUND) {
+		(*srv->drop_refused)++;
+		return;
+	}
 	send_one(h->s, &h->d, buf, len);
+}
+
+/* The database's commit of the batch is over (core/store.h). */
+static void
+store_synced(void *arg, int err)
+{
+	struct dhcp_server *srv = arg;
+
+	holdq_sync_done(srv->held, err);
 }
 
 static int
@@ -299,7 +323,7 @@ held_sync_begin(void *arg)
 {
 	struct dhcp_server *srv = arg;
 
-	return dhcp_lease_sync_begin(srv->leases);
+	return dhcp_lease_sync_begin(srv->leases, store_synced, srv);
 }
 
 static int
@@ -348,7 +372,9 @@ handle(struct sock *s, const uint8_t *buf, size_t len, const struct sockaddr_in 
 	struct dhcp_msg *req = &srv->req;
 	struct dhcp_out *out = &srv->out;
 	struct dhcp_ctx c = { .leases = srv->leases, .pools = &srv->pools, .inv = srv->d->inv,
-	    .proxy_port = s->proxy, .now_ms = wall_ms(), .src = ntohl(from->sin_addr.s_addr) };
+	    .proxy_port = s->proxy, .now_ms = wall_ms(), .src = ntohl(from->sin_addr.s_addr),
+	    .store_down = !store_up(srv->d->store) };
+	store_share(srv->d->store, &c.share_n, &c.share_me);
 	enum dhcp_perr e = dhcp_parse(buf, len, req);
 	bool allowed = true;
 
@@ -361,6 +387,14 @@ handle(struct sock *s, const uint8_t *buf, size_t len, const struct sockaddr_in 
 	(*srv->msgs[req->type])++;
 	if (req->hops > 16) {
 		(*srv->drop_hops)++;
+		return;
+	}
+	/* Several instances on one store: a new client is answered by the
+	 * one its bucket belongs to; a client naming a server, or renewing
+	 * its address, by whoever hears it. */
+	if ((req->type == DHCPDISCOVER || (req->type == DHCPREQUEST && !req->serverid &&
+	    !req->ciaddr)) && !store_serves(srv->d->store, req->chaddr, 6)) {
+		(*srv->other_instance)++;
 		return;
 	}
 	if (req->giaddr) {
@@ -397,6 +431,8 @@ handle(struct sock *s, const uint8_t *buf, size_t len, const struct sockaddr_in 
 	struct held *h = dest;
 	h->s = s;
 	pick_dest(s, req, &out->reply, from, ifindex, c.server_id, &h->d);
+	memcpy(h->mac, req->chaddr, 6);
+	h->ip = out->reply.yiaddr;
 	size_t rlen = dhcp_build(req, &out->reply, rbuf, DHCP_MAXREPLY);
 	if (rlen == 0)
 		return;
@@ -533,7 +569,7 @@ dhcp_init(struct daemon *d, void **self)
 	struct dhcp_server *srv = ecalloc(1, sizeof *srv);
 	srv->d = d;
 	register_counters(srv);
-	if ((srv->leases = dhcp_lease_open(inv->grid.state)) == NULL) {
+	if ((srv->leases = dhcp_lease_open(d->store)) == NULL) {
 		server_free(srv);
 		return -1;
 	}

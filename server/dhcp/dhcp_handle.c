@@ -40,8 +40,8 @@ usable(const struct dhcp_ctx *c, uint32_t ip, const uint8_t mac[6])
  * the inventory's serial (a reload may reuse the old one's memory); kept
  * in c->pools->full.
  *
- * Next-fit over the pool: first addresses nobody ever held, then any that
- * ran out. The cursor (c->pools->cursor) makes a storm of new clients
+ * Next-fit over the pool: first addresses nobody ever held (of this
+ * instance's share, then of all), then any that ran out. The cursor (c->pools->cursor) makes a storm of new clients
  * O(1) each. */
 static uint32_t
 pool_pick(const struct dhcp_ctx *c, const uint8_t mac[6])
@@ -58,12 +58,17 @@ pool_pick(const struct dhcp_ctx *c, const uint8_t mac[6])
 	if (full->net == n && full->serial == c->inv->serial && full->gen == gen &&
 	    c->now_ms < full->until_ms)
 		return 0;
-	for (int pass = 0; pass < 2; pass++)
+	/* Instances sharing a store first try the addresses of their own
+	 * share of the pool, so that two rarely pick one address at once
+	 * (the database would refuse the second, and its client ask again). */
+	for (int pass = c->share_n > 1 ? 0 : 1; pass < 3; pass++)
 		for (uint32_t k = 0; k < size; k++) {
 			uint32_t ip = n->pool_lo + (*cur)++ % size;
-			if ((pass == 1 || dhcp_lease_by_ip(c->leases, ip) == NULL) && usable(c, ip, mac))
+			if (pass == 0 && (ip - n->pool_lo) % c->share_n != c->share_me)
+				continue;
+			if ((pass == 2 || dhcp_lease_by_ip(c->leases, ip) == NULL) && usable(c, ip, mac))
 				return ip;
-			if (pass == 1 && (e = dhcp_lease_by_ip(c->leases, ip)) &&
+			if (pass == 2 && (e = dhcp_lease_by_ip(c->leases, ip)) &&
 			    e->until_ms > c->now_ms && e->until_ms < first_free)
 				first_free = e->until_ms;
 		}
@@ -157,16 +162,17 @@ put_boot(struct dhcp_reply *r, const struct boot_answer *b)
 }
 
 static void
-put_net(const struct dhcp_ctx *c, const struct dhcp_msg *req, struct dhcp_reply *r, bool lease)
+put_net(const struct dhcp_ctx *c, const struct dhcp_msg *req, struct dhcp_reply *r,
+    uint32_t lease)
 {
 	const struct network *n = c->net;
 	uint8_t dns[4 * MAXADDRS];
 
 	dhcp_opt_u32(r, 54, c->server_id);
 	if (lease) {
-		dhcp_opt_u32(r, 51, n->lease);
-		dhcp_opt_u32(r, 58, n->lease / 2);
-		dhcp_opt_u32(r, 59, n->lease / 8 * 7);
+		dhcp_opt_u32(r, 51, lease);
+		dhcp_opt_u32(r, 58, lease / 2);
+		dhcp_opt_u32(r, 59, lease / 8 * 7);
 	}
 	dhcp_opt_u32(r, 1, n->mask);
 	if (n->router)
@@ -192,7 +198,7 @@ reply(const struct dhcp_ctx *c, const struct dhcp_msg *req, struct dhcp_out *o,
 	dhcp_reply_init(r, req, type);
 	r->yiaddr = yiaddr;
 	r->ciaddr = req->ciaddr;
-	put_net(c, req, r, lease);
+	put_net(c, req, r, !lease ? 0 : o->lease_left ? o->lease_left : c->net->lease);
 	put_boot(r, &o->boot);
 	/* We are the whole answer: tell iPXE not to wait its 2 s for a
 	 * ProxyDHCP offer that will never come (encapsulated option 175,
@@ -222,7 +228,14 @@ nak(const struct dhcp_ctx *c, const struct dhcp_msg *req, struct dhcp_out *o, co
 static void
 on_discover(const struct dhcp_ctx *c, const struct dhcp_msg *req, struct dhcp_out *o)
 {
-	uint32_t ip = choose_ip(c, req, o->m);
+	uint32_t ip;
+
+	/* An offer would lead to a bind nothing can make durable now. */
+	if (c->store_down && !(o->m && o->m->ip)) {
+		o->why = "the store is away: no new leases";
+		return;
+	}
+	ip = choose_ip(c, req, o->m);
 
 	if (ip == 0) {
 		o->why = c->net->pool_lo ? "pool exhausted" : "no reservation and no pool";
@@ -259,10 +272,20 @@ on_request(const struct dhcp_ctx *c, const struct dhcp_msg *req, struct dhcp_out
 		nak(c, req, o, "address not available to this client");
 		return;
 	}
-	if (!(o->m && o->m->ip == ip)) {
+	if (c->store_down && !(o->m && o->m->ip == ip)) {
+		/* Nothing new can be made durable: only what is already is
+		 * promised again, the rest of a known lease. */
+		e = dhcp_lease_by_mac(c->leases, req->chaddr);
+		if (e == NULL || e->state != LS_BOUND || e->ip != ip ||
+		    e->durable_ms - c->now_ms < 1000) {
+			o->why = "the store is away: only renewals of known leases are answered";
+			return;
+		}
+		o->lease_left = (uint32_t)((e->durable_ms - c->now_ms) / 1000);
+	} else if (!(o->m && o->m->ip == ip)) {
 		int64_t until = c->now_ms + (int64_t)c->net->lease * 1000;
 		if (dhcp_lease_bind(c->leases, req->chaddr, ip, until, req->hostname) < 0) {
-			o->why = "lease journal write failed";
+			o->why = "lease store write failed";
 			return;
 		}
 		o->commit = true;

@@ -34,12 +34,15 @@ struct dhcp_ctx {
 	bool proxy_port;            /* arrived on grid.proxy_port (4011) */
 	int64_t now_ms;             /* wall clock */
 	uint32_t src;               /* the packet's IP source address (host order) */
+	bool store_down;            /* the shared store is away (core/store.h) */
+	uint32_t share_n, share_me; /* the pool's shares (instances), this one's */
 };
 
 struct dhcp_out {
 	bool send;                  /* false: stay silent */
 	bool commit;                /* a binding was journaled: send after the sync */
 	const char *why;            /* why silent, or a note for the timeline */
+	uint32_t lease_left;        /* lease time to give if not the network's */
 	struct dhcp_reply reply;
 	struct boot_answer boot;
 	const struct machine *m;

@@ -1,12 +1,15 @@
 /* The lease table (two chained hash indexes over one array) and its
- * journal. Journal records, one per line, times in wall-clock seconds:
+ * store (core/store.h), table "dhcp.leases". Its records, times in
+ * wall-clock seconds (with the files store, the journal's lines):
  *   B <mac12> <ip> <until> <hostname|->   bound
  *   F <mac12>                             released
  *   D <ip> <until>                        declined (address unusable)
  * A torn last line (kill -9 mid-write) has no newline and is ignored: its
- * ACK was never sent, because ACKs wait for the fdatasync. */
+ * ACK was never sent, because ACKs wait for the sync. With a shared store
+ * the database may refuse a bind (another instance's client holds the
+ * address): the table then records the holder, and the ACK is not sent. */
 #include "dhcp/dhcp_lease.h"
-#include "core/journal.h"
+#include "core/store.h"
 #include "core/log.h"
 #include "core/hash.h"
 #include "core/util.h"
@@ -21,6 +24,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define BIND_LOG 4096
+
 /* One table and its journal; the DHCP server owns it (struct dhcp_server
  * in dhcp.c), through the pointer dhcp_lease_open returns. */
 struct dhcp_leases {
@@ -31,8 +36,16 @@ struct dhcp_leases {
 	 * most one entry per address it could be offered, not one per MAC. */
 	uint32_t *spare, nspare, capspare;
 	uint32_t *bmac, *bip, nbuck;    /* nbuck is a power of two */
-	struct journal *j;
-	unsigned long generation;       /* bumped on every change to the table */
+	struct store_tab *t;            /* NULL while it is being replayed */
+	unsigned long generation;
+	/* Binds not yet known durable: written since the sync began (cur),
+	 * and in the sync under way (fly). A sync that succeeds marks its
+	 * binds durable; one that fails leaves them not, so a store that is
+	 * away never lets a bind it lost be promised again (the renewals
+	 * dhcp_handle.c answers then). At most BIND_LOG each; past that a
+	 * bind simply stays not durable. */
+	struct bindrec { uint8_t mac[6]; uint32_t ip; int64_t until_ms; } *cur, *fly;
+	uint32_t ncur, nfly;       /* bumped on every change to the table */
 };
 
 static uint32_t
@@ -201,6 +214,7 @@ set_ip(struct dhcp_leases *lt, const uint8_t mac[6], uint32_t ip)
 		if (lt->tab[i].ip)
 			unlink_ip(lt, i);
 		lt->tab[i].ip = ip;
+		lt->tab[i].durable_ms = 0;
 		link_ip(lt, i);
 	}
 	return &lt->tab[i];
@@ -238,11 +252,16 @@ dhcp_lease_bind(struct dhcp_leases *lt, const uint8_t mac[6], uint32_t ip, int64
 
 	e->state = LS_BOUND;
 	e->until_ms = until_ms;
+	if (lt->ncur < BIND_LOG) {
+		memcpy(lt->cur[lt->ncur].mac, mac, 6);
+		lt->cur[lt->ncur].ip = ip;
+		lt->cur[lt->ncur++].until_ms = until_ms;
+	}
 	host_token(hostname, e->hostname, sizeof e->hostname);
 	mac_hex(mac, m12);
 	ip_format(ip, ips);
-	return journal_append(lt->j, "B %s %s %" PRId64 " %s\n", m12, ips, until_ms / 1000,
-	    e->hostname[0] ? e->hostname : "-");
+	struct store_rec r = { 'B', m12, ips, until_ms / 1000, e->hostname[0] ? e->hostname : "-" };
+	return store_put(lt->t, &r);
 }
 
 void
@@ -257,15 +276,16 @@ dhcp_lease_release(struct dhcp_leases *lt, const uint8_t mac[6])
 	e->until_ms = 0;
 	lt->generation++;
 	mac_hex(mac, m12);
-	journal_append(lt->j, "F %s\n", m12);
+	struct store_rec r = { .op = 'F', .owner = m12 };
+	store_put(lt->t, &r);
 }
 
-void
-dhcp_lease_decline(struct dhcp_leases *lt, uint32_t ip, int64_t until_ms)
+/* ip unusable until until_ms, in the table only. */
+static void
+block_ip(struct dhcp_leases *lt, uint32_t ip, int64_t until_ms)
 {
 	struct dhcp_lease *e = dhcp_lease_by_ip(lt, ip);
-	char ips[16];
-	uint32_t i;
+		uint32_t i;
 
 	lt->generation++;
 
@@ -281,52 +301,89 @@ dhcp_lease_decline(struct dhcp_leases *lt, uint32_t ip, int64_t until_ms)
 	}
 	e->state = LS_DECLINED;
 	e->until_ms = until_ms;
-	ip_format(ip, ips);
-	journal_append(lt->j, "D %s %" PRId64 "\n", ips, until_ms / 1000);
 }
 
-/* Applies one journal line; false if it is not a valid record. */
+void
+dhcp_lease_decline(struct dhcp_leases *lt, uint32_t ip, int64_t until_ms)
+{
+	char ips[16];
+
+	block_ip(lt, ip, until_ms);
+	ip_format(ip, ips);
+	struct store_rec r = { .op = 'D', .key = ips, .until = until_ms / 1000 };
+	store_put(lt->t, &r);
+}
+
+/* A record replayed at open or written by another instance: into the
+ * table only. false if it is not a valid record. */
 static bool
-replay_line(void *arg, char *line)
+apply(void *arg, const struct store_rec *r)
 {
 	struct dhcp_leases *lt = arg;
-	char a[32], b[32], host[40];
-	long long t;
 	uint8_t mac[6];
 	uint32_t ip;
 
-	if (sscanf(line, "B %31s %31s %lld %39s", a, b, &t, host) == 4 &&
-	    mac_parse(a, mac) && ip_parse(b, &ip) && ip != 0) {
+	switch (r->op) {
+	case 'B':
+		if (!mac_parse(r->owner, mac) || !ip_parse(r->key, &ip) || ip == 0)
+			return false;
 		struct dhcp_lease *e = set_ip(lt, mac, ip);
 		e->state = LS_BOUND;
-		e->until_ms = t * 1000;
-		/* "-" stands for no name in the journal only. */
-		str_copy(e->hostname, strcmp(host, "-") == 0 ? "" : host, sizeof e->hostname);
+		e->until_ms = r->until * 1000;
+		e->durable_ms = e->until_ms;
+		/* "-" stands for no name in the store only. */
+		str_copy(e->hostname, strcmp(r->data, "-") == 0 ? "" : r->data,
+		    sizeof e->hostname);
 		return true;
-	}
-	if (sscanf(line, "F %31s", a) == 1 && line[0] == 'F' && mac_parse(a, mac)) {
-		struct dhcp_lease *e = find_mac(lt, mac);
-		if (e) {
+	case 'F':
+		if (!mac_parse(r->owner, mac))
+			return false;
+		if ((e = find_mac(lt, mac)) != NULL) {
 			e->state = LS_FREE;
 			e->until_ms = 0;
+			lt->generation++;
 		}
 		return true;
-	}
-	if (sscanf(line, "D %31s %lld", a, &t) == 2 && ip_parse(a, &ip) && ip != 0) {
-		dhcp_lease_decline(lt, ip, t * 1000);
+	case 'D':
+		if (!ip_parse(r->key, &ip) || ip == 0)
+			return false;
+		block_ip(lt, ip, r->until * 1000);
 		return true;
 	}
 	return false;
 }
 
-/* Rewrites the journal as one record per live binding. */
-static int
-compact(struct dhcp_leases *lt)
+/* The database gave r's address to holder (another instance's client):
+ * the table learns it, and our client's entry loses the address, so the
+ * held ACK is not sent (dhcp.c checks) and its next DISCOVER gets
+ * another. */
+static void
+refused(void *arg, const struct store_rec *r, const char *holder, int64_t until)
 {
-	size_t cap = 4096 + (size_t)lt->ntab * 96, n = 0;
-	char *buf = emalloc(cap), m12[13], ips[16];
+	struct dhcp_leases *lt = arg;
+	struct store_rec h = { 'B', holder, r->key, until, "-" };
+	uint8_t mac[6];
+	uint32_t ip;
+
+	log_info("dhcp: %s: the store gave %s to %s", r->owner, r->key, holder);
+	if (apply(lt, &h) || !ip_parse(r->key, &ip) || ip == 0)
+		return;
+	/* Not a client's: a declined address. */
+	if (mac_parse(r->owner, mac)) {
+		struct dhcp_lease *e = find_mac(lt, mac);
+		if (e && e->ip == ip)
+			recycle(lt, (uint32_t)(e - lt->tab));
+	}
+	block_ip(lt, ip, until * 1000);
+}
+
+/* Every live binding and decline, for the journal's compaction. */
+static void
+each_live(void *arg, struct store_tab *t, void (*emit)(struct store_tab *, const struct store_rec *))
+{
+	struct dhcp_leases *lt = arg;
+	char m12[13], ips[16];
 	int64_t now = wall_ms();
-	unsigned long recs = 0;
 
 	for (uint32_t i = 0; i < lt->ntab; i++) {
 		struct dhcp_lease *e = &lt->tab[i];
@@ -335,28 +392,28 @@ compact(struct dhcp_leases *lt)
 		ip_format(e->ip, ips);
 		if (e->state == LS_BOUND) {
 			mac_hex(e->mac, m12);
-			n += (size_t)snprintf(buf + n, cap - n, "B %s %s %" PRId64 " %s\n",
-			    m12, ips, e->until_ms / 1000, e->hostname[0] ? e->hostname : "-");
-		} else if (e->state == LS_DECLINED)
-			n += (size_t)snprintf(buf + n, cap - n, "D %s %" PRId64 "\n", ips,
-			    e->until_ms / 1000);
-		else
-			continue;
-		recs++;
+			struct store_rec r = { 'B', m12, ips, e->until_ms / 1000,
+			    e->hostname[0] ? e->hostname : "-" };
+			emit(t, &r);
+		} else if (e->state == LS_DECLINED) {
+			struct store_rec r = { .op = 'D', .key = ips, .until = e->until_ms / 1000 };
+			emit(t, &r);
+		}
 	}
-	int rc = journal_rewrite(lt->j, buf, n, recs);
-	free(buf);
-	return rc;
 }
 
+static const struct store_tab_ops store_ops = { apply, refused, each_live };
+
 struct dhcp_leases *
-dhcp_lease_open(const char *statedir)
+dhcp_lease_open(struct store *st)
 {
 	struct dhcp_leases *lt = ecalloc(1, sizeof *lt);
 
 	lt->generation++;
-	lt->j = journal_open(statedir, "dhcp.leases", "dhcp", replay_line, lt);
-	if (lt->j == NULL || compact(lt) < 0) {
+	lt->cur = ecalloc(BIND_LOG, sizeof *lt->cur);
+	lt->fly = ecalloc(BIND_LOG, sizeof *lt->fly);
+	lt->t = store_tab_open(st, "dhcp.leases", "dhcp", &store_ops, lt);
+	if (lt->t == NULL) {
 		dhcp_lease_close(lt);
 		return NULL;
 	}
@@ -368,7 +425,9 @@ dhcp_lease_close(struct dhcp_leases *lt)
 {
 	if (lt == NULL)
 		return;
-	journal_close(lt->j);
+	store_tab_close(lt->t);
+	free(lt->cur);
+	free(lt->fly);
 	free(lt->tab);
 	free(lt->spare);
 	free(lt->bmac);
@@ -379,38 +438,55 @@ dhcp_lease_close(struct dhcp_leases *lt)
 bool
 dhcp_lease_dirty(const struct dhcp_leases *lt)
 {
-	return journal_dirty(lt->j);
+	return store_dirty(lt->t);
 }
 
-/* Compact once the journal is mostly history. */
+/* The binds of b[0..n) are in the store: durable, if still the same. */
 static void
-maybe_compact(struct dhcp_leases *lt)
+mark_durable(struct dhcp_leases *lt, const struct bindrec *b, uint32_t n)
 {
-	if (journal_records(lt->j) > 4096 && journal_records(lt->j) > 4 * dhcp_lease_count(lt))
-		compact(lt);
+	for (uint32_t i = 0; i < n; i++) {
+		struct dhcp_lease *e = find_mac(lt, b[i].mac);
+		if (e && e->ip == b[i].ip && e->state == LS_BOUND && e->durable_ms < b[i].until_ms)
+			e->durable_ms = b[i].until_ms;
+	}
 }
 
 int
 dhcp_lease_sync(struct dhcp_leases *lt)
 {
-	if (journal_sync(lt->j) < 0)
+	if (store_sync(lt->t) < 0)
 		return -1;
-	maybe_compact(lt);
+	mark_durable(lt, lt->cur, lt->ncur);
+	lt->ncur = 0;
+	store_compact(lt->t, dhcp_lease_count(lt));
 	return 0;
 }
 
 int
-dhcp_lease_sync_begin(struct dhcp_leases *lt)
+dhcp_lease_sync_begin(struct dhcp_leases *lt, void (*done)(void *, int), void *arg)
 {
-	return journal_sync_begin(lt->j);
+	struct bindrec *t = lt->fly;
+
+	lt->fly = lt->cur;
+	lt->nfly = lt->ncur;
+	lt->cur = t;
+	lt->ncur = 0;
+	return store_sync_begin(lt->t, done, arg);
 }
 
 int
 dhcp_lease_sync_end(struct dhcp_leases *lt, int err)
 {
-	if (journal_sync_end(lt->j, err) < 0)
+	if (store_sync_end(lt->t, err) < 0) {
+		/* With files the records are still in the journal, for the
+		 * next sync; a database dropped them: either way not durable. */
+		lt->nfly = 0;
 		return -1;
-	maybe_compact(lt);
+	}
+	mark_durable(lt, lt->fly, lt->nfly);
+	lt->nfly = 0;
+	store_compact(lt->t, dhcp_lease_count(lt));
 	return 0;
 }
 

@@ -26,15 +26,19 @@ struct dhcp_lease {
 	char hostname[32];
 	uint32_t next_mac, next_ip; /* hash chains: index + 1, 0 ends */
 	bool has_mac;               /* false for a declined address */
+	int64_t durable_ms;         /* the end of this binding known to be in the
+	                             * store (read from it, or its bind's sync
+	                             * succeeded); 0: none */
 };
 
 /* One lease table with its journal. The DHCP server owns it (dhcp.c);
  * every call below takes it. */
 struct dhcp_leases;
 
-/* Loads STATE/dhcp.leases (replaying it) and compacts it. NULL on error
- * (logged). */
-struct dhcp_leases *dhcp_lease_open(const char *statedir);
+struct store;
+/* Opens the table "dhcp.leases" of st (core/store.h: with files,
+ * STATE/dhcp.leases replayed and compacted). NULL on error (logged). */
+struct dhcp_leases *dhcp_lease_open(struct store *st);
 /* Syncs what is dirty and frees lt (NULL is fine). */
 void dhcp_lease_close(struct dhcp_leases *lt);
 
@@ -61,9 +65,10 @@ void dhcp_lease_decline(struct dhcp_leases *lt, uint32_t ip, int64_t until_ms);
 /* Makes every appended record durable; compacts when the journal is large.
  * Returns 0, or -1 if the data may not be on disk. */
 int dhcp_lease_sync(struct dhcp_leases *lt);
-/* The sync in two halves for another thread's fdatasync (core/holdq.h,
- * core/journal.h): begin gives the descriptor, end takes its errno. */
-int dhcp_lease_sync_begin(struct dhcp_leases *lt);
+/* The sync in two halves (core/holdq.h, core/store.h): begin gives the
+ * descriptor for another thread's fdatasync, or STORE_ASYNC and later
+ * done(arg, err) from the database; end takes that errno. */
+int dhcp_lease_sync_begin(struct dhcp_leases *lt, void (*done)(void *, int), void *arg);
 int dhcp_lease_sync_end(struct dhcp_leases *lt, int err);
 bool dhcp_lease_dirty(const struct dhcp_leases *lt);
 

@@ -29,6 +29,7 @@
 #include "boot/machstate.h"
 #include "config/assignments.h"
 #include "config/discovered.h"
+#include "core/store.h"
 #include "core/events.h"
 #include "boot/leases.h"
 #include "boot/leases6.h"
@@ -623,6 +624,26 @@ get_list(struct MHD_Connection *c, struct http_req *r, const char *what)
 	return http_reply_json(c, r, 200, json_pack("{s:o}", what, list));
 }
 
+/* Where the leases live and, with a database, whether it is there and
+ * which instances share it (docs/scale.md). */
+static enum MHD_Result
+get_store(struct MHD_Connection *c, struct http_req *r)
+{
+	const struct store *st = r->h->d->store;
+	int npeers;
+	const char *peers = store_peers(st, &npeers);
+	json_t *list = json_array();
+	char *copy = estrdup(peers), *save = NULL;
+
+	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
+		json_array_append_new(list, json_string(w));
+	free(copy);
+	return http_reply_json(c, r, 200, json_pack("{s:s, s:b, s:s, s:o}",
+	    "backend", store_shared(st) ? "postgresql" : "files", "up", store_up(st),
+	    "instance", r->h->d->inv->grid.instance ? r->h->d->inv->grid.instance : "",
+	    "instances", list));
+}
+
 static enum MHD_Result
 assignments(struct MHD_Connection *c, struct http_req *r, const char *method, char **p, int n)
 {
@@ -696,6 +717,8 @@ http_api(struct MHD_Connection *c, struct http_req *r, const char *method, const
 			return http_error(c, r, 400, "%s is not a MAC address", p[1]);
 		return assign_discovered(c, r, mac);
 	}
+	if (n == 1 && strcmp(p[0], "store") == 0)
+		return get ? get_store(c, r) : http_error(c, r, 405, "store is read-only");
 	if (n == 1 && strcmp(p[0], "enroll") == 0)
 		return strcmp(method, "POST") == 0 ? enroll(c, r) :
 		    http_error(c, r, 405, "enroll takes POST");

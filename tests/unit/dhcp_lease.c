@@ -7,6 +7,7 @@
 #include "dhcp/dhcp_lease.h"
 #include "config/discovered.h"
 #include "config/inventory.h"
+#include "core/store.h"
 #include "core/util.h"
 
 #include <fcntl.h>
@@ -27,6 +28,7 @@ static struct inventory *inv;
 static char dir[] = "/tmp/gbd-lease-XXXXXX";
 /* The table under test and its pool memo, as the DHCP server holds them. */
 static struct dhcp_leases *lt;
+static struct store *st;        /* the files store in dir */
 static struct dhcp_pools pools;
 static uint32_t src_ip;         /* the source address ask() says a packet came from */
 
@@ -35,7 +37,9 @@ static bool
 open_table(void)
 {
 	memset(&pools, 0, sizeof pools);
-	lt = dhcp_lease_open(dir);
+	if (st == NULL)
+		st = store_new(NULL, "files", dir, "unit");
+	lt = dhcp_lease_open(st);
 	return lt != NULL;
 }
 

@@ -202,6 +202,60 @@ test_holdq_async(void)
 	ev_free(loop);
 }
 
+/* ---- holdq with a commit the owner finishes (a database's) ---- */
+
+static int
+o_begin(void *arg)
+{
+	struct afake *a = arg;
+
+	a->begins++;
+	a->f.dirty = false;
+	return HOLDQ_ASYNC;
+}
+
+static const struct holdq_ops o_ops = { f_sync, f_dirty, f_send, o_begin, a_end };
+
+static void
+test_holdq_owner(void)
+{
+	struct evloop *loop = ev_new();
+	struct afake a = { 0 };
+	uint64_t syncs = 0, drops = 0;
+	struct holdq *q = holdq_new(loop, 64, sizeof(int), &o_ops, &a, &syncs, &drops);
+
+	hold(q, 1, "ack-a", true);
+	ev_run_once(loop, 0);
+	CHECK(a.begins == 1 && a.f.nsent == 0, "the turn begins the owner's commit and sends nothing "
+	    "(begin %d, sent %d)", a.begins, a.f.nsent);
+	hold(q, 2, "ack-b", true);
+	ev_run_once(loop, 0);
+	CHECK(a.begins == 1, "no second commit while one is out (begin %d)", a.begins);
+	holdq_sync_done(q, 0);
+	CHECK_STR(a.f.sent, "1:ack-a,", "the owner's done sends the first batch only");
+	CHECK(a.begins == 2, "and starts the commit of what was held meanwhile (begin %d)", a.begins);
+	holdq_sync_done(q, ECONNRESET);
+	CHECK(a.f.nsent == 1 && drops == 1 && a.last_err == ECONNRESET,
+	    "a failed commit drops its batch (sent %d, drops %llu)", a.f.nsent,
+	    (unsigned long long)drops);
+	holdq_sync_done(q, 0);
+	CHECK(a.f.nsent == 1 && drops == 1, "a done with no commit out is ignored");
+	/* A commit out at free: dropped, never waited for (after the
+	 * failed commit's retry delay, so that one is out). */
+	for (int i = 0; i < 20; i++)
+		ev_run_once(loop, 10);
+	CHECK(a.begins == 3, "after the delay the failed records are committed again (begin %d)",
+	    a.begins);
+	holdq_sync_done(q, 0);
+	hold(q, 3, "ack-c", true);
+	ev_run_once(loop, 0);
+	CHECK(a.begins == 4, "a commit is out (begin %d)", a.begins);
+	holdq_free(q);
+	CHECK(a.f.nsent == 1 && drops == 2, "freeing with a commit out drops it (drops %llu)",
+	    (unsigned long long)drops);
+	ev_free(loop);
+}
+
 /* ---- onlink: one link, made by hand ---- */
 
 static void
@@ -275,6 +329,7 @@ main(void)
 {
 	test_holdq();
 	test_holdq_async();
+	test_holdq_owner();
 	test_onlink();
 	test_netif();
 	return UNIT_DONE();

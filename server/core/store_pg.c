@@ -1,0 +1,774 @@
+/* The store's PostgreSQL backend (see store.h, docs/scale.md).
+ *
+ * One connection per daemon, driven by the event loop: libpq in
+ * non-blocking mode and pipeline mode, so a loop turn's records go out
+ * as one batch of queries followed by one sync point, and the replies
+ * they guard wait (core/holdq.h) until that sync's result says the batch
+ * is committed. No thread, no query waits for another's round trip.
+ *
+ * What the database decides: gridboot_put() (a PL/pgSQL function the
+ * daemon creates) binds a key to an owner only if nobody else holds it
+ * unexpired (one upsert, under the row's lock), and answers with the
+ * holder when it refuses; it then NOTIFYs every instance of the change.
+ * Each instance beats once a second in gridboot_instances; those seen
+ * in the last 3 s share the 256 client buckets (store_serves).
+ *
+ * The connection comes up at the first loop turn (after the daemon
+ * forked), then on loss again after 0.2 s, doubling to 5 s. While it is
+ * away every put fails and every sync fails: the lease servers answer
+ * only what needs no new commitment (core/store.h's store_up). */
+#include "core/store_impl.h"
+#include "core/evloop.h"
+#include "core/events.h"
+#include "core/hash.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "core/util.h"
+#include <errno.h>
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+
+#define SCHEMA_VERSION 1
+#define BEAT_MS 1000
+#define RETRY_MIN_MS 200
+#define RETRY_MAX_MS 5000
+/* Queries sent and not yet answered: beyond this a put fails (the
+ * database is slower than the clients; they ask again). */
+#define MAX_PENDING 16384
+
+enum pgstate { PG_DOWN, PG_CONNECTING, PG_SETUP, PG_READY };
+enum qkind { Q_PLAIN, Q_LOAD, Q_PUT, Q_SYNC, Q_BEAT };
+
+struct pending {
+	enum qkind kind;
+	bool answered;              /* its result came; NULL next */
+	struct store_tab *t;        /* Q_LOAD, Q_PUT */
+	char rec[200];              /* Q_PUT: the record, as text */
+	void (*done)(void *, int);  /* Q_SYNC */
+	void *arg;
+	int setup;                  /* Q_SYNC: 1 ends the schema, 2 the loads */
+};
+
+struct pg {
+	struct store *st;
+	char *conninfo;
+	PGconn *conn;
+	int fd;
+	uint32_t events;
+	enum pgstate state;
+	struct ev_timer retry, beat;
+	uint64_t retry_ms;
+	bool segment_failed;        /* a query since the last sync failed */
+	struct pending *q;          /* ring of queries awaiting results */
+	size_t qhead, qn, qcap;
+	char *peers;                /* live instances, sorted, " "-separated */
+	char *livebuf;              /* peers split: live[] points into it */
+	char **live;
+	int nlive, me;              /* me: our index in live, -1 if absent */
+	struct ratelimit rl;
+	/* Syncs a lost connection failed, told from a timer: lost() can run
+	 * inside a put, in the middle of the owner's reply. */
+	struct failed { void (*done)(void *, int); void *arg; struct store_tab *t; } *fails;
+	size_t nfails, capfails;
+	struct ev_timer failt;
+	uint64_t *m_up, *m_connects, *m_losses, *m_refused, *m_puts, *m_syncs, *m_remote;
+};
+
+static const char *const schema[] = {
+	"select pg_advisory_xact_lock(7436105)",
+	"create table if not exists gridboot_schema (version integer not null)",
+	"insert into gridboot_schema select 0 where not exists (select 1 from gridboot_schema)",
+	"create table if not exists gridboot_claims ("
+	" tab text not null, key text not null, owner text not null default '',"
+	" until bigint not null, data text not null default '-', instance text not null,"
+	" primary key (tab, key))",
+	"create index if not exists gridboot_claims_owner on gridboot_claims (tab, owner)",
+	"create table if not exists gridboot_instances (name text primary key,"
+	" seen timestamptz not null)",
+	/* The one place a key changes hands: bind only if nobody else holds
+	 * it unexpired; answer "" or "HOLDER UNTIL". */
+	"create or replace function gridboot_put(p_inst text, p_tab text, p_op text,"
+	" p_owner text, p_key text, p_until bigint, p_data text, p_now bigint)"
+	" returns text language plpgsql as $$\n"
+	"declare h text; hu bigint;\n"
+	"begin\n"
+	" if p_op = 'B' then\n"
+	"  insert into gridboot_claims as c (tab, key, owner, until, data, instance)"
+	"   values (p_tab, p_key, p_owner, p_until, p_data, p_inst)"
+	"   on conflict (tab, key) do update set owner = excluded.owner, until = excluded.until,"
+	"   data = excluded.data, instance = excluded.instance"
+	"   where c.owner = excluded.owner or c.until <= p_now;\n"
+	"  if not found then\n"
+	"   select owner, until into h, hu from gridboot_claims where tab = p_tab and key = p_key;\n"
+	"   return coalesce(nullif(h, ''), '-') || ' ' || coalesce(hu, 0);\n"
+	"  end if;\n"
+	"  delete from gridboot_claims where tab = p_tab and owner = p_owner and key <> p_key;\n"
+	"  perform pg_notify('gridboot', p_inst || ' ' || p_tab || ' B ' || p_owner || ' ' ||"
+	"   p_key || ' ' || p_until || ' ' || p_data);\n"
+	" elsif p_op = 'F' then\n"
+	"  delete from gridboot_claims where tab = p_tab and owner = p_owner;\n"
+	"  perform pg_notify('gridboot', p_inst || ' ' || p_tab || ' F ' || p_owner);\n"
+	" elsif p_op = 'D' then\n"
+	"  insert into gridboot_claims as c (tab, key, owner, until, instance)"
+	"   values (p_tab, p_key, '', p_until, p_inst)"
+	"   on conflict (tab, key) do update set owner = '', until = excluded.until,"
+	"   data = '-', instance = excluded.instance;\n"
+	"  perform pg_notify('gridboot', p_inst || ' ' || p_tab || ' D ' || p_key || ' ' || p_until);\n"
+	" end if;\n"
+	" return '';\n"
+	"end $$",
+	"create or replace function gridboot_beat(p_inst text) returns text"
+	" language plpgsql as $$\n"
+	"declare r text;\n"
+	"begin\n"
+	" insert into gridboot_instances values (p_inst, now())"
+	"  on conflict (name) do update set seen = now();\n"
+	" select string_agg(name, ' ' order by name) into r from gridboot_instances"
+	"  where seen > now() - interval '3 seconds';\n"
+	" return coalesce(r, '');\n"
+	"end $$",
+	"update gridboot_schema set version = 1 where version < 1",
+	"select version from gridboot_schema",
+	"listen gridboot",
+	NULL,
+};
+
+static void lost(struct pg *pg, const char *why);
+static void start_connect(void *arg);
+
+/* ---- the queue of queries in flight ---- */
+
+static struct pending *
+push(struct pg *pg, enum qkind kind)
+{
+	if (pg->qn == pg->qcap) {
+		size_t ncap = pg->qcap ? 2 * pg->qcap : 64;
+		struct pending *nq = ecalloc(ncap, sizeof *nq);
+		for (size_t i = 0; i < pg->qn; i++)
+			nq[i] = pg->q[(pg->qhead + i) % pg->qcap];
+		free(pg->q);
+		pg->q = nq;
+		pg->qcap = ncap;
+		pg->qhead = 0;
+	}
+	struct pending *p = &pg->q[(pg->qhead + pg->qn++) % pg->qcap];
+	memset(p, 0, sizeof *p);
+	p->kind = kind;
+	return p;
+}
+
+static struct pending *
+head(struct pg *pg)
+{
+	return pg->qn ? &pg->q[pg->qhead] : NULL;
+}
+
+static struct pending *
+head_last(struct pg *pg)
+{
+	return &pg->q[(pg->qhead + pg->qn - 1) % pg->qcap];
+}
+
+static void
+pop(struct pg *pg)
+{
+	pg->qhead = (pg->qhead + 1) % pg->qcap;
+	pg->qn--;
+}
+
+/* ---- writing ---- */
+
+static void
+want(struct pg *pg, uint32_t events)
+{
+	if (pg->fd >= 0 && events != pg->events && ev_mod_fd(pg->st->loop, pg->fd, events) == 0)
+		pg->events = events;
+}
+
+static void
+flush(struct pg *pg)
+{
+	int r = PQflush(pg->conn);
+
+	if (r < 0)
+		lost(pg, PQerrorMessage(pg->conn));
+	else
+		want(pg, r > 0 ? EPOLLIN | EPOLLOUT : EPOLLIN);
+}
+
+static int
+send_query(struct pg *pg, const char *sql, int n, const char *const *vals)
+{
+	if (PQsendQueryParams(pg->conn, sql, n, NULL, vals, NULL, NULL, 0) == 0) {
+		lost(pg, PQerrorMessage(pg->conn));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+send_sync(struct pg *pg, void (*done)(void *, int), void *arg, int setup)
+{
+	if (PQpipelineSync(pg->conn) == 0) {
+		lost(pg, PQerrorMessage(pg->conn));
+		return -1;
+	}
+	struct pending *p = push(pg, Q_SYNC);
+	p->done = done;
+	p->arg = arg;
+	p->setup = setup;
+	return 0;
+}
+
+static void
+send_load(struct pg *pg, struct store_tab *t)
+{
+	const char *v[1] = { t->name };
+
+	if (send_query(pg, "select owner, key, until, data from gridboot_claims where tab = $1",
+	    1, v) == 0)
+		push(pg, Q_LOAD)->t = t;
+}
+
+/* ---- reading ---- */
+
+static void
+apply_row(struct store_tab *t, const char *owner, const char *key, const char *until,
+    const char *data)
+{
+	struct store_rec r = { .owner = owner, .key = key, .data = data };
+
+	r.op = owner[0] ? 'B' : 'D';
+	r.until = strtoll(until, NULL, 10);
+	if (!t->ops->apply(t->arg, &r))
+		log_limited(&t->rl, LOG_WARNING, "%s: unreadable row %s %s in the database",
+		    t->tag, owner, key);
+}
+
+static void
+set_peers(struct pg *pg, const char *text)
+{
+	if (pg->peers && strcmp(pg->peers, text) == 0)
+		return;
+	free(pg->peers);
+	free(pg->live);
+	free(pg->livebuf);
+	pg->peers = estrdup(text);
+	pg->live = NULL;
+	pg->nlive = 0;
+	pg->me = -1;
+	/* names have no spaces */
+	char *copy = pg->livebuf = estrdup(text), *save = NULL;
+	size_t cap = 0;
+	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		if ((size_t)pg->nlive == cap) {
+			cap = cap ? 2 * cap : 4;
+			pg->live = erealloc(pg->live, cap * sizeof *pg->live);
+		}
+		if (strcmp(w, pg->st->instance) == 0)
+			pg->me = pg->nlive;
+		pg->live[pg->nlive++] = w;
+	}
+	log_info("store: instances alive: %s", text[0] ? text : "(none)");
+	events_emit(NULL, EVK_SYSTEM, "store: instances alive: %s", text[0] ? text : "(none)");
+}
+
+static void
+refused(struct pg *pg, struct pending *p, const char *answer)
+{
+	char rec[200], holder[80] = "";
+	long long until = 0;
+	struct store_rec r;
+
+	(*pg->m_refused)++;
+	str_copy(rec, p->rec, sizeof rec);
+	if (sscanf(answer, "%79s %lld", holder, &until) < 1 || !store_rec_parse(rec, &r))
+		return;
+	p->t->ops->refused(p->t->arg, &r, holder, until);
+}
+
+static void
+result(struct pg *pg, struct pending *p, PGresult *res)
+{
+	ExecStatusType s = PQresultStatus(res);
+
+	p->answered = true;
+	if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK) {
+		if (!pg->segment_failed)
+			log_limited(&pg->rl, LOG_WARNING, "store: postgresql: %s",
+			    s == PGRES_PIPELINE_ABORTED ? "a query after a failed one was skipped"
+			    : PQresultErrorMessage(res));
+		pg->segment_failed = true;
+		return;
+	}
+	switch (p->kind) {
+	case Q_LOAD:
+		for (int i = 0; i < PQntuples(res); i++)
+			apply_row(p->t, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+			    PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
+		break;
+	case Q_PUT:
+		if (PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0])
+			refused(pg, p, PQgetvalue(res, 0, 0));
+		break;
+	case Q_BEAT:
+		if (PQntuples(res) == 1)
+			set_peers(pg, PQgetvalue(res, 0, 0));
+		break;
+	case Q_PLAIN:
+		/* the schema's version check */
+		if (PQntuples(res) == 1 && PQnfields(res) == 1 &&
+		    strcmp(PQfname(res, 0), "version") == 0 &&
+		    atoi(PQgetvalue(res, 0, 0)) > SCHEMA_VERSION) {
+			log_err("store: the database's schema is version %s, newer than this "
+			    "gridbootd's %d: not using it", PQgetvalue(res, 0, 0), SCHEMA_VERSION);
+			pg->segment_failed = true;
+		}
+		break;
+	case Q_SYNC:
+		break;
+	}
+}
+
+static void
+synced(struct pg *pg, struct pending p)
+{
+	int err = pg->segment_failed ? EIO : 0;
+
+	pg->segment_failed = false;
+	if (p.setup) {
+		if (err) {
+			lost(pg, p.setup == 1 ? "creating the schema failed" : "loading the tables failed");
+			return;
+		}
+		if (p.setup == 1)
+			return;
+		pg->state = PG_READY;
+		pg->retry_ms = 0;
+		*pg->m_up = 1;
+		(*pg->m_connects)++;
+		log_info("store: postgresql ready (instance %s)", pg->st->instance);
+		events_emit(NULL, EVK_SYSTEM, "store: postgresql connected (instance %s)",
+		    pg->st->instance);
+		return;
+	}
+	if (p.done) {
+		(*pg->m_syncs)++;
+		p.done(p.arg, err);
+	}
+}
+
+static void
+notified(struct pg *pg, const char *payload)
+{
+	char buf[400], *p = buf, *inst, *tab;
+	struct store_rec r;
+
+	str_copy(buf, payload, sizeof buf);
+	inst = strsep(&p, " ");
+	tab = strsep(&p, " ");
+	if (inst == NULL || tab == NULL || p == NULL || strcmp(inst, pg->st->instance) == 0)
+		return;
+	for (struct store_tab *t = pg->st->tabs; t; t = t->next)
+		if (strcmp(t->name, tab) == 0) {
+			(*pg->m_remote)++;
+			if (store_rec_parse(p, &r))
+				t->ops->apply(t->arg, &r);
+			return;
+		}
+}
+
+/* Every result that has fully arrived, then the notifications. */
+static void
+drain(struct pg *pg)
+{
+	PGnotify *n;
+
+	while (pg->conn && !PQisBusy(pg->conn)) {
+		struct pending *p = head(pg);
+		PGresult *res = PQgetResult(pg->conn);
+		if (res == NULL) {
+			if (p && p->answered) {
+				pop(pg);
+				continue;
+			}
+			break;
+		}
+		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+			PQclear(res);
+			if (p == NULL || p->kind != Q_SYNC) {
+				lost(pg, "a sync point out of order");
+				return;
+			}
+			struct pending copy = *p;
+			pop(pg);
+			synced(pg, copy);
+			continue;
+		}
+		if (p == NULL || p->kind == Q_SYNC) {
+			PQclear(res);
+			lost(pg, "a result nobody asked for");
+			return;
+		}
+		result(pg, p, res);
+		PQclear(res);
+	}
+	while (pg->conn && (n = PQnotifies(pg->conn)) != NULL) {
+		notified(pg, n->extra);
+		PQfreemem(n);
+	}
+}
+
+/* ---- the connection ---- */
+
+static void
+begin_setup(struct pg *pg)
+{
+	pg->state = PG_SETUP;
+	if (PQsetnonblocking(pg->conn, 1) != 0 || PQenterPipelineMode(pg->conn) == 0) {
+		lost(pg, PQerrorMessage(pg->conn));
+		return;
+	}
+	for (const char *const *s = schema; *s; s++)
+		if (send_query(pg, *s, 0, NULL) == 0)
+			push(pg, Q_PLAIN);
+		else
+			return;
+	if (send_sync(pg, NULL, NULL, 1) < 0)
+		return;
+	/* After LISTEN is committed, so no change falls between. */
+	for (struct store_tab *t = pg->st->tabs; t && pg->conn; t = t->next)
+		send_load(pg, t);
+	if (pg->conn && send_sync(pg, NULL, NULL, 2) == 0)
+		flush(pg);
+}
+
+static void
+on_io(int fd, uint32_t events, void *arg)
+{
+	struct pg *pg = arg;
+
+	(void)fd;
+	if (pg->state == PG_CONNECTING) {
+		switch (PQconnectPoll(pg->conn)) {
+		case PGRES_POLLING_FAILED:
+			lost(pg, PQerrorMessage(pg->conn));
+			return;
+		case PGRES_POLLING_READING:
+			want(pg, EPOLLIN);
+			return;
+		case PGRES_POLLING_WRITING:
+			want(pg, EPOLLOUT);
+			return;
+		default:
+			want(pg, EPOLLIN);
+			begin_setup(pg);
+			return;
+		}
+	}
+	if (events & EPOLLOUT)
+		flush(pg);
+	if (pg->conn && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
+		if (PQconsumeInput(pg->conn) == 0) {
+			lost(pg, PQerrorMessage(pg->conn));
+			return;
+		}
+		drain(pg);
+	}
+}
+
+static void
+close_conn(struct pg *pg)
+{
+	if (pg->fd >= 0)
+		ev_del_fd(pg->st->loop, pg->fd);
+	pg->fd = -1;
+	pg->events = 0;
+	if (pg->conn)
+		PQfinish(pg->conn);
+	pg->conn = NULL;
+}
+
+/* The connection is gone: every sync waiting fails (its replies are
+ * dropped and the clients ask again), and a new one is tried later. */
+static void
+lost(struct pg *pg, const char *why)
+{
+	char msg[256];
+	bool was_up = pg->state == PG_READY;
+
+	str_copy(msg, why && *why ? why : "connection lost", sizeof msg);
+	msg[strcspn(msg, "\n")] = '\0';
+	close_conn(pg);
+	pg->state = PG_DOWN;
+	*pg->m_up = 0;
+	if (was_up) {
+		(*pg->m_losses)++;
+		log_err("store: postgresql: %s; answering only renewals of known leases until it is back",
+		    msg);
+		events_emit(NULL, EVK_SYSTEM, "store: postgresql lost: %s", msg);
+	} else
+		log_limited(&pg->rl, LOG_WARNING, "store: postgresql: %s", msg);
+	pg->segment_failed = false;
+	while (pg->qn) {
+		struct pending p = *head(pg);
+		pop(pg);
+		if (p.kind != Q_SYNC || p.done == NULL)
+			continue;
+		if (pg->nfails == pg->capfails) {
+			pg->capfails = pg->capfails ? 2 * pg->capfails : 8;
+			pg->fails = erealloc(pg->fails, pg->capfails * sizeof *pg->fails);
+		}
+		pg->fails[pg->nfails++] = (struct failed){ p.done, p.arg, p.t };
+	}
+	if (pg->nfails)
+		ev_timer_arm(pg->st->loop, &pg->failt, 0);
+	set_peers(pg, "");
+	pg->retry_ms = pg->retry_ms ? pg->retry_ms * 2 : RETRY_MIN_MS;
+	if (pg->retry_ms > RETRY_MAX_MS)
+		pg->retry_ms = RETRY_MAX_MS;
+	ev_timer_arm(pg->st->loop, &pg->retry, pg->retry_ms);
+}
+
+/* The server's notices ("already exists, skipping") and libpq's own:
+ * to the debug log, not to stderr. */
+static void
+notice(void *arg, const char *msg)
+{
+	(void)arg;
+	log_debug("store: postgresql: %.*s", (int)strcspn(msg, "\n"), msg);
+}
+
+static void
+start_connect(void *arg)
+{
+	struct pg *pg = arg;
+	const char *keys[] = { "dbname", "connect_timeout", "application_name", NULL };
+	const char *vals[] = { pg->conninfo, "3", "gridbootd", NULL };
+
+	pg->conn = PQconnectStartParams(keys, vals, 1);
+	if (pg->conn == NULL || PQstatus(pg->conn) == CONNECTION_BAD) {
+		lost(pg, pg->conn ? PQerrorMessage(pg->conn) : "out of memory");
+		return;
+	}
+	PQsetNoticeProcessor(pg->conn, notice, pg);
+	pg->fd = PQsocket(pg->conn);
+	pg->state = PG_CONNECTING;
+	pg->events = EPOLLOUT;
+	if (pg->fd < 0 || ev_add_fd(pg->st->loop, pg->fd, EPOLLOUT, on_io, pg) < 0) {
+		pg->fd = -1;
+		lost(pg, "no socket");
+	}
+}
+
+static void
+on_fails(void *arg)
+{
+	struct pg *pg = arg;
+	size_t n = pg->nfails;
+
+	pg->nfails = 0;
+	for (size_t i = 0; i < n; i++)
+		if (pg->fails[i].done)
+			pg->fails[i].done(pg->fails[i].arg, ECONNRESET);
+}
+
+static void
+on_beat(void *arg)
+{
+	struct pg *pg = arg;
+	const char *v[1] = { pg->st->instance };
+
+	ev_timer_arm(pg->st->loop, &pg->beat, BEAT_MS);
+	if (pg->state != PG_READY)
+		return;
+	if (send_query(pg, "select gridboot_beat($1)", 1, v) < 0)
+		return;
+	push(pg, Q_BEAT);
+	if (send_sync(pg, NULL, NULL, 0) == 0)
+		flush(pg);
+}
+
+struct pg *
+pg_new(struct store *st, const char *conninfo)
+{
+	struct pg *pg = ecalloc(1, sizeof *pg);
+	const struct metric_def defs[] = {
+		{ &pg->m_up, "gridboot_store_up", NULL,
+		  "1 while the PostgreSQL store is connected and set up", true },
+		{ &pg->m_connects, "gridboot_store_connects_total", NULL,
+		  "connections to the PostgreSQL store made ready" },
+		{ &pg->m_losses, "gridboot_store_losses_total", NULL,
+		  "connections to the PostgreSQL store lost while ready" },
+		{ &pg->m_refused, "gridboot_store_refused_total", NULL,
+		  "binds the database refused: another instance holds the key" },
+		{ &pg->m_puts, "gridboot_store_puts_total", NULL, "records sent to the database" },
+		{ &pg->m_syncs, "gridboot_store_syncs_total", NULL,
+		  "pipeline sync points that committed a batch of records" },
+		{ &pg->m_remote, "gridboot_store_remote_total", NULL,
+		  "records applied from other instances (LISTEN/NOTIFY)" },
+	};
+
+	metrics_register(defs, nelem(defs));
+	pg->st = st;
+	pg->conninfo = estrdup(conninfo);
+	pg->fd = -1;
+	pg->me = -1;
+	ev_timer_init(&pg->retry, start_connect, pg);
+	ev_timer_init(&pg->beat, on_beat, pg);
+	ev_timer_init(&pg->failt, on_fails, pg);
+	/* The first turn, after the daemon forked (a connection made before
+	 * would be the parent's). */
+	ev_timer_arm(st->loop, &pg->retry, 0);
+	ev_timer_arm(st->loop, &pg->beat, 0);
+	return pg;
+}
+
+void
+pg_free(struct pg *pg)
+{
+	if (pg == NULL)
+		return;
+	ev_timer_stop(pg->st->loop, &pg->retry);
+	ev_timer_stop(pg->st->loop, &pg->beat);
+	ev_timer_stop(pg->st->loop, &pg->failt);
+	/* The tables are closed: nothing waiting has an owner left. */
+	close_conn(pg);
+	free(pg->q);
+	free(pg->fails);
+	free(pg->livebuf);
+	free(pg->live);
+	free(pg->peers);
+	free(pg->conninfo);
+	free(pg);
+}
+
+bool
+pg_up(const struct pg *pg)
+{
+	return pg->state == PG_READY;
+}
+
+bool
+pg_serves(const struct pg *pg, const uint8_t *id, size_t len)
+{
+	if (pg->state != PG_READY || pg->nlive == 0 || pg->me < 0)
+		return true;
+	return (fnv32(id, len) & 255) % (uint32_t)pg->nlive == (uint32_t)pg->me;
+}
+
+void
+pg_share(const struct pg *pg, uint32_t *n, uint32_t *me)
+{
+	if (pg->state == PG_READY && pg->nlive > 1 && pg->me >= 0) {
+		*n = (uint32_t)pg->nlive;
+		*me = (uint32_t)pg->me;
+	}
+}
+
+const char *
+pg_peers(const struct pg *pg, int *n)
+{
+	*n = pg->nlive;
+	return pg->peers ? pg->peers : "";
+}
+
+void
+pg_tab_opened(struct pg *pg, struct store_tab *t)
+{
+	/* Connecting: the setup loads every table then. */
+	if (pg->state == PG_SETUP || pg->state == PG_READY) {
+		send_load(pg, t);
+		if (pg->conn && send_sync(pg, NULL, NULL, 0) == 0)
+			flush(pg);
+	}
+}
+
+void
+pg_tab_closed(struct pg *pg, struct store_tab *t)
+{
+	/* Results still due for t, and its syncs' callbacks, must not reach
+	 * its owner: their entries become plain queries. */
+	for (size_t i = 0; i < pg->qn; i++) {
+		struct pending *p = &pg->q[(pg->qhead + i) % pg->qcap];
+		if (p->t != t)
+			continue;
+		p->t = NULL;
+		p->done = NULL;
+		if (p->kind != Q_SYNC)
+			p->kind = Q_PLAIN;
+	}
+	for (size_t i = 0; i < pg->nfails; i++)
+		if (pg->fails[i].t == t)
+			pg->fails[i].done = NULL;
+}
+
+int
+pg_put(struct pg *pg, struct store_tab *t, const struct store_rec *r)
+{
+	char until[24], now[24], op[2] = { r->op, 0 };
+	const char *v[8];
+	struct pending *p;
+
+	if (pg->state != PG_READY || pg->qn >= MAX_PENDING)
+		return -1;
+	snprintf(until, sizeof until, "%" PRId64, r->until);
+	snprintf(now, sizeof now, "%lld", (long long)time(NULL));
+	v[0] = pg->st->instance;
+	v[1] = t->name;
+	v[2] = op;
+	v[3] = r->owner ? r->owner : "";
+	v[4] = r->key ? r->key : "";
+	v[5] = until;
+	v[6] = r->data && *r->data ? r->data : "-";
+	v[7] = now;
+	if (send_query(pg, "select gridboot_put($1, $2, $3, $4, $5, $6::bigint, $7, $8::bigint)",
+	    8, v) < 0)
+		return -1;
+	p = push(pg, Q_PUT);
+	p->t = t;
+	snprintf(p->rec, sizeof p->rec, "%c %s %s %" PRId64 " %s", r->op, v[3], v[4], r->until,
+	    v[6]);
+	if (r->op == 'F')
+		snprintf(p->rec, sizeof p->rec, "F %s", v[3]);
+	else if (r->op == 'D')
+		snprintf(p->rec, sizeof p->rec, "D %s %" PRId64, v[4], r->until);
+	t->pg_dirty = true;
+	(*pg->m_puts)++;
+	return 0;
+}
+
+int
+pg_sync(struct pg *pg, struct store_tab *t, void (*done)(void *, int), void *arg)
+{
+	if (pg->state != PG_READY)
+		return -1;
+	t->pg_dirty = false;
+	if (send_sync(pg, done, arg, 0) < 0)
+		return -1;
+	head_last(pg)->t = t;
+	flush(pg);
+	return STORE_ASYNC;
+}
+
+int
+pg_probe(const char *conninfo, char *why, size_t whylen)
+{
+	const char *keys[] = { "dbname", "connect_timeout", "application_name", NULL };
+	const char *vals[] = { conninfo, "3", "gridbootd check", NULL };
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
+	int rc = 0;
+
+	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
+		str_copy(why, c ? PQerrorMessage(c) : "out of memory", whylen);
+		why[strcspn(why, "\n")] = '\0';
+		rc = -1;
+	}
+	PQfinish(c);
+	return rc;
+}

@@ -1,0 +1,184 @@
+#!/bin/sh
+# limit: 240
+# Two gridbootd on one segment sharing a PostgreSQL store (docs/scale.md),
+# with a PostgreSQL of the test's own (tests/store-lib.sh) and clients on
+# one bridge (tests/store-dora.py: many MACs, DISCOVER/OFFER/REQUEST/ACK,
+# broadcast):
+#   1. `check` says whether the database answers, naming the line;
+#   2. both instances see each other and split the clients;
+#   3. a storm with one instance killed by SIGKILL midway completes on the
+#      other: no address acknowledged to two clients, every acknowledged
+#      lease in the database, leases made through one seen by the other;
+#   4. the database killed midway a second storm: nothing acknowledged is
+#      lost, the daemons reconnect, and while it is away machines that
+#      restart get their known address again and new ones get nothing.
+. "$GRIDBOOT_TOP/tests/lib.sh"
+. "$GRIDBOOT_TOP/tests/store-lib.sh"
+
+if ! pg_init; then
+	ok "# SKIP no PostgreSQL server here (tests/deps.d/store.txt): $(tail -n1 "$T_TMP/initdb.log" 2>/dev/null)"
+	t_done
+	exit 0
+fi
+check "PostgreSQL of the test's own starts" pg_start
+
+L=gbsL$$ S1=gbs1$$ S2=gbs2$$ C=gbsC$$
+ns_add $L $S1 $S2 $C || { not_ok "namespaces"; t_done; exit 1; }
+ip -n $L link add br0 type bridge && ip -n $L link set br0 up
+for p in "$S1 e1 l1 10.77.0.1/24" "$S2 e2 l2 10.77.0.2/24" "$C ec lc 10.77.0.99/24"; do
+	set -- $p
+	ns_veth "$1" "$2" $L "$3" "$4"
+	ip -n $L link set "$3" master br0
+done
+
+# cfg NAME ADDR: an instance's inventory.
+cfg() {
+	cat >"$T_TMP/$1.cfg" <<EOC
+grid = { name = "t"; server = "$2"; files = "$T_TMP"; state = "$T_TMP/state-$1";
+  http_port = 8080; tftp_port = 6969; p9_port = 5640; auth_port = 5670; rcpu_port = 17020;
+  store = "$PG_URI"; instance = "$1"; api_token = "store-test-token-0123456789"; };
+networks = ( { subnet = "10.77.0.0/24"; pool = "10.77.0.20-10.77.0.250"; lease = 3600; } );
+kernels = ( { name = "k"; arch = "amd64"; file = "k"; } );
+roles = { r = { kernel = "k"; }; };
+machines = ( { name = "m1"; mac = "52:54:00:00:00:11"; ip = "10.77.0.11"; role = "r"; } );
+EOC
+}
+cfg gb1 10.77.0.1
+cfg gb2 10.77.0.2
+: >"$T_TMP/k"
+
+# 1. check reaches the database, or says why not and where.
+"$GRIDBOOTD" check -c "$T_TMP/gb1.cfg" >"$T_TMP/check.out" 2>&1
+check "check: the store's database answers ($(tail -n1 "$T_TMP/check.out"))" \
+    grep -q 'database answers' "$T_TMP/check.out"
+sed "s|host=$PG_DIR|host=$T_TMP/nowhere|" "$T_TMP/gb1.cfg" >"$T_TMP/bad.cfg"
+"$GRIDBOOTD" check -c "$T_TMP/bad.cfg" >"$T_TMP/check.out" 2>&1
+check "check: an unreachable database is an error on grid.store's line ($(tail -n1 "$T_TMP/check.out"))" \
+    grep -q 'bad.cfg:3: grid.store: the database cannot be reached: .*nowhere' "$T_TMP/check.out"
+
+# serve NAME NS: an instance in its namespace, logging to NAME.log (the
+# last start's; earlier ones to NAME.log.1); sets PID_NAME.
+serve() {
+	[ -e "$T_TMP/$1.log" ] && cat "$T_TMP/$1.log" >>"$T_TMP/$1.log.1"
+	ip netns exec "$2" "$GRIDBOOTD" serve -c "$T_TMP/$1.cfg" -d -l debug >"$T_TMP/$1.log" 2>&1 &
+	eval "PID_$1=\$!"
+	track_pid $!
+	wait_for 20 gb_serving "$T_TMP/$1.log" &&
+	    wait_for 20 grep -q 'store: postgresql ready' "$T_TMP/$1.log"
+}
+check "instance gb1 serves on the store" serve gb1 $S1
+check "instance gb2 serves on the store" serve gb2 $S2
+check "each sees both alive" wait_for 10 sh -c \
+    "grep -q 'instances alive: gb1 gb2' '$T_TMP/gb1.log' && grep -q 'instances alive: gb1 gb2' '$T_TMP/gb2.log'"
+
+api() { ip netns exec $C curl -s --max-time 5 "http://$1:8080/api/v1/$2"; }
+metric() { ip netns exec $C curl -s --max-time 5 "http://$1:8080/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
+
+# 2.-3. 120 clients; gb1 dies by SIGKILL once 50 have their lease.
+dora() { ip netns exec $C python3 "$GRIDBOOT_TOP/tests/store-dora.py" ec "$@"; }
+dora 120 "$T_TMP/run1.json" --base 1 --mark 50 "$T_TMP/half1" --limit 90 --pace 40 &
+D=$!
+track_pid $D
+check "50 clients have their lease" wait_for 60 test -e "$T_TMP/half1"
+kill -9 $PID_gb1
+wait $PID_gb1 2>/dev/null
+wait $D
+check "gb2 took over gb1's clients (its peers: gb2 only)" grep -q 'instances alive: gb2$' "$T_TMP/gb2.log"
+
+# verify RUN: every client finished; no address acknowledged to two MACs
+# nor a MAC left with two; every client's address in the database.
+verify() {
+	psql_q "select owner, key from gridboot_claims where tab = 'dhcp.leases' and owner <> ''" \
+	    >"$T_TMP/db.txt"
+	python3 - "$@" "$T_TMP/db.txt" <<'PY'
+import json, sys
+runs, db = sys.argv[1:-1], sys.argv[-1]
+rows = {}
+for line in open(db):
+    mac, ip = line.split()
+    rows[mac] = ip
+problems, n, done, byip = [], 0, 0, {}
+for f in runs:
+    r = json.load(open(f))
+    n += r["n"]
+    done += r["completed"]
+    for mac, ip, sid in r["acks"]:
+        m12 = mac.replace(":", "")
+        if byip.setdefault(ip, m12) != m12:
+            problems.append("%s acknowledged to %s and %s" % (ip, byip[ip], m12))
+    for mac, c in r["clients"].items():
+        m12 = mac.replace(":", "")
+        if rows.get(m12) != c["ip"]:
+            problems.append("%s was acknowledged %s, the database has %s" % (mac, c["ip"], rows.get(m12)))
+print("completed %d of %d" % (done, n))
+print("problems %d" % len(problems))
+for p in problems[:10]:
+    print("# " + p)
+PY
+}
+verify "$T_TMP/run1.json" >"$T_TMP/v1.out"
+sed -n 's/^# /# /p' "$T_TMP/v1.out"
+diag "run 1: $(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["completed"], "in", r["seconds"], "s")' "$T_TMP/run1.json")"
+check "every client of the storm has a lease ($(head -n1 "$T_TMP/v1.out"))" grep -qx "completed 120 of 120" "$T_TMP/v1.out"
+check "no address to two clients, every acknowledged lease in the database ($(sed -n 2p "$T_TMP/v1.out"))" \
+    grep -qx "problems 0" "$T_TMP/v1.out"
+by1=$(python3 -c 'import json,sys; print(sum(1 for a in json.load(open(sys.argv[1]))["acks"] if a[2] == "10.77.0.1"))' "$T_TMP/run1.json")
+by2=$(python3 -c 'import json,sys; print(sum(1 for a in json.load(open(sys.argv[1]))["acks"] if a[2] == "10.77.0.2"))' "$T_TMP/run1.json")
+check "both instances answered clients before the kill (gb1 $by1, gb2 $by2)" test "$by1" -gt 0 -a "$by2" -gt 0
+mac1=$(python3 -c 'import json,sys; print([a[0] for a in json.load(open(sys.argv[1]))["acks"] if a[2] == "10.77.0.1"][0])' "$T_TMP/run1.json")
+api 10.77.0.2 leases >"$T_TMP/leases2.json"
+check "a lease made through gb1 ($mac1) is in gb2's API" grep -q "$mac1" "$T_TMP/leases2.json"
+refused=$(metric 10.77.0.2 gridboot_store_refused_total)
+diag "gb2: binds the database refused (another instance's): ${refused:-?}"
+
+check "gb1 restarts on the store" serve gb1 $S1
+n1=$(api 10.77.0.1 leases | python3 -c 'import json,sys; print(len([l for l in json.load(sys.stdin)["leases"] if l["mac"].startswith("02:00:01:")]))' 2>/dev/null)
+check "gb1 after its restart has every lease, gb2's included ($n1 of 120)" test "${n1:-0}" -ge 120
+
+# 4. The database dies by SIGKILL once 20 clients of a second storm have
+# their lease, and comes back 2 s later.
+dora 60 "$T_TMP/run2.json" --base 2 --mark 20 "$T_TMP/half2" --limit 90 --pace 20 &
+D=$!
+track_pid $D
+check "20 clients of the second storm have their lease" wait_for 60 test -e "$T_TMP/half2"
+pg_crash
+diag "PostgreSQL killed with SIGKILL"
+sleep 2
+check "PostgreSQL restarts" pg_start
+wait $D
+check "both instances reconnected" wait_for 15 sh -c \
+    "test \$(grep -c 'store: postgresql ready' '$T_TMP/gb2.log') -ge 2 && test \$(grep -c 'store: postgresql ready' '$T_TMP/gb1.log') -ge 2"
+verify "$T_TMP/run1.json" "$T_TMP/run2.json" >"$T_TMP/v2.out"
+sed -n 's/^# /# /p' "$T_TMP/v2.out"
+check "every client of both storms has a lease ($(head -n1 "$T_TMP/v2.out"))" grep -qx "completed 180 of 180" "$T_TMP/v2.out"
+check "nothing acknowledged was lost to the database's crash ($(sed -n 2p "$T_TMP/v2.out"))" \
+    grep -qx "problems 0" "$T_TMP/v2.out"
+check "gb2 logged the loss" grep -q 'store: postgresql: .*answering only renewals' "$T_TMP/gb2.log"
+
+# While it is away: known machines restarting get their address again
+# (the rest of their lease), a new machine gets nothing, and it is said.
+pg_crash
+check "gb2 sees the database gone (gridboot_store_up 0)" wait_for 10 sh -c \
+    "test \"\$(ip netns exec $C curl -s --max-time 2 http://10.77.0.2:8080/metrics | awk '\$1 == \"gridboot_store_up\" { print \$2 }')\" = 0"
+dora 0 "$T_TMP/reboot.json" --reboot "$T_TMP/run2.json" --limit 20
+r=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["completed"], r["n"])' "$T_TMP/reboot.json")
+check "while the database is away, 60 restarting machines got their address again ($r)" test "$r" = "60 60"
+dora 3 "$T_TMP/new.json" --base 3 --limit 4
+r=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["completed"])' "$T_TMP/new.json")
+check "and a new machine got nothing ($r of 3)" test "$r" = 0
+api 10.77.0.2 timeline >"$T_TMP/timeline2.json"
+check "the timeline says why" grep -q 'the store is away' "$T_TMP/timeline2.json"
+api 10.77.0.2 store >"$T_TMP/store2.json"
+check "the API says the store is away ($(cat "$T_TMP/store2.json"))" grep -q '"up": *false' "$T_TMP/store2.json"
+check "PostgreSQL restarts again" pg_start
+check "and gb2 is back on it" wait_for 15 sh -c "test \$(grep -c 'store: postgresql ready' '$T_TMP/gb2.log') -ge 3"
+dora 3 "$T_TMP/new2.json" --base 3 --limit 20
+r=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["completed"])' "$T_TMP/new2.json")
+check "then the new machines get leases ($r of 3)" test "$r" = 3
+
+for n in gb1 gb2; do
+	eval "p=\$PID_$n"
+	kill -TERM "$p"
+	check "$n exits cleanly" wait "$p"
+done
+t_done
