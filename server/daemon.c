@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "core/privdrop.h"
 #include "core/store.h"
+#include "core/limiter.h"
 #include "config/assignments.h"
 #include "config/discovered.h"
 #include "core/events.h"
@@ -344,6 +345,130 @@ reloads_shutdown(struct daemon *d)
 }
 
 /* Housekeeping once a second: persist what the stores have pending. */
+/* ---- instances sharing a store (core/store.h, docs/scale.md) ----
+ *
+ * Role changes and discovered machines are kept in the state directory
+ * as with one instance, and also written to the store's tables
+ * "assignments" and "discovered"; another instance's change arrives as
+ * a record and is merged into the local files (a role change then
+ * reloads). The timeline's events are published to the others and shown
+ * there with the instance's name in front. */
+
+#define RELAY_PER_SEC 1000      /* events sent to the others, at most */
+
+static struct shared {
+	struct daemon *d;
+	struct store_tab *assign, *disc;
+	int sub;
+	bool relaying;              /* emitting another instance's event */
+	struct lim_window budget;
+	uint64_t *relayed, *unrelayed;
+} shared;
+
+static bool
+take_assignment(void *arg, const struct store_rec *r)
+{
+	struct daemon *d = arg;
+
+	if (!assignments_take(d->inv->grid.state, r))
+		return true;
+	log_info("store: a role change for %s from another instance", r->owner);
+	request_reload(d, NULL);
+	return true;
+}
+
+static bool
+take_discovered(void *arg, const struct store_rec *r)
+{
+	(void)arg;
+	return discovered_take(r);
+}
+
+static void
+never_refused(void *arg, const struct store_rec *r, const char *holder, int64_t until)
+{
+	/* Keys are the owners' own MACs: nobody else can hold them. */
+	(void)arg, (void)r, (void)holder, (void)until;
+}
+
+static const struct store_tab_ops assign_ops = { take_assignment, never_refused, NULL };
+static const struct store_tab_ops disc_ops = { take_discovered, never_refused, NULL };
+
+/* Our event, to the others: "KIND MAC12|- TEXT". */
+static void
+relay_event(const struct bootevent *ev, void *arg)
+{
+	struct daemon *d = arg;
+	char line[320], m12[13] = "-";
+
+	if (shared.relaying || (ev->kind == EVK_SYSTEM && strncmp(ev->text, "store:", 6) == 0))
+		return;
+	if (!lim_window_take(&shared.budget, RELAY_PER_SEC, 1000, (uint64_t)mono_ms())) {
+		(*shared.unrelayed)++;
+		return;
+	}
+	if (ev->has_mac)
+		mac_hex(ev->mac, m12);
+	snprintf(line, sizeof line, "%d %s %s", (int)ev->kind, m12, ev->text);
+	store_publish(d->store, line);
+	(*shared.relayed)++;
+}
+
+static void
+take_event(void *arg, const char *instance, const char *line)
+{
+	int kind, n = 0;
+	char m12[13];
+	uint8_t mac[6];
+
+	(void)arg;
+	if (sscanf(line, "%d %12s %n", &kind, m12, &n) != 2 || n == 0 || kind < EVK_SYSTEM ||
+	    kind > EVK_AUTH)
+		return;
+	shared.relaying = true;
+	events_emit(mac_parse(m12, mac) ? mac : NULL, (enum evkind)kind, "%s: %s", instance,
+	    line + n);
+	shared.relaying = false;
+}
+
+static int
+share_open(struct daemon *d)
+{
+	const struct metric_def defs[] = {
+		{ &shared.relayed, "gridboot_store_events_relayed_total", NULL,
+		  "timeline events sent to the other instances" },
+		{ &shared.unrelayed, "gridboot_store_events_unrelayed_total", NULL,
+		  "timeline events not sent: over the relay's budget" },
+	};
+
+	if (!store_shared(d->store))
+		return 0;
+	metrics_register(defs, nelem(defs));
+	shared.d = d;
+	shared.assign = store_tab_open(d->store, "assignments", "assignments", &assign_ops, d);
+	shared.disc = store_tab_open(d->store, "discovered", "discovered", &disc_ops, d);
+	if (shared.assign == NULL || shared.disc == NULL)
+		return -1;
+	assignments_share(shared.assign);
+	discovered_share(shared.disc);
+	store_on_message(d->store, take_event, d);
+	shared.sub = events_subscribe(relay_event, d);
+	return 0;
+}
+
+static void
+share_close(void)
+{
+	if (shared.d == NULL)
+		return;
+	events_unsubscribe(shared.sub);
+	assignments_share(NULL);
+	discovered_share(NULL);
+	store_tab_close(shared.assign);
+	store_tab_close(shared.disc);
+	shared = (struct shared){ 0 };
+}
+
 static void
 on_tick(void *arg)
 {
@@ -459,7 +584,7 @@ daemon_serve(const char *config_path, bool foreground, int loglevel,
 	}
 	ev_add_turn_hook(d.loop, on_turn_end, &d);
 	d.store = store_new(d.loop, d.inv->grid.store, d.inv->grid.state, d.inv->grid.instance);
-	if (d.store == NULL)
+	if (d.store == NULL || share_open(&d) < 0)
 		goto out;
 	for (; started < gridboot_nmodules; started++) {
 		if (modules[started]->init && modules[started]->init(&d, &d.state[started]) < 0) {
@@ -508,6 +633,7 @@ out:
 	/* After grid.user the directory may forbid removing it: empty it. */
 	if (pidfile && rc == 0 && unlink(pidfile) < 0 && truncate(pidfile, 0) < 0)
 		log_warn("%s: %s", pidfile, strerror(errno));
+	share_close();
 	store_free(d.store);
 	ev_free(d.loop);
 	discovered_close();

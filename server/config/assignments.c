@@ -1,6 +1,7 @@
 /* Role assignments from the API, merged over the inventory at load time.
  * See assignments.h for the file format and the merge rules. */
 #include "config/assignments.h"
+#include "core/store.h"
 #include "config/plan9ini.h"
 #include "core/events.h"
 #include "core/log.h"
@@ -367,13 +368,45 @@ drop(json_t *list, const uint8_t mac[6])
 	return false;
 }
 
-int
-assignments_store(const char *statedir, const uint8_t mac[6], const char *role,
-    const char *name, enum arch arch, enum firmware fw)
+/* Another instance shares this one's store (core/store.h): role changes
+ * go to it too, and come from it (assignments_take). */
+static struct store_tab *shared;
+
+void
+assignments_share(struct store_tab *t)
+{
+	shared = t;
+}
+
+/* The record for mac in list after the change: to the store. */
+static void
+share_one(const uint8_t mac[6], json_t *a)
+{
+	char m12[13], *text, *data;
+
+	if (shared == NULL)
+		return;
+	mac_hex(mac, m12);
+	if (a == NULL) {
+		struct store_rec r = { .op = 'F', .owner = m12 };
+		store_put(shared, &r);
+	} else {
+		text = json_dumps(a, JSON_COMPACT);
+		data = store_data_encode(text);
+		struct store_rec r = { 'B', m12, m12, INT64_C(1) << 40, data };
+		store_put(shared, &r);
+		free(data);
+		free(text);
+	}
+	store_commit(shared);
+}
+
+/* Replaces mac's record in STATE/assignments.json with a (NULL: none). */
+static int
+store_local(const char *statedir, const uint8_t mac[6], json_t *a)
 {
 	bool corrupt;
 	json_t *root = load_store(statedir, &corrupt);
-	char macs[18];
 	int rc;
 
 	if (corrupt)
@@ -382,16 +415,91 @@ assignments_store(const char *statedir, const uint8_t mac[6], const char *role,
 		root = json_pack("{s:[]}", "assignments");
 	json_t *list = json_object_get(root, "assignments");
 	drop(list, mac);
+	if (a)
+		json_array_append(list, a);
+	rc = save_store(statedir, root);
+	json_decref(root);
+	return rc;
+}
+
+int
+assignments_store(const char *statedir, const uint8_t mac[6], const char *role,
+    const char *name, enum arch arch, enum firmware fw)
+{
+	char macs[18];
+	int rc;
+
 	mac_format(mac, macs);
 	json_t *a = json_pack("{s:s, s:s, s:s, s:s, s:I}", "mac", macs, "role", role,
 	    "arch", arch_name(arch), "firmware", firmware_name(fw),
 	    "set_ms", (json_int_t)wall_ms());
 	if (name)
 		json_object_set_new(a, "name", json_string(name));
-	json_array_append_new(list, a);
-	rc = save_store(statedir, root);
-	json_decref(root);
+	if ((rc = store_local(statedir, mac, a)) == 0)
+		share_one(mac, a);
+	json_decref(a);
 	return rc;
+}
+
+/* The record for mac in STATE/assignments.json, or NULL (a new reference). */
+static json_t *
+local_record(const char *statedir, const uint8_t mac[6])
+{
+	bool corrupt;
+	json_t *root = load_store(statedir, &corrupt), *a, *found = NULL;
+	size_t i;
+	uint8_t m[6];
+
+	if (root == NULL)
+		return NULL;
+	json_array_foreach(json_object_get(root, "assignments"), i, a) {
+		const char *s = json_string_value(json_object_get(a, "mac"));
+		if (s && mac_parse(s, m) && memcmp(m, mac, 6) == 0)
+			found = json_incref(a);
+	}
+	json_decref(root);
+	return found;
+}
+
+static bool
+same_assignment(json_t *a, json_t *b)
+{
+	static const char *const keys[] = { "role", "name", "arch", "firmware" };
+
+	for (size_t i = 0; i < nelem(keys); i++)
+		if (!json_equal(json_object_get(a, keys[i]), json_object_get(b, keys[i])) &&
+		    (json_object_get(a, keys[i]) || json_object_get(b, keys[i])))
+			return false;
+	return true;
+}
+
+bool
+assignments_take(const char *statedir, const struct store_rec *r)
+{
+	uint8_t mac[6];
+	json_t *mine, *theirs = NULL;
+	char *text;
+	bool changed = false;
+
+	if (!mac_parse(r->owner, mac))
+		return false;
+	if (r->op == 'B') {
+		if ((text = store_data_decode(r->data)) == NULL)
+			return false;
+		theirs = json_loads(text, 0, NULL);
+		free(text);
+		if (!json_is_object(theirs) || !json_is_string(json_object_get(theirs, "role"))) {
+			json_decref(theirs);
+			return false;
+		}
+	} else if (r->op != 'F')
+		return false;
+	mine = local_record(statedir, mac);
+	if (theirs ? mine == NULL || !same_assignment(mine, theirs) : mine != NULL)
+		changed = store_local(statedir, mac, theirs) == 0;
+	json_decref(mine);
+	json_decref(theirs);
+	return changed;
 }
 
 int
@@ -406,6 +514,8 @@ assignments_remove(const char *statedir, const uint8_t mac[6])
 	if (drop(json_object_get(root, "assignments"), mac))
 		rc = save_store(statedir, root) < 0 ? -1 : 1;
 	json_decref(root);
+	if (rc == 1)
+		share_one(mac, NULL);
 	return rc;
 }
 

@@ -39,6 +39,14 @@ bool assignments_check(const struct inventory *inv, const uint8_t mac[6],
 /* Read-modify-write of STATE/assignments.json (atomic rename). */
 int assignments_store(const char *statedir, const uint8_t mac[6], const char *role,
     const char *name, enum arch arch, enum firmware fw);
+/* With a shared store (core/store.h, docs/scale.md): every change is
+ * also written to table t, which assignments_take reads back on the
+ * other instances (r: one record from t); true when it changed the local
+ * file, and the caller then reloads. */
+struct store_tab;
+struct store_rec;
+void assignments_share(struct store_tab *t);
+bool assignments_take(const char *statedir, const struct store_rec *r);
 /* Returns 1 if removed, 0 if there was none, -1 on a write error. */
 int assignments_remove(const char *statedir, const uint8_t mac[6]);
 

@@ -1,5 +1,6 @@
 #include "config/discovered.h"
 #include "core/limiter.h"
+#include "core/store.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -201,6 +202,37 @@ set_facts_text(struct discovered *d, char *text)
 	return 0;
 }
 
+/* One record as save() writes it, into the table (replacing what it
+ * says of a machine already there). false when the table is full. */
+static bool
+take_object(json_t *o)
+{
+	const char *macs = json_string_value(json_object_get(o, "mac"));
+	uint8_t mac[6];
+	struct discovered *d;
+	json_t *v;
+
+	if (macs == NULL || !mac_parse(macs, mac))
+		return true;
+	if ((d = find(mac)) == NULL && (d = add(mac)) == NULL)
+		return false;
+	if ((v = json_object_get(o, "client_arch")) && json_is_integer(v))
+		d->client_arch = (int)json_integer_value(v);
+	if ((v = json_object_get(o, "vendor_class")) && json_is_string(v))
+		str_copy(d->vendor_class, json_string_value(v), sizeof d->vendor_class);
+	if ((v = json_object_get(o, "uuid")) && json_is_string(v))
+		str_copy(d->uuid, json_string_value(v), sizeof d->uuid);
+	d->first_seen_ms = json_integer_value(json_object_get(o, "first_seen_ms"));
+	d->last_seen_ms = json_integer_value(json_object_get(o, "last_seen_ms"));
+	if ((v = json_object_get(o, "facts")) && json_is_object(v) &&
+	    discovered_facts_depth(v) <= DISCOVERED_MAX_DEPTH) {
+		char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+		if (text && set_facts_text(d, text) < 0)
+			free(text);
+	}
+	return true;
+}
+
 static void
 load(void)
 {
@@ -232,30 +264,9 @@ load(void)
 		json_decref(arr);
 		return;
 	}
-	json_array_foreach(arr, i, o) {
-		const char *macs = json_string_value(json_object_get(o, "mac"));
-		uint8_t mac[6];
-		if (macs == NULL || !mac_parse(macs, mac) || find(mac))
-			continue;
-		struct discovered *d = add(mac);
-		json_t *v;
-		if (d == NULL)
+	json_array_foreach(arr, i, o)
+		if (!take_object(o))
 			break;
-		if ((v = json_object_get(o, "client_arch")) && json_is_integer(v))
-			d->client_arch = (int)json_integer_value(v);
-		if ((v = json_object_get(o, "vendor_class")) && json_is_string(v))
-			str_copy(d->vendor_class, json_string_value(v), sizeof d->vendor_class);
-		if ((v = json_object_get(o, "uuid")) && json_is_string(v))
-			str_copy(d->uuid, json_string_value(v), sizeof d->uuid);
-		d->first_seen_ms = json_integer_value(json_object_get(o, "first_seen_ms"));
-		d->last_seen_ms = json_integer_value(json_object_get(o, "last_seen_ms"));
-		if ((v = json_object_get(o, "facts")) && json_is_object(v) &&
-		    discovered_facts_depth(v) <= DISCOVERED_MAX_DEPTH) {
-			char *text = json_dumps(v, JSON_COMPACT);
-			if (text && set_facts_text(d, text) < 0)
-				free(text);
-		}
-	}
 	json_decref(arr);
 }
 
@@ -287,6 +298,64 @@ discovered_close(void)
 	S.facts_total = 0;
 	free(S.store_path);
 	S.store_path = NULL;
+}
+
+/* ---- sharing with other instances (core/store.h) ---- */
+
+static struct store_tab *shared;
+
+void
+discovered_share(struct store_tab *t)
+{
+	shared = t;
+	for (size_t i = 0; i < S.ntable; i++)
+		S.table[i].share_due = false;
+}
+
+/* Sends the records that changed since the last call (new machines,
+ * enroll facts): from the daemon's one-second timer. */
+static void
+share_due(void)
+{
+	char m12[13];
+	bool any = false;
+
+	for (size_t i = 0; shared && i < S.ntable; i++) {
+		struct discovered *d = &S.table[i];
+		if (!d->share_due)
+			continue;
+		d->share_due = false;
+		char *text = record_text(d), *data = text ? store_data_encode(text) : NULL;
+		mac_hex(d->mac, m12);
+		struct store_rec r = { 'B', m12, m12, INT64_C(1) << 40, data };
+		if (data && store_put(shared, &r) == 0)
+			any = true;
+		free(data);
+		free(text);
+	}
+	if (any)
+		store_commit(shared);
+}
+
+bool
+discovered_take(const struct store_rec *r)
+{
+	char *text;
+	json_t *o;
+	uint8_t owner[6], mac[6];
+	const char *macs;
+	bool ok;
+
+	if (r->op != 'B' || !mac_parse(r->owner, owner) || (text = store_data_decode(r->data)) == NULL)
+		return false;
+	o = json_loads(text, 0, NULL);
+	free(text);
+	macs = json_string_value(json_object_get(o, "mac"));
+	ok = json_is_object(o) && macs && mac_parse(macs, mac) && memcmp(mac, owner, 6) == 0;
+	if (ok && take_object(o))
+		S.changed_pending = true;
+	json_decref(o);
+	return ok;
 }
 
 const struct discovered *
@@ -335,9 +404,10 @@ discovered_seen(const uint8_t mac[6], int client_arch, const char *vendor_class,
 	/* Never in the DHCP reply's path: discovered_flush() writes it from a
 	 * timer. A crash loses at most a second of sightings, and the client
 	 * is seen again at its next DHCP. */
-	if (changed)
+	if (changed) {
 		S.changed_pending = true;
-	else
+		d->share_due = shared != NULL;
+	} else
 		S.dirty = true;
 	return d;
 }
@@ -374,6 +444,7 @@ discovered_set_facts(const uint8_t mac[6], const char *json)
 	/* Written by the next tick, not inside the request: a burst of
 	 * enrolls costs one rewrite a second, not one each. */
 	S.changed_pending = true;
+	d->share_due = shared != NULL;
 	return 0;
 }
 
@@ -395,6 +466,7 @@ discovered_foreach(void (*fn)(const struct discovered *, void *), void *arg)
 void
 discovered_flush(void)
 {
+	share_due();
 	if (S.changed_pending || (S.dirty && mono_ms() - S.last_save_ms >= 60000))
 		save();
 }

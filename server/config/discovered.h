@@ -27,6 +27,7 @@ struct discovered {
 	int64_t first_seen_ms;      /* wall clock */
 	int64_t last_seen_ms;
 	char *facts_json;           /* the enroll POST body (a JSON object), or NULL */
+	bool share_due;             /* changed: to the shared store at the next flush */
 };
 
 /* Loads STATE/discovered.json if present (creating STATE if needed). */
@@ -59,6 +60,13 @@ int discovered_facts_depth(const struct json_t *j);
 /* Records with facts, and (if facts_bytes) the bytes of facts they hold. */
 size_t discovered_enrolled(size_t *facts_bytes);
 void discovered_foreach(void (*fn)(const struct discovered *, void *), void *arg);
+/* With a shared store (docs/scale.md): new machines and enroll facts are
+ * also written to table t at the next flush, and discovered_take reads
+ * another instance's record from it (false if r is not one). */
+struct store_tab;
+struct store_rec;
+void discovered_share(struct store_tab *t);
+bool discovered_take(const struct store_rec *r);
 /* Writes what is due (called every second from the daemon's timer). */
 void discovered_flush(void);
 /* Writes now if anything changed (enroll facts before they are

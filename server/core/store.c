@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include <errno.h>
+#include <openssl/evp.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,6 +92,65 @@ store_peers(const struct store *st, int *n)
 		return "";
 	}
 	return pg_peers(st->pg, n);
+}
+
+void
+store_publish(struct store *st, const char *line)
+{
+	if (st->pg)
+		pg_publish(st->pg, line);
+}
+
+void
+store_on_message(struct store *st, void (*fn)(void *, const char *, const char *), void *arg)
+{
+	st->on_msg = fn;
+	st->msg_arg = arg;
+}
+
+void
+store_commit(struct store_tab *t)
+{
+	if (t->st->pg)
+		pg_sync(t->st->pg, t, NULL, NULL);
+	else
+		journal_sync(t->j);
+}
+
+char *
+store_data_encode(const char *text)
+{
+	size_t n = strlen(text);
+	char *out = emalloc(4 * ((n + 2) / 3) + 1);
+
+	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)text, (int)n);
+	return out;
+}
+
+char *
+store_data_decode(const char *token)
+{
+	size_t n = strlen(token);
+	char *out;
+	int len;
+
+	if (n == 0 || n % 4 != 0 || n > (1u << 24))
+		return NULL;
+	out = emalloc(n / 4 * 3 + 1);
+	len = EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)token, (int)n);
+	if (len < 0) {
+		free(out);
+		return NULL;
+	}
+	/* EVP_DecodeBlock counts the padding's zero bytes. */
+	while (n > 0 && token[--n] == '=')
+		len--;
+	out[len] = '\0';
+	if (strlen(out) != (size_t)len) {     /* a NUL inside: not text */
+		free(out);
+		return NULL;
+	}
+	return out;
 }
 
 /* ---- records as text: the journal's lines ---- */

@@ -83,6 +83,22 @@ void store_share(const struct store *st, uint32_t *n, uint32_t *me);
  * count; "" and 0 for files. */
 const char *store_peers(const struct store *st, int *n);
 
+/* Messages between instances (a database's LISTEN/NOTIFY; nothing with
+ * files): a line published this turn reaches every other instance's
+ * on_msg with the publisher's name, once the turn ends. A line has no
+ * newline and at most ~7000 bytes. */
+void store_publish(struct store *st, const char *line);
+void store_on_message(struct store *st,
+    void (*fn)(void *arg, const char *instance, const char *line), void *arg);
+/* Commits what t has written, with no reply waiting for it (a role
+ * change); files: syncs inline. */
+void store_commit(struct store_tab *t);
+
+/* A datum with spaces or newlines (JSON) as a record's token, and back:
+ * base64, malloc'd; decode returns NULL on bad input. */
+char *store_data_encode(const char *text);
+char *store_data_decode(const char *token);
+
 /* Opens table name (files: STATE/name), replaying it through ops->apply.
  * tag prefixes log lines. NULL on error (logged). */
 struct store_tab *store_tab_open(struct store *st, const char *name, const char *tag,

@@ -31,6 +31,8 @@ struct store {
 	char *instance;
 	struct pg *pg;              /* NULL: files */
 	struct store_tab *tabs;
+	void (*on_msg)(void *arg, const char *instance, const char *line);
+	void *msg_arg;
 };
 
 /* A record's parse from its text form ("B owner key until data", "F
@@ -48,6 +50,7 @@ void pg_tab_opened(struct pg *pg, struct store_tab *t);
 void pg_tab_closed(struct pg *pg, struct store_tab *t);
 int pg_put(struct pg *pg, struct store_tab *t, const struct store_rec *r);
 int pg_sync(struct pg *pg, struct store_tab *t, void (*done)(void *, int), void *arg);
+void pg_publish(struct pg *pg, const char *line);
 int pg_probe(const char *conninfo, char *why, size_t whylen);
 
 #endif

@@ -40,6 +40,8 @@
 /* Queries sent and not yet answered: beyond this a put fails (the
  * database is slower than the clients; they ask again). */
 #define MAX_PENDING 16384
+/* One NOTIFY's payload (PostgreSQL allows 8000 bytes). */
+#define MSG_MAX 7000
 
 enum pgstate { PG_DOWN, PG_CONNECTING, PG_SETUP, PG_READY };
 enum qkind { Q_PLAIN, Q_LOAD, Q_PUT, Q_SYNC, Q_BEAT };
@@ -76,6 +78,9 @@ struct pg {
 	struct failed { void (*done)(void *, int); void *arg; struct store_tab *t; } *fails;
 	size_t nfails, capfails;
 	struct ev_timer failt;
+	/* store_publish's text of this turn: "INST line\nline..." */
+	char msgbuf[MSG_MAX + 1];
+	size_t msglen;
 	uint64_t *m_up, *m_connects, *m_losses, *m_refused, *m_puts, *m_syncs, *m_remote;
 };
 
@@ -108,8 +113,10 @@ static const char *const schema[] = {
 	"   return coalesce(nullif(h, ''), '-') || ' ' || coalesce(hu, 0);\n"
 	"  end if;\n"
 	"  delete from gridboot_claims where tab = p_tab and owner = p_owner and key <> p_key;\n"
+	/* NOTIFY's payload is at most 8000 bytes: a long datum is fetched. */
 	"  perform pg_notify('gridboot', p_inst || ' ' || p_tab || ' B ' || p_owner || ' ' ||"
-	"   p_key || ' ' || p_until || ' ' || p_data);\n"
+	"   p_key || ' ' || p_until || ' ' ||"
+	"   case when length(p_data) > 2000 then '*' else p_data end);\n"
 	" elsif p_op = 'F' then\n"
 	"  delete from gridboot_claims where tab = p_tab and owner = p_owner;\n"
 	"  perform pg_notify('gridboot', p_inst || ' ' || p_tab || ' F ' || p_owner);\n"
@@ -135,6 +142,7 @@ static const char *const schema[] = {
 	"update gridboot_schema set version = 1 where version < 1",
 	"select version from gridboot_schema",
 	"listen gridboot",
+	"listen gridboot_msg",
 	NULL,
 };
 
@@ -364,23 +372,72 @@ synced(struct pg *pg, struct pending p)
 }
 
 static void
-notified(struct pg *pg, const char *payload)
+send_fetch(struct pg *pg, struct store_tab *t, const char *key)
 {
-	char buf[400], *p = buf, *inst, *tab;
+	const char *v[2] = { t->name, key };
+
+	if (send_query(pg, "select owner, key, until, data from gridboot_claims"
+	    " where tab = $1 and key = $2", 2, v) == 0) {
+		push(pg, Q_LOAD)->t = t;
+		if (send_sync(pg, NULL, NULL, 0) == 0)
+			flush(pg);
+	}
+}
+
+/* Another instance's record ("INST TAB RECORD"), or message ("INST TEXT"
+ * on gridboot_msg, lines of them). */
+static void
+notified(struct pg *pg, const char *channel, const char *payload)
+{
+	char *buf = estrdup(payload), *p = buf, *inst, *tab;
 	struct store_rec r;
 
-	str_copy(buf, payload, sizeof buf);
 	inst = strsep(&p, " ");
+	if (p == NULL || strcmp(inst, pg->st->instance) == 0)
+		goto out;
+	if (strcmp(channel, "gridboot_msg") == 0) {
+		for (char *line = strsep(&p, "\n"); line; line = strsep(&p, "\n"))
+			if (*line && pg->st->on_msg)
+				pg->st->on_msg(pg->st->msg_arg, inst, line);
+		goto out;
+	}
 	tab = strsep(&p, " ");
-	if (inst == NULL || tab == NULL || p == NULL || strcmp(inst, pg->st->instance) == 0)
-		return;
+	if (p == NULL)
+		goto out;
 	for (struct store_tab *t = pg->st->tabs; t; t = t->next)
 		if (strcmp(t->name, tab) == 0) {
 			(*pg->m_remote)++;
-			if (store_rec_parse(p, &r))
+			if (!store_rec_parse(p, &r))
+				break;
+			if (r.op == 'B' && strcmp(r.data, "*") == 0)
+				send_fetch(pg, t, r.key);
+			else
 				t->ops->apply(t->arg, &r);
-			return;
+			break;
 		}
+out:
+	free(buf);
+}
+
+/* The messages published this turn, as one NOTIFY (store_publish). */
+static void
+publish_turn(void *arg)
+{
+	struct pg *pg = arg;
+	const char *v[1];
+
+	if (pg->msglen == 0)
+		return;
+	pg->msgbuf[pg->msglen] = '\0';
+	v[0] = pg->msgbuf;
+	pg->msglen = 0;
+	if (pg->state != PG_READY)
+		return;
+	if (send_query(pg, "select pg_notify('gridboot_msg', $1)", 1, v) == 0) {
+		push(pg, Q_PLAIN);
+		if (send_sync(pg, NULL, NULL, 0) == 0)
+			flush(pg);
+	}
 }
 
 /* Every result that has fully arrived, then the notifications. */
@@ -419,7 +476,7 @@ drain(struct pg *pg)
 		PQclear(res);
 	}
 	while (pg->conn && (n = PQnotifies(pg->conn)) != NULL) {
-		notified(pg, n->extra);
+		notified(pg, n->relname, n->extra);
 		PQfreemem(n);
 	}
 }
@@ -626,6 +683,8 @@ pg_new(struct store *st, const char *conninfo)
 	 * would be the parent's). */
 	ev_timer_arm(st->loop, &pg->retry, 0);
 	ev_timer_arm(st->loop, &pg->beat, 0);
+	if (st->loop)
+		ev_add_turn_hook(st->loop, publish_turn, pg);
 	return pg;
 }
 
@@ -637,6 +696,7 @@ pg_free(struct pg *pg)
 	ev_timer_stop(pg->st->loop, &pg->retry);
 	ev_timer_stop(pg->st->loop, &pg->beat);
 	ev_timer_stop(pg->st->loop, &pg->failt);
+	ev_del_turn_hook(pg->st->loop, publish_turn, pg);
 	/* The tables are closed: nothing waiting has an owner left. */
 	close_conn(pg);
 	free(pg->q);
@@ -754,6 +814,25 @@ pg_sync(struct pg *pg, struct store_tab *t, void (*done)(void *, int), void *arg
 	head_last(pg)->t = t;
 	flush(pg);
 	return STORE_ASYNC;
+}
+
+void
+pg_publish(struct pg *pg, const char *line)
+{
+	size_t n = strlen(line), head = strlen(pg->st->instance) + 1;
+
+	if (pg->state != PG_READY || n + head + 1 > MSG_MAX || strchr(line, '\n'))
+		return;
+	if (pg->msglen + n + 1 > MSG_MAX)
+		publish_turn(pg);
+	if (pg->msglen == 0) {
+		memcpy(pg->msgbuf, pg->st->instance, head - 1);
+		pg->msgbuf[head - 1] = ' ';
+		pg->msglen = head;
+	} else
+		pg->msgbuf[pg->msglen++] = '\n';
+	memcpy(pg->msgbuf + pg->msglen, line, n);
+	pg->msglen += n;
 }
 
 int

@@ -39,7 +39,7 @@ grid = { name = "t"; server = "$2"; files = "$T_TMP"; state = "$T_TMP/state-$1";
   store = "$PG_URI"; instance = "$1"; api_token = "store-test-token-0123456789"; };
 networks = ( { subnet = "10.77.0.0/24"; pool = "10.77.0.20-10.77.0.250"; lease = 3600; } );
 kernels = ( { name = "k"; arch = "amd64"; file = "k"; } );
-roles = { r = { kernel = "k"; }; };
+roles = { r = { kernel = "k"; }; r2 = { kernel = "k"; }; };
 machines = ( { name = "m1"; mac = "52:54:00:00:00:11"; ip = "10.77.0.11"; role = "r"; } );
 EOC
 }
@@ -134,6 +134,25 @@ diag "gb2: binds the database refused (another instance's): ${refused:-?}"
 check "gb1 restarts on the store" serve gb1 $S1
 n1=$(api 10.77.0.1 leases | python3 -c 'import json,sys; print(len([l for l in json.load(sys.stdin)["leases"] if l["mac"].startswith("02:00:01:")]))' 2>/dev/null)
 check "gb1 after its restart has every lease, gb2's included ($n1 of 120)" test "${n1:-0}" -ge 120
+
+# One grid through either door: an enrollment and a role change made
+# through gb1 are served by gb2, and gb1's timeline reaches gb2's.
+mac5=02:00:01:00:00:05
+ip5=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["clients"][sys.argv[2]]["ip"])' "$T_TMP/run1.json" $mac5)
+ip -n $C addr add "$ip5/24" dev ec
+code=$(ip netns exec $C curl -s -o "$T_TMP/enroll.out" -w '%{http_code}' --max-time 5 --interface "$ip5" \
+    -X POST -d "{\"mac\": \"$mac5\", \"cpu\": \"test-cpu-9\"}" http://10.77.0.1:8080/api/v1/enroll)
+check "enroll through gb1 from the machine's leased address $ip5 (HTTP $code)" test "$code" = 200
+check "the enrollment is in gb2's API" wait_for 10 sh -c \
+    "ip netns exec $C curl -s --max-time 2 http://10.77.0.2:8080/api/v1/discovered/$mac5 | grep -q test-cpu-9"
+code=$(ip netns exec $C curl -s -o "$T_TMP/role.out" -w '%{http_code}' --max-time 5 -X PUT \
+    -H 'Authorization: Bearer store-test-token-0123456789' -d '{"role": "r2"}' \
+    http://10.77.0.1:8080/api/v1/machines/m1/role)
+check "a role set through gb1 (HTTP $code)" test "$code" = 200
+check "is served by gb2" wait_for 10 sh -c \
+    "ip netns exec $C curl -s --max-time 2 http://10.77.0.2:8080/api/v1/machines/m1 | grep -q '\"role\": *\"r2\"'"
+check "gb1's timeline reaches gb2's, named" wait_for 5 sh -c \
+    "ip netns exec $C curl -s --max-time 2 http://10.77.0.2:8080/api/v1/timeline | grep -q 'gb1: role set to r2'"
 
 # 4. The database dies by SIGKILL once 20 clients of a second storm have
 # their lease, and comes back 2 s later.
