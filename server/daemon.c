@@ -394,7 +394,7 @@ never_refused(void *arg, const struct store_rec *r, const char *holder, int64_t 
 static const struct store_tab_ops assign_ops = { take_assignment, never_refused, NULL };
 static const struct store_tab_ops disc_ops = { take_discovered, never_refused, NULL };
 
-/* Our event, to the others: "KIND MAC12|- TEXT". */
+/* Our event, to the others (take_message). */
 static void
 relay_event(const struct bootevent *ev, void *arg)
 {
@@ -409,20 +409,28 @@ relay_event(const struct bootevent *ev, void *arg)
 	}
 	if (ev->has_mac)
 		mac_hex(ev->mac, m12);
-	snprintf(line, sizeof line, "%d %s %s", (int)ev->kind, m12, ev->text);
+	snprintf(line, sizeof line, "E %d %s %s", (int)ev->kind, m12, ev->text);
 	store_publish(d->store, line);
 	(*shared.relayed)++;
 }
 
+/* Another instance's message: "E KIND MAC12|- TEXT", one of its events;
+ * "K", a password changed through its auth server in the key file the
+ * instances share (a reload reads it again). */
 static void
-take_event(void *arg, const char *instance, const char *line)
+take_message(void *arg, const char *instance, const char *line)
 {
+	struct daemon *d = arg;
 	int kind, n = 0;
 	char m12[13];
 	uint8_t mac[6];
 
-	(void)arg;
-	if (sscanf(line, "%d %12s %n", &kind, m12, &n) != 2 || n == 0 || kind < EVK_SYSTEM ||
+	if (strcmp(line, "K") == 0) {
+		log_info("store: %s changed a password: reading the key file again", instance);
+		request_reload(d, NULL);
+		return;
+	}
+	if (sscanf(line, "E %d %12s %n", &kind, m12, &n) != 2 || n == 0 || kind < EVK_SYSTEM ||
 	    kind > EVK_AUTH)
 		return;
 	shared.relaying = true;
@@ -451,7 +459,7 @@ share_open(struct daemon *d)
 		return -1;
 	assignments_share(shared.assign);
 	discovered_share(shared.disc);
-	store_on_message(d->store, take_event, d);
+	store_on_message(d->store, take_message, d);
 	shared.sub = events_subscribe(relay_event, d);
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include "auth/rcpu.h"
 #include "auth/keyclient.h"
 #include "auth/keyproc.h"
+#include "core/store.h"
 #include "core/authgate.h"
 #include "boot/nvram.h"
 #include "config/inventory.h"
@@ -212,8 +213,12 @@ passreq_done(struct conn *c, struct aconn *a, const struct authsrv_reply *r)
 
 	if (r->len)
 		conn_send(c, r->out, r->len);
-	if (r->changed)
+	if (r->changed) {
 		(*A->m_passwd)++;
+		/* Instances sharing a store read the same key file: tell them
+		 * to read it again (docs/scale.md). */
+		store_publish(A->d->store, "K");
+	}
 	if (r->len && r->out[0] == AuthErr) {
 		char why[AUTH_AERRLEN + 48];
 		(*A->m_errs)++;

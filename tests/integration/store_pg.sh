@@ -36,7 +36,8 @@ cfg() {
 	cat >"$T_TMP/$1.cfg" <<EOC
 grid = { name = "t"; server = "$2"; files = "$T_TMP"; state = "$T_TMP/state-$1";
   http_port = 8080; tftp_port = 6969; p9_port = 5640; auth_port = 5670; rcpu_port = 17020;
-  store = "$PG_URI"; instance = "$1"; api_token = "store-test-token-0123456789"; };
+  store = "$PG_URI"; instance = "$1"; api_token = "store-test-token-0123456789";
+  keys = "$T_TMP/keys"; };
 networks = ( { subnet = "10.77.0.0/24"; pool = "10.77.0.20-10.77.0.250"; lease = 3600; } );
 kernels = ( { name = "k"; arch = "amd64"; file = "k"; } );
 roles = { r = { kernel = "k"; }; r2 = { kernel = "k"; }; };
@@ -46,6 +47,8 @@ EOC
 cfg gb1 10.77.0.1
 cfg gb2 10.77.0.2
 : >"$T_TMP/k"
+# One key file for both instances (docs/scale.md: shared, not stored).
+echo glenda-pw-0 | "$GRIDBOOTD" passwd -c "$T_TMP/gb1.cfg" glenda >/dev/null 2>&1
 
 # 1. check reaches the database, or says why not and where.
 "$GRIDBOOTD" check -c "$T_TMP/gb1.cfg" >"$T_TMP/check.out" 2>&1
@@ -153,6 +156,18 @@ check "is served by gb2" wait_for 10 sh -c \
     "ip netns exec $C curl -s --max-time 2 http://10.77.0.2:8080/api/v1/machines/m1 | grep -q '\"role\": *\"r2\"'"
 check "gb1's timeline reaches gb2's, named" wait_for 5 sh -c \
     "ip netns exec $C curl -s --max-time 2 http://10.77.0.2:8080/api/v1/timeline | grep -q 'gb1: role set to r2'"
+
+# A login through each instance, and a password changed through one
+# works through the other (it is told to read the shared key file again).
+AP="$(dirname "$GRIDBOOTD")/tools/authpass"
+ap() { timeout 20 ip netns exec $C "$AP" "$@" >"$T_TMP/ap.out" 2>&1; }
+check "glenda logs in through gb1's auth server" ap 10.77.0.1 5670 glenda glenda-pw-0
+check "glenda logs in through gb2's auth server" ap 10.77.0.2 5670 glenda glenda-pw-0
+check "a wrong password is refused by gb2" sh -c "! timeout 20 ip netns exec $C '$AP' 10.77.0.2 5670 glenda wrong-pw-000 >/dev/null 2>&1"
+check "glenda changes her password through gb1" ap 10.77.0.1 5670 glenda glenda-pw-0 glenda-pw-0 new-Pw-4821
+check "gb2 is told and reads the key file again" wait_for 10 grep -q 'store: gb1 changed a password' "$T_TMP/gb2.log"
+check "the new password works through gb2" wait_for 10 ap 10.77.0.2 5670 glenda new-Pw-4821
+check "and the old one no longer does" sh -c "! timeout 20 ip netns exec $C '$AP' 10.77.0.2 5670 glenda glenda-pw-0 >/dev/null 2>&1"
 
 # 4. The database dies by SIGKILL once 20 clients of a second storm have
 # their lease, and comes back 2 s later.
