@@ -37,7 +37,7 @@ cfg() {
 grid = { name = "t"; server = "$2"; files = "$T_TMP"; state = "$T_TMP/state-$1";
   http_port = 8080; tftp_port = 6969; p9_port = 5640; auth_port = 5670; rcpu_port = 17020;
   store = "$PG_URI"; instance = "$1"; api_token = "store-test-token-0123456789";
-  keys = "$T_TMP/keys"; };
+  keys = "$T_TMP/keys"; p9_grid_open = true; };
 networks = ( { subnet = "10.77.0.0/24"; pool = "10.77.0.20-10.77.0.250"; lease = 3600; } );
 kernels = ( { name = "k"; arch = "amd64"; file = "k"; } );
 roles = { r = { kernel = "k"; }; r2 = { kernel = "k"; }; };
@@ -156,6 +156,20 @@ check "is served by gb2" wait_for 10 sh -c \
     "ip netns exec $C curl -s --max-time 2 http://10.77.0.2:8080/api/v1/machines/m1 | grep -q '\"role\": *\"r2\"'"
 check "gb1's timeline reaches gb2's, named" wait_for 5 sh -c \
     "ip netns exec $C curl -s --max-time 2 http://10.77.0.2:8080/api/v1/timeline | grep -q 'gb1: role set to r2'"
+
+# The 9P grid tree of either shows the same grid: gb1's role change and
+# gb1's lease in gb2's tree; a role written into gb2's tree is served by gb1.
+P9C="$(dirname "$GRIDBOOTD")/tools/p9c"
+p9() { ip netns exec $C "$P9C" -a grid "$@"; }
+ip1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["clients"][sys.argv[2]]["ip"])' "$T_TMP/run1.json" "$mac1")
+check "gb2's grid tree: m1's role is r2" sh -c "[ \"\$(ip netns exec $C $P9C -a grid 10.77.0.2 5640 cat machines/m1/role)\" = r2 ]"
+check "gb2's grid tree: gb1's lease $ip1 for $mac1 is listed" sh -c \
+    "ip netns exec $C $P9C -a grid 10.77.0.2 5640 cat leases | grep -q '$ip1'"
+echo r | p9 10.77.0.2 5640 put machines/m1/role >"$T_TMP/p9put.out" 2>&1
+rc=$?
+check "a role written into gb2's grid tree (exit $rc: $(cat "$T_TMP/p9put.out"))" test $rc -eq 0
+check "is served by gb1" wait_for 10 sh -c \
+    "ip netns exec $C curl -s --max-time 2 http://10.77.0.1:8080/api/v1/machines/m1 | grep -q '\"role\": *\"r\"'"
 
 # A login through each instance, and a password changed through one
 # works through the other (it is told to read the shared key file again).
