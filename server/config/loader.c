@@ -36,24 +36,6 @@ warn_unreadable(struct inventory *inv)
 	}
 }
 
-/* DHCPv6's leases are not in the shared store yet (docs/scale.md): with
- * several instances each keeps its own, so one must serve DHCPv6 alone. */
-static void
-warn_dhcp6_store(struct inventory *inv)
-{
-	const char *s = inv->grid.store;
-
-	if (s == NULL || strcmp(s, "files") == 0)
-		return;
-	for (size_t i = 0; i < inv->nnetworks; i++)
-		if (inv->networks[i].dhcp6 == DHCP_FULL) {
-			errlist_add(&inv->warnings, inv->path, inv->grid.store_line, NULL,
-			    "grid.store: DHCPv6 leases stay in this instance's state directory, "
-			    "not in the database: give DHCPv6 full mode to one instance only");
-			return;
-		}
-}
-
 struct inventory *
 loader_load(const char *path, const struct loader_check *checks, size_t nchecks,
     struct errlist *errs)
@@ -78,6 +60,5 @@ loader_load(const char *path, const struct loader_check *checks, size_t nchecks,
 		return NULL;
 	}
 	warn_unreadable(inv);
-	warn_dhcp6_store(inv);
 	return inv;
 }

@@ -85,7 +85,7 @@ journal_close(struct journal *j)
 int
 journal_append(struct journal *j, const char *fmt, ...)
 {
-	char line[400];
+	char line[640];
 	va_list ap;
 	int n;
 

@@ -197,6 +197,9 @@ store_rec_parse(char *line, struct store_rec *r)
 	b = token(&p);
 	c = token(&p);
 	d = token(&p);
+	while (*p == ' ')
+		p++;
+	r->rest = p;
 	switch (r->op) {
 	case 'B':
 		if (!a || !b || !c || !parse_time(c, &r->until))
@@ -302,7 +305,7 @@ store_tab_close(struct store_tab *t)
 int
 store_put(struct store_tab *t, const struct store_rec *r)
 {
-	char line[400];
+	char line[600];
 
 	if (t->st->pg)
 		return pg_put(t->st->pg, t, r);
@@ -348,7 +351,7 @@ store_sync_end(struct store_tab *t, int err)
 static void
 emit(struct store_tab *t, const struct store_rec *r)
 {
-	char line[400];
+	char line[600];
 	int n = rec_format(r, line, sizeof line);
 
 	if (n < 0)

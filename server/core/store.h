@@ -33,7 +33,8 @@ struct evloop;
 struct store;
 struct store_tab;
 
-/* One record. Strings are tokens: no space, no newline, at most 63 bytes. */
+/* One record. Strings are tokens: no space, no newline; owner and key at
+ * most 300 bytes together with the rest. */
 struct store_rec {
 	char op;                    /* 'B' owner holds key until; 'F' owner frees
 	                             * its key; 'D' key blocked until, no owner */
@@ -41,6 +42,8 @@ struct store_rec {
 	const char *key;            /* B, D */
 	int64_t until;              /* B, D: seconds since the epoch */
 	const char *data;           /* B: a token ("-": none) */
+	const char *rest;           /* parsed from text: what followed, or "" (an
+	                             * owner's older line format) */
 };
 
 struct store_tab_ops {

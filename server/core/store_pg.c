@@ -50,7 +50,7 @@ struct pending {
 	enum qkind kind;
 	bool answered;              /* its result came; NULL next */
 	struct store_tab *t;        /* Q_LOAD, Q_PUT */
-	char rec[200];              /* Q_PUT: the record, as text */
+	char rec[600];              /* Q_PUT: the record, as text */
 	void (*done)(void *, int);  /* Q_SYNC */
 	void *arg;
 	int setup;                  /* Q_SYNC: 1 ends the schema, 2 the loads */
@@ -289,13 +289,13 @@ set_peers(struct pg *pg, const char *text)
 static void
 refused(struct pg *pg, struct pending *p, const char *answer)
 {
-	char rec[200], holder[80] = "";
+	char rec[600], holder[320] = "";
 	long long until = 0;
 	struct store_rec r;
 
 	(*pg->m_refused)++;
 	str_copy(rec, p->rec, sizeof rec);
-	if (sscanf(answer, "%79s %lld", holder, &until) < 1 || !store_rec_parse(rec, &r))
+	if (sscanf(answer, "%319s %lld", holder, &until) < 1 || !store_rec_parse(rec, &r))
 		return;
 	p->t->ops->refused(p->t->arg, &r, holder, until);
 }

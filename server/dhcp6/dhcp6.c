@@ -13,6 +13,7 @@
 #include "config/onlink.h"
 #include "core/events.h"
 #include "core/holdq.h"
+#include "core/store.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/util.h"
@@ -36,6 +37,12 @@
 struct dest6 {
 	struct sockaddr_in6 to;
 	struct in6_pktinfo pi;
+	/* The bindings it announces: sent only if the store kept them all
+	 * (a database may give an address to another instance's client). */
+	uint8_t duid[DUID_MAX];
+	uint8_t duid_len, nia;
+	uint32_t iaid[D6_MAX_IA];
+	uint8_t addr[D6_MAX_IA][16];
 };
 
 struct dhcp6_server {
@@ -48,8 +55,8 @@ struct dhcp6_server {
 	size_t sid_len;
 	struct dhcp6_leases *leases;
 	uint64_t *msgs[D6_NTYPES], *replies[D6_NTYPES], *drops[D6P_NPERR], *drop_iface,
-	    *drop_net, *drop_journal, *drop_send, *drop_invalid, *fsyncs, *silent, *bound,
-	    *relayed;
+	    *drop_net, *drop_journal, *drop_send, *drop_invalid, *drop_refused, *other_instance,
+	    *fsyncs, *silent, *bound, *relayed;
 	struct ratelimit rl_bad, rl_send, rl_net;
 	/* Scratch for one message at a time, here to keep ~6 KiB of relay
 	 * layers and replies off the stack; nothing lives between calls. */
@@ -73,6 +80,9 @@ register_counters(struct dhcp6_server *srv)
 		{ &srv->drop_iface, "gridboot_dhcp6_drops_total", "reason=\"interface\"" },
 		{ &srv->drop_net, "gridboot_dhcp6_drops_total", "reason=\"no_network\"" },
 		{ &srv->drop_journal, "gridboot_dhcp6_drops_total", "reason=\"journal\"" },
+		{ &srv->drop_refused, "gridboot_dhcp6_drops_total", "reason=\"store_refused\"" },
+		{ &srv->other_instance, "gridboot_dhcp6_other_instance_total", NULL,
+		  "DHCPv6 clients left to another gridbootd sharing the store (their bucket)" },
 		{ &srv->drop_send, "gridboot_dhcp6_drops_total", "reason=\"send\"" },
 		{ &srv->drop_invalid, "gridboot_dhcp6_drops_total", "reason=\"invalid\"" },
 		{ &srv->silent, "gridboot_dhcp6_unanswered_total", NULL,
@@ -215,7 +225,26 @@ held_dirty(void *arg)
 static void
 held_send(void *arg, const void *dest, const uint8_t *buf, size_t len)
 {
+	struct dhcp6_server *srv = arg;
+	const struct dest6 *p = dest;
+
+	for (int i = 0; i < p->nia; i++) {
+		struct d6_lease *e = dhcp6_lease_find(srv->leases, p->duid, p->duid_len, p->iaid[i]);
+		if (e == NULL || e->state != L6_BOUND || memcmp(e->addr, p->addr[i], 16) != 0) {
+			(*srv->drop_refused)++;
+			return;
+		}
+	}
 	send_one(arg, dest, buf, len);
+}
+
+/* The database's commit of the batch is over (core/store.h). */
+static void
+store_synced(void *arg, int err)
+{
+	struct dhcp6_server *srv = arg;
+
+	holdq_sync_done(srv->held, err);
 }
 
 static int
@@ -223,7 +252,7 @@ held_sync_begin(void *arg)
 {
 	struct dhcp6_server *srv = arg;
 
-	return dhcp6_lease_sync_begin(srv->leases);
+	return dhcp6_lease_sync_begin(srv->leases, store_synced, srv);
 }
 
 static int
@@ -295,6 +324,12 @@ handle(struct dhcp6_server *srv, const uint8_t *buf, size_t len,
 		return;
 	}
 	(*srv->msgs[req->type])++;
+	/* Several instances on one store: a Solicit is answered by the one
+	 * its DUID's bucket belongs to (docs/scale.md). */
+	if (req->type == D6_SOLICIT && !store_serves(srv->d->store, req->duid, req->duid_len)) {
+		(*srv->other_instance)++;
+		return;
+	}
 	/* Without a MAC in the DUID or option 79, the client's EUI-64
 	 * link-local address still names its NIC (iPXE's does). */
 	if (!req->has_mac) {
@@ -364,9 +399,17 @@ handle(struct dhcp6_server *srv, const uint8_t *buf, size_t len,
 	size_t rlen = dhcp6_build(req, &out->reply, srv->sid, srv->sid_len, rbuf, D6_MAXREPLY);
 	if (rlen == 0)
 		return;
-	if (out->commit)
+	if (out->commit) {
+		memcpy(p->duid, req->duid, req->duid_len);
+		p->duid_len = (uint8_t)req->duid_len;
+		p->nia = 0;
+		for (int i = 0; i < out->reply.nia; i++)
+			if (out->reply.ia[i].has_addr) {
+				p->iaid[p->nia] = out->reply.ia[i].iaid;
+				memcpy(p->addr[p->nia++], out->reply.ia[i].addr, 16);
+			}
 		holdq_hold(srv->held, rlen);
-	else
+	} else
 		send_one(srv, p, rbuf, rlen);
 }
 
@@ -513,7 +556,7 @@ dhcp6_init(struct daemon *d, void **self)
 	srv->fd = -1;
 	register_counters(srv);
 	if (load_duid(srv, inv->grid.state) < 0 ||
-	    (srv->leases = dhcp6_lease_open(inv->grid.state, lease_cap(inv))) == NULL) {
+	    (srv->leases = dhcp6_lease_open(d->store, lease_cap(inv))) == NULL) {
 		server_free(srv);
 		return -1;
 	}

@@ -1,12 +1,16 @@
-/* The DHCPv6 lease table (see dhcp6_lease.h). Journal lines, times in
- * wall-clock seconds:
- *   B <addr> <duid-hex> <iaid> <until> <mac12|->   bound
- *   F <addr>                                       released
+/* The DHCPv6 lease table (see dhcp6_lease.h) and its store's table
+ * "dhcp6.leases" (core/store.h). Records, times in wall-clock seconds
+ * (with the files store, the journal's lines):
+ *   B <duid-hex>.<iaid> <addr> <until> <mac12|->   bound
+ *   F <duid-hex>.<iaid>                            released
  *   D <addr> <until>                               declined
- * The journal mechanics (append, group commit, torn last line, atomic
- * rewrite) are core/journal.c's, shared with DHCPv4. */
+ * Journals written before the store had the address first:
+ *   B <addr> <duid-hex> <iaid> <until> <mac12|->,  F <addr>
+ * and are still read (the compaction at open rewrites them). The
+ * mechanics (append, group commit, torn last line, atomic rewrite, or
+ * the database) are the store's, shared with DHCPv4. */
 #include "dhcp6/dhcp6_lease.h"
-#include "core/journal.h"
+#include "core/store.h"
 #include "core/log.h"
 #include "core/hash.h"
 #include "core/util.h"
@@ -23,7 +27,7 @@ struct dhcp6_leases {
 	uint32_t n, cap, max;
 	uint32_t *free_slots, nfree;    /* recycled entries, reused first */
 	uint32_t *head[2], nhead;       /* nhead: a power of two */
-	struct journal *j;
+	struct store_tab *t;            /* NULL while it is being replayed */
 };
 
 static uint32_t
@@ -222,43 +226,54 @@ client_hex(const struct d6_lease *e, char *out)
 	out[2 * e->duid_len] = '\0';
 }
 
+/* A client's name in the store: "DUIDHEX.IAID". */
+static void
+owner_text(const struct d6_lease *e, char *out, size_t cap)
+{
+	char d[2 * DUID_MAX + 1];
+
+	client_hex(e, d);
+	snprintf(out, cap, "%s.%" PRIu32, d, e->iaid);
+}
+
 int
 dhcp6_lease_bind(struct dhcp6_leases *lt, const struct d6_client *c, const uint8_t addr[16],
     int64_t until_ms)
 {
 	struct d6_lease *e = take(lt, c, addr);
-	char a[46], d[2 * DUID_MAX + 1], m[13] = "-";
+	char a[46], o[2 * DUID_MAX + 16], m[13] = "-";
 
 	if (e == NULL)
 		return -1;
 	e->state = L6_BOUND;
 	e->until_ms = until_ms;
 	ip6_format(addr, a);
-	client_hex(e, d);
+	owner_text(e, o, sizeof o);
 	if (e->has_mac)
 		mac_hex(e->mac, m);
-	return journal_append(lt->j, "B %s %s %" PRIu32 " %" PRId64 " %s\n", a, d, e->iaid,
-	    until_ms / 1000, m);
+	struct store_rec r = { 'B', o, a, until_ms / 1000, m, "" };
+	return store_put(lt->t, &r);
 }
 
 void
 dhcp6_lease_release(struct dhcp6_leases *lt, struct d6_lease *e)
 {
-	char a[46];
+	char o[2 * DUID_MAX + 16];
 
 	if (e->state != L6_BOUND)
 		return;
 	e->state = L6_FREE;
 	e->until_ms = 0;
-	ip6_format(e->addr, a);
-	journal_append(lt->j, "F %s\n", a);
+	owner_text(e, o, sizeof o);
+	struct store_rec r = { .op = 'F', .owner = o };
+	store_put(lt->t, &r);
 }
 
-void
-dhcp6_lease_decline(struct dhcp6_leases *lt, const uint8_t addr[16], int64_t until_ms)
+/* addr unusable until until_ms, in the table only. */
+static void
+block_addr(struct dhcp6_leases *lt, const uint8_t addr[16], int64_t until_ms)
 {
 	struct d6_lease *e = dhcp6_lease_by_addr(lt, addr);
-	char a[46];
 	int64_t i;
 
 	if (e)
@@ -270,63 +285,130 @@ dhcp6_lease_decline(struct dhcp6_leases *lt, const uint8_t addr[16], int64_t unt
 	chain_add(lt, BY_ADDR, (uint32_t)i);
 	e->state = L6_DECLINED;
 	e->until_ms = until_ms;
+}
+
+void
+dhcp6_lease_decline(struct dhcp6_leases *lt, const uint8_t addr[16], int64_t until_ms)
+{
+	char a[46];
+
+	block_addr(lt, addr, until_ms);
 	ip6_format(addr, a);
-	journal_append(lt->j, "D %s %" PRId64 "\n", a, until_ms / 1000);
+	struct store_rec r = { .op = 'D', .key = a, .until = until_ms / 1000 };
+	store_put(lt->t, &r);
+}
+
+/* "DUIDHEX.IAID" into duid (its length, or -1) and iaid. */
+static int
+owner_parse(const char *s, uint8_t *duid, uint32_t *iaid)
+{
+	char d[2 * DUID_MAX + 2];
+	const char *dot = strchr(s, '.');
+	char *end;
+	int n;
+
+	if (dot == NULL || (size_t)(dot - s) >= sizeof d)
+		return -1;
+	memcpy(d, s, (size_t)(dot - s));
+	d[dot - s] = '\0';
+	if ((n = hex_bytes_parse(d, duid, DUID_MAX)) < 3)
+		return -1;
+	unsigned long v = strtoul(dot + 1, &end, 10);
+	if (*end || end == dot + 1 || v > UINT32_MAX)
+		return -1;
+	*iaid = (uint32_t)v;
+	return n;
 }
 
 static bool
-replay_line(void *arg, char *line)
+apply_bind(struct dhcp6_leases *lt, const uint8_t *duid, int n, uint32_t iaid,
+    const char *addrtext, int64_t until_s, const char *mactext)
+{
+	uint8_t addr[16], mac[6];
+	bool hm = mac_parse(mactext, mac);
+	struct d6_client c = { duid, (size_t)n, iaid, hm ? mac : NULL };
+	struct d6_lease *e;
+
+	if (!ip6_parse(addrtext, addr))
+		return false;
+	if ((e = take(lt, &c, addr)) != NULL) {
+		e->state = L6_BOUND;
+		e->until_ms = until_s * 1000;
+	}
+	return true;
+}
+
+static void
+free_entry(struct d6_lease *e)
+{
+	if (e) {
+		e->state = L6_FREE;
+		e->until_ms = 0;
+	}
+}
+
+/* A record replayed at open (either line format) or written by another
+ * instance: into the table only. */
+static bool
+apply(void *arg, const struct store_rec *r)
 {
 	struct dhcp6_leases *lt = arg;
-	char a[64], d[2 * DUID_MAX + 2], m[16];
-	uint8_t addr[16], duid[DUID_MAX], mac[6];
-	unsigned long iaid;
-	long long t;
+	uint8_t duid[DUID_MAX], addr[16];
+	uint32_t iaid;
 	int n;
 
-	if (sscanf(line, "B %63s %261s %lu %lld %15s", a, d, &iaid, &t, m) == 5 &&
-	    ip6_parse(a, addr) && (n = hex_bytes_parse(d, duid, sizeof duid)) >= 3) {
-		bool hm = mac_parse(m, mac);
-		struct d6_client c = { duid, (size_t)n, (uint32_t)iaid, hm ? mac : NULL };
-		struct d6_lease *e = take(lt, &c, addr);
-		if (e) {
-			e->state = L6_BOUND;
-			e->until_ms = t * 1000;
+	switch (r->op) {
+	case 'B':
+		if (strchr(r->owner, ':')) {        /* B ADDR DUID IAID UNTIL MAC */
+			if ((n = hex_bytes_parse(r->key, duid, sizeof duid)) < 3 || r->until < 0 ||
+			    r->until > UINT32_MAX)
+				return false;
+			return apply_bind(lt, duid, n, (uint32_t)r->until, r->owner,
+			    strtoll(r->data, NULL, 10), r->rest);
 		}
+		if ((n = owner_parse(r->owner, duid, &iaid)) < 0)
+			return false;
+		return apply_bind(lt, duid, n, iaid, r->key, r->until, r->data);
+	case 'F':
+		if (strchr(r->owner, ':')) {        /* F ADDR */
+			if (!ip6_parse(r->owner, addr))
+				return false;
+			free_entry(dhcp6_lease_by_addr(lt, addr));
+			return true;
+		}
+		if ((n = owner_parse(r->owner, duid, &iaid)) < 0)
+			return false;
+		free_entry(dhcp6_lease_find(lt, duid, (size_t)n, iaid));
 		return true;
-	}
-	if (line[0] == 'F' && sscanf(line, "F %63s", a) == 1 && ip6_parse(a, addr)) {
-		struct d6_lease *e = dhcp6_lease_by_addr(lt, addr);
-		if (e) {
-			e->state = L6_FREE;
-			e->until_ms = 0;
-		}
-		return true;
-	}
-	if (sscanf(line, "D %63s %lld", a, &t) == 2 && ip6_parse(a, addr)) {
-		struct d6_lease *e = dhcp6_lease_by_addr(lt, addr);
-		if (e)
-			entry_drop(lt, (uint32_t)(e - lt->e));
-		int64_t i = entry_new(lt);
-		if (i >= 0) {
-			memcpy(lt->e[i].addr, addr, 16);
-			chain_add(lt, BY_ADDR, (uint32_t)i);
-			lt->e[i].state = L6_DECLINED;
-			lt->e[i].until_ms = t * 1000;
-		}
+	case 'D':
+		if (!ip6_parse(r->key, addr))
+			return false;
+		block_addr(lt, addr, r->until * 1000);
 		return true;
 	}
 	return false;
 }
 
-/* Rewrites the journal as one record per live binding or decline. */
-static int
-compact(struct dhcp6_leases *lt)
+/* The database gave r's address to holder (another instance's client). */
+static void
+refused(void *arg, const struct store_rec *r, const char *holder, int64_t until)
 {
-	struct strbuf b = { 0 };
+	struct dhcp6_leases *lt = arg;
+	struct store_rec h = { 'B', holder, r->key, until, "-", "" };
+	uint8_t addr[16];
+
+	log_info("dhcp6: %s: the store gave %s to %s", r->owner, r->key, holder);
+	if (!apply(lt, &h) && ip6_parse(r->key, addr))
+		block_addr(lt, addr, until * 1000);
+}
+
+/* Every live binding and decline, for the journal's compaction. */
+static void
+each_live(void *arg, struct store_tab *t, void (*emit)(struct store_tab *, const struct store_rec *))
+{
+	struct dhcp6_leases *lt = arg;
 	int64_t now = wall_ms();
-	unsigned long recs = 0;
-	char a[46], d[2 * DUID_MAX + 1], m[13];
+	char a[46], o[2 * DUID_MAX + 16], m[13];
 
 	for (uint32_t i = 0; i < lt->n; i++) {
 		struct d6_lease *e = &lt->e[i];
@@ -334,31 +416,29 @@ compact(struct dhcp6_leases *lt)
 			continue;
 		ip6_format(e->addr, a);
 		if (e->state == L6_BOUND) {
-			client_hex(e, d);
+			owner_text(e, o, sizeof o);
 			if (e->has_mac)
 				mac_hex(e->mac, m);
-			strbuf_printf(&b, "B %s %s %" PRIu32 " %" PRId64 " %s\n", a, d, e->iaid,
-			    e->until_ms / 1000, e->has_mac ? m : "-");
-		} else if (e->state == L6_DECLINED)
-			strbuf_printf(&b, "D %s %" PRId64 "\n", a, e->until_ms / 1000);
-		else
-			continue;
-		recs++;
+			struct store_rec r = { 'B', o, a, e->until_ms / 1000, e->has_mac ? m : "-", "" };
+			emit(t, &r);
+		} else if (e->state == L6_DECLINED) {
+			struct store_rec r = { .op = 'D', .key = a, .until = e->until_ms / 1000 };
+			emit(t, &r);
+		}
 	}
-	int rc = journal_rewrite(lt->j, b.p ? b.p : "", b.len, recs);
-	free(b.p);
-	return rc;
 }
 
+static const struct store_tab_ops store_ops = { apply, refused, each_live };
+
 struct dhcp6_leases *
-dhcp6_lease_open(const char *statedir, size_t max)
+dhcp6_lease_open(struct store *st, size_t max)
 {
 	struct dhcp6_leases *lt = ecalloc(1, sizeof *lt);
 
 	lt->max = max > UINT32_MAX / 2 ? UINT32_MAX / 2 : (uint32_t)max;
 	grow_heads(lt);
-	lt->j = journal_open(statedir, "dhcp6.leases", "dhcp6", replay_line, lt);
-	if (lt->j == NULL || compact(lt) < 0) {
+	lt->t = store_tab_open(st, "dhcp6.leases", "dhcp6", &store_ops, lt);
+	if (lt->t == NULL) {
 		dhcp6_lease_close(lt);
 		return NULL;
 	}
@@ -370,8 +450,7 @@ dhcp6_lease_close(struct dhcp6_leases *lt)
 {
 	if (lt == NULL)
 		return;
-	if (lt->j)
-		journal_close(lt->j);
+	store_tab_close(lt->t);
 	free(lt->e);
 	free(lt->free_slots);
 	free(lt->head[0]);
@@ -379,42 +458,34 @@ dhcp6_lease_close(struct dhcp6_leases *lt)
 	free(lt);
 }
 
-/* Compact once the journal is mostly history. */
-static void
-maybe_compact(struct dhcp6_leases *lt)
-{
-	if (journal_records(lt->j) > 4096 && journal_records(lt->j) > 4 * dhcp6_lease_count(lt))
-		compact(lt);
-}
-
 int
 dhcp6_lease_sync(struct dhcp6_leases *lt)
 {
-	if (journal_sync(lt->j) < 0)
+	if (store_sync(lt->t) < 0)
 		return -1;
-	maybe_compact(lt);
+	store_compact(lt->t, dhcp6_lease_count(lt));
 	return 0;
 }
 
 int
-dhcp6_lease_sync_begin(struct dhcp6_leases *lt)
+dhcp6_lease_sync_begin(struct dhcp6_leases *lt, void (*done)(void *, int), void *arg)
 {
-	return journal_sync_begin(lt->j);
+	return store_sync_begin(lt->t, done, arg);
 }
 
 int
 dhcp6_lease_sync_end(struct dhcp6_leases *lt, int err)
 {
-	if (journal_sync_end(lt->j, err) < 0)
+	if (store_sync_end(lt->t, err) < 0)
 		return -1;
-	maybe_compact(lt);
+	store_compact(lt->t, dhcp6_lease_count(lt));
 	return 0;
 }
 
 bool
 dhcp6_lease_dirty(const struct dhcp6_leases *lt)
 {
-	return journal_dirty(lt->j);
+	return store_dirty(lt->t);
 }
 
 void

@@ -35,9 +35,11 @@ struct d6_lease {
 
 struct dhcp6_leases;
 
-/* Replays and compacts STATE/dhcp6.leases; at most max entries. NULL on
- * error (logged). */
-struct dhcp6_leases *dhcp6_lease_open(const char *statedir, size_t max);
+/* Opens the table "dhcp6.leases" of st (core/store.h: with files,
+ * STATE/dhcp6.leases replayed and compacted); at most max entries. NULL
+ * on error (logged). */
+struct store;
+struct dhcp6_leases *dhcp6_lease_open(struct store *st, size_t max);
 void dhcp6_lease_close(struct dhcp6_leases *lt);
 
 struct d6_lease *dhcp6_lease_find(struct dhcp6_leases *lt, const uint8_t *duid,
@@ -70,9 +72,10 @@ void dhcp6_lease_release(struct dhcp6_leases *lt, struct d6_lease *e);
 void dhcp6_lease_decline(struct dhcp6_leases *lt, const uint8_t addr[16], int64_t until_ms);
 
 int dhcp6_lease_sync(struct dhcp6_leases *lt);
-/* The sync in two halves for another thread's fdatasync (core/holdq.h,
- * core/journal.h): begin gives the descriptor, end takes its errno. */
-int dhcp6_lease_sync_begin(struct dhcp6_leases *lt);
+/* The sync in two halves (core/holdq.h, core/store.h): begin gives the
+ * descriptor for another thread's fdatasync, or STORE_ASYNC and later
+ * done(arg, err) from the database; end takes that errno. */
+int dhcp6_lease_sync_begin(struct dhcp6_leases *lt, void (*done)(void *, int), void *arg);
 int dhcp6_lease_sync_end(struct dhcp6_leases *lt, int err);
 bool dhcp6_lease_dirty(const struct dhcp6_leases *lt);
 void dhcp6_lease_foreach(const struct dhcp6_leases *lt,

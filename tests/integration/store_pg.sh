@@ -24,12 +24,17 @@ check "PostgreSQL of the test's own starts" pg_start
 
 L=gbsL$$ S1=gbs1$$ S2=gbs2$$ C=gbsC$$
 ns_add $L $S1 $S2 $C || { not_ok "namespaces"; t_done; exit 1; }
+for n in $S1 $S2 $C; do
+	ip netns exec $n sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+done
 ip -n $L link add br0 type bridge && ip -n $L link set br0 up
 for p in "$S1 e1 l1 10.77.0.1/24" "$S2 e2 l2 10.77.0.2/24" "$C ec lc 10.77.0.99/24"; do
 	set -- $p
 	ns_veth "$1" "$2" $L "$3" "$4"
 	ip -n $L link set "$3" master br0
 done
+ns_addr $S1 e1 fd77::1/64
+ns_addr $S2 e2 fd77::2/64
 
 # cfg NAME ADDR: an instance's inventory.
 cfg() {
@@ -38,7 +43,8 @@ grid = { name = "t"; server = "$2"; files = "$T_TMP"; state = "$T_TMP/state-$1";
   http_port = 8080; tftp_port = 6969; p9_port = 5640; auth_port = 5670; rcpu_port = 17020;
   store = "$PG_URI"; instance = "$1"; api_token = "store-test-token-0123456789";
   keys = "$T_TMP/keys"; p9_grid_open = true; };
-networks = ( { subnet = "10.77.0.0/24"; pool = "10.77.0.20-10.77.0.250"; lease = 3600; } );
+networks = ( { subnet = "10.77.0.0/24"; pool = "10.77.0.20-10.77.0.250"; lease = 3600;
+               subnet6 = "fd77::/64"; pool6 = "fd77::100-fd77::1ff"; } );
 kernels = ( { name = "k"; arch = "amd64"; file = "k"; } );
 roles = { r = { kernel = "k"; }; r2 = { kernel = "k"; }; };
 machines = ( { name = "m1"; mac = "52:54:00:00:00:11"; ip = "10.77.0.11"; role = "r"; } );
@@ -182,6 +188,29 @@ check "glenda changes her password through gb1" ap 10.77.0.1 5670 glenda glenda-
 check "gb2 is told and reads the key file again" wait_for 10 grep -q 'store: gb1 changed a password' "$T_TMP/gb2.log"
 check "the new password works through gb2" wait_for 10 ap 10.77.0.2 5670 glenda new-Pw-4821
 check "and the old one no longer does" sh -c "! timeout 20 ip netns exec $C '$AP' 10.77.0.2 5670 glenda glenda-pw-0 >/dev/null 2>&1"
+
+# DHCPv6 through the store: dhclient -6 binds through whichever instance
+# owns its DUID's bucket; the binding is in the database and both APIs.
+cat >"$T_TMP/dhc6.sh" <<EOS
+#!/bin/sh
+env | grep -E '^(reason|new_ip6_address)=' >>"$T_TMP/dhc6.env"
+EOS
+chmod +x "$T_TMP/dhc6.sh"
+: >"$T_TMP/dhc6.conf"
+timeout 60 ip netns exec $C dhclient -6 -d -v -cf "$T_TMP/dhc6.conf" -lf "$T_TMP/dhc6.leases" \
+    -pf "$T_TMP/dhc6.pid" -sf "$T_TMP/dhc6.sh" -D LL ec >"$T_TMP/dhclient6.log" 2>&1 &
+DHC=$!
+track_pid $DHC
+check "dhclient -6 binds through the pair" wait_for 30 grep -q '^reason=BOUND6' "$T_TMP/dhc6.env"
+kill $DHC 2>/dev/null
+wait $DHC 2>/dev/null
+A6=$(sed -n 's/^new_ip6_address=//p' "$T_TMP/dhc6.env" | tail -n1)
+psql_q "select key from gridboot_claims where tab = 'dhcp6.leases'" >"$T_TMP/db6.txt"
+check "its address ${A6:-(none)} is in the database's dhcp6.leases" grep -qx "${A6:-none}" "$T_TMP/db6.txt"
+for n in 1 2; do
+	check "and in gb$n's API" wait_for 5 sh -c \
+	    "ip netns exec $C curl -s --max-time 2 http://10.77.0.$n:8080/api/v1/leases | grep -q '\"ip6\": *\"$A6\"'"
+done
 
 # 4. The database dies by SIGKILL once 20 clients of a second storm have
 # their lease, and comes back 2 s later.

@@ -5,6 +5,8 @@
  * made-up DUIDs costs at most the pool, one DUID at most
  * D6_MAX_PER_CLIENT addresses. */
 #include "unit.h"
+#include "core/store.h"
+#include "core/util.h"
 #include "unit_inv.h"
 #include "dhcp6/dhcp6_handle.h"
 #include "dhcp6/dhcp6_lease.h"
@@ -29,6 +31,7 @@ static const char cfg[] =
 
 static struct inventory *inv;
 static struct dhcp6_leases *lt;
+static struct store *st;        /* the files store in dir */
 static char dir[] = "/tmp/gbd-d6-XXXXXX";
 static const uint8_t sid[] = { 0, 4, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
 
@@ -156,7 +159,7 @@ test_lifecycle(void)
 	/* Replay: the binding is back after a restart. */
 	dhcp6_lease_sync(lt);
 	dhcp6_lease_close(lt);
-	lt = dhcp6_lease_open(dir, 64);
+	lt = dhcp6_lease_open(st, 64);
 	struct d6_lease *e = dhcp6_lease_by_addr(lt, got);
 	CHECK(e && e->state == L6_BOUND && e->iaid == 1, "the binding is replayed from the journal");
 	m = msg(D6_RELEASE, 1);
@@ -173,6 +176,44 @@ test_lifecycle(void)
 	m.ipxe = true;
 	ask(0, &m, &o);
 	CHECK_STR(o.reply.url, "http://[fd9a::1]:80/boot.ipxe", "Information-request from iPXE");
+}
+
+/* A journal written before the store (address first) is read, and
+ * rewritten in the store's form (owner first). */
+static void
+test_legacy(void)
+{
+	char *path = esprintf("%s/dhcp6.leases", dir), *text;
+	const char *old = "B fd9a::77 000300015254000000aa 7 4102444800 5254000000aa\n"
+	    "B fd9a::78 000300015254000000bb 8 4102444800 -\n"
+	    "F fd9a::78\n"
+	    "D fd9a::79 4102444800\n";
+	uint8_t a[16];
+	size_t len;
+
+	CHECK(write_file_atomic(path, old, strlen(old)) == 0, "an old-form journal written");
+	lt = dhcp6_lease_open(st, 64);
+	ip6_parse("fd9a::77", a);
+	struct d6_lease *e = lt ? dhcp6_lease_by_addr(lt, a) : NULL;
+	CHECK(e && e->state == L6_BOUND && e->iaid == 7 && e->duid_len == 10 && e->has_mac &&
+	    e->mac[5] == 0xaa, "its binding is read (IAID 7, the DUID, the MAC)");
+	ip6_parse("fd9a::78", a);
+	e = lt ? dhcp6_lease_by_addr(lt, a) : NULL;
+	CHECK(e && e->state == L6_FREE, "its release by address is read");
+	ip6_parse("fd9a::79", a);
+	e = lt ? dhcp6_lease_by_addr(lt, a) : NULL;
+	CHECK(e && e->state == L6_DECLINED, "its decline is read");
+	dhcp6_lease_close(lt);
+	text = read_state_file(path, &len, 1 << 20);
+	CHECK(text && strstr(text, "B 000300015254000000aa.7 fd9a::77 4102444800 5254000000aa\n") &&
+	    strstr(text, "D fd9a::79 4102444800\n") && !strstr(text, "fd9a::78"),
+	    "and rewritten in the store's form (owner first, the release gone)");
+	if (text && !strstr(text, "B 000300015254000000aa.7 fd9a::77"))
+		printf("#   the journal: %s\n", text);
+	free(text);
+	unlink(path);
+	free(path);
+	lt = NULL;
 }
 
 static void
@@ -216,12 +257,15 @@ main(void)
 		printf("not ok 1 - setup\n");
 		return 1;
 	}
-	lt = dhcp6_lease_open(dir, 64);
+	st = store_new(NULL, "files", dir, "unit");
+	test_legacy();
+	lt = dhcp6_lease_open(st, 64);
 	test_parse();
 	test_reservations();
 	test_lifecycle();
 	test_bounds();
 	dhcp6_lease_close(lt);
+	store_free(st);
 	inv_unref(inv);
 	char cmd[64];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
