@@ -46,6 +46,11 @@ struct store_rec {
 	                             * owner's older line format) */
 };
 
+/* A record's parse from its text form ("B owner key until data", "F
+ * owner", "D key until"; the journal's lines, NOTIFY's payloads): the
+ * fields point into line, which is cut. false if it is not one. */
+bool store_rec_parse(char *line, struct store_rec *r);
+
 struct store_tab_ops {
 	/* A record read at open, or written by another instance: false if
 	 * it cannot be read (counted, not fatal). */

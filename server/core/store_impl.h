@@ -35,9 +35,6 @@ struct store {
 	void *msg_arg;
 };
 
-/* A record's parse from its text form ("B owner key until data", "F
- * owner", "D key until"): the fields point into line, which is cut. */
-bool store_rec_parse(char *line, struct store_rec *r);
 
 /* core/store_pg.c */
 struct pg *pg_new(struct store *st, const char *conninfo);

@@ -1,0 +1,149 @@
+/* The store's own parts (core/store.h) that need no database: records as
+ * text, the data codec, and the files backend (replay, compaction, a
+ * torn last line). The PostgreSQL backend is tested against a real
+ * server in tests/integration/store_pg.sh. */
+#include "unit.h"
+#include "core/store.h"
+#include "core/util.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/gbd-store-XXXXXX";
+
+static void
+test_parse(void)
+{
+	char a[] = "B 525400000011 10.0.0.5 1700000000 host-1";
+	char b[] = "F 525400000011";
+	char c[] = "D 10.0.0.9 1700000100";
+	char d[] = "B fd9a::77 0003000152 7 4102444800 5254000000aa";
+	char e1[] = "B 525400000011 10.0.0.5 soon -", e2[] = "X a b", e3[] = "", e4[] = "BB a b 1";
+	struct store_rec r;
+
+	CHECK(store_rec_parse(a, &r) && r.op == 'B' && strcmp(r.owner, "525400000011") == 0 &&
+	    strcmp(r.key, "10.0.0.5") == 0 && r.until == 1700000000 &&
+	    strcmp(r.data, "host-1") == 0, "a bind: owner, key, until, data");
+	CHECK(store_rec_parse(b, &r) && r.op == 'F' && strcmp(r.owner, "525400000011") == 0,
+	    "a release: its owner");
+	CHECK(store_rec_parse(c, &r) && r.op == 'D' && strcmp(r.key, "10.0.0.9") == 0 &&
+	    r.until == 1700000100, "a decline: key and until");
+	CHECK(store_rec_parse(d, &r) && strcmp(r.rest, "5254000000aa") == 0,
+	    "what follows the data is kept (an owner's older line format)");
+	CHECK(!store_rec_parse(e1, &r) && !store_rec_parse(e2, &r) && !store_rec_parse(e3, &r) &&
+	    !store_rec_parse(e4, &r), "a bad time, an unknown op, an empty line, a long op: refused");
+}
+
+static void
+test_data(void)
+{
+	const char *json = "{\"mac\": \"52:54:00:00:00:11\", \"role\": \"cpu\"}";
+	char *enc = store_data_encode(json), *dec = store_data_decode(enc);
+
+	CHECK(enc && !strchr(enc, ' ') && !strchr(enc, '\n'), "encoded data is one token (%s)", enc);
+	CHECK_STR(dec, json, "and decodes back");
+	free(dec);
+	free(enc);
+	enc = store_data_encode("a");
+	dec = store_data_decode(enc);
+	CHECK_STR(dec, "a", "one byte round trips (padding)");
+	free(dec);
+	free(enc);
+	CHECK(store_data_decode("abc") == NULL && store_data_decode("") == NULL &&
+	    store_data_decode("!!!!") == NULL, "bad base64 is refused");
+	CHECK(store_data_decode("YQBi") == NULL, "a NUL inside is refused (not text)");
+}
+
+/* The owner's side of a table: the records it was given. */
+struct owner {
+	char seen[1024];
+	int n;
+	const char *live[4];        /* what each_live emits, as lines */
+};
+
+static bool
+apply(void *arg, const struct store_rec *r)
+{
+	struct owner *o = arg;
+	size_t len = strlen(o->seen);
+
+	snprintf(o->seen + len, sizeof o->seen - len, "%c:%s:%s;", r->op, r->owner ? r->owner : "",
+	    r->key ? r->key : "");
+	o->n++;
+	return r->op != 'D' || strcmp(r->key, "bad") != 0;
+}
+
+static void
+refused(void *arg, const struct store_rec *r, const char *holder, int64_t until)
+{
+	(void)arg, (void)r, (void)holder, (void)until;
+}
+
+static void
+each_live(void *arg, struct store_tab *t, void (*emit)(struct store_tab *, const struct store_rec *))
+{
+	struct owner *o = arg;
+
+	for (int i = 0; i < 4 && o->live[i]; i++) {
+		char line[128];
+		struct store_rec r;
+		str_copy(line, o->live[i], sizeof line);
+		if (store_rec_parse(line, &r))
+			emit(t, &r);
+	}
+}
+
+static const struct store_tab_ops ops = { apply, refused, each_live };
+
+static void
+test_files(void)
+{
+	struct store *st = store_new(NULL, "files", dir, "unit");
+	char *path = esprintf("%s/t.leases", dir), *text;
+	const char *old = "B m1 k1 4102444800 -\nF m1\nD bad 5\nB m2 k2 4102444800 h\nB m3 k3 41";
+	struct owner o = { .live = { "B m2 k2 4102444800 h" } };
+	size_t len;
+
+	CHECK(st && !store_shared(st) && store_up(st), "files: a store of our own, always up");
+	CHECK(store_serves(st, (const uint8_t *)"ab", 2), "files: every client is ours");
+	CHECK(write_file_atomic(path, old, strlen(old)) == 0, "a journal with a torn last line");
+	struct store_tab *t = store_tab_open(st, "t.leases", "unit", &ops, &o);
+	CHECK(t && o.n == 4, "replay hands every whole line to the owner (%d)", o.n);
+	CHECK_STR(o.seen, "B:m1:k1;F:m1:;D::bad;B:m2:k2;", "in order, the torn one left out");
+	text = read_state_file(path, &len, 1 << 20);
+	CHECK_STR(text, "B m2 k2 4102444800 h\n", "open compacts to the owner's live records");
+	free(text);
+	struct store_rec r = { 'B', "m4", "k4", 4102444800, "-", "" };
+	CHECK(store_put(t, &r) == 0 && store_dirty(t), "a put is written and dirty");
+	CHECK(store_sync(t) == 0 && !store_dirty(t), "a sync makes it durable");
+	int fd = store_sync_begin(t, NULL, NULL);
+	CHECK(fd >= 0, "the sync's halves: a descriptor for another thread's fdatasync");
+	CHECK(store_sync_end(t, 0) == 0, "and its end");
+	text = read_state_file(path, &len, 1 << 20);
+	CHECK_STR(text, "B m2 k2 4102444800 h\nB m4 k4 4102444800 -\n", "appended as a line");
+	free(text);
+	store_publish(st, "nothing listens");   /* files: a no-op */
+	store_tab_close(t);
+	store_free(st);
+	free(path);
+	CHECK(store_new(NULL, "mysql://x", dir, "u") == NULL, "an unknown store is refused");
+	CHECK(store_spec_is_pg("postgresql:///g") && store_spec_is_pg("postgres://h/g") &&
+	    !store_spec_is_pg("files") && !store_spec_is_pg(NULL), "which specs name a database");
+}
+
+int
+main(void)
+{
+	if (mkdtemp(dir) == NULL) {
+		printf("not ok 1 - mkdtemp\n");
+		return 1;
+	}
+	test_parse();
+	test_data();
+	test_files();
+	char cmd[64];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		return 1;
+	return UNIT_DONE();
+}
