@@ -54,8 +54,8 @@ wait_for() {
 store_cleanup() {
 	for p in $PIDS; do [ "$p" = "${PG_PID:-}" ] || kill "$p" 2>/dev/null; done
 	if [ -n "${PG_PID:-}" ] && kill -INT "$PG_PID" 2>/dev/null; then
-		i=0
-		while kill -0 "$PG_PID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+		_sc_i=0
+		while kill -0 "$PG_PID" 2>/dev/null && [ $_sc_i -lt 100 ]; do sleep 0.1; _sc_i=$((_sc_i + 1)); done
 	fi
 	bench_cleanup
 }
@@ -152,8 +152,8 @@ gb() {
 stop() {
 	for p in "$@"; do kill "$p" 2>/dev/null; done
 	for p in "$@"; do
-		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+		_st_i=0
+		while kill -0 "$p" 2>/dev/null && [ $_st_i -lt 100 ]; do sleep 0.1; _st_i=$((_st_i + 1)); done
 		kill -9 "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
@@ -233,13 +233,14 @@ run_files() {
 gb_ok() { grep -q "^[0-9:.]* info: serving " "$1"; }
 
 : >"$tmp/one.res"; : >"$tmp/two.res"; : >"$tmp/kea.res"; : >"$tmp/files.res"; : >"$tmp/two.odd"
-i=0
-while [ $i -lt "$RUNS" ]; do
-	run_one $((0x10 + i)) >>"$tmp/one.res" || exit 1
-	run_two $((0x20 + i)) >>"$tmp/two.res" || exit 1
-	run_kea $((0x30 + i)) >>"$tmp/kea.res" || exit 1
-	run_files $((0x40 + i)) >>"$tmp/files.res" || exit 1
-	i=$((i + 1))
+# (the functions share sh's globals: the runs' counter is named apart)
+run=0
+while [ $run -lt "$RUNS" ]; do
+	run_one $((0x10 + run)) >>"$tmp/one.res" || exit 1
+	run_two $((0x20 + run)) >>"$tmp/two.res" || exit 1
+	run_kea $((0x30 + run)) >>"$tmp/kea.res" || exit 1
+	run_files $((0x40 + run)) >>"$tmp/files.res" || exit 1
+	run=$((run + 1))
 done
 for c in one two kea files; do
 	sed "s/^/store: $c run: /" "$tmp/$c.res"
