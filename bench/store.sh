@@ -18,6 +18,8 @@
 #   STORE_BENCH_CLIENTS (default 20000), STORE_BENCH_WINDOW (default 64),
 #   STORE_BENCH_RUNS (default 3; the median run of each case is reported),
 #   STORE_BENCH_KEA_MT=1: Kea with multi-threading (off by default in 2.2)
+#   STORE_BENCH_WAITS=1: what the servers' backends wait for, sampled
+#     every 20 ms while each PostgreSQL case's load runs (a diagnosis)
 set -u
 cd "$(dirname "$0")/.."
 TOP=$PWD
@@ -26,6 +28,7 @@ N=${STORE_BENCH_CLIENTS:-20000}
 W=${STORE_BENCH_WINDOW:-64}
 RUNS=${STORE_BENCH_RUNS:-3}
 KEA_MT=${STORE_BENCH_KEA_MT:-0}
+WAITS=${STORE_BENCH_WAITS:-0}
 tmp=$(mktemp -d "$TOP/build/store-bench.XXXXXX")    # on disk, not tmpfs
 BENCH_TMP=$tmp
 . bench/lib.sh
@@ -125,9 +128,19 @@ cat >"$tmp/kea.json" <<EOC
 } }
 EOC
 
-# load SERVERS MACBYTE: one run of the generator; prints its result line.
+# load SERVERS MACBYTE [DB]: one run of the generator; prints its result
+# line. With STORE_BENCH_WAITS=1, DB's backends sampled meanwhile.
 load() {
+	if [ "$WAITS" = 1 ] && [ -n "${3:-}" ]; then
+		printf '%s\n' "select state, coalesce(wait_event_type, 'CPU') || ':' || coalesce(wait_event, '-') from pg_stat_activity where datname = '$3' and pid <> pg_backend_pid()" \
+		    '\watch 0.02' | as_pg "$PG_BIN/psql" -h "$PG_DIR" -U postgres -AtqF ' ' postgres \
+		    >>"$tmp/$3.waits" 2>/dev/null &
+		_ld_s=$!
+		PIDS="$PIDS $_ld_s"
+	fi
 	ip netns exec "$CNS" "$tmp/dhcp_load" "$1" 10.92.0.2 "$N" "$W" "$2"
+	[ -n "${_ld_s:-}" ] && { kill "$_ld_s"; wait "$_ld_s"; } 2>/dev/null
+	_ld_s=
 }
 
 # median FILE: the result line with the median dora_per_s.
@@ -169,7 +182,7 @@ run_one() {
 	gb one "$SNS"
 	wait_for 20 grep -q 'store: postgresql ready' "$tmp/one.log" &&
 	    wait_for 10 gb_ok "$tmp/one.log" || fail "gridbootd (one) did not come up: $(tail -n3 "$tmp/one.log")"
-	r=$(load 10.92.0.1 "$1")
+	r=$(load 10.92.0.1 "$1" gridboot_one)
 	puts=$(metric "$SNS" 10.92.0.1 gridboot_store_puts_total)
 	syncs=$(metric "$SNS" 10.92.0.1 gridboot_store_syncs_total)
 	stop $GB_one
@@ -185,7 +198,7 @@ run_two() {
 	alive() { grep -q 'instances alive: gb1 gb2' "$tmp/gb1.log" && grep -q 'instances alive: gb1 gb2' "$tmp/gb2.log"; }
 	wait_for 20 alive && wait_for 10 gb_ok "$tmp/gb1.log" && wait_for 10 gb_ok "$tmp/gb2.log" ||
 	    fail "two instances not both alive: $(tail -n2 "$tmp/gb1.log") / $(tail -n2 "$tmp/gb2.log")"
-	r=$(load 10.92.0.1,10.92.0.3 "$1")
+	r=$(load 10.92.0.1,10.92.0.3 "$1" gridboot_two)
 	p1=$(metric "$SNS" 10.92.0.1 gridboot_store_puts_total)
 	s1=$(metric "$SNS" 10.92.0.1 gridboot_store_syncs_total)
 	p2=$(metric "$S2NS" 10.92.0.3 gridboot_store_puts_total)
@@ -214,7 +227,7 @@ run_kea() {
 	wait_for 20 grep -q DHCP4_STARTED "$tmp/kea.log" ||
 	    fail "kea-dhcp4 did not start: $(tail -n3 "$tmp/kea.log")"
 	grep -q 'DHCPSRV_PGSQL_DB' "$tmp/kea.log" || fail "kea-dhcp4 does not say it uses PostgreSQL"
-	r=$(load 10.92.0.1 "$1")
+	r=$(load 10.92.0.1 "$1" kea)
 	stop $kpid
 	sleep 1
 	echo "$r commits $(commits kea) walsyncs $(($(walsyncs) - w0))"
@@ -275,5 +288,11 @@ awk -v a="$(field "$one" dora_per_s)" -v b="$(field "$two" dora_per_s)" -v k="$(
 echo "store: gridbootd store, median runs: one: $(field "$one" puts) puts in $(field "$one" syncs) syncs;" \
     "two: $(field "$two" puts) puts in $(field "$two" syncs) syncs, leases by gb1/gb2 $(field "$two" split)"
 echo "store: xacts/s: transactions committed in the case's database, reads included; fsyncs/s: PostgreSQL's WAL fsyncs (pg_stat_wal.wal_sync); both over the run's seconds, setup and heartbeats included"
+if [ "$WAITS" = 1 ]; then
+	for db in gridboot_one gridboot_two kea; do
+		echo "store: $db's backends, samples every 20 ms over its runs: $(sort "$tmp/$db.waits" |
+		    uniq -c | sort -rn | head -n 6 | awk '{ printf "%s%s %s %s", (NR > 1 ? ", " : ""), $1, $2, $3 }')"
+	done
+fi
 [ -s "$tmp/two.odd" ] && { echo "store: odd: an instance saw the other gone:"; cat "$tmp/two.odd"; }
 exit 0
