@@ -15,6 +15,9 @@
 # that owns the client's bucket answers the DISCOVER, and the REQUEST
 # (sent to both) names it. Both instances sit on one bridge with the
 # client, each in its own namespace.
+# The loop is closed: gridbootd commits what is in flight at once, so its
+# figure grows with W (about W / two commit round trips), Kea's does not
+# (one commit, one WAL fsync, per lease).
 #   STORE_BENCH_CLIENTS (default 20000), STORE_BENCH_WINDOW (default 64),
 #   STORE_BENCH_RUNS (default 3; the median run of each case is reported),
 #   STORE_BENCH_KEA_MT=1: Kea with multi-threading (off by default in 2.2)
@@ -227,6 +230,7 @@ run_kea() {
 	wait_for 20 grep -q DHCP4_STARTED "$tmp/kea.log" ||
 	    fail "kea-dhcp4 did not start: $(tail -n3 "$tmp/kea.log")"
 	grep -q 'DHCPSRV_PGSQL_DB' "$tmp/kea.log" || fail "kea-dhcp4 does not say it uses PostgreSQL"
+	grep -m1 'DHCPSRV_PGSQL_DB' "$tmp/kea.log" | sed 's/.*\(DHCPSRV_PGSQL_DB\)/\1/' >"$tmp/kea.backend"
 	r=$(load 10.92.0.1 "$1" kea)
 	stop $kpid
 	sleep 1
@@ -294,5 +298,6 @@ if [ "$WAITS" = 1 ]; then
 		    uniq -c | sort -rn | head -n 6 | awk '{ printf "%s%s %s %s", (NR > 1 ? ", " : ""), $1, $2, $3 }')"
 	done
 fi
+echo "store: Kea's log: $(cat "$tmp/kea.backend")"
 [ -s "$tmp/two.odd" ] && { echo "store: odd: an instance saw the other gone:"; cat "$tmp/two.odd"; }
 exit 0
