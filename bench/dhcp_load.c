@@ -4,7 +4,11 @@
  * loop). Prints exchanges per second and latency percentiles of whole
  * DORA exchanges, so two servers can be compared by the same client. The
  * loop and its statistics are bench/load_common.c's.
- *   dhcp_load SERVER_IP LOCAL_IP CLIENTS WINDOW [MAC_BYTE] */
+ *   dhcp_load SERVER_IP[,SERVER_IP...] LOCAL_IP CLIENTS WINDOW [MAC_BYTE]
+ * Several servers (bench/store.sh's two instances on one database): like
+ * a relay with several helper addresses, every message goes to each of
+ * them; whichever answers is the client's server from then on (its
+ * REQUEST names it, and still goes to all, as a relay's would). */
 #include "load_common.h"
 
 #include <arpa/inet.h>
@@ -23,7 +27,9 @@ struct offer {
 static struct load L;
 static struct offer *offers;
 static uint32_t giaddr, xidbase = 0x5a000000;
-static struct sockaddr_in srv;
+#define MAXSRV 8
+static struct sockaddr_in srv[MAXSRV];
+static int nsrv;
 static uint8_t macbyte;
 
 /* Step 1 a DISCOVER, step 2 a REQUEST. */
@@ -51,7 +57,8 @@ send_msg(int i, int step)
 	p[n++] = 255;
 	if (n < 300)
 		n = 300;
-	sendto(L.fd, p, n, 0, (struct sockaddr *)&srv, sizeof srv);
+	for (int k = 0; k < nsrv; k++)
+		sendto(L.fd, p, n, 0, (struct sockaddr *)&srv[k], sizeof srv[k]);
 	load_sent(&L, i);
 }
 
@@ -89,12 +96,18 @@ int
 main(int argc, char **argv)
 {
 	if (argc < 5) {
-		fprintf(stderr, "usage: dhcp_load SERVER LOCAL CLIENTS WINDOW [MAC_BYTE]\n");
+		fprintf(stderr, "usage: dhcp_load SERVER[,SERVER...] LOCAL CLIENTS WINDOW [MAC_BYTE]\n");
 		return 2;
 	}
-	srv.sin_family = AF_INET;
-	srv.sin_port = htons(67);
-	inet_pton(AF_INET, argv[1], &srv.sin_addr);
+	for (char *save = NULL, *a = strtok_r(argv[1], ",", &save); a && nsrv < MAXSRV;
+	    a = strtok_r(NULL, ",", &save), nsrv++) {
+		srv[nsrv].sin_family = AF_INET;
+		srv[nsrv].sin_port = htons(67);
+		if (inet_pton(AF_INET, a, &srv[nsrv].sin_addr) != 1) {
+			fprintf(stderr, "dhcp_load: %s: not an IPv4 address\n", a);
+			return 2;
+		}
+	}
 	inet_pton(AF_INET, argv[2], &giaddr);
 	L.nclients = atoi(argv[3]);
 	L.window = atoi(argv[4]);
