@@ -51,7 +51,14 @@ async function loadMachines() {
 		tr.addEventListener("click", () => showMachine(m.name));
 		return tr;
 	}));
-	$("#grid-state").textContent = machines.length + " machines";
+	let state = machines.length + " machines";
+	// Several gridbootd on one database (docs/scale.md): which, and whether
+	// the database is there.
+	const store = await getJSON("/store").catch(() => null);
+	if (store && store.backend !== "files")
+		state += " · " + (store.up ? "" : "database away, ") + "instances: " +
+			(store.instances.join(" ") || store.instance);
+	$("#grid-state").textContent = state;
 }
 
 function assignForm(d) {

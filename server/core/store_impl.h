@@ -22,6 +22,7 @@ struct store_tab {
 	size_t clen, ccap;
 	unsigned long crecs;
 	bool pg_dirty;              /* written since the last sync began */
+	unsigned long fail_seen;    /* the store's failed segments, at our last sync */
 	struct ratelimit rl;
 };
 

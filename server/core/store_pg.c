@@ -9,7 +9,12 @@
  * What the database decides: gridboot_put() (a PL/pgSQL function the
  * daemon creates) binds a key to an owner only if nobody else holds it
  * unexpired (one upsert, under the row's lock), and answers with the
- * holder when it refuses; it then NOTIFYs every instance of the change.
+ * holder when it refuses. The records it took are NOTIFYed to the other
+ * instances in a transaction of their own, after the batch's commit,
+ * with synchronous_commit off: PostgreSQL serializes the commits of
+ * transactions that notify (one lock, held through the WAL flush), so a
+ * NOTIFY inside the lease transactions would stop two instances' commits
+ * from sharing a flush.
  * Each instance beats once a second in gridboot_instances; those seen
  * in the last 3 s share the 256 client buckets (store_serves).
  *
@@ -66,6 +71,13 @@ struct pg {
 	struct ev_timer retry, beat;
 	uint64_t retry_ms;
 	bool segment_failed;        /* a query since the last sync failed */
+	bool segment_puts;          /* ... and the segment had puts */
+	size_t open;                /* queries sent since the last sync point */
+	unsigned long fail_gen;     /* segments with puts that failed, so far */
+	/* The records the database took, for the other instances: lines
+	 * "TAB RECORD", NOTIFYed once no segment is open (flush_notes). */
+	char *notes;
+	size_t nlen, ncap;
 	struct pending *q;          /* ring of queries awaiting results */
 	size_t qhead, qn, qcap;
 	char *peers;                /* live instances, sorted, " "-separated */
@@ -113,19 +125,16 @@ static const char *const schema[] = {
 	"   return coalesce(nullif(h, ''), '-') || ' ' || coalesce(hu, 0);\n"
 	"  end if;\n"
 	"  delete from gridboot_claims where tab = p_tab and owner = p_owner and key <> p_key;\n"
-	/* NOTIFY's payload is at most 8000 bytes: a long datum is fetched. */
-	"  perform pg_notify('gridboot', p_inst || ' ' || p_tab || ' B ' || p_owner || ' ' ||"
-	"   p_key || ' ' || p_until || ' ' ||"
-	"   case when length(p_data) > 2000 then '*' else p_data end);\n"
+
 	" elsif p_op = 'F' then\n"
 	"  delete from gridboot_claims where tab = p_tab and owner = p_owner;\n"
-	"  perform pg_notify('gridboot', p_inst || ' ' || p_tab || ' F ' || p_owner);\n"
+
 	" elsif p_op = 'D' then\n"
 	"  insert into gridboot_claims as c (tab, key, owner, until, instance)"
 	"   values (p_tab, p_key, '', p_until, p_inst)"
 	"   on conflict (tab, key) do update set owner = '', until = excluded.until,"
 	"   data = '-', instance = excluded.instance;\n"
-	"  perform pg_notify('gridboot', p_inst || ' ' || p_tab || ' D ' || p_key || ' ' || p_until);\n"
+
 	" end if;\n"
 	" return '';\n"
 	"end $$",
@@ -147,6 +156,8 @@ static const char *const schema[] = {
 };
 
 static void lost(struct pg *pg, const char *why);
+static void note(struct pg *pg, struct store_tab *t, const char *rec);
+static void flush_notes(struct pg *pg);
 static void start_connect(void *arg);
 
 /* ---- the queue of queries in flight ---- */
@@ -216,6 +227,7 @@ send_query(struct pg *pg, const char *sql, int n, const char *const *vals)
 		lost(pg, PQerrorMessage(pg->conn));
 		return -1;
 	}
+	pg->open++;
 	return 0;
 }
 
@@ -226,6 +238,7 @@ send_sync(struct pg *pg, void (*done)(void *, int), void *arg, int setup)
 		lost(pg, PQerrorMessage(pg->conn));
 		return -1;
 	}
+	pg->open = 0;
 	struct pending *p = push(pg, Q_SYNC);
 	p->done = done;
 	p->arg = arg;
@@ -306,6 +319,7 @@ result(struct pg *pg, struct pending *p, PGresult *res)
 	ExecStatusType s = PQresultStatus(res);
 
 	p->answered = true;
+	pg->segment_puts |= p->kind == Q_PUT;
 	if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK) {
 		if (!pg->segment_failed)
 			log_limited(&pg->rl, LOG_WARNING, "store: postgresql: %s",
@@ -323,6 +337,8 @@ result(struct pg *pg, struct pending *p, PGresult *res)
 	case Q_PUT:
 		if (PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0])
 			refused(pg, p, PQgetvalue(res, 0, 0));
+		else if (p->t)
+			note(pg, p->t, p->rec);
 		break;
 	case Q_BEAT:
 		if (PQntuples(res) == 1)
@@ -348,7 +364,19 @@ synced(struct pg *pg, struct pending p)
 {
 	int err = pg->segment_failed ? EIO : 0;
 
-	pg->segment_failed = false;
+	/* A failed segment's puts are all undone, those answered before the
+	 * failure too, and an owner's sync may close a segment another sync
+	 * (a heartbeat's) began: every table's next owner sync reports it. */
+	if (pg->segment_failed && pg->segment_puts) {
+		pg->fail_gen++;
+		pg->nlen = 0;           /* nothing of it to tell the others */
+	}
+	pg->segment_failed = pg->segment_puts = false;
+	if (p.t && p.done) {
+		if (p.t->fail_seen != pg->fail_gen)
+			err = EIO;
+		p.t->fail_seen = pg->fail_gen;
+	}
 	if (p.setup) {
 		if (err) {
 			lost(pg, p.setup == 1 ? "creating the schema failed" : "loading the tables failed");
@@ -369,6 +397,7 @@ synced(struct pg *pg, struct pending p)
 		(*pg->m_syncs)++;
 		p.done(p.arg, err);
 	}
+	flush_notes(pg);
 }
 
 static void
@@ -384,60 +413,120 @@ send_fetch(struct pg *pg, struct store_tab *t, const char *key)
 	}
 }
 
-/* Another instance's record ("INST TAB RECORD"), or message ("INST TEXT"
- * on gridboot_msg, lines of them). */
+/* Another instance's records ("INST" then lines "TAB RECORD"), or
+ * messages ("INST TEXT" then more lines of text, on gridboot_msg). */
 static void
 notified(struct pg *pg, const char *channel, const char *payload)
 {
-	char *buf = estrdup(payload), *p = buf, *inst, *tab;
+	char *buf = estrdup(payload), *p = buf, *inst, *line, *tab;
+	bool msg = strcmp(channel, "gridboot_msg") == 0;
 	struct store_rec r;
 
-	inst = strsep(&p, " ");
+	inst = strsep(&p, msg ? " " : "\n");
 	if (p == NULL || strcmp(inst, pg->st->instance) == 0)
 		goto out;
-	if (strcmp(channel, "gridboot_msg") == 0) {
-		for (char *line = strsep(&p, "\n"); line; line = strsep(&p, "\n"))
-			if (*line && pg->st->on_msg)
+	while ((line = strsep(&p, "\n")) != NULL) {
+		if (*line == '\0')
+			continue;
+		if (msg) {
+			if (pg->st->on_msg)
 				pg->st->on_msg(pg->st->msg_arg, inst, line);
-		goto out;
-	}
-	tab = strsep(&p, " ");
-	if (p == NULL)
-		goto out;
-	for (struct store_tab *t = pg->st->tabs; t; t = t->next)
-		if (strcmp(t->name, tab) == 0) {
-			(*pg->m_remote)++;
-			if (!store_rec_parse(p, &r))
-				break;
-			if (r.op == 'B' && strcmp(r.data, "*") == 0)
-				send_fetch(pg, t, r.key);
-			else
-				t->ops->apply(t->arg, &r);
-			break;
+			continue;
 		}
+		tab = strsep(&line, " ");
+		if (line == NULL)
+			continue;
+		for (struct store_tab *t = pg->st->tabs; t; t = t->next)
+			if (strcmp(t->name, tab) == 0) {
+				(*pg->m_remote)++;
+				if (!store_rec_parse(line, &r))
+					break;
+				if (r.op == 'B' && strcmp(r.data, "*") == 0)
+					send_fetch(pg, t, r.key);
+				else
+					t->ops->apply(t->arg, &r);
+				break;
+			}
+	}
 out:
 	free(buf);
 }
 
-/* The messages published this turn, as one NOTIFY (store_publish). */
+/* A record the database took, for the other instances. Bounded: past
+ * 1 MiB unsent (no sync point for that long) the rest are not told, and
+ * the others learn them at their next reconnect's load. */
+static void
+note(struct pg *pg, struct store_tab *t, const char *rec)
+{
+	size_t n = strlen(t->name) + 1 + strlen(rec) + 1;
+
+	if (pg->nlen + n > (1u << 20)) {
+		log_limited(&pg->rl, LOG_WARNING, "store: too many records to tell the other instances");
+		return;
+	}
+	if (pg->nlen + n > pg->ncap) {
+		pg->ncap = (pg->ncap + n) * 2;
+		pg->notes = erealloc(pg->notes, pg->ncap);
+	}
+	pg->nlen += (size_t)snprintf(pg->notes + pg->nlen, pg->ncap - pg->nlen, "%s %s\n",
+	    t->name, rec);
+}
+
+/* The records taken and the messages published so far, NOTIFYed in a
+ * segment of their own with synchronous_commit off: only when no
+ * segment is open (a NOTIFY among the lease puts would serialize the
+ * commits, and the setting would make theirs asynchronous). */
+static void
+flush_notes(struct pg *pg)
+{
+	char *payload;
+	const char *v[1];
+	size_t head = strlen(pg->st->instance) + 1, at = 0;
+
+	if (pg->state != PG_READY || pg->open || (pg->nlen == 0 && pg->msglen == 0))
+		return;
+	if (send_query(pg, "select set_config('synchronous_commit', 'off', true)", 0, NULL) < 0)
+		return;
+	push(pg, Q_PLAIN);
+	payload = emalloc(head + MSG_MAX + 1);
+	while (pg->conn && at < pg->nlen) {
+		/* Whole lines, at most MSG_MAX bytes after "INST\n". */
+		size_t end = at, n;
+		while (end < pg->nlen) {
+			char *nl = memchr(pg->notes + end, '\n', pg->nlen - end);
+			size_t next = nl ? (size_t)(nl - pg->notes) + 1 : pg->nlen;
+			if (next - at > MSG_MAX && end > at)
+				break;
+			end = next;
+		}
+		n = end - at;
+		memcpy(payload, pg->st->instance, head - 1);
+		payload[head - 1] = '\n';
+		memcpy(payload + head, pg->notes + at, n > MSG_MAX ? MSG_MAX : n);
+		payload[head + (n > MSG_MAX ? MSG_MAX : n)] = '\0';
+		v[0] = payload;
+		if (send_query(pg, "select pg_notify('gridboot', $1)", 1, v) == 0)
+			push(pg, Q_PLAIN);
+		at = end;
+	}
+	free(payload);
+	pg->nlen = 0;
+	if (pg->conn && pg->msglen) {
+		pg->msgbuf[pg->msglen] = '\0';
+		v[0] = pg->msgbuf;
+		if (send_query(pg, "select pg_notify('gridboot_msg', $1)", 1, v) == 0)
+			push(pg, Q_PLAIN);
+	}
+	pg->msglen = 0;
+	if (pg->conn && send_sync(pg, NULL, NULL, 0) == 0)
+		flush(pg);
+}
+
+/* At the end of a turn: what waits to be told, if no segment is open. */
 static void
 publish_turn(void *arg)
 {
-	struct pg *pg = arg;
-	const char *v[1];
-
-	if (pg->msglen == 0)
-		return;
-	pg->msgbuf[pg->msglen] = '\0';
-	v[0] = pg->msgbuf;
-	pg->msglen = 0;
-	if (pg->state != PG_READY)
-		return;
-	if (send_query(pg, "select pg_notify('gridboot_msg', $1)", 1, v) == 0) {
-		push(pg, Q_PLAIN);
-		if (send_sync(pg, NULL, NULL, 0) == 0)
-			flush(pg);
-	}
+	flush_notes(arg);
 }
 
 /* Every result that has fully arrived, then the notifications. */
@@ -571,7 +660,11 @@ lost(struct pg *pg, const char *why)
 		events_emit(NULL, EVK_SYSTEM, "store: postgresql lost: %s", msg);
 	} else
 		log_limited(&pg->rl, LOG_WARNING, "store: postgresql: %s", msg);
-	pg->segment_failed = false;
+	pg->segment_failed = pg->segment_puts = false;
+	pg->open = 0;
+	pg->nlen = 0;
+	pg->msglen = 0;
+	pg->fail_gen++;
 	while (pg->qn) {
 		struct pending p = *head(pg);
 		pop(pg);
@@ -701,6 +794,7 @@ pg_free(struct pg *pg)
 	close_conn(pg);
 	free(pg->q);
 	free(pg->fails);
+	free(pg->notes);
 	free(pg->livebuf);
 	free(pg->live);
 	free(pg->peers);
@@ -792,8 +886,9 @@ pg_put(struct pg *pg, struct store_tab *t, const struct store_rec *r)
 		return -1;
 	p = push(pg, Q_PUT);
 	p->t = t;
+	/* NOTIFY's payload is small: a long datum is fetched by the others. */
 	snprintf(p->rec, sizeof p->rec, "%c %s %s %" PRId64 " %s", r->op, v[3], v[4], r->until,
-	    v[6]);
+	    strlen(v[6]) > 200 ? "*" : v[6]);
 	if (r->op == 'F')
 		snprintf(p->rec, sizeof p->rec, "F %s", v[3]);
 	else if (r->op == 'D')
@@ -812,6 +907,7 @@ pg_sync(struct pg *pg, struct store_tab *t, void (*done)(void *, int), void *arg
 	if (send_sync(pg, done, arg, 0) < 0)
 		return -1;
 	head_last(pg)->t = t;
+	flush_notes(pg);
 	flush(pg);
 	return STORE_ASYNC;
 }
@@ -824,7 +920,9 @@ pg_publish(struct pg *pg, const char *line)
 	if (pg->state != PG_READY || n + head + 1 > MSG_MAX || strchr(line, '\n'))
 		return;
 	if (pg->msglen + n + 1 > MSG_MAX)
-		publish_turn(pg);
+		flush_notes(pg);
+	if (pg->msglen + n + 1 > MSG_MAX)
+		return;         /* a segment is open: the rest of this turn's are lost */
 	if (pg->msglen == 0) {
 		memcpy(pg->msgbuf, pg->st->instance, head - 1);
 		pg->msgbuf[head - 1] = ' ';
