@@ -132,7 +132,13 @@ struct machine_power {
 	char *pin;          /* Redfish: sha256//BASE64 of the BMC's public key, or NULL */
 	int timeout_ms;     /* one attempt */
 	int retries;        /* attempts after the first that timed out */
+	unsigned workarounds;   /* IPMI: PW_* (a BMC's known deviations) */
 	int line;
+};
+/* IPMI workarounds, by libfreeipmi's names for them (ipmipower -W). */
+enum {
+	PW_AUTHCAP = 1 << 0, PW_INTEL20 = 1 << 1, PW_SUPERMICRO20 = 1 << 2,
+	PW_SUN20 = 1 << 3, PW_OPENSESSPRIV = 1 << 4, PW_INTEGRITYCHECKVALUE = 1 << 5,
 };
 
 /* A host directory served over 9P; the attach name picks it ("" is the

@@ -22,7 +22,13 @@
 
 static const char *const power_keys[] = {
 	"driver", "address", "user", "password_file", "timeout", "retries",
-	"system", "ca_file", "pin", NULL,
+	"system", "ca_file", "pin", "workarounds", NULL,
+};
+
+/* libfreeipmi's names (ipmipower -W), in PW_ bit order. */
+static const char *const workaround_names[] = {
+	"authcap", "intel20", "supermicro20", "sun20", "opensesspriv", "integritycheckvalue",
+	NULL,
 };
 
 void
@@ -125,6 +131,33 @@ get_file(struct ctx *c, config_setting_t *g, const char *path, const char *key, 
 	return f;
 }
 
+/* workarounds = [ "opensesspriv", ... ] */
+static void
+get_workarounds(struct ctx *c, config_setting_t *g, const char *path, unsigned *out)
+{
+	config_setting_t *l = config_setting_get_member(g, "workarounds");
+	char kp[160];
+
+	if (l == NULL)
+		return;
+	keypath(kp, sizeof kp, path, "workarounds");
+	if (!config_setting_is_array(l) && !config_setting_is_list(l)) {
+		bad(c, l, kp, "must be a list of names like [ \"opensesspriv\" ]");
+		return;
+	}
+	for (int i = 0; i < config_setting_length(l); i++) {
+		const char *s = config_setting_get_string_elem(l, (unsigned)i);
+		int k = 0;
+		while (s && workaround_names[k] && strcmp(s, workaround_names[k]) != 0)
+			k++;
+		if (s == NULL || workaround_names[k] == NULL)
+			bad(c, l, kp, "element %d is not one of authcap, intel20, supermicro20, "
+			    "sun20, opensesspriv, integritycheckvalue", i + 1);
+		else
+			*out |= 1u << k;
+	}
+}
+
 static void
 redfish_only(struct ctx *c, config_setting_t *g, const char *path, const char *key)
 {
@@ -209,11 +242,16 @@ parse_machine_power(struct ctx *c, config_setting_t *m, const char *path, struct
 		if (p->address && !ipmi_address_ok(p->address))
 			bad(c, config_setting_get_member(g, "address"), kpath(kp, pp, "address"),
 			    "\"%s\" is not a BMC address like 10.0.0.50 or bmc1:623", p->address);
+		get_workarounds(c, g, pp, &p->workarounds);
 		redfish_only(c, g, pp, "system");
 		redfish_only(c, g, pp, "ca_file");
 		redfish_only(c, g, pp, "pin");
-	} else if (p->driver == POWER_REDFISH)
+	} else if (p->driver == POWER_REDFISH) {
+		if (config_setting_get_member(g, "workarounds"))
+			bad(c, config_setting_get_member(g, "workarounds"),
+			    kpath(kp, pp, "workarounds"), "only for driver = \"ipmi\"");
 		parse_redfish(c, g, pp, p);
+	}
 	ma->power = p;
 }
 

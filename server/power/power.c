@@ -291,6 +291,7 @@ fill_target(struct power_target *t, const struct machine *m)
 	str_copy(t->ca_file, p->ca_file ? p->ca_file : "", sizeof t->ca_file);
 	str_copy(t->pin, p->pin ? p->pin : "", sizeof t->pin);
 	t->timeout_ms = p->timeout_ms;
+	t->workarounds = p->workarounds;
 }
 
 static void

@@ -21,6 +21,7 @@ struct power_target {
 	char ca_file[PATH_MAX];     /* "": none */
 	char pin[56];               /* "": none */
 	int timeout_ms;
+	unsigned workarounds;       /* IPMI: PW_* */
 };
 
 /* How an attempt failed: whether another could help. */

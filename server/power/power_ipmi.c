@@ -39,6 +39,7 @@ ctx_fail(struct power_result *r, ipmi_ctx_t ctx, const struct power_target *t,
 	char why[160];
 
 	switch (e) {
+	case IPMI_ERR_CONNECTION_TIMEOUT:
 	case IPMI_ERR_SESSION_TIMEOUT:
 	case IPMI_ERR_MESSAGE_TIMEOUT:
 		/* Before the session was open nothing was asked of the BMC. */
@@ -167,6 +168,27 @@ do_op(ipmi_ctx_t ctx, const struct power_target *t, enum power_op op,
 	}
 }
 
+/* The inventory's workarounds as libfreeipmi's flags. */
+static unsigned
+workaround_flags(unsigned w)
+{
+	static const struct { unsigned ours, theirs; } map[] = {
+		{ PW_AUTHCAP, IPMI_WORKAROUND_FLAGS_OUTOFBAND_2_0_AUTHENTICATION_CAPABILITIES },
+		{ PW_INTEL20, IPMI_WORKAROUND_FLAGS_OUTOFBAND_2_0_INTEL_2_0_SESSION },
+		{ PW_SUPERMICRO20, IPMI_WORKAROUND_FLAGS_OUTOFBAND_2_0_SUPERMICRO_2_0_SESSION },
+		{ PW_SUN20, IPMI_WORKAROUND_FLAGS_OUTOFBAND_2_0_SUN_2_0_SESSION },
+		{ PW_OPENSESSPRIV, IPMI_WORKAROUND_FLAGS_OUTOFBAND_2_0_OPEN_SESSION_PRIVILEGE },
+		{ PW_INTEGRITYCHECKVALUE,
+		    IPMI_WORKAROUND_FLAGS_OUTOFBAND_2_0_NON_EMPTY_INTEGRITY_CHECK_VALUE },
+	};
+	unsigned f = 0;
+
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (w & map[i].ours)
+			f |= map[i].theirs;
+	return f;
+}
+
 void
 power_ipmi_run(const struct power_target *t, const char *password, enum power_op op,
     struct power_result *r)
@@ -183,7 +205,7 @@ power_ipmi_run(const struct power_target *t, const char *password, enum power_op
 	/* The address may be host:port (libfreeipmi reads the port). */
 	if (ipmi_ctx_open_outofband_2_0(ctx, t->address, t->user, password, NULL, 0,
 	    IPMI_PRIVILEGE_LEVEL_ADMIN, CIPHER_SUITE, session, retransmit,
-	    0, IPMI_FLAGS_DEFAULT) < 0) {
+	    workaround_flags(t->workarounds), IPMI_FLAGS_DEFAULT) < 0) {
 		ctx_fail(r, ctx, t, "session", false);
 		ipmi_ctx_destroy(ctx);
 		return;
