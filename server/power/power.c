@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* At most this many operations wait or run at once (each ~9 KiB). A poll
@@ -186,10 +187,16 @@ static bool
 read_password(const char *path, char out[PASSWORD_MAX + 1], char *why, size_t cap)
 {
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	struct stat st;
 	ssize_t n;
 
 	if (fd < 0) {
 		snprintf(why, cap, "cannot read the password file %s: %s", path, strerror(errno));
+		return false;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(why, cap, "the password file %s is not a regular file", path);
 		return false;
 	}
 	n = read(fd, out, PASSWORD_MAX + 1);
@@ -346,8 +353,8 @@ power_request(const struct machine *m, enum power_op op, const char *who, char *
 		return 503;
 	}
 	enqueue(m, pm, op, false);
-	events_emit(m->mac, EVK_POWER, "%s: %s asked by %s", power_op_name(op),
-	    power_driver_name(m->power->driver), who);
+	events_emit(m->mac, EVK_POWER, "%s: asked by %s (%s)", power_op_name(op), who,
+	    power_driver_name(m->power->driver));
 	return 0;
 }
 
