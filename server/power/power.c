@@ -412,9 +412,10 @@ finish(struct pjob *j)
 	if (j->attempts > 1)
 		snprintf(tries, sizeof tries, ", %d attempts", j->attempts);
 	if (!j->poll || error_changed || (ok && (was != pm->state || had_error)))
-		events_emit(j->mac, EVK_POWER, "%s %s: %s (%llu ms%s); power %s",
+		events_emit(j->mac, EVK_POWER, "%s %s: %s (%llu ms%s); %spower %s",
 		    j->poll ? "poll" : power_op_name(j->op), ok ? "done" : "FAILED", j->res.msg,
-		    (unsigned long long)j->took_ms, tries, power_state_name(pm->state));
+		    (unsigned long long)j->took_ms, tries, ok ? "" : "last known ",
+		    power_state_name(pm->state));
 	if (!ok && !j->poll)
 		log_warn("power %s %s: %s", j->name, power_op_name(j->op), j->res.msg);
 }

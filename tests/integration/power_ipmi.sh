@@ -124,6 +124,27 @@ check "check: an unknown driver, by line" sh -c "echo '$out' | grep -q 'bad.cfg:
 check "check: a port out of range" sh -c "echo '$out' | grep -q 'machines\[silent\].power.address: \"127.0.0.1:99999\" is not a BMC address'"
 check "check: a password file that is not there" sh -c "echo '$out' | grep -q 'machines\[badpw\].power.password_file: cannot read .*/pw/none'"
 
+cat >"$T_TMP/bad2.cfg" <<EOC
+grid = { name = "t"; server = "127.0.0.1"; files = "$T_TMP/files"; state = "$T_TMP/gstate"; };
+kernels = ( { name = "9pc64"; arch = "amd64"; file = "amd64/9pc64"; } );
+roles = { cpu = { kernel = "9pc64"; }; };
+machines = (
+  { name = "m1"; mac = "52:54:00:00:00:21"; role = "cpu";
+    power = { driver = "ipmi"; address = "10.0.0.1"; user = "admin";
+              password_file = "$T_TMP/pw/good"; timeout = 0; passwd = "x";
+              pin = "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+              workarounds = [ "nosuch" ]; }; },
+  { name = "m2"; mac = "52:54:00:00:00:22"; role = "cpu"; power = "ipmi://10.0.0.2"; }
+);
+EOC
+out=$("$GRIDBOOTD" check -c "$T_TMP/bad2.cfg" 2>&1)
+diag "$out"
+check "check: a Redfish key on an IPMI machine" sh -c "echo '$out' | grep -q 'bad2.cfg:8: machines\[m1\].power.pin: only for driver = \"redfish\"'"
+check "check: an unknown workaround" sh -c "echo '$out' | grep -q 'machines\[m1\].power.workarounds: element 1 is not one of authcap'"
+check "check: a timeout out of range" sh -c "echo '$out' | grep -q 'machines\[m1\].power.timeout: 0 is out of range 1..120'"
+check "check: an unknown key in power (a password in the file is refused)" sh -c "echo '$out' | grep -q 'machines\[m1\].power.*passwd'"
+check "check: power must be a group" sh -c "echo '$out' | grep -q 'machines\[m2\].power: must be a group'"
+
 api() { ip netns exec $NS curl -s -m 5 -o "$T_TMP/body" -w '%{http_code}' "$@"; }
 post() { api -H "Authorization: Bearer tok-power-0123456789" -X POST -d "{\"op\":\"$2\"}" \
     "http://127.0.0.1:18491/api/v1/machines/$1/power"; }
