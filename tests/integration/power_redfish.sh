@@ -9,7 +9,9 @@
 # API and machines/NAME/power. The certificate is trusted by a public key
 # pin, or by ca_file; a wrong pin fails with its reason on the timeline
 # and no request reaches the BMC; so do a certificate nothing vouches for
-# and a wrong password (401).
+# and a wrong password (401); a BMC that accepts and never answers times
+# out (retried once: a GET is safe to repeat) while HTTP is answered; a
+# reload brings a machine's new power settings.
 . "${GRIDBOOT_TOP:-.}/tests/lib.sh"
 
 P9C=${P9C:-$(dirname "$GRIDBOOTD")/tools/p9c}
@@ -32,6 +34,22 @@ printf 'rf-secret-42\n' >"$T_TMP/pw"
 printf 'not-it\n' >"$T_TMP/badpw"
 ip netns exec $NS python3 "$GRIDBOOT_TOP/tests/tools/redfish_bmc.py" 8443 "$T_TMP/tls/cert.pem" \
     "$T_TMP/tls/key.pem" root rf-secret-42 "$T_TMP/bmc.log" 2>"$T_TMP/bmc.err" &
+track_pid $!
+# A BMC that accepts TCP and never says a word (not even TLS), counting
+# the connections it swallowed.
+cat >"$T_TMP/hang.py" <<'EOP'
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 8444))
+s.listen(16)
+held = []
+while True:
+    c, _ = s.accept()
+    held.append(c)
+    open(sys.argv[1], "w").write("%d\n" % len(held))
+EOP
+ip netns exec $NS python3 "$T_TMP/hang.py" "$T_TMP/hang.count" &
 track_pid $!
 check "the Redfish BMC answers curl with the password" wait_for 10 sh -c \
     "ip netns exec $NS curl -s -k -u root:rf-secret-42 https://127.0.0.1:8443/redfish/v1/Systems/1 | grep -q PowerState"
@@ -58,6 +76,9 @@ rf rfca 12 root "$T_TMP/pw" "ca_file = \"$T_TMP/tls/cert.pem\";"
 rf badpin 13 pinuser "$T_TMP/pw" "pin = \"$OTHERPIN\";"
 rf noca 14 nocauser "$T_TMP/pw" ""
 rf badpw 15 root "$T_TMP/badpw" "pin = \"$PIN\";"
+echo '  { name = "hang"; mac = "52:54:00:00:01:17"; ip = "10.9.0.17"; role = "cpu";'
+echo "    power = { driver = \"redfish\"; address = \"https://127.0.0.1:8444\"; user = \"root\";"
+echo "              password_file = \"$T_TMP/pw\"; timeout = 2; retries = 1; pin = \"$PIN\"; }; },"
 echo '  { name = "plain"; mac = "52:54:00:00:01:16"; ip = "10.9.0.16"; role = "cpu"; }'
 echo ');'
 } >"$cfg"
@@ -119,6 +140,22 @@ check "a wrong password: 202 (got $code)" [ "$code" = 202 ]
 check "a wrong password: FAILED, the BMC refused user root (401)" wait_for 10 has_event badpw "off FAILED: .*the BMC refused user root (HTTP 401)"
 check "... the BMC saw the attempt and answered 401" bmc_has "^root GET /redfish/v1/Systems/1 - -> 401"
 check "the power is still on after the refused off" sh -c "ip netns exec $NS curl -s -k -u root:rf-secret-42 https://127.0.0.1:8443/redfish/v1/Systems/1 | jq -e '.PowerState == \"On\"' >/dev/null"
+code=$(post hang status)
+check "a BMC that never answers: 202 (got $code)" [ "$code" = 202 ]
+t0=$(date +%s%N)
+code=$(api http://127.0.0.1:18492/api/v1/machines)
+t1=$(date +%s%N)
+check "HTTP answers while the BMC hangs ($code in $(( (t1 - t0) / 1000000 )) ms)" sh -c "[ $code = 200 ] && [ $(( (t1 - t0) / 1000000 )) -lt 1000 ]"
+check "... FAILED: no answer in time, after its retry (a GET is safe to repeat)" wait_for 15 has_event hang "status FAILED: redfish https://127.0.0.1:8444: system: no answer from the BMC in time.*2 attempts"
+check "... the hanging BMC swallowed both attempts ($(cat "$T_TMP/hang.count" 2>/dev/null) connections)" [ "$(cat "$T_TMP/hang.count" 2>/dev/null || echo 0)" -ge 2 ]
+
+# A reload brings new power settings: plain gets a driver.
+sed -i "s|{ name = \"plain\"; mac = \"52:54:00:00:01:16\"; ip = \"10.9.0.16\"; role = \"cpu\"; }|{ name = \"plain\"; mac = \"52:54:00:00:01:16\"; ip = \"10.9.0.16\"; role = \"cpu\"; power = { driver = \"redfish\"; address = \"https://127.0.0.1:8443\"; user = \"root\"; password_file = \"$T_TMP/pw\"; pin = \"$PIN\"; }; }|" "$cfg"
+kill -HUP $GB_PID
+check "after a reload plain has a power driver" wait_for 10 sh -c "ip netns exec $NS curl -s http://127.0.0.1:18492/api/v1/machines/plain | jq -e '.power.driver == \"redfish\"' >/dev/null"
+code=$(post plain status)
+check "... and answers status (got $code)" sh -c "[ $code = 202 ]" && wait_for 10 has_event plain "status done: .*power on"
+check "rf1 kept its state across the reload" sh -c "[ \"\$(ip netns exec $NS curl -s http://127.0.0.1:18492/api/v1/machines/rf1 | jq -r .power.state)\" = on ]"
 check "the daemon still serves HTTP" sh -c "[ \$(ip netns exec $NS curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18492/api/v1/machines) = 200 ]"
 { get machines; get machines/rf1; get timeline; ip netns exec $NS curl -s http://127.0.0.1:18492/metrics
   ip netns exec $NS "$P9C" -a grid 127.0.0.1 15692 cat machines/rf1/power; } >"$T_TMP/all"
