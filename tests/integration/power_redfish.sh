@@ -156,6 +156,15 @@ check "after a reload plain has a power driver" wait_for 10 sh -c "ip netns exec
 code=$(post plain status)
 check "... and answers status (got $code)" sh -c "[ $code = 202 ]" && wait_for 10 has_event plain "status done: .*power on"
 check "rf1 kept its state across the reload" sh -c "[ \"\$(ip netns exec $NS curl -s http://127.0.0.1:18492/api/v1/machines/rf1 | jq -r .power.state)\" = on ]"
+# Without p9_grid_open (and no p9_auth) the grid tree is read-only: ctl too.
+lines=$(wc -l <"$T_TMP/bmc.log")
+sed -i 's/p9_grid_open = true;/p9_grid_open = false;/' "$cfg"
+kill -HUP $GB_PID
+wait_for 10 sh -c "[ \$(grep -c 'reload: .* OK' '$T_TMP/gridbootd.log') -ge 2 ]"
+out=$(echo on | ip netns exec $NS "$P9C" -a grid 127.0.0.1 15692 put machines/rf1/ctl 2>&1)
+check "a read-only grid tree refuses a ctl write, saying why ($out)" sh -c "echo '$out' | grep -q 'the grid tree is read-only'"
+sleep 1
+check "... and nothing reached the BMC" [ "$(wc -l <"$T_TMP/bmc.log")" = "$lines" ]
 check "the daemon still serves HTTP" sh -c "[ \$(ip netns exec $NS curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18492/api/v1/machines) = 200 ]"
 { get machines; get machines/rf1; get timeline; ip netns exec $NS curl -s http://127.0.0.1:18492/metrics
   ip netns exec $NS "$P9C" -a grid 127.0.0.1 15692 cat machines/rf1/power; } >"$T_TMP/all"
