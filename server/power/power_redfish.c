@@ -207,7 +207,7 @@ reset_target(const struct power_target *t, json_t *sys, char *out, size_t cap)
 	const char *s = json_string_value(json_object_get(a, "target"));
 
 	if (s && strncmp(s, "/redfish/v1/", 12) == 0 && strlen(s) < cap && !strstr(s, "..") &&
-	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._-#") ==
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._-") ==
 	    strlen(s))
 		snprintf(out, cap, "%s", s);
 	else
