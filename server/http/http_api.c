@@ -3,7 +3,8 @@
  *   GET    /machines                     the inventory's machines, with state
  *   GET    /machines/ID                  one (name or MAC), with its plan9.ini
  *   GET    /machines/ID/timeline         its boot events (?after=SEQ)
- *   PUT    /machines/ID/role             {"role": R}: change a machine's role
+ *   PUT    /machines/ID/role             {"role": R, "power": "cycle"?}: change a
+ *                                        machine's role (and power cycle it into it)
  *   POST   /machines/ID/power            {"op": "on"|"off"|"cycle"|"pxe"|"status"}:
  *                                        queued for its BMC (202; 409 while one
  *                                        runs for it); the outcome is on its
@@ -11,7 +12,8 @@
  *   GET    /discovered                   machines seen but not in the inventory
  *                                        (a summary of each one's facts)
  *   GET    /discovered/MAC               one of them, with all its facts
- *   POST   /discovered/MAC/assign        {"role": R, "name": N?}: adopt one
+ *   POST   /discovered/MAC/assign        {"role": R, "name": N?, "power": "cycle"?}:
+ *                                        adopt one
  *   GET    /assignments                  what the API changed (assignments.h)
  *   DELETE /assignments/MAC              undo it
  *   GET    /roles                        roles with their kernel and arch
@@ -364,6 +366,19 @@ on_reloaded(bool ok, void *arg)
 	http_run_now(r->h);
 }
 
+/* "power": "cycle" with a role change: once the machine boots by its new
+ * role, its BMC power cycles it into it (docs/power.md). What happened,
+ * for the answer: "queued", or why not. */
+static json_t *
+power_cycle_into_role(const struct machine *m)
+{
+	char why[256];
+
+	if (power_request(m, POP_CYCLE, "the API (into its new role)", why, sizeof why) != 0)
+		return json_string(why);
+	return json_string("queued");
+}
+
 enum MHD_Result
 http_api_reload_answer(struct MHD_Connection *c, struct http_req *r)
 {
@@ -377,7 +392,10 @@ http_api_reload_answer(struct MHD_Connection *c, struct http_req *r)
 	if (m == NULL)
 		return http_reply_json(c, r, 202, json_pack("{s:b, s:b, s:s}", "stored", 1,
 		    "applied", 0, "error", "the reloaded inventory skipped it; see the log"));
-	return http_reply_json(c, r, 200, machine_json(r->h->d->inv, m, true));
+	json_t *j = machine_json(r->h->d->inv, m, true);
+	if (r->power_cycle)
+		json_object_set_new(j, "power_cycle", power_cycle_into_role(m));
+	return http_reply_json(c, r, 200, j);
 }
 
 /* Stores the assignment and has the inventory reloaded so it applies now. */
@@ -399,6 +417,21 @@ apply_assignment(struct MHD_Connection *c, struct http_req *r, const uint8_t mac
 	return MHD_YES;
 }
 
+/* The optional "power": "cycle" of a role change or an adoption. */
+static bool
+power_flag(json_t *j, struct http_req *r)
+{
+	json_t *p = json_object_get(j, "power");
+
+	r->power_cycle = false;
+	if (p == NULL)
+		return true;
+	if (!json_is_string(p) || strcmp(json_string_value(p), "cycle") != 0)
+		return false;
+	r->power_cycle = true;
+	return true;
+}
+
 static enum MHD_Result
 put_role(struct MHD_Connection *c, struct http_req *r, const struct machine *m)
 {
@@ -411,6 +444,10 @@ put_role(struct MHD_Connection *c, struct http_req *r, const struct machine *m)
 	if (role == NULL) {
 		json_decref(j);
 		return http_error(c, r, 400, "missing \"role\" (a string)");
+	}
+	if (!power_flag(j, r)) {
+		json_decref(j);
+		return http_error(c, r, 400, "\"power\" may only be \"cycle\"");
 	}
 	uint8_t mac[6];
 	memcpy(mac, m->mac, 6);
@@ -435,6 +472,10 @@ assign_discovered(struct MHD_Connection *c, struct http_req *r, const uint8_t ma
 	if (role == NULL || (nm && !json_is_string(nm))) {
 		json_decref(j);
 		return http_error(c, r, 400, "needs \"role\" (a string) and optionally \"name\" (a string)");
+	}
+	if (!power_flag(j, r)) {
+		json_decref(j);
+		return http_error(c, r, 400, "\"power\" may only be \"cycle\"");
 	}
 	char defname[32], hex[13];
 	mac_hex(mac, hex);

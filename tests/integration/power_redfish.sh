@@ -11,7 +11,8 @@
 # and no request reaches the BMC; so do a certificate nothing vouches for
 # and a wrong password (401); a BMC that accepts and never answers times
 # out (retried once: a GET is safe to repeat) while HTTP is answered; a
-# reload brings a machine's new power settings.
+# reload brings a machine's new power settings; a role change with
+# "power": "cycle" power cycles the machine into its new role.
 . "${GRIDBOOT_TOP:-.}/tests/lib.sh"
 
 P9C=${P9C:-$(dirname "$GRIDBOOTD")/tools/p9c}
@@ -68,7 +69,7 @@ grid = { name = "t"; server = "127.0.0.1"; files = "$T_TMP/files"; state = "$T_T
          power_poll = 0; };
 networks = ( { subnet = "10.9.0.0/24"; } );
 kernels = ( { name = "9pc64"; arch = "amd64"; file = "amd64/9pc64"; } );
-roles = { cpu = { kernel = "9pc64"; }; };
+roles = { cpu = { kernel = "9pc64"; }; term = { kernel = "9pc64"; }; };
 machines = (
 EOC
 rf rf1 11 root "$T_TMP/pw" "pin = \"$PIN\";"
@@ -122,6 +123,20 @@ check "API pxe: 202 (got $code)" [ "$code" = 202 ]
 check "pxe done" wait_for 10 has_event rf1 "pxe done: .*next boot from the network (Pxe, Once)"
 check "the BMC was PATCHed Boot: Pxe, Once" bmc_has 'root PATCH /redfish/v1/Systems/1 {"Boot":{"BootSourceOverrideTarget":"Pxe","BootSourceOverrideEnabled":"Once"}} -> 200'
 check "the system now says Pxe, Once" sh -c "ip netns exec $NS curl -s -k -u root:rf-secret-42 https://127.0.0.1:8443/redfish/v1/Systems/1 | jq -e '.Boot.BootSourceOverrideTarget == \"Pxe\" and .Boot.BootSourceOverrideEnabled == \"Once\"' >/dev/null"
+
+# A role change can power cycle the machine into its new role.
+role() { api -H "Authorization: Bearer tok-power-0123456789" -X PUT -d "$2" \
+    "http://127.0.0.1:18492/api/v1/machines/$1/role"; }
+code=$(role rf1 '{"role":"term","power":"dance"}')
+check "a role change with a bad power flag: 400 (got $code: $(cat $T_TMP/body))" sh -c "[ $code = 400 ] && grep -q 'may only be' '$T_TMP/body'"
+code=$(role rf1 '{"role":"term","power":"cycle"}')
+check "a role change with power cycle: 200, the cycle queued (got $code: $(jq -c '{role, power_cycle}' "$T_TMP/body"))" \
+    sh -c "[ $code = 200 ] && jq -e '.role == \"term\" and .power_cycle == \"queued\"' '$T_TMP/body' >/dev/null"
+check "... the BMC power cycled it into its new role" wait_for 10 has_event rf1 "cycle: asked by the API (into its new role)"
+check "... and the BMC was asked a PowerCycle again" wait_for 10 sh -c "[ \$(grep -c '\"ResetType\":\"PowerCycle\"} -> 204' '$T_TMP/bmc.log') -ge 2 ]"
+code=$(role plain '{"role":"term","power":"cycle"}')
+check "a role change with power cycle of a machine without a BMC says so (got $code: $(jq -c .power_cycle "$T_TMP/body"))" \
+    sh -c "[ $code = 200 ] && jq -r .power_cycle '$T_TMP/body' | grep -q 'no power driver'"
 
 code=$(post rfca status)
 check "ca_file: status 202 (got $code)" [ "$code" = 202 ]
