@@ -12,7 +12,9 @@
 # and a wrong password (401); a BMC that accepts and never answers times
 # out (retried once: a GET is safe to repeat) while HTTP is answered; a
 # reload brings a machine's new power settings; a role change with
-# "power": "cycle" power cycles the machine into its new role.
+# "power": "cycle" power cycles the machine into its new role; the web
+# page's buttons in headless Chromium (off refused without the token,
+# then off and cycle, their outcomes live on the page).
 . "${GRIDBOOT_TOP:-.}/tests/lib.sh"
 
 P9C=${P9C:-$(dirname "$GRIDBOOTD")/tools/p9c}
@@ -66,7 +68,7 @@ cat <<EOC
 grid = { name = "t"; server = "127.0.0.1"; files = "$T_TMP/files"; state = "$T_TMP/gstate";
          http_port = 18492; tftp_port = 16992; dhcp_port = 16792; proxy_port = 14092;
          p9_port = 15692; api_token = "tok-power-0123456789"; p9_grid_open = true;
-         power_poll = 0; };
+         power_poll = 0; web = "$GRIDBOOT_TOP/web"; };
 networks = ( { subnet = "10.9.0.0/24"; } );
 kernels = ( { name = "9pc64"; arch = "amd64"; file = "amd64/9pc64"; } );
 roles = { cpu = { kernel = "9pc64"; }; term = { kernel = "9pc64"; }; };
@@ -171,6 +173,29 @@ check "after a reload plain has a power driver" wait_for 10 sh -c "ip netns exec
 code=$(post plain status)
 check "... and answers status (got $code)" sh -c "[ $code = 202 ]" && wait_for 10 has_event plain "status done: .*power on"
 check "rf1 kept its state across the reload" sh -c "[ \"\$(ip netns exec $NS curl -s http://127.0.0.1:18492/api/v1/machines/rf1 | jq -r .power.state)\" = on ]"
+# The web page's power buttons, in headless Chromium (tests/http/browser.js).
+if command -v node >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1; then
+	ART=${GRIDBOOT_ARTIFACTS:-$(dirname "$GRIDBOOTD")/test-logs}
+	mkdir -p "$ART"
+	before=$(wc -l <"$T_TMP/bmc.log")
+	ip netns exec $NS node "$GRIDBOOT_TOP/tests/http/browser.js" http://127.0.0.1:18492 \
+	    tok-power-0123456789 "$ART/power_web.png" "$ART/power_web.dom.html" power rfca \
+	    >"$T_TMP/browser.out" 2>&1
+	while read -r verdict what; do
+		case $verdict in
+		PASS) ok "browser: $what" ;;
+		FAIL) not_ok "browser: $what" ;;
+		*) diag "$verdict $what" ;;
+		esac
+	done <"$T_TMP/browser.out"
+	grep -q '^PASS' "$T_TMP/browser.out" || not_ok "the browser session ran"
+	resets=$(tail -n +$((before + 1)) "$T_TMP/bmc.log" | grep -o '"ResetType":"[A-Za-z]*"' | tr '\n' ' ')
+	check "the buttons reached the BMC: ForceOff, then On for the cycle of an off system ($resets)" \
+	    [ "$resets" = '"ResetType":"ForceOff" "ResetType":"On" ' ]
+else
+	ok "# SKIP the web page's buttons need node and chromium (tests/deps.d/http.txt)"
+fi
+
 # Without p9_grid_open (and no p9_auth) the grid tree is read-only: ctl too.
 lines=$(wc -l <"$T_TMP/bmc.log")
 sed -i 's/p9_grid_open = true;/p9_grid_open = false;/' "$cfg"
