@@ -2,7 +2,7 @@
 # tests need, builds with ASan+UBSan and runs every test; `make lab` runs
 # the QEMU lab. See README.md.
 
-PKGS     := libconfig libmicrohttpd jansson libssl libcrypto libsystemd zlib libpq
+PKGS     := libconfig libmicrohttpd jansson libssl libcrypto libsystemd zlib libpq libfreeipmi libcurl
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \

@@ -1,4 +1,5 @@
 #include "modules.h"
+#include "power/power.h"
 #include "boot/bootfiles.h"
 #include "boot/ipxe.h"
 #include "config/loader.h"
@@ -6,9 +7,10 @@
 
 /* Started in this order and shut down in reverse: auth comes before p9
  * because 9P sessions hold afids on the auth module's key client, so p9
- * must close its sessions before auth stops the key process. */
+ * must close its sessions before auth stops the key process; power comes
+ * first, so it stops last, after the API and the grid tree that ask it. */
 const struct module *const gridboot_modules[] = {
-	&dhcp_module, &tftp_module, &http_module, &auth_module, &p9_module,
+	&power_module, &dhcp_module, &tftp_module, &http_module, &auth_module, &p9_module,
 	&ra_module,
 	&dhcp6_module,
 };

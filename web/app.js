@@ -1,6 +1,6 @@
 // gridboot's web page: machines and their state, the live boot timeline
-// (Server-Sent Events), each machine's plan9.ini, and role assignment for
-// discovered machines. Plain DOM, no build step; every text from the
+// (Server-Sent Events), each machine's plan9.ini, role assignment for
+// discovered machines, and power buttons for machines with a BMC. Plain DOM, no build step; every text from the
 // server goes in through textContent, never as HTML.
 "use strict";
 
@@ -47,7 +47,10 @@ async function loadMachines() {
 			el("td", {}, m.name), el("td", { class: "mac" }, m.mac),
 			el("td", {}, m.ip || "pool"), el("td", {}, m.arch + " " + m.firmware),
 			el("td", {}, m.role || "—"), el("td", {}, m.boot),
-			el("td", {}, badge(m.state)), el("td", {}, when(m.last_event_ms)));
+			el("td", {}, badge(m.state)),
+			el("td", { class: "power" }, m.power ? m.power.state +
+				(m.power.running ? " (" + m.power.running + "…)" : "") : "—"),
+			el("td", {}, when(m.last_event_ms)));
 		tr.addEventListener("click", () => showMachine(m.name));
 		return tr;
 	}));
@@ -127,10 +130,41 @@ async function showMachine(name) {
 		$("#detail-name").textContent = m.name + " (" + m.mac + ")";
 		$("#detail-ini").textContent = m.plan9ini ?? "(does not fit Plan 9's limits)";
 		drawWaterfall(m.boot_steps || []);
+		drawPower(m);
 		$("#detail-section").hidden = false;
 	} catch (err) {
 		$("#detail-ini").textContent = String(err.message);
 	}
+}
+
+// Power buttons: each queues one operation (POST .../power); its outcome
+// arrives as a power event on the timeline, which refreshes the page.
+function drawPower(m) {
+	const box = $("#power");
+	box.hidden = !m.power;
+	if (!m.power)
+		return;
+	const p = m.power;
+	$("#power-state").textContent = "power " + p.state + " (" + p.driver + ")" +
+		(p.running ? ", " + p.running + " running" : "") + (p.error ? ": " + p.error : "");
+	$("#power-buttons").replaceChildren(...["on", "off", "cycle", "pxe"].map((op) =>
+		el("button", { type: "button", "data-op": op, disabled: !!p.running,
+			onclick: () => power(m.name, op) }, op === "pxe" ? "next boot: network" : op)));
+}
+
+async function power(name, op) {
+	const out = $("#power-result");
+	const r = await fetch(API + "/machines/" + encodeURIComponent(name) + "/power", {
+		method: "POST",
+		headers: { "Content-Type": "application/json",
+			"Authorization": "Bearer " + $("#token").value },
+		body: JSON.stringify({ op }),
+	});
+	const res = await r.json().catch(() => ({}));
+	out.className = r.ok ? "ok" : "error";
+	out.textContent = r.ok ? name + ": " + op + " queued; its outcome goes to the timeline"
+		: name + " " + op + ": " + (res.error || r.statusText);
+	showMachine(name);
 }
 
 // The last boot as a waterfall: one bar per step (DHCP, kernel, root, up),
@@ -206,8 +240,11 @@ function connect() {
 	es.onopen = () => { state.textContent = "live"; };
 	es.onerror = () => { state.textContent = "reconnecting…"; };
 	es.addEventListener("boot", (e) => {
-		addEvent(JSON.parse(e.data));
+		const ev = JSON.parse(e.data);
+		addEvent(ev);
 		scheduleRefresh();
+		if (ev.kind === "power" && selected)
+			showMachine(selected);
 	});
 }
 

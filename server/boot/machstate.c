@@ -76,7 +76,8 @@ on_event(const struct bootevent *ev, void *arg)
 	struct entry *e;
 
 	(void)arg;
-	if (!ev->has_mac || ev->kind == EVK_SYSTEM)
+	/* A power event says what the BMC did, not what the machine booted. */
+	if (!ev->has_mac || ev->kind == EVK_SYSTEM || ev->kind == EVK_POWER)
 		return;
 	if ((e = slot(ev->mac, false)) == NULL) {
 		if (!M.known(ev->mac, M.arg))

@@ -98,6 +98,7 @@ inv_free(struct inventory *inv)
 	for (size_t i = 0; i < inv->nmachines; i++) {
 		free(inv->machines[i].name);
 		free(inv->machines[i].v6);
+		machine_power_free(inv->machines[i].power);
 		kv_free(&inv->machines[i].plan9ini);
 	}
 	free(inv->machines);

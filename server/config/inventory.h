@@ -113,6 +113,32 @@ struct machine {
 	struct role *file_role;
 	struct kernel *file_kernel;
 	struct machine6 *v6;        /* NULL: no ip6, no duid */
+	struct machine_power *power;    /* NULL: no power driver (docs/power.md) */
+};
+
+/* How gridbootd reaches a machine's BMC (docs/power.md). The password is
+ * never here: password_file names the file it is read from, by the power
+ * worker, at each operation, so nothing that shows the inventory (API,
+ * 9P, a core file of the loop's structures) can show it. */
+enum power_driver { POWER_IPMI = 1, POWER_REDFISH };
+
+struct machine_power {
+	enum power_driver driver;
+	char *address;      /* IPMI: host or host:port; Redfish: https://host[:port] */
+	char *user;
+	char *password_file;    /* absolute */
+	char *system;       /* Redfish: the ComputerSystem, /redfish/v1/Systems/1 */
+	char *ca_file;      /* Redfish: trust anchors (PEM), absolute, or NULL */
+	char *pin;          /* Redfish: sha256//BASE64 of the BMC's public key, or NULL */
+	int timeout_ms;     /* one attempt */
+	int retries;        /* attempts after the first that timed out */
+	unsigned workarounds;   /* IPMI: PW_* (a BMC's known deviations) */
+	int line;
+};
+/* IPMI workarounds, by libfreeipmi's names for them (ipmipower -W). */
+enum {
+	PW_AUTHCAP = 1 << 0, PW_INTEL20 = 1 << 1, PW_SUPERMICRO20 = 1 << 2,
+	PW_SUN20 = 1 << 3, PW_OPENSESSPRIV = 1 << 4, PW_INTEGRITYCHECKVALUE = 1 << 5,
 };
 
 /* A host directory served over 9P; the attach name picks it ("" is the
@@ -171,6 +197,9 @@ struct grid {
 	struct speaksfor *speaksfor;
 	int nspeaksfor;
 	bool serve_nvram;           /* nvram/<mac12> over TFTP and HTTP */
+	/* power (docs/power.md) */
+	int power_poll;             /* seconds between state polls; 0: none */
+	int power_workers;          /* threads that talk to BMCs */
 };
 
 /* One speaks-for rule (grid.speaksfor): the host may ask the auth server
@@ -296,5 +325,7 @@ const char *kv_get(const struct kvlist *l, const char *key);
 /* Sets key (replacing in place, so first-set order is kept). */
 void kv_set(struct kvlist *l, const char *key, const char *val, int line);
 void kv_free(struct kvlist *l);
+void machine_power_free(struct machine_power *p);
+const char *power_driver_name(enum power_driver d);
 
 #endif

@@ -22,6 +22,7 @@ static const char *const grid_keys[] = {
 	"auth_port", "rcpu_port", "auth_des", "authid", "keys", "speaksfor",
 	"serve_nvram", "p9any",     /* auth module */
 	"server6",                  /* DHCPv6 module */
+	"power_poll", "power_workers",  /* power (docs/power.md) */
 	NULL,
 };
 
@@ -249,6 +250,8 @@ parse_grid(struct ctx *c, config_setting_t *root)
 	gr->dhcp_port = 67;
 	gr->proxy_port = 4011;
 	gr->p9_port = 564;
+	gr->power_poll = 60;
+	gr->power_workers = 2;
 	gr->http_per_source = 32;
 	gr->http_workers = default_workers();
 	gr->auth_port = 567;
@@ -283,6 +286,7 @@ parse_grid(struct ctx *c, config_setting_t *root)
 	get_int(c, g, "grid", "dhcp_port", 1, 65535, &gr->dhcp_port);
 	get_int(c, g, "grid", "proxy_port", 1, 65535, &gr->proxy_port);
 	get_int(c, g, "grid", "p9_port", 1, 65535, &gr->p9_port);
+	parse_grid_power(c, g, gr);
 	get_int(c, g, "grid", "http_per_source", 1, 65536, &gr->http_per_source);
 	get_int(c, g, "grid", "http_workers", 0, 64, &gr->http_workers);
 	parse_grid_auth(c, g, gr);

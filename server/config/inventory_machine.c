@@ -15,7 +15,7 @@
 
 static const char *const machine_keys[] = {
 	"name", "mac", "ip", "arch", "firmware", "role", "kernel", "boot",
-	"plan9ini", "ip6", "duid", NULL,
+	"plan9ini", "ip6", "duid", "power", NULL,
 };
 
 static void
@@ -98,6 +98,7 @@ parse_machine(struct ctx *c, config_setting_t *m, int idx, struct machine *ma)
 	}
 	get_plan9ini(c, m, path, &ma->plan9ini);
 	parse_machine6(c, m, path, ma);
+	parse_machine_power(c, m, path, ma);
 }
 
 static void

@@ -10,6 +10,7 @@
  *   inventory_ip6.c      IPv6: subnet6, pool6, a machine's ip6 and DUID
  *   inventory_role.c     kernels and roles; arch, firmware, boot method
  *   inventory_machine.c  machines, whole or in slices
+ *   inventory_power.c    a machine's power driver (docs/power.md)
  *   inventory_index.c    the machine indexes and the lookups through them
  *   inventory_export.c   exports (9P)
  *   inventory_get.c      the other lookups, enum names, key=value lists */
@@ -94,6 +95,11 @@ void parse_roles(struct ctx *c, config_setting_t *root);
 
 /* inventory_machine.c: machines */
 void parse_machines(struct ctx *c, config_setting_t *root);
+
+/* inventory_power.c: a machine's power driver, grid.power_* */
+void parse_machine_power(struct ctx *c, config_setting_t *m, const char *path,
+    struct machine *ma);
+void parse_grid_power(struct ctx *c, config_setting_t *g, struct grid *gr);
 
 /* inventory_index.c: the machine indexes */
 void index_reset(struct inventory *inv);

@@ -50,7 +50,7 @@ events_kind_name(enum evkind k)
 	static const char *const names[] = {
 		[EVK_SYSTEM] = "system", [EVK_DHCP] = "dhcp", [EVK_TFTP] = "tftp",
 		[EVK_HTTP] = "http", [EVK_ENROLL] = "enroll", [EVK_9P] = "9p",
-		[EVK_AUTH] = "auth",
+		[EVK_AUTH] = "auth", [EVK_POWER] = "power",
 	};
 	return (size_t)k < nelem(names) && names[k] ? names[k] : "?";
 }

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum evkind { EVK_SYSTEM, EVK_DHCP, EVK_TFTP, EVK_HTTP, EVK_ENROLL, EVK_9P, EVK_AUTH };
+enum evkind { EVK_SYSTEM, EVK_DHCP, EVK_TFTP, EVK_HTTP, EVK_ENROLL, EVK_9P, EVK_AUTH, EVK_POWER };
 
 struct bootevent {
 	uint64_t seq;           /* 1, 2, 3, ... never reused in one run */

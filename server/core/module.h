@@ -71,7 +71,7 @@ struct daemon {
 	struct reloader *reloader;  /* the top's reload state (daemon.c) */
 	struct inventory *ready;    /* derived by a role change, swapped at turn end */
 	struct reload_waiter *ready_waiters;
-	void *state[8];             /* each module's, by its index in the table */
+	void *state[12];            /* each module's, by its index in the table */
 	struct netif *netif;        /* the interface table (core/netif.h): netif_ref */
 	struct store *store;        /* where durable claims live (core/store.h) */
 	const struct daemon_ops *ops;   /* the top's, set before any module starts */

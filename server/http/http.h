@@ -62,6 +62,7 @@ struct http_req {
 	uint8_t mac[6];
 	bool reload_done, reload_ok;
 	bool removed;               /* a DELETE of an assignment: answer ok */
+	bool power_cycle;           /* a role change asked to power cycle into it */
 	/* An enroll waiting for its facts to be on disk (http_api.c). */
 	struct http_req *next_enroll;
 	bool enroll_done, enroll_ok;

@@ -3,11 +3,17 @@
  *   GET    /machines                     the inventory's machines, with state
  *   GET    /machines/ID                  one (name or MAC), with its plan9.ini
  *   GET    /machines/ID/timeline         its boot events (?after=SEQ)
- *   PUT    /machines/ID/role             {"role": R}: change a machine's role
+ *   PUT    /machines/ID/role             {"role": R, "power": "cycle"?}: change a
+ *                                        machine's role (and power cycle it into it)
+ *   POST   /machines/ID/power            {"op": "on"|"off"|"cycle"|"pxe"|"status"}:
+ *                                        queued for its BMC (202; 409 while one
+ *                                        runs for it); the outcome is on its
+ *                                        timeline and in its "power"
  *   GET    /discovered                   machines seen but not in the inventory
  *                                        (a summary of each one's facts)
  *   GET    /discovered/MAC               one of them, with all its facts
- *   POST   /discovered/MAC/assign        {"role": R, "name": N?}: adopt one
+ *   POST   /discovered/MAC/assign        {"role": R, "name": N?, "power": "cycle"?}:
+ *                                        adopt one
  *   GET    /assignments                  what the API changed (assignments.h)
  *   DELETE /assignments/MAC              undo it
  *   GET    /roles                        roles with their kernel and arch
@@ -37,6 +43,7 @@
 #include "core/metrics.h"
 #include "config/plan9ini.h"
 #include "core/util.h"
+#include "power/power.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -95,6 +102,27 @@ boot_steps_json(const uint8_t mac[6])
 	return list;
 }
 
+/* What is known of its power; never the BMC's address or credentials
+ * (the inventory file holds those, the API does not show them). */
+static json_t *
+power_json(const struct machine *m)
+{
+	struct power_view v;
+
+	if (!power_view(m, &v))
+		return json_null();
+	json_t *j = json_pack("{s:s, s:s}", "driver", v.driver, "state",
+	    power_state_name(v.state));
+	json_object_set_new(j, "checked_ms", v.checked_ms ? json_integer(v.checked_ms) : json_null());
+	json_object_set_new(j, "running", v.busy ? json_string(power_op_name(v.busy_op)) :
+	    json_null());
+	json_object_set_new(j, "last", v.has_last ? json_pack("{s:s, s:b, s:I}", "op",
+	    power_op_name(v.last_op), "ok", v.last_ok, "time_ms", (json_int_t)v.last_ms) :
+	    json_null());
+	json_object_set_new(j, "error", v.last_error[0] ? json_string(v.last_error) : json_null());
+	return j;
+}
+
 static json_t *
 machine_json(const struct inventory *inv, const struct machine *m,
     bool full)
@@ -116,6 +144,8 @@ machine_json(const struct inventory *inv, const struct machine *m,
 	json_object_set_new(j, "last_event_ms", last ? json_integer(last) : json_null());
 	json_object_set_new(j, "source", json_string(m->line ? "inventory" : "api"));
 	json_object_set_new(j, "mac12", json_string(hex));
+	if (m->power)
+		json_object_set_new(j, "power", power_json(m));
 	if (m->v6 && m->v6->has_ip6) {
 		char ip6[46];
 		ip6_format(m->v6->ip6, ip6);
@@ -337,6 +367,19 @@ on_reloaded(bool ok, void *arg)
 	http_run_now(r->h);
 }
 
+/* "power": "cycle" with a role change: once the machine boots by its new
+ * role, its BMC power cycles it into it (docs/power.md). What happened,
+ * for the answer: "queued", or why not. */
+static json_t *
+power_cycle_into_role(const struct machine *m)
+{
+	char why[256];
+
+	if (power_request(m, POP_CYCLE, "the API (into its new role)", why, sizeof why) != 0)
+		return json_string(why);
+	return json_string("queued");
+}
+
 enum MHD_Result
 http_api_reload_answer(struct MHD_Connection *c, struct http_req *r)
 {
@@ -350,7 +393,10 @@ http_api_reload_answer(struct MHD_Connection *c, struct http_req *r)
 	if (m == NULL)
 		return http_reply_json(c, r, 202, json_pack("{s:b, s:b, s:s}", "stored", 1,
 		    "applied", 0, "error", "the reloaded inventory skipped it; see the log"));
-	return http_reply_json(c, r, 200, machine_json(r->h->d->inv, m, true));
+	json_t *j = machine_json(r->h->d->inv, m, true);
+	if (r->power_cycle)
+		json_object_set_new(j, "power_cycle", power_cycle_into_role(m));
+	return http_reply_json(c, r, 200, j);
 }
 
 /* Stores the assignment and has the inventory reloaded so it applies now. */
@@ -372,6 +418,21 @@ apply_assignment(struct MHD_Connection *c, struct http_req *r, const uint8_t mac
 	return MHD_YES;
 }
 
+/* The optional "power": "cycle" of a role change or an adoption. */
+static bool
+power_flag(json_t *j, struct http_req *r)
+{
+	json_t *p = json_object_get(j, "power");
+
+	r->power_cycle = false;
+	if (p == NULL)
+		return true;
+	if (!json_is_string(p) || strcmp(json_string_value(p), "cycle") != 0)
+		return false;
+	r->power_cycle = true;
+	return true;
+}
+
 static enum MHD_Result
 put_role(struct MHD_Connection *c, struct http_req *r, const struct machine *m)
 {
@@ -384,6 +445,10 @@ put_role(struct MHD_Connection *c, struct http_req *r, const struct machine *m)
 	if (role == NULL) {
 		json_decref(j);
 		return http_error(c, r, 400, "missing \"role\" (a string)");
+	}
+	if (!power_flag(j, r)) {
+		json_decref(j);
+		return http_error(c, r, 400, "\"power\" may only be \"cycle\"");
 	}
 	uint8_t mac[6];
 	memcpy(mac, m->mac, 6);
@@ -408,6 +473,10 @@ assign_discovered(struct MHD_Connection *c, struct http_req *r, const uint8_t ma
 	if (role == NULL || (nm && !json_is_string(nm))) {
 		json_decref(j);
 		return http_error(c, r, 400, "needs \"role\" (a string) and optionally \"name\" (a string)");
+	}
+	if (!power_flag(j, r)) {
+		json_decref(j);
+		return http_error(c, r, 400, "\"power\" may only be \"cycle\"");
 	}
 	char defname[32], hex[13];
 	mac_hex(mac, hex);
@@ -561,6 +630,32 @@ http_api_enroll_answer(struct MHD_Connection *c, struct http_req *r)
 	return http_reply_json(c, r, 200, json_pack("{s:b}", "ok", 1));
 }
 
+/* ---- power ---- */
+
+static enum MHD_Result
+post_power(struct MHD_Connection *c, struct http_req *r, const struct machine *m)
+{
+	enum MHD_Result res;
+	json_t *j = body_object(c, r, &res);
+	enum power_op op;
+	char why[256];
+
+	if (j == NULL)
+		return res;
+	const char *s = json_string_value(json_object_get(j, "op"));
+	if (s == NULL || !power_op_parse(s, &op)) {
+		json_decref(j);
+		return http_error(c, r, 400, "needs \"op\": one of on, off, cycle, pxe, status");
+	}
+	json_decref(j);
+	int status = power_request(m, op, "the API", why, sizeof why);
+	if (status != 0)
+		return http_error(c, r, (unsigned)status, "%s", why);
+	return http_reply_json(c, r, 202, json_pack("{s:s, s:s, s:b, s:s}", "machine", m->name,
+	    "op", power_op_name(op), "accepted", 1, "timeline",
+	    "the outcome is an event of kind power on the machine's timeline"));
+}
+
 /* ---- routing ---- */
 
 static enum MHD_Result
@@ -590,6 +685,9 @@ machines(struct MHD_Connection *c, struct http_req *r, const char *method,
 	}
 	if (n == 3 && strcmp(p[2], "role") == 0 && strcmp(method, "PUT") == 0)
 		return put_role(c, r, m);
+	if (n == 3 && strcmp(p[2], "power") == 0)
+		return strcmp(method, "POST") == 0 ? post_power(c, r, m) :
+		    http_error(c, r, 405, "power takes POST {\"op\": ...}; GET the machine for its state");
 	return http_error(c, r, 404, "no such API call");
 }
 

@@ -14,6 +14,7 @@
 #include "core/events.h"
 #include "core/hash.h"
 #include "core/util.h"
+#include "power/power.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@ enum gfile {
 	GF_NDB, GF_LEASES, GF_EVENTS,
 	GF_M_PLAN9INI, GF_M_ROLE, GF_M_STATE, GF_M_FACTS, GF_M_LEASE, GF_M_EVENTS,
 	GF_D_FACTS, GF_D_ADOPT,
+	GF_M_POWER, GF_M_CTL,
 	GF_COUNT
 };
 
@@ -48,6 +50,8 @@ static const struct gfile_info {
 	[GF_M_EVENTS] = { "events", GK_MACHINE, 0444, true },
 	[GF_D_FACTS] = { "facts", GK_DISC, 0444, false },
 	[GF_D_ADOPT] = { "adopt", GK_DISC, 0220, false },
+	[GF_M_POWER] = { "power", GK_MACHINE, 0444, false },
+	[GF_M_CTL] = { "ctl", GK_MACHINE, 0220, false },
 };
 
 static const char *const root_dirs[] = { "machines", "discovered" };
@@ -300,6 +304,28 @@ put_facts(struct strbuf *t, const uint8_t mac[6])
 		strbuf_printf(t, "%s\n", d->facts_json);
 }
 
+/* machines/NAME/power: one "key value" a line; "driver none" alone for
+ * a machine without one. Never the BMC's address or credentials. */
+static void
+put_power(struct strbuf *t, const struct machine *m)
+{
+	struct power_view v;
+
+	if (!power_view(m, &v)) {
+		strbuf_printf(t, "driver none\n");
+		return;
+	}
+	strbuf_printf(t, "state %s\ndriver %s\nchecked %lld\n", power_state_name(v.state),
+	    v.driver, (long long)v.checked_ms);
+	if (v.busy)
+		strbuf_printf(t, "running %s\n", power_op_name(v.busy_op));
+	if (v.has_last)
+		strbuf_printf(t, "last %s %s %lld\n", power_op_name(v.last_op),
+		    v.last_ok ? "ok" : "failed", (long long)v.last_ms);
+	if (v.last_error[0])
+		strbuf_printf(t, "error %s\n", v.last_error);
+}
+
 /* The text of a file that is not a stream, made at open. */
 static int
 make_text(struct p9_op *op, struct gnode *n, struct strbuf *t)
@@ -339,6 +365,9 @@ make_text(struct p9_op *op, struct gnode *n, struct strbuf *t)
 		return 0;
 	case GF_M_LEASE:
 		leases_foreach(inv, put_lease, &lm);
+		return 0;
+	case GF_M_POWER:
+		put_power(t, m);
 		return 0;
 	default:
 		return 0;
@@ -544,6 +573,24 @@ write_adopt(struct p9_op *op, struct gnode *n, const void *buf, uint32_t count)
 	return count;
 }
 
+/* machines/NAME/ctl: on, off, cycle, pxe or status, queued for its BMC;
+ * the outcome goes to its timeline (machines/NAME/events). */
+static ssize_t
+write_ctl(struct p9_op *op, struct gnode *n, const void *buf, uint32_t count)
+{
+	struct p9_grid *g = op->ctx;
+	const struct machine *m = inv_machine_by_name(g->d->inv, n->name);
+	char w[2][64], why[256], who[96];
+	enum power_op pop;
+
+	if (words(buf, count, w) != 1 || !power_op_parse(w[0], &pop))
+		return refused(op, "ctl", "write one of on, off, cycle, pxe, status");
+	snprintf(who, sizeof who, "the grid tree (%s)", op->uname);
+	if (power_request(m, pop, who, why, sizeof why) != 0)
+		return refused(op, "ctl", why);
+	return count;
+}
+
 static bool
 is_admin(const struct grid *gr, const char *uname)
 {
@@ -579,6 +626,8 @@ g_write(struct p9_op *op, void *node, uint64_t off, const void *buf, uint32_t co
 		return write_role(op, n, buf, count);
 	if (n->file == GF_D_ADOPT)
 		return write_adopt(op, n, buf, count);
+	if (n->file == GF_M_CTL)
+		return write_ctl(op, n, buf, count);
 	return -EACCES;
 }
 

@@ -3,15 +3,16 @@
 // fd 4 from it, NUL-terminated JSON), so it needs Node and Debian's
 // chromium only: no npm package, no WebSocket client.
 //
-// usage: node browser.js BASE_URL TOKEN SCREENSHOT.png DOM.html
-// Prints "PASS what" / "FAIL what" lines for tests/integration/http_web.sh.
+// usage: node browser.js BASE_URL TOKEN SCREENSHOT.png DOM.html [power NAME]
+// Prints "PASS what" / "FAIL what" lines for tests/integration/http_web.sh,
+// or, with "power NAME", for power_redfish.sh: NAME's power buttons.
 "use strict";
 const { spawn } = require("child_process");
 const fs = require("fs");
 const os = require("os");
 const path = require("path");
 
-const [base, token, shot, domfile] = process.argv.slice(2);
+const [base, token, shot, domfile, scenario, powerName] = process.argv.slice(2);
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), "gbweb-"));
 const chrome = spawn("chromium", [
 	"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -96,12 +97,48 @@ async function type(selector, text) {
 const has = (sel, text) => `(() => { const e = document.querySelector(${JSON.stringify(sel)});
 	return !!e && e.textContent.includes(${JSON.stringify(text)}); })()`;
 
+// The operator selects a machine with a BMC and presses its buttons: off
+// without the token is refused and says why; with it, off and then cycle
+// are queued and their outcomes come back to the page live.
+async function powerFlow(name) {
+	const row = `#machines tr[data-name="${name}"]`;
+	// Its own events only: the timeline holds every machine's.
+	const { mac } = await fetch(base + "/api/v1/machines/" + name).then((r) => r.json());
+	report(await waitFor(`document.querySelector('${row} td.power') !== null`),
+		"the machines table has a power column");
+	await click(row);
+	report(await waitFor(`!document.querySelector("#power").hidden`) &&
+		await waitFor(has("#power-state", "(redfish)")),
+		name + "'s power state and driver are shown");
+	const button = (op) => `#power-buttons button[data-op="${op}"]`;
+	report(await waitFor(`document.querySelector('${button("cycle")}') !== null`),
+		"it has on, off, cycle and next-boot buttons");
+	await click(button("off"));
+	report(await waitFor(`document.querySelector("#power-result").className === "error"`) &&
+		await waitFor(has("#power-result", "Authorization")),
+		"a button without the token is refused and says why");
+	await type("#token", token);
+	await click(button("off"));
+	report(await waitFor(has("#power-result", "off queued")), "off with the token is queued");
+	report(await waitFor(has("#timeline", mac + " off done")), "its outcome arrives on the timeline live");
+	report(await waitFor(has("#power-state", "power off")), "the power state shown turns to off");
+	await waitFor(`!document.querySelector('${button("cycle")}').disabled`);
+	await click(button("cycle"));
+	report(await waitFor(has("#timeline", mac + " cycle done")), "cycle by its button is done");
+	report(await waitFor(has(row + " td.power", "on")), "the table's power column follows (on)");
+	const png = await send("Page.captureScreenshot", { format: "png", captureBeyondViewport: true });
+	fs.writeFileSync(shot, Buffer.from(png.data, "base64"));
+	fs.writeFileSync(domfile, await evaluate("document.documentElement.outerHTML"));
+}
+
 async function main() {
 	const { targetId } = await send("Target.createTarget", { url: "about:blank" }, false);
 	session = (await send("Target.attachToTarget", { targetId, flatten: true }, false)).sessionId;
 	await send("Page.enable");
 	await send("Runtime.enable");
 	await send("Page.navigate", { url: base + "/" });
+	if (scenario === "power")
+		return powerFlow(powerName);
 
 	report(await waitFor(`document.querySelectorAll("#machines tr.machine").length >= 5`),
 		"the page lists the inventory's machines");

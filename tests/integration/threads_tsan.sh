@@ -1,10 +1,12 @@
 #!/bin/sh
-# limit: 600
+# limit: 720
 # The threads under ThreadSanitizer: gridbootd built with -fsanitize=thread
 # runs the tests that exercise every thread beside the loop (HTTP's
 # workers with enrolls, role changes, event streams and the per-source
 # caps; the group commit's sync thread and a reload's free thread in a
-# boot storm; the slice reader in a large inventory's load). Each must
+# boot storm; the slice reader in a large inventory's load; the power
+# threads with IPMI and Redfish BMCs, their 9P writes through the SAN
+# build's p9c). Each must
 # pass, and TSan must have written no report (a data race, or a lock
 # taken in two orders). The build goes to build-tsan/ (kept between runs,
 # so only what changed is rebuilt).
@@ -23,8 +25,9 @@ fi
 ok "gridbootd builds with -fsanitize=thread"
 
 mkdir -p "$T_TMP/reports"
-for t in http_workers http_api http_limits boot_storm inventory_scale; do
+for t in http_workers http_api http_limits boot_storm inventory_scale power_redfish power_ipmi; do
 	TSAN_OPTIONS="halt_on_error=0 exitcode=66 log_path=$T_TMP/reports/$t" \
+	    P9C="${P9C:-$top/build-san/tools/p9c}" \
 	    GRIDBOOTD="$tsan/gridbootd" timeout 240 sh "$top/tests/integration/$t.sh" \
 	    >"$T_TMP/$t.log" 2>&1
 	rc=$?

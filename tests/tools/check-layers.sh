@@ -24,7 +24,7 @@ rules='
 function rank(f) {
 	if (f == "core" || f == "curve" || f == "proto") return 0
 	if (f == "config") return 1
-	if (f == "boot") return 2
+	if (f == "boot" || f == "power") return 2
 	if (f == ".") return 4     # main.c, daemon.c, modules.c: the top
 	return 3                   # a service: dhcp, tftp, http, p9, auth, ...
 }
