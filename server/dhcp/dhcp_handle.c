@@ -282,6 +282,13 @@ on_request(const struct dhcp_ctx *c, const struct dhcp_msg *req, struct dhcp_out
 			return;
 		}
 		o->lease_left = (uint32_t)((e->durable_ms - c->now_ms) / 1000);
+	} else if (!(o->m && o->m->ip == ip) && (e = dhcp_lease_by_mac(c->leases, req->chaddr)) &&
+	    e->state == LS_BOUND && e->ip == ip &&
+	    e->durable_ms - c->now_ms > (int64_t)c->net->lease * 1000 / 8 * 7) {
+		/* Renewed within the last eighth of its lease and durable: the
+		 * same answer again, not another write. A client asking in a
+		 * loop costs a store write per eighth of a lease, not each time. */
+		o->lease_left = (uint32_t)((e->durable_ms - c->now_ms) / 1000);
 	} else if (!(o->m && o->m->ip == ip)) {
 		int64_t until = c->now_ms + (int64_t)c->net->lease * 1000;
 		if (dhcp_lease_bind(c->leases, req->chaddr, ip, until, req->hostname) < 0) {

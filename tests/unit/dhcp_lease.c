@@ -174,6 +174,17 @@ handle_tests(void)
 	m = msg(DHCPREQUEST, 0x21, ip, 0x0a000001);
 	ask(0, &m, &o);
 	CHECK(o.send && o.reply.type == DHCPACK && o.commit, "selecting REQUEST: ACK held for the journal sync");
+	/* Asked again at once: before the sync another write (nothing is
+	 * known durable yet), after it the same answer and no write. */
+	m = msg(DHCPREQUEST, 0x21, ip, 0);
+	ask(0, &m, &o);
+	CHECK(o.send && o.reply.type == DHCPACK && o.commit, "asked again before the sync: written again");
+	CHECK(dhcp_lease_sync(lt) == 0, "the sync");
+	unsigned long recs = dhcp_lease_count(lt);
+	ask(0, &m, &o);
+	CHECK(o.send && o.reply.type == DHCPACK && !o.commit && o.lease_left > 0 &&
+	    dhcp_lease_count(lt) == recs,
+	    "asked again after it: ACKed from the durable lease, no write (lease %u s)", o.lease_left);
 	m = msg(DHCPREQUEST, 0x22, ip, 0);
 	ask(0, &m, &o);
 	CHECK(o.send && o.reply.type == DHCPNAK, "another client asking for that address: NAK");
