@@ -78,6 +78,7 @@ struct pg {
 	 * "TAB RECORD", NOTIFYed once no segment is open (flush_notes). */
 	char *notes;
 	size_t nlen, ncap;
+	size_t ncommitted;          /* notes[0..ncommitted): their segment committed */
 	struct pending *q;          /* ring of queries awaiting results */
 	size_t qhead, qn, qcap;
 	char *peers;                /* live instances, sorted, " "-separated */
@@ -369,8 +370,9 @@ synced(struct pg *pg, struct pending p)
 	 * (a heartbeat's) began: every table's next owner sync reports it. */
 	if (pg->segment_failed && pg->segment_puts) {
 		pg->fail_gen++;
-		pg->nlen = 0;           /* nothing of it to tell the others */
+		pg->nlen = pg->ncommitted;  /* nothing of it to tell the others */
 	}
+	pg->ncommitted = pg->nlen;
 	pg->segment_failed = pg->segment_puts = false;
 	if (p.t && p.done) {
 		if (p.t->fail_seen != pg->fail_gen)
@@ -483,18 +485,18 @@ flush_notes(struct pg *pg)
 	const char *v[1];
 	size_t head = strlen(pg->st->instance) + 1, at = 0;
 
-	if (pg->state != PG_READY || pg->open || (pg->nlen == 0 && pg->msglen == 0))
+	if (pg->state != PG_READY || pg->open || (pg->ncommitted == 0 && pg->msglen == 0))
 		return;
 	if (send_query(pg, "select set_config('synchronous_commit', 'off', true)", 0, NULL) < 0)
 		return;
 	push(pg, Q_PLAIN);
 	payload = emalloc(head + MSG_MAX + 1);
-	while (pg->conn && at < pg->nlen) {
+	while (pg->conn && at < pg->ncommitted) {
 		/* Whole lines, at most MSG_MAX bytes after "INST\n". */
 		size_t end = at, n;
-		while (end < pg->nlen) {
-			char *nl = memchr(pg->notes + end, '\n', pg->nlen - end);
-			size_t next = nl ? (size_t)(nl - pg->notes) + 1 : pg->nlen;
+		while (end < pg->ncommitted) {
+			char *nl = memchr(pg->notes + end, '\n', pg->ncommitted - end);
+			size_t next = nl ? (size_t)(nl - pg->notes) + 1 : pg->ncommitted;
 			if (next - at > MSG_MAX && end > at)
 				break;
 			end = next;
@@ -510,7 +512,11 @@ flush_notes(struct pg *pg)
 		at = end;
 	}
 	free(payload);
-	pg->nlen = 0;
+	/* What a segment still open wrote stays for its sync. */
+	if (pg->nlen > pg->ncommitted)
+		memmove(pg->notes, pg->notes + pg->ncommitted, pg->nlen - pg->ncommitted);
+	pg->nlen -= pg->ncommitted;
+	pg->ncommitted = 0;
 	if (pg->conn && pg->msglen) {
 		pg->msgbuf[pg->msglen] = '\0';
 		v[0] = pg->msgbuf;
@@ -662,7 +668,7 @@ lost(struct pg *pg, const char *why)
 		log_limited(&pg->rl, LOG_WARNING, "store: postgresql: %s", msg);
 	pg->segment_failed = pg->segment_puts = false;
 	pg->open = 0;
-	pg->nlen = 0;
+	pg->nlen = pg->ncommitted = 0;
 	pg->msglen = 0;
 	pg->fail_gen++;
 	while (pg->qn) {
