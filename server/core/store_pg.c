@@ -36,9 +36,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
+#include <unistd.h>
 #include <time.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define BEAT_MS 1000
 #define RETRY_MIN_MS 200
 #define RETRY_MAX_MS 5000
@@ -85,7 +87,8 @@ struct pg {
 	char *livebuf;              /* peers split: live[] points into it */
 	char **live;
 	int nlive, me;              /* me: our index in live, -1 if absent */
-	struct ratelimit rl;
+	struct ratelimit rl, rl_dup;
+	char token[17];             /* this process's, in its heartbeats */
 	/* Syncs a lost connection failed, told from a timer: lost() can run
 	 * inside a put, in the middle of the owner's reply. */
 	struct failed { void (*done)(void *, int); void *arg; struct store_tab *t; } *fails;
@@ -94,13 +97,18 @@ struct pg {
 	/* store_publish's text of this turn: "INST line\nline..." */
 	char msgbuf[MSG_MAX + 1];
 	size_t msglen;
-	uint64_t *m_up, *m_connects, *m_losses, *m_refused, *m_puts, *m_syncs, *m_remote;
+	uint64_t *m_dupname, *m_up, *m_connects, *m_losses, *m_refused, *m_puts, *m_syncs, *m_remote;
 };
 
 static const char *const schema[] = {
 	"select pg_advisory_xact_lock(7436105)",
 	"create table if not exists gridboot_schema (version integer not null)",
 	"insert into gridboot_schema select 0 where not exists (select 1 from gridboot_schema)",
+	/* A newer gridbootd's schema: stop here, before anything of it is
+	 * replaced (the error ends the setup's transaction). */
+	"do $$ begin if (select max(version) from gridboot_schema) > 2 then"
+	" raise exception 'the database''s schema is version %, newer than this gridbootd''s 2:"
+	" not using it', (select max(version) from gridboot_schema); end if; end $$",
 	"create table if not exists gridboot_claims ("
 	" tab text not null, key text not null, owner text not null default '',"
 	" until bigint not null, data text not null default '-', instance text not null,"
@@ -139,17 +147,22 @@ static const char *const schema[] = {
 	" end if;\n"
 	" return '';\n"
 	"end $$",
-	"create or replace function gridboot_beat(p_inst text) returns text"
+	/* Version 2: each process beats with a token of its own, so two
+	 * running with one name are seen ("!" before the names). */
+	"alter table gridboot_instances add column if not exists token text not null default ''",
+	"create or replace function gridboot_beat(p_inst text, p_token text) returns text"
 	" language plpgsql as $$\n"
-	"declare r text;\n"
+	"declare r text; dup boolean;\n"
 	"begin\n"
-	" insert into gridboot_instances values (p_inst, now())"
-	"  on conflict (name) do update set seen = now();\n"
+	" select token <> p_token and seen > now() - interval '3 seconds' into dup"
+	"  from gridboot_instances where name = p_inst;\n"
+	" insert into gridboot_instances (name, seen, token) values (p_inst, now(), p_token)"
+	"  on conflict (name) do update set seen = now(), token = p_token;\n"
 	" select string_agg(name, ' ' order by name) into r from gridboot_instances"
 	"  where seen > now() - interval '3 seconds';\n"
-	" return coalesce(r, '');\n"
+	" return case when coalesce(dup, false) then '!' else '' end || coalesce(r, '');\n"
 	"end $$",
-	"update gridboot_schema set version = 1 where version < 1",
+	"update gridboot_schema set version = 2 where version < 2",
 	"select version from gridboot_schema",
 	"listen gridboot",
 	"listen gridboot_msg",
@@ -342,18 +355,18 @@ result(struct pg *pg, struct pending *p, PGresult *res)
 			note(pg, p->t, p->rec);
 		break;
 	case Q_BEAT:
-		if (PQntuples(res) == 1)
-			set_peers(pg, PQgetvalue(res, 0, 0));
+		if (PQntuples(res) != 1)
+			break;
+		const char *peers = PQgetvalue(res, 0, 0);
+		if (*peers == '!') {
+			peers++;
+			(*pg->m_dupname)++;
+			log_limited(&pg->rl_dup, LOG_ERR, "store: another gridbootd beats as %s too: "
+			    "give each instance its own grid.instance", pg->st->instance);
+		}
+		set_peers(pg, peers);
 		break;
 	case Q_PLAIN:
-		/* the schema's version check */
-		if (PQntuples(res) == 1 && PQnfields(res) == 1 &&
-		    strcmp(PQfname(res, 0), "version") == 0 &&
-		    atoi(PQgetvalue(res, 0, 0)) > SCHEMA_VERSION) {
-			log_err("store: the database's schema is version %s, newer than this "
-			    "gridbootd's %d: not using it", PQgetvalue(res, 0, 0), SCHEMA_VERSION);
-			pg->segment_failed = true;
-		}
 		break;
 	case Q_SYNC:
 		break;
@@ -738,12 +751,12 @@ static void
 on_beat(void *arg)
 {
 	struct pg *pg = arg;
-	const char *v[1] = { pg->st->instance };
+	const char *v[2] = { pg->st->instance, pg->token };
 
 	ev_timer_arm(pg->st->loop, &pg->beat, BEAT_MS);
 	if (pg->state != PG_READY)
 		return;
-	if (send_query(pg, "select gridboot_beat($1)", 1, v) < 0)
+	if (send_query(pg, "select gridboot_beat($1, $2)", 2, v) < 0)
 		return;
 	push(pg, Q_BEAT);
 	if (send_sync(pg, NULL, NULL, 0) == 0)
@@ -768,9 +781,15 @@ pg_new(struct store *st, const char *conninfo)
 		  "pipeline sync points that committed a batch of records" },
 		{ &pg->m_remote, "gridboot_store_remote_total", NULL,
 		  "records applied from other instances (LISTEN/NOTIFY)" },
+		{ &pg->m_dupname, "gridboot_store_duplicate_name_total", NULL,
+		  "heartbeats that found another process beating under this instance's name" },
 	};
 
 	metrics_register(defs, nelem(defs));
+	uint64_t r = 0;
+	if (getrandom(&r, sizeof r, 0) != sizeof r)
+		r = (uint64_t)mono_ms() ^ ((uint64_t)getpid() << 32);
+	snprintf(pg->token, sizeof pg->token, "%016llx", (unsigned long long)r);
 	pg->st = st;
 	pg->conninfo = estrdup(conninfo);
 	pg->fd = -1;

@@ -37,11 +37,13 @@ ns_addr $S1 e1 fd77::1/64
 ns_addr $S2 e2 fd77::2/64
 
 # cfg NAME ADDR: an instance's inventory.
+# cfg NAME ADDR [INSTANCE [URI]]: NAME.cfg, with the instance's name
+# (NAME unless told) and the database (the test's unless told).
 cfg() {
 	cat >"$T_TMP/$1.cfg" <<EOC
 grid = { name = "t"; server = "$2"; files = "$T_TMP"; state = "$T_TMP/state-$1";
   http_port = 8080; tftp_port = 6969; p9_port = 5640; auth_port = 5670; rcpu_port = 17020;
-  store = "$PG_URI"; instance = "$1"; api_token = "store-test-token-0123456789";
+  store = "${4:-$PG_URI}"; instance = "${3:-$1}"; api_token = "store-test-token-0123456789";
   keys = "$T_TMP/keys"; p9_grid_open = true; };
 networks = ( { subnet = "10.77.0.0/24"; pool = "10.77.0.20-10.77.0.250"; lease = 3600;
                subnet6 = "fd77::/64"; pool6 = "fd77::100-fd77::1ff"; } );
@@ -252,6 +254,31 @@ check "and gb2 is back on it" wait_for 15 sh -c "test \$(grep -c 'store: postgre
 dora 3 "$T_TMP/new2.json" --base 3 --limit 20
 r=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["completed"])' "$T_TMP/new2.json")
 check "then the new machines get leases ($r of 3)" test "$r" = 3
+
+# Two processes beating under one name are told; a database whose schema
+# is newer than this gridbootd's is left alone.
+S3=gbs3$$
+ns_add $S3 && ns_veth $S3 e3 $L l3 10.77.0.3/24 && ip -n $L link set l3 master br0
+cfg dup 10.77.0.3 gb2
+check "a second process named gb2 serves" serve dup $S3
+check "gb2 and it are told the name is taken twice" wait_for 10 sh -c \
+    "grep -q 'another gridbootd beats as gb2 too' '$T_TMP/gb2.log' && grep -q 'another gridbootd beats as gb2 too' '$T_TMP/dup.log'"
+kill -TERM $PID_dup
+check "it exits cleanly" wait $PID_dup
+as_pg "$PG_BIN/createdb" -h "$PG_DIR" -U postgres gridboot_new
+as_pg "$PG_BIN/psql" -h "$PG_DIR" -U postgres -qc \
+    "create table gridboot_schema (version integer); insert into gridboot_schema values (99)" gridboot_new
+cfg new 10.77.0.3 new "postgresql:///gridboot_new?host=$PG_DIR&user=postgres"
+ip netns exec $S3 "$GRIDBOOTD" serve -c "$T_TMP/new.cfg" -d -l debug >"$T_TMP/new.log" 2>&1 &
+PID_new=$!
+track_pid $PID_new
+check "an instance on a database with schema version 99 refuses it" wait_for 15 \
+    grep -q "schema is version 99, newer than this gridbootd's 2" "$T_TMP/new.log"
+n=$(as_pg "$PG_BIN/psql" -h "$PG_DIR" -U postgres -Atqc \
+    "select count(*) from pg_proc where proname like 'gridboot%'" gridboot_new)
+check "and changed nothing there (gridboot functions: $n)" test "$n" = 0
+kill -TERM $PID_new
+check "it exits cleanly" wait $PID_new
 
 for n in gb1 gb2; do
 	eval "p=\$PID_$n"
