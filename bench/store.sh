@@ -43,6 +43,7 @@ bench_need bench/store.sh ip cc curl kea-dhcp4 kea-admin setpriv
 # tests/store-lib.sh's PostgreSQL, with what it needs of tests/lib.sh.
 T_TMP=$tmp
 track_pid() { PIDS="$PIDS $1"; }
+on_cleanup() { :; }     # PostgreSQL is shut down by store_cleanup below
 wait_for() {
 	_wf_limit=$1; shift
 	_wf_i=0

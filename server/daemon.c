@@ -391,8 +391,8 @@ never_refused(void *arg, const struct store_rec *r, const char *holder, int64_t 
 	(void)arg, (void)r, (void)holder, (void)until;
 }
 
-static const struct store_tab_ops assign_ops = { take_assignment, never_refused, NULL };
-static const struct store_tab_ops disc_ops = { take_discovered, never_refused, NULL };
+static const struct store_tab_ops assign_ops = { .apply = take_assignment, .refused = never_refused };
+static const struct store_tab_ops disc_ops = { .apply = take_discovered, .refused = never_refused };
 
 /* Our event, to the others (take_message). */
 static void

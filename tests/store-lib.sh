@@ -21,17 +21,35 @@ pg_init() {
 	PG_URI="postgresql:///gridboot?host=$PG_DIR&user=postgres"
 }
 
-# pg_start: the server in the background (PG_PID), ready for queries,
-# then the database "gridboot" if it is not there yet.
+# pg_start: the server in the background (PG_PID: the postmaster itself,
+# setpriv execs it), ready for queries, then the database "gridboot" if
+# it is not there yet. At exit it gets a fast shutdown (SIGINT), then
+# SIGKILL with its children if it lingers.
 pg_start() {
-	as_pg "$PG_BIN/postgres" -D "$PG_DIR/data" -k "$PG_DIR" -c listen_addresses= \
+	setpriv --reuid=postgres --regid=postgres --init-groups --reset-env -- \
+	    "$PG_BIN/postgres" -D "$PG_DIR/data" -k "$PG_DIR" -c listen_addresses= \
 	    -c max_connections=40 -c shared_buffers=32MB >>"$T_TMP/postgres.log" 2>&1 &
 	PG_PID=$!
-	track_pid $PG_PID
+	on_cleanup pg_stop $PG_PID
 	wait_for 20 as_pg "$PG_BIN/pg_isready" -q -h "$PG_DIR" || return 1
 	as_pg "$PG_BIN/psql" -h "$PG_DIR" -U postgres -Atqc \
 	    "select 1 from pg_database where datname = 'gridboot'" postgres | grep -q 1 ||
 	    as_pg "$PG_BIN/createdb" -h "$PG_DIR" -U postgres gridboot
+}
+
+# pg_kids PID: the postmaster's children (backends, writers).
+pg_kids() { ps -o pid= --ppid "$1" 2>/dev/null; }
+
+# pg_stop PID: a fast shutdown of that postmaster, bounded (5 s), then
+# SIGKILL for it and its children.
+pg_stop() {
+	kill -0 "$1" 2>/dev/null || return 0
+	_pg_k=$(pg_kids "$1")
+	kill -INT "$1" 2>/dev/null
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	kill -9 "$1" $_pg_k 2>/dev/null
+	return 0
 }
 
 # pg_crash: the server killed with SIGKILL (what an acknowledged commit
@@ -39,7 +57,7 @@ pg_start() {
 pg_crash() {
 	# The postmaster and its children (backends, writers) at once: a
 	# machine that lost power, not a shutdown.
-	_pg_kids=$(ps -o pid= --ppid "$PG_PID" 2>/dev/null)
+	_pg_kids=$(pg_kids "$PG_PID")
 	kill -9 "$PG_PID" $_pg_kids 2>/dev/null
 	wait "$PG_PID" 2>/dev/null
 	i=0

@@ -495,11 +495,25 @@ assignments_take(const char *statedir, const struct store_rec *r)
 	} else if (r->op != 'F')
 		return false;
 	mine = local_record(statedir, mac);
+	/* Two instances changing one machine at once: the later change wins
+	 * everywhere, whichever record arrives last. */
+	if (mine && theirs && json_integer_value(json_object_get(mine, "set_ms")) >
+	    json_integer_value(json_object_get(theirs, "set_ms"))) {
+		json_decref(mine);
+		json_decref(theirs);
+		return false;
+	}
 	if (theirs ? mine == NULL || !same_assignment(mine, theirs) : mine != NULL)
 		changed = store_local(statedir, mac, theirs) == 0;
 	json_decref(mine);
 	json_decref(theirs);
 	return changed;
+}
+
+bool
+assignments_may_change(void)
+{
+	return shared == NULL || store_tab_up(shared);
 }
 
 int
@@ -527,6 +541,12 @@ assignments_apply(const struct inventory *inv, const uint8_t mac[6], const char 
 	enum firmware fw;
 	char macs[18], fitwhy[200];
 
+	/* Made only here while the database is away, it could not reach the
+	 * other instances, and their older record would come back over it. */
+	if (shared && !store_tab_up(shared)) {
+		snprintf(why, whycap, "the store's database is away: role changes wait until it is back");
+		return 503;
+	}
 	if (!assignments_check(inv, mac, role, name, client_arch, &arch, &fw, why, whycap))
 		return inv_role(inv, role) ? 409 : 422;
 	if (!assignments_fits(inv, mac, role, name, arch, fw, fitwhy, sizeof fitwhy)) {

@@ -47,6 +47,9 @@ struct store_tab;
 struct store_rec;
 void assignments_share(struct store_tab *t);
 bool assignments_take(const char *statedir, const struct store_rec *r);
+/* False while the shared store is away: role changes are refused (503)
+ * then, as a change only this instance knew would be undone later. */
+bool assignments_may_change(void);
 /* Returns 1 if removed, 0 if there was none, -1 on a write error. */
 int assignments_remove(const char *statedir, const uint8_t mac[6]);
 

@@ -70,6 +70,12 @@ store_up(const struct store *st)
 }
 
 bool
+store_tab_up(const struct store_tab *t)
+{
+	return store_up(t->st);
+}
+
+bool
 store_serves(const struct store *st, const uint8_t *id, size_t len)
 {
 	return st->pg == NULL || pg_serves(st->pg, id, len);

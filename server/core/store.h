@@ -58,6 +58,9 @@ struct store_tab_ops {
 	/* The database refused r (a bind): key is held by holder until. */
 	void (*refused)(void *arg, const struct store_rec *r, const char *holder,
 	    int64_t until);
+	/* Before a database's rows are read again (a reconnect): what the
+	 * table believed durable may have changed meanwhile (may be NULL). */
+	void (*reload)(void *arg);
 	/* Compaction (files): emit every live record through emit. */
 	void (*each_live)(void *arg, struct store_tab *t,
 	    void (*emit)(struct store_tab *t, const struct store_rec *r));
@@ -79,6 +82,8 @@ int store_probe(const char *spec, char *why, size_t whylen);
 bool store_shared(const struct store *st);
 /* Writes can be made durable now (files: always; a database: connected). */
 bool store_up(const struct store *st);
+/* store_up of t's store. */
+bool store_tab_up(const struct store_tab *t);
 /* Should this instance answer the client whose id is id[0..len)? Every
  * client is one of 256 buckets (a hash of its id, as in RFC 3074); the
  * instances whose heartbeat the database saw in the last 3 s share the

@@ -42,6 +42,7 @@
 
 #define SCHEMA_VERSION 2
 #define BEAT_MS 1000
+#define STALL_MS 10000          /* no progress this long: the connection is dead */
 #define RETRY_MIN_MS 200
 #define RETRY_MAX_MS 5000
 /* Queries sent and not yet answered: beyond this a put fails (the
@@ -81,6 +82,8 @@ struct pg {
 	char *notes;
 	size_t nlen, ncap;
 	size_t ncommitted;          /* notes[0..ncommitted): their segment committed */
+	uint64_t since_ms;          /* the connect began, or a result last came (or
+	                             * the queue was last empty) */
 	struct pending *q;          /* ring of queries awaiting results */
 	size_t qhead, qn, qcap;
 	char *peers;                /* live instances, sorted, " "-separated */
@@ -128,7 +131,7 @@ static const char *const schema[] = {
 	"   values (p_tab, p_key, p_owner, p_until, p_data, p_inst)"
 	"   on conflict (tab, key) do update set owner = excluded.owner, until = excluded.until,"
 	"   data = excluded.data, instance = excluded.instance"
-	"   where c.owner = excluded.owner or c.until <= p_now;\n"
+	"   where c.owner = excluded.owner or c.until <= extract(epoch from clock_timestamp());\n"
 	"  if not found then\n"
 	"   select owner, until into h, hu from gridboot_claims where tab = p_tab and key = p_key;\n"
 	"   return coalesce(nullif(h, ''), '-') || ' ' || coalesce(hu, 0);\n"
@@ -189,6 +192,8 @@ push(struct pg *pg, enum qkind kind)
 		pg->qcap = ncap;
 		pg->qhead = 0;
 	}
+	if (pg->qn == 0)
+		pg->since_ms = mono_ms();    /* the wait for an answer starts now */
 	struct pending *p = &pg->q[(pg->qhead + pg->qn++) % pg->qcap];
 	memset(p, 0, sizeof *p);
 	p->kind = kind;
@@ -264,6 +269,9 @@ static void
 send_load(struct pg *pg, struct store_tab *t)
 {
 	const char *v[1] = { t->name };
+
+	if (t->ops->reload)
+		t->ops->reload(t->arg);
 
 	if (send_query(pg, "select owner, key, until, data from gridboot_claims where tab = $1",
 	    1, v) == 0)
@@ -401,6 +409,10 @@ synced(struct pg *pg, struct pending p)
 			return;
 		pg->state = PG_READY;
 		pg->retry_ms = 0;
+		/* Syncs the loss failed were reported then: a table starts
+		 * afresh with this connection. */
+		for (struct store_tab *t = pg->st->tabs; t; t = t->next)
+			t->fail_seen = pg->fail_gen;
 		*pg->m_up = 1;
 		(*pg->m_connects)++;
 		log_info("store: postgresql ready (instance %s)", pg->st->instance);
@@ -564,6 +576,7 @@ drain(struct pg *pg)
 			}
 			break;
 		}
+		pg->since_ms = mono_ms();
 		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
 			PQclear(res);
 			if (p == NULL || p->kind != Q_SYNC) {
@@ -620,7 +633,20 @@ on_io(int fd, uint32_t events, void *arg)
 
 	(void)fd;
 	if (pg->state == PG_CONNECTING) {
-		switch (PQconnectPoll(pg->conn)) {
+		PostgresPollingStatusType st = PQconnectPoll(pg->conn);
+		/* libpq may open another socket (the next address, or again
+		 * without SSL): watch that one instead. */
+		if (st != PGRES_POLLING_FAILED && PQsocket(pg->conn) != pg->fd) {
+			ev_del_fd(pg->st->loop, pg->fd);
+			pg->fd = PQsocket(pg->conn);
+			pg->events = EPOLLOUT;
+			if (pg->fd < 0 || ev_add_fd(pg->st->loop, pg->fd, EPOLLOUT, on_io, pg) < 0) {
+				pg->fd = -1;
+				lost(pg, "no socket");
+				return;
+			}
+		}
+		switch (st) {
 		case PGRES_POLLING_FAILED:
 			lost(pg, PQerrorMessage(pg->conn));
 			return;
@@ -717,9 +743,15 @@ static void
 start_connect(void *arg)
 {
 	struct pg *pg = arg;
-	const char *keys[] = { "dbname", "connect_timeout", "application_name", NULL };
-	const char *vals[] = { pg->conninfo, "3", "gridbootd", NULL };
+	/* A database that stops answering over TCP is found by keepalives
+	 * and the watchdog (on_beat), not by the kernel's 15 minutes. */
+	const char *keys[] = { "dbname", "connect_timeout", "application_name", "keepalives",
+	    "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+	    NULL };
+	const char *vals[] = { pg->conninfo, "3", "gridbootd", "1", "5", "2", "3", "10000",
+	    NULL };
 
+	pg->since_ms = mono_ms();
 	pg->conn = PQconnectStartParams(keys, vals, 1);
 	if (pg->conn == NULL || PQstatus(pg->conn) == CONNECTION_BAD) {
 		lost(pg, pg->conn ? PQerrorMessage(pg->conn) : "out of memory");
@@ -754,6 +786,17 @@ on_beat(void *arg)
 	const char *v[2] = { pg->st->instance, pg->token };
 
 	ev_timer_arm(pg->st->loop, &pg->beat, BEAT_MS);
+	/* The watchdog: libpq has no timeout of its own once a connection
+	 * is started without blocking, nor for an answer. */
+	if ((pg->state == PG_CONNECTING || pg->state == PG_SETUP) &&
+	    mono_ms() - pg->since_ms > STALL_MS) {
+		lost(pg, "no connection within 10 s");
+		return;
+	}
+	if (pg->state == PG_READY && pg->qn && mono_ms() - pg->since_ms > STALL_MS) {
+		lost(pg, "no answer for 10 s");
+		return;
+	}
 	if (pg->state != PG_READY)
 		return;
 	if (send_query(pg, "select gridboot_beat($1, $2)", 2, v) < 0)

@@ -402,7 +402,21 @@ each_live(void *arg, struct store_tab *t, void (*emit)(struct store_tab *, const
 	}
 }
 
-static const struct store_tab_ops store_ops = { apply, refused, each_live };
+/* Before the database's rows are read again: nothing is known durable
+ * but what they say (a release missed while away must not let a
+ * renewal be answered from a lease the database no longer has). */
+static void
+forget_durable(void *arg)
+{
+	struct dhcp_leases *lt = arg;
+
+	for (uint32_t i = 0; i < lt->ntab; i++)
+		lt->tab[i].durable_ms = 0;
+}
+
+static const struct store_tab_ops store_ops = {
+	.apply = apply, .refused = refused, .reload = forget_durable, .each_live = each_live,
+};
 
 struct dhcp_leases *
 dhcp_lease_open(struct store *st)

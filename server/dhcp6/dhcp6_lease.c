@@ -428,7 +428,9 @@ each_live(void *arg, struct store_tab *t, void (*emit)(struct store_tab *, const
 	}
 }
 
-static const struct store_tab_ops store_ops = { apply, refused, each_live };
+static const struct store_tab_ops store_ops = {
+	.apply = apply, .refused = refused, .each_live = each_live,
+};
 
 struct dhcp6_leases *
 dhcp6_lease_open(struct store *st, size_t max)

@@ -757,6 +757,8 @@ assignments(struct MHD_Connection *c, struct http_req *r, const char *method, ch
 		return http_error(c, r, n == 2 ? 405 : 404, "no such API call");
 	if (!mac_parse(p[1], mac))
 		return http_error(c, r, 400, "%s is not a MAC address", p[1]);
+	if (!assignments_may_change())
+		return http_error(c, r, 503, "the store's database is away: role changes wait until it is back");
 	int rc = assignments_remove(r->h->d->inv->grid.state, mac);
 	if (rc < 0)
 		return http_error(c, r, 500, "cannot write the assignments file");

@@ -249,11 +249,28 @@ api 10.77.0.2 timeline >"$T_TMP/timeline2.json"
 check "the timeline says why" grep -q 'the store is away' "$T_TMP/timeline2.json"
 api 10.77.0.2 store >"$T_TMP/store2.json"
 check "the API says the store is away ($(cat "$T_TMP/store2.json"))" grep -q '"up": *false' "$T_TMP/store2.json"
+code=$(ip netns exec $C curl -s -o "$T_TMP/role503.out" -w '%{http_code}' --max-time 5 -X PUT \
+    -H 'Authorization: Bearer store-test-token-0123456789' -d '{"role": "r2"}' \
+    http://10.77.0.2:8080/api/v1/machines/m1/role)
+check "a role change meanwhile is refused, 503, with the reason (it could not reach the others)" \
+    sh -c "[ $code = 503 ] && grep -q 'database is away' '$T_TMP/role503.out'"
 check "PostgreSQL restarts again" pg_start
 check "and gb2 is back on it" wait_for 15 sh -c "test \$(grep -c 'store: postgresql ready' '$T_TMP/gb2.log') -ge 3"
 dora 3 "$T_TMP/new2.json" --base 3 --limit 20
 r=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["completed"])' "$T_TMP/new2.json")
 check "then the new machines get leases ($r of 3)" test "$r" = 3
+
+# A database that stops answering (SIGSTOP: the socket stays open, no
+# reply ever comes) is given up after 10 s, not waited on for ever.
+_pg_kids=$(pg_kids "$PG_PID")
+kill -STOP "$PG_PID" $_pg_kids
+check "a silent database is given up within 10 s of no answer" wait_for 25 \
+    grep -q 'store: postgresql: no answer for 10 s' "$T_TMP/gb2.log"
+check "and the API says so" wait_for 5 sh -c \
+    "ip netns exec $C curl -s --max-time 2 http://10.77.0.2:8080/api/v1/store | grep -q '\"up\": *false'"
+kill -CONT "$PG_PID" $_pg_kids
+check "once it answers again gb2 is back on it" wait_for 20 sh -c \
+    "test \$(grep -c 'store: postgresql ready' '$T_TMP/gb2.log') -ge 4"
 
 # Two processes beating under one name are told; a database whose schema
 # is newer than this gridbootd's is left alone.

@@ -93,7 +93,7 @@ each_live(void *arg, struct store_tab *t, void (*emit)(struct store_tab *, const
 	}
 }
 
-static const struct store_tab_ops ops = { apply, refused, each_live };
+static const struct store_tab_ops ops = { .apply = apply, .refused = refused, .each_live = each_live };
 
 static void
 test_files(void)
