@@ -320,16 +320,20 @@ share_due(void)
 	char m12[13];
 	bool any = false;
 
-	for (size_t i = 0; shared && i < S.ntable; i++) {
+	/* While the database is away they stay due, for when it is back. */
+	if (shared == NULL || !store_tab_up(shared))
+		return;
+	for (size_t i = 0; i < S.ntable; i++) {
 		struct discovered *d = &S.table[i];
 		if (!d->share_due)
 			continue;
-		d->share_due = false;
 		char *text = record_text(d), *data = text ? store_data_encode(text) : NULL;
 		mac_hex(d->mac, m12);
 		struct store_rec r = { 'B', m12, m12, INT64_C(1) << 40, data };
-		if (data && store_put(shared, &r) == 0)
+		if (data && store_put(shared, &r) == 0) {
+			d->share_due = false;
 			any = true;
+		}
 		free(data);
 		free(text);
 	}

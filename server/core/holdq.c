@@ -307,6 +307,12 @@ holdq_slot(struct holdq *q, void **dest)
 {
 	struct batch *b = &q->cur;
 
+	/* Full with no commit out (a failed one's retry delay, say): start
+	 * it now rather than sync inline, which a database cannot do. */
+	if (b->n == HOLDQ_MAX && !q->inflight && q->ops->sync_begin) {
+		ev_timer_stop(q->loop, &q->retry);
+		start_flight(q);
+	}
 	/* Full while the owner's commit is out: these wait no longer (a
 	 * database slower than the clients must not grow the queue). */
 	if (b->n == HOLDQ_MAX && q->async)
