@@ -40,20 +40,11 @@ S2NS=gbst2s$$ S2IF=gbst2s$$
 bench_need bench/store.sh ip cc curl kea-dhcp4 kea-admin setpriv
 [ -x "$GRIDBOOTD" ] || { echo "bench/store.sh: $GRIDBOOTD missing (make)"; exit 1; }
 
-# tests/store-lib.sh's PostgreSQL, with what it needs of tests/lib.sh.
+# tests/store-lib.sh's PostgreSQL, with what it needs of tests/lib.sh
+# (wait_for comes with bench/lib.sh's tests/netns-lib.sh).
 T_TMP=$tmp
 track_pid() { PIDS="$PIDS $1"; }
 on_cleanup() { :; }     # PostgreSQL is shut down by store_cleanup below
-wait_for() {
-	_wf_limit=$1; shift
-	_wf_i=0
-	while [ $_wf_i -lt $((_wf_limit * 10)) ]; do
-		"$@" 2>/dev/null && return 0
-		sleep 0.1
-		_wf_i=$((_wf_i + 1))
-	done
-	return 1
-}
 . tests/store-lib.sh
 
 # At exit: the servers, then PostgreSQL shut down cleanly (SIGINT, a

@@ -37,17 +37,6 @@ t_cleanup() {
 trap t_cleanup EXIT
 trap 'exit 1' INT TERM
 
-# wait_for SECONDS COMMAND...: polls every 0.1 s until COMMAND succeeds.
-wait_for() {
-	limit=$1; shift
-	i=0
-	while [ $i -lt $((limit * 10)) ]; do
-		"$@" 2>/dev/null && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
 
 # gb_serving LOG: the daemon's own "serving" line is in LOG: logged once
 # every module has started and privileges are dropped (a module's line
@@ -96,6 +85,19 @@ fuzz_run() {
 		tail -n 30 "$T_TMP/fuzz-$1.log" | sed 's/^/# /'
 		not_ok "$2 s of libFuzzer on $3: exit $_fz_rc, ${_fz_runs:-no runs}"
 	fi
+}
+
+# browser_verdicts FILE: tests/http/browser.js's output as checks (PASS
+# and FAIL lines; the rest as comments), and a failure if it ran none.
+browser_verdicts() {
+	while read -r _bv_verdict _bv_what; do
+		case $_bv_verdict in
+		PASS) ok "browser: $_bv_what" ;;
+		FAIL) not_ok "browser: $_bv_what" ;;
+		*) diag "$_bv_verdict $_bv_what" ;;
+		esac
+	done <"$1"
+	grep -q '^PASS' "$1" || not_ok "the browser session ran"
 }
 
 t_done() {

@@ -50,3 +50,16 @@ ns_cleanup() {
 	for _ns_n in $NS_MADE; do ip netns del "$_ns_n" 2>/dev/null; done
 	NS_MADE=""
 }
+
+# wait_for SECONDS COMMAND...: polls every 0.1 s until COMMAND succeeds
+# (here because both libraries need it: the one bounded wait).
+wait_for() {
+	_wf_limit=$1; shift
+	_wf_i=0
+	while [ $_wf_i -lt $((_wf_limit * 10)) ]; do
+		"$@" 2>/dev/null && return 0
+		sleep 0.1
+		_wf_i=$((_wf_i + 1))
+	done
+	return 1
+}

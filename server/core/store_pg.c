@@ -121,8 +121,11 @@ static const char *const schema[] = {
 	" seen timestamptz not null)",
 	/* The one place a key changes hands: bind only if nobody else holds
 	 * it unexpired; answer "" or "HOLDER UNTIL". */
+	/* Version 1 passed the instance's clock as an eighth argument; the
+	 * database's own is the one all instances share. */
+	"drop function if exists gridboot_put(text, text, text, text, text, bigint, text, bigint)",
 	"create or replace function gridboot_put(p_inst text, p_tab text, p_op text,"
-	" p_owner text, p_key text, p_until bigint, p_data text, p_now bigint)"
+	" p_owner text, p_key text, p_until bigint, p_data text)"
 	" returns text language plpgsql as $$\n"
 	"declare h text; hu bigint;\n"
 	"begin\n"
@@ -166,7 +169,6 @@ static const char *const schema[] = {
 	" return case when coalesce(dup, false) then '!' else '' end || coalesce(r, '');\n"
 	"end $$",
 	"update gridboot_schema set version = 2 where version < 2",
-	"select version from gridboot_schema",
 	"listen gridboot",
 	"listen gridboot_msg",
 	NULL,
@@ -739,20 +741,31 @@ notice(void *arg, const char *msg)
 	log_debug("store: postgresql: %.*s", (int)strcspn(msg, "\n"), msg);
 }
 
+/* One connection's parameters, the daemon's and check's alike: the URI
+ * expanded (dbname), and a database that stops answering over TCP found
+ * by keepalives and the watchdog (on_beat), not by the kernel's 15
+ * minutes. */
+static const char *const conn_keys[] = { "dbname", "connect_timeout", "application_name",
+	"keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+	"tcp_user_timeout", NULL };
+
+static const char *const *
+conn_vals(const char **vals, const char *conninfo, const char *name)
+{
+	const char *v[] = { conninfo, "3", name, "1", "5", "2", "3", "10000", NULL };
+
+	memcpy(vals, v, sizeof v);
+	return vals;
+}
+
 static void
 start_connect(void *arg)
 {
 	struct pg *pg = arg;
-	/* A database that stops answering over TCP is found by keepalives
-	 * and the watchdog (on_beat), not by the kernel's 15 minutes. */
-	const char *keys[] = { "dbname", "connect_timeout", "application_name", "keepalives",
-	    "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
-	    NULL };
-	const char *vals[] = { pg->conninfo, "3", "gridbootd", "1", "5", "2", "3", "10000",
-	    NULL };
+	const char *vals[nelem(conn_keys)];
 
 	pg->since_ms = mono_ms();
-	pg->conn = PQconnectStartParams(keys, vals, 1);
+	pg->conn = PQconnectStartParams(conn_keys, conn_vals(vals, pg->conninfo, "gridbootd"), 1);
 	if (pg->conn == NULL || PQstatus(pg->conn) == CONNECTION_BAD) {
 		lost(pg, pg->conn ? PQerrorMessage(pg->conn) : "out of memory");
 		return;
@@ -933,14 +946,13 @@ pg_tab_closed(struct pg *pg, struct store_tab *t)
 int
 pg_put(struct pg *pg, struct store_tab *t, const struct store_rec *r)
 {
-	char until[24], now[24], op[2] = { r->op, 0 };
-	const char *v[8];
+	char until[24], op[2] = { r->op, 0 };
+	const char *v[7];
 	struct pending *p;
 
 	if (pg->state != PG_READY || pg->qn >= MAX_PENDING)
 		return -1;
 	snprintf(until, sizeof until, "%" PRId64, r->until);
-	snprintf(now, sizeof now, "%lld", (long long)time(NULL));
 	v[0] = pg->st->instance;
 	v[1] = t->name;
 	v[2] = op;
@@ -948,9 +960,7 @@ pg_put(struct pg *pg, struct store_tab *t, const struct store_rec *r)
 	v[4] = r->key ? r->key : "";
 	v[5] = until;
 	v[6] = r->data && *r->data ? r->data : "-";
-	v[7] = now;
-	if (send_query(pg, "select gridboot_put($1, $2, $3, $4, $5, $6::bigint, $7, $8::bigint)",
-	    8, v) < 0)
+	if (send_query(pg, "select gridboot_put($1, $2, $3, $4, $5, $6::bigint, $7)", 7, v) < 0)
 		return -1;
 	p = push(pg, Q_PUT);
 	p->t = t;
@@ -1004,9 +1014,8 @@ pg_publish(struct pg *pg, const char *line)
 int
 pg_probe(const char *conninfo, char *why, size_t whylen)
 {
-	const char *keys[] = { "dbname", "connect_timeout", "application_name", NULL };
-	const char *vals[] = { conninfo, "3", "gridbootd check", NULL };
-	PGconn *c = PQconnectdbParams(keys, vals, 1);
+	const char *vals[nelem(conn_keys)];
+	PGconn *c = PQconnectdbParams(conn_keys, conn_vals(vals, conninfo, "gridbootd check"), 1);
 	int rc = 0;
 
 	if (c == NULL || PQstatus(c) != CONNECTION_OK) {

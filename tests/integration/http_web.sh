@@ -27,14 +27,7 @@ check "a discovered machine enrolls from its leased address" \
 	sh -c "curl -fsS --interface $ENROLL_IP -X POST -d '{\"mac\":\"52:54:00:00:00:99\",\"cpus\":8,\"memory_mb\":4096}' '$BASE/api/v1/enroll' | grep -q '\"ok\":true'"
 node "$GRIDBOOT_TOP/tests/http/browser.js" "$BASE" "test-token-0123456789" \
 	"$ART/http_web.png" "$ART/http_web.dom.html" >"$T_TMP/browser.out" 2>&1
-while read -r verdict what; do
-	case $verdict in
-	PASS) ok "browser: $what" ;;
-	FAIL) not_ok "browser: $what" ;;
-	*) diag "$verdict $what" ;;
-	esac
-done <"$T_TMP/browser.out"
-grep -q '^PASS' "$T_TMP/browser.out" || not_ok "the browser session ran"
+browser_verdicts "$T_TMP/browser.out"
 diag "screenshot: $ART/http_web.png"
 check "gridbootd exits cleanly after the browser left" stop_gridbootd
 t_done

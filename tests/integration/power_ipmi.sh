@@ -13,6 +13,7 @@
 # A second operation while one runs is 409; no token 401; the password
 # shows nowhere; `gridbootd check` names bad power settings by line.
 . "${GRIDBOOT_TOP:-.}/tests/lib.sh"
+. "$GRIDBOOT_TOP/tests/power-lib.sh"
 
 P9C=${P9C:-$(dirname "$GRIDBOOTD")/tools/p9c}
 if ! command -v ipmi_sim >/dev/null 2>&1; then
@@ -44,29 +45,7 @@ set) while [ \$# -ge 2 ]; do
 esac
 EOS
 chmod +x "$S/chassis.sh"
-cat >"$S/lan.conf" <<EOC
-name "gbsim"
-set_working_mc 0x20
-  startlan 1
-    addr 127.0.0.1 9623
-    priv_limit admin
-    allowed_auths_callback md5
-    allowed_auths_user md5
-    allowed_auths_operator md5
-    allowed_auths_admin md5
-    guid a123456789abcdefa123456789abcdef
-  endlan
-  chassis_control "$S/chassis.sh 0x20"
-  user 2 true "admin" "bmc-secret-77" admin 10 md5
-EOC
-cat >"$S/sim.emu" <<EOC
-mc_setbmc 0x20
-mc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02
-mc_enable 0x20
-EOC
-ip netns exec $NS ipmi_sim -c "$S/lan.conf" -f "$S/sim.emu" -s "$S/state" -n >"$S/sim.log" 2>&1 &
-SIM_PID=$!
-track_pid $SIM_PID
+sim_start gbsim bmc-secret-77 "chassis_control \"$S/chassis.sh 0x20\""
 # The silent BMC: reads datagrams on 9625, never answers, counts them.
 cat >"$T_TMP/silent.py" <<'EOP'
 import socket, sys
@@ -145,14 +124,9 @@ check "check: a timeout out of range" sh -c "echo '$out' | grep -q 'machines\[m1
 check "check: an unknown key in power (a password in the file is refused)" sh -c "echo '$out' | grep -q 'machines\[m1\].power.*passwd'"
 check "check: power must be a group" sh -c "echo '$out' | grep -q 'machines\[m2\].power: must be a group'"
 
-api() { ip netns exec $NS curl -s -m 5 -o "$T_TMP/body" -w '%{http_code}' "$@"; }
-post() { api -H "Authorization: Bearer tok-power-0123456789" -X POST -d "{\"op\":\"$2\"}" \
-    "http://127.0.0.1:18491/api/v1/machines/$1/power"; }
-get() { ip netns exec $NS curl -s -m 5 "http://127.0.0.1:18491/api/v1/$1"; }
+API_PORT=18491
 pstate() { get "machines/$1" | jq -r .power.state; }
 p9() { ip netns exec $NS "$P9C" -a grid 127.0.0.1 15691 "$@"; }
-events() { get "machines/$1/timeline" | jq -r '.events[] | select(.kind == "power") | .text'; }
-has_event() { events "$1" | grep -q -- "$2"; }
 
 ip netns exec $NS "$GRIDBOOTD" serve -c "$cfg" -d -l debug >"$T_TMP/gridbootd.log" 2>&1 &
 GB_PID=$!

@@ -14,6 +14,7 @@
 # chassis_control program, never over the VM link, so "pxe" is checked
 # in power_ipmi.sh (its chassis program records "set boot pxe"), not here.
 . "${GRIDBOOT_TOP:-.}/tests/lib.sh"
+. "$GRIDBOOT_TOP/tests/power-lib.sh"
 
 P9C=${P9C:-$(dirname "$GRIDBOOTD")/tools/p9c}
 MAC=52:54:00:00:00:31
@@ -56,33 +57,8 @@ exec qemu-system-x86_64 -M pc -accel $accel -m 96 -display none -monitor none \\
     -device ipmi-bmc-extern,chardev=ipmi0,id=bmc0 -device isa-ipmi-kcs,bmc=bmc0
 EOS
 chmod +x "$T_TMP/vm/start.sh"
-cat >"$S/lan.conf" <<EOC
-name "gblab"
-set_working_mc 0x20
-  startlan 1
-    addr 127.0.0.1 9623
-    priv_limit admin
-    allowed_auths_callback md5
-    allowed_auths_user md5
-    allowed_auths_operator md5
-    allowed_auths_admin md5
-    guid a123456789abcdefa123456789abcdef
-  endlan
-  serial 15 127.0.0.1 9002 codec VM
-  startcmd "$T_TMP/vm/start.sh"
-  startnow false
-  poweroff_wait 5
-  kill_wait 5
-  user 2 true "admin" "lab-bmc-pw" admin 10 md5
-EOC
-cat >"$S/sim.emu" <<EOC
-mc_setbmc 0x20
-mc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02
-mc_enable 0x20
-EOC
-ip netns exec $NS ipmi_sim -c "$S/lan.conf" -f "$S/sim.emu" -s "$S/state" -n >"$S/sim.log" 2>&1 &
-SIM_PID=$!
-track_pid $SIM_PID
+sim_start gblab lab-bmc-pw "serial 15 127.0.0.1 9002 codec VM" \
+    "startcmd \"$T_TMP/vm/start.sh\"" "startnow false" "poweroff_wait 5" "kill_wait 5"
 # The VMs are ipmi_sim's children; killed by their pid files at exit.
 on_cleanup 'for f in "$T_TMP"/vm/pid.*; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done'
 
@@ -104,16 +80,14 @@ GB_PID=$!
 track_pid $GB_PID
 check "gridbootd starts" wait_for 10 gb_serving "$T_TMP/gridbootd.log"
 
-post() { ip netns exec $NS curl -s -m 5 -o "$T_TMP/body" -w '%{http_code}' \
-    -H "Authorization: Bearer tok-power-0123456789" -X POST -d "{\"op\":\"$1\"}" \
-    http://127.0.0.1/api/v1/machines/vm1/power; }
+API_PORT=80
 timeline() { ip netns exec $NS curl -s -m 5 http://127.0.0.1/api/v1/machines/vm1/timeline; }
 # count KIND PATTERN [AFTER_SEQ]: vm1's events of KIND matching PATTERN after AFTER_SEQ
 count() { timeline | jq -r --arg k "$1" --argjson a "${3:-0}" \
     '.events[] | select(.kind == $k and .seq > $a) | .text' | grep -c -- "$2"; }
 has() { [ "$(count "$@")" -gt 0 ]; }
 
-code=$(post on)
+code=$(post vm1 on)
 check "API on: 202 (got $code)" [ "$code" = 202 ]
 check "on done through ipmi_sim" wait_for 15 has power "on done: ipmi 127.0.0.1:9623: powered up"
 check "ipmi_sim started the VM (its startcmd)" wait_for 20 test -s "$T_TMP/vm/pid.1"
@@ -131,7 +105,7 @@ check "the new VM ($(cat "$T_TMP/vm/pid.2" 2>/dev/null), not $pid1) netboots aga
     wait_for 90 has dhcp "-> ack 10.99.0.31" "$gone"
 check "... and boot.ipxe over HTTP again" wait_for 60 has http "boot.ipxe" "$gone"
 timeline | jq -r '.events[] | "\(.seq) \(.kind) \(.text)"' | sed 's/^/# /' | tail -n 20
-post off >/dev/null
+post vm1 off >/dev/null
 wait_for 20 has power "off done" "$mark"
 kill -TERM $GB_PID
 wait $GB_PID; rc=$?

@@ -16,6 +16,7 @@
 # page's buttons in headless Chromium (off refused without the token,
 # then off and cycle, their outcomes live on the page).
 . "${GRIDBOOT_TOP:-.}/tests/lib.sh"
+. "$GRIDBOOT_TOP/tests/power-lib.sh"
 
 P9C=${P9C:-$(dirname "$GRIDBOOTD")/tools/p9c}
 NS=gbpwr$$
@@ -94,11 +95,7 @@ diag "$out"
 check "check: http:// is refused, by line" sh -c "echo '$out' | grep -q 'bad.cfg:[0-9]*: machines\[badpin\].power.address: \"http://127.0.0.1:8443\" is not a Redfish service'"
 check "check: a malformed pin is refused" sh -c "echo '$out' | grep -q 'machines\[rf1\].power.pin: \"sha256//short=\" is not a public key pin'"
 
-api() { ip netns exec $NS curl -s -m 5 -o "$T_TMP/body" -w '%{http_code}' "$@"; }
-post() { api -H "Authorization: Bearer tok-power-0123456789" -X POST -d "{\"op\":\"$2\"}" \
-    "http://127.0.0.1:18492/api/v1/machines/$1/power"; }
-get() { ip netns exec $NS curl -s -m 5 "http://127.0.0.1:18492/api/v1/$1"; }
-has_event() { get "machines/$1/timeline" | jq -r '.events[] | select(.kind == "power") | .text' | grep -q -- "$2"; }
+API_PORT=18492
 bmc_has() { grep -q -- "$1" "$T_TMP/bmc.log"; }
 
 ip netns exec $NS "$GRIDBOOTD" serve -c "$cfg" -d -l debug >"$T_TMP/gridbootd.log" 2>&1 &
@@ -181,14 +178,7 @@ if command -v node >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1; then
 	ip netns exec $NS node "$GRIDBOOT_TOP/tests/http/browser.js" http://127.0.0.1:18492 \
 	    tok-power-0123456789 "$ART/power_web.png" "$ART/power_web.dom.html" power rfca \
 	    >"$T_TMP/browser.out" 2>&1
-	while read -r verdict what; do
-		case $verdict in
-		PASS) ok "browser: $what" ;;
-		FAIL) not_ok "browser: $what" ;;
-		*) diag "$verdict $what" ;;
-		esac
-	done <"$T_TMP/browser.out"
-	grep -q '^PASS' "$T_TMP/browser.out" || not_ok "the browser session ran"
+	browser_verdicts "$T_TMP/browser.out"
 	resets=$(tail -n +$((before + 1)) "$T_TMP/bmc.log" | grep -o '"ResetType":"[A-Za-z]*"' | tr '\n' ' ')
 	check "the buttons reached the BMC: ForceOff, then On for the cycle of an off system ($resets)" \
 	    [ "$resets" = '"ResetType":"ForceOff" "ResetType":"On" ' ]
