@@ -38,7 +38,6 @@
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <unistd.h>
-#include <time.h>
 
 #define SCHEMA_VERSION 2
 #define BEAT_MS 1000
