@@ -1,13 +1,16 @@
 /* An append-only text journal with group commit: the durable half of a
  * lease table (DHCPv4's dhcp/dhcp_lease.c, DHCPv6's dhcp6/dhcp6_lease.c).
  *
- * Records are single lines written with one write(2) each on an O_APPEND
- * descriptor, so a crash tears at most the last one (it has no newline and
- * is ignored on replay). A server appends a record when it decides a
- * binding, holds the reply that announces it, and sends it only after
- * journal_sync() made everything appended durable: one fdatasync per
- * event-loop turn covers every reply of that turn. When the journal is
- * mostly history the owner rewrites it whole (journal_rewrite, atomic). */
+ * Records are single lines, gathered in memory and written in order by
+ * one pwrite(2) per sync, over padding (spaces, no newline) that keeps the
+ * file ahead of them: the file's size seldom changes, so fdatasync seldom
+ * writes the inode. A crash tears at most the last record (it has no
+ * newline before the padding and is ignored on replay). A server appends
+ * a record when it decides a binding, holds the reply that announces it,
+ * and sends it only after journal_sync() (or its two halves) wrote and
+ * made durable everything appended: one fdatasync per event-loop turn
+ * covers every reply of that turn. When the journal is mostly history the
+ * owner rewrites it whole (journal_rewrite, atomic). */
 #ifndef GRIDBOOT_JOURNAL_H
 #define GRIDBOOT_JOURNAL_H
 
@@ -25,14 +28,16 @@ struct journal *journal_open(const char *statedir, const char *name, const char 
     bool (*replay)(void *arg, char *line), void *arg);
 void journal_close(struct journal *j);       /* syncs what is dirty */
 
-/* Appends one record (a whole line, ending in \n). -1 if it was not
- * written (or j is NULL: an owner replaying into its table before
- * journal_open returned): the caller must not announce what it records. */
+/* Appends one record (a whole line, ending in \n) to what the next sync
+ * writes. -1 if it was not taken (j is NULL: an owner replaying into its
+ * table before journal_open returned; or too long): the caller must not
+ * announce what it records. */
 int journal_append(struct journal *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Makes every appended record durable. -1: the data may not be on disk. */
 int journal_sync(struct journal *j);
 /* The same in two halves, for a sync run by another thread (core/holdq.h):
- * begin returns the descriptor to fdatasync, and what is appended from
+ * begin writes the records and returns the descriptor to fdatasync (-1
+ * if the write failed: the records stay for the next), and what is appended from
  * then on is dirty again; end takes the fdatasync's errno (0: it worked)
  * and, on failure, logs it and leaves the journal dirty. The descriptor
  * stays open until end (nothing rewrites the file in between). */

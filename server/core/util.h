@@ -92,7 +92,7 @@ char *read_fd_close(int fd, size_t *len, size_t max);
  * (O_NONBLOCK, then fstat). A refusal sets errno to ELOOP (a link),
  * ENODEV (not a regular file), EMLINK (another name) or EPERM (a
  * stranger's file); state_strerror says which in words. */
-int state_open(const char *path, int flags);      /* O_RDONLY, O_WRONLY | O_APPEND */
+int state_open(const char *path, int flags);      /* O_RDONLY, O_WRONLY (| O_APPEND) */
 char *read_state_file(const char *path, size_t *len, size_t max);
 const char *state_strerror(int err);
 int mkdir_p(const char *path, int mode);
