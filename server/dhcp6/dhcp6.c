@@ -45,9 +45,23 @@ struct dest6 {
 	uint8_t addr[D6_MAX_IA][16];
 };
 
+/* Replies of a turn, sent with one sendmmsg at its end (or when full),
+ * as DHCPv4's: a system call's entry and exit cost about as much as the
+ * UDP send. Allocated at the first reply. */
+#define TX_BATCH 64
+struct txq6 {
+	int n;
+	struct sockaddr_in6 to[TX_BATCH];
+	struct in6_pktinfo pi[TX_BATCH];
+	size_t len[TX_BATCH];
+	uint8_t buf[TX_BATCH][D6_MAXREPLY];
+};
+
 struct dhcp6_server {
 	struct daemon *d;
 	int fd;
+	struct txq6 *tx;
+	bool hooked;                /* flush_turn is a turn hook */
 	struct holdq *held;         /* Replies waiting for the journal's sync */
 	struct netif *netif;        /* the daemon's interface table */
 	struct netif_listener on_links; /* joins ff02::1:2 on links that appear later */
@@ -163,29 +177,12 @@ host_in(struct dhcp6_server *srv, const struct network *n, uint8_t host[16])
 
 /* ---- sending and the group commit ---- */
 
+/* Counts a reply sent, by the type of its innermost message. */
 static void
-send_one(struct dhcp6_server *srv, const struct dest6 *p, const uint8_t *buf, size_t len)
+count_reply(struct dhcp6_server *srv, const uint8_t *buf, size_t len)
 {
-	char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-	struct iovec iov = { (void *)buf, len };
-	struct msghdr mh = { .msg_name = (void *)&p->to, .msg_namelen = sizeof p->to,
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
-
-	memset(cbuf, 0, sizeof cbuf);
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = IPPROTO_IPV6;
-	cm->cmsg_type = IPV6_PKTINFO;
-	cm->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
-	memcpy(CMSG_DATA(cm), &p->pi, sizeof p->pi);
-	if (sendmsg(srv->fd, &mh, 0) < 0) {
-		char a[46];
-		(*srv->drop_send)++;
-		ip6_format(p->to.sin6_addr.s6_addr, a);
-		log_limited(&srv->rl_send, LOG_WARNING, "dhcp6: send to %s: %s", a, strerror(errno));
-		return;
-	}
-	/* The type of the innermost message, for the counters. */
 	size_t at = 0;
+
 	while (at + 38 <= len && buf[at] == D6_RELAY_REPL) {
 		at += 34;
 		size_t next = 0;
@@ -204,6 +201,77 @@ send_one(struct dhcp6_server *srv, const struct dest6 *p, const uint8_t *buf, si
 	}
 	if (at < len && buf[at] < D6_NTYPES && buf[at] > 0)
 		(*srv->replies[buf[at]])++;
+}
+
+/* Sends what srv->tx holds, in order, from the address each reply's
+ * request reached; a datagram the kernel refuses is counted and logged,
+ * and the rest still go. */
+static void
+flush_tx(struct dhcp6_server *srv)
+{
+	struct txq6 *q = srv->tx;
+	struct mmsghdr m[TX_BATCH];
+	struct iovec iov[TX_BATCH];
+	char cbuf[TX_BATCH][CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	int done = 0;
+
+	if (q == NULL || q->n == 0)
+		return;
+	memset(m, 0, (size_t)q->n * sizeof *m);
+	for (int i = 0; i < q->n; i++) {
+		struct msghdr *mh = &m[i].msg_hdr;
+		iov[i] = (struct iovec){ q->buf[i], q->len[i] };
+		mh->msg_name = &q->to[i];
+		mh->msg_namelen = sizeof q->to[i];
+		mh->msg_iov = &iov[i];
+		mh->msg_iovlen = 1;
+		memset(cbuf[i], 0, sizeof cbuf[i]);
+		mh->msg_control = cbuf[i];
+		mh->msg_controllen = sizeof cbuf[i];
+		struct cmsghdr *cm = CMSG_FIRSTHDR(mh);
+		cm->cmsg_level = IPPROTO_IPV6;
+		cm->cmsg_type = IPV6_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+		memcpy(CMSG_DATA(cm), &q->pi[i], sizeof q->pi[i]);
+	}
+	while (done < q->n) {
+		int sent = sendmmsg(srv->fd, m + done, (unsigned)(q->n - done), 0);
+		if (sent <= 0) {
+			char a[46];
+			(*srv->drop_send)++;
+			ip6_format(q->to[done].sin6_addr.s6_addr, a);
+			log_limited(&srv->rl_send, LOG_WARNING, "dhcp6: send to %s: %s", a, strerror(errno));
+			done++;
+			continue;
+		}
+		for (int i = done; i < done + sent; i++)
+			count_reply(srv, q->buf[i], q->len[i]);
+		done += sent;
+	}
+	q->n = 0;
+}
+
+static void
+send_one(struct dhcp6_server *srv, const struct dest6 *p, const uint8_t *buf, size_t len)
+{
+	if (srv->tx == NULL)
+		srv->tx = ecalloc(1, sizeof *srv->tx);
+	if (srv->tx->n == TX_BATCH)
+		flush_tx(srv);
+	struct txq6 *q = srv->tx;
+	q->to[q->n] = p->to;
+	q->pi[q->n] = p->pi;
+	q->len[q->n] = MIN(len, sizeof q->buf[0]);
+	memcpy(q->buf[q->n], buf, q->len[q->n]);
+	q->n++;
+}
+
+/* The end of every loop turn (after the group commit's hook, which may
+ * have released replies): this turn's replies leave. */
+static void
+flush_turn(void *arg)
+{
+	flush_tx(arg);
 }
 
 static int
@@ -413,28 +481,35 @@ handle(struct dhcp6_server *srv, const uint8_t *buf, size_t len,
 		send_one(srv, p, rbuf, rlen);
 }
 
+/* Up to RX_BATCH datagrams per wake-up, with one recvmmsg. Static: the
+ * loop has one thread and nothing survives the call. */
+static uint8_t rx_buf[RX_BATCH][4096];
+static char rx_cbuf[RX_BATCH][CMSG_SPACE(sizeof(struct in6_pktinfo)) + 64];
+
 static void
 on_readable(int fd, uint32_t events, void *arg)
 {
 	struct dhcp6_server *srv = arg;
-	uint8_t buf[4096];
-	char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + 64];
+	struct mmsghdr m[RX_BATCH];
+	struct iovec iov[RX_BATCH];
+	struct sockaddr_in6 from[RX_BATCH];
 
 	(void)events;
+	memset(m, 0, sizeof m);
 	for (int i = 0; i < RX_BATCH; i++) {
-		struct sockaddr_in6 from;
-		struct iovec iov = { buf, sizeof buf };
-		struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof from,
-		    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-		    .msg_controllen = sizeof cbuf };
-		ssize_t n = recvmsg(fd, &mh, 0);
-		if (n < 0)
-			break;
+		iov[i] = (struct iovec){ rx_buf[i], sizeof rx_buf[i] };
+		m[i].msg_hdr = (struct msghdr){ .msg_name = &from[i], .msg_namelen = sizeof from[i],
+		    .msg_iov = &iov[i], .msg_iovlen = 1, .msg_control = rx_cbuf[i],
+		    .msg_controllen = sizeof rx_cbuf[i] };
+	}
+	int n = recvmmsg(fd, m, RX_BATCH, 0, NULL);
+	for (int i = 0; i < n; i++) {
+		struct msghdr *mh = &m[i].msg_hdr;
 		struct in6_pktinfo pi = { 0 };
-		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
 			if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO)
 				memcpy(&pi, CMSG_DATA(cm), sizeof pi);
-		handle(srv, buf, (size_t)n, &from, &pi);
+		handle(srv, rx_buf[i], m[i].msg_len, &from[i], &pi);
 	}
 }
 
@@ -507,6 +582,11 @@ server_free(struct dhcp6_server *srv)
 	if (srv == NULL)
 		return;
 	holdq_free(srv->held);      /* sends what waits, while the socket is open */
+	if (srv->fd >= 0)
+		flush_tx(srv);
+	if (srv->hooked)
+		ev_del_turn_hook(srv->d->loop, flush_turn, srv);
+	free(srv->tx);
 	if (srv->netif)
 		netif_unfollow(&srv->d->netif, &srv->on_links);
 	if (srv->fd >= 0) {
@@ -564,6 +644,8 @@ dhcp6_init(struct daemon *d, void **self)
 	*srv->bound = dhcp6_lease_count(srv->leases);
 	srv->held = holdq_new(d->loop, D6_MAXREPLY, sizeof(struct dest6), &held_ops, srv,
 	    srv->fsyncs, srv->drop_journal);
+	ev_add_turn_hook(d->loop, flush_turn, srv);     /* after the queue's own */
+	srv->hooked = true;
 	if (open_socket(srv) < 0) {
 		server_free(srv);
 		return -1;
