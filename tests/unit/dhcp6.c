@@ -204,7 +204,7 @@ test_legacy(void)
 	e = lt ? dhcp6_lease_by_addr(lt, a) : NULL;
 	CHECK(e && e->state == L6_DECLINED, "its decline is read");
 	dhcp6_lease_close(lt);
-	text = read_state_file(path, &len, 1 << 20);
+	text = read_state_file(path, &len, 4 << 20);
 	CHECK(text && strstr(text, "B 000300015254000000aa.7 fd9a::77 4102444800 5254000000aa\n") &&
 	    strstr(text, "D fd9a::79 4102444800\n") && !strstr(text, "fd9a::78"),
 	    "and rewritten in the store's form (owner first, the release gone)");

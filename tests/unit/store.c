@@ -119,7 +119,10 @@ test_files(void)
 	struct store_tab *t = store_tab_open(st, "t.leases", "unit", &ops, &o);
 	CHECK(t && o.n == 4, "replay hands every whole line to the owner (%d)", o.n);
 	CHECK_STR(o.seen, "B:m1:k1;F:m1:;D::bad;B:m2:k2;", "in order, the torn one left out");
-	text = read_state_file(path, &len, 1 << 20);
+	text = read_state_file(path, &len, 4 << 20);
+	CHECK(len == 21 + 1024 * 1024 && text[len - 1] == ' ',
+	    "open pads the rewritten file with 1 MiB of spaces (%zu bytes)", len);
+	unpad(text, &len);
 	CHECK_STR(text, "B m2 k2 4102444800 h\n", "open compacts to the owner's live records");
 	free(text);
 	struct store_rec r = { 'B', "m4", "k4", 4102444800, "-", "" };
@@ -128,15 +131,15 @@ test_files(void)
 	int fd = store_sync_begin(t, NULL, NULL);
 	CHECK(fd >= 0, "the sync's halves: a descriptor for another thread's fdatasync");
 	CHECK(store_sync_end(t, 0) == 0, "and its end");
-	text = read_state_file(path, &len, 1 << 20);
+	text = read_state_file(path, &len, 4 << 20);
 	size_t padded = len;
-	CHECK(len > 256 * 1024 && text[len - 1] == ' ', "the file is padded with spaces (%zu bytes)", len);
+	CHECK(len == 21 + 1024 * 1024, "records overwrite the padding: the size stays (%zu bytes)", len);
 	unpad(text, &len);
 	CHECK_STR(text, "B m2 k2 4102444800 h\nB m4 k4 4102444800 -\n", "appended as a line, before the padding");
 	free(text);
 	r.owner = "m5", r.key = "k5";
 	CHECK(store_put(t, &r) == 0 && store_sync(t) == 0, "another put and sync");
-	text = read_state_file(path, &len, 1 << 20);
+	text = read_state_file(path, &len, 4 << 20);
 	CHECK(len == padded, "a record overwrites padding: the size (and so the inode) stays (%zu)", len);
 	unpad(text, &len);
 	CHECK_STR(text, "B m2 k2 4102444800 h\nB m4 k4 4102444800 -\nB m5 k5 4102444800 -\n",
@@ -153,6 +156,25 @@ test_files(void)
 	t = store_tab_open(st, "t.leases", "unit", &ops, &o);
 	CHECK(t && o.n == 3, "replay: the three whole records (%d)", o.n);
 	CHECK_STR(o.seen, "B:m2:k2;B:m4:k4;B:m5:k5;", "the torn one and the padding left out");
+	/* Past the padding: the file grows by another MiB of it. */
+	char owner[16], key[16];
+	int put = 0;
+	r.owner = owner, r.key = key;
+	for (int i = 0; i < 40000; i++) {
+		snprintf(owner, sizeof owner, "m%d", i);
+		snprintf(key, sizeof key, "k%d", i);
+		put += store_put(t, &r) == 0;
+		if (i % 1000 == 999)
+			store_sync(t);
+	}
+	CHECK(put == 40000 && store_sync(t) == 0, "40 000 records put and synced");
+	store_tab_close(t);
+	text = read_state_file(path, &len, 8 << 20);
+	CHECK(len == 2 * 1024 * 1024 && text[len - 1] == ' ', "the padding was extended (%zu bytes)", len);
+	free(text);
+	memset(&o, 0, sizeof o);
+	t = store_tab_open(st, "t.leases", "unit", &ops, &o);
+	CHECK(t && o.n == 40000, "every one of them replays (%d)", o.n);
 	store_tab_close(t);
 	store_free(st);
 	free(path);
