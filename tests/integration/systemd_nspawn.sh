@@ -122,7 +122,9 @@ cat >$T_TMP/dhc6.sh <<EOS
 env | grep -E '^(reason|new_ip6_address)=' >>$T_TMP/v6.env
 EOS
 chmod +x $T_TMP/dhc6.sh
-wait_for 5 sh -c "ip -n $NSH -6 addr show dev $IFH | grep -q 'fe80.*scope link'"
+# dhclient -6 binds its link-local address: wait until DAD is over (a
+# tentative address cannot be bound: "Cannot assign requested address").
+wait_for 10 sh -c "ip -n $NSH -6 addr show dev $IFH | grep -q 'fe80.*scope link' && ! ip -n $NSH -6 addr show dev $IFH | grep -q tentative"
 timeout 40 ip netns exec $NSH dhclient -6 -d -v -cf /dev/null -lf $T_TMP/v6.leases -pf $T_TMP/v6.pid \
     -sf $T_TMP/dhc6.sh $IFH >$T_TMP/dhclient.log 2>&1 &
 DHC=$!
