@@ -740,8 +740,12 @@ listen_socket(int port, bool *v6)
 		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 		if (fam6)
 			(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+		/* A rack powered on at once connects at once: with a backlog
+		 * of 512, a storm of 1000 machines overflowed the accept queue,
+		 * and each dropped SYN cost its machine a second (the client's
+		 * retransmit). SOMAXCONN, which net.core.somaxconn caps. */
 		if ((fam6 ? bind(fd, (struct sockaddr *)&a6, sizeof a6) :
-		    bind(fd, (struct sockaddr *)&a4, sizeof a4)) == 0 && listen(fd, 512) == 0) {
+		    bind(fd, (struct sockaddr *)&a4, sizeof a4)) == 0 && listen(fd, SOMAXCONN) == 0) {
 			*v6 = fam6;
 			return fd;
 		}

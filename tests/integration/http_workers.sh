@@ -36,6 +36,11 @@ track_pid $GB_PID
 check "gridbootd starts" wait_for 10 gb_serving "$T_TMP/gridbootd.log"
 check "HTTP answers" wait_for 10 nx curl -fsS -o /dev/null "$B/files/small.bin"
 check "the log names 2 worker threads" grep -q "http: 2 worker threads" "$T_TMP/gridbootd.log"
+# ss shows a listener's backlog as its Send-Q: room for a rack's
+# connections at once (512 dropped SYNs in a storm of 1000).
+BACKLOG=$(nx ss -Hltn 'sport = :18091' | awk '{ print $3; exit }')
+check "the listener's accept queue holds a rack at once (backlog $BACKLOG >= 4096)" \
+    [ "${BACKLOG:-0}" -ge 4096 ]
 
 # 16 connections at once, 160 requests a round: both workers take some.
 # Which thread accepts is the kernel's choice: up to 5 rounds.
