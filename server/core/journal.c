@@ -19,6 +19,11 @@
  * ext4 here). The padding is one last line of spaces without a newline:
  * replay takes it for nothing, text tools see blank space. */
 #define JOURNAL_PAD ((off_t)1024 * 1024)
+/* Records waiting to be written are capped: while the disk refuses them
+ * (full, failing) every sync fails and they stay, and a client asking in
+ * a loop must not grow our memory. A turn's records are a few hundred
+ * KiB at most (holdq's 2048 replies). */
+#define JOURNAL_BUF_MAX ((size_t)4 << 20)
 
 struct journal {
 	int fd;
@@ -30,6 +35,7 @@ struct journal {
 	size_t blen, bcap;
 	off_t end;              /* where the next record goes */
 	off_t cap;              /* the file's size: end plus the padding */
+	struct ratelimit rl;    /* a failing disk fails every sync (10 a second) */
 };
 
 static int flush(struct journal *j);
@@ -112,7 +118,8 @@ pad(struct journal *j)
 	while (j->cap < want) {
 		ssize_t w = pwrite(j->fd, spaces, sizeof spaces, j->cap);
 		if (w <= 0) {
-			log_err("%s: %s: %s", j->tag, j->path, w < 0 ? strerror(errno) : "short write");
+			log_limited(&j->rl, LOG_ERR, "%s: %s: %s", j->tag, j->path,
+			    w < 0 ? strerror(errno) : "short write");
 			return -1;
 		}
 		j->cap += w;
@@ -136,6 +143,10 @@ journal_append(struct journal *j, const char *fmt, ...)
 	va_end(ap);
 	if (j->fd < 0 || n <= 0 || (size_t)n >= sizeof line)
 		return -1;
+	if (j->blen + (size_t)n > JOURNAL_BUF_MAX) {
+		errno = ENOSPC;
+		return -1;      /* the caller announces nothing */
+	}
 	if (j->blen + (size_t)n > j->bcap) {
 		j->bcap = j->bcap ? 2 * j->bcap : 8192;
 		j->buf = erealloc(j->buf, j->bcap);
@@ -160,7 +171,7 @@ flush(struct journal *j)
 		if (pad(j) < 0)
 			return -1;
 	if (pwrite(j->fd, j->buf, j->blen, j->end) != (ssize_t)j->blen) {
-		log_err("%s: %s: %s", j->tag, j->path, strerror(errno));
+		log_limited(&j->rl, LOG_ERR, "%s: %s: %s", j->tag, j->path, strerror(errno));
 		return -1;
 	}
 	j->end += (off_t)j->blen;
@@ -208,7 +219,7 @@ journal_sync(struct journal *j)
 	if (flush(j) < 0)
 		return -1;
 	if (fdatasync(j->fd) < 0) {
-		log_err("%s: fdatasync %s: %s", j->tag, j->path, strerror(errno));
+		log_limited(&j->rl, LOG_ERR, "%s: fdatasync %s: %s", j->tag, j->path, strerror(errno));
 		return -1;
 	}
 	j->dirty = false;
@@ -229,7 +240,7 @@ journal_sync_end(struct journal *j, int err)
 {
 	if (err == 0)
 		return 0;
-	log_err("%s: fdatasync %s: %s", j->tag, j->path, strerror(err));
+	log_limited(&j->rl, LOG_ERR, "%s: fdatasync %s: %s", j->tag, j->path, strerror(err));
 	j->dirty = true;
 	return -1;
 }

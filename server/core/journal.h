@@ -30,8 +30,9 @@ void journal_close(struct journal *j);       /* syncs what is dirty */
 
 /* Appends one record (a whole line, ending in \n) to what the next sync
  * writes. -1 if it was not taken (j is NULL: an owner replaying into its
- * table before journal_open returned; or too long): the caller must not
- * announce what it records. */
+ * table before journal_open returned; too long; or 4 MiB of records wait
+ * for a disk that keeps refusing them): the caller must not announce what
+ * it records. */
 int journal_append(struct journal *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Makes every appended record durable. -1: the data may not be on disk. */
 int journal_sync(struct journal *j);

@@ -7,7 +7,10 @@
 #include "core/util.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char dir[] = "/tmp/gbd-store-XXXXXX";
@@ -175,6 +178,43 @@ test_files(void)
 	memset(&o, 0, sizeof o);
 	t = store_tab_open(st, "t.leases", "unit", &ops, &o);
 	CHECK(t && o.n == 40000, "every one of them replays (%d)", o.n);
+	store_tab_close(t);
+
+	/* A disk that refuses to grow the file (RLIMIT_FSIZE at its size):
+	 * the records in the padding are written, then every sync fails and
+	 * what waits is capped at 4 MiB (a client asking in a loop cannot
+	 * grow our memory); appends past it are refused. */
+	memset(&o, 0, sizeof o);
+	t = store_tab_open(st, "t.leases", "unit", &ops, &o);
+	struct rlimit old_fsize, fsize;
+	struct stat sb;
+	CHECK(t && stat(path, &sb) == 0 && getrlimit(RLIMIT_FSIZE, &old_fsize) == 0, "reopened");
+	signal(SIGXFSZ, SIG_IGN);
+	fsize = old_fsize;
+	fsize.rlim_cur = (rlim_t)sb.st_size;
+	setrlimit(RLIMIT_FSIZE, &fsize);
+	int taken = 0, refused = 0, failed_syncs = 0;
+	for (int i = 0; i < 200000 && t; i++) {
+		snprintf(owner, sizeof owner, "m%d", i);
+		snprintf(key, sizeof key, "k%d", i);
+		if (store_put(t, &r) == 0)
+			taken++;
+		else
+			refused++;
+		if (i % 1000 == 999)
+			failed_syncs += store_sync(t) < 0;
+	}
+	CHECK(failed_syncs > 0 && refused > 0 && taken < 200000,
+	    "the file cannot grow: syncs fail (%d), and past 4 MiB waiting appends are refused "
+	    "(%d taken, %d refused)", failed_syncs, taken, refused);
+	CHECK(taken * 29 < 1024 * 1024 + (4 << 20) + 29 * 1000,
+	    "what was taken fits the padding and the cap (%d records)", taken);
+	setrlimit(RLIMIT_FSIZE, &old_fsize);
+	CHECK(t && store_sync(t) == 0, "the disk back: the waiting records are written and synced");
+	store_tab_close(t);
+	memset(&o, 0, sizeof o);
+	t = store_tab_open(st, "t.leases", "unit", &ops, &o);
+	CHECK(t && o.n == taken, "every record taken replays (%d of %d)", o.n, taken);
 	store_tab_close(t);
 	store_free(st);
 	free(path);
