@@ -224,7 +224,7 @@ dhcp_readable(struct client *c)
 			drop_fd(c);
 			tftp_start(c);
 			return;
-		} else if (c->phase == P_REQUEST) {
+		} else if (c->phase == P_REQUEST && type == 6) {
 			dhcp_try(c);                        /* a NAK: start over */
 		}
 	}
@@ -374,7 +374,7 @@ http_event(struct client *c, uint32_t events)
 		char req[300];
 		int len = snprintf(req, sizeof req, "GET /files/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 		    "Connection: close\r\n\r\n", A.kernel);
-		if (send(c->fd, req, (size_t)len, MSG_NOSIGNAL) != len) {
+		if (len < 0 || len >= (int)sizeof req || send(c->fd, req, (size_t)len, MSG_NOSIGNAL) != len) {
 			http_try(c);
 			return;
 		}
@@ -506,12 +506,16 @@ main(int argc, char **argv)
 	A.mark_at = argc > 9 ? atoi(argv[9]) : -1;
 	A.mark_file = argc > 10 ? argv[10] : "";
 	A.macbyte = argc > 11 ? (int)strtol(argv[11], NULL, 0) : 0x77;
-	if (A.n < 1 || A.n > 65535) {
-		fprintf(stderr, "storm_load: N from 1 to 65535\n");
+	if (A.n < 1 || A.n > 60000 || strlen(A.kernel) > 200 || strlen(A.loader) > 100) {
+		fprintf(stderr, "storm_load: N from 1 to 60000, names of at most 200 bytes\n");
 		return 2;
 	}
-	struct rlimit rl = { 65536, 65536 };
-	setrlimit(RLIMIT_NOFILE, &rl);
+	/* A socket a machine at a time, and a few of our own. */
+	struct rlimit rl = { (rlim_t)A.n + 64, (rlim_t)A.n + 64 };
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		perror("storm_load: setrlimit RLIMIT_NOFILE (fewer machines?)");
+		return 2;
+	}
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	C = calloc((size_t)A.n, sizeof *C);
 	double start = now();

@@ -204,8 +204,14 @@ start_flight(struct holdq *q)
 		commit_inline(q);
 		return;
 	}
+	errno = 0;
 	if ((fd = q->ops->sync_begin(q->arg)) < 0 && fd != HOLDQ_ASYNC) {
-		release(q, &q->cur, q->ops->sync_end(q->arg, EBADF));
+		/* The records could not even be written (the owner logged
+		 * why): the batch is dropped, and the next try waits, as
+		 * after a failed fdatasync. */
+		int err = errno ? errno : EIO;
+		release(q, &q->cur, q->ops->sync_end(q->arg, err));
+		ev_timer_arm(q->loop, &q->retry, RETRY_MS);
 		return;
 	}
 	if (fd >= 0 && !start_thread(q)) {

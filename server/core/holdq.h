@@ -41,7 +41,9 @@ struct holdq_ops {
 	void (*send)(void *arg, const void *dest, const uint8_t *buf, size_t len);
 	/* The sync in two halves, so the fdatasync runs in the queue's own
 	 * thread while the loop goes on (both NULL: sync is called inline).
-	 * sync_begin returns the descriptor to fdatasync (-1: sync inline);
+	 * sync_begin returns the descriptor to fdatasync, or HOLDQ_ASYNC, or
+	 * -1 if the records could not even be written (errno says why): the
+	 * batch is dropped and the next try waits 100 ms;
 	 * sync_end runs on the loop with the fdatasync's errno and does what
 	 * sync does after it (0, or -1 if the records may not be durable). */
 	int (*sync_begin)(void *arg);

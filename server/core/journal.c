@@ -40,6 +40,22 @@ struct journal {
 
 static int flush(struct journal *j);
 
+/* A record is words between single spaces (hostnames have theirs made
+ * safe), never a leading space, two in a row or a NUL: those are padding
+ * or zeroes showing through a record a crash left half written. */
+static bool
+garbled(const char *p, size_t n)
+{
+	if (n > 0 && p[0] == ' ')
+		return true;
+	if (memchr(p, '\0', n))
+		return true;
+	for (size_t i = 1; i < n; i++)
+		if (p[i] == ' ' && p[i - 1] == ' ')
+			return true;
+	return false;
+}
+
 static void
 replay(struct journal *j, char *text, size_t len, bool (*fn)(void *, char *), void *arg)
 {
@@ -47,6 +63,17 @@ replay(struct journal *j, char *text, size_t len, bool (*fn)(void *, char *), vo
 	char *p = text, *nl;
 
 	while ((size_t)(p - text) < len && (nl = memchr(p, '\n', len - (size_t)(p - text)))) {
+		if (garbled(p, (size_t)(nl - p))) {
+			/* A power loss during a sync: its pages reached the disk
+			 * in no order, and padding shows through a record. That
+			 * sync never completed, so nothing from here on was
+			 * acknowledged: stop, rather than read a record made of
+			 * two halves. */
+			log_warn("%s: %s: a record garbled by a crash at byte %zu: ignoring it and the "
+			    "%zu bytes after it", j->tag, j->path, (size_t)(p - text),
+			    len - (size_t)(nl + 1 - text));
+			return;
+		}
 		*nl = '\0';
 		if (!fn(arg, p))
 			bad++;
@@ -118,8 +145,9 @@ pad(struct journal *j)
 	while (j->cap < want) {
 		ssize_t w = pwrite(j->fd, spaces, sizeof spaces, j->cap);
 		if (w <= 0) {
-			log_limited(&j->rl, LOG_ERR, "%s: %s: %s", j->tag, j->path,
-			    w < 0 ? strerror(errno) : "short write");
+			int e = w < 0 ? errno : EIO;
+			log_limited(&j->rl, LOG_ERR, "%s: %s: %s", j->tag, j->path, strerror(e));
+			errno = e;
 			return -1;
 		}
 		j->cap += w;
@@ -170,8 +198,11 @@ flush(struct journal *j)
 	while (j->end + (off_t)j->blen > j->cap)
 		if (pad(j) < 0)
 			return -1;
-	if (pwrite(j->fd, j->buf, j->blen, j->end) != (ssize_t)j->blen) {
-		log_limited(&j->rl, LOG_ERR, "%s: %s: %s", j->tag, j->path, strerror(errno));
+	ssize_t w = pwrite(j->fd, j->buf, j->blen, j->end);
+	if (w != (ssize_t)j->blen) {
+		int e = w < 0 ? errno : EIO;
+		log_limited(&j->rl, LOG_ERR, "%s: %s: %s", j->tag, j->path, strerror(e));
+		errno = e;
 		return -1;
 	}
 	j->end += (off_t)j->blen;
@@ -240,7 +271,7 @@ journal_sync_end(struct journal *j, int err)
 {
 	if (err == 0)
 		return 0;
-	log_limited(&j->rl, LOG_ERR, "%s: fdatasync %s: %s", j->tag, j->path, strerror(err));
+	log_limited(&j->rl, LOG_ERR, "%s: sync %s: %s", j->tag, j->path, strerror(err));
 	j->dirty = true;
 	return -1;
 }

@@ -5,7 +5,10 @@
  * one pwrite(2) per sync, over padding (spaces, no newline) that keeps the
  * file ahead of them: the file's size seldom changes, so fdatasync seldom
  * writes the inode. A crash tears at most the last record (it has no
- * newline before the padding and is ignored on replay). A server appends
+ * newline before the padding and is ignored on replay); a power loss
+ * during a sync can garble its records (pages land in any order), and
+ * replay stops at the first garbled one: that sync was never completed,
+ * so nothing after it was announced. A server appends
  * a record when it decides a binding, holds the reply that announces it,
  * and sends it only after journal_sync() (or its two halves) wrote and
  * made durable everything appended: one fdatasync per event-loop turn

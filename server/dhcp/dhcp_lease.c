@@ -252,16 +252,21 @@ dhcp_lease_bind(struct dhcp_leases *lt, const uint8_t mac[6], uint32_t ip, int64
 
 	e->state = LS_BOUND;
 	e->until_ms = until_ms;
+	host_token(hostname, e->hostname, sizeof e->hostname);
+	mac_hex(mac, m12);
+	ip_format(ip, ips);
+	struct store_rec r = { 'B', m12, ips, until_ms / 1000, e->hostname[0] ? e->hostname : "-" };
+	if (store_put(lt->t, &r) < 0)
+		return -1;
+	/* Only a bind the store took becomes durable with the next sync: a
+	 * refused one (a disk that keeps failing) must never let a renewal
+	 * be answered from it without a write. */
 	if (lt->ncur < BIND_LOG) {
 		memcpy(lt->cur[lt->ncur].mac, mac, 6);
 		lt->cur[lt->ncur].ip = ip;
 		lt->cur[lt->ncur++].until_ms = until_ms;
 	}
-	host_token(hostname, e->hostname, sizeof e->hostname);
-	mac_hex(mac, m12);
-	ip_format(ip, ips);
-	struct store_rec r = { 'B', m12, ips, until_ms / 1000, e->hostname[0] ? e->hostname : "-" };
-	return store_put(lt->t, &r);
+	return 0;
 }
 
 void

@@ -743,9 +743,10 @@ listen_socket(int port, bool *v6)
 		/* A rack powered on at once connects at once: with a backlog
 		 * of 512, a storm of 1000 machines overflowed the accept queue,
 		 * and each dropped SYN cost its machine a second (the client's
-		 * retransmit). SOMAXCONN, which net.core.somaxconn caps. */
+		 * retransmit). 4096, which net.core.somaxconn caps (not
+		 * SOMAXCONN: older C libraries say 128). */
 		if ((fam6 ? bind(fd, (struct sockaddr *)&a6, sizeof a6) :
-		    bind(fd, (struct sockaddr *)&a4, sizeof a4)) == 0 && listen(fd, SOMAXCONN) == 0) {
+		    bind(fd, (struct sockaddr *)&a4, sizeof a4)) == 0 && listen(fd, 4096) == 0) {
 			*v6 = fam6;
 			return fd;
 		}

@@ -10,8 +10,12 @@
 #include "core/store.h"
 #include "core/util.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char cfg[] =
@@ -147,6 +151,42 @@ journal_tests(void)
 	opened = open_table();
 	CHECK(opened && dhcp_lease_by_mac(lt, a) && dhcp_lease_by_mac(lt, a)->state == LS_BOUND,
 	    "still bound after compaction and reopen");
+	close_table();
+
+	/* A disk that will not let the journal grow (RLIMIT_FSIZE just under
+	 * its size): the syncs fail, records wait, and past 4 MiB of them a bind
+	 * is refused. A refused bind must never become durable with a later
+	 * sync, or a renewal would be answered from it without a write. */
+	opened = open_table();
+	struct stat sb;
+	struct rlimit old_fsize, fsize;
+	CHECK(opened && stat(path, &sb) == 0 && getrlimit(RLIMIT_FSIZE, &old_fsize) == 0, "reopened");
+	signal(SIGXFSZ, SIG_IGN);
+	fsize = old_fsize;
+	fsize.rlim_cur = (rlim_t)sb.st_size - 100;     /* a compaction fails too */
+	setrlimit(RLIMIT_FSIZE, &fsize);
+	int64_t refused_until = 0;
+	int failed = 0;
+	for (int i = 0; i < 400000 && refused_until == 0 && opened; i++) {
+		int64_t u = later + (int64_t)i * 1000;
+		if (dhcp_lease_bind(lt, a, 0x0a000064, u, "a") < 0)
+			refused_until = u;
+		else if (i % 1000 == 999) {
+			int sfd = dhcp_lease_sync_begin(lt, NULL, NULL);
+			int err = sfd < 0 ? EIO : fdatasync(sfd) < 0 ? errno : 0;
+			failed += dhcp_lease_sync_end(lt, err) < 0;
+		}
+	}
+	setrlimit(RLIMIT_FSIZE, &old_fsize);
+	CHECK(failed > 0 && refused_until > 0, "the journal cannot grow: syncs fail (%d), then a bind "
+	    "is refused", failed);
+	fd = opened ? dhcp_lease_sync_begin(lt, NULL, NULL) : -1;
+	synced = fd >= 0 && fdatasync(fd) == 0 ? dhcp_lease_sync_end(lt, 0) : -1;
+	CHECK(synced == 0, "the disk back: the waiting records are written and synced");
+	e = opened ? dhcp_lease_by_mac(lt, a) : NULL;
+	CHECK(e && e->durable_ms > 0 && e->durable_ms < refused_until,
+	    "the refused bind did not become durable (durable to %lld, refused to %lld)",
+	    e ? (long long)e->durable_ms : 0LL, (long long)refused_until);
 	close_table();
 	unlink(path);
 	free(path);
