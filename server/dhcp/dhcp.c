@@ -15,6 +15,7 @@
 #include "core/store.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/udpq.h"
 #include "core/util.h"
 
 #include <arpa/inet.h>
@@ -42,22 +43,11 @@ struct dest {
 	uint32_t src;               /* our address, for IP_PKTINFO */
 };
 
-/* Replies of a turn, sent with one sendmmsg at its end (or when full):
- * on this kind of machine a system call's entry and exit cost as much
- * as the UDP send itself. Allocated at a socket's first reply. */
-#define TX_BATCH 64
-struct txq {
-	int n;
-	struct dest d[TX_BATCH];
-	size_t len[TX_BATCH];
-	uint8_t buf[TX_BATCH][DHCP_MAXREPLY];
-};
-
 struct sock {
 	int fd;
 	bool proxy;                 /* bound to grid.proxy_port */
 	struct dhcp_server *srv;    /* its owner, for the loop's callback */
-	struct txq *tx;
+	struct udpq *tx;            /* this turn's replies (core/udpq.h) */
 };
 
 /* Where a held ACK goes (the group commit's opaque destination). */
@@ -155,8 +145,9 @@ arp_inject(int fd, int ifindex, uint32_t ip, const uint8_t mac[6])
 }
 
 static void
-count_reply(struct sock *s, const uint8_t *buf, size_t len)
+count_reply(void *arg, const uint8_t *buf, size_t len)
 {
+	struct sock *s = arg;
 	uint8_t type = 0;
 
 	if (len > 242 && buf[240] == 53)
@@ -165,70 +156,41 @@ count_reply(struct sock *s, const uint8_t *buf, size_t len)
 		(*s->srv->replies[type])++;
 }
 
-/* Sends what s->tx holds, in order; a datagram the kernel refuses is
- * counted and logged, and the rest still go. */
 static void
-flush_tx(struct sock *s)
+send_failed(void *arg, const struct sockaddr *to, int err)
 {
-	struct txq *q = s->tx;
-	struct mmsghdr m[TX_BATCH];
-	struct iovec iov[TX_BATCH];
-	char cbuf[TX_BATCH][CMSG_SPACE(sizeof(struct in_pktinfo))];
-	int done = 0;
+	struct sock *s = arg;
 
-	if (q == NULL || q->n == 0)
-		return;
-	memset(m, 0, (size_t)q->n * sizeof *m);
-	for (int i = 0; i < q->n; i++) {
-		struct msghdr *mh = &m[i].msg_hdr;
-		iov[i] = (struct iovec){ q->buf[i], q->len[i] };
-		mh->msg_name = &q->d[i].to;
-		mh->msg_namelen = sizeof q->d[i].to;
-		mh->msg_iov = &iov[i];
-		mh->msg_iovlen = 1;
-		/* Pin the interface and source so broadcasts leave where the
-		 * client is. */
-		if (q->d[i].ifindex > 0) {
-			memset(cbuf[i], 0, sizeof cbuf[i]);
-			mh->msg_control = cbuf[i];
-			mh->msg_controllen = sizeof cbuf[i];
-			struct cmsghdr *cm = CMSG_FIRSTHDR(mh);
-			cm->cmsg_level = IPPROTO_IP;
-			cm->cmsg_type = IP_PKTINFO;
-			cm->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
-			struct in_pktinfo *pi = (struct in_pktinfo *)CMSG_DATA(cm);
-			pi->ipi_ifindex = q->d[i].ifindex;
-			pi->ipi_spec_dst.s_addr = htonl(q->d[i].src);
-		}
-	}
-	while (done < q->n) {
-		int sent = sendmmsg(s->fd, m + done, (unsigned)(q->n - done), 0);
-		if (sent <= 0) {
-			(*s->srv->drop_send)++;
-			log_limited(&s->srv->rl_send, LOG_WARNING, "dhcp: send to %s: %s",
-			    inet_ntoa(q->d[done].to.sin_addr), strerror(errno));
-			done++;
-			continue;
-		}
-		for (int i = done; i < done + sent; i++)
-			count_reply(s, q->buf[i], q->len[i]);
-		done += sent;
-	}
-	q->n = 0;
+	(*s->srv->drop_send)++;
+	log_limited(&s->srv->rl_send, LOG_WARNING, "dhcp: send to %s: %s",
+	    inet_ntoa(((const struct sockaddr_in *)to)->sin_addr), strerror(err));
 }
+
+static const struct udpq_ops tx_ops = { .sent = count_reply, .failed = send_failed };
 
 static void
 send_one(struct sock *s, const struct dest *d, const uint8_t *buf, size_t len)
 {
+	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))] __attribute__((aligned(8)));
+	size_t clen = 0;
+
 	if (s->tx == NULL)
-		s->tx = ecalloc(1, sizeof *s->tx);
-	if (s->tx->n == TX_BATCH)
-		flush_tx(s);
-	struct txq *q = s->tx;
-	q->d[q->n] = *d;
-	q->len[q->n] = MIN(len, sizeof q->buf[0]);
-	memcpy(q->buf[q->n], buf, q->len[q->n]);
-	q->n++;
+		s->tx = udpq_new(s->fd, DHCP_MAXREPLY, &tx_ops, s);
+	/* Pin the interface and source so broadcasts leave where the
+	 * client is. */
+	if (d->ifindex > 0) {
+		struct msghdr mh = { .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+		memset(cbuf, 0, sizeof cbuf);
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+		struct in_pktinfo *pi = (struct in_pktinfo *)CMSG_DATA(cm);
+		pi->ipi_ifindex = d->ifindex;
+		pi->ipi_spec_dst.s_addr = htonl(d->src);
+		clen = sizeof cbuf;
+	}
+	udpq_add(s->tx, (const struct sockaddr *)&d->to, sizeof d->to, cbuf, clen, buf, len);
 }
 
 /* The end of every loop turn: this turn's replies leave. */
@@ -238,7 +200,7 @@ flush_all(void *arg)
 	struct dhcp_server *srv = arg;
 
 	for (int i = 0; i < srv->nsocks; i++)
-		flush_tx(&srv->socks[i]);
+		udpq_flush(srv->socks[i].tx);
 }
 
 /* RFC 2131 4.1: relay, then ciaddr, then broadcast, then unicast to the
@@ -544,7 +506,7 @@ server_free(struct dhcp_server *srv)
 	for (int i = 0; i < srv->nsocks; i++) {
 		ev_del_fd(srv->d->loop, srv->socks[i].fd);
 		close(srv->socks[i].fd);
-		free(srv->socks[i].tx);
+		udpq_free(srv->socks[i].tx);
 	}
 	leases_serve(NULL);
 	dhcp_lease_close(srv->leases);

@@ -16,6 +16,7 @@
 #include "core/store.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/udpq.h"
 #include "core/util.h"
 
 #include <arpa/inet.h>
@@ -45,22 +46,10 @@ struct dest6 {
 	uint8_t addr[D6_MAX_IA][16];
 };
 
-/* Replies of a turn, sent with one sendmmsg at its end (or when full),
- * as DHCPv4's: a system call's entry and exit cost about as much as the
- * UDP send. Allocated at the first reply. */
-#define TX_BATCH 64
-struct txq6 {
-	int n;
-	struct sockaddr_in6 to[TX_BATCH];
-	struct in6_pktinfo pi[TX_BATCH];
-	size_t len[TX_BATCH];
-	uint8_t buf[TX_BATCH][D6_MAXREPLY];
-};
-
 struct dhcp6_server {
 	struct daemon *d;
 	int fd;
-	struct txq6 *tx;
+	struct udpq *tx;            /* this turn's replies (core/udpq.h) */
 	bool hooked;                /* flush_turn is a turn hook */
 	struct holdq *held;         /* Replies waiting for the journal's sync */
 	struct netif *netif;        /* the daemon's interface table */
@@ -179,8 +168,9 @@ host_in(struct dhcp6_server *srv, const struct network *n, uint8_t host[16])
 
 /* Counts a reply sent, by the type of its innermost message. */
 static void
-count_reply(struct dhcp6_server *srv, const uint8_t *buf, size_t len)
+count_reply(void *arg, const uint8_t *buf, size_t len)
 {
+	struct dhcp6_server *srv = arg;
 	size_t at = 0;
 
 	while (at + 38 <= len && buf[at] == D6_RELAY_REPL) {
@@ -203,67 +193,36 @@ count_reply(struct dhcp6_server *srv, const uint8_t *buf, size_t len)
 		(*srv->replies[buf[at]])++;
 }
 
-/* Sends what srv->tx holds, in order, from the address each reply's
- * request reached; a datagram the kernel refuses is counted and logged,
- * and the rest still go. */
 static void
-flush_tx(struct dhcp6_server *srv)
+send_failed(void *arg, const struct sockaddr *to, int err)
 {
-	struct txq6 *q = srv->tx;
-	struct mmsghdr m[TX_BATCH];
-	struct iovec iov[TX_BATCH];
-	char cbuf[TX_BATCH][CMSG_SPACE(sizeof(struct in6_pktinfo))];
-	int done = 0;
+	struct dhcp6_server *srv = arg;
+	char a[46];
 
-	if (q == NULL || q->n == 0)
-		return;
-	memset(m, 0, (size_t)q->n * sizeof *m);
-	for (int i = 0; i < q->n; i++) {
-		struct msghdr *mh = &m[i].msg_hdr;
-		iov[i] = (struct iovec){ q->buf[i], q->len[i] };
-		mh->msg_name = &q->to[i];
-		mh->msg_namelen = sizeof q->to[i];
-		mh->msg_iov = &iov[i];
-		mh->msg_iovlen = 1;
-		memset(cbuf[i], 0, sizeof cbuf[i]);
-		mh->msg_control = cbuf[i];
-		mh->msg_controllen = sizeof cbuf[i];
-		struct cmsghdr *cm = CMSG_FIRSTHDR(mh);
-		cm->cmsg_level = IPPROTO_IPV6;
-		cm->cmsg_type = IPV6_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
-		memcpy(CMSG_DATA(cm), &q->pi[i], sizeof q->pi[i]);
-	}
-	while (done < q->n) {
-		int sent = sendmmsg(srv->fd, m + done, (unsigned)(q->n - done), 0);
-		if (sent <= 0) {
-			char a[46];
-			(*srv->drop_send)++;
-			ip6_format(q->to[done].sin6_addr.s6_addr, a);
-			log_limited(&srv->rl_send, LOG_WARNING, "dhcp6: send to %s: %s", a, strerror(errno));
-			done++;
-			continue;
-		}
-		for (int i = done; i < done + sent; i++)
-			count_reply(srv, q->buf[i], q->len[i]);
-		done += sent;
-	}
-	q->n = 0;
+	(*srv->drop_send)++;
+	ip6_format(((const struct sockaddr_in6 *)to)->sin6_addr.s6_addr, a);
+	log_limited(&srv->rl_send, LOG_WARNING, "dhcp6: send to %s: %s", a, strerror(err));
 }
 
+static const struct udpq_ops tx_ops = { .sent = count_reply, .failed = send_failed };
+
+/* Queued for the turn's end, to leave from the address its request
+ * reached. */
 static void
 send_one(struct dhcp6_server *srv, const struct dest6 *p, const uint8_t *buf, size_t len)
 {
+	char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))] __attribute__((aligned(8)));
+	struct msghdr mh = { .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+
 	if (srv->tx == NULL)
-		srv->tx = ecalloc(1, sizeof *srv->tx);
-	if (srv->tx->n == TX_BATCH)
-		flush_tx(srv);
-	struct txq6 *q = srv->tx;
-	q->to[q->n] = p->to;
-	q->pi[q->n] = p->pi;
-	q->len[q->n] = MIN(len, sizeof q->buf[0]);
-	memcpy(q->buf[q->n], buf, q->len[q->n]);
-	q->n++;
+		srv->tx = udpq_new(srv->fd, D6_MAXREPLY, &tx_ops, srv);
+	memset(cbuf, 0, sizeof cbuf);
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = IPPROTO_IPV6;
+	cm->cmsg_type = IPV6_PKTINFO;
+	cm->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
+	memcpy(CMSG_DATA(cm), &p->pi, sizeof p->pi);
+	udpq_add(srv->tx, (const struct sockaddr *)&p->to, sizeof p->to, cbuf, sizeof cbuf, buf, len);
 }
 
 /* The end of every loop turn (after the group commit's hook, which may
@@ -271,7 +230,9 @@ send_one(struct dhcp6_server *srv, const struct dest6 *p, const uint8_t *buf, si
 static void
 flush_turn(void *arg)
 {
-	flush_tx(arg);
+	struct dhcp6_server *srv = arg;
+
+	udpq_flush(srv->tx);
 }
 
 static int
@@ -583,10 +544,10 @@ server_free(struct dhcp6_server *srv)
 		return;
 	holdq_free(srv->held);      /* sends what waits, while the socket is open */
 	if (srv->fd >= 0)
-		flush_tx(srv);
+		udpq_flush(srv->tx);
 	if (srv->hooked)
 		ev_del_turn_hook(srv->d->loop, flush_turn, srv);
-	free(srv->tx);
+	udpq_free(srv->tx);
 	if (srv->netif)
 		netif_unfollow(&srv->d->netif, &srv->on_links);
 	if (srv->fd >= 0) {
