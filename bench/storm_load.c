@@ -84,6 +84,26 @@ server(int port)
 	return s;
 }
 
+/* A non-blocking socket of type bound to ip:port (host order; port 0:
+ * any), or -1 (nothing left open). */
+static int
+bound_socket(int type, uint32_t ip, uint16_t port)
+{
+	int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+	struct sockaddr_in me = { .sin_family = AF_INET, .sin_port = htons(port) };
+
+	if (fd < 0)
+		return -1;
+	me.sin_addr.s_addr = htonl(ip);
+	/* Each machine is its own relay on 127.2.X.Y:67, beside the server. */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)&me, sizeof me) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static void
 watch(struct client *c, int fd, enum kind k, uint32_t events)
 {
@@ -159,12 +179,9 @@ dhcp_try(struct client *c)
 static void
 dhcp_start(struct client *c)
 {
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
-	struct sockaddr_in me = { .sin_family = AF_INET, .sin_port = htons(67) };
+	int fd = bound_socket(SOCK_DGRAM, c->giaddr, 67);
 
-	me.sin_addr.s_addr = htonl(c->giaddr);
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&me, sizeof me) < 0) {
+	if (fd < 0) {
 		perror("storm_load: bind 127.2.X.Y:67");
 		exit(2);
 	}
@@ -237,16 +254,14 @@ tftp_try(struct client *c)
 {
 	char rrq[300];
 	int fd, len;
-	struct sockaddr_in me = { .sin_family = AF_INET }, to = server(A.tftp);
+	struct sockaddr_in to = server(A.tftp);
 
 	drop_fd(c);
 	if (c->tries++ >= STEP_TRIES) {
 		fail(c, "tftp: loader not fetched");
 		return;
 	}
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	me.sin_addr.s_addr = htonl(c->ip);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&me, sizeof me) < 0) {
+	if ((fd = bound_socket(SOCK_DGRAM, c->ip, 0)) < 0) {
 		fail(c, "tftp: no socket");
 		return;
 	}
@@ -324,16 +339,14 @@ static void
 http_try(struct client *c)
 {
 	int fd;
-	struct sockaddr_in me = { .sin_family = AF_INET }, to = server(A.http);
+	struct sockaddr_in to = server(A.http);
 
 	drop_fd(c);
 	if (c->tries++ >= STEP_TRIES) {
 		fail(c, "http: GET failed");
 		return;
 	}
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	me.sin_addr.s_addr = htonl(c->ip);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&me, sizeof me) < 0) {
+	if ((fd = bound_socket(SOCK_STREAM, c->ip, 0)) < 0) {
 		fail(c, "http: no socket");
 		return;
 	}
