@@ -131,8 +131,9 @@ main(int argc, char **argv)
 	if (L.gave_up)
 		fprintf(stderr, "dhcp_load: giving up after 120 s without finishing\n");
 	int k = L.nlat;
-	printf("clients %d done %d failed %d seconds %.2f dora_per_s %.0f p50_ms %.2f p99_ms %.2f max_gap_ms %.1f\n",
+	printf("clients %d done %d failed %d seconds %.2f dora_per_s %.0f p50_ms %.2f p99_ms %.2f max_gap_ms %.1f"
+	    " steady_p99_ms %.2f\n",
 	    L.nclients, k, L.nclients - k, L.seconds, k / L.seconds, load_pct_ms(&L, 50),
-	    load_pct_ms(&L, 99), L.max_gap * 1000);
+	    load_pct_ms(&L, 99), L.max_gap * 1000, load_steady_pct_ms(&L, 99));
 	return 0;
 }

@@ -4,6 +4,7 @@
 
 #include <poll.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -138,6 +139,13 @@ load_run(struct load *l)
 		receive(l);
 	}
 	l->seconds = load_now() - t0;
+	/* In finish order still: everything after the first window. */
+	l->nsteady = l->nlat > l->window ? l->nlat - l->window : 0;
+	l->steady = malloc(((size_t)l->nsteady + 1) * sizeof *l->steady);
+	if (l->steady == NULL)
+		abort();
+	memcpy(l->steady, l->lat + (l->nlat - l->nsteady), (size_t)l->nsteady * sizeof *l->steady);
+	qsort(l->steady, (size_t)l->nsteady, sizeof *l->steady, cmp);
 	qsort(l->lat, (size_t)l->nlat, sizeof *l->lat, cmp);
 	free(fl);
 }
@@ -146,4 +154,10 @@ double
 load_pct_ms(const struct load *l, int pct)
 {
 	return l->nlat ? l->lat[l->nlat * pct / 100] * 1000 : 0;
+}
+
+double
+load_steady_pct_ms(const struct load *l, int pct)
+{
+	return l->nsteady ? l->steady[l->nsteady * pct / 100] * 1000 : 0;
 }

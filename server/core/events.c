@@ -32,6 +32,9 @@ events_init(size_t capacity)
 	free(E.ring);
 	E.ring_cap = capacity ? capacity : 1;
 	E.ring = ecalloc(E.ring_cap, sizeof *E.ring);
+	/* Mapped now: filled as clients come, each new page of the ring
+	 * was a fault in the middle of a burst. */
+	prefault(E.ring, E.ring_cap * sizeof *E.ring);
 	E.ring_len = E.ring_head = 0;
 }
 

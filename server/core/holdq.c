@@ -21,6 +21,8 @@
 /* After a failed fdatasync the next waits this long: a dead disk must
  * not turn the loop into a spin of failing syncs. */
 #define RETRY_MS 100
+/* Slots each batch starts with: one turn's recvmmsg of requests. */
+#define WARM_SLOTS 64
 
 /* Held replies: each slot is len (size_t), dest, reply. */
 struct batch {
@@ -268,6 +270,19 @@ holdq_new(struct evloop *loop, size_t maxlen, size_t destlen, const struct holdq
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->cv, NULL);
 	ev_add_turn_hook(loop, turn, q);
+	/* Ready before the first client: the thread, and room for a turn's
+	 * worth of replies in both batches, mapped. Started on the first
+	 * sync instead, the first clients of a fresh daemon waited for a
+	 * clone and a page fault per slot. */
+	struct batch *both[] = { &q->cur, &q->fly };
+	for (size_t i = 0; i < nelem(both); i++) {
+		struct batch *b = both[i];
+		b->cap = WARM_SLOTS;
+		b->slots = emalloc(b->cap * q->stride);
+		prefault(b->slots, b->cap * q->stride);
+	}
+	if (ops->sync_begin && !start_thread(q))
+		log_debug("holdq: no sync thread yet: %s", strerror(errno));
 	return q;
 }
 

@@ -30,6 +30,7 @@ udpq_new(int fd, size_t maxlen, const struct udpq_ops *ops, void *arg)
 	q->ops = ops;
 	q->arg = arg;
 	q->buf = emalloc(UDPQ_MAX * maxlen);
+	prefault(q->buf, UDPQ_MAX * maxlen);
 	return q;
 }
 

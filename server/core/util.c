@@ -47,6 +47,19 @@ erealloc(void *p, size_t n)
 	return p;
 }
 
+void
+prefault(void *p, size_t n)
+{
+	volatile uint8_t *b = p;
+
+	/* A write: a read would map the shared zero page and fault again on
+	 * the first store. */
+	for (size_t i = 0; i < n; i += 4096)
+		b[i] = b[i];
+	if (n)
+		b[n - 1] = b[n - 1];
+}
+
 char *
 estrdup(const char *s)
 {

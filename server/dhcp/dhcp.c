@@ -174,8 +174,6 @@ send_one(struct sock *s, const struct dest *d, const uint8_t *buf, size_t len)
 	char cbuf[CMSG_SPACE(sizeof(struct in_pktinfo))] __attribute__((aligned(8)));
 	size_t clen = 0;
 
-	if (s->tx == NULL)
-		s->tx = udpq_new(s->fd, DHCP_MAXREPLY, &tx_ops, s);
 	/* Pin the interface and source so broadcasts leave where the
 	 * client is. */
 	if (d->ifindex > 0) {
@@ -471,7 +469,10 @@ open_sock(struct dhcp_server *srv, int port, const char *dev, bool proxy)
 	s->fd = fd;
 	s->proxy = proxy;
 	s->srv = srv;
+	s->tx = udpq_new(fd, DHCP_MAXREPLY, &tx_ops, s);
 	if (ev_add_fd(srv->d->loop, fd, EPOLLIN, on_readable, s) < 0) {
+		udpq_free(s->tx);
+		s->tx = NULL;
 		close(fd);
 		srv->nsocks--;
 		return -1;
@@ -531,6 +532,8 @@ dhcp_init(struct daemon *d, void **self)
 	struct dhcp_server *srv = ecalloc(1, sizeof *srv);
 	srv->d = d;
 	register_counters(srv);
+	prefault(rx_buf, sizeof rx_buf);
+	prefault(rx_cbuf, sizeof rx_cbuf);
 	if ((srv->leases = dhcp_lease_open(d->store)) == NULL) {
 		server_free(srv);
 		return -1;

@@ -214,8 +214,6 @@ send_one(struct dhcp6_server *srv, const struct dest6 *p, const uint8_t *buf, si
 	char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))] __attribute__((aligned(8)));
 	struct msghdr mh = { .msg_control = cbuf, .msg_controllen = sizeof cbuf };
 
-	if (srv->tx == NULL)
-		srv->tx = udpq_new(srv->fd, D6_MAXREPLY, &tx_ops, srv);
 	memset(cbuf, 0, sizeof cbuf);
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 	cm->cmsg_level = IPPROTO_IPV6;
@@ -578,6 +576,7 @@ open_socket(struct dhcp6_server *srv)
 		log_err("dhcp6: port %d: %s", SERVER_PORT, strerror(errno));
 		return -1;
 	}
+	srv->tx = udpq_new(srv->fd, D6_MAXREPLY, &tx_ops, srv);
 	return ev_add_fd(srv->d->loop, srv->fd, EPOLLIN, on_readable, srv);
 }
 
@@ -596,6 +595,8 @@ dhcp6_init(struct daemon *d, void **self)
 	srv->d = d;
 	srv->fd = -1;
 	register_counters(srv);
+	prefault(rx_buf, sizeof rx_buf);
+	prefault(rx_cbuf, sizeof rx_cbuf);
 	if (load_duid(srv, inv->grid.state) < 0 ||
 	    (srv->leases = dhcp6_lease_open(d->store, lease_cap(inv))) == NULL) {
 		server_free(srv);
