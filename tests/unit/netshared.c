@@ -9,6 +9,7 @@
 #include "unit_inv.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -153,6 +154,21 @@ turns_until(struct evloop *loop, const struct fake *f, const uint64_t *drops, in
 		ev_run_once(loop, 10);
 }
 
+/* Threads of this process: a fresh daemon's first clients must not wait
+ * for the sync thread's clone (it was started on the first sync). */
+static int
+count_threads(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/task");
+
+	for (struct dirent *e; d && (e = readdir(d)) != NULL;)
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
 static void
 test_holdq_async(void)
 {
@@ -164,7 +180,10 @@ test_holdq_async(void)
 
 	a.fd = mkstemp(path);
 	unlink(path);
+	int threads = count_threads();
 	struct holdq *q = holdq_new(loop, 64, sizeof(int), &a_ops, &a, &syncs, &drops);
+	CHECK(count_threads() == threads + 1, "the sync thread runs before the first client "
+	    "(%d threads, %d before the queue)", count_threads(), threads);
 	a.f.dirty = true;
 	hold(q, 1, "ack-a", true);
 	ev_run_once(loop, 0);
