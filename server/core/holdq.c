@@ -270,10 +270,9 @@ holdq_new(struct evloop *loop, size_t maxlen, size_t destlen, const struct holdq
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->cv, NULL);
 	ev_add_turn_hook(loop, turn, q);
-	/* Ready before the first client: the thread, and room for a turn's
-	 * worth of replies in both batches, mapped. Started on the first
-	 * sync instead, the first clients of a fresh daemon waited for a
-	 * clone and a page fault per slot. */
+	/* Room for a turn's worth of replies in both batches, mapped before
+	 * the first client (who otherwise waited for a page fault per slot;
+	 * the thread is holdq_start's). */
 	struct batch *both[] = { &q->cur, &q->fly };
 	for (size_t i = 0; i < nelem(both); i++) {
 		struct batch *b = both[i];
@@ -281,9 +280,15 @@ holdq_new(struct evloop *loop, size_t maxlen, size_t destlen, const struct holdq
 		b->slots = emalloc(b->cap * q->stride);
 		prefault(b->slots, b->cap * q->stride);
 	}
-	if (ops->sync_begin && !start_thread(q))
-		log_debug("holdq: no sync thread yet: %s", strerror(errno));
 	return q;
+}
+
+void
+holdq_start(struct holdq *q)
+{
+	if (q->ops->sync_begin && !start_thread(q))
+		log_debug("holdq: no sync thread yet (the first sync tries again): %s",
+		    strerror(errno));
 }
 
 void
