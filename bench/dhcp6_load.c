@@ -80,7 +80,7 @@ send_msg(int i, int step)
 	memcpy(r + k, peer, 16);
 	k += 16;
 	k += opt(r + k, 9, m, n);
-	sendto(L.fd, r, k, 0, (struct sockaddr *)&srv, sizeof srv);
+	load_send(&L, &srv, sizeof srv, r, k);
 	load_sent(&L, i);
 }
 

@@ -58,7 +58,7 @@ send_msg(int i, int step)
 	if (n < 300)
 		n = 300;
 	for (int k = 0; k < nsrv; k++)
-		sendto(L.fd, p, n, 0, (struct sockaddr *)&srv[k], sizeof srv[k]);
+		load_send(&L, &srv[k], sizeof srv[k], p, n);
 	load_sent(&L, i);
 }
 

@@ -1,8 +1,10 @@
 /* The closed loop and statistics of the DHCP load generators
  * (load_common.h). */
+#define _GNU_SOURCE
 #include "load_common.h"
 
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -29,6 +31,45 @@ void
 load_sent(struct load *l, int i)
 {
 	l->cl[i].sent = load_now();
+}
+
+/* The datagrams of one pass, sent by flush. One process, one loop. */
+#define QMAX 256
+#define QMSG 1024
+static uint8_t qbuf[QMAX][QMSG];
+static struct sockaddr_storage qto[QMAX];
+static struct mmsghdr qm[QMAX];
+static struct iovec qiov[QMAX];
+static int nq;
+
+static void
+flush(struct load *l)
+{
+	for (int k = 0; k < nq;) {
+		int n = sendmmsg(l->fd, qm + k, (unsigned)(nq - k), 0);
+		if (n <= 0) {
+			/* Lost, as a datagram may be: the resend covers it. */
+			perror("load: sendmmsg");
+			break;
+		}
+		k += n;
+	}
+	nq = 0;
+}
+
+void
+load_send(struct load *l, const void *to, size_t tolen, const void *buf, size_t len)
+{
+	if (len > QMSG || tolen > sizeof qto[0])
+		abort();
+	if (nq == QMAX)
+		flush(l);
+	memcpy(qbuf[nq], buf, len);
+	memcpy(&qto[nq], to, tolen);
+	qiov[nq] = (struct iovec){ qbuf[nq], len };
+	qm[nq] = (struct mmsghdr){ .msg_hdr = { .msg_name = &qto[nq], .msg_namelen = (socklen_t)tolen,
+	    .msg_iov = &qiov[nq], .msg_iovlen = 1 } };
+	nq++;
 }
 
 void
@@ -87,23 +128,39 @@ tend(struct load *l, int *fl, int *inflight)
 	}
 }
 
-/* Every datagram waiting, to the protocol; the gap between two kept. */
+/* Every datagram waiting, to the protocol, up to 64 per recvmmsg; the
+ * gap between two batches kept. What the replies make the client send
+ * leaves at the end, together. */
 static void
 receive(struct load *l)
 {
+	enum { RX = 64 };
+	static uint8_t buf[RX][4096];
+	struct mmsghdr m[RX];
+	struct iovec iov[RX];
 	struct pollfd pfd = { l->fd, POLLIN, 0 };
-	uint8_t buf[4096];
-	ssize_t n;
+	int n;
 
 	if (poll(&pfd, 1, l->poll_ms) <= 0)
 		return;
-	while ((n = recv(l->fd, buf, sizeof buf, MSG_DONTWAIT)) > 0) {
+	do {
+		memset(m, 0, sizeof m);
+		for (int i = 0; i < RX; i++) {
+			iov[i] = (struct iovec){ buf[i], sizeof buf[i] };
+			m[i].msg_hdr.msg_iov = &iov[i];
+			m[i].msg_hdr.msg_iovlen = 1;
+		}
+		n = recvmmsg(l->fd, m, RX, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			break;
 		double t = load_now();
 		if (l->last_reply > 0 && t - l->last_reply > l->max_gap)
 			l->max_gap = t - l->last_reply;
 		l->last_reply = t;
-		l->reply(buf, (size_t)n);
-	}
+		for (int i = 0; i < n; i++)
+			l->reply(buf[i], m[i].msg_len);
+	} while (n == RX);
+	flush(l);
 }
 
 static int
@@ -134,6 +191,7 @@ load_run(struct load *l)
 			fl[inflight++] = next;
 			l->send(next++, 1);
 		}
+		flush(l);
 		if (l->done + l->failed >= l->nclients)
 			break;
 		receive(l);

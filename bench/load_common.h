@@ -45,6 +45,11 @@ double load_now(void);
 void load_init(struct load *l);
 /* Called by send: client i's message went now. */
 void load_sent(struct load *l, int i);
+/* Called by send instead of sendto: the datagram leaves with the others
+ * of this pass of the loop, in one sendmmsg (one system call for a
+ * window's messages, where a sendto each made the client's own work a
+ * large part of the latency it measured, on the server's two cores). */
+void load_send(struct load *l, const void *to, size_t tolen, const void *buf, size_t len);
 /* Called by reply: client i moves to step 2 (and its message is sent),
  * finishes, or fails (a NAK). Ignored unless the client waits. */
 void load_step2(struct load *l, int i);
