@@ -161,15 +161,28 @@ mac_parse(const char *s, uint8_t mac[6])
 void
 mac_format(const uint8_t mac[6], char out[18])
 {
-	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x",
-	    mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	static const char hex[] = "0123456789abcdef";
+
+	/* By hand: these three run several times per DHCP exchange (the
+	 * decision, the timeline, the journal), where snprintf's parsing
+	 * of its format was a measurable share of the daemon's CPU. */
+	for (int i = 0; i < 6; i++) {
+		out[3 * i] = hex[mac[i] >> 4];
+		out[3 * i + 1] = hex[mac[i] & 15];
+		out[3 * i + 2] = i < 5 ? ':' : '\0';
+	}
 }
 
 void
 mac_hex(const uint8_t mac[6], char out[13])
 {
-	snprintf(out, 13, "%02x%02x%02x%02x%02x%02x",
-	    mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	static const char hex[] = "0123456789abcdef";
+
+	for (int i = 0; i < 6; i++) {
+		out[2 * i] = hex[mac[i] >> 4];
+		out[2 * i + 1] = hex[mac[i] & 15];
+	}
+	out[12] = '\0';
 }
 
 bool
@@ -186,8 +199,17 @@ ip_parse(const char *s, uint32_t *ip)
 void
 ip_format(uint32_t ip, char out[16])
 {
-	snprintf(out, 16, "%u.%u.%u.%u",
-	    ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
+	char *p = out;
+
+	for (int shift = 24; shift >= 0; shift -= 8) {
+		unsigned b = (ip >> shift) & 0xff;
+		if (b >= 100)
+			*p++ = (char)('0' + b / 100);
+		if (b >= 10)
+			*p++ = (char)('0' + b / 10 % 10);
+		*p++ = (char)('0' + b % 10);
+		*p++ = shift ? '.' : '\0';
+	}
 }
 
 uint32_t

@@ -80,6 +80,17 @@ test_parsers(void)
 	CHECK(ip_parse("10.1.2.3", &a) && a == 0x0a010203, "IP parse");
 	ip_format(a, ip);
 	CHECK_STR(ip, "10.1.2.3", "IP format");
+	ip_format(0, ip);
+	CHECK_STR(ip, "0.0.0.0", "IP format: zeros");
+	ip_format(0xffffffff, ip);
+	CHECK_STR(ip, "255.255.255.255", "IP format: the longest");
+	ip_format(0x640a6309, ip);
+	CHECK_STR(ip, "100.10.99.9", "IP format: one, two and three digits");
+	const uint8_t edge[6] = { 0, 0xff, 0x0f, 0xf0, 0xa5, 0x5a };
+	mac_format(edge, out);
+	mac_hex(edge, hex);
+	CHECK_STR(out, "00:ff:0f:f0:a5:5a", "MAC format: every nibble");
+	CHECK_STR(hex, "00ff0ff0a55a", "MAC hex: every nibble");
 	CHECK(!ip_parse("10.1.2", &a) && !ip_parse("10.1.2.256", &a), "bad IPs");
 	CHECK(cidr_parse("10.1.0.0/16", &net, &prefix) && prefix == 16 && net == 0x0a010000, "CIDR");
 	CHECK(!cidr_parse("10.1.0.1/16", &net, &prefix), "CIDR with host bits");
