@@ -19,6 +19,12 @@ LDFLAGS  += -fsanitize=address,undefined
 else
 BUILD    ?= build
 endif
+# Full RELRO: every symbol bound at start and the GOT read-only after, as
+# Debian's hardening=+all builds the package, so that `make` builds what
+# the package ships (a daemon that parses untrusted packets). No lazy
+# symbol lookup in the first packets' path either (no latency change
+# measured on this VM).
+LDFLAGS  += -Wl,-z,relro,-z,now
 
 SRCS     := $(wildcard server/*.c server/*/*.c)
 HDRS     := $(wildcard server/*.h server/*/*.h)
