@@ -152,6 +152,9 @@ main(int argc, char **argv)
 	bool_rapid = argc > 7 && strcmp(argv[7], "rapid") == 0;
 	load_init(&L);
 	advs = calloc((size_t)L.nclients, sizeof *advs);
+	if (advs == NULL)
+		return 1;
+	load_touch(advs, (size_t)L.nclients * sizeof *advs);
 	L.fd = socket(AF_INET6, SOCK_DGRAM, 0);
 	int big = 4 << 20;
 	setsockopt(L.fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);

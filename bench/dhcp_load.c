@@ -118,6 +118,9 @@ main(int argc, char **argv)
 	macbyte = argc > 5 ? (uint8_t)strtol(argv[5], NULL, 0) : 0x42;
 	load_init(&L);
 	offers = calloc((size_t)L.nclients, sizeof *offers);
+	if (offers == NULL)
+		return 1;
+	load_touch(offers, (size_t)L.nclients * sizeof *offers);
 	struct sockaddr_in me = { .sin_family = AF_INET, .sin_port = htons(67) };
 	me.sin_addr.s_addr = giaddr;
 	L.fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);

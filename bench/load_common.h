@@ -43,6 +43,9 @@ struct load {
 double load_now(void);
 /* Allocates the clients and latencies for l->nclients. */
 void load_init(struct load *l);
+/* Writes a byte of every page of p[0..n), so the first window does not
+ * pay the client's page faults. */
+void load_touch(void *p, size_t n);
 /* Called by send: client i's message went now. */
 void load_sent(struct load *l, int i);
 /* Called by send instead of sendto: the datagram leaves with the others
