@@ -140,6 +140,41 @@ dpid=$(cat "$pidf" 2>/dev/null)
 check "detached daemon runs" kill -0 "$dpid"
 kill -HUP "$dpid" 2>/dev/null; sleep 0.2
 check "detached daemon survives SIGHUP" kill -0 "$dpid"
+# A lease from the detached daemon: its ACK waits for the journal's sync,
+# which runs in a thread; a thread started before daemon()'s fork is not
+# in the child, and no ACK would ever come (a version did that).
+ip -n $NS addr add 10.9.0.1/24 dev lo
+ack=$(ip netns exec $NS timeout 20 python3 - <<'EOP' 2>&1
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.9.0.1", 67))          # the relay's port: replies go to giaddr:67
+s.settimeout(5)
+mac = bytes([2, 0, 0, 0x9d, 0, 1])
+def msg(t, extra=b""):
+    p = bytearray(240)
+    p[0:4] = bytes([1, 1, 6, 1])
+    p[4:8] = struct.pack("!I", 0x5eed)
+    p[24:28] = socket.inet_aton("10.9.0.1")
+    p[28:34] = mac
+    p[236:240] = b"\x63\x82\x53\x63"
+    return bytes(p) + bytes([53, 1, t]) + extra + b"\xff"
+def answer():
+    b, _ = s.recvfrom(1500)
+    i, o = 240, {}
+    while i + 1 < len(b) and b[i] != 255:
+        o[b[i]] = b[i + 2:i + 2 + b[i + 1]]; i += 2 + b[i + 1]
+    return o.get(53, b"?")[0], b[16:20], o.get(54, b"")
+s.sendto(msg(1), ("10.9.0.1", 16767))
+t, yi, sid = answer()
+if t != 2:
+    sys.exit("no OFFER (type %d)" % t)
+s.sendto(msg(3, bytes([50, 4]) + yi + bytes([54, 4]) + sid), ("10.9.0.1", 16767))
+t, yi, sid = answer()
+print("ACK" if t == 5 else "type %d" % t, socket.inet_ntoa(yi))
+EOP
+)
+check "the detached daemon hands out a lease: ACK after its sync ($ack)" \
+	sh -c "echo '$ack' | grep -q '^ACK 10.9.0.1[0-9][0-9]$' && grep -q '020000' '$T_TMP/state/dhcp.leases'"
 kill -TERM "$dpid" 2>/dev/null
 wait_for 10 sh -c "! kill -0 $dpid"; check "detached daemon stops on SIGTERM" [ $? -eq 0 ]
 check "pidfile removed on a clean exit" [ ! -e "$pidf" ]
