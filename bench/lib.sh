@@ -13,7 +13,7 @@ bench_init() {
 	CIF=gb$1c$$
 	PIDS=""
 	trap bench_cleanup EXIT
-	trap 'exit 1' INT TERM
+	trap 'exit 1' INT TERM HUP PIPE
 }
 
 bench_cleanup() {
