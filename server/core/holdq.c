@@ -50,6 +50,7 @@ struct holdq {
 	int job_err;
 	int donefd;                 /* eventfd: the thread finished a job */
 	struct ev_timer retry;      /* the next sync after a failed one */
+	struct ev_timer start;      /* the thread's start, at the first loop turn */
 };
 
 static uint8_t *
@@ -251,6 +252,20 @@ on_retry(void *arg)
 	start_flight(arg);
 }
 
+/* The sync thread starts at the first loop turn, as HTTP's and power's
+ * threads do: after the detaching fork (which keeps only the calling
+ * thread) and the privilege drop (which no thread may meet), and before
+ * the first client, who would otherwise wait for the clone. */
+static void
+on_start(void *arg)
+{
+	struct holdq *q = arg;
+
+	if (!start_thread(q))
+		log_debug("holdq: no sync thread yet (the first sync tries again): %s",
+		    strerror(errno));
+}
+
 struct holdq *
 holdq_new(struct evloop *loop, size_t maxlen, size_t destlen, const struct holdq_ops *ops,
     void *arg, uint64_t *syncs, uint64_t *drops)
@@ -267,12 +282,14 @@ holdq_new(struct evloop *loop, size_t maxlen, size_t destlen, const struct holdq
 	q->stride = 16 + ALIGN16(destlen) + ALIGN16(maxlen);
 	q->job_fd = q->donefd = -1;
 	ev_timer_init(&q->retry, on_retry, q);
+	ev_timer_init(&q->start, on_start, q);
+	if (ops->sync_begin)
+		ev_timer_arm(loop, &q->start, 0);
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->cv, NULL);
 	ev_add_turn_hook(loop, turn, q);
 	/* Room for a turn's worth of replies in both batches, mapped before
-	 * the first client (who otherwise waited for a page fault per slot;
-	 * the thread is holdq_start's). */
+	 * the first client (who otherwise waited for a page fault per slot). */
 	struct batch *both[] = { &q->cur, &q->fly };
 	for (size_t i = 0; i < nelem(both); i++) {
 		struct batch *b = both[i];
@@ -281,14 +298,6 @@ holdq_new(struct evloop *loop, size_t maxlen, size_t destlen, const struct holdq
 		prefault(b->slots, b->cap * q->stride);
 	}
 	return q;
-}
-
-void
-holdq_start(struct holdq *q)
-{
-	if (q->ops->sync_begin && !start_thread(q))
-		log_debug("holdq: no sync thread yet (the first sync tries again): %s",
-		    strerror(errno));
 }
 
 void
@@ -308,6 +317,7 @@ holdq_free(struct holdq *q)
 	}
 	ev_del_turn_hook(q->loop, turn, q);
 	ev_timer_stop(q->loop, &q->retry);
+	ev_timer_stop(q->loop, &q->start);
 	pthread_cond_destroy(&q->cv);
 	pthread_mutex_destroy(&q->mu);
 	free(q->cur.slots);

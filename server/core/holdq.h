@@ -55,12 +55,9 @@ struct holdq_ops {
 
 /* A queue for replies of at most maxlen bytes with a destination of
  * destlen bytes; it registers its end-of-turn hook on loop. syncs counts
- * each sync, drops each reply a failed sync kept back (both may be NULL). */
-/* Starts the sync thread now rather than at the first sync, whose
- * clients would wait for the clone. Call it from the module's started
- * hook: that runs after the daemon detached, and a fork keeps only the
- * thread that called it. */
-void holdq_start(struct holdq *q);
+ * each sync, drops each reply a failed sync kept back (both may be NULL).
+ * With sync_begin, the sync thread starts at the loop's first turn (after
+ * the daemon's fork and privilege drop), not at the first sync. */
 struct holdq *holdq_new(struct evloop *loop, size_t maxlen, size_t destlen,
     const struct holdq_ops *ops, void *arg, uint64_t *syncs, uint64_t *drops);
 /* Commits what is held, removes the hook and frees q (NULL is fine). */

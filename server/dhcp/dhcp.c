@@ -532,6 +532,8 @@ dhcp_init(struct daemon *d, void **self)
 	struct dhcp_server *srv = ecalloc(1, sizeof *srv);
 	srv->d = d;
 	register_counters(srv);
+	prefault(rx_buf, sizeof rx_buf);
+	prefault(rx_cbuf, sizeof rx_cbuf);
 	if ((srv->leases = dhcp_lease_open(d->store)) == NULL) {
 		server_free(srv);
 		return -1;
@@ -549,21 +551,6 @@ dhcp_init(struct daemon *d, void **self)
 	*self = srv;
 	log_info("dhcp: listening on port %d%s; %lu lease record(s)", inv->grid.dhcp_port,
 	    proxy ? " and the proxy port" : "", dhcp_lease_count(srv->leases));
-	return 0;
-}
-
-/* After the daemon detached (its fork keeps one thread and shares every
- * page until the parent is gone): the sync thread, and the receive slots
- * mapped, so that the first clients wait for neither. */
-static int
-dhcp_started(void *self, struct daemon *d)
-{
-	struct dhcp_server *srv = self;
-
-	(void)d;
-	prefault(rx_buf, sizeof rx_buf);
-	prefault(rx_cbuf, sizeof rx_cbuf);
-	holdq_start(srv->held);
 	return 0;
 }
 
@@ -592,7 +579,6 @@ static const struct subcommand dhcp_commands[] = {
 const struct module dhcp_module = {
 	.name = "dhcp",
 	.init = dhcp_init,
-	.started = dhcp_started,
 	.reload = dhcp_reload,
 	.shutdown = dhcp_shutdown,
 	.commands = dhcp_commands,

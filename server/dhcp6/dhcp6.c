@@ -595,6 +595,8 @@ dhcp6_init(struct daemon *d, void **self)
 	srv->d = d;
 	srv->fd = -1;
 	register_counters(srv);
+	prefault(rx_buf, sizeof rx_buf);
+	prefault(rx_cbuf, sizeof rx_cbuf);
 	if (load_duid(srv, inv->grid.state) < 0 ||
 	    (srv->leases = dhcp6_lease_open(d->store, lease_cap(inv))) == NULL) {
 		server_free(srv);
@@ -619,19 +621,6 @@ dhcp6_init(struct daemon *d, void **self)
 	*self = srv;
 	log_info("dhcp6: listening on port %d; %lu lease record(s)", SERVER_PORT,
 	    dhcp6_lease_count(srv->leases));
-	return 0;
-}
-
-/* After the daemon detached: as DHCPv4's (dhcp_started). */
-static int
-dhcp6_started(void *self, struct daemon *d)
-{
-	struct dhcp6_server *srv = self;
-
-	(void)d;
-	prefault(rx_buf, sizeof rx_buf);
-	prefault(rx_cbuf, sizeof rx_cbuf);
-	holdq_start(srv->held);
 	return 0;
 }
 
@@ -660,7 +649,6 @@ static const struct subcommand dhcp6_commands[] = {
 const struct module dhcp6_module = {
 	.name = "dhcp6",
 	.init = dhcp6_init,
-	.started = dhcp6_started,
 	.reload = dhcp6_reload,
 	.shutdown = dhcp6_shutdown,
 	.commands = dhcp6_commands,
