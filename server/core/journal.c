@@ -13,11 +13,12 @@
 #include <unistd.h>
 
 /* The file is kept ahead of its records by up to this much padding
- * (spaces, no newline; about 12 000 DHCP records), so that a record overwrites bytes the file already has and
- * fdatasync writes the data alone: appending would change the size, and
- * every sync would write the inode too (a third of each sync's time on
- * ext4 here). The padding is one last line of spaces without a newline:
- * replay takes it for nothing, text tools see blank space. */
+ * (spaces, no newline; about 12 000 DHCP records), so that a record
+ * overwrites bytes the file already has and fdatasync writes the data
+ * alone: appending would change the size, and every sync would write the
+ * inode too (a third of each sync's time on ext4 here). The padding is
+ * one last line of spaces without a newline: replay takes it for
+ * nothing, text tools see blank space. */
 #define JOURNAL_PAD ((off_t)1024 * 1024)
 /* Records waiting to be written are capped: while the disk refuses them
  * (full, failing) every sync fails and they stay, and a client asking in
