@@ -247,6 +247,24 @@ dhcp_readable(struct client *c)
 	}
 }
 
+/* A step's next try on a socket of its own: the last one's dropped, the
+ * tries counted (gave_up: the client failed with it), a new socket bound
+ * to the client's address. -1 when the client has failed. */
+static int
+retry_socket(struct client *c, int type, const char *gave_up, const char *no_socket)
+{
+	int fd;
+
+	drop_fd(c);
+	if (c->tries++ >= STEP_TRIES) {
+		fail(c, gave_up);
+		return -1;
+	}
+	if ((fd = bound_socket(type, c->ip, 0)) < 0)
+		fail(c, no_socket);
+	return fd;
+}
+
 /* ---- TFTP: lock-step, blksize 1468 ---- */
 
 static void
@@ -256,15 +274,8 @@ tftp_try(struct client *c)
 	int fd, len;
 	struct sockaddr_in to = server(A.tftp);
 
-	drop_fd(c);
-	if (c->tries++ >= STEP_TRIES) {
-		fail(c, "tftp: loader not fetched");
+	if ((fd = retry_socket(c, SOCK_DGRAM, "tftp: loader not fetched", "tftp: no socket")) < 0)
 		return;
-	}
-	if ((fd = bound_socket(SOCK_DGRAM, c->ip, 0)) < 0) {
-		fail(c, "tftp: no socket");
-		return;
-	}
 	watch(c, fd, K_TFTP, EPOLLIN);
 	len = snprintf(rrq, sizeof rrq, "%c%c%s%coctet%cblksize%c%d%c", 0, 1, c->file, 0, 0, 0, BLKSIZE, 0);
 	sendto(fd, rrq, (size_t)len, 0, (struct sockaddr *)&to, sizeof to);
@@ -341,15 +352,8 @@ http_try(struct client *c)
 	int fd;
 	struct sockaddr_in to = server(A.http);
 
-	drop_fd(c);
-	if (c->tries++ >= STEP_TRIES) {
-		fail(c, "http: GET failed");
+	if ((fd = retry_socket(c, SOCK_STREAM, "http: GET failed", "http: no socket")) < 0)
 		return;
-	}
-	if ((fd = bound_socket(SOCK_STREAM, c->ip, 0)) < 0) {
-		fail(c, "http: no socket");
-		return;
-	}
 	if (connect(fd, (struct sockaddr *)&to, sizeof to) < 0 && errno != EINPROGRESS) {
 		close(fd);
 		c->deadline = now() + 0.5;              /* as storm.py: wait, try again */
