@@ -71,6 +71,13 @@
 #define MAXPEND                8        /* solicited unicast RAs queued per interface */
 #define UNICAST_PER_SEC        20       /* solicited unicast RAs per interface per second */
 #define MAXIFS                 64
+/* An interface that has just come up has no usable link-local address
+ * until duplicate address detection ends (1-2 s by default), and a send
+ * from it fails with EADDRNOTAVAIL. What could not go out then is tried
+ * again every LL_RETRY_MS, for at most LL_WAIT_MS (a link that never gets
+ * one must not keep a timer spinning). */
+#define LL_RETRY_MS            250
+#define LL_WAIT_MS             10000
 
 struct ra_server;
 
@@ -100,6 +107,8 @@ struct raif {
 	int initial_left;
 	struct ev_timer t_unsol;
 	struct ev_timer t_resp;
+	uint64_t ll_since;          /* sends failing for want of a link-local, since; 0: not */
+	bool rs_pending;            /* the start-up RS is still to go out */
 	bool resp_mcast;
 	struct in6_addr resp_to[MAXPEND];
 	int nresp;
@@ -194,34 +203,78 @@ send_to(struct raif *f, const struct in6_addr *to, const uint8_t *buf, size_t le
 	struct in6_pktinfo *pi = (struct in6_pktinfo *)CMSG_DATA(cm);
 	pi->ipi6_ifindex = (unsigned)f->index;   /* source: the kernel's link-local there */
 	if (sendmsg(srv->fd, &mh, 0) < 0) {
+		int err = errno;
 		(*srv->m_send_err)++;
-		log_limited(&srv->rl_send, LOG_WARNING, "ra: %s: send: %s", f->name, strerror(errno));
+		if (err == EADDRNOTAVAIL)
+			log_limited(&srv->rl_send, LOG_INFO, "ra: %s: no usable link-local address yet "
+			    "(duplicate address detection): sending when there is", f->name);
+		else
+			log_limited(&srv->rl_send, LOG_WARNING, "ra: %s: send: %s", f->name, strerror(err));
+		errno = err;
 		return false;
 	}
+	f->ll_since = 0;
 	return true;
 }
 
-static void
+/* After a send failed: true if it failed for want of a link-local address
+ * and is worth trying again LL_RETRY_MS from now. */
+static bool
+retry_for_link_local(struct raif *f)
+{
+	uint64_t now = ev_now(f->srv->d->loop);
+
+	if (errno != EADDRNOTAVAIL)
+		return false;
+	if (f->ll_since == 0)
+		f->ll_since = now;
+	return now - f->ll_since < LL_WAIT_MS;
+}
+
+/* Sends one RA; false (errno set) if it did not go out. */
+static bool
 send_ra(struct raif *f, const struct in6_addr *to, bool solicited)
 {
 	uint8_t buf[96];
 	size_t len = ra_build(buf, sizeof buf, f->managed, f->other, f->has_onlink ? f->onlink : NULL,
 	    f->onlink_len, f->has_mac ? f->mac : NULL);
 
-	if (len && send_to(f, to, buf, len))
-		(*(solicited ? f->srv->m_sent_sol : f->srv->m_sent_unsol))++;
+	if (len == 0) {
+		errno = EMSGSIZE;
+		return false;
+	}
+	if (!send_to(f, to, buf, len))
+		return false;
+	(*(solicited ? f->srv->m_sent_sol : f->srv->m_sent_unsol))++;
 	if (IN6_IS_ADDR_MULTICAST(to))
 		f->last_mcast = ev_now(f->srv->d->loop);
+	return true;
 }
 
-static void
+static bool
 send_rs(struct raif *f)
 {
 	uint8_t buf[32];
 	size_t len = rs_build(buf, sizeof buf, f->has_mac ? f->mac : NULL);
 
-	if (len)
-		send_to(f, &all_routers, buf, len);
+	if (len == 0) {
+		errno = EMSGSIZE;
+		return false;
+	}
+	return send_to(f, &all_routers, buf, len);
+}
+
+/* The start-up probe (auto mode): our RS, then PROBE_MS for other
+ * routers' answers before we advertise. An RS that could not go out
+ * (no link-local yet) is sent again when it can, and the probe waits
+ * from then: a router already on the link must be heard before we speak. */
+static void
+probe(struct raif *f)
+{
+	uint64_t now = ev_now(f->srv->d->loop);
+
+	f->probe_until = now + PROBE_MS;
+	f->rs_pending = !send_rs(f) && retry_for_link_local(f);
 }
 
 static void
@@ -243,12 +296,24 @@ static void
 on_unsolicited(void *arg)
 {
 	struct raif *f = arg;
-	uint64_t now = ev_now(f->srv->d->loop);
+	struct evloop *loop = f->srv->d->loop;
+	uint64_t now = ev_now(loop);
 
-	if (active(f, now) && now - f->last_mcast >= MIN_DELAY_BETWEEN_MS) {
-		send_ra(f, &all_nodes, false);
-		if (f->initial_left > 0)
-			f->initial_left--;
+	if (f->rs_pending) {
+		probe(f);
+		if (f->rs_pending) {
+			ev_timer_arm(loop, &f->t_unsol, LL_RETRY_MS);
+			return;
+		}
+	} else if (active(f, now) && now - f->last_mcast >= MIN_DELAY_BETWEEN_MS) {
+		if (send_ra(f, &all_nodes, false)) {
+			if (f->initial_left > 0)
+				f->initial_left--;
+		} else if (retry_for_link_local(f)) {
+			/* Not sent: it still counts as to come. */
+			ev_timer_arm(loop, &f->t_unsol, LL_RETRY_MS);
+			return;
+		}
 	}
 	arm_unsolicited(f);
 }
@@ -274,10 +339,19 @@ on_respond(void *arg)
 			ev_timer_arm(loop, &f->t_resp, MIN_DELAY_BETWEEN_MS - (now - f->last_mcast));
 			return;
 		}
-		send_ra(f, &all_nodes, true);
+		if (!send_ra(f, &all_nodes, true) && retry_for_link_local(f)) {
+			ev_timer_arm(loop, &f->t_resp, LL_RETRY_MS);
+			return;
+		}
 	} else
 		for (int i = 0; i < f->nresp; i++)
-			send_ra(f, &f->resp_to[i], true);
+			if (!send_ra(f, &f->resp_to[i], true) && retry_for_link_local(f)) {
+				/* These solicitations are answered when we can. */
+				memmove(f->resp_to, f->resp_to + i, (size_t)(f->nresp - i) * sizeof f->resp_to[0]);
+				f->nresp -= i;
+				ev_timer_arm(loop, &f->t_resp, LL_RETRY_MS);
+				return;
+			}
 	f->nresp = 0;
 	f->resp_mcast = false;
 }
@@ -509,11 +583,12 @@ if_start(struct raif *f)
 		log_warn("ra: %s: joining ff02::2: %s; router solicitations will go unseen", f->name,
 		    strerror(errno));
 	f->initial_left = INITIAL_COUNT;
-	if (f->mode == RA_AUTO) {
-		f->probe_until = ev_now(srv->d->loop) + PROBE_MS;
-		send_rs(f);
-	}
-	arm_unsolicited(f);
+	if (f->mode == RA_AUTO)
+		probe(f);
+	if (f->rs_pending)
+		ev_timer_arm(srv->d->loop, &f->t_unsol, LL_RETRY_MS);
+	else
+		arm_unsolicited(f);
 	log_info("ra: %s: router advertisements %s", f->name,
 	    f->mode == RA_ON ? "on" : f->mode == RA_OFF ? "off" : "auto (only while no other router advertises)");
 }
