@@ -108,6 +108,7 @@ struct raif {
 	struct ev_timer t_unsol;
 	struct ev_timer t_resp;
 	uint64_t ll_since;          /* sends failing for want of a link-local, since; 0: not */
+	bool ll_gave_up;            /* ... for LL_WAIT_MS: said once, no more retries */
 	bool rs_pending;            /* the start-up RS is still to go out */
 	bool resp_mcast;
 	struct in6_addr resp_to[MAXPEND];
@@ -205,30 +206,42 @@ send_to(struct raif *f, const struct in6_addr *to, const uint8_t *buf, size_t le
 	if (sendmsg(srv->fd, &mh, 0) < 0) {
 		int err = errno;
 		(*srv->m_send_err)++;
-		if (err == EADDRNOTAVAIL)
-			log_limited(&srv->rl_send, LOG_INFO, "ra: %s: no usable link-local address yet "
-			    "(duplicate address detection): sending when there is", f->name);
-		else
+		/* Said once per wait, not per retry (four a second). */
+		if (err == EADDRNOTAVAIL && f->ll_since == 0)
+			log_info("ra: %s: no usable link-local address yet (duplicate address detection): "
+			    "sending when there is", f->name);
+		else if (err != EADDRNOTAVAIL)
 			log_limited(&srv->rl_send, LOG_WARNING, "ra: %s: send: %s", f->name, strerror(err));
 		errno = err;
 		return false;
 	}
 	f->ll_since = 0;
+	f->ll_gave_up = false;
 	return true;
 }
 
-/* After a send failed: true if it failed for want of a link-local address
- * and is worth trying again LL_RETRY_MS from now. */
+/* After a send failed: if it failed for want of a link-local address and
+ * the wait is not over, t fires again LL_RETRY_MS from now and the caller
+ * keeps what it could not send. */
 static bool
-retry_for_link_local(struct raif *f)
+retry_later(struct raif *f, struct ev_timer *t)
 {
-	uint64_t now = ev_now(f->srv->d->loop);
+	struct evloop *loop = f->srv->d->loop;
+	uint64_t now = ev_now(loop);
 
 	if (errno != EADDRNOTAVAIL)
 		return false;
 	if (f->ll_since == 0)
 		f->ll_since = now;
-	return now - f->ll_since < LL_WAIT_MS;
+	if (now - f->ll_since >= LL_WAIT_MS) {
+		if (!f->ll_gave_up)
+			log_warn("ra: %s: still no usable link-local address after %d s: nothing is sent "
+			    "on this link until it has one", f->name, LL_WAIT_MS / 1000);
+		f->ll_gave_up = true;
+		return false;
+	}
+	ev_timer_arm(loop, t, LL_RETRY_MS);
+	return true;
 }
 
 /* Sends one RA; false (errno set) if it did not go out. */
@@ -264,19 +277,6 @@ send_rs(struct raif *f)
 	return send_to(f, &all_routers, buf, len);
 }
 
-/* The start-up probe (auto mode): our RS, then PROBE_MS for other
- * routers' answers before we advertise. An RS that could not go out
- * (no link-local yet) is sent again when it can, and the probe waits
- * from then: a router already on the link must be heard before we speak. */
-static void
-probe(struct raif *f)
-{
-	uint64_t now = ev_now(f->srv->d->loop);
-
-	f->probe_until = now + PROBE_MS;
-	f->rs_pending = !send_rs(f) && retry_for_link_local(f);
-}
-
 static void
 arm_unsolicited(struct raif *f)
 {
@@ -292,6 +292,20 @@ arm_unsolicited(struct raif *f)
 	ev_timer_arm(loop, &f->t_unsol, delay);
 }
 
+/* The start-up probe (auto mode): our RS, then PROBE_MS for other
+ * routers' answers before we advertise. An RS that could not go out
+ * (no link-local yet) is sent again from t_unsol when it can, and the
+ * probe waits from then: a router already on the link must be heard
+ * before we speak. */
+static void
+probe(struct raif *f)
+{
+	f->probe_until = ev_now(f->srv->d->loop) + PROBE_MS;
+	f->rs_pending = !send_rs(f) && retry_later(f, &f->t_unsol);
+	if (!f->rs_pending)
+		arm_unsolicited(f);
+}
+
 static void
 on_unsolicited(void *arg)
 {
@@ -299,20 +313,17 @@ on_unsolicited(void *arg)
 	struct evloop *loop = f->srv->d->loop;
 	uint64_t now = ev_now(loop);
 
-	if (f->rs_pending) {
+	if (f->rs_pending && f->mode == RA_AUTO) {
 		probe(f);
-		if (f->rs_pending) {
-			ev_timer_arm(loop, &f->t_unsol, LL_RETRY_MS);
-			return;
-		}
-	} else if (active(f, now) && now - f->last_mcast >= MIN_DELAY_BETWEEN_MS) {
+		return;
+	}
+	f->rs_pending = false;
+	if (active(f, now) && now - f->last_mcast >= MIN_DELAY_BETWEEN_MS) {
 		if (send_ra(f, &all_nodes, false)) {
 			if (f->initial_left > 0)
 				f->initial_left--;
-		} else if (retry_for_link_local(f)) {
-			/* Not sent: it still counts as to come. */
-			ev_timer_arm(loop, &f->t_unsol, LL_RETRY_MS);
-			return;
+		} else if (retry_later(f, &f->t_unsol)) {
+			return;     /* not sent: it still counts as to come */
 		}
 	}
 	arm_unsolicited(f);
@@ -339,17 +350,14 @@ on_respond(void *arg)
 			ev_timer_arm(loop, &f->t_resp, MIN_DELAY_BETWEEN_MS - (now - f->last_mcast));
 			return;
 		}
-		if (!send_ra(f, &all_nodes, true) && retry_for_link_local(f)) {
-			ev_timer_arm(loop, &f->t_resp, LL_RETRY_MS);
+		if (!send_ra(f, &all_nodes, true) && retry_later(f, &f->t_resp))
 			return;
-		}
 	} else
 		for (int i = 0; i < f->nresp; i++)
-			if (!send_ra(f, &f->resp_to[i], true) && retry_for_link_local(f)) {
+			if (!send_ra(f, &f->resp_to[i], true) && retry_later(f, &f->t_resp)) {
 				/* These solicitations are answered when we can. */
 				memmove(f->resp_to, f->resp_to + i, (size_t)(f->nresp - i) * sizeof f->resp_to[0]);
 				f->nresp -= i;
-				ev_timer_arm(loop, &f->t_resp, LL_RETRY_MS);
 				return;
 			}
 	f->nresp = 0;
@@ -585,8 +593,6 @@ if_start(struct raif *f)
 	f->initial_left = INITIAL_COUNT;
 	if (f->mode == RA_AUTO)
 		probe(f);
-	if (f->rs_pending)
-		ev_timer_arm(srv->d->loop, &f->t_unsol, LL_RETRY_MS);
 	else
 		arm_unsolicited(f);
 	log_info("ra: %s: router advertisements %s", f->name,
