@@ -2,9 +2,10 @@
 # The auth server's Ed448 work off the event loop (issue 21): DHCP and HTTP
 # latency with the daemon idle, then while 8 connections flood AuthPAK
 # requests (bench/auth_flood.py: an AuthPAK Ticketreq for a made-up user
-# each, the server's Y read, a hang-up; from 300 source addresses, more
-# than the failure and request limiters' tables of 256 hold, so that
-# their eviction lets it through: the flood the limits concede, docs/auth.md),
+# each, the server's Y read, a hang-up; spread over 300 source addresses,
+# so that at the rate the key process answers (about 500 a second here)
+# no address goes over the per-source limit of two a second, and no user
+# is asked for twice: the flood the limits concede, docs/auth.md),
 # printed as flood/idle ratios. Target: within 2x. A flood the server
 # refused would prove nothing: the bench fails unless its AuthPAKs were
 # answered (gridboot_auth_requests_total{type="pak"} moved).
