@@ -3,12 +3,19 @@
 # and curl helpers. Not a test itself (tests/run.sh runs only
 # tests/integration/*.sh).
 
-# A free port for the daemon: high, derived from our PID, checked with ss.
+# Free ports for the daemon: HTTP_PORT and the three after it (TFTP, DHCP,
+# proxyDHCP), derived from our PID, below the kernel's ephemeral range
+# (32768 on), where a client's source port of another test could take one
+# between our check and the bind, and checked with ss for sockets in any
+# state, not only listeners: a connected socket on the port makes the
+# daemon's dual-stack bind fail too (http_limits once failed "Address
+# already in use" on 32898).
 http_pick_port() {
-	HTTP_PORT=$((20000 + ($$ * 7) % 30000))
+	HTTP_PORT=$((10000 + ($$ * 7) % 22000))
 	i=0
-	while ss -ltnH "sport = :$HTTP_PORT" | grep -q . && [ $i -lt 100 ]; do
-		HTTP_PORT=$((HTTP_PORT + 1)); i=$((i + 1))
+	while ss -tuanH "( sport = :$HTTP_PORT or sport = :$((HTTP_PORT + 1)) or sport = :$((HTTP_PORT + 2)) or sport = :$((HTTP_PORT + 3)) )" |
+	    grep -q . && [ $i -lt 100 ]; do
+		HTTP_PORT=$((HTTP_PORT + 4)); i=$((i + 1))
 	done
 	BASE="http://127.0.0.1:$HTTP_PORT"
 }
