@@ -7,7 +7,10 @@
 # ext4 disk: gridbootd fdatasyncs its journal before every ACK (group
 # commit), Kea's memfile appends without a sync, dnsmasq rewrites its
 # lease file. Prints the ratios, and the p99 with and without the first
-# window of exchanges (load_common.h).
+# window of exchanges (load_common.h). Beside them, in the same runs, the
+# floor (bench/dhcp_floor.c): a responder that does no work, without and
+# with one fdatasync per turn, so the latencies can be read against what
+# this machine's network and disk cost before any server's work.
 #   DHCP_BENCH_CLIENTS (default 5000), DHCP_BENCH_WINDOW (default 64),
 #   DHCP_BENCH_RUNS (default 3; the median run is reported)
 set -u
@@ -23,6 +26,7 @@ BENCH_TMP=$tmp
 bench_init dhcp
 bench_need bench/dhcp.sh dnsmasq kea-dhcp4 ip cc
 cc -O2 -o "$tmp/dhcp_load" bench/dhcp_load.c bench/load_common.c || exit 1
+cc -O2 -Wall -o "$tmp/dhcp_floor" bench/dhcp_floor.c || exit 1
 bench_link 10.92.0.2/16 10.92.0.1/16
 
 cat >"$tmp/grid.cfg" <<EOC
@@ -79,6 +83,16 @@ run_dnsmasq() {
 	kill $BENCH_PID; wait $BENCH_PID 2>/dev/null
 }
 
+# run_floor sync|nosync MACBYTE
+run_floor() {
+	bench_serve "$tmp/dhcp_floor" 10.92.0.1 "$tmp/floor.journal" "$1" >"$tmp/floor.log" 2>&1
+	sleep 0.5
+	load "$2"
+	kill $BENCH_PID; wait $BENCH_PID 2>/dev/null
+}
+
+: >"$tmp/fl0.res"
+: >"$tmp/fl1.res"
 : >"$tmp/gb.res"
 : >"$tmp/dm.res"
 : >"$tmp/kea.res"
@@ -87,15 +101,21 @@ while [ $i -lt "$RUNS" ]; do
 	run_gridbootd $((0x10 + i)) >>"$tmp/gb.res"
 	run_kea $((0x30 + i)) >>"$tmp/kea.res"
 	run_dnsmasq $((0x20 + i)) >>"$tmp/dm.res"
+	run_floor nosync $((0x50 + i)) >>"$tmp/fl0.res"
+	run_floor sync $((0x58 + i)) >>"$tmp/fl1.res"
 	i=$((i + 1))
 done
 gb=$(median "$tmp/gb.res")
 dm=$(median "$tmp/dm.res")
 kea=$(median "$tmp/kea.res")
+fl0=$(median "$tmp/fl0.res")
+fl1=$(median "$tmp/fl1.res")
 echo "dhcp: $N clients, $W in flight, median of $RUNS runs"
 echo "dhcp: gridbootd: $gb"
 echo "dhcp: kea-dhcp4: $kea"
 echo "dhcp: dnsmasq:   $dm"
+echo "dhcp: floor, no work, no sync:  $fl0"
+echo "dhcp: floor, no work, fdatasync: $fl1"
 field() { echo "$1" | awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }'; }
 awk -v a="$(field "$gb" dora_per_s)" -v b="$(field "$kea" dora_per_s)" \
     -v pa="$(field "$gb" p99_ms)" -v pb="$(field "$kea" p99_ms)" \
@@ -108,4 +128,9 @@ awk -v a="$(field "$gb" dora_per_s)" -v b="$(field "$dm" dora_per_s)" \
     -v sa="$(field "$gb" steady_p99_ms)" -v sb="$(field "$dm" steady_p99_ms)" -v w="$W" 'BEGIN {
 	printf "dhcp: DORA/s ratio gridbootd/dnsmasq = %.2f; p99 %s ms vs %s ms\n", (b > 0 ? a / b : 0), pa, pb
 	printf "dhcp: p99 without the first window (%s clients that met a fresh server): %s ms vs %s ms\n", w, sa, sb
+}'
+awk -v pa="$(field "$gb" p99_ms)" -v sa="$(field "$gb" steady_p99_ms)" \
+    -v p0="$(field "$fl0" p99_ms)" -v s0="$(field "$fl0" steady_p99_ms)" \
+    -v p1="$(field "$fl1" p99_ms)" -v s1="$(field "$fl1" steady_p99_ms)" 'BEGIN {
+	printf "dhcp: p99 against the floor (no sync / fdatasync): gridbootd %s ms, floor %s / %s ms; without the first window %s ms, floor %s / %s ms\n", pa, p0, p1, sa, s0, s1
 }'
