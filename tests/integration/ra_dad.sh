@@ -1,5 +1,5 @@
 #!/bin/sh
-# limit: 90
+# limit: 120
 # Router advertisements from an interface whose link-local address is
 # still tentative (duplicate address detection, as on a server that has
 # just booted: a power cut brings the boot server and its rack up at
@@ -13,7 +13,9 @@
 #   - ra = "on": C solicits once while S's address is tentative; the
 #     answer comes when DAD ends, as a solicited RA (on_respond's retry);
 #   - ra = "auto": S's start-up RS reaches C (a raw socket in ff02::2
-#     there) after DAD, and C's solicitation is answered after that probe.
+#     there) after DAD, and C's solicitation is answered after that probe;
+#   - a DAD of 12 s, past the 10 s of retries: one warning, then quiet,
+#     and answers again once the address is usable.
 . "$GRIDBOOT_TOP/tests/lib.sh"
 . "$GRIDBOOT_TOP/tests/dhcp_lib.sh"
 
@@ -49,13 +51,14 @@ metric() { ip netns exec $S curl -fsS -m 2 http://10.96.0.1/metrics | sed -n "s/
 ge() { [ "${1:-0}" -ge "$2" ] 2>/dev/null; }
 tentative() { ip -n $S -6 addr show dev $SIF | grep -q tentative; }
 
-# dad_case MODE: a fresh link with S's DAD long, gridbootd on it, C
-# soliciting once during DAD. Returns 1 (skipped) when DAD was over first.
-dad_case() {
-	S=gbd$1S$$ C=gbd$1C$$ SIF=s$1$$
+# dad_link NAME PROBES [MODE]: a fresh link whose S side runs DAD for
+# PROBES seconds (one probe a second), C's without; C's listener;
+# gridbootd on it with ra = MODE (default NAME). 1 if any of it failed.
+dad_link() {
+	S=gbd$1S$$ C=gbd$1C$$ SIF=s$1$$ MODE=${3:-$1}
 	ns_add $S $C || { not_ok "$1: namespaces"; return 1; }
 	# S's kernel must not solicit itself: the RS C hears is gridbootd's.
-	ip netns exec $S sysctl -qw net.ipv6.conf.default.dad_transmits=5 \
+	ip netns exec $S sysctl -qw net.ipv6.conf.default.dad_transmits=$2 \
 	    net.ipv6.conf.default.router_solicitations=0
 	for k in default all; do
 		ip netns exec $C sysctl -qw net.ipv6.conf.$k.accept_dad=0
@@ -67,10 +70,20 @@ dad_case() {
 	wait_for 5 grep -q listening "$T_TMP/rs.$1"
 	cat >"$T_TMP/grid.cfg" <<EOC
 grid = { name = "t"; server = "10.96.0.1"; files = "$T_TMP"; state = "$T_TMP/state.$1"; };
-networks = ( { subnet = "10.96.0.0/24"; pool = "10.96.0.50-10.96.0.60"; ra = "$1"; } );
+networks = ( { subnet = "10.96.0.0/24"; pool = "10.96.0.50-10.96.0.60"; ra = "$MODE"; } );
 EOC
 	: >"$T_TMP/gridbootd.log"
-	check "$1: gridbootd starts" dhcp_serve $S "$T_TMP/grid.cfg"
+	if ! dhcp_serve $S "$T_TMP/grid.cfg"; then
+		not_ok "$1: gridbootd starts"
+		return 1
+	fi
+	ok "$1: gridbootd starts"
+}
+
+# dad_case MODE: dad_link with a DAD of 5 s, C soliciting once during
+# it. Returns 1 (skipped) when DAD was over first.
+dad_case() {
+	dad_link $1 5 || return 1
 	# C's own link-local (no DAD) is usable within a moment; rdisc6 needs it.
 	check "$1: C's link-local address is usable" wait_for 5 \
 	    sh -c "ip -n $C -6 addr show dev c0 scope link | grep -q inet6 && ! ip -n $C -6 addr show dev c0 | grep -q tentative"
@@ -113,6 +126,46 @@ if dad_case auto; then
 	echo "# C heard: $rs"
 	check "auto: S's start-up RS reached C after all (it could not go out during DAD)" \
 	    grep -q "^rs " "$T_TMP/rs.auto"
+fi
+dad_end
+
+# A DAD longer than the 10 s the retries last (12 probes: a link whose
+# address never becomes usable looks the same for that long): one warning
+# names the link after 10 s, the retries stop (the info line is still
+# the only other one), and once the address is usable the next
+# solicitation is answered at once: giving up is for that wait, not for
+# good.
+if dad_link long 12 on; then
+	t0=$(date +%s)
+	check "long: S's link-local address is still tentative (DAD)" tentative
+	check "long: the start-up RA's sends failed (gridboot_ra_send_errors_total moved)" \
+	    wait_for 5 sh -c "ip netns exec $S curl -fsS -m 2 http://10.96.0.1/metrics | grep -q '^gridboot_ra_send_errors_total [1-9]'"
+	if wait_for 14 grep -q "warn: ra: $SIF: still no usable link-local address after 10 s" \
+	    "$T_TMP/gridbootd.log"; then
+		dt=$(( $(date +%s) - t0 ))
+		ok "long: a warning naming the link"
+		check "long: ... after the 10 s, not before (${dt} s after the daemon started)" [ "$dt" -ge 9 ]
+	else
+		not_ok "long: a warning naming the link after 10 s"
+	fi
+	errs=$(metric gridboot_ra_send_errors_total)
+	# About 40 retries in 10 s (one every 250 ms) for each message waiting:
+	# the start-up RA, and an answer if C's kernel solicited meanwhile
+	# (41 and 61 seen); not a spin, and then none.
+	check "long: retried every 250 ms for the wait (${errs:-no} failed sends)" \
+	    sh -c "[ '${errs:-0}' -ge 20 ] && [ '${errs:-0}' -le 130 ]"
+	check "long: S's address is usable at last" wait_for 10 sh -c "! ip -n $S -6 addr show dev $SIF | grep -q tentative"
+	errs2=$(metric gridboot_ra_send_errors_total)
+	check "long: no retries after the warning (${errs:-no} then ${errs2:-no} failed sends)" \
+	    sh -c "[ -n '$errs' ] && [ '${errs2:-999}' -le $((${errs:-0} + 1)) ]"
+	if ip netns exec $C rdisc6 -n -1 -r 1 -w 3000 c0 >"$T_TMP/rdisc6.out" 2>&1; then
+		ok "long: a solicitation after DAD is answered"
+	else
+		not_ok "long: a solicitation after DAD is answered"
+	fi
+	check "long: one warning in all" [ "$(grep -c "still no usable link-local address" "$T_TMP/gridbootd.log")" -eq 1 ]
+	check "long: one info line in all" \
+	    [ "$(grep -c "no usable link-local address yet" "$T_TMP/gridbootd.log")" -eq 1 ]
 fi
 dad_end
 t_done
