@@ -116,6 +116,12 @@ echo "dhcp: kea-dhcp4: $kea"
 echo "dhcp: dnsmasq:   $dm"
 echo "dhcp: floor, no work, no sync:  $fl0"
 echo "dhcp: floor, no work, fdatasync: $fl1"
+# Every run's p99, whole and without the first window: on a shared VM one
+# median hides how far the runs spread.
+for r in gb:gridbootd kea:kea-dhcp4 fl0:floor-nosync fl1:floor-sync; do
+	awk -v who="${r#*:}" '{ for (i = 1; i < NF; i++) { if ($i == "p99_ms") p = p " " $(i + 1); if ($i == "steady_p99_ms") q = q " " $(i + 1) } }
+	    END { printf "dhcp: p99 of each run, %s:%s (without the first window:%s)\n", who, p, q }' "$tmp/${r%%:*}.res"
+done
 field() { echo "$1" | awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }'; }
 awk -v a="$(field "$gb" dora_per_s)" -v b="$(field "$kea" dora_per_s)" \
     -v pa="$(field "$gb" p99_ms)" -v pb="$(field "$kea" p99_ms)" \
