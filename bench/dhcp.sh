@@ -139,8 +139,3 @@ awk -v a="$(field "$gb" dora_per_s)" -v b="$(field "$dm" dora_per_s)" \
 	printf "dhcp: DORA/s ratio gridbootd/dnsmasq = %.2f; p99 %s ms vs %s ms\n", (b > 0 ? a / b : 0), pa, pb
 	printf "dhcp: p99 without the first window (%s clients that met a fresh server): %s ms vs %s ms\n", w, sa, sb
 }'
-awk -v pa="$(field "$gb" p99_ms)" -v sa="$(field "$gb" steady_p99_ms)" \
-    -v p0="$(field "$fl0" p99_ms)" -v s0="$(field "$fl0" steady_p99_ms)" \
-    -v p1="$(field "$fl1" p99_ms)" -v s1="$(field "$fl1" steady_p99_ms)" 'BEGIN {
-	printf "dhcp: p99 against the floor (no sync / synced): gridbootd %s ms, floor %s / %s ms; without the first window %s ms, floor %s / %s ms\n", pa, p0, p1, sa, s0, s1
-}'
